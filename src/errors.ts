@@ -1,0 +1,116 @@
+/**
+ * Every failure a user can cause carries a stable `code`; the CLI maps codes to exit
+ * codes here and nowhere else.
+ *
+ * @example
+ *   throw new BatchinferError('INPUT_MISSING', 'input file not found', { expected: 'an existing file', actual: path });
+ */
+
+/** Exit codes (sysexits.h), documented in the README. */
+export const EXIT = {
+  OK: 0,
+  USAGE: 2,
+  DATA: 65,
+  NO_INPUT: 66,
+  INTERNAL: 70,
+  CANT_CREATE: 73,
+  TEMP_FAIL: 75,
+  CONFIG: 78,
+} as const;
+
+/** Stable error codes and the exit code each maps to. */
+export const ERROR_CODES = {
+  USAGE: EXIT.USAGE,
+  SPEC_INVALID: EXIT.CONFIG,
+  SPEC_MISSING: EXIT.NO_INPUT,
+  MODEL_MISSING: EXIT.NO_INPUT,
+  MODEL_INVALID: EXIT.CONFIG,
+  MODEL_MISMATCH: EXIT.CONFIG,
+  INPUT_MISSING: EXIT.NO_INPUT,
+  INPUT_INVALID: EXIT.DATA,
+  SCHEMA_MISMATCH: EXIT.CONFIG,
+  BAD_DATA: EXIT.DATA,
+  OUTPUT_UNWRITABLE: EXIT.CANT_CREATE,
+  INFERENCE_FAILED: EXIT.INTERNAL,
+  INTERNAL: EXIT.INTERNAL,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorDetails {
+  /** What the tool needed, e.g. `float32 [N,4]`. */
+  expected?: unknown;
+  /** What it found, e.g. `VARCHAR`. */
+  actual?: unknown;
+  /** Further problems reported together with this one (validation collects all). */
+  problems?: readonly Problem[];
+  cause?: unknown;
+}
+
+/** One problem found by validation; several are reported at once. */
+export interface Problem {
+  code: ErrorCode;
+  /** Where the problem is: a job key path (`inputs.x.columns[2]`), a file, a model input. */
+  where?: string;
+  message: string;
+  expected?: unknown;
+  actual?: unknown;
+}
+
+export class BatchinferError extends Error {
+  readonly code: ErrorCode;
+  readonly expected?: unknown;
+  readonly actual?: unknown;
+  readonly problems: readonly Problem[];
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'BatchinferError';
+    this.code = code;
+    this.expected = details.expected;
+    this.actual = details.actual;
+    this.problems = details.problems ?? [];
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code];
+  }
+
+  /** Builds one error out of every problem validation found. */
+  static fromProblems(problems: readonly Problem[]): BatchinferError {
+    const first = problems[0];
+    if (!first) throw new Error('fromProblems needs at least one problem');
+    const code = first.code;
+    const message =
+      problems.length === 1
+        ? describeProblem(first)
+        : `${problems.length} problems:\n` + problems.map((p) => '  - ' + describeProblem(p)).join('\n');
+    return new BatchinferError(code, message, { expected: first.expected, actual: first.actual, problems });
+  }
+}
+
+/** `where: message (expected X, got Y)`. */
+export function describeProblem(p: Problem): string {
+  let text = p.where ? `${p.where}: ${p.message}` : p.message;
+  const parts: string[] = [];
+  if (p.expected !== undefined) parts.push(`expected ${formatValue(p.expected)}`);
+  if (p.actual !== undefined) parts.push(`got ${formatValue(p.actual)}`);
+  if (parts.length > 0) text += ` (${parts.join(', ')})`;
+  return text;
+}
+
+export function formatValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** The message to show for an error, with expected/actual when the error carries them. */
+export function errorMessage(err: BatchinferError): string {
+  if (err.problems.length > 0) return err.message;
+  return describeProblem({ code: err.code, message: err.message, expected: err.expected, actual: err.actual });
+}
+
+export function isBatchinferError(err: unknown): err is BatchinferError {
+  return err instanceof BatchinferError;
+}
