@@ -1,0 +1,167 @@
+/**
+ * Reads what an ONNX file declares (inputs, outputs, opsets, metadata) straight from its
+ * protobuf bytes, without onnxruntime: validation and `inspect` should not need a session,
+ * and a broken file should fail with a clear error before any native code sees it.
+ */
+import { readFile } from 'node:fs/promises';
+import onnxProto from 'onnx-proto';
+import { BatchinferError } from '../errors.js';
+
+const { onnx } = onnxProto;
+type GraphProto = onnxProto.onnx.IGraphProto;
+type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
+
+/** A graph input or output. `shape` is null when the file gives no shape (or not a tensor). */
+export interface ValueInfo {
+  name: string;
+  /** 'float32', 'int64', 'string', ... for tensors; 'map', 'sequence' or 'unknown' otherwise. */
+  elemType: string;
+  /** Fixed dims as numbers, symbolic dims as their name, dims with neither as '?'. */
+  shape: (number | string)[] | null;
+}
+
+export interface OnnxFileInfo {
+  irVersion: number;
+  producerName: string;
+  producerVersion: string;
+  docString: string;
+  /** Imported opsets; the default domain '' is shown as 'ai.onnx'. */
+  opsets: { domain: string; version: number }[];
+  /** Model-level metadata_props. */
+  metadata: Record<string, string>;
+  graphName: string;
+  /** Graph inputs that are not initializers (older exporters list weights as inputs too). */
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  initializerNames: string[];
+  /** For each graph output, the op type of the top-level node producing it. */
+  producerOps: Record<string, string | undefined>;
+  /** Top-level nodes only. */
+  nodeCount: number;
+  /** Distinct ops in first-seen order, including those inside subgraphs (If/Loop/Scan bodies). */
+  opTypes: { domain: string; opType: string }[];
+}
+
+const DEFAULT_DOMAIN = 'ai.onnx';
+
+/** TensorProto.DataType codes; 17+ are newer than onnx-proto's enum but appear in real files. */
+const ELEM_TYPES: Record<number, string> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string',
+  9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128',
+  16: 'bfloat16', 17: 'float8e4m3fn', 18: 'float8e4m3fnuz', 19: 'float8e5m2', 20: 'float8e5m2fnuz',
+  21: 'uint4', 22: 'int4', 23: 'float4e2m1',
+};
+
+/**
+ * Reads and parses an ONNX model file.
+ *
+ * @example
+ *   const info = await readOnnxFile('fixtures/models/mlp.onnx');
+ *   info.outputs[0]; // { name: 'probabilities', elemType: 'float32', shape: ['N', 2] }
+ */
+export async function readOnnxFile(path: string): Promise<OnnxFileInfo> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') {
+      throw new BatchinferError('MODEL_INVALID', `model path is a directory: ${path}`, { expected: 'an .onnx file', actual: 'a directory', cause: err });
+    }
+    const reason = code === 'ENOENT' || code === 'ENOTDIR' ? 'not found' : `not readable (${code ?? String(err)})`;
+    throw new BatchinferError('MODEL_MISSING', `model file ${reason}: ${path}`, { expected: 'a readable .onnx file', actual: path, cause: err });
+  }
+  return parseOnnx(bytes, path);
+}
+
+/**
+ * Parses ONNX ModelProto bytes. `source` (a path) only appears in error messages.
+ *
+ * @example
+ *   parseOnnx(await readFile('model.onnx')).opsets; // [{ domain: 'ai.onnx', version: 17 }]
+ */
+export function parseOnnx(bytes: Uint8Array, source = 'model'): OnnxFileInfo {
+  const invalid = (actual: string, cause?: unknown) =>
+    new BatchinferError('MODEL_INVALID', `model file is not a valid ONNX model: ${source}`, { expected: 'ONNX ModelProto', actual, cause });
+
+  if (bytes.length === 0) throw invalid('an empty file');
+  let model: onnxProto.onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (err) {
+    throw invalid(`bytes that do not decode as protobuf (${err instanceof Error ? err.message : String(err)})`, err);
+  }
+  // Protobuf is permissive: text or random bytes sometimes decode into a "model".
+  // Real exports always carry an ir_version, an opset import and a graph with nodes and outputs.
+  const irVersion = toNumber(model.irVersion);
+  const graph = model.graph;
+  if (irVersion <= 0) throw invalid(`ir_version ${irVersion}`);
+  if (!graph) throw invalid('a model without a graph');
+  if (!graph.node?.length) throw invalid('a graph without nodes');
+  if (!graph.output?.length) throw invalid('a graph without outputs');
+  if (!model.opsetImport.length) throw invalid('a model without opset imports');
+
+  const initializerNames = (graph.initializer ?? []).map((t) => t.name ?? '');
+  const initializers = new Set(initializerNames);
+  const producedBy = new Map<string, string>();
+  for (const node of graph.node) for (const out of node.output ?? []) producedBy.set(out, node.opType ?? '');
+  const outputs = graph.output.map(valueInfo);
+
+  return {
+    irVersion,
+    producerName: model.producerName,
+    producerVersion: model.producerVersion,
+    docString: model.docString,
+    opsets: model.opsetImport.map((o) => ({ domain: domainName(o.domain), version: toNumber(o.version) })),
+    metadata: Object.fromEntries(model.metadataProps.map((p) => [p.key ?? '', p.value ?? ''])),
+    graphName: graph.name ?? '',
+    inputs: (graph.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map(valueInfo),
+    outputs,
+    initializerNames,
+    producerOps: Object.fromEntries(outputs.map((o) => [o.name, producedBy.get(o.name)])),
+    nodeCount: graph.node.length,
+    opTypes: distinctOps(graph),
+  };
+}
+
+/** int64 fields decode as `Long` objects (protobufjs finds the `long` package), or numbers. */
+function toNumber(value: number | { toNumber(): number } | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'number' ? value : value.toNumber();
+}
+
+function domainName(domain: string | null | undefined): string {
+  return domain ? domain : DEFAULT_DOMAIN;
+}
+
+function valueInfo(v: ValueInfoProto): ValueInfo {
+  const name = v.name ?? '';
+  const type = v.type;
+  if (type?.tensorType) {
+    const elemType = ELEM_TYPES[type.tensorType.elemType ?? 0] ?? 'unknown';
+    const dims = type.tensorType.shape?.dim;
+    const shape = dims ? dims.map((d) => (d.dimValue != null ? toNumber(d.dimValue) : d.dimParam ? d.dimParam : '?')) : null;
+    return { name, elemType, shape };
+  }
+  if (type?.sequenceType) return { name, elemType: 'sequence', shape: null };
+  if (type?.mapType) return { name, elemType: 'map', shape: null };
+  return { name, elemType: 'unknown', shape: null };
+}
+
+/** Ops of a graph and every subgraph attribute, each (domain, opType) once. */
+function distinctOps(graph: GraphProto): { domain: string; opType: string }[] {
+  const seen = new Map<string, { domain: string; opType: string }>();
+  const visit = (g: GraphProto) => {
+    for (const node of g.node ?? []) {
+      const op = { domain: domainName(node.domain), opType: node.opType ?? '' };
+      const key = `${op.domain}\u0000${op.opType}`;
+      if (!seen.has(key)) seen.set(key, op);
+      for (const attr of node.attribute ?? []) {
+        if (attr.g) visit(attr.g);
+        for (const sub of attr.graphs ?? []) visit(sub);
+      }
+    }
+  };
+  visit(graph);
+  return [...seen.values()];
+}
