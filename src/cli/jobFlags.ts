@@ -1,0 +1,73 @@
+/**
+ * Flags shared by `run` and `validate`: they override keys of the job file (or make up the
+ * whole job for a one-off run). Paths given as flags are relative to the working directory.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { BatchinferError } from '../errors.js';
+import type { JobFile } from '../spec/jobSpec.js';
+
+export interface JobFlags {
+  model?: string;
+  input?: string;
+  output?: string;
+  features?: string;
+  passthrough?: string;
+  labels?: string;
+  task?: string;
+  outputName?: string;
+  batchSize?: string;
+  workers?: string;
+  threads?: string;
+  reviewBelow?: string;
+}
+
+export function addJobFlags(cmd: Command): Command {
+  return cmd
+    .option('--model <path>', 'ONNX model file')
+    .option('--input <path>', 'input file, glob or directory (.parquet or .csv)')
+    .option('--output <path>', 'output Parquet file, or a directory ending in /')
+    .option('--features <cols>', "comma-separated columns for the model's single feature input, in order")
+    .option('--passthrough <cols>', 'comma-separated columns copied to the output')
+    .option('--labels <names>', 'comma-separated class names, in output order')
+    .option('--task <task>', 'classification or regression')
+    .option('--output-name <name>', 'which model output to score when there are several')
+    .option('--batch-size <n>', 'rows per inference batch (default 8192)')
+    .option('--workers <n>', 'inference worker threads (default: one per core)')
+    .option('--threads <n>', 'intra-op threads per worker (default: cores / workers)')
+    .option('--review-below <p>', 'flag rows whose confidence is below p (needs_review column)');
+}
+
+/** Turns flags into job keys; the job schema validates their values. */
+export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
+  const path = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(cwd, p) + (/[\\/]$/.test(p) ? '/' : ''));
+  const raw: Record<string, unknown> = {
+    model: path(flags.model),
+    input: flags.input === undefined ? undefined : /[*?[]/.test(flags.input) ? resolve(cwd, flags.input) : path(flags.input),
+    output: path(flags.output),
+    features: list(flags.features),
+    passthrough: list(flags.passthrough),
+    labels: list(flags.labels),
+    task: flags.task,
+    output_name: flags.outputName,
+    batch_size: number(flags.batchSize, '--batch-size'),
+    workers: number(flags.workers, '--workers'),
+    threads: number(flags.threads, '--threads'),
+    review_below: number(flags.reviewBelow, '--review-below'),
+  };
+  return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as JobFile;
+}
+
+function list(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function number(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) {
+    throw new BatchinferError('USAGE', `${flag} takes a number`, { expected: 'a number', actual: value });
+  }
+  return n;
+}

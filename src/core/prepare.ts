@@ -1,0 +1,112 @@
+/**
+ * Validation: the job spec against the model signature and the dataset schema. Everything
+ * that can be checked without scoring is checked here, and every problem is reported at once.
+ * `runJob` and `batchinfer validate` share it.
+ */
+import { stat } from 'node:fs/promises';
+import { BatchinferError, type Problem } from '../errors.js';
+import type { Db } from '../db/duckdb.js';
+import type { JobSpec } from '../spec/jobSpec.js';
+import { loadModel, type LoadedModel } from '../model/loadModel.js';
+import { describeFile, openDataset, type ColumnInfo, type Dataset } from '../source/dataset.js';
+import { planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
+import { outputColumnNames, planOutput, type OutputPlan } from '../postprocess/outputPlan.js';
+
+export type OutputMode = 'file' | 'directory';
+
+export interface PreparedJob {
+  spec: JobSpec;
+  model: LoadedModel;
+  dataset: Dataset;
+  feeds: FeedPlan[];
+  output: OutputPlan;
+  outputMode: OutputMode;
+  /** Output file columns in order: passthrough, then predictions. */
+  outputColumns: string[];
+}
+
+export async function prepareJob(db: Db, spec: JobSpec): Promise<PreparedJob> {
+  const problems: Problem[] = [];
+  const [model, dataset] = await Promise.all([
+    loadModel(spec.model).catch((err) => collect(err, problems)),
+    openDataset(db, spec.input).catch((err) => collect(err, problems)),
+  ]);
+  if (!model || !dataset) throw BatchinferError.fromProblems(problems);
+
+  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns);
+  problems.push(...feedProblems);
+  const { plan: output, problems: outputProblems } = planOutput(spec, model.info);
+  problems.push(...outputProblems);
+
+  const byName = new Map(dataset.columns.map((c) => [c.name, c]));
+  for (const column of spec.passthrough) {
+    if (!byName.has(column)) {
+      problems.push({ code: 'SCHEMA_MISMATCH', where: 'passthrough', message: `column '${column}' is not in the dataset`, expected: dataset.columns.map((c) => c.name), actual: column });
+    }
+  }
+  const outputColumns = [...spec.passthrough, ...(output ? outputColumnNames(output) : [])];
+  const predictionNames = new Set(output ? outputColumnNames(output) : []);
+  for (const column of spec.passthrough) {
+    if (predictionNames.has(column)) {
+      problems.push({ code: 'SPEC_INVALID', where: 'passthrough', message: `column '${column}' would collide with a prediction column; rename it in the input`, actual: column });
+    }
+  }
+  problems.push(...(await checkOtherFiles(db, dataset, usedColumns(spec, feeds))));
+  if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
+
+  return { spec, model, dataset, feeds, output, outputMode: await outputModeOf(spec.output), outputColumns };
+}
+
+function collect(err: unknown, problems: Problem[]): undefined {
+  if (!(err instanceof BatchinferError)) throw err;
+  if (err.problems.length > 0) problems.push(...err.problems);
+  else problems.push({ code: err.code, message: err.message, expected: err.expected, actual: err.actual });
+  return undefined;
+}
+
+function usedColumns(spec: JobSpec, feeds: FeedPlan[]): Set<string> {
+  const used = new Set(spec.passthrough);
+  for (const feed of feeds) for (const col of feed.columns) used.add(col.column);
+  return used;
+}
+
+/** Every file of a multi-file input must hold the used columns with the first file's types. */
+async function checkOtherFiles(db: Db, dataset: Dataset, used: Set<string>): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const first = dataset.files[0]!;
+  const reference = new Map(dataset.columns.map((c) => [c.name, c.type]));
+  for (const file of dataset.files.slice(1)) {
+    let columns: ColumnInfo[];
+    try {
+      columns = await describeFile(db, file);
+    } catch (err) {
+      collect(err, problems);
+      continue;
+    }
+    const types = new Map(columns.map((c) => [c.name, c.type]));
+    for (const name of used) {
+      const expected = reference.get(name);
+      const actual = types.get(name);
+      if (expected !== undefined && actual !== expected) {
+        problems.push({
+          code: 'INPUT_INVALID',
+          where: file.path,
+          message: `column '${name}' differs from ${first.path}`,
+          expected: expected,
+          actual: actual ?? 'missing',
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** A path ending in a separator, or an existing directory, gets one part file per input file. */
+async function outputModeOf(output: string): Promise<OutputMode> {
+  if (/[\\/]$/.test(output)) return 'directory';
+  try {
+    return (await stat(output)).isDirectory() ? 'directory' : 'file';
+  } catch {
+    return 'file';
+  }
+}

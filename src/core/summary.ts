@@ -1,0 +1,74 @@
+/**
+ * The run summary: what a run did, how long each stage took, and what it ran with. Printed
+ * as JSON with `--json` and written beside the output as `<output>.summary.json`.
+ */
+import { readFileSync } from 'node:fs';
+import { ORT_VERSION } from '../infer/ort.js';
+import { duckdbLibraryVersion } from '../db/duckdb.js';
+
+export interface StageSeconds {
+  /** Waiting on DuckDB for feature chunks (includes staging CSV inputs as Parquet). */
+  read: number;
+  /** Copying feature vectors into batch tensors. */
+  preprocess: number;
+  /** Sum of `session.run` time over all workers (can exceed wall with several workers). */
+  infer: number;
+  /** Scores to prediction columns. */
+  postprocess: number;
+  /** Appending predictions, writing part files, committing. */
+  write: number;
+  wall: number;
+}
+
+export interface RunSummary {
+  status: 'ok';
+  job: string;
+  model: { path: string; sha256: string; output: string };
+  input: { path: string; format: string; files: number };
+  output: { path: string; mode: 'file' | 'directory'; files: string[]; columns: string[] };
+  task: 'classification' | 'regression';
+  /** Classification: how scores were read and who decided. */
+  scores?: { kind: 'probabilities' | 'logits'; decidedBy: string };
+  labels?: { names: string[]; source: string };
+  rows: { in: number; out: number };
+  batches: number;
+  batchSize: number;
+  workers: number;
+  threadsPerWorker: number;
+  seconds: StageSeconds;
+  rowsPerSecond: number;
+  batchLatencyMs: { p50: number; p95: number };
+  peakRssMb: number;
+  versions: { batchinfer: string; onnxruntime: string; duckdb: string; node: string };
+  startedAt: string;
+  finishedAt: string;
+  warnings: string[];
+}
+
+let cachedVersion: string | undefined;
+
+/** batchinfer's own version, from its package.json. */
+export function batchinferVersion(): string {
+  if (!cachedVersion) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    cachedVersion = pkg.version;
+  }
+  return cachedVersion;
+}
+
+export function versions(): RunSummary['versions'] {
+  return { batchinfer: batchinferVersion(), onnxruntime: ORT_VERSION, duckdb: duckdbLibraryVersion(), node: process.version };
+}
+
+/** The q-quantile (0..1) of a list of numbers, nearest-rank. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export function peakRssMb(): number {
+  // maxRSS is in kilobytes and covers every thread of the process, workers included.
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}

@@ -1,0 +1,41 @@
+/**
+ * `validate`: checks a job against its model and dataset without scoring, and describes
+ * what a run would do (which columns feed which input, which columns come out).
+ */
+import { Db } from '../db/duckdb.js';
+import type { JobSpec } from '../spec/jobSpec.js';
+import { prepareJob } from './prepare.js';
+
+export interface ValidationReport {
+  job: string;
+  model: { path: string; sha256: string };
+  input: { path: string; files: number; format: string };
+  feeds: { input: string; dtype: string; columns: string[] }[];
+  output: { path: string; mode: string; columns: string[]; task: string; scoredOutput: string };
+}
+
+export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
+  const db = await Db.open();
+  try {
+    const job = await prepareJob(db, spec);
+    return {
+      job: spec.name,
+      model: { path: spec.model, sha256: job.model.sha256 },
+      input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format },
+      feeds: job.feeds.map((f) => ({ input: f.input, dtype: f.dtype, columns: f.columns.map((c) => c.column) })),
+      output: { path: spec.output, mode: job.outputMode, columns: job.outputColumns, task: job.output.task, scoredOutput: job.output.outputName },
+    };
+  } finally {
+    db.close();
+  }
+}
+
+export function formatValidation(r: ValidationReport): string {
+  return [
+    `batchinfer: job ${r.job} is valid`,
+    `  model ${r.model.path} (sha256 ${r.model.sha256.slice(0, 12)}...)`,
+    `  input ${r.input.path} (${r.input.files} ${r.input.format} file${r.input.files > 1 ? 's' : ''})`,
+    ...r.feeds.map((f) => `  ${f.input} (${f.dtype}) <- ${f.columns.join(', ')}`),
+    `  output ${r.output.path} (${r.output.mode}): ${r.output.columns.join(', ')}`,
+  ].join('\n');
+}

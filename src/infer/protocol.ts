@@ -1,0 +1,23 @@
+/** Messages between the scoring thread and inference workers. */
+import type { TensorData, RuntimeValueInfo } from './ort.js';
+import type { ErrorCode } from '../errors.js';
+
+export interface WorkerInit {
+  model: Uint8Array;
+  intraOpThreads: number;
+  outputNames: string[];
+}
+
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  expected?: unknown;
+  actual?: unknown;
+}
+
+export type ToWorker = { type: 'run'; id: number; feeds: Record<string, TensorData> } | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'ready'; inputs: RuntimeValueInfo[]; outputs: RuntimeValueInfo[] }
+  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number }
+  | { type: 'error'; id: number | null; error: SerializedError };

@@ -1,0 +1,62 @@
+/**
+ * Inference worker: one ORT session per thread. `session.run` blocks this thread, not the
+ * reader; results are copied into fresh buffers and transferred back.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSession, type OrtSession, type TensorData } from './ort.js';
+import { isBatchinferError } from '../errors.js';
+import type { FromWorker, ToWorker, WorkerInit, SerializedError } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts must run in a worker thread');
+const init = workerData as WorkerInit;
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+function serialize(err: unknown): SerializedError {
+  if (isBatchinferError(err)) return { code: err.code, message: err.message, expected: err.expected, actual: err.actual };
+  const message = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
+  return { code: 'INFERENCE_FAILED', message: `onnxruntime failed: ${message}` };
+}
+
+/** Copies a tensor's data into a buffer this thread owns, so it can be transferred. */
+function detachable(tensor: TensorData): { tensor: TensorData; buffer?: ArrayBuffer } {
+  const data = tensor.data;
+  if (Array.isArray(data)) return { tensor: { ...tensor, data: [...data] } };
+  const copy = (data as Float32Array).slice();
+  return { tensor: { ...tensor, data: copy }, buffer: copy.buffer as ArrayBuffer };
+}
+
+let session: OrtSession;
+try {
+  session = await openSession(init.model, { intraOpThreads: init.intraOpThreads });
+  post({ type: 'ready', inputs: session.inputs, outputs: session.outputs });
+} catch (err) {
+  post({ type: 'error', id: null, error: serialize(err) });
+  process.exit(0);
+}
+
+port.on('message', async (message: ToWorker) => {
+  if (message.type === 'close') {
+    await session.release().catch(() => undefined);
+    port.close();
+    return;
+  }
+  const started = performance.now();
+  try {
+    const raw = await session.run(message.feeds, init.outputNames);
+    const ms = performance.now() - started;
+    const outputs: Record<string, TensorData> = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const [name, tensor] of Object.entries(raw)) {
+      const { tensor: owned, buffer } = detachable(tensor);
+      outputs[name] = owned;
+      if (buffer) transfer.push(buffer);
+    }
+    post({ type: 'result', id: message.id, outputs, ms }, transfer);
+  } catch (err) {
+    post({ type: 'error', id: message.id, error: serialize(err) });
+  }
+});

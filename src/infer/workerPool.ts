@@ -1,0 +1,170 @@
+/**
+ * A fixed pool of inference workers, each holding its own ORT session. The caller bounds
+ * how many batches are in flight (see `runJob`); the pool only routes each batch to the
+ * least busy worker and turns worker messages back into promises.
+ *
+ * @example
+ *   const pool = await WorkerPool.start({ model, workers: 2, intraOpThreads: 1, outputNames: ['probabilities'] });
+ *   const { outputs, ms } = await pool.run({ x: { type: 'float32', dims: [n, 4], data } });
+ *   await pool.close();
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BatchinferError } from '../errors.js';
+import type { TensorData, RuntimeValueInfo } from './ort.js';
+import type { FromWorker, SerializedError, WorkerInit } from './protocol.js';
+
+export interface PoolOptions {
+  model: Uint8Array;
+  workers: number;
+  intraOpThreads: number;
+  outputNames: string[];
+}
+
+export interface BatchResult {
+  outputs: Record<string, TensorData>;
+  /** Time `session.run` took inside the worker. */
+  ms: number;
+}
+
+interface Pending {
+  resolve(result: BatchResult): void;
+  reject(err: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  inFlight: number;
+  pending: Map<number, Pending>;
+}
+
+export class WorkerPool {
+  private nextId = 0;
+  private closed = false;
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly slots: Slot[],
+    readonly inputs: RuntimeValueInfo[],
+    readonly outputs: RuntimeValueInfo[],
+  ) {}
+
+  static async start(options: PoolOptions): Promise<WorkerPool> {
+    const init: WorkerInit = {
+      model: options.model,
+      intraOpThreads: options.intraOpThreads,
+      outputNames: options.outputNames,
+    };
+    const started = Array.from({ length: options.workers }, () => spawnWorker(init));
+    const results = await Promise.allSettled(started);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(
+        results.map((r) => (r.status === 'fulfilled' ? r.value.worker.terminate() : Promise.resolve(0))),
+      );
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    const ready = results.map((r) => (r as PromiseFulfilledResult<{ worker: Worker; info: ReadyInfo }>).value);
+    const slots = ready.map(({ worker }) => ({ worker, inFlight: 0, pending: new Map<number, Pending>() }));
+    const pool = new WorkerPool(slots, ready[0]!.info.inputs, ready[0]!.info.outputs);
+    for (const slot of slots) pool.listen(slot);
+    return pool;
+  }
+
+  /** Sends one batch to the least busy worker. Feed buffers are transferred, not copied. */
+  run(feeds: Record<string, TensorData>): Promise<BatchResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    const slot = this.slots.reduce((best, s) => (s.inFlight < best.inFlight ? s : best));
+    const id = this.nextId++;
+    const transfer: ArrayBuffer[] = [];
+    for (const t of Object.values(feeds)) {
+      if (!Array.isArray(t.data)) transfer.push((t.data as Float32Array).buffer as ArrayBuffer);
+    }
+    return new Promise<BatchResult>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.inFlight++;
+      slot.worker.postMessage({ type: 'run', id, feeds }, transfer);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        slot.worker.postMessage({ type: 'close' });
+        const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+        await Promise.race([exited, timeout]);
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private listen(slot: Slot): void {
+    slot.worker.on('message', (message: FromWorker) => {
+      if (message.type === 'ready' || message.id === null) return;
+      const pending = slot.pending.get(message.id);
+      if (!pending) return;
+      slot.pending.delete(message.id);
+      slot.inFlight--;
+      if (message.type === 'result') pending.resolve({ outputs: message.outputs, ms: message.ms });
+      else pending.reject(toError(message.error));
+    });
+    const failAll = (err: Error): void => {
+      if (this.closed) return;
+      this.failure = err;
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+    };
+    slot.worker.on('error', (err) => failAll(new BatchinferError('INFERENCE_FAILED', `inference worker crashed: ${err.message}`)));
+    slot.worker.on('exit', (code) => {
+      if (!this.closed) failAll(new BatchinferError('INFERENCE_FAILED', `inference worker exited unexpectedly (code ${code})`));
+    });
+  }
+}
+
+interface ReadyInfo {
+  inputs: RuntimeValueInfo[];
+  outputs: RuntimeValueInfo[];
+}
+
+function workerEntry(): { url: URL; execArgv: string[] } {
+  const compiled = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return { url: compiled, execArgv: [] };
+  // Running from TypeScript sources (vitest, tsx): let the worker load .ts through tsx.
+  return { url: new URL('./worker.ts', import.meta.url), execArgv: ['--import', 'tsx'] };
+}
+
+function spawnWorker(init: WorkerInit): Promise<{ worker: Worker; info: ReadyInfo }> {
+  const entry = workerEntry();
+  const worker = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: FromWorker): void => {
+      if (message.type === 'ready') {
+        cleanup();
+        resolve({ worker, info: { inputs: message.inputs, outputs: message.outputs } });
+      } else if (message.type === 'error' && message.id === null) {
+        cleanup();
+        void worker.terminate();
+        reject(toError(message.error));
+      }
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(new BatchinferError('INTERNAL', `inference worker failed to start: ${err.message}`));
+    };
+    const cleanup = (): void => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+  });
+}
+
+function toError(e: SerializedError): BatchinferError {
+  return new BatchinferError(e.code, e.message, { expected: e.expected, actual: e.actual });
+}

@@ -1,0 +1,129 @@
+/**
+ * Decides, before any row is read, which model output is scored, whether the task is
+ * classification or regression, where class names come from, and which prediction columns
+ * the output file gets.
+ */
+import type { Problem } from '../errors.js';
+import type { JobSpec, ScoresKind } from '../spec/jobSpec.js';
+import type { OnnxFileInfo, ValueInfo } from '../model/onnxFile.js';
+import type { AppendType } from '../db/duckdb.js';
+
+export type LabelSource = 'job' | 'model metadata' | 'class indices';
+export type ScoresDecision = { kind: ScoresKind; decidedBy: 'job' | 'graph' | 'first batch' };
+
+export interface ClassificationPlan {
+  task: 'classification';
+  outputName: string;
+  /** True for a [N,1] output read as p(second class). */
+  binary: boolean;
+  classes: number;
+  labels: string[] | null;
+  labelSource: LabelSource;
+  /** Known up front from the job or the graph's last op; else decided on the first batch. */
+  scores: ScoresDecision | null;
+  reviewBelow?: number;
+}
+
+export interface RegressionPlan {
+  task: 'regression';
+  outputName: string;
+  width: number;
+  valueType: 'FLOAT' | 'DOUBLE';
+}
+
+export type OutputPlan = ClassificationPlan | RegressionPlan;
+
+/** Columns of the per-segment predictions table, in order. */
+export function predictionTableColumns(plan: OutputPlan): { name: string; type: AppendType }[] {
+  if (plan.task === 'regression') return Array.from({ length: plan.width }, (_, i) => ({ name: `v${i}`, type: plan.valueType }));
+  const probs = Array.from({ length: plan.classes }, (_, i) => ({ name: `p${i}`, type: 'FLOAT' as const }));
+  return [{ name: 'pred', type: 'INTEGER' }, { name: 'confidence', type: 'FLOAT' }, ...probs];
+}
+
+/** Names of the prediction columns in the output file. */
+export function outputColumnNames(plan: OutputPlan): string[] {
+  if (plan.task === 'regression') return plan.width === 1 ? ['prediction'] : Array.from({ length: plan.width }, (_, i) => `prediction_${i}`);
+  const names = ['prediction', 'confidence', ...classNames(plan).map((l) => `prob_${l}`)];
+  if (plan.reviewBelow !== undefined) names.push('needs_review');
+  return names;
+}
+
+export function classNames(plan: ClassificationPlan): string[] {
+  return plan.labels ?? Array.from({ length: plan.classes }, (_, i) => String(i));
+}
+
+export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPlan | null; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const tensors = model.outputs.filter((o) => !['map', 'sequence', 'unknown'].includes(o.elemType));
+  let output: ValueInfo | undefined;
+  if (spec.outputName) {
+    output = model.outputs.find((o) => o.name === spec.outputName);
+    if (!output) {
+      problems.push({ code: 'MODEL_MISMATCH', where: 'output_name', message: 'the model has no output with this name', expected: model.outputs.map((o) => o.name), actual: spec.outputName });
+      return { plan: null, problems };
+    }
+  } else if (model.outputs.length === 1 || tensors.length === 1) {
+    output = tensors[0] ?? model.outputs[0];
+  } else {
+    problems.push({ code: 'MODEL_MISMATCH', where: 'output_name', message: 'the model has several outputs; say which one to score with output_name / --output-name', expected: model.outputs.map((o) => o.name), actual: 'none chosen' });
+    return { plan: null, problems };
+  }
+  if (!output) return { plan: null, problems };
+  const where = `model output '${output.name}'`;
+  if (!['float32', 'float64'].includes(output.elemType)) {
+    problems.push({ code: 'MODEL_MISMATCH', where, message: 'is not a float tensor batchinfer can score', expected: 'float32 or float64 tensor', actual: output.elemType });
+    return { plan: null, problems };
+  }
+  const shape = output.shape;
+  if (!shape || shape.length < 1 || shape.length > 2) {
+    problems.push({ code: 'MODEL_MISMATCH', where, message: 'must have shape [N] or [N,C]', expected: '[N] or [N,C]', actual: shape ? `[${shape.join(',')}]` : 'unknown rank' });
+    return { plan: null, problems };
+  }
+  const last = shape.length === 1 ? 1 : shape[1];
+  if (typeof last !== 'number' || last < 1) {
+    problems.push({ code: 'MODEL_MISMATCH', where, message: 'needs a fixed class/value axis', expected: '[N,C] with a number C', actual: `[${shape.join(',')}]` });
+    return { plan: null, problems };
+  }
+  const classification = spec.task === 'classification' || (spec.task !== 'regression' && (last >= 2 || spec.labels !== undefined));
+  if (!classification) {
+    if (spec.reviewBelow !== undefined) problems.push({ code: 'SPEC_INVALID', where: 'review_below', message: 'only applies to classification', actual: `regression output [${shape.join(',')}]` });
+    return { plan: { task: 'regression', outputName: output.name, width: last, valueType: output.elemType === 'float64' ? 'DOUBLE' : 'FLOAT' }, problems };
+  }
+  const binary = last === 1;
+  const classes = binary ? 2 : last;
+  let labels: string[] | null = null;
+  let labelSource: LabelSource = 'class indices';
+  if (spec.labels) {
+    labels = spec.labels;
+    labelSource = 'job';
+    if (labels.length !== classes) {
+      problems.push({ code: 'MODEL_MISMATCH', where: 'labels', message: `the model output [${shape.join(',')}] has ${classes} classes`, expected: classes, actual: labels.length });
+    }
+  } else {
+    const fromModel = metadataLabels(model.metadata);
+    if (fromModel && fromModel.length === classes) {
+      labels = fromModel;
+      labelSource = 'model metadata';
+    }
+  }
+  const lastOp = model.producerOps[output.name];
+  let scores: ScoresDecision | null = null;
+  if (spec.scores) scores = { kind: spec.scores, decidedBy: 'job' };
+  else if (lastOp === 'Softmax' || lastOp === 'Sigmoid') scores = { kind: 'probabilities', decidedBy: 'graph' };
+  return {
+    plan: { task: 'classification', outputName: output.name, binary, classes, labels, labelSource, scores, reviewBelow: spec.reviewBelow },
+    problems,
+  };
+}
+
+/** Class names from the model's `labels` metadata entry (a JSON array), if any. */
+function metadataLabels(metadata: Record<string, string>): string[] | null {
+  const text = metadata['labels'];
+  if (!text) return null;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.map(String) : null;
+  } catch {
+    return null;
+  }
+}

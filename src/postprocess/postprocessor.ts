@@ -1,0 +1,86 @@
+/**
+ * Turns one batch of raw model output into prediction columns: class index, confidence and
+ * per-class probabilities (classification) or values (regression). Whether a classifier
+ * emits probabilities or logits is decided once, on the first batch when the job and the
+ * graph did not settle it, and the decision is kept for the whole run.
+ */
+import { BatchinferError } from '../errors.js';
+import type { AppendColumn } from '../db/duckdb.js';
+import type { TensorData } from '../infer/ort.js';
+import { argmaxRow, looksLikeProbabilities, sigmoid, softmaxRows } from './scores.js';
+import type { ClassificationPlan, OutputPlan, ScoresDecision } from './outputPlan.js';
+
+export class Postprocessor {
+  private decision: ScoresDecision | null;
+
+  constructor(private readonly plan: OutputPlan) {
+    this.decision = plan.task === 'classification' ? plan.scores : null;
+  }
+
+  /** How scores were read (classification only): recorded in the run summary. */
+  get scores(): ScoresDecision | null {
+    return this.decision;
+  }
+
+  /** Columns in the order of `predictionTableColumns(plan)`. */
+  process(output: TensorData, rows: number): AppendColumn[] {
+    const data = output.data;
+    if (Array.isArray(data) || !(data instanceof Float32Array || data instanceof Float64Array)) {
+      throw new BatchinferError('MODEL_MISMATCH', `model output '${this.plan.outputName}' is not a float tensor`, { expected: 'float32 or float64', actual: output.type });
+    }
+    const width = this.plan.task === 'regression' ? this.plan.width : this.plan.binary ? 1 : this.plan.classes;
+    if (data.length !== rows * width) {
+      throw new BatchinferError('MODEL_MISMATCH', `model output '${this.plan.outputName}' has the wrong size for the batch`, {
+        expected: `[${rows},${width}]`,
+        actual: `[${output.dims.join(',')}]`,
+      });
+    }
+    if (this.plan.task === 'regression') return splitColumns(data, rows, width, this.plan.valueType === 'DOUBLE');
+    return this.classify(this.plan, data, rows);
+  }
+
+  private classify(plan: ClassificationPlan, data: Float32Array | Float64Array, rows: number): AppendColumn[] {
+    const raw = plan.binary ? 1 : plan.classes;
+    if (!this.decision) {
+      this.decision = { kind: looksLikeProbabilities(data, rows, raw) ? 'probabilities' : 'logits', decidedBy: 'first batch' };
+    }
+    const classes = plan.classes;
+    let probs: ArrayLike<number>;
+    if (plan.binary) {
+      const both = new Float64Array(rows * 2);
+      const logits = this.decision.kind === 'logits';
+      for (let r = 0; r < rows; r++) {
+        const p = logits ? sigmoid(data[r]!) : data[r]!;
+        both[r * 2] = 1 - p;
+        both[r * 2 + 1] = p;
+      }
+      probs = both;
+    } else {
+      probs = this.decision.kind === 'logits' ? softmaxRows(data, rows, classes) : data;
+    }
+    const pred = new Int32Array(rows);
+    const confidence = new Float32Array(rows);
+    const perClass = Array.from({ length: classes }, () => new Float32Array(rows));
+    for (let r = 0; r < rows; r++) {
+      const best = argmaxRow(probs, r, classes);
+      pred[r] = best;
+      confidence[r] = best >= 0 ? probs[r * classes + best]! : NaN;
+      for (let c = 0; c < classes; c++) perClass[c]![r] = probs[r * classes + c]!;
+    }
+    return [
+      { type: 'INTEGER', data: pred },
+      { type: 'FLOAT', data: confidence },
+      ...perClass.map((p) => ({ type: 'FLOAT' as const, data: p })),
+    ];
+  }
+}
+
+function splitColumns(data: Float32Array | Float64Array, rows: number, width: number, double: boolean): AppendColumn[] {
+  const columns: AppendColumn[] = [];
+  for (let k = 0; k < width; k++) {
+    const col = double ? new Float64Array(rows) : new Float32Array(rows);
+    for (let r = 0; r < rows; r++) col[r] = data[r * width + k]!;
+    columns.push({ type: double ? 'DOUBLE' : 'FLOAT', data: col });
+  }
+  return columns;
+}

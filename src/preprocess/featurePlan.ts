@@ -1,0 +1,204 @@
+/**
+ * Decides how each model input is built from dataset columns: which columns, in which
+ * order, through which SQL expression (cast, null fill, scaling, vocabulary lookup).
+ * Every problem in spec x model x dataset is collected before failing.
+ */
+import type { Problem } from '../errors.js';
+import type { InputSpec, JobSpec } from '../spec/jobSpec.js';
+import type { ColumnInfo } from '../source/dataset.js';
+import type { ValueInfo } from '../model/onnxFile.js';
+import type { TensorDtype } from '../infer/ort.js';
+import { quoteIdent, type Params } from '../util/sql.js';
+
+/** Feature dtypes we can build. */
+export const FEED_DTYPES = ['float32', 'float64', 'int64', 'int32', 'string', 'bool'] as const;
+export type FeedDtype = (typeof FEED_DTYPES)[number];
+
+/** How NULLs in a column reach the tensor. */
+export type NullPolicy = { kind: 'fill'; value: number | string } | { kind: 'error' } | { kind: 'nan' };
+
+export interface ColumnFeed {
+  column: string;
+  columnType: string;
+  nulls: NullPolicy;
+  scale?: { mean: number; std: number };
+  vocab?: { values: string[]; unknown: number | 'error' };
+}
+
+export interface FeedPlan {
+  /** Model input name. */
+  input: string;
+  dtype: FeedDtype;
+  /** `[N]`, `[N,1]` or `[N,K]`: the tensor rank (1 or 2). */
+  rank: 1 | 2;
+  /** Columns, one per position of the last axis. */
+  columns: ColumnFeed[];
+}
+
+/** The SQL value marking a category missing from the vocabulary when `unknown: error`. */
+export const UNKNOWN_CATEGORY = -1;
+
+const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT']);
+const FLOAT_TYPES = new Set(['FLOAT', 'DOUBLE']);
+
+function typeClass(type: string): 'int' | 'float' | 'bool' | 'string' | 'other' {
+  if (INTEGER_TYPES.has(type)) return 'int';
+  if (FLOAT_TYPES.has(type) || type.startsWith('DECIMAL')) return 'float';
+  if (type === 'BOOLEAN') return 'bool';
+  if (type === 'VARCHAR') return 'string';
+  return 'other';
+}
+
+/** Which column types can feed which tensor dtype without guessing. */
+function castable(columnType: string, dtype: FeedDtype, hasVocab: boolean): boolean {
+  const cls = typeClass(columnType);
+  if (hasVocab) return cls !== 'other';
+  switch (dtype) {
+    case 'float32':
+    case 'float64':
+      return cls === 'int' || cls === 'float' || cls === 'bool';
+    case 'int64':
+    case 'int32':
+    case 'bool':
+      return cls === 'int' || cls === 'bool';
+    case 'string':
+      // A float's text form is ambiguous (1 vs 1.0), so floats never feed strings.
+      return cls === 'string' || cls === 'int' || cls === 'bool';
+  }
+}
+
+const SQL_TYPE: Record<FeedDtype, string> = {
+  float32: 'FLOAT',
+  float64: 'DOUBLE',
+  int64: 'BIGINT',
+  int32: 'INTEGER',
+  string: 'VARCHAR',
+  bool: 'BOOLEAN',
+};
+
+/**
+ * Builds the feed plan for every model input. Returns the plans and every problem found.
+ */
+export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], columns: readonly ColumnInfo[]): { feeds: FeedPlan[]; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const inputNames = new Set(modelInputs.map((i) => i.name));
+  const numericColumns = columns.filter((c) => typeClass(c.type) === 'int' || typeClass(c.type) === 'float').map((c) => c.name);
+
+  for (const name of Object.keys(spec.inputs)) {
+    if (!inputNames.has(name)) {
+      problems.push({ code: 'MODEL_MISMATCH', where: `inputs.${name}`, message: 'the model has no input with this name', expected: [...inputNames], actual: name });
+    }
+  }
+  if (spec.features && modelInputs.length !== 1) {
+    problems.push({ code: 'MODEL_MISMATCH', where: 'features', message: 'applies to a model with one input; name each input under `inputs`', expected: '1 model input', actual: modelInputs.map((i) => i.name) });
+  }
+
+  const feeds: FeedPlan[] = [];
+  for (const info of modelInputs) {
+    const where = `model input '${info.name}'`;
+    const dtype = info.elemType as FeedDtype;
+    if (!(FEED_DTYPES as readonly string[]).includes(info.elemType)) {
+      problems.push({ code: 'MODEL_MISMATCH', where, message: 'has a type batchinfer cannot build', expected: FEED_DTYPES.join('|'), actual: info.elemType });
+      continue;
+    }
+    const shape = info.shape;
+    if (!shape || shape.length < 1 || shape.length > 2) {
+      problems.push({ code: 'MODEL_MISMATCH', where, message: 'must have shape [N] or [N,K]', expected: '[N] or [N,K]', actual: shape ? `[${shape.join(',')}]` : 'unknown rank' });
+      continue;
+    }
+    if (typeof shape[0] === 'number' && shape[0] > 0) {
+      problems.push({ code: 'MODEL_MISMATCH', where, message: 'has a fixed batch dimension; re-export it with a dynamic first axis', expected: '[N,...]', actual: `[${shape.join(',')}]` });
+      continue;
+    }
+    const rank = shape.length as 1 | 2;
+    const width = rank === 1 ? 1 : shape[1];
+    if (rank === 2 && (typeof width !== 'number' || width < 1)) {
+      problems.push({ code: 'MODEL_MISMATCH', where, message: 'needs a fixed feature axis', expected: '[N,K] with a number K', actual: `[${shape.join(',')}]` });
+      continue;
+    }
+    const k = width as number;
+    const inputSpec = resolveInputSpec(spec, info.name, modelInputs.length, byName, k);
+    if (!inputSpec) {
+      const columnsHint = numericColumns.length > 0 ? numericColumns.join(', ') : '(none)';
+      problems.push({
+        code: 'MODEL_MISMATCH',
+        where,
+        message: `needs ${k} column${k > 1 ? 's' : ''} (positions 0..${k - 1}) and nothing says which; set inputs.${info.name}.columns or --features. Numeric columns available: ${columnsHint}`,
+        expected: `${k} columns`,
+        actual: 'none given',
+      });
+      continue;
+    }
+    const specWhere = spec.inputs[info.name] ? `inputs.${info.name}` : spec.features ? 'features' : where;
+    const names = inputSpec.columns ?? [inputSpec.column!];
+    if (names.length !== k) {
+      problems.push({ code: 'MODEL_MISMATCH', where: specWhere, message: `model input '${info.name}' takes ${k} feature${k > 1 ? 's' : ''} per row [${shape.join(',')}]`, expected: k, actual: names.length });
+      continue;
+    }
+    const plan: FeedPlan = { input: info.name, dtype, rank, columns: [] };
+    names.forEach((column, i) => {
+      const col = byName.get(column);
+      if (!col) {
+        problems.push({ code: 'SCHEMA_MISMATCH', where: specWhere, message: `column '${column}' is not in the dataset`, expected: columns.map((c) => c.name), actual: column });
+        return;
+      }
+      if (!castable(col.type, dtype, !!inputSpec.vocab)) {
+        problems.push({ code: 'SCHEMA_MISMATCH', where: specWhere, message: `column '${column}' cannot feed ${dtype} input '${info.name}'`, expected: `a column castable to ${dtype}`, actual: col.type });
+        return;
+      }
+      if (inputSpec.vocab && dtype !== 'int64' && dtype !== 'int32') {
+        problems.push({ code: 'MODEL_MISMATCH', where: specWhere, message: '`vocab` builds integer indices', expected: 'an int64 or int32 model input', actual: dtype });
+        return;
+      }
+      plan.columns.push({
+        column,
+        columnType: col.type,
+        nulls: nullPolicy(inputSpec),
+        scale: inputSpec.scale ? { mean: inputSpec.scale.mean[i]!, std: inputSpec.scale.std[i]! } : undefined,
+        vocab: inputSpec.vocab ? { values: inputSpec.vocab.map(String), unknown: inputSpec.unknown ?? 'error' } : undefined,
+      });
+    });
+    feeds.push(plan);
+  }
+  return { feeds, problems };
+}
+
+function resolveInputSpec(spec: JobSpec, input: string, inputCount: number, columns: Map<string, ColumnInfo>, width: number): InputSpec | undefined {
+  const explicit = spec.inputs[input];
+  if (explicit) return explicit;
+  if (spec.features && inputCount === 1) return { columns: spec.features };
+  // The scikit-learn layout: an input named like a column, one value per row.
+  if (width === 1 && columns.has(input)) return { column: input };
+  return undefined;
+}
+
+function nullPolicy(s: InputSpec): NullPolicy {
+  if (s.fillNull === undefined || s.fillNull === 'error') return { kind: 'error' };
+  return { kind: 'fill', value: s.fillNull };
+}
+
+/** The SQL expression producing one feature column, already of the tensor's SQL type. */
+export function featureSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): string {
+  const col = quoteIdent(feed.column);
+  const target = SQL_TYPE[dtype];
+  if (feed.vocab) {
+    const list = params.bind(feed.vocab.values);
+    const missing = feed.vocab.unknown === 'error' ? String(UNKNOWN_CATEGORY) : params.bind(feed.vocab.unknown);
+    const lookup = `CASE WHEN ${col} IS NULL THEN NULL ELSE coalesce(list_position(${list}::VARCHAR[], CAST(${col} AS VARCHAR)) - 1, ${missing}) END`;
+    return withNulls(`CAST(${lookup} AS ${target})`, feed, target, params);
+  }
+  let expr = `CAST(${col} AS ${dtype === 'float32' ? 'DOUBLE' : target})`;
+  if (feed.scale) expr = `((${expr} - ${params.bind(feed.scale.mean)}) / ${params.bind(feed.scale.std)})`;
+  expr = `CAST(${expr} AS ${target})`;
+  return withNulls(expr, feed, target, params);
+}
+
+function withNulls(expr: string, feed: ColumnFeed, target: string, params: Params): string {
+  if (feed.nulls.kind !== 'fill') return expr;
+  return `coalesce(${expr}, CAST(${params.bind(feed.nulls.value)} AS ${target}))`;
+}
+
+export function tensorDtype(dtype: FeedDtype): TensorDtype {
+  return dtype;
+}

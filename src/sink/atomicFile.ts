@@ -1,0 +1,73 @@
+/**
+ * Output that is never half-written: data goes to a temporary name beside the target, is
+ * fsynced, then renamed over the target; the directory is fsynced so the rename survives
+ * a crash. Staging directories live beside the output under a dot-name readers ignore.
+ */
+import { mkdir, open, rename, rm, writeFile, mkdtemp } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { BatchinferError } from '../errors.js';
+
+/** Creates the output's parent directories and a staging directory beside the output. */
+export async function createStaging(outputPath: string): Promise<string> {
+  const parent = dirname(outputPath);
+  try {
+    await mkdir(parent, { recursive: true });
+    return await mkdtemp(join(parent, `.${basename(outputPath)}.batchinfer-`));
+  } catch (err) {
+    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot create output ${outputPath}: ${(err as Error).message}`, {
+      expected: 'a writable directory',
+      actual: parent,
+    });
+  }
+}
+
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Renames a finished file or directory onto `target` after flushing it to disk. */
+export async function commitRename(staged: string, target: string, isDirectory = false): Promise<void> {
+  try {
+    if (!isDirectory) await fsyncPath(staged);
+    if (isDirectory) await replaceDirectory(staged, target);
+    else await rename(staged, target);
+    await fsyncPath(dirname(target));
+  } catch (err) {
+    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot commit output ${target}: ${(err as Error).message}`, {
+      expected: 'a writable output path',
+      actual: target,
+    });
+  }
+}
+
+/** rename(2) cannot replace a non-empty directory: move the old one aside first, then drop it. */
+async function replaceDirectory(staged: string, target: string): Promise<void> {
+  const aside = join(dirname(target), `.${basename(target)}.old-${process.pid}-${Date.now()}`);
+  let moved = false;
+  try {
+    await rename(target, aside);
+    moved = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await rename(staged, target);
+  if (moved) await rm(aside, { recursive: true, force: true });
+}
+
+/** Writes a small file atomically (temp name, fsync, rename). */
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    await writeFile(temp, data);
+    await fsyncPath(temp);
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message}`, { expected: 'a writable path', actual: path });
+  }
+}

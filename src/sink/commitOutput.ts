@@ -1,0 +1,45 @@
+/**
+ * Commit: part files become the output in one rename. A file output is the single part, or
+ * the parts merged in order; a directory output holds one file per input file. Until the
+ * rename nothing exists at the output path, so a failed run leaves nothing behind.
+ */
+import { mkdir, rename } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { Db } from '../db/duckdb.js';
+import type { PreparedJob } from '../core/prepare.js';
+import { commitRename } from './atomicFile.js';
+
+/** Returns the committed output files. `parts[i]` are the part files of input file i, in order. */
+export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], staging: string): Promise<string[]> {
+  const target = job.spec.output.replace(/[\\/]+$/, '');
+  if (job.outputMode === 'file') {
+    const merged = await mergeParts(db, parts.flat(), join(staging, 'output.parquet'));
+    await commitRename(merged, target);
+    return [target];
+  }
+  const outDir = join(staging, 'output');
+  await mkdir(outDir);
+  const names = uniqueNames(job.dataset.files.map((f) => basename(f.path, extname(f.path))));
+  for (const [i, fileParts] of parts.entries()) {
+    await rename(await mergeParts(db, fileParts, join(staging, `merged-${i}.parquet`)), join(outDir, `${names[i]}.parquet`));
+  }
+  await commitRename(outDir, target, true);
+  return names.map((n) => join(target, `${n}.parquet`));
+}
+
+/** One part is used as is; several are concatenated in order by DuckDB. */
+async function mergeParts(db: Db, parts: string[], path: string): Promise<string> {
+  if (parts.length === 1) return parts[0]!;
+  await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[])) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts, path]);
+  return path;
+}
+
+/** `a, a, b` -> `a, a-1, b`: two inputs with one stem must not overwrite each other. */
+function uniqueNames(stems: string[]): string[] {
+  const seen = new Map<string, number>();
+  return stems.map((stem) => {
+    const n = seen.get(stem) ?? 0;
+    seen.set(stem, n + 1);
+    return n === 0 ? stem : `${stem}-${n}`;
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * Finds the files an `input` names (a file, a glob or a directory), their format, schema and
+ * row counts. Every read goes through DuckDB with the path bound as a parameter.
+ */
+import { stat, readdir } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { BatchinferError } from '../errors.js';
+import type { Db } from '../db/duckdb.js';
+
+export type DatasetFormat = 'parquet' | 'csv';
+
+export interface ColumnInfo {
+  name: string;
+  /** DuckDB type, e.g. `DOUBLE`, `VARCHAR`, `DECIMAL(10,2)`. */
+  type: string;
+}
+
+export interface DatasetFile {
+  path: string;
+  format: DatasetFormat;
+}
+
+export interface Dataset {
+  /** What the user wrote (after path resolution). */
+  input: string;
+  files: DatasetFile[];
+  format: DatasetFormat;
+  /** Schema of the first file; `checkSchemas` verifies the others agree on the columns used. */
+  columns: ColumnInfo[];
+}
+
+const FORMATS: Record<string, DatasetFormat> = { '.parquet': 'parquet', '.pq': 'parquet', '.csv': 'csv' };
+const GLOB_CHARS = /[*?[]/;
+
+/** The DuckDB table function reading one file, with its path bound to `placeholder`. */
+export function readerSql(format: DatasetFormat, placeholder: string, extra = ''): string {
+  return format === 'parquet'
+    ? `read_parquet(${placeholder}${extra})`
+    : `read_csv(${placeholder}, header = true, auto_detect = true${extra})`;
+}
+
+/** Resolves `input` to its files, sorted by path, and reads the first file's schema. */
+export async function openDataset(db: Db, input: string): Promise<Dataset> {
+  const paths = await listInputFiles(db, input);
+  const files = paths.map((path) => ({ path, format: formatOf(path) }));
+  const formats = new Set(files.map((f) => f.format));
+  if (formats.size > 1) {
+    throw new BatchinferError('INPUT_INVALID', `input ${input} mixes Parquet and CSV files`, {
+      expected: 'one format',
+      actual: [...formats].join(' and '),
+    });
+  }
+  const first = files[0]!;
+  const columns = await describeFile(db, first);
+  return { input, files, format: first.format, columns };
+}
+
+/** Reads a file's column names and types. */
+export async function describeFile(db: Db, file: DatasetFile): Promise<ColumnInfo[]> {
+  const rows = await guardRead(file.path, () =>
+    db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(file.format, '$1')}`, [file.path]),
+  );
+  return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+}
+
+/** Row count of a file (Parquet: from the footer; CSV: a full scan). */
+export async function countRows(db: Db, file: DatasetFile): Promise<number> {
+  const n = await guardRead(file.path, () => db.exec(`SELECT count(*) FROM ${readerSql(file.format, '$1')}`, [file.path]));
+  return Number(n);
+}
+
+/** Row groups of a Parquet file (for `inspect`). */
+export async function parquetRowGroups(db: Db, path: string): Promise<{ id: number; rows: number }[]> {
+  const rows = await guardRead(path, () =>
+    db.query<{ row_group_id: bigint; row_group_num_rows: bigint }>(
+      'SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata($1) ORDER BY row_group_id',
+      [path],
+    ),
+  );
+  return rows.map((r) => ({ id: Number(r.row_group_id), rows: Number(r.row_group_num_rows) }));
+}
+
+async function listInputFiles(db: Db, input: string): Promise<string[]> {
+  if (GLOB_CHARS.test(input)) {
+    const rows = await db.query<{ file: string }>('SELECT file FROM glob($1) ORDER BY file', [input]);
+    const files = rows.map((r) => r.file).filter((f) => extname(f).toLowerCase() in FORMATS);
+    if (files.length === 0) {
+      throw new BatchinferError('INPUT_MISSING', `input glob ${input} matches no Parquet or CSV file`, {
+        expected: 'at least one .parquet or .csv file',
+        actual: rows.length === 0 ? 'no files' : `${rows.length} files of other types`,
+      });
+    }
+    return files;
+  }
+  let info;
+  try {
+    info = await stat(input);
+  } catch {
+    throw new BatchinferError('INPUT_MISSING', `input ${input} does not exist`, { expected: 'a file, glob or directory', actual: 'nothing at that path' });
+  }
+  if (info.isDirectory()) {
+    const names = (await readdir(input)).filter((n) => !n.startsWith('.') && !n.startsWith('_') && extname(n).toLowerCase() in FORMATS);
+    if (names.length === 0) {
+      throw new BatchinferError('INPUT_MISSING', `input directory ${input} holds no Parquet or CSV file`, {
+        expected: 'at least one .parquet or .csv file',
+        actual: 'none',
+      });
+    }
+    return names.sort().map((n) => resolve(join(input, n)));
+  }
+  formatOf(input);
+  return [input];
+}
+
+function formatOf(path: string): DatasetFormat {
+  const format = FORMATS[extname(path).toLowerCase()];
+  if (!format) {
+    throw new BatchinferError('INPUT_INVALID', `input ${path} is neither Parquet nor CSV`, {
+      expected: '.parquet or .csv',
+      actual: extname(path) || 'no extension',
+    });
+  }
+  return format;
+}
+
+/** Turns DuckDB read failures into INPUT_INVALID naming the file. */
+export async function guardRead<T>(path: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof BatchinferError) throw err;
+    const message = (err as Error).message.split('\n')[0] ?? String(err);
+    throw new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${message}`);
+  }
+}

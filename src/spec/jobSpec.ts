@@ -1,0 +1,212 @@
+/**
+ * The job spec: its schema, defaults, and the rules that span several keys. Parsing collects
+ * every problem (each with its key path) before failing, so one run of `validate` shows all.
+ *
+ * @example
+ *   const spec = parseJobSpec(YAML.parse(text), { baseDir: dirname(jobPath), name: 'fraud-hourly' });
+ */
+import { z } from 'zod';
+import { resolve } from 'node:path';
+import { BatchinferError, type Problem } from '../errors.js';
+
+/** How one model input is built from dataset columns. */
+export interface InputSpec {
+  /** One column per position of the input's last axis. */
+  columns?: string[];
+  /** A single column (shape [N] or [N,1]). */
+  column?: string;
+  /** Value for NULLs, or 'error' to refuse rows with NULLs. */
+  fillNull?: number | 'error';
+  scale?: { mean: number[]; std: number[] };
+  /** Maps values to int64 indices (position in this list). */
+  vocab?: (string | number)[];
+  /** Index for values not in `vocab`, or 'error'. */
+  unknown?: number | 'error';
+}
+
+export type Task = 'classification' | 'regression';
+export type ScoresKind = 'probabilities' | 'logits';
+
+/** A job with defaults applied and paths made absolute. */
+export interface JobSpec {
+  name: string;
+  model: string;
+  input: string;
+  output: string;
+  passthrough: string[];
+  labels?: string[];
+  inputs: Record<string, InputSpec>;
+  /** Columns for the model's single feature input, in order (`--features`). */
+  features?: string[];
+  task?: Task;
+  outputName?: string;
+  scores?: ScoresKind;
+  reviewBelow?: number;
+  batchSize: number;
+  /** Inference worker threads; default: as many as fit the cores. */
+  workers?: number;
+  /** Intra-op threads per worker. */
+  threads?: number;
+}
+
+export const DEFAULT_BATCH_SIZE = 8192;
+
+const name = z.string().min(1);
+const positiveInt = z.number().int().positive();
+
+const inputSpecSchema = z.strictObject({
+  columns: z.array(name).min(1).optional(),
+  column: name.optional(),
+  fill_null: z.union([z.number(), z.literal('error')]).optional(),
+  scale: z.strictObject({ mean: z.array(z.number()), std: z.array(z.number()) }).optional(),
+  vocab: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+  unknown: z.union([z.number().int(), z.literal('error')]).optional(),
+});
+
+/** The keys a job file may hold (snake_case, as users write them). */
+export const jobFileSchema = z.strictObject({
+  name: name.optional(),
+  model: name.optional(),
+  input: name.optional(),
+  output: name.optional(),
+  passthrough: z.array(name).optional(),
+  labels: z.array(z.string()).min(1).optional(),
+  inputs: z.record(z.string(), inputSpecSchema).optional(),
+  features: z.array(name).min(1).optional(),
+  task: z.enum(['classification', 'regression']).optional(),
+  output_name: name.optional(),
+  scores: z.enum(['probabilities', 'logits']).optional(),
+  review_below: z.number().gt(0).lte(1).optional(),
+  batch_size: positiveInt.max(10_000_000).optional(),
+  workers: positiveInt.max(256).optional(),
+  threads: positiveInt.max(256).optional(),
+});
+
+export type JobFile = z.infer<typeof jobFileSchema>;
+
+export interface ParseOptions {
+  /** Relative paths in the job are resolved against this directory. */
+  baseDir: string;
+  /** Default job name (the job file's base name). */
+  name: string;
+}
+
+/**
+ * Validates raw job keys (already merged with flag overrides) and returns the resolved spec.
+ * Throws SPEC_INVALID listing every problem with its key path.
+ */
+export function parseJobSpec(raw: unknown, options: ParseOptions): JobSpec {
+  const parsed = jobFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw BatchinferError.fromProblems(parsed.error.issues.map(issueToProblem));
+  }
+  const job = parsed.data;
+  const problems: Problem[] = [];
+  const need = (key: 'model' | 'input' | 'output'): string => {
+    const value = job[key];
+    if (!value) problems.push({ code: 'SPEC_INVALID', where: key, message: 'is required', expected: 'a path' });
+    if (!value) return '';
+    // Keep a trailing separator: it marks an output directory.
+    return resolve(options.baseDir, value) + (/[\\/]$/.test(value) ? '/' : '');
+  };
+  const spec: JobSpec = {
+    name: job.name ?? options.name,
+    model: need('model'),
+    input: need('input'),
+    output: need('output'),
+    passthrough: job.passthrough ?? [],
+    labels: job.labels,
+    inputs: {},
+    features: job.features,
+    task: job.task,
+    outputName: job.output_name,
+    scores: job.scores,
+    reviewBelow: job.review_below,
+    batchSize: job.batch_size ?? DEFAULT_BATCH_SIZE,
+    workers: job.workers,
+    threads: job.threads,
+  };
+  for (const [inputName, s] of Object.entries(job.inputs ?? {})) {
+    const where = `inputs.${inputName}`;
+    spec.inputs[inputName] = {
+      columns: s.columns,
+      column: s.column,
+      fillNull: s.fill_null,
+      scale: s.scale,
+      vocab: s.vocab,
+      unknown: s.unknown,
+    };
+    problems.push(...checkInputSpec(where, spec.inputs[inputName]!));
+  }
+  problems.push(...checkCombinations(spec));
+  if (problems.length > 0) throw BatchinferError.fromProblems(problems);
+  return spec;
+}
+
+function checkInputSpec(where: string, s: InputSpec): Problem[] {
+  const problems: Problem[] = [];
+  const bad = (message: string, expected?: unknown, actual?: unknown): void => {
+    problems.push({ code: 'SPEC_INVALID', where, message, expected, actual });
+  };
+  if (s.columns && s.column) bad('give either `columns` or `column`, not both');
+  if (!s.columns && !s.column) bad('needs `columns` (one per position) or `column`');
+  if (s.vocab && s.columns) bad('`vocab` maps a single `column`, not `columns`');
+  if (s.unknown !== undefined && !s.vocab) bad('`unknown` only applies with `vocab`');
+  if (s.vocab && typeof s.unknown === 'number' && (s.unknown < 0 || s.unknown >= s.vocab.length)) {
+    bad('`unknown` must be an index into `vocab`', `0..${s.vocab.length - 1}`, s.unknown);
+  }
+  if (s.vocab && new Set(s.vocab.map(String)).size !== s.vocab.length) bad('`vocab` has duplicate entries');
+  if (s.scale) {
+    const width = s.columns?.length ?? 1;
+    if (s.scale.mean.length !== width) bad('`scale.mean` needs one value per column', width, s.scale.mean.length);
+    if (s.scale.std.length !== width) bad('`scale.std` needs one value per column', width, s.scale.std.length);
+    if (s.scale.std.some((v) => v === 0)) bad('`scale.std` must not contain 0');
+    if (s.vocab) bad('`scale` does not apply to a `vocab` input');
+  }
+  if (s.columns && new Set(s.columns).size !== s.columns.length) bad('`columns` lists a column twice');
+  return problems;
+}
+
+function checkCombinations(spec: JobSpec): Problem[] {
+  const problems: Problem[] = [];
+  if (spec.features && Object.keys(spec.inputs).length > 0) {
+    problems.push({ code: 'SPEC_INVALID', where: 'features', message: 'give `features` or `inputs`, not both' });
+  }
+  if (spec.task === 'regression' && spec.reviewBelow !== undefined) {
+    problems.push({ code: 'SPEC_INVALID', where: 'review_below', message: 'only applies to classification' });
+  }
+  if (spec.task === 'regression' && spec.labels) {
+    problems.push({ code: 'SPEC_INVALID', where: 'labels', message: 'only apply to classification' });
+  }
+  if (spec.labels && new Set(spec.labels).size !== spec.labels.length) {
+    problems.push({ code: 'SPEC_INVALID', where: 'labels', message: 'has duplicate labels', actual: spec.labels });
+  }
+  if (new Set(spec.passthrough).size !== spec.passthrough.length) {
+    problems.push({ code: 'SPEC_INVALID', where: 'passthrough', message: 'lists a column twice', actual: spec.passthrough });
+  }
+  if (spec.model && spec.model === spec.output) {
+    problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the model file' });
+  }
+  if (spec.input && spec.input === spec.output) {
+    problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the input' });
+  }
+  return problems;
+}
+
+function issueToProblem(issue: z.core.$ZodIssue): Problem {
+  const path = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
+    return { code: 'SPEC_INVALID', where: keys.join(', '), message: `unknown key${keys.length > 1 ? 's' : ''}` };
+  }
+  return { code: 'SPEC_INVALID', where: path || '(job)', message: issue.message.replace(/^Invalid input: /, '') };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
