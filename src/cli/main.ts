@@ -25,7 +25,12 @@ function buildProgram(): Command {
     .version(batchinferVersion(), '-V, --version')
     .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+      // Usage errors get the same one-line shape as every other error.
+      outputError: (s, write) => write(`batchinfer: USAGE: ${s.replace(/^error: /, '')}`),
+    });
 
   addJobFlags(
     program

@@ -7,7 +7,6 @@ import type { Problem } from '../errors.js';
 import type { InputSpec, JobSpec } from '../spec/jobSpec.js';
 import type { ColumnInfo } from '../source/dataset.js';
 import type { ValueInfo } from '../model/onnxFile.js';
-import type { TensorDtype } from '../infer/ort.js';
 import { quoteIdent, type Params } from '../util/sql.js';
 
 /** Feature dtypes we can build. */
@@ -132,9 +131,9 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
     }
     const specWhere = spec.inputs[info.name] ? `inputs.${info.name}` : spec.features ? 'features' : where;
     const names = inputSpec.columns ?? [inputSpec.column!];
-    if (names.length !== k) {
+    const countMismatch = names.length !== k;
+    if (countMismatch) {
       problems.push({ code: 'MODEL_MISMATCH', where: specWhere, message: `model input '${info.name}' takes ${k} feature${k > 1 ? 's' : ''} per row [${shape.join(',')}]`, expected: k, actual: names.length });
-      continue;
     }
     const plan: FeedPlan = { input: info.name, dtype, rank, columns: [] };
     names.forEach((column, i) => {
@@ -159,7 +158,7 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
         vocab: inputSpec.vocab ? { values: inputSpec.vocab.map(String), unknown: inputSpec.unknown ?? 'error' } : undefined,
       });
     });
-    feeds.push(plan);
+    if (!countMismatch) feeds.push(plan);
   }
   return { feeds, problems };
 }
@@ -197,8 +196,4 @@ export function featureSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): 
 function withNulls(expr: string, feed: ColumnFeed, target: string, params: Params): string {
   if (feed.nulls.kind !== 'fill') return expr;
   return `coalesce(${expr}, CAST(${params.bind(feed.nulls.value)} AS ${target}))`;
-}
-
-export function tensorDtype(dtype: FeedDtype): TensorDtype {
-  return dtype;
 }
