@@ -178,15 +178,7 @@ interface RawVector {
 function wrapVector(vector: DuckDBVector, typeName: string, rowCount: number): ColumnVector {
   const raw = vector as unknown as RawVector;
   const validity = raw.validity;
-  let hasNulls = false;
-  if (validity.data) {
-    for (let i = 0; i < rowCount; i++) {
-      if (!validity.itemValid(i)) {
-        hasNulls = true;
-        break;
-      }
-    }
-  }
+  const hasNulls = anyInvalid(validity.data, rowCount);
   let items: NumericArray | Uint8Array | null = raw.items && ArrayBuffer.isView(raw.items) ? raw.items : null;
   if (!items && raw.dataView && typeName === 'BOOLEAN') {
     const view = raw.dataView;
@@ -199,6 +191,17 @@ function wrapVector(vector: DuckDBVector, typeName: string, rowCount: number): C
     isValid: (row) => !hasNulls || validity.itemValid(row),
     value: (row) => toJs(raw.getItem(row)),
   };
+}
+
+/** Scans the validity mask 64 rows at a time (per-row BigInt tests cost more than the copy). */
+function anyInvalid(words: BigUint64Array | null, rowCount: number): boolean {
+  if (!words) return false;
+  const full = Math.floor(rowCount / 64);
+  for (let w = 0; w < full; w++) if (words[w] !== 0xffffffffffffffffn) return true;
+  const rest = rowCount % 64;
+  if (rest === 0) return false;
+  const mask = (1n << BigInt(rest)) - 1n;
+  return (words[full]! & mask) !== mask;
 }
 
 function toJs(value: unknown): unknown {

@@ -47,12 +47,16 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   let builder = new BatchBuilder(feeds, batchSize, 0, display);
   let fileRow = 0;
   const stream = db.stream(sql, params.values);
+  // Time spent waiting on DuckDB vs copying into tensors; the consumer's time while this
+  // generator is suspended at `yield` is neither.
+  let readMs = 0;
+  let prepMs = 0;
   let waitStart = performance.now();
   for await (const chunk of stream) {
-    let readMs = performance.now() - waitStart;
-    const started = performance.now();
+    readMs += performance.now() - waitStart;
     let offset = 0;
     while (offset < chunk.rowCount) {
+      const started = performance.now();
       const take = Math.min(chunk.rowCount - offset, batchSize - builder.rowCount);
       builder.copy(chunk, offset, take, fileRow);
       offset += take;
@@ -60,14 +64,18 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
       if (builder.rowCount === batchSize) {
         const batch = builder.finish();
         builder = new BatchBuilder(feeds, batchSize, fileRow, display);
-        options.onTiming?.(readMs, performance.now() - started);
-        readMs = 0;
+        prepMs += performance.now() - started;
+        options.onTiming?.(readMs, prepMs);
+        readMs = prepMs = 0;
         yield batch;
+      } else {
+        prepMs += performance.now() - started;
       }
     }
-    options.onTiming?.(readMs, performance.now() - started);
     waitStart = performance.now();
   }
+  readMs += performance.now() - waitStart;
+  options.onTiming?.(readMs, prepMs);
   if (builder.rowCount > 0) yield builder.finish();
 }
 
