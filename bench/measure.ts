@@ -1,0 +1,79 @@
+/**
+ * Runs a command as a whole Node process, repeatedly, and reports medians of wall time, CPU
+ * time and peak RSS (read by bench/rusage.mjs inside the process) plus the process's own
+ * JSON report (`{"seconds": ...}` from the raw tasks, the run summary from batchinfer).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Measurement {
+  name: string;
+  rows: number;
+  repetitions: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  peakRssMb: number;
+  /** The timed section reported by the process itself (raw tasks), else wall. */
+  innerSeconds: number;
+  rowsPerSecond: number;
+}
+
+const RUSAGE_HOOK = new URL('./rusage.mjs', import.meta.url).pathname;
+
+export async function measure(name: string, rows: number, args: string[], repetitions: number): Promise<Measurement> {
+  const runs: { wall: number; cpu: number; rss: number; inner: number }[] = [];
+  for (let i = 0; i < repetitions; i++) runs.push(await runOnce(args));
+  const med = (f: (r: (typeof runs)[number]) => number): number => median(runs.map(f));
+  const inner = med((r) => r.inner);
+  return {
+    name,
+    rows,
+    repetitions,
+    wallSeconds: round(med((r) => r.wall)),
+    cpuSeconds: round(med((r) => r.cpu)),
+    peakRssMb: Math.round(med((r) => r.rss)),
+    innerSeconds: round(inner),
+    rowsPerSecond: Math.round(rows / inner),
+  };
+}
+
+async function runOnce(args: string[]): Promise<{ wall: number; cpu: number; rss: number; inner: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-rusage-'));
+  const rusageFile = join(dir, 'rusage.json');
+  try {
+    const started = performance.now();
+    const stdout = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', RUSAGE_HOOK, ...args], {
+        env: { ...process.env, BENCH_RUSAGE_FILE: rusageFile },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}: ${err}`))));
+    });
+    const wall = (performance.now() - started) / 1000;
+    const usage = JSON.parse(readFileSync(rusageFile, 'utf8')) as { cpuSeconds: number; peakRssMb: number };
+    const report = JSON.parse(stdout) as { seconds?: unknown };
+    // Raw tasks report their timed section as a number; batchinfer's summary is judged by wall.
+    const inner = typeof report.seconds === 'number' ? report.seconds : wall;
+    return { wall, cpu: usage.cpuSeconds, rss: usage.peakRssMb, inner };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function round(x: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,102 @@
+/**
+ * `npm run bench`: batchinfer against the raw limits of its own engines, measured in one run
+ * as whole processes (median of N repetitions), with the ratios the performance targets use.
+ *
+ *   npm run bench                 full run (1M and 10M rows, 3 repetitions)
+ *   npm run bench -- --quick      smoke version (small data, 1 repetition; the test suite runs it)
+ *   npm run bench -- --out FILE   where to write the JSON (default bench/results/latest.json)
+ *   npm run bench -- --cache DIR  where the generated datasets live (default bench/.cache)
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchDataset } from './datasets.js';
+import { measure, round, type Measurement } from './measure.js';
+import { logreg30Weights } from '../scripts/fixtures/benchModels.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: opts } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, reps: { type: 'string' }, cache: { type: 'string' } } });
+const quick = opts.quick ?? false;
+const reps = Number(opts.reps ?? (quick ? 1 : 3));
+const small = quick ? 20_000 : 1_000_000;
+const large = quick ? 50_000 : 10_000_000;
+const batchSize = 8192;
+const cacheDir = opts.cache ?? join(ROOT, 'bench', '.cache');
+const work = mkdtempSync(join(tmpdir(), 'batchinfer-bench-'));
+const models = { mlp: join(ROOT, 'fixtures/models/mlp30.onnx'), logreg: join(ROOT, 'fixtures/models/logreg30.onnx') };
+const features = Array.from({ length: 30 }, (_, i) => `f${i}`).join(',');
+const task = (name: string): string => join(ROOT, 'bench', 'tasks', name);
+const cli = join(ROOT, 'bin', 'batchinfer.js');
+
+function e2eArgs(model: string, input: string, output: string): string[] {
+  return [cli, 'run', '--model', model, '--input', input, '--output', output, '--features', features, '--passthrough', 'id', '--labels', 'legit,fraud', '--batch-size', String(batchSize), '--json', '--quiet'];
+}
+
+async function main(): Promise<void> {
+  const log = (m: Measurement): void => console.error(`  ${m.name.padEnd(28)} wall ${m.wallSeconds.toFixed(3)} s  inner ${m.innerSeconds.toFixed(3)} s  ${m.rowsPerSecond.toLocaleString('en-US').padStart(11)} rows/s  cpu ${m.cpuSeconds.toFixed(2)} s  rss ${m.peakRssMb} MB`);
+  console.error(`batchinfer bench (${quick ? 'quick' : 'full'}, ${reps} repetition${reps > 1 ? 's' : ''}): generating datasets in ${cacheDir}`);
+  const d1 = await benchDataset(cacheDir, small, true);
+  const d10 = await benchDataset(cacheDir, large, false);
+  const d1k = await benchDataset(cacheDir, 1000, false);
+  const results: Measurement[] = [];
+  const run = async (name: string, rows: number, args: string[]): Promise<Measurement> => {
+    const m = await measure(name, rows, args, reps);
+    log(m);
+    results.push(m);
+    return m;
+  };
+  const out = (name: string): string => join(work, `${name}.parquet`);
+
+  const rawRead = await run('raw_read', small, [task('rawRead.mjs'), d1.parquet]);
+  const inferMlp21 = await run('raw_infer_mlp_2x1', small, [task('rawInfer.mjs'), models.mlp, d1.parquet, String(batchSize), '2', '1']);
+  const inferMlp12 = await run('raw_infer_mlp_1x2', small, [task('rawInfer.mjs'), models.mlp, d1.parquet, String(batchSize), '1', '2']);
+  const inferLogreg = await run('raw_infer_logreg_2x1', small, [task('rawInfer.mjs'), models.logreg, d1.parquet, String(batchSize), '2', '1']);
+  const rawWrite = await run('raw_write', small, [task('rawWrite.mjs'), d1.parquet, out('raw_write')]);
+  const { weights, bias } = logreg30Weights();
+  const sqlLogreg = await run('sql_only_logreg', small, [task('sqlScore.mjs'), d1.parquet, out('sql'), JSON.stringify({ w: weights, b: bias })]);
+  const e2eMlp = await run('e2e_mlp_parquet', small, e2eArgs(models.mlp, d1.parquet, out('e2e_mlp')));
+  const e2eMlpCsv = await run('e2e_mlp_csv', small, e2eArgs(models.mlp, d1.csv!, out('e2e_mlp_csv')));
+  const e2eLogreg = await run('e2e_logreg_parquet', small, e2eArgs(models.logreg, d1.parquet, out('e2e_logreg')));
+  const e2eLogregCsv = await run('e2e_logreg_csv', small, e2eArgs(models.logreg, d1.csv!, out('e2e_logreg_csv')));
+  const e2eMlpLarge = await run('e2e_mlp_parquet_large', large, e2eArgs(models.mlp, d10.parquet, out('e2e_mlp_large')));
+  const startup = await run('startup_1k', 1000, e2eArgs(models.mlp, d1k.parquet, out('startup')));
+
+  const rawInfer = inferMlp21.innerSeconds <= inferMlp12.innerSeconds ? inferMlp21 : inferMlp12;
+  const targets = [
+    { id: 'P1', what: 'MLP e2e wall / raw inference', value: round(e2eMlp.wallSeconds / rawInfer.innerSeconds, 2), target: '<= 1.15', met: e2eMlp.wallSeconds <= 1.15 * rawInfer.innerSeconds },
+    { id: 'P2a', what: 'logreg e2e rows/s', value: Math.round(small / e2eLogreg.wallSeconds), target: '>= 1,000,000', met: small / e2eLogreg.wallSeconds >= 1e6 },
+    { id: 'P2b', what: 'logreg e2e wall / DuckDB SQL-only', value: round(e2eLogreg.wallSeconds / sqlLogreg.innerSeconds, 2), target: '<= 1.5', met: e2eLogreg.wallSeconds <= 1.5 * sqlLogreg.innerSeconds },
+    { id: 'P3a', what: `MLP peak RSS ${large.toLocaleString('en-US')} / ${small.toLocaleString('en-US')} rows`, value: round(e2eMlpLarge.peakRssMb / e2eMlp.peakRssMb, 2), target: '<= 1.2', met: e2eMlpLarge.peakRssMb <= 1.2 * e2eMlp.peakRssMb },
+    { id: 'P3b', what: `MLP peak RSS at ${large.toLocaleString('en-US')} rows (MB)`, value: e2eMlpLarge.peakRssMb, target: '< 500', met: e2eMlpLarge.peakRssMb < 500 },
+    { id: 'P4', what: 'CSV e2e rows/s (logreg)', value: Math.round(small / e2eLogregCsv.wallSeconds), target: '>= 300,000', met: small / e2eLogregCsv.wallSeconds >= 3e5 },
+    { id: 'P5', what: '1k-row job wall (s)', value: startup.wallSeconds, target: '<= 1.0', met: startup.wallSeconds <= 1.0 },
+  ];
+  const ratios = {
+    mlpE2eOverRawInfer: round(e2eMlp.wallSeconds / rawInfer.innerSeconds, 2),
+    mlpCsvOverParquet: round(e2eMlpCsv.wallSeconds / e2eMlp.wallSeconds, 2),
+    logregE2eOverSql: round(e2eLogreg.wallSeconds / sqlLogreg.innerSeconds, 2),
+    logregE2eOverRawRead: round(e2eLogreg.wallSeconds / rawRead.innerSeconds, 2),
+    rawWriteShareOfLogregE2e: round(rawWrite.innerSeconds / e2eLogreg.wallSeconds, 2),
+    rawInferLogregShareOfE2e: round(inferLogreg.innerSeconds / e2eLogreg.wallSeconds, 2),
+  };
+  const report = { date: new Date().toISOString(), quick, repetitions: reps, rows: { small, large }, batchSize, rawInferBest: rawInfer.name, results, ratios, targets };
+
+  console.log('\n| measurement | rows | wall s | timed s | rows/s | CPU s | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|');
+  for (const m of results) console.log(`| ${m.name} | ${m.rows.toLocaleString('en-US')} | ${m.wallSeconds.toFixed(2)} | ${m.innerSeconds.toFixed(2)} | ${m.rowsPerSecond.toLocaleString('en-US')} | ${m.cpuSeconds.toFixed(2)} | ${m.peakRssMb} |`);
+  console.log('\n| target | measured | goal | met |\n|---|---:|---|---|');
+  for (const t of targets) console.log(`| ${t.id} ${t.what} | ${t.value.toLocaleString('en-US')} | ${t.target} | ${t.met ? 'yes' : 'no'} |`);
+  console.log('\nratios:', JSON.stringify(ratios));
+
+  const outFile = opts.out ?? join(ROOT, 'bench', 'results', quick ? 'quick.json' : 'latest.json');
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
+  console.error(`wrote ${outFile}`);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

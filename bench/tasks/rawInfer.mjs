@@ -1,0 +1,56 @@
+// Raw inference: onnxruntime-node session.run on rows already in memory, in worker threads
+// (one session each), the same batch size and thread budget as batchinfer. Loading the rows
+// and the sessions is not timed.
+// Usage: node rawInfer.mjs MODEL FILE.parquet BATCH WORKERS THREADS -> {"seconds": ..., "rows": ...}
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+if (!isMainThread) {
+  const session = await ort.InferenceSession.create(workerData.model, { intraOpNumThreads: workerData.threads, interOpNumThreads: 1 });
+  parentPort.postMessage('ready');
+  parentPort.on('message', async (m) => {
+    if (m === 'close') return process.exit(0);
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', m.data, [m.rows, 30]) });
+    parentPort.postMessage({ id: m.id, n: out[session.outputNames[0]].data.length });
+  });
+} else {
+  const [model, file, batchArg, workersArg, threadsArg] = process.argv.slice(2);
+  const batch = Number(batchArg);
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  const cols = Array.from({ length: 30 }, (_, i) => `f${i}::FLOAT AS f${i}`).join(', ');
+  const rows = Number((await (await conn.runAndReadAll('SELECT count(*) FROM read_parquet($1)', [file])).getRowsJS())[0][0]);
+  const result = await conn.stream(`SELECT ${cols} FROM read_parquet($1)`, [file]);
+  const x = new Float32Array(rows * 30);
+  let r0 = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (let c = 0; c < 30; c++) {
+      const items = chunk.getColumnVector(c).items;
+      for (let i = 0; i < chunk.rowCount; i++) x[(r0 + i) * 30 + c] = items[i];
+    }
+    r0 += chunk.rowCount;
+  }
+  const batches = [];
+  for (let s = 0; s < rows; s += batch) batches.push(x.slice(s * 30, Math.min(rows, s + batch) * 30));
+  const workers = await Promise.all(Array.from({ length: Number(workersArg) }, () => new Promise((resolve) => {
+    const w = new Worker(new URL(import.meta.url), { workerData: { model, threads: Number(threadsArg) } });
+    w.once('message', () => resolve(w));
+  })));
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(workers.map((w) => new Promise((resolve) => {
+    const send = () => {
+      if (next >= batches.length) return resolve();
+      const data = batches[next];
+      w.postMessage({ id: next++, data, rows: data.length / 30 }, [data.buffer]);
+    };
+    w.on('message', send);
+    send();
+  })));
+  const seconds = (performance.now() - started) / 1000;
+  for (const w of workers) w.postMessage('close');
+  console.log(JSON.stringify({ seconds, rows }));
+}

@@ -1,0 +1,20 @@
+// Raw read: DuckDB streams the 30 feature columns of a Parquet file into Float32Array columns.
+// Usage: node rawRead.mjs FILE.parquet  -> prints {"seconds": ..., "rows": ...}
+import { DuckDBInstance } from '@duckdb/node-api';
+
+const [file] = process.argv.slice(2);
+const db = await DuckDBInstance.create(':memory:');
+const conn = await db.connect();
+const started = performance.now();
+const cols = Array.from({ length: 30 }, (_, i) => `f${i}::FLOAT AS f${i}`).join(', ');
+const result = await conn.stream(`SELECT ${cols} FROM read_parquet($1)`, [file]);
+const total = Number((await (await conn.runAndReadAll('SELECT count(*) FROM read_parquet($1)', [file])).getRowsJS())[0][0]);
+const columns = Array.from({ length: 30 }, () => new Float32Array(total));
+let rows = 0;
+for (;;) {
+  const chunk = await result.fetchChunk();
+  if (!chunk || chunk.rowCount === 0) break;
+  for (let c = 0; c < 30; c++) columns[c].set(chunk.getColumnVector(c).items, rows);
+  rows += chunk.rowCount;
+}
+console.log(JSON.stringify({ seconds: (performance.now() - started) / 1000, rows }));

@@ -1,0 +1,32 @@
+/**
+ * Smoke test of `npm run bench -- --quick`: every measurement runs as a real process and
+ * the report has every figure and target. No timing assertions: figures vary by machine.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, expect, test } from 'vitest';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'bench-quick-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('bench --quick measures every figure and writes the report', async () => {
+  const out = join(dir, 'report.json');
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out, '--cache', join(dir, 'cache')], { timeout: 120_000 });
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+  const names = report.results.map((r: { name: string }) => r.name);
+  expect(names).toEqual([
+    'raw_read', 'raw_infer_mlp_2x1', 'raw_infer_mlp_1x2', 'raw_infer_logreg_2x1', 'raw_write', 'sql_only_logreg',
+    'e2e_mlp_parquet', 'e2e_mlp_csv', 'e2e_logreg_parquet', 'e2e_logreg_csv', 'e2e_mlp_parquet_large', 'startup_1k',
+  ]);
+  for (const r of report.results) {
+    expect(r.wallSeconds).toBeGreaterThan(0);
+    expect(r.peakRssMb).toBeGreaterThan(0);
+    expect(r.rows).toBeGreaterThan(0);
+  }
+  expect(report.targets.map((t: { id: string }) => t.id)).toEqual(['P1', 'P2a', 'P2b', 'P3a', 'P3b', 'P4', 'P5']);
+  expect(stdout).toContain('| target | measured | goal | met |');
+}, 180_000);
