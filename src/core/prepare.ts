@@ -4,6 +4,7 @@
  * `runJob` and `batchinfer validate` share it.
  */
 import { stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import { BatchinferError, type Problem } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
@@ -52,9 +53,28 @@ export async function prepareJob(db: Db, spec: JobSpec): Promise<PreparedJob> {
     }
   }
   problems.push(...(await checkOtherFiles(db, dataset, usedColumns(spec, feeds))));
+  const outputMode = await outputModeOf(spec.output);
+  problems.push(...checkOutputSparesInput(spec.output, outputMode, dataset));
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
 
-  return { spec, model, dataset, feeds, output, outputMode: await outputModeOf(spec.output), outputColumns };
+  return { spec, model, dataset, feeds, output, outputMode, outputColumns };
+}
+
+/**
+ * The commit replaces the output path wholesale (a directory output is swapped in and the old
+ * directory removed), so the output must neither be an input file nor a directory holding one.
+ * `parts` vs `parts/`, or a glob, get past the spec's plain path comparison.
+ */
+function checkOutputSparesInput(output: string, mode: OutputMode, dataset: Dataset): Problem[] {
+  const target = resolve(output.replace(/[\\/]+$/, '') || sep);
+  const inside = target.endsWith(sep) ? target : target + sep;
+  const hit = dataset.files.find((f) => {
+    const file = resolve(f.path);
+    return file === target || (mode === 'directory' && file.startsWith(inside));
+  });
+  if (!hit) return [];
+  const message = mode === 'directory' ? 'is a directory holding input files; committing the output would replace them' : 'is one of the input files';
+  return [{ code: 'SPEC_INVALID', where: 'output', message, expected: 'a path outside the input', actual: hit.path }];
 }
 
 function collect(err: unknown, problems: Problem[]): undefined {

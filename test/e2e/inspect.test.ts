@@ -1,0 +1,163 @@
+/**
+ * `inspect` on models and datasets, and `validate` on the example jobs and on a job with
+ * several problems (all reported in one run).
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { JOBS_DIR, data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
+import { useTempDirs } from '../helpers/tempDir.js';
+
+const tmp = useTempDirs('batchinfer-e2e-inspect-');
+const JOB_FILES = readdirSync(JOBS_DIR).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
+const TRANSACTION_COLUMNS = [
+  { name: 'txn_id', type: 'VARCHAR' },
+  { name: 'ts', type: 'TIMESTAMP' },
+  { name: 'merchant_category', type: 'VARCHAR' },
+  { name: 'amount', type: 'DOUBLE' },
+  { name: 'f0', type: 'DOUBLE' },
+  { name: 'f1', type: 'DOUBLE' },
+  { name: 'f2', type: 'DOUBLE' },
+  { name: 'risk score', type: 'DOUBLE' },
+  { name: 'n_items', type: 'INTEGER' },
+];
+
+describe.concurrent('inspect', { timeout: 30_000 }, () => {
+  it('a model: inputs, outputs with their producing op, opsets and metadata', async () => {
+    const r = await runCli(['inspect', model('mlp')]);
+    expectOk(r);
+    const text = r.stdout;
+    expect(text).toContain(`model ${model('mlp')}`);
+    expect(text).toMatch(/^inputs:\n {2}x {2}float32 \[N,4\]$/m);
+    expect(text).toMatch(/^outputs:\n {2}probabilities {2}float32 \[N,2\] {2}\(from Softmax\)$/m);
+    expect(text).toMatch(/opsets ai\.onnx 17/);
+    expect(text).toMatch(/producer batchinfer-fixtures 1/);
+    expect(text).toContain('labels = ["legit","fraud"]');
+  });
+
+  it('a model with --json: parseable, with the file sha256', async () => {
+    const r = await runCli(['inspect', model('mixed'), '--json']);
+    expectOk(r);
+    const report = JSON.parse(r.stdout);
+    expect(report.kind).toBe('model');
+    expect(report.sha256).toBe(createHash('sha256').update(await readFile(model('mixed'))).digest('hex'));
+    expect(report.info.inputs).toEqual([
+      { name: 'x', elemType: 'float32', shape: ['N', 3] },
+      { name: 'merchant', elemType: 'int64', shape: ['N'] },
+    ]);
+    expect(report.info.outputs).toEqual([{ name: 'probabilities', elemType: 'float32', shape: ['N', 2] }]);
+    expect(report.info.opsets).toEqual([{ domain: 'ai.onnx', version: 17 }]);
+    expect(report.info.producerOps).toEqual({ probabilities: 'Softmax' });
+    expect(report.info.metadata).toEqual({});
+  });
+
+  it('a model with metadata, --json: metadata entries as strings', async () => {
+    const r = await runCli(['inspect', model('mlp'), '--json']);
+    expectOk(r);
+    expect(JSON.parse(r.stdout).info.metadata).toEqual({ labels: '["legit","fraud"]' });
+  });
+
+  it('a Parquet dataset: columns, 3000 rows, 3 row groups of 1000', async () => {
+    const path = data('transactions.parquet');
+    const [text, json] = await Promise.all([runCli(['inspect', path]), runCli(['inspect', path, '--json'])]);
+    expectOk(text);
+    expect(text.stdout).toContain(`dataset ${path} (parquet, 3000 rows, 1 file)`);
+    expect(text.stdout).toContain('  risk score  DOUBLE');
+    expect(text.stdout).toContain('3000 rows, 3 row groups (1000, 1000, 1000)');
+    expectOk(json);
+    const report = JSON.parse(json.stdout);
+    expect(report).toMatchObject({ kind: 'dataset', format: 'parquet', rows: 3000 });
+    expect(report.columns).toEqual(TRANSACTION_COLUMNS);
+    expect(report.files).toEqual([
+      {
+        path,
+        rows: 3000,
+        rowGroups: [
+          { id: 0, rows: 1000 },
+          { id: 1, rows: 1000 },
+          { id: 2, rows: 1000 },
+        ],
+      },
+    ]);
+  });
+
+  it('a directory dataset: its files in name order, rows summed', async () => {
+    const r = await runCli(['inspect', data('parts/'), '--json']);
+    expectOk(r);
+    const report = JSON.parse(r.stdout);
+    expect(report.rows).toBe(3000);
+    expect(report.columns).toEqual(TRANSACTION_COLUMNS);
+    expect(report.files.map((f: { path: string; rows: number }) => [f.path, f.rows])).toEqual([0, 1, 2].map((i) => [data(`parts/part-${i}.parquet`), 1000]));
+  });
+
+  it('a CSV dataset: detected column types and rows', async () => {
+    const r = await runCli(['inspect', data('quirky.csv'), '--json']);
+    expectOk(r);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ format: 'csv', rows: 6 });
+    expect(report.columns.map((c: { name: string }) => c.name)).toEqual(['id', 'label text', 'amount', 'f0', 'f1', 'risk score']);
+  });
+
+  it('a path that does not exist: exit 66', async () => {
+    const [m, d] = await Promise.all([runCli(['inspect', data('nope.onnx')]), runCli(['inspect', data('nope.parquet')])]);
+    expect(expectCliError(m, 66, 'MODEL_MISSING')).toContain('nope.onnx');
+    expect(expectCliError(d, 66, 'INPUT_MISSING')).toContain('nope.parquet');
+  });
+});
+
+describe.concurrent('validate', { timeout: 30_000 }, () => {
+  it.each(JOB_FILES)('%s is valid (relative paths resolve against the job file, not the cwd)', async (file) => {
+    const cwd = await tmp.make();
+    const r = await runCli(['validate', join(JOBS_DIR, file), '--json'], { cwd });
+    expectOk(r);
+    const report = JSON.parse(r.stdout);
+    const job = YAML.parse(await readFile(join(JOBS_DIR, file), 'utf8'));
+    expect(report.model.path).toBe(join(JOBS_DIR, job.model));
+    expect(report.output.columns.slice(0, job.passthrough.length)).toEqual(job.passthrough);
+    expect(report.output.task).toBe('classification');
+    expect(report.feeds.map((f: { input: string }) => f.input).sort()).toEqual(Object.keys(job.inputs).sort());
+    // Human form: one line saying so on stderr, nothing written beside the job.
+    const human = await runCli(['validate', join(JOBS_DIR, file)], { cwd });
+    expectOk(human);
+    expect(human.stderr).toMatch(/^batchinfer: job \S+ is valid\n/);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('a job with several problems reports them all in one run', async () => {
+    const dir = await tmp.make();
+    const jobPath = join(dir, 'bad.yaml');
+    await writeFile(
+      jobPath,
+      YAML.stringify({
+        model: model('mlp'),
+        input: data('transactions.parquet'),
+        output: join(dir, 'out.parquet'),
+        labels: ['low', 'medium', 'high'],
+        inputs: { x: { columns: ['amount', 'no_such_a', 'f1', 'no_such_b'], fill_null: 0 } },
+      }),
+    );
+    const r = await runCli(['validate', jobPath]);
+    const stderr = expectCliError(r, 78, 'SCHEMA_MISMATCH');
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe('batchinfer: SCHEMA_MISMATCH: 3 problems:');
+    expect(lines).toHaveLength(4);
+    expect(stderr).toContain("column 'no_such_a' is not in the dataset");
+    expect(stderr).toContain("column 'no_such_b' is not in the dataset");
+    expect(stderr).toMatch(/labels: .*2 classes \(expected 2, got 3\)/);
+    expect(readdirSync(dir)).toEqual(['bad.yaml']);
+  });
+
+  it('spec problems are reported together too (unknown keys and bad values)', async () => {
+    const dir = await tmp.make();
+    const jobPath = join(dir, 'bad.yaml');
+    await writeFile(jobPath, YAML.stringify({ model: model('mlp'), input: data('transactions.parquet'), output: 'x.parquet', colour: 'red', batch_size: -1, review_below: 2 }));
+    const stderr = expectCliError(await runCli(['validate', jobPath]), 78, 'SPEC_INVALID');
+    expect(stderr).toMatch(/^batchinfer: SPEC_INVALID: 3 problems:/);
+    expect(stderr).toContain('colour: unknown key');
+    expect(stderr).toContain('batch_size');
+    expect(stderr).toContain('review_below');
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Runs the real, compiled CLI (`node bin/batchinfer.js ...`) as a child process, the way a
+ * user or a scheduler would, and checks the shape of what it prints on failure.
+ *
+ * @example
+ *   const { code, stdout, stderr } = await runCli(['inspect', 'fixtures/models/mlp.onnx', '--json']);
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(REPO_ROOT, 'bin', 'batchinfer.js');
+export const FIXTURE_MODELS = join(REPO_ROOT, 'fixtures', 'models');
+export const FIXTURE_DATA = join(REPO_ROOT, 'fixtures', 'data');
+export const JOBS_DIR = join(REPO_ROOT, 'jobs');
+
+/** `fixtures/models/NAME.onnx`, absolute. */
+export const model = (name: string): string => join(FIXTURE_MODELS, `${name}.onnx`);
+/** `fixtures/data/NAME`, absolute. */
+export const data = (name: string): string => join(FIXTURE_DATA, name);
+
+export interface CliResult {
+  /** Exit code; null only when the process was killed (see `signal`). */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Wall time of the run in milliseconds. */
+  ms: number;
+}
+
+export interface CliOptions {
+  /** Working directory of the CLI; defaults to the repository root. */
+  cwd?: string;
+  /** Kill the CLI (SIGKILL) after this many milliseconds; the result then has `signal` set. */
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Spawns `node bin/batchinfer.js ...args` and resolves when it exits; never rejects on a non-zero exit. */
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const started = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    // BATCHINFER_DEBUG would add stack traces to internal errors; the tests check their absence.
+    const env = { ...process.env, BATCHINFER_DEBUG: '', NO_COLOR: '1', ...options.env };
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        ms: performance.now() - started,
+      });
+    });
+  });
+}
+
+/** Formats a result for assertion messages, so a failing test shows what the CLI said. */
+export function describeResult(r: CliResult): string {
+  return `exit ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}\n--- stderr ---\n${r.stderr}\n--- stdout ---\n${r.stdout.slice(0, 2000)}`;
+}
+
+/** Asserts a successful run (exit 0) and shows stderr when it was not. */
+export function expectOk(r: CliResult): void {
+  expect(r.code, describeResult(r)).toBe(0);
+}
+
+/**
+ * Asserts the error shape: exit code `exit`, and stderr is exactly one
+ * `batchinfer: CODE: message` line, or (several problems) that line followed only by
+ * `  - ` lines. No stack trace, nothing on stdout. Returns stderr for further checks.
+ */
+export function expectCliError(r: CliResult, exit: number, code: string): string {
+  const context = describeResult(r);
+  expect(r.signal, context).toBeNull();
+  expect(r.code, context).toBe(exit);
+  expect(r.stdout, context).toBe('');
+  expect(r.stderr.endsWith('\n'), context).toBe(true);
+  const lines = r.stderr.slice(0, -1).split('\n');
+  expect(lines[0], context).toMatch(new RegExp(`^batchinfer: ${code}: \\S`));
+  for (const line of lines.slice(1)) expect(line, context).toMatch(/^ {2}- \S/);
+  if (lines.length > 1) expect(lines[0], context).toMatch(/\d+ problems:$/);
+  expect(r.stderr, context).not.toMatch(/^\s+at /m);
+  expect(r.stderr, context).not.toMatch(/INTERNAL|This is a bug/);
+  return r.stderr;
+}
