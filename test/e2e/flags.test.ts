@@ -78,12 +78,12 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     expect(summary.rows).toEqual({ in: 3000, out: 3000 });
   });
 
-  it('a glob input is scored into one output file, all 3000 rows in order; --json prints the summary on stdout', async () => {
+  it('a glob input is scored into one output file, all 3000 rows in order; --json prints the summary on stdout; --review-below', async () => {
     const dir = await tmp.make();
     const output = join(dir, 'glob.parquet');
     const glob = data('parts/*.parquet');
     // Without --quiet: the human summary goes to stderr, JSON alone to stdout.
-    const result = await runCli(['run', '--model', model('mlp'), '--input', glob, '--output', output, '--features', FEATURES.join(','), '--passthrough', 'txn_id', '--json']);
+    const result = await runCli(['run', '--model', model('mlp'), '--input', glob, '--output', output, '--features', FEATURES.join(','), '--passthrough', 'txn_id', '--review-below', '0.7', '--json']);
     expectOk(result);
     const summary = JSON.parse(result.stdout);
     expect(result.stderr).toMatch(/^batchinfer: scored 3,000 rows/);
@@ -93,8 +93,10 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     expect(summary.rows).toEqual({ in: 3000, out: 3000 });
     const out = await readParquet(output);
     expect(out.rows.map((r) => r['txn_id'])).toEqual(IDS);
+    expect(out.columns.at(-1)).toEqual({ name: 'needs_review', type: 'BOOLEAN' });
     const expected = expectedPredictions('mlp', rows, { x: { columns: FEATURES } });
-    expect(comparePredictions(out.rows, expected)).toEqual([]);
+    expect(comparePredictions(out.rows, expected, { reviewBelow: 0.7 })).toEqual([]);
+    expect(new Set(out.rows.map((r) => r['needs_review']))).toEqual(new Set([true, false]));
   });
 
   it('mlp without --labels takes class names from the model metadata; batch size and workers do not change the output', async () => {
