@@ -54,7 +54,7 @@ export async function prepareJob(db: Db, spec: JobSpec): Promise<PreparedJob> {
   }
   problems.push(...(await checkOtherFiles(db, dataset, usedColumns(spec, feeds))));
   const outputMode = await outputModeOf(spec.output);
-  problems.push(...checkOutputSparesInput(spec.output, outputMode, dataset));
+  problems.push(...checkOutputSparesInput(spec.output, outputMode, dataset, model.path));
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
 
   return { spec, model, dataset, feeds, output, outputMode, outputColumns };
@@ -65,16 +65,24 @@ export async function prepareJob(db: Db, spec: JobSpec): Promise<PreparedJob> {
  * directory removed), so the output must neither be an input file nor a directory holding one.
  * `parts` vs `parts/`, or a glob, get past the spec's plain path comparison.
  */
-function checkOutputSparesInput(output: string, mode: OutputMode, dataset: Dataset): Problem[] {
+function checkOutputSparesInput(output: string, mode: OutputMode, dataset: Dataset, modelPath: string): Problem[] {
   const target = resolve(output.replace(/[\\/]+$/, '') || sep);
   const inside = target.endsWith(sep) ? target : target + sep;
-  const hit = dataset.files.find((f) => {
-    const file = resolve(f.path);
+  const covers = (path: string): boolean => {
+    const file = resolve(path);
     return file === target || (mode === 'directory' && file.startsWith(inside));
-  });
-  if (!hit) return [];
-  const message = mode === 'directory' ? 'is a directory holding input files; committing the output would replace them' : 'is one of the input files';
-  return [{ code: 'SPEC_INVALID', where: 'output', message, expected: 'a path outside the input', actual: hit.path }];
+  };
+  const problems: Problem[] = [];
+  const hit = dataset.files.find((f) => covers(f.path));
+  if (hit) {
+    const message = mode === 'directory' ? 'is a directory holding input files; committing the output would replace them' : 'is one of the input files';
+    problems.push({ code: 'SPEC_INVALID', where: 'output', message, expected: 'a path outside the input', actual: hit.path });
+  }
+  // The same holds for the model file (`--output models/` with a model under models/).
+  if (mode === 'directory' && covers(modelPath)) {
+    problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'is a directory holding the model file; committing the output would replace it', expected: 'a path outside the model directory', actual: modelPath });
+  }
+  return problems;
 }
 
 function collect(err: unknown, problems: Problem[]): undefined {

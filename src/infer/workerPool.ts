@@ -131,16 +131,20 @@ interface ReadyInfo {
   outputs: RuntimeValueInfo[];
 }
 
-function workerEntry(): { url: URL; execArgv: string[] } {
+function createWorker(init: WorkerInit): Worker {
   const compiled = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return { url: compiled, execArgv: [] };
-  // Running from TypeScript sources (vitest, tsx): let the worker load .ts through tsx.
-  return { url: new URL('./worker.ts', import.meta.url), execArgv: ['--import', 'tsx'] };
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: init });
+  // Running from TypeScript sources (vitest, tsx). Node 20 ignores `--import tsx` in a worker's
+  // execArgv (nodejs/node#47747: "Unknown file extension .ts"), so a CommonJS bootstrap loads
+  // worker.ts through tsx's API instead; a failed import surfaces as the worker's 'error' event.
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}));`;
+  return new Worker(bootstrap, { eval: true, workerData: init });
 }
 
 function spawnWorker(init: WorkerInit): Promise<{ worker: Worker; info: ReadyInfo }> {
-  const entry = workerEntry();
-  const worker = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
+  const worker = createWorker(init);
   return new Promise((resolve, reject) => {
     const onMessage = (message: FromWorker): void => {
       if (message.type === 'ready') {

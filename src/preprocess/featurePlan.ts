@@ -51,7 +51,8 @@ function typeClass(type: string): 'int' | 'float' | 'bool' | 'string' | 'other' 
 /** Which column types can feed which tensor dtype without guessing. */
 function castable(columnType: string, dtype: FeedDtype, hasVocab: boolean): boolean {
   const cls = typeClass(columnType);
-  if (hasVocab) return cls !== 'other';
+  // Vocabulary lookups compare text; a float's text is ambiguous (1.0 never matches 1).
+  if (hasVocab) return cls === 'string' || cls === 'int' || cls === 'bool';
   switch (dtype) {
     case 'float32':
     case 'float64':

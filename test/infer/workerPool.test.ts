@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchinferError } from '../../src/errors.js';
+import { WorkerPool } from '../../src/infer/workerPool.js';
+import { buildFeatureFeeds, FIXTURES_DIR, loadReference, readFixtureRows, type BuiltFeed } from '../helpers/reference.js';
+
+const TOLERANCE = 1e-5;
+
+let mlpBytes: Uint8Array;
+let x: BuiltFeed;
+let reference: number[][];
+let pool: WorkerPool;
+
+beforeAll(async () => {
+  mlpBytes = await readFile(join(FIXTURES_DIR, 'models', 'mlp.onnx'));
+  const rows = (await readFixtureRows()).slice(0, 600);
+  const { sidecar, forward } = loadReference('mlp');
+  x = buildFeatureFeeds(sidecar, rows).x!;
+  const xRows: number[][] = [];
+  for (let i = 0; i < x.data.length; i += 4) xRows.push(x.data.slice(i, i + 4));
+  reference = forward({ x: xRows }).probabilities!;
+  pool = await WorkerPool.start({ model: mlpBytes, workers: 2, intraOpThreads: 1, outputNames: ['probabilities'] });
+}, 20_000);
+
+afterAll(async () => {
+  await pool?.close();
+});
+
+/** Rows [start, end) of the fixture features as a float32 [n,4] feed. */
+function feed(start: number, end: number) {
+  return { x: { type: 'float32' as const, dims: [end - start, 4], data: Float32Array.from(x.data.slice(start * 4, end * 4)) } };
+}
+
+describe('WorkerPool on mlp.onnx', () => {
+  it('reports the runtime signature', () => {
+    expect(pool.inputs).toEqual([{ name: 'x', isTensor: true, type: 'float32', shape: ['N', 4] }]);
+    expect(pool.outputs).toEqual([{ name: 'probabilities', isTensor: true, type: 'float32', shape: ['N', 2] }]);
+  });
+
+  it('runs several batches concurrently; each result matches the reference for its rows', async () => {
+    const bounds = [
+      [0, 100],
+      [100, 101],
+      [101, 350],
+      [350, 351],
+      [351, 500],
+      [500, 600],
+    ] as const;
+    const results = await Promise.all(bounds.map(([s, e]) => pool.run(feed(s, e))));
+    results.forEach((result, i) => {
+      const [s, e] = bounds[i]!;
+      const out = result.outputs.probabilities!;
+      expect(Object.keys(result.outputs)).toEqual(['probabilities']);
+      expect(out.type).toBe('float32');
+      expect(out.dims).toEqual([e - s, 2]);
+      expect(out.data).toBeInstanceOf(Float32Array);
+      expect(out.data.length).toBe((e - s) * 2);
+      const data = out.data as Float32Array;
+      for (let r = 0; r < e - s; r++) {
+        expect(Math.abs(data[r * 2]! - reference[s + r]![0]!)).toBeLessThan(TOLERANCE);
+        expect(Math.abs(data[r * 2 + 1]! - reference[s + r]![1]!)).toBeLessThan(TOLERANCE);
+      }
+      expect(result.ms).toBeGreaterThanOrEqual(0);
+    });
+  });
+
+  it('transfers the feed buffers: they are detached after run', async () => {
+    const feeds = feed(0, 10);
+    const data = feeds.x.data;
+    const promise = pool.run(feeds);
+    expect(data.buffer.byteLength).toBe(0);
+    expect(data.length).toBe(0);
+    const result = await promise;
+    expect(result.outputs.probabilities!.dims).toEqual([10, 2]);
+  });
+
+  it('a feed that is a view of a larger buffer is scored from its own rows', async () => {
+    const backing = new Float32Array(4 * 20);
+    backing.set(Float32Array.from(x.data.slice(0, 80)));
+    const view = backing.subarray(4 * 5, 4 * 8);
+    const result = await pool.run({ x: { type: 'float32', dims: [3, 4], data: view } });
+    const data = result.outputs.probabilities!.data as Float32Array;
+    for (let r = 0; r < 3; r++) expect(Math.abs(data[r * 2 + 1]! - reference[5 + r]![1]!)).toBeLessThan(TOLERANCE);
+  });
+
+  it('a run that onnxruntime refuses rejects with INFERENCE_FAILED and the pool keeps working', async () => {
+    const bad = pool.run({ x: { type: 'float32', dims: [2, 3], data: new Float32Array(6) } });
+    await expect(bad).rejects.toBeInstanceOf(BatchinferError);
+    await expect(bad).rejects.toMatchObject({ code: 'INFERENCE_FAILED', message: expect.stringMatching(/^onnxruntime failed: /) });
+    const ok = await pool.run(feed(0, 2));
+    expect(ok.outputs.probabilities!.dims).toEqual([2, 2]);
+  });
+});
+
+describe('WorkerPool lifecycle', () => {
+  it('bytes that are not an ONNX model fail start with MODEL_INVALID', async () => {
+    const bytes = new TextEncoder().encode('definitely not an onnx model');
+    const err = await WorkerPool.start({ model: bytes, workers: 2, intraOpThreads: 1, outputNames: ['y'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BatchinferError);
+    expect(err).toMatchObject({ code: 'MODEL_INVALID' });
+    expect((err as Error).message).toMatch(/^onnxruntime cannot load the model: /);
+  });
+
+  it('close() is idempotent and later runs are refused', async () => {
+    const own = await WorkerPool.start({ model: mlpBytes, workers: 1, intraOpThreads: 1, outputNames: ['probabilities'] });
+    const result = await own.run(feed(0, 3));
+    expect(result.outputs.probabilities!.dims).toEqual([3, 2]);
+    const started = performance.now();
+    await own.close();
+    await own.close();
+    await Promise.all([own.close(), own.close()]);
+    expect(performance.now() - started).toBeLessThan(5000);
+    await expect(own.run(feed(0, 1))).rejects.toThrow(/closed/);
+  });
+});

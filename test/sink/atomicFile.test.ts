@@ -1,0 +1,151 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BatchinferError } from '../../src/errors.js';
+import { commitRename, createStaging, writeFileAtomic } from '../../src/sink/atomicFile.js';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'batchinfer-atomic-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function rejection(promise: Promise<unknown>): Promise<BatchinferError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(BatchinferError);
+    return err as BatchinferError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('writeFileAtomic', () => {
+  it('writes the file and leaves no temp file beside it', async () => {
+    const target = join(dir, 'summary.json');
+    await writeFileAtomic(target, '{"rows":3}');
+    expect(await readFile(target, 'utf8')).toBe('{"rows":3}');
+    expect(await readdir(dir)).toEqual(['summary.json']);
+  });
+
+  it('replaces an existing file whole', async () => {
+    const target = join(dir, 'summary.json');
+    await writeFile(target, 'x'.repeat(1000));
+    await writeFileAtomic(target, 'short');
+    expect(await readFile(target, 'utf8')).toBe('short');
+    expect(await readdir(dir)).toEqual(['summary.json']);
+  });
+
+  it('fails with OUTPUT_UNWRITABLE when the directory is missing, leaving nothing', async () => {
+    const err = await rejection(writeFileAtomic(join(dir, 'missing', 'summary.json'), 'x'));
+    expect(err.code).toBe('OUTPUT_UNWRITABLE');
+    expect(err.exitCode).toBe(73);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('fails when the target is a directory and removes its temp file', async () => {
+    const target = join(dir, 'taken');
+    await mkdir(target);
+    await writeFile(join(target, 'keep'), 'k');
+    const err = await rejection(writeFileAtomic(target, 'x'));
+    expect(err.code).toBe('OUTPUT_UNWRITABLE');
+    expect(await readdir(dir)).toEqual(['taken']);
+    expect(await readFile(join(target, 'keep'), 'utf8')).toBe('k');
+  });
+});
+
+describe('commitRename', () => {
+  it('moves a staged file onto a new target', async () => {
+    const staged = join(dir, '.staged');
+    await writeFile(staged, 'new');
+    await commitRename(staged, join(dir, 'out.parquet'));
+    expect(await readdir(dir)).toEqual(['out.parquet']);
+    expect(await readFile(join(dir, 'out.parquet'), 'utf8')).toBe('new');
+  });
+
+  it('replaces an existing file', async () => {
+    const staged = join(dir, '.staged');
+    const target = join(dir, 'out.parquet');
+    await writeFile(target, 'old contents');
+    await writeFile(staged, 'new');
+    await commitRename(staged, target);
+    expect(await readFile(target, 'utf8')).toBe('new');
+    expect(await readdir(dir)).toEqual(['out.parquet']);
+  });
+
+  it('replaces an existing non-empty directory and drops the old one', async () => {
+    const staged = join(dir, '.staged-dir');
+    const target = join(dir, 'preds');
+    await mkdir(join(target, 'nested'), { recursive: true });
+    await writeFile(join(target, 'part-0.parquet'), 'old');
+    await writeFile(join(target, 'nested', 'deep'), 'old');
+    await mkdir(staged);
+    await writeFile(join(staged, 'part-1.parquet'), 'new');
+    await commitRename(staged, target, true);
+    expect(await readdir(dir)).toEqual(['preds']);
+    expect(await readdir(target)).toEqual(['part-1.parquet']);
+    expect(await readFile(join(target, 'part-1.parquet'), 'utf8')).toBe('new');
+  });
+
+  it('moves a staged directory onto a new target', async () => {
+    const staged = join(dir, '.staged-dir');
+    await mkdir(staged);
+    await writeFile(join(staged, 'a'), 'a');
+    await commitRename(staged, join(dir, 'preds'), true);
+    expect(await readdir(join(dir, 'preds'))).toEqual(['a']);
+    expect(await readdir(dir)).toEqual(['preds']);
+  });
+
+  it('fails with OUTPUT_UNWRITABLE when the staged file is gone, and leaves the target alone', async () => {
+    const target = join(dir, 'out.parquet');
+    await writeFile(target, 'old');
+    const err = await rejection(commitRename(join(dir, '.nothing'), target));
+    expect(err.code).toBe('OUTPUT_UNWRITABLE');
+    expect(err.actual).toBe(target);
+    expect(await readFile(target, 'utf8')).toBe('old');
+  });
+});
+
+describe('createStaging', () => {
+  it('creates missing parents and a hidden staging directory beside the output', async () => {
+    const output = join(dir, 'a', 'b', 'scores.parquet');
+    const staging = await createStaging(output);
+    expect(dirname(staging)).toBe(join(dir, 'a', 'b'));
+    expect(basename(staging)).toMatch(/^\.scores\.parquet\.batchinfer-.{6}$/);
+    expect((await stat(staging)).isDirectory()).toBe(true);
+    expect(await readdir(join(dir, 'a', 'b'))).toEqual([basename(staging)]);
+  });
+
+  it('gives each run its own staging directory', async () => {
+    const output = join(dir, 'scores.parquet');
+    const [a, b] = await Promise.all([createStaging(output), createStaging(output)]);
+    expect(a).not.toBe(b);
+  });
+
+  it('works for a directory output given with a trailing /', async () => {
+    const staging = await createStaging(join(dir, 'preds') + '/');
+    expect(dirname(staging)).toBe(dir);
+    expect(basename(staging)).toMatch(/^\.preds\.batchinfer-/);
+  });
+
+  it('fails with OUTPUT_UNWRITABLE (exit 73) when a parent is a regular file', async () => {
+    await writeFile(join(dir, 'file'), 'x');
+    const err = await rejection(createStaging(join(dir, 'file', 'sub', 'scores.parquet')));
+    expect(err.code).toBe('OUTPUT_UNWRITABLE');
+    expect(err.exitCode).toBe(73);
+    expect(err.message).toMatch(/^cannot create output .*scores\.parquet: /);
+    expect(err.actual).toBe(join(dir, 'file', 'sub'));
+    expect(await readFile(join(dir, 'file'), 'utf8')).toBe('x');
+  });
+
+  it('fails with OUTPUT_UNWRITABLE when the direct parent is a regular file', async () => {
+    await writeFile(join(dir, 'file'), 'x');
+    const err = await rejection(createStaging(join(dir, 'file', 'scores.parquet')));
+    expect(err.code).toBe('OUTPUT_UNWRITABLE');
+  });
+});

@@ -1,0 +1,199 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Db } from '../../src/db/duckdb.js';
+import { BatchinferError } from '../../src/errors.js';
+import { countRows, describeFile, openDataset, parquetRowGroups } from '../../src/source/dataset.js';
+import { FIXTURES_DIR } from '../helpers/reference.js';
+
+const DATA = join(FIXTURES_DIR, 'data');
+const PARTS = join(DATA, 'parts');
+
+let db: Db;
+let root: string;
+
+beforeAll(async () => {
+  db = await Db.open({ threads: 2 });
+  root = await mkdtemp(join(tmpdir(), 'batchinfer-dataset-'));
+});
+
+afterAll(async () => {
+  db?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function rejection(promise: Promise<unknown>): Promise<BatchinferError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(BatchinferError);
+    return err as BatchinferError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** A fresh directory under the test's temp root. */
+async function dirWith(name: string, files: Record<string, string | null>): Promise<string> {
+  const dir = join(root, name);
+  await mkdir(dir, { recursive: true });
+  for (const [file, source] of Object.entries(files)) {
+    if (source === null) await writeFile(join(dir, file), 'not data');
+    else await copyFile(source, join(dir, file));
+  }
+  return dir;
+}
+
+const TRANSACTION_COLUMNS = [
+  { name: 'txn_id', type: 'VARCHAR' },
+  { name: 'ts', type: 'TIMESTAMP' },
+  { name: 'merchant_category', type: 'VARCHAR' },
+  { name: 'amount', type: 'DOUBLE' },
+  { name: 'f0', type: 'DOUBLE' },
+  { name: 'f1', type: 'DOUBLE' },
+  { name: 'f2', type: 'DOUBLE' },
+  { name: 'risk score', type: 'DOUBLE' },
+  { name: 'n_items', type: 'INTEGER' },
+];
+
+describe('openDataset: resolving the input', () => {
+  it('a single Parquet file, with its schema', async () => {
+    const path = join(DATA, 'transactions.parquet');
+    const dataset = await openDataset(db, path);
+    expect(dataset).toEqual({ input: path, files: [{ path, format: 'parquet' }], format: 'parquet', columns: TRANSACTION_COLUMNS });
+  });
+
+  it('a single CSV file gets the same column names and types', async () => {
+    const dataset = await openDataset(db, join(DATA, 'transactions.csv'));
+    expect(dataset.format).toBe('csv');
+    // The CSV sniffer widens integers to BIGINT; everything else matches the Parquet file.
+    expect(dataset.columns).toEqual(TRANSACTION_COLUMNS.map((c) => (c.name === 'n_items' ? { name: 'n_items', type: 'BIGINT' } : c)));
+  });
+
+  it('a glob, sorted by path', async () => {
+    const dir = await dirWith('glob', { 'b.parquet': join(PARTS, 'part-1.parquet'), 'a.parquet': join(PARTS, 'part-0.parquet'), 'c.parquet': join(PARTS, 'part-2.parquet'), 'notes.txt': null });
+    const dataset = await openDataset(db, join(dir, '*'));
+    expect(dataset.files).toEqual(['a', 'b', 'c'].map((n) => ({ path: join(dir, `${n}.parquet`), format: 'parquet' })));
+    expect(dataset.columns).toEqual(TRANSACTION_COLUMNS);
+  });
+
+  it('a glob over the fixture parts', async () => {
+    const dataset = await openDataset(db, join(PARTS, 'part-*.parquet'));
+    expect(dataset.files.map((f) => f.path)).toEqual([0, 1, 2].map((i) => join(PARTS, `part-${i}.parquet`)));
+  });
+
+  it('a directory: data files sorted by name, hidden and _ files and other types skipped', async () => {
+    const dir = await dirWith('dir', {
+      'part-10.parquet': join(PARTS, 'part-2.parquet'),
+      'part-02.parquet': join(PARTS, 'part-1.parquet'),
+      'part-01.PARQUET': join(PARTS, 'part-0.parquet'),
+      '.hidden.parquet': null,
+      '_SUCCESS': null,
+      '_metadata.parquet': null,
+      'README.md': null,
+    });
+    for (const input of [dir, dir + '/']) {
+      const dataset = await openDataset(db, input);
+      expect(dataset.files.map((f) => f.path)).toEqual([join(dir, 'part-01.PARQUET'), join(dir, 'part-02.parquet'), join(dir, 'part-10.parquet')]);
+      expect(dataset.format).toBe('parquet');
+    }
+  });
+
+  it('a glob matching nothing is INPUT_MISSING', async () => {
+    const err = await rejection(openDataset(db, join(root, 'nowhere', '*.parquet')));
+    expect(err.code).toBe('INPUT_MISSING');
+    expect(err.exitCode).toBe(66);
+    expect(err.message).toMatch(/matches no Parquet or CSV file/);
+    expect(err.actual).toBe('no files');
+  });
+
+  it('a glob matching only other file types is INPUT_MISSING and says so', async () => {
+    const dir = await dirWith('txtonly', { 'a.txt': null, 'b.json': null });
+    const err = await rejection(openDataset(db, join(dir, '*')));
+    expect(err.code).toBe('INPUT_MISSING');
+    expect(err.actual).toBe('2 files of other types');
+  });
+
+  it('a missing path is INPUT_MISSING', async () => {
+    const err = await rejection(openDataset(db, join(root, 'missing.parquet')));
+    expect(err.code).toBe('INPUT_MISSING');
+    expect(err.message).toContain('missing.parquet does not exist');
+  });
+
+  it('a directory without data files is INPUT_MISSING', async () => {
+    const dir = await dirWith('nodata', { 'notes.txt': null });
+    const err = await rejection(openDataset(db, dir));
+    expect(err.code).toBe('INPUT_MISSING');
+    expect(err.message).toMatch(/holds no Parquet or CSV file/);
+  });
+
+  it('a file with another extension is INPUT_INVALID', async () => {
+    const dir = await dirWith('wrongext', { 'data.json': null, 'noext': null });
+    const err = await rejection(openDataset(db, join(dir, 'data.json')));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.exitCode).toBe(65);
+    expect(err.expected).toBe('.parquet or .csv');
+    expect(err.actual).toBe('.json');
+    expect((await rejection(openDataset(db, join(dir, 'noext')))).actual).toBe('no extension');
+  });
+
+  it('mixed Parquet and CSV files are refused, for a directory and for a glob', async () => {
+    const dir = await dirWith('mixed', { 'a.parquet': join(PARTS, 'part-0.parquet'), 'b.csv': join(DATA, 'transactions.csv') });
+    for (const input of [dir, join(dir, '*')]) {
+      const err = await rejection(openDataset(db, input));
+      expect(err.code).toBe('INPUT_INVALID');
+      expect(err.message).toMatch(/mixes Parquet and CSV files/);
+    }
+  });
+
+  it('a file that is not what its extension says is INPUT_INVALID naming it', async () => {
+    const dir = await dirWith('corrupt', { 'bad.parquet': null });
+    const err = await rejection(openDataset(db, join(dir, 'bad.parquet')));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toMatch(/^cannot read .*bad\.parquet: /);
+    expect(err.message).not.toContain('\n');
+  });
+});
+
+describe('CSV quirks', () => {
+  it('quirky.csv: BOM and CRLF do not leak into column names', async () => {
+    const columns = await describeFile(db, { path: join(DATA, 'quirky.csv'), format: 'csv' });
+    expect(columns.map((c) => c.name)).toEqual(['id', 'label text', 'amount', 'f0', 'f1', 'risk score']);
+    expect(columns[0]!.type).toMatch(/INT/);
+    expect(columns[1]!.type).toBe('VARCHAR');
+    expect(columns[2]!.type).toBe('DOUBLE');
+  });
+
+  it('quirky.csv: quoted commas, escaped quotes, non-ASCII text and an empty field', async () => {
+    const rows = await db.query<Record<string, unknown>>('SELECT "label text" AS label, amount FROM read_csv($1, header = true, auto_detect = true)', [join(DATA, 'quirky.csv')]);
+    expect(rows).toHaveLength(6);
+    const labels = rows.map((r) => r.label as string);
+    expect(labels).toContain('comma, inside');
+    expect(labels).toContain('say "hello"');
+    expect(labels).toContain('café ünïcode');
+    expect(labels.every((l) => !l.endsWith('\r'))).toBe(true);
+    expect(rows.filter((r) => r.amount === null)).toHaveLength(1);
+  });
+
+  it('empty.csv has the header columns and no rows', async () => {
+    const file = { path: join(DATA, 'empty.csv'), format: 'csv' as const };
+    expect((await describeFile(db, file)).map((c) => c.name)).toEqual(TRANSACTION_COLUMNS.map((c) => c.name));
+    expect(await countRows(db, file)).toBe(0);
+  });
+});
+
+describe('row counts and row groups', () => {
+  it('counts rows of Parquet and CSV files', async () => {
+    expect(await countRows(db, { path: join(DATA, 'transactions.parquet'), format: 'parquet' })).toBe(3000);
+    expect(await countRows(db, { path: join(DATA, 'transactions.csv'), format: 'csv' })).toBe(3000);
+    expect(await countRows(db, { path: join(PARTS, 'part-1.parquet'), format: 'parquet' })).toBe(1000);
+  });
+
+  it('lists Parquet row groups', async () => {
+    expect(await parquetRowGroups(db, join(DATA, 'transactions.parquet'))).toEqual([
+      { id: 0, rows: 1000 },
+      { id: 1, rows: 1000 },
+      { id: 2, rows: 1000 },
+    ]);
+  });
+});

@@ -1,0 +1,249 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Db } from '../../src/db/duckdb.js';
+import { BatchinferError } from '../../src/errors.js';
+import type { ColumnFeed, FeedPlan } from '../../src/preprocess/featurePlan.js';
+import type { DatasetFile } from '../../src/source/dataset.js';
+import { batchQuery, readBatches, type Batch, type ReadOptions } from '../../src/source/readBatches.js';
+import { buildFeatureFeeds, FIXTURES_DIR, loadSidecar, readFixtureRows, type TransactionRow } from '../helpers/reference.js';
+
+const PARQUET: DatasetFile = { path: join(FIXTURES_DIR, 'data', 'transactions.parquet'), format: 'parquet' };
+const CSV: DatasetFile = { path: join(FIXTURES_DIR, 'data', 'transactions.csv'), format: 'csv' };
+const X_COLUMNS = ['amount', 'f0', 'f1', 'risk score'];
+const VOCAB = ['grocery', 'travel', 'fuel'];
+
+let db: Db;
+let rows: TransactionRow[];
+
+beforeAll(async () => {
+  db = await Db.open({ threads: 2 });
+  rows = await readFixtureRows();
+});
+
+afterAll(() => db?.close());
+
+const col = (column: string, extra: Partial<ColumnFeed> = {}): ColumnFeed => ({ column, columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, ...extra });
+
+/** The `x` input of logreg/mlp: four columns, null amount -> 0. */
+const X_FEED: FeedPlan = { input: 'x', dtype: 'float32', rank: 2, columns: X_COLUMNS.map((c) => col(c)) };
+
+const merchantFeed = (unknown: number | 'error'): FeedPlan => ({
+  input: 'merchant',
+  dtype: 'int64',
+  rank: 1,
+  columns: [{ column: 'merchant_category', columnType: 'VARCHAR', nulls: { kind: 'error' }, vocab: { values: VOCAB, unknown } }],
+});
+
+async function readAll(file: DatasetFile, feeds: FeedPlan[], options: ReadOptions): Promise<Batch[]> {
+  const batches: Batch[] = [];
+  for await (const batch of readBatches(db, file, feeds, options)) batches.push(batch);
+  return batches;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<BatchinferError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(BatchinferError);
+    return err as BatchinferError;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** The fixture's x values, row-major, as float32 (null amount -> 0). */
+function expectedX(): Float32Array {
+  return Float32Array.from(buildFeatureFeeds(loadSidecar('mlp'), rows).x!.data);
+}
+
+describe('readBatches: batch boundaries', () => {
+  it.each([3000, 7, 5000, 1000, 999, 2048, 1])('batch size %i: exact batches whose values are the source, row-major', async (batchSize) => {
+    const batches = await readAll(PARQUET, [X_FEED], { batchSize });
+    const expectedCount = Math.ceil(3000 / batchSize);
+    expect(batches).toHaveLength(expectedCount);
+    let next = 0;
+    for (const [i, batch] of batches.entries()) {
+      const size = i < expectedCount - 1 ? batchSize : 3000 - batchSize * (expectedCount - 1);
+      expect(batch.rowStart).toBe(next);
+      expect(batch.rowCount).toBe(size);
+      const x = batch.feeds.x!;
+      expect(x.type).toBe('float32');
+      expect(x.dims).toEqual([size, 4]);
+      expect(x.data).toBeInstanceOf(Float32Array);
+      // Exact-size buffers: what is transferred to a worker is only this batch.
+      expect((x.data as Float32Array).length).toBe(size * 4);
+      expect((x.data as Float32Array).buffer.byteLength).toBe(size * 4 * 4);
+      next += size;
+    }
+    expect(next).toBe(3000);
+    const all = new Float32Array(3000 * 4);
+    let offset = 0;
+    for (const b of batches) {
+      all.set(b.feeds.x!.data as Float32Array, offset);
+      offset += b.feeds.x!.data.length;
+    }
+    expect(all).toEqual(expectedX());
+  });
+
+  it('the last partial batch of a 7-row batching has 4 rows with a 64-byte buffer', async () => {
+    const batches = await readAll(PARQUET, [X_FEED], { batchSize: 7 });
+    const last = batches.at(-1)!;
+    expect(last.rowStart).toBe(2996);
+    expect(last.rowCount).toBe(4);
+    expect((last.feeds.x!.data as Float32Array).buffer.byteLength).toBe(64);
+    expect([...(last.feeds.x!.data as Float32Array)]).toEqual([...expectedX().subarray(2996 * 4)]);
+  });
+
+  it('batches of different feeds do not share buffers', async () => {
+    const [batch] = await readAll(PARQUET, [X_FEED, merchantFeed(0)], { batchSize: 10 });
+    expect(batch!.feeds.x!.data.buffer).not.toBe(batch!.feeds.merchant!.data.buffer);
+  });
+
+  it('reads CSV the same as Parquet', async () => {
+    const fromCsv = await readAll(CSV, [X_FEED], { batchSize: 1500 });
+    expect(fromCsv.map((b) => b.rowCount)).toEqual([1500, 1500]);
+    const joined = new Float32Array(12000);
+    joined.set(fromCsv[0]!.feeds.x!.data as Float32Array, 0);
+    joined.set(fromCsv[1]!.feeds.x!.data as Float32Array, 6000);
+    expect(joined).toEqual(expectedX());
+  });
+
+  it('an empty file yields no batch', async () => {
+    const empty: DatasetFile = { path: join(FIXTURES_DIR, 'data', 'empty.csv'), format: 'csv' };
+    const feed: FeedPlan = { input: 'id', dtype: 'string', rank: 1, columns: [{ column: 'txn_id', columnType: 'VARCHAR', nulls: { kind: 'error' } }] };
+    expect(await readAll(empty, [feed], { batchSize: 8 })).toEqual([]);
+  });
+
+  it('reports time spent reading and preprocessing', async () => {
+    let calls = 0;
+    let total = 0;
+    await readAll(PARQUET, [X_FEED], {
+      batchSize: 500,
+      onTiming(readMs, preprocessMs) {
+        calls++;
+        expect(readMs).toBeGreaterThanOrEqual(0);
+        expect(preprocessMs).toBeGreaterThanOrEqual(0);
+        total += readMs + preprocessMs;
+      },
+    });
+    expect(calls).toBeGreaterThanOrEqual(6);
+    expect(Number.isFinite(total)).toBe(true);
+  });
+});
+
+describe('readBatches: dtypes and ranks', () => {
+  it('int64 vocab feed: indices per row, unknown categories to the unknown index', async () => {
+    const batches = await readAll(PARQUET, [X_FEED, merchantFeed(0)], { batchSize: 1200 });
+    expect(batches.map((b) => b.feeds.merchant!.dims)).toEqual([[1200], [1200], [600]]);
+    const merchant = batches.flatMap((b) => [...(b.feeds.merchant!.data as BigInt64Array)]);
+    expect(batches[0]!.feeds.merchant!.type).toBe('int64');
+    expect(batches[0]!.feeds.merchant!.data).toBeInstanceOf(BigInt64Array);
+    const expected = rows.map((r) => BigInt(Math.max(0, VOCAB.indexOf(r.merchant_category))));
+    expect(merchant).toEqual(expected);
+    // The electronics rows really went through the unknown index.
+    expect(rows.filter((r) => r.merchant_category === 'electronics').length).toBeGreaterThan(0);
+  });
+
+  it('int64 vocab feed matches the reference feeds of the mixed model', async () => {
+    const sidecar = loadSidecar('mixed');
+    const reference = buildFeatureFeeds(sidecar, rows);
+    const x3: FeedPlan = { input: 'x', dtype: 'float32', rank: 2, columns: ['amount', 'f0', 'f1'].map((c) => col(c)) };
+    const [batch] = await readAll(PARQUET, [x3, merchantFeed(0)], { batchSize: 3000 });
+    expect([...(batch!.feeds.x!.data as Float32Array)]).toEqual(reference.x!.data);
+    expect([...(batch!.feeds.merchant!.data as BigInt64Array)].map(Number)).toEqual(reference.merchant!.data);
+  });
+
+  it('rank-1 float, float64, int32, bool and string feeds', async () => {
+    const feeds: FeedPlan[] = [
+      { input: 'f0', dtype: 'float32', rank: 1, columns: [col('f0')] },
+      { input: 'f2', dtype: 'float64', rank: 2, columns: [col('f2')] },
+      { input: 'n', dtype: 'int32', rank: 1, columns: [col('n_items', { columnType: 'INTEGER' })] },
+      { input: 'big', dtype: 'bool', rank: 1, columns: [col('n_items', { columnType: 'INTEGER' })] },
+      { input: 'id', dtype: 'string', rank: 1, columns: [col('txn_id', { columnType: 'VARCHAR' })] },
+    ];
+    const batches = await readAll(PARQUET, feeds, { batchSize: 2500 });
+    expect(batches.map((b) => b.rowCount)).toEqual([2500, 500]);
+    const last = batches[1]!;
+    expect(last.feeds.f0!.dims).toEqual([500]);
+    expect(last.feeds.f2!.dims).toEqual([500, 1]);
+    expect(last.feeds.f2!.data).toBeInstanceOf(Float64Array);
+    expect(last.feeds.n!.data).toBeInstanceOf(Int32Array);
+    expect(last.feeds.big!.data).toBeInstanceOf(Uint8Array);
+    expect(Array.isArray(last.feeds.id!.data)).toBe(true);
+    expect(last.feeds.id!.data.length).toBe(500);
+    const tail = rows.slice(2500);
+    expect([...(last.feeds.f0!.data as Float32Array)]).toEqual(tail.map((r) => Math.fround(r.f0)));
+    expect([...(last.feeds.f2!.data as Float64Array)]).toEqual(tail.map((r) => r.f2));
+    expect([...(last.feeds.n!.data as Int32Array)]).toEqual(tail.map((r) => r.n_items));
+    expect([...(last.feeds.big!.data as Uint8Array)]).toEqual(tail.map((r) => (r.n_items !== 0 ? 1 : 0)));
+    expect(last.feeds.id!.data).toEqual(tail.map((r) => r.txn_id));
+  });
+
+  it('NULLs read without a fill become NaN in float tensors', async () => {
+    const feed: FeedPlan = { input: 'a', dtype: 'float32', rank: 1, columns: [col('amount', { nulls: { kind: 'nan' } })] };
+    const [batch] = await readAll(PARQUET, [feed], { batchSize: 3000 });
+    const data = batch!.feeds.a!.data as Float32Array;
+    rows.forEach((r, i) => {
+      if (r.amount === null) expect(data[i]).toBeNaN();
+      else expect(data[i]).toBe(Math.fround(r.amount));
+    });
+  });
+});
+
+describe('readBatches: bad data', () => {
+  const firstIndex = (pred: (r: TransactionRow) => boolean) => rows.findIndex(pred);
+
+  it.each([3000, 7, 1000, 1001])('NULL with fill_null error throws BAD_DATA naming the 1-based row and the column (batch %i)', async (batchSize) => {
+    const feed: FeedPlan = { ...X_FEED, columns: X_COLUMNS.map((c) => col(c, { nulls: { kind: 'error' } })) };
+    const row = firstIndex((r) => r.amount === null) + 1;
+    const err = await rejection(readAll(PARQUET, [feed], { batchSize }));
+    expect(err.code).toBe('BAD_DATA');
+    expect(err.exitCode).toBe(65);
+    expect(err.message).toBe(`${PARQUET.path} row ${row}: column 'amount' is NULL and fill_null is error`);
+    expect(err.expected).toBe('a value, or set inputs.x.fill_null');
+    expect(err.actual).toBe('NULL');
+  });
+
+  it('a NULL after several DuckDB chunks is numbered from the start of the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'batchinfer-readbatches-'));
+    try {
+      const path = join(dir, 'late-null.parquet');
+      await db.exec(`COPY (SELECT CASE WHEN i = 4500 THEN NULL ELSE i END::DOUBLE AS v FROM range(5000) t(i)) TO '${path}' (FORMAT parquet)`);
+      const feed: FeedPlan = { input: 'v', dtype: 'float32', rank: 1, columns: [col('v', { nulls: { kind: 'error' } })] };
+      for (const batchSize of [5000, 7, 2048, 4500, 4501]) {
+        const err = await rejection(readAll({ path, format: 'parquet' }, [feed], { batchSize, displayPath: 'late.parquet' }));
+        expect(err.message).toBe("late.parquet row 4501: column 'v' is NULL and fill_null is error");
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rows of a later part file are numbered within that file', async () => {
+    const later = rows.findIndex((r, i) => i >= 1000 && r.amount === null);
+    expect(later).toBeGreaterThanOrEqual(1000);
+    const part: DatasetFile = { path: join(FIXTURES_DIR, 'data', 'parts', 'part-1.parquet'), format: 'parquet' };
+    const feed: FeedPlan = { input: 'a', dtype: 'float32', rank: 1, columns: [col('amount', { nulls: { kind: 'error' } })] };
+    const err = await rejection(readAll(part, [feed], { batchSize: 13, displayPath: 'part-1.parquet' }));
+    expect(err.message).toBe(`part-1.parquet row ${later - 1000 + 1}: column 'amount' is NULL and fill_null is error`);
+  });
+
+  it('a category not in the vocab with unknown: error names row, column and value', async () => {
+    const row = firstIndex((r) => !VOCAB.includes(r.merchant_category)) + 1;
+    for (const batchSize of [3000, 7]) {
+      const err = await rejection(readAll(PARQUET, [X_FEED, merchantFeed('error')], { batchSize, displayPath: 'tx.parquet' }));
+      expect(err.code).toBe('BAD_DATA');
+      expect(err.message).toBe(`tx.parquet row ${row}: column 'merchant_category' has a value not in vocab and unknown is error`);
+      expect(err.actual).toBe('electronics');
+      expect(err.expected).toBe('one of ["grocery","travel","fuel"]');
+    }
+  });
+
+  it('batchQuery selects the raw text of unknown: error vocab columns after the features', () => {
+    const { sql, params } = batchQuery(PARQUET, [X_FEED, merchantFeed('error')]);
+    expect(sql).toMatch(/CAST\("merchant_category" AS VARCHAR\) AS f5 FROM read_parquet\(\$1\)$/);
+    expect(params.values[0]).toBe(PARQUET.path);
+    expect(batchQuery(PARQUET, []).sql).toBe('SELECT 1 AS f0 FROM read_parquet($1)');
+  });
+});
