@@ -48,7 +48,9 @@ export async function openSession(model: Uint8Array, options: SessionOptions): P
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
+      // Fatal only: a failing run is reported once, as INFERENCE_FAILED with ORT's message;
+      // ORT's own logger would add a second, coloured line to stderr.
+      logSeverityLevel: 4,
     });
   } catch (err) {
     throw new BatchinferError('MODEL_INVALID', `onnxruntime cannot load the model: ${firstLine(err)}`, {

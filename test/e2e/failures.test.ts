@@ -181,6 +181,27 @@ const CASES: FailureCase[] = [
     mentions: ['--batch-size', 'abc'],
   },
   {
+    // onnxruntime fails inside session.run; its native logger must not add its own (coloured) line.
+    name: 'a vocabulary longer than the model embedding table (onnxruntime fails mid-run)',
+    exit: 70,
+    code: 'INFERENCE_FAILED',
+    args: async (dir, output) =>
+      [
+        'run',
+        await writeJob(dir, {
+          model: model('mixed'),
+          input: TRANSACTIONS,
+          output,
+          labels: ['legit', 'fraud'],
+          inputs: {
+            x: { columns: ['amount', 'f0', 'f1'], fill_null: 0 },
+            merchant: { column: 'merchant_category', vocab: ['grocery', 'travel', 'fuel', 'electronics'] },
+          },
+        }),
+      ],
+    mentions: ['onnxruntime failed', 'Gather', 'idx=3'],
+  },
+  {
     name: 'a batch size of 0 in the job file',
     exit: 78,
     code: 'SPEC_INVALID',

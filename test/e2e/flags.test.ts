@@ -23,10 +23,10 @@ beforeAll(async () => {
 });
 
 /** Runs the CLI with `args` plus `--output <temp>/<name>`; returns the result, the output path and its summary. */
-async function run(name: string, args: string[]): Promise<{ result: CliResult; output: string; summary: any }> {
+async function run(name: string, args: string[], cwd?: string): Promise<{ result: CliResult; output: string; summary: any }> {
   const dir = await tmp.make();
   const output = join(dir, name);
-  const result = await runCli(['run', ...args, '--output', output, '--quiet']);
+  const result = await runCli(['run', ...args, '--output', output, '--quiet'], { cwd });
   expectOk(result);
   const summary = JSON.parse(await readFile(output.replace(/\/$/, '') + '.summary.json', 'utf8'));
   return { result, output, summary };
@@ -136,9 +136,12 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     expect(comparePredictions(a.rows, expectedPredictions('mlp', rows, { x: { columns: FEATURES } }))).toEqual([]);
   });
 
-  it('quirky.csv (BOM, CRLF, quoted commas and quotes, unicode): passthrough text is preserved exactly', async () => {
+  it('quirky.csv (BOM, CRLF, quoted commas and quotes, unicode): passthrough text is preserved exactly; flag paths are relative to the cwd', async () => {
     const input = data('quirky.csv');
-    const { output, summary } = await run('quirky.parquet', ['--model', model('percolumn'), '--input', input, '--passthrough', 'id,label text', '--labels', 'no,yes']);
+    const args = ['--model', '../models/percolumn.onnx', '--input', 'quirky.csv', '--passthrough', 'id,label text', '--labels', 'no,yes'];
+    const { output, summary } = await run('quirky.parquet', args, data('.'));
+    expect(summary.model.path).toBe(model('percolumn'));
+    expect(summary.input.path).toBe(input);
     const out = await readParquet(output);
     expect(out.columns.slice(0, 2)).toEqual([
       { name: 'id', type: 'BIGINT' },

@@ -195,8 +195,10 @@ describe('job-specific behaviour', () => {
       expect(existsSync(parquetInput)).toBe(true);
       const dir = await tmp.make();
       const output = join(dir, 'from-parquet.parquet');
-      // Flags override job keys: the same job, other input and output.
-      expectOk(await runCli(['run', run.jobPath, '--input', parquetInput, '--output', output, '--quiet']));
+      // Flags override job keys: the same job, other input, output and batch size.
+      const result = await runCli(['run', run.jobPath, '--input', parquetInput, '--output', output, '--batch-size', '250', '--json', '--quiet']);
+      expectOk(result);
+      expect(JSON.parse(result.stdout)).toMatchObject({ input: { path: parquetInput, format: 'parquet' }, batchSize: 250, batches: 12 });
       const fromCsv = await readParquet(run.job.output);
       const fromParquet = await readParquet(output);
       expect(fromParquet.columns).toEqual(fromCsv.columns);
