@@ -150,6 +150,13 @@ const CASES: FailureCase[] = [
     mentions: ['--no-such-flag'],
   },
   {
+    name: 'an unknown command',
+    exit: 2,
+    code: 'USAGE',
+    args: () => ['score'],
+    mentions: ["unknown command 'score'"],
+  },
+  {
     name: 'a job file that does not exist',
     exit: 66,
     code: 'SPEC_MISSING',
