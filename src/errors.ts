@@ -16,6 +16,9 @@ export const EXIT = {
   CANT_CREATE: 73,
   TEMP_FAIL: 75,
   CONFIG: 78,
+  /** 128 + signal number, as shells report a process killed by a signal. */
+  SIGINT: 130,
+  SIGTERM: 143,
 } as const;
 
 /** Stable error codes and the exit code each maps to. */
@@ -31,6 +34,9 @@ export const ERROR_CODES = {
   SCHEMA_MISMATCH: EXIT.CONFIG,
   BAD_DATA: EXIT.DATA,
   OUTPUT_UNWRITABLE: EXIT.CANT_CREATE,
+  LOCKED: EXIT.TEMP_FAIL,
+  INPUTS_CHANGED: EXIT.DATA,
+  INTERRUPTED: EXIT.SIGTERM,
   INFERENCE_FAILED: EXIT.INTERNAL,
   INTERNAL: EXIT.INTERNAL,
 } as const;
@@ -73,6 +79,7 @@ export class BatchinferError extends Error {
   }
 
   get exitCode(): number {
+    if (this.code === 'INTERRUPTED' && this.actual === 'SIGINT') return EXIT.SIGINT;
     return ERROR_CODES[this.code];
   }
 

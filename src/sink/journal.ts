@@ -1,0 +1,149 @@
+/**
+ * The checkpoint journal of a run: one JSON line per durable step (a finished part file, a
+ * staged CSV copy), appended and fsynced after the step's file is complete and renamed. A
+ * run killed at any point leaves a journal whose every entry names a complete file; the next
+ * run of the same job and inputs (same fingerprint) resumes after the last entry.
+ *
+ * A torn last line (killed mid-append) is ignored. A journal with another fingerprint (the
+ * inputs, model or job changed) is discarded and the run starts over.
+ */
+import { appendFile, open, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsyncPath } from './atomicFile.js';
+
+export interface PartEntry {
+  type: 'part';
+  /** Index of the input file. */
+  file: number;
+  seq: number;
+  rowStart: number;
+  rowCount: number;
+  name: string;
+  bytes: number;
+}
+
+export interface SourceEntry {
+  type: 'source';
+  file: number;
+  name: string;
+  bytes: number;
+}
+
+export interface FileDoneEntry {
+  type: 'file-done';
+  file: number;
+  rows: number;
+}
+
+export type JournalEntry = PartEntry | SourceEntry | FileDoneEntry;
+
+interface Header {
+  type: 'header';
+  version: 1;
+  fingerprint: string;
+}
+
+export const JOURNAL_NAME = 'journal.jsonl';
+
+export class Journal {
+  private constructor(
+    private readonly dir: string,
+    readonly entries: JournalEntry[],
+  ) {}
+
+  /**
+   * Opens the journal in `dir`. Returns the entries still valid for `fingerprint` (every file
+   * they name exists with its recorded size), or starts a fresh journal.
+   */
+  static async open(dir: string, fingerprint: string): Promise<{ journal: Journal; resumed: boolean }> {
+    const path = join(dir, JOURNAL_NAME);
+    const existing = await readEntries(path, fingerprint);
+    if (existing) {
+      const valid = await keepValid(dir, existing);
+      return { journal: new Journal(dir, valid), resumed: valid.length > 0 };
+    }
+    const header: Header = { type: 'header', version: 1, fingerprint };
+    const handle = await open(path, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(header) + '\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsyncPath(dir);
+    return { journal: new Journal(dir, []), resumed: false };
+  }
+
+  /** Appends an entry durably. */
+  async append(entry: JournalEntry): Promise<void> {
+    const path = join(this.dir, JOURNAL_NAME);
+    await appendFile(path, JSON.stringify(entry) + '\n');
+    await fsyncPath(path);
+    this.entries.push(entry);
+  }
+
+  parts(file: number): PartEntry[] {
+    return this.entries.filter((e): e is PartEntry => e.type === 'part' && e.file === file).sort((a, b) => a.seq - b.seq);
+  }
+
+  source(file: number): SourceEntry | undefined {
+    return this.entries.find((e): e is SourceEntry => e.type === 'source' && e.file === file);
+  }
+
+  done(file: number): FileDoneEntry | undefined {
+    return this.entries.find((e): e is FileDoneEntry => e.type === 'file-done' && e.file === file);
+  }
+}
+
+async function readEntries(path: string, fingerprint: string): Promise<JournalEntry[] | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n');
+  const entries: JournalEntry[] = [];
+  let header: Header | null = null;
+  for (const line of lines) {
+    if (!line.trim()) continue;
+    let parsed: Header | JournalEntry;
+    try {
+      parsed = JSON.parse(line) as Header | JournalEntry;
+    } catch {
+      break; // a torn last line: everything before it stands
+    }
+    if (parsed.type === 'header') header = parsed;
+    else entries.push(parsed);
+  }
+  if (!header || header.version !== 1 || header.fingerprint !== fingerprint) return null;
+  return entries;
+}
+
+/** Keeps the entries whose files are intact; parts must also be contiguous from row 0. */
+async function keepValid(dir: string, entries: JournalEntry[]): Promise<JournalEntry[]> {
+  const valid: JournalEntry[] = [];
+  const nextRow = new Map<number, number>();
+  for (const entry of entries) {
+    if (entry.type === 'file-done') {
+      if ((nextRow.get(entry.file) ?? 0) === entry.rows) valid.push(entry);
+      continue;
+    }
+    const size = await fileSize(join(dir, entry.name));
+    if (size !== entry.bytes) continue;
+    if (entry.type === 'part') {
+      if ((nextRow.get(entry.file) ?? 0) !== entry.rowStart) continue;
+      nextRow.set(entry.file, entry.rowStart + entry.rowCount);
+    }
+    valid.push(entry);
+  }
+  return valid;
+}
+
+async function fileSize(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return null;
+  }
+}

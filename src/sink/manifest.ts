@@ -1,0 +1,76 @@
+/**
+ * The `_SUCCESS` manifest of a committed output directory, written last: what was scored
+ * (job, window, each input file with size and mtime), what came out (each file with its row
+ * count and sha256), with which model and versions. Its presence means "complete"; its input
+ * list lets a re-run tell whether the inputs changed since the commit.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const MANIFEST_NAME = '_SUCCESS';
+
+export interface InputFileStamp {
+  path: string;
+  bytes: number;
+  mtime: string;
+}
+
+export interface Manifest {
+  format: 'batchinfer-manifest/1';
+  job: string;
+  window: { start: string; end: string } | null;
+  inputs: InputFileStamp[];
+  rows: { in: number; out: number; rejected: number };
+  outputs: { file: string; rows: number; sha256: string }[];
+  model: { path: string; sha256: string };
+  versions: Record<string, string>;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** Size and mtime of each input file, in order. */
+export async function stampInputs(paths: readonly string[]): Promise<InputFileStamp[]> {
+  return Promise.all(
+    paths.map(async (path) => {
+      const s = await stat(path);
+      return { path, bytes: s.size, mtime: s.mtime.toISOString() };
+    }),
+  );
+}
+
+/** True when both lists name the same files with the same sizes and mtimes. */
+export function sameInputs(a: readonly InputFileStamp[], b: readonly InputFileStamp[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.path === b[i]!.path && x.bytes === b[i]!.bytes && x.mtime === b[i]!.mtime);
+}
+
+/** Describes how two input lists differ, for the "inputs changed" message. */
+export function describeInputChange(committed: readonly InputFileStamp[], now: readonly InputFileStamp[]): string {
+  const before = new Map(committed.map((f) => [f.path, f]));
+  const after = new Map(now.map((f) => [f.path, f]));
+  const changes: string[] = [];
+  for (const f of now) {
+    const old = before.get(f.path);
+    if (!old) changes.push(`new file ${f.path}`);
+    else if (old.bytes !== f.bytes || old.mtime !== f.mtime) changes.push(`${f.path} changed (${old.bytes} -> ${f.bytes} bytes, mtime ${old.mtime} -> ${f.mtime})`);
+  }
+  for (const f of committed) if (!after.has(f.path)) changes.push(`${f.path} is gone`);
+  return changes.join('; ') || 'file order changed';
+}
+
+/** Reads `<dir>/_SUCCESS`, or null when the directory holds no (readable) manifest. */
+export async function readManifest(dir: string): Promise<Manifest | null> {
+  try {
+    const parsed = JSON.parse(await readFile(join(dir, MANIFEST_NAME), 'utf8')) as Manifest;
+    return parsed.format === 'batchinfer-manifest/1' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
