@@ -20,6 +20,7 @@ export interface JobFlags {
   workers?: string;
   threads?: string;
   reviewBelow?: string;
+  fillNull?: string;
 }
 
 export function addJobFlags(cmd: Command): Command {
@@ -28,6 +29,7 @@ export function addJobFlags(cmd: Command): Command {
     .option('--input <path>', 'input file, glob or directory (.parquet or .csv)')
     .option('--output <path>', 'output Parquet file, or a directory ending in /')
     .option('--features <cols>', "comma-separated columns for the model's single feature input, in order")
+    .option('--fill-null <value>', 'value for NULL features in inputs without their own fill_null, or "error" (default)')
     .option('--passthrough <cols>', 'comma-separated columns copied to the output')
     .option('--labels <names>', 'comma-separated class names, in output order')
     .option('--task <task>', 'classification or regression')
@@ -54,6 +56,7 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     workers: number(flags.workers, '--workers'),
     threads: number(flags.threads, '--threads'),
     review_below: number(flags.reviewBelow, '--review-below'),
+    fill_null: flags.fillNull === 'error' ? 'error' : number(flags.fillNull, '--fill-null'),
   };
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as JobFile;
 }

@@ -3,15 +3,16 @@
  * that can be checked without scoring is checked here, and every problem is reported at once.
  * `runJob` and `batchinfer validate` share it.
  */
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { BatchinferError, type Problem } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { loadModel, type LoadedModel } from '../model/loadModel.js';
-import { describeFile, openDataset, type ColumnInfo, type Dataset } from '../source/dataset.js';
+import { countRows, describeFile, openDataset, type ColumnInfo, type Dataset } from '../source/dataset.js';
 import { planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { outputColumnNames, planOutput, type OutputPlan } from '../postprocess/outputPlan.js';
+import { outputTarget, summaryPath } from '../sink/outputPaths.js';
 
 export type OutputMode = 'file' | 'directory';
 
@@ -34,7 +35,7 @@ export async function prepareJob(db: Db, spec: JobSpec): Promise<PreparedJob> {
   ]);
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
 
-  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns);
+  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, { untypedColumns: await isHeaderOnlyCsv(db, dataset) });
   problems.push(...feedProblems);
   const { plan: output, problems: outputProblems } = planOutput(spec, model.info);
   problems.push(...outputProblems);
@@ -46,15 +47,11 @@ export async function prepareJob(db: Db, spec: JobSpec): Promise<PreparedJob> {
     }
   }
   const outputColumns = [...spec.passthrough, ...(output ? outputColumnNames(output) : [])];
-  const predictionNames = new Set(output ? outputColumnNames(output) : []);
-  for (const column of spec.passthrough) {
-    if (predictionNames.has(column)) {
-      problems.push({ code: 'SPEC_INVALID', where: 'passthrough', message: `column '${column}' would collide with a prediction column; rename it in the input`, actual: column });
-    }
-  }
+  problems.push(...checkColumnNames(spec.passthrough, output ? outputColumnNames(output) : []));
   problems.push(...(await checkOtherFiles(db, dataset, usedColumns(spec, feeds))));
   const outputMode = await outputModeOf(spec.output);
   problems.push(...checkOutputSparesInput(spec.output, outputMode, dataset, model.path));
+  if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
 
   return { spec, model, dataset, feeds, output, outputMode, outputColumns };
@@ -83,6 +80,60 @@ function checkOutputSparesInput(output: string, mode: OutputMode, dataset: Datas
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'is a directory holding the model file; committing the output would replace it', expected: 'a path outside the model directory', actual: modelPath });
   }
   return problems;
+}
+
+/**
+ * Output columns must be unique. DuckDB compares names without case, so `prob_A` and
+ * `prob_a`, or a passthrough column called `Prediction`, would collide.
+ */
+function checkColumnNames(passthrough: readonly string[], predictions: readonly string[]): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, string>();
+  for (const name of [...passthrough, ...predictions]) {
+    const key = name.toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push({ code: 'SPEC_INVALID', where: passthrough.includes(name) ? 'passthrough' : 'labels', message: `output column '${name}' collides with '${first}' (names are compared without case)`, expected: 'unique output column names', actual: name });
+    } else {
+      seen.set(key, name);
+    }
+  }
+  return problems;
+}
+
+/**
+ * A directory output is replaced wholesale on commit. Only replace a directory that is empty
+ * or that batchinfer wrote (its summary beside it, or a `_SUCCESS` manifest inside), so a
+ * mistyped `--output ./` cannot delete someone's files.
+ */
+async function checkDirectoryReplaceable(output: string): Promise<Problem[]> {
+  const target = outputTarget(output);
+  let entries: string[];
+  try {
+    entries = await readdir(target);
+  } catch {
+    return [];
+  }
+  if (entries.length === 0) return [];
+  const ours = entries.includes('_SUCCESS') || (await exists(summaryPath(target)));
+  if (ours) return [];
+  return [{ code: 'OUTPUT_UNWRITABLE', where: 'output', message: `directory ${target} exists and holds files batchinfer did not write; committing would replace them. Choose a new or empty directory`, expected: 'a new, empty or batchinfer-written directory', actual: `${entries.length} entries` }];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A header-only CSV reads as all VARCHAR; it still scores (to zero rows), so its types are not checked. */
+async function isHeaderOnlyCsv(db: Db, dataset: Dataset): Promise<boolean> {
+  if (dataset.format !== 'csv' || dataset.files.length !== 1) return false;
+  if (!dataset.columns.every((c) => c.type === 'VARCHAR')) return false;
+  return (await countRows(db, dataset.files[0]!)) === 0;
 }
 
 function collect(err: unknown, problems: Problem[]): undefined {

@@ -19,12 +19,13 @@ import type { JobSpec } from '../spec/jobSpec.js';
 import { prepareJob, type PreparedJob } from './prepare.js';
 import { WorkerPool, type BatchResult } from '../infer/workerPool.js';
 import { readBatches } from '../source/readBatches.js';
-import { countRows, guardRead, readerSql, type DatasetFile } from '../source/dataset.js';
+import { countRows, guardRead, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
 import { classNames } from '../postprocess/outputPlan.js';
 import { PartWriter } from '../sink/partWriter.js';
 import { commitOutput } from '../sink/commitOutput.js';
-import { createStaging, writeFileAtomic } from '../sink/atomicFile.js';
+import { createStaging, pruneEmptyDirs, writeFileAtomic, type Staging } from '../sink/atomicFile.js';
+import { summaryPath } from '../sink/outputPaths.js';
 import { peakRssMb, quantile, versions, type RunSummary, type StageSeconds } from './summary.js';
 
 export interface RunOptions {
@@ -39,16 +40,18 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
   const startedAt = new Date();
   const wallStart = performance.now();
   const db = await Db.open();
-  let staging: string | null = null;
+  let staging: Staging | null = null;
   let pool: WorkerPool | null = null;
+  let committed = false;
   try {
     const job = await prepareJob(db, spec);
     const { workers, threads, warnings } = threadBudget(spec);
     staging = await createStaging(spec.output);
     pool = await WorkerPool.start({ model: job.model.bytes, workers, intraOpThreads: threads, outputNames: [job.output.outputName] });
-    const result = await score(db, pool, job, staging, workers * 2, options);
+    const result = await score(db, pool, job, staging.dir, workers * 2, options);
     const writeStart = performance.now();
-    const files = await commitOutput(db, job, result.parts, staging);
+    const files = await commitOutput(db, job, result.parts, staging.dir);
+    committed = true;
     result.seconds.write += (performance.now() - writeStart) / 1000;
     const wall = (performance.now() - wallStart) / 1000;
     const summary: RunSummary = {
@@ -80,14 +83,13 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
   } finally {
     await pool?.close();
     db.close();
-    if (staging) await rm(staging, { recursive: true, force: true });
+    if (staging) {
+      await rm(staging.dir, { recursive: true, force: true });
+      if (!committed && staging.createdParent) await pruneEmptyDirs(staging.createdParent);
+    }
   }
 }
 
-/** `<output>.summary.json`, beside a file output or beside an output directory. */
-export function summaryPath(output: string): string {
-  return output.replace(/[\\/]+$/, '') + '.summary.json';
-}
 
 interface ScoreResult {
   parts: string[][];
@@ -181,7 +183,7 @@ async function score(db: Db, pool: WorkerPool, job: PreparedJob, staging: string
 
 /** CSV inputs are copied once into a staged Parquet file so passthrough rows can be addressed by row number. */
 async function stageCsv(db: Db, file: DatasetFile, path: string): Promise<DatasetFile> {
-  await guardRead(file.path, () => db.exec(`COPY (SELECT * FROM ${readerSql('csv', '$1')}) TO $2 (FORMAT parquet, COMPRESSION uncompressed)`, [file.path, path]));
+  await guardRead(file.path, () => db.exec(`COPY (SELECT * FROM ${readerSql('csv', '$1')}) TO $2 (FORMAT parquet, COMPRESSION uncompressed)`, [literalPath(file.path), path]));
   return { path, format: 'parquet' };
 }
 

@@ -85,7 +85,14 @@ export class WorkerPool {
     return new Promise<BatchResult>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.inFlight++;
-      slot.worker.postMessage({ type: 'run', id, feeds }, transfer);
+      try {
+        slot.worker.postMessage({ type: 'run', id, feeds }, transfer);
+      } catch (err) {
+        // e.g. two feeds sharing one ArrayBuffer: nothing was sent, so nothing is in flight.
+        slot.pending.delete(id);
+        slot.inFlight--;
+        reject(new BatchinferError('INTERNAL', `cannot send a batch to an inference worker: ${(err as Error).message}`));
+      }
     });
   }
 
@@ -160,12 +167,18 @@ function spawnWorker(init: WorkerInit): Promise<{ worker: Worker; info: ReadyInf
       cleanup();
       reject(new BatchinferError('INTERNAL', `inference worker failed to start: ${err.message}`));
     };
+    const onExit = (code: number): void => {
+      cleanup();
+      reject(new BatchinferError('INTERNAL', `inference worker exited before it was ready (code ${code})`));
+    };
     const cleanup = (): void => {
       worker.off('message', onMessage);
       worker.off('error', onError);
+      worker.off('exit', onExit);
     };
     worker.on('message', onMessage);
     worker.on('error', onError);
+    worker.on('exit', onExit);
   });
 }
 

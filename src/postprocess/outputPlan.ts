@@ -84,7 +84,9 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
     problems.push({ code: 'MODEL_MISMATCH', where, message: 'needs a fixed class/value axis', expected: '[N,C] with a number C', actual: `[${shape.join(',')}]` });
     return { plan: null, problems };
   }
-  const classification = spec.task === 'classification' || (spec.task !== 'regression' && (last >= 2 || spec.labels !== undefined));
+  const lastOp = model.producerOps[output.name];
+  // A [N,1] output ending in Sigmoid is a binary classifier even without labels.
+  const classification = spec.task === 'classification' || (spec.task !== 'regression' && (last >= 2 || spec.labels !== undefined || lastOp === 'Sigmoid'));
   if (!classification) {
     if (spec.reviewBelow !== undefined) problems.push({ code: 'SPEC_INVALID', where: 'review_below', message: 'only applies to classification', actual: `regression output [${shape.join(',')}]` });
     return { plan: { task: 'regression', outputName: output.name, width: last, valueType: output.elemType === 'float64' ? 'DOUBLE' : 'FLOAT' }, problems };
@@ -106,7 +108,6 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
       labelSource = 'model metadata';
     }
   }
-  const lastOp = model.producerOps[output.name];
   let scores: ScoresDecision | null = null;
   if (spec.scores) scores = { kind: spec.scores, decidedBy: 'job' };
   else if (lastOp === 'Softmax' || lastOp === 'Sigmoid') scores = { kind: 'probabilities', decidedBy: 'graph' };
@@ -122,7 +123,10 @@ function metadataLabels(metadata: Record<string, string>): string[] | null {
   if (!text) return null;
   try {
     const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? parsed.map(String) : null;
+    if (!Array.isArray(parsed)) return null;
+    const labels = parsed.map(String);
+    // Output columns are prob_<label>; names equal but for case would collide.
+    return new Set(labels.map((l) => l.toLowerCase())).size === labels.length ? labels : null;
   } catch {
     return null;
   }

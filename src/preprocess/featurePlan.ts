@@ -79,7 +79,12 @@ const SQL_TYPE: Record<FeedDtype, string> = {
 /**
  * Builds the feed plan for every model input. Returns the plans and every problem found.
  */
-export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], columns: readonly ColumnInfo[]): { feeds: FeedPlan[]; problems: Problem[] } {
+export interface PlanOptions {
+  /** The dataset's column types are unknown (a header-only CSV reads as all VARCHAR). */
+  untypedColumns?: boolean;
+}
+
+export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], columns: readonly ColumnInfo[], options: PlanOptions = {}): { feeds: FeedPlan[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const byName = new Map(columns.map((c) => [c.name, c]));
   const inputNames = new Set(modelInputs.map((i) => i.name));
@@ -124,8 +129,8 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
       problems.push({
         code: 'MODEL_MISMATCH',
         where,
-        message: `needs ${k} column${k > 1 ? 's' : ''} (positions 0..${k - 1}) and nothing says which; set inputs.${info.name}.columns or --features. Numeric columns available: ${columnsHint}`,
-        expected: `${k} columns`,
+        message: `needs ${k} column${k > 1 ? 's' : ''} (positions 0..${k - 1}) and nothing says which; set inputs.${info.name}.${k > 1 ? 'columns' : 'column'}${modelInputs.length === 1 ? ' or --features' : ''}. Numeric columns available: ${columnsHint}`,
+        expected: `${k} column${k > 1 ? 's' : ''}`,
         actual: 'none given',
       });
       continue;
@@ -143,7 +148,7 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
         problems.push({ code: 'SCHEMA_MISMATCH', where: specWhere, message: `column '${column}' is not in the dataset`, expected: columns.map((c) => c.name), actual: column });
         return;
       }
-      if (!castable(col.type, dtype, !!inputSpec.vocab)) {
+      if (!options.untypedColumns && !castable(col.type, dtype, !!inputSpec.vocab)) {
         problems.push({ code: 'SCHEMA_MISMATCH', where: specWhere, message: `column '${column}' cannot feed ${dtype} input '${info.name}'`, expected: `a column castable to ${dtype}`, actual: col.type });
         return;
       }
@@ -151,10 +156,19 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
         problems.push({ code: 'MODEL_MISMATCH', where: specWhere, message: '`vocab` builds integer indices', expected: 'an int64 or int32 model input', actual: dtype });
         return;
       }
+      if (inputSpec.scale && dtype !== 'float32' && dtype !== 'float64') {
+        problems.push({ code: 'SPEC_INVALID', where: `${specWhere}.scale`, message: 'only applies to float inputs', expected: 'a float32 or float64 model input', actual: dtype });
+        return;
+      }
+      const fill = inputSpec.fillNull ?? spec.fillNull;
+      if (inputSpec.vocab && typeof fill === 'number' && !(Number.isInteger(fill) && fill >= 0 && fill < inputSpec.vocab.length)) {
+        problems.push({ code: 'SPEC_INVALID', where: `${specWhere}.fill_null`, message: 'with `vocab`, fill_null is the index given to NULLs', expected: `0..${inputSpec.vocab.length - 1}`, actual: fill });
+        return;
+      }
       plan.columns.push({
         column,
         columnType: col.type,
-        nulls: nullPolicy(inputSpec),
+        nulls: nullPolicy(inputSpec, spec.fillNull),
         scale: inputSpec.scale ? { mean: inputSpec.scale.mean[i]!, std: inputSpec.scale.std[i]! } : undefined,
         vocab: inputSpec.vocab ? { values: inputSpec.vocab.map(String), unknown: inputSpec.unknown ?? 'error' } : undefined,
       });
@@ -173,28 +187,30 @@ function resolveInputSpec(spec: JobSpec, input: string, inputCount: number, colu
   return undefined;
 }
 
-function nullPolicy(s: InputSpec): NullPolicy {
-  if (s.fillNull === undefined || s.fillNull === 'error') return { kind: 'error' };
-  return { kind: 'fill', value: s.fillNull };
+function nullPolicy(s: InputSpec, jobDefault: JobSpec['fillNull']): NullPolicy {
+  const fill = s.fillNull ?? jobDefault;
+  if (fill === undefined || fill === 'error') return { kind: 'error' };
+  return { kind: 'fill', value: fill };
 }
 
-/** The SQL expression producing one feature column, already of the tensor's SQL type. */
+/**
+ * The SQL expression producing one feature column, already of the tensor's SQL type.
+ * NULLs are filled with the raw value before scaling (impute, then standardise, as a
+ * scikit-learn pipeline does); with a vocabulary, `fill_null` is the index for NULLs.
+ */
 export function featureSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): string {
   const col = quoteIdent(feed.column);
   const target = SQL_TYPE[dtype];
+  const fill = feed.nulls.kind === 'fill' ? feed.nulls.value : undefined;
   if (feed.vocab) {
     const list = params.bind(feed.vocab.values);
     const missing = feed.vocab.unknown === 'error' ? String(UNKNOWN_CATEGORY) : params.bind(feed.vocab.unknown);
-    const lookup = `CASE WHEN ${col} IS NULL THEN NULL ELSE coalesce(list_position(${list}::VARCHAR[], CAST(${col} AS VARCHAR)) - 1, ${missing}) END`;
-    return withNulls(`CAST(${lookup} AS ${target})`, feed, target, params);
+    const onNull = fill === undefined ? 'NULL' : params.bind(fill);
+    return `CAST(CASE WHEN ${col} IS NULL THEN ${onNull} ELSE coalesce(list_position(${list}::VARCHAR[], CAST(${col} AS VARCHAR)) - 1, ${missing}) END AS ${target})`;
   }
-  let expr = `CAST(${col} AS ${dtype === 'float32' ? 'DOUBLE' : target})`;
+  const working = dtype === 'float32' ? 'DOUBLE' : target;
+  let expr = `CAST(${col} AS ${working})`;
+  if (fill !== undefined) expr = `coalesce(${expr}, CAST(${params.bind(fill)} AS ${working}))`;
   if (feed.scale) expr = `((${expr} - ${params.bind(feed.scale.mean)}) / ${params.bind(feed.scale.std)})`;
-  expr = `CAST(${expr} AS ${target})`;
-  return withNulls(expr, feed, target, params);
-}
-
-function withNulls(expr: string, feed: ColumnFeed, target: string, params: Params): string {
-  if (feed.nulls.kind !== 'fill') return expr;
-  return `coalesce(${expr}, CAST(${params.bind(feed.nulls.value)} AS ${target}))`;
+  return `CAST(${expr} AS ${target})`;
 }

@@ -8,6 +8,7 @@ import { basename, extname, join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import type { PreparedJob } from '../core/prepare.js';
 import { commitRename } from './atomicFile.js';
+import { literalPath } from '../source/dataset.js';
 
 /** Returns the committed output files. `parts[i]` are the part files of input file i, in order. */
 export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], staging: string): Promise<string[]> {
@@ -30,16 +31,17 @@ export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], 
 /** One part is used as is; several are concatenated in order by DuckDB. */
 async function mergeParts(db: Db, parts: string[], path: string): Promise<string> {
   if (parts.length === 1) return parts[0]!;
-  await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[])) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts, path]);
+  await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[])) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts.map(literalPath), path]);
   return path;
 }
 
-/** `a, a, b` -> `a, a-1, b`: two inputs with one stem must not overwrite each other. */
-function uniqueNames(stems: string[]): string[] {
-  const seen = new Map<string, number>();
+/** `a, a, a-1` -> `a, a-1, a-1-1`: two inputs with one stem must not overwrite each other. */
+export function uniqueNames(stems: string[]): string[] {
+  const used = new Set<string>();
   return stems.map((stem) => {
-    const n = seen.get(stem) ?? 0;
-    seen.set(stem, n + 1);
-    return n === 0 ? stem : `${stem}-${n}`;
+    let name = stem;
+    for (let n = 1; used.has(name.toLowerCase()); n++) name = `${stem}-${n}`;
+    used.add(name.toLowerCase());
+    return name;
   });
 }

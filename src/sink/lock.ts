@@ -26,11 +26,6 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-/** `.<name>.lock` beside the output (file or directory); readers ignore dot-names. */
-export function lockPathFor(output: string): string {
-  const target = output.replace(/[\\/]+$/, '');
-  return join(dirname(target), `.${basename(target)}.lock`);
-}
 
 export async function acquireLock(path: string, info: { job: string }): Promise<Lock> {
   const me: LockHolder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), job: info.job };

@@ -7,7 +7,7 @@
 import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
-import { readerSql, type DatasetFile } from '../source/dataset.js';
+import { literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
 import { classNames, predictionTableColumns, type OutputPlan } from '../postprocess/outputPlan.js';
 
 export interface PartSource {
@@ -54,7 +54,7 @@ export class PartWriter {
     let from: string;
     if (this.passthrough.length > 0) {
       const cols = this.passthrough.map(quoteIdent).join(', ');
-      const file = params.bind(source.file.path);
+      const file = params.bind(literalPath(source.file.path));
       const start = params.bind(source.rowStart);
       const end = params.bind(source.rowStart + source.rowCount);
       const scan = readerSql(source.file.format, file, ', file_row_number = true');

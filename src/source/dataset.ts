@@ -32,7 +32,16 @@ export interface Dataset {
 const FORMATS: Record<string, DatasetFormat> = { '.parquet': 'parquet', '.pq': 'parquet', '.csv': 'csv' };
 const GLOB_CHARS = /[*?[]/;
 
-/** The DuckDB table function reading one file, with its path bound to `placeholder`. */
+/**
+ * A concrete file path as DuckDB's readers must receive it: they expand glob characters in
+ * every path, so `run[1].csv` would read `run1.csv`. Each glob character becomes a
+ * one-character class (`[` -> `[[]`) that matches only itself.
+ */
+export function literalPath(path: string): string {
+  return path.replace(/[[*?]/g, (c) => `[${c}]`);
+}
+
+/** The DuckDB table function reading one file, with its (literalPath) path bound to `placeholder`. */
 export function readerSql(format: DatasetFormat, placeholder: string, extra = ''): string {
   return format === 'parquet'
     ? `read_parquet(${placeholder}${extra})`
@@ -58,14 +67,14 @@ export async function openDataset(db: Db, input: string): Promise<Dataset> {
 /** Reads a file's column names and types. */
 export async function describeFile(db: Db, file: DatasetFile): Promise<ColumnInfo[]> {
   const rows = await guardRead(file.path, () =>
-    db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(file.format, '$1')}`, [file.path]),
+    db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(file.format, '$1')}`, [literalPath(file.path)]),
   );
   return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
 }
 
 /** Row count of a file (Parquet: from the footer; CSV: a full scan). */
 export async function countRows(db: Db, file: DatasetFile): Promise<number> {
-  const n = await guardRead(file.path, () => db.exec(`SELECT count(*) FROM ${readerSql(file.format, '$1')}`, [file.path]));
+  const n = await guardRead(file.path, () => db.exec(`SELECT count(*) FROM ${readerSql(file.format, '$1')}`, [literalPath(file.path)]));
   return Number(n);
 }
 
@@ -74,14 +83,15 @@ export async function parquetRowGroups(db: Db, path: string): Promise<{ id: numb
   const rows = await guardRead(path, () =>
     db.query<{ row_group_id: bigint; row_group_num_rows: bigint }>(
       'SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata($1) ORDER BY row_group_id',
-      [path],
+      [literalPath(path)],
     ),
   );
   return rows.map((r) => ({ id: Number(r.row_group_id), rows: Number(r.row_group_num_rows) }));
 }
 
 async function listInputFiles(db: Db, input: string): Promise<string[]> {
-  if (GLOB_CHARS.test(input)) {
+  // An existing path is taken literally even if its name holds glob characters (`run[1].csv`).
+  if (GLOB_CHARS.test(input) && !(await exists(input))) {
     const rows = await db.query<{ file: string }>('SELECT file FROM glob($1) ORDER BY file', [input]);
     const files = rows.map((r) => r.file).filter((f) => extname(f).toLowerCase() in FORMATS);
     if (files.length === 0) {
@@ -110,6 +120,15 @@ async function listInputFiles(db: Db, input: string): Promise<string[]> {
   }
   formatOf(input);
   return [input];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function formatOf(path: string): DatasetFormat {

@@ -11,7 +11,7 @@ import type { ColumnChunk, ColumnVector, Db } from '../db/duckdb.js';
 import type { TensorData, TensorValues } from '../infer/ort.js';
 import { featureSql, UNKNOWN_CATEGORY, type FeedPlan } from '../preprocess/featurePlan.js';
 import { Params, quoteIdent } from '../util/sql.js';
-import { readerSql, type DatasetFile } from './dataset.js';
+import { literalPath, readerSql, type DatasetFile } from './dataset.js';
 
 export interface Batch {
   /** Index of the batch's first row within its file (0-based). */
@@ -31,7 +31,7 @@ export interface ReadOptions {
 /** The SELECT that produces every feature column of every feed, in feed order. */
 export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[]): { sql: string; params: Params } {
   const params = new Params();
-  const path = params.bind(file.path);
+  const path = params.bind(literalPath(file.path));
   const exprs: string[] = [];
   for (const feed of feeds) for (const col of feed.columns) exprs.push(featureSql(col, feed.dtype, params));
   // Raw text of vocabulary columns, for naming an unknown category in the error.

@@ -38,6 +38,8 @@ export interface JobSpec {
   inputs: Record<string, InputSpec>;
   /** Columns for the model's single feature input, in order (`--features`). */
   features?: string[];
+  /** Default `fill_null` for inputs that do not set their own (`--fill-null`). */
+  fillNull?: number | 'error';
   task?: Task;
   outputName?: string;
   scores?: ScoresKind;
@@ -73,6 +75,7 @@ export const jobFileSchema = z.strictObject({
   labels: z.array(z.string()).min(1).optional(),
   inputs: z.record(z.string(), inputSpecSchema).optional(),
   features: z.array(name).min(1).optional(),
+  fill_null: z.union([z.number(), z.literal('error')]).optional(),
   task: z.enum(['classification', 'regression']).optional(),
   output_name: name.optional(),
   scores: z.enum(['probabilities', 'logits']).optional(),
@@ -118,6 +121,7 @@ export function parseJobSpec(raw: unknown, options: ParseOptions): JobSpec {
     labels: job.labels,
     inputs: {},
     features: job.features,
+    fillNull: job.fill_null,
     task: job.task,
     outputName: job.output_name,
     scores: job.scores,

@@ -27,7 +27,7 @@ export async function loadJob(jobPath: string | undefined, overrides: JobFile = 
   try {
     raw = YAML.parse(text, { uniqueKeys: true });
   } catch (err) {
-    const message = (err as Error).message.split('\n')[0];
+    const message = ((err as Error).message.split('\n')[0] ?? '').replace(/:\s*$/, '');
     throw new BatchinferError('SPEC_INVALID', `job file ${jobPath} is not valid YAML/JSON: ${message}`);
   }
   if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {

@@ -74,10 +74,9 @@ describe('prepareJob: output against input and model', () => {
 
   it('reports the input and the model together when the output directory holds both', async () => {
     const problems = await problemsOf({ output: './' });
-    expect(problems.filter((p) => p.where === 'output').map((p) => p.message)).toEqual([
-      'is a directory holding input files; committing the output would replace them',
-      'is a directory holding the model file; committing the output would replace it',
-    ]);
+    const messages = problems.filter((p) => p.where === 'output').map((p) => p.message);
+    expect(messages).toContain('is a directory holding input files; committing the output would replace them');
+    expect(messages).toContain('is a directory holding the model file; committing the output would replace it');
   });
 
   it('refuses a file output that is one of the input files of a glob', async () => {

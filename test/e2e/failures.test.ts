@@ -209,6 +209,20 @@ const CASES: FailureCase[] = [
     mentions: ['onnxruntime failed', 'Gather', 'idx=3'],
   },
   {
+    name: 'labels equal but for case (their prob_ columns would collide)',
+    exit: 78,
+    code: 'SPEC_INVALID',
+    args: (_dir, output) => oneOff(output, '--features', FEATURES, '--labels', 'Yes,yes'),
+    mentions: ["'prob_yes' collides with 'prob_Yes'"],
+  },
+  {
+    name: 'a path with glob characters that exists is read literally; a missing one is a glob that matches nothing',
+    exit: 66,
+    code: 'INPUT_MISSING',
+    args: (dir, output) => ['run', '--model', model('logreg'), '--input', join(dir, 'run[1].parquet'), '--output', output, '--features', FEATURES],
+    mentions: ['run[1].parquet', 'matches no Parquet or CSV file'],
+  },
+  {
     name: 'a batch size of 0 in the job file',
     exit: 78,
     code: 'SPEC_INVALID',
@@ -260,14 +274,36 @@ describe.concurrent('a failed run leaves the previous output alone', { timeout: 
   it('an existing output directory keeps its files when scoring fails', async () => {
     const dir = await tmp.make();
     const output = join(dir, 'scores') + '/';
+    // A previous batchinfer output: its summary beside it says batchinfer may replace it.
     await mkdir(output);
     await writeFile(join(output, 'transactions.parquet'), 'old part\n');
+    await writeFile(join(dir, 'scores.summary.json'), '{}\n');
     const result = await runCli(['run', await writeJob(dir, failingJob(output))]);
     expectCliError(result, 65, 'BAD_DATA');
     expect(await readdir(output)).toEqual(['transactions.parquet']);
     expect(await readFile(join(output, 'transactions.parquet'), 'utf8')).toBe('old part\n');
+    expect(await readFile(join(dir, 'scores.summary.json'), 'utf8')).toBe('{}\n');
     expect(await stagingLeftovers(output)).toEqual([]);
-    expect((await readdir(dir)).sort()).toEqual(['job.yaml', 'scores']);
+    expect((await readdir(dir)).sort()).toEqual(['job.yaml', 'scores', 'scores.summary.json']);
+  });
+
+  it('refuses to replace an existing directory batchinfer did not write', async () => {
+    const dir = await tmp.make();
+    const output = join(dir, 'photos') + '/';
+    await mkdir(output);
+    await writeFile(join(output, 'holiday.jpg'), 'not ours\n');
+    const result = await runCli(['run', await writeJob(dir, mlpJob(output))]);
+    expectCliError(result, 73, 'OUTPUT_UNWRITABLE');
+    expect(result.stderr).toContain('holds files batchinfer did not write');
+    expect(await readdir(output)).toEqual(['holiday.jpg']);
+    expect(await stagingLeftovers(output)).toEqual([]);
+  });
+
+  it('a failed run removes the parent directories it created for the output', async () => {
+    const dir = await tmp.make();
+    const result = await runCli(['run', await writeJob(dir, failingJob(join(dir, 'new', 'deeper', 'scores.parquet')))]);
+    expectCliError(result, 65, 'BAD_DATA');
+    expect((await readdir(dir)).sort()).toEqual(['job.yaml']);
   });
 
   it('by contrast, a successful run replaces an existing output file', async () => {

@@ -52,6 +52,25 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     expect(summary.job).toBe('adhoc');
   });
 
+  it('--fill-null fills NULL features (amount) of a flag-only run; a Sigmoid [N,1] output is classification without labels', async () => {
+    const withAmount = ['amount', 'f0', 'f1', 'risk score'];
+    const { output, summary } = await run('logreg-fill.parquet', ['--model', model('logreg'), '--input', TRANSACTIONS, '--features', withAmount.join(','), '--fill-null', '0', '--passthrough', 'txn_id']);
+    const out = await readParquet(output);
+    expect(out.columns.map((c) => c.name)).toEqual(['txn_id', 'prediction', 'confidence', 'prob_0', 'prob_1']);
+    expect(out.rows).toHaveLength(3000);
+    const expected = expectedPredictions('logreg', rows, { x: { columns: withAmount, fillNull: 0 } }, {});
+    expect(comparePredictions(out.rows, expected)).toEqual([]);
+    expect(summary.labels).toEqual({ names: ['0', '1'], source: 'class indices' });
+  });
+
+  it('a header-only CSV scores to a zero-row output with the full schema', async () => {
+    const { output, summary } = await run('empty.parquet', ['--model', model('mlp'), '--input', data('empty.csv'), '--features', 'amount,f0,f1,risk score', '--passthrough', 'txn_id']);
+    const out = await readParquet(output);
+    expect(out.rows).toEqual([]);
+    expect(out.columns.map((c) => c.name)).toEqual(['txn_id', 'prediction', 'confidence', 'prob_legit', 'prob_fraud']);
+    expect(summary.rows).toEqual({ in: 0, out: 0 });
+  });
+
   it('regression: a float `prediction` column and no confidence', async () => {
     const { output, summary } = await run('regression.parquet', ['--model', model('regression'), '--input', TRANSACTIONS, '--features', FEATURES.join(','), '--passthrough', 'txn_id']);
     const out = await readParquet(output);

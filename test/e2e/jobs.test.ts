@@ -91,6 +91,11 @@ describe.each(JOB_FILES)('job %s', (file) => {
   it('has passthrough then prediction columns, with the documented types', async () => {
     const { job } = get();
     const out = await readParquet(job.output);
+    if (isRegression(job)) {
+      expect(out.columns.map((c) => c.name)).toEqual([...(job.passthrough ?? []), 'prediction']);
+      expect(out.columns.at(-1)!.type).toBe('FLOAT');
+      return;
+    }
     const labels = job.labels!;
     const names = [...(job.passthrough ?? []), 'prediction', 'confidence', ...labels.map((l) => `prob_${l}`), ...(job.review_below !== undefined ? ['needs_review'] : [])];
     expect(out.columns.map((c) => c.name)).toEqual(names);
@@ -112,7 +117,7 @@ describe.each(JOB_FILES)('job %s', (file) => {
       scores: job.scores,
       firstBatchRows: Math.min(job.batch_size ?? 8192, firstFileRows),
     });
-    expect(expected.task).toBe('classification');
+    expect(expected.task).toBe(isRegression(job) ? 'regression' : 'classification');
     expect(comparePredictions(out.rows, expected, { reviewBelow: job.review_below })).toEqual([]);
     // Not a constant prediction, so the label check above is not vacuous.
     expect(new Set(out.rows.map((r) => r['prediction'])).size).toBeGreaterThan(1);
@@ -134,8 +139,13 @@ describe.each(JOB_FILES)('job %s', (file) => {
     expect(summary.versions.node).toBe(process.version);
     expect(summary.versions.onnxruntime).toMatch(/^\d+\.\d+/);
     expect(summary.versions.duckdb).toMatch(/\d+\.\d+/);
-    expect(summary.task).toBe('classification');
-    expect(summary.labels).toEqual({ names: job.labels, source: 'job' });
+    if (isRegression(job)) {
+      expect(summary.task).toBe('regression');
+      expect(summary.labels).toBeUndefined();
+    } else {
+      expect(summary.task).toBe('classification');
+      expect(summary.labels).toEqual({ names: job.labels, source: 'job' });
+    }
     expect(summary.output.mode).toBe(job.output.endsWith('/') ? 'directory' : 'file');
     const out = await readParquet(job.output);
     expect(summary.output.files).toEqual(out.files);
@@ -145,6 +155,11 @@ describe.each(JOB_FILES)('job %s', (file) => {
     expect(readdirSync(dir).sort()).toEqual([basename(jobPath), basename(job.output), basename(path)].sort());
   });
 });
+
+/** The example regression job scores a [N,1] output with no labels. */
+function isRegression(job: { model: string; labels?: string[] }): boolean {
+  return modelName(job.model) === 'regression';
+}
 
 /** The first file of an input (a directory's first file in name order), for the first-batch rule. */
 async function readParquetOrInputFirstFile(input: string): Promise<Table> {

@@ -79,9 +79,9 @@ export function buildFeeds(sidecar: Sidecar, rows: readonly Row[], specs: Record
     const round = input.elemType === 'float32' ? Math.fround : (x: number) => x;
     const data = rows.flatMap((row, at) =>
       columns.map((column, k) => {
-        const raw = row[column];
+        // NULLs are filled with the raw value, then scaled (impute, then standardise).
         let v = featureValue(row, column, spec, at);
-        if (spec.scale && raw !== null) v = (v - spec.scale.mean[k]!) / spec.scale.std[k]!;
+        if (spec.scale && !spec.vocab) v = (v - spec.scale.mean[k]!) / spec.scale.std[k]!;
         return round(v);
       }),
     );
@@ -143,7 +143,9 @@ export function referenceOutput(modelName: string, rows: readonly Row[], specs: 
 export function expectedPredictions(modelName: string, rows: readonly Row[], specs: Record<string, FeatureSpec>, keys: PostprocessKeys = {}): Expectation {
   const { sidecar, output, raw } = referenceOutput(modelName, rows, specs);
   const width = raw[0]?.length ?? 1;
-  const classification = keys.task === 'classification' || (keys.task !== 'regression' && (width >= 2 || keys.labels !== undefined));
+  const producer = sidecar.nodes.find((n) => n.outputs.includes(output))?.op;
+  // A [N,1] output ending in Sigmoid is a binary classifier even without labels.
+  const classification = keys.task === 'classification' || (keys.task !== 'regression' && (width >= 2 || keys.labels !== undefined || producer === 'Sigmoid'));
   if (!classification) return { task: 'regression', values: raw };
 
   const classes = width === 1 ? 2 : width;
@@ -154,7 +156,6 @@ export function expectedPredictions(modelName: string, rows: readonly Row[], spe
       ? ([metadataLabels, 'model metadata'] as const)
       : ([Array.from({ length: classes }, (_, i) => String(i)), 'class indices'] as const);
 
-  const producer = sidecar.nodes.find((n) => n.outputs.includes(output))?.op;
   let kind: 'probabilities' | 'logits';
   let decidedBy: ClassificationExpectation['decidedBy'];
   if (keys.scores) [kind, decidedBy] = [keys.scores, 'job'];

@@ -116,6 +116,22 @@ describe('planOutput: task', () => {
     expect(plan(job(), model([out('value', 'float64', ['N'])]))).toEqual({ task: 'regression', outputName: 'value', width: 1, valueType: 'DOUBLE' });
   });
 
+  it('[N,1] ending in Sigmoid is binary classification even without labels', () => {
+    expect(plan(job(), model([out('p', 'float32', ['N', 1])], { producerOps: { p: 'Sigmoid' } }))).toMatchObject({
+      task: 'classification',
+      binary: true,
+      classes: 2,
+      labels: null,
+      labelSource: 'class indices',
+      scores: { kind: 'probabilities', decidedBy: 'graph' },
+    });
+    expect(plan(job({ task: 'regression' }), model([out('p', 'float32', ['N', 1])], { producerOps: { p: 'Sigmoid' } }))).toMatchObject({ task: 'regression' });
+  });
+
+  it('ignores model metadata labels that are equal but for case (their prob_ columns would collide)', () => {
+    expect(plan(job(), model([PROBS], { metadata: { labels: '["Yes","yes"]' } }))).toMatchObject({ labels: null, labelSource: 'class indices' });
+  });
+
   it('[N,1] with labels is binary classification', () => {
     expect(plan(job({ labels: ['no', 'yes'] }), model([out('p', 'float32', ['N', 1])]))).toMatchObject({
       task: 'classification',

@@ -115,7 +115,8 @@ describe('planFeeds: where the columns come from', () => {
 
   it('"nothing says which" with no numeric column says (none), singular for one column', () => {
     const { problems } = planFeeds(job(), [input('v', 'float32', ['N', 1])], [{ name: 'txn_id', type: 'VARCHAR' }]);
-    expect(problems[0]!.message).toBe('needs 1 column (positions 0..0) and nothing says which; set inputs.v.columns or --features. Numeric columns available: (none)');
+    expect(problems[0]!.message).toBe('needs 1 column (positions 0..0) and nothing says which; set inputs.v.column or --features. Numeric columns available: (none)');
+    expect(problems[0]!.expected).toBe('1 column');
   });
 
   it('a count mismatch and a missing column are reported together', () => {
@@ -324,9 +325,9 @@ describe('featureSql through DuckDB', () => {
     expect(values).toEqual([Math.fround((10.1 - 0.3) / 3), null, Math.fround((-3.5 - 0.3) / 3), Math.fround((0.1 - 0.3) / 3)]);
   });
 
-  it('scale with fill_null: the fill value is the tensor value (applied after scaling)', async () => {
+  it('scale with fill_null: NULLs are filled with the raw value, then scaled (impute, then standardise)', async () => {
     const { values } = await evaluate(feed('d', 'DOUBLE', { scale: { mean: 0.3, std: 3 }, nulls: { kind: 'fill', value: 0 } }), 'float32');
-    expect(values[1]).toBe(0);
+    expect(values[1]).toBe(Math.fround((0 - 0.3) / 3));
     expect(values[0]).toBe(Math.fround((10.1 - 0.3) / 3));
   });
 

@@ -114,7 +114,7 @@ describe('commitRename', () => {
 describe('createStaging', () => {
   it('creates missing parents and a hidden staging directory beside the output', async () => {
     const output = join(dir, 'a', 'b', 'scores.parquet');
-    const staging = await createStaging(output);
+    const staging = (await createStaging(output)).dir;
     expect(dirname(staging)).toBe(join(dir, 'a', 'b'));
     expect(basename(staging)).toMatch(/^\.scores\.parquet\.batchinfer-.{6}$/);
     expect((await stat(staging)).isDirectory()).toBe(true);
@@ -123,12 +123,12 @@ describe('createStaging', () => {
 
   it('gives each run its own staging directory', async () => {
     const output = join(dir, 'scores.parquet');
-    const [a, b] = await Promise.all([createStaging(output), createStaging(output)]);
+    const [a, b] = (await Promise.all([createStaging(output), createStaging(output)])).map((s) => s.dir);
     expect(a).not.toBe(b);
   });
 
   it('works for a directory output given with a trailing /', async () => {
-    const staging = await createStaging(join(dir, 'preds') + '/');
+    const staging = (await createStaging(join(dir, 'preds') + '/')).dir;
     expect(dirname(staging)).toBe(dir);
     expect(basename(staging)).toMatch(/^\.preds\.batchinfer-/);
   });

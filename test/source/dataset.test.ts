@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
-import { countRows, describeFile, openDataset, parquetRowGroups } from '../../src/source/dataset.js';
+import { countRows, describeFile, literalPath, openDataset, parquetRowGroups } from '../../src/source/dataset.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 
 const DATA = join(FIXTURES_DIR, 'data');
@@ -195,5 +195,23 @@ describe('row counts and row groups', () => {
       { id: 1, rows: 1000 },
       { id: 2, rows: 1000 },
     ]);
+  });
+});
+
+describe('paths with glob characters', () => {
+  it('literalPath escapes [, * and ? as one-character classes', () => {
+    expect(literalPath('/d/run[1]*?.csv')).toBe('/d/run[[]1][*][?].csv');
+  });
+
+  it("an existing file named run[1].csv is read, not run1.csv (DuckDB's readers glob every path)", async () => {
+    const dir = await dirWith('globchars', {});
+    await writeFile(join(dir, 'run[1].csv'), 'a,b\n1,2\n');
+    await writeFile(join(dir, 'run1.csv'), 'a,b\n9,9\n9,9\n');
+    await writeFile(join(dir, "it's *here?.csv"), 'a\n5\n5\n5\n');
+    const dataset = await openDataset(db, join(dir, 'run[1].csv'));
+    expect(dataset.files.map((f) => f.path)).toEqual([join(dir, 'run[1].csv')]);
+    expect(await countRows(db, dataset.files[0]!)).toBe(1);
+    const quoted = await openDataset(db, join(dir, "it's *here?.csv"));
+    expect(await countRows(db, quoted.files[0]!)).toBe(3);
   });
 });
