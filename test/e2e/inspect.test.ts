@@ -117,7 +117,7 @@ describe.concurrent('validate', { timeout: 30_000 }, () => {
     const job = YAML.parse(await readFile(join(JOBS_DIR, file), 'utf8'));
     expect(report.model.path).toBe(join(JOBS_DIR, job.model));
     expect(report.output.columns.slice(0, job.passthrough.length)).toEqual(job.passthrough);
-    expect(report.output.task).toBe('classification');
+    expect(report.output.task).toBe(job.labels ? 'classification' : 'regression');
     expect(report.feeds.map((f: { input: string }) => f.input).sort()).toEqual(Object.keys(job.inputs).sort());
     // Human form: one line saying so on stderr, nothing written beside the job.
     const human = await runCli(['validate', join(JOBS_DIR, file)], { cwd });
