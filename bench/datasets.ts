@@ -45,3 +45,24 @@ export async function benchDataset(cacheDir: string, rows: number, withCsv: bool
   }
   return { rows, parquet, ...(withCsv ? { csv } : {}) };
 }
+
+/** The main example's dataset (fixtures/data/transactions.parquet) repeated to `rows` rows, in order. */
+export async function transactionsCopy(cacheDir: string, fixture: string, rows: number): Promise<string> {
+  mkdirSync(cacheDir, { recursive: true });
+  const path = join(cacheDir, `transactions-${rows}.parquet`);
+  if (existsSync(path)) return path;
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    await conn.run(
+      `COPY (SELECT t.* FROM range(CAST(ceil($3::DOUBLE / 3000) AS BIGINT)) r(k), read_parquet($1) t ORDER BY k, txn_id LIMIT $3)
+       TO $2 (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)`,
+      [fixture, path + '.tmp', rows],
+    );
+    renameSync(path + '.tmp', path);
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+  return path;
+}

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { benchDataset } from './datasets.js';
+import { benchDataset, transactionsCopy } from './datasets.js';
 import { measure, round, type Measurement } from './measure.js';
 import { logreg30Weights } from '../scripts/fixtures/benchModels.js';
 
@@ -62,6 +62,10 @@ async function main(): Promise<void> {
   const e2eLogregCsv = await run('e2e_logreg_csv', small, e2eArgs(models.logreg, d1.csv!, out('e2e_logreg_csv')));
   const e2eMlpLarge = await run('e2e_mlp_parquet_large', large, e2eArgs(models.mlp, d10.parquet, out('e2e_mlp_large')));
   const startup = await run('startup_1k', 1000, e2eArgs(models.mlp, d1k.parquet, out('startup')));
+  // The README's main example (jobs/transactions-mlp.yaml: 4-16-2 MLP, batch 1024) on a copy of its data.
+  const tx = await transactionsCopy(cacheDir, join(ROOT, 'fixtures/data/transactions.parquet'), small);
+  const mainRaw = await run('raw_infer_main_example', small, [task('rawInfer.mjs'), join(ROOT, 'fixtures/models/mlp.onnx'), tx, '1024', '2', '1', 'amount,f0,f1,risk score']);
+  const mainE2e = await run('e2e_main_example', small, [cli, 'run', join(ROOT, 'jobs/transactions-mlp.yaml'), '--input', tx, '--output', out('main'), '--json', '--quiet']);
 
   const rawInfer = inferMlp21.innerSeconds <= inferMlp12.innerSeconds ? inferMlp21 : inferMlp12;
   const targets = [
@@ -80,6 +84,7 @@ async function main(): Promise<void> {
     logregE2eOverRawRead: round(e2eLogreg.wallSeconds / rawRead.innerSeconds, 2),
     rawWriteShareOfLogregE2e: round(rawWrite.innerSeconds / e2eLogreg.wallSeconds, 2),
     rawInferLogregShareOfE2e: round(inferLogreg.innerSeconds / e2eLogreg.wallSeconds, 2),
+    mainExampleE2eOverRawInfer: round(mainE2e.wallSeconds / mainRaw.innerSeconds, 2),
   };
   const report = { date: new Date().toISOString(), quick, repetitions: reps, rows: { small, large }, batchSize, rawInferBest: rawInfer.name, results, ratios, targets };
 

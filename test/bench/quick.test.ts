@@ -21,6 +21,7 @@ test('bench --quick measures every figure and writes the report', async () => {
   expect(names).toEqual([
     'raw_read', 'raw_infer_mlp_2x1', 'raw_infer_mlp_1x2', 'raw_infer_logreg_2x1', 'raw_write', 'sql_only_logreg',
     'e2e_mlp_parquet', 'e2e_mlp_csv', 'e2e_logreg_parquet', 'e2e_logreg_csv', 'e2e_mlp_parquet_large', 'startup_1k',
+    'raw_infer_main_example', 'e2e_main_example',
   ]);
   for (const r of report.results) {
     expect(r.wallSeconds).toBeGreaterThan(0);
