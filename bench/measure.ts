@@ -24,7 +24,7 @@ const RUSAGE_HOOK = new URL('./rusage.mjs', import.meta.url).pathname;
 
 export async function measure(name: string, rows: number, args: string[], repetitions: number): Promise<Measurement> {
   const runs: { wall: number; cpu: number; rss: number; inner: number }[] = [];
-  for (let i = 0; i < repetitions; i++) runs.push(await runOnce(args));
+  for (let i = 0; i < repetitions; i++) runs.push(await runOnce(args, rows));
   const med = (f: (r: (typeof runs)[number]) => number): number => median(runs.map(f));
   const inner = med((r) => r.inner);
   return {
@@ -39,7 +39,7 @@ export async function measure(name: string, rows: number, args: string[], repeti
   };
 }
 
-async function runOnce(args: string[]): Promise<{ wall: number; cpu: number; rss: number; inner: number }> {
+async function runOnce(args: string[], expectedRows: number): Promise<{ wall: number; cpu: number; rss: number; inner: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rusage-'));
   const rusageFile = join(dir, 'rusage.json');
   try {
@@ -58,7 +58,10 @@ async function runOnce(args: string[]): Promise<{ wall: number; cpu: number; rss
     });
     const wall = (performance.now() - started) / 1000;
     const usage = JSON.parse(readFileSync(rusageFile, 'utf8')) as { cpuSeconds: number; peakRssMb: number };
-    const report = JSON.parse(stdout) as { seconds?: unknown };
+    const report = JSON.parse(stdout) as { seconds?: unknown; rows?: unknown; rows_out?: unknown };
+    // A task that read fewer rows than asked measured nothing: refuse its figure.
+    const reported = typeof report.rows === 'number' ? report.rows : (report.rows as { out?: number } | undefined)?.out;
+    if (reported !== undefined && reported !== expectedRows) throw new Error(`${args.join(' ')} processed ${reported} rows, expected ${expectedRows}`);
     // Raw tasks report their timed section as a number; batchinfer's summary is judged by wall.
     const inner = typeof report.seconds === 'number' ? report.seconds : wall;
     return { wall, cpu: usage.cpuSeconds, rss: usage.peakRssMb, inner };

@@ -5,11 +5,12 @@ import { DuckDBInstance } from '@duckdb/node-api';
 const [file] = process.argv.slice(2);
 const db = await DuckDBInstance.create(':memory:');
 const conn = await db.connect();
+// Count first: a second query on the connection would end the stream.
+const total = Number((await (await conn.runAndReadAll('SELECT count(*) FROM read_parquet($1)', [file])).getRowsJS())[0][0]);
+const columns = Array.from({ length: 30 }, () => new Float32Array(total));
 const started = performance.now();
 const cols = Array.from({ length: 30 }, (_, i) => `f${i}::FLOAT AS f${i}`).join(', ');
 const result = await conn.stream(`SELECT ${cols} FROM read_parquet($1)`, [file]);
-const total = Number((await (await conn.runAndReadAll('SELECT count(*) FROM read_parquet($1)', [file])).getRowsJS())[0][0]);
-const columns = Array.from({ length: 30 }, () => new Float32Array(total));
 let rows = 0;
 for (;;) {
   const chunk = await result.fetchChunk();

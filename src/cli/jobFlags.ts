@@ -21,6 +21,7 @@ export interface JobFlags {
   threads?: string;
   reviewBelow?: string;
   fillNull?: string;
+  checkpointRows?: string;
 }
 
 export function addJobFlags(cmd: Command): Command {
@@ -37,7 +38,8 @@ export function addJobFlags(cmd: Command): Command {
     .option('--batch-size <n>', 'rows per inference batch (default 8192)')
     .option('--workers <n>', 'inference worker threads (default: one per core)')
     .option('--threads <n>', 'intra-op threads per worker (default: cores / workers)')
-    .option('--review-below <p>', 'flag rows whose confidence is below p (needs_review column)');
+    .option('--review-below <p>', 'flag rows whose confidence is below p (needs_review column)')
+    .option('--checkpoint-rows <n>', 'rows per durable part file: a crash loses at most this much work (default 1048576)');
 }
 
 /** Turns flags into job keys; the job schema validates their values. */
@@ -57,6 +59,7 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     threads: number(flags.threads, '--threads'),
     review_below: number(flags.reviewBelow, '--review-below'),
     fill_null: flags.fillNull === 'error' ? 'error' : number(flags.fillNull, '--fill-null'),
+    checkpoint_rows: number(flags.checkpointRows, '--checkpoint-rows'),
   };
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as JobFile;
 }

@@ -11,12 +11,24 @@ import { batchinferVersion } from '../core/summary.js';
 import { inspectPath, formatReport } from '../core/inspect.js';
 import { validateJob, formatValidation } from '../core/validateJob.js';
 import { addJobFlags, flagsToJob, type JobFlags } from './jobFlags.js';
-import { formatError, formatSummary } from './report.js';
+import { formatBackfill, formatError, formatOutcomeLine, formatSkipped, formatStatus, formatSummary, outcomeJson } from './report.js';
 import { createProgress } from './progress.js';
+import { interruptible } from './signals.js';
+import { backfill, resolveWindow, type WindowOutcome } from '../core/windowRuns.js';
+import { jobStatus } from '../core/windowStatus.js';
+import { parseTime } from '../schedule/window.js';
+import type { RunSummary, SkippedRun } from '../core/summary.js';
+import type { JobSpec } from '../spec/jobSpec.js';
 
 interface RunFlags extends JobFlags {
   json?: boolean;
   quiet?: boolean;
+  at?: string;
+  force?: boolean;
+}
+
+function requireSchedule(spec: JobSpec): void {
+  if (!spec.schedule) throw new BatchinferError('USAGE', `job ${spec.name} has no \`schedule\``, { expected: 'a scheduled job', actual: 'no schedule' });
 }
 
 function buildProgram(): Command {
@@ -37,6 +49,8 @@ function buildProgram(): Command {
       .command('run')
       .argument('[job]', 'job file (YAML or JSON); omit it to give --model, --input and --output')
       .description('score a dataset with a model and write predictions to Parquet')
+      .option('--at <time>', 'scheduled jobs: score the window starting at this ISO 8601 time (default: the last complete window)')
+      .option('--force', 'scheduled jobs: re-score a committed window and replace it atomically')
       .option('--json', 'print the run summary as JSON on stdout')
       .option('--quiet', 'no progress bar and no human summary'),
   )
@@ -46,20 +60,79 @@ function buildProgram(): Command {
 Examples:
   batchinfer run jobs/transactions-mlp.yaml
   batchinfer run jobs/transactions-mlp.yaml --batch-size 4096 --workers 1 --json
-  batchinfer run --model m.onnx --input x.parquet --output y.parquet --features a,b,c --passthrough id`,
+  batchinfer run --model m.onnx --input x.parquet --output y.parquet --features a,b,c --passthrough id
+  batchinfer run jobs/hourly.yaml --at 2026-11-29T08:00:00Z`,
     )
     .exitOverride()
     .action(async (job: string | undefined, flags: RunFlags) => {
       const spec = await loadJob(job, requireOneOff(job, flagsToJob(flags)));
       const progress = createProgress(!flags.quiet);
-      let summary;
+      const interrupt = interruptible(() => progress.stop());
+      let result: RunSummary | SkippedRun;
       try {
-        summary = await runJob(spec, { onProgress: (done, total) => progress.update(done, total) });
+        if (spec.schedule) {
+          const { spec: concrete, window } = resolveWindow(spec, flags.at ? parseTime(flags.at, '--at', spec.timezone) : undefined);
+          result = await runJob(concrete, { window, force: flags.force, signal: interrupt.signal, onProgress: (d, t) => progress.update(d, t) });
+        } else {
+          if (flags.at || flags.force) throw new BatchinferError('USAGE', '--at and --force need a job with a `schedule`', { expected: 'a scheduled job', actual: 'no schedule' });
+          result = await runJob(spec, { signal: interrupt.signal, onProgress: (d, t) => progress.update(d, t) });
+        }
       } finally {
         progress.stop();
+        interrupt.dispose();
       }
-      if (!flags.quiet) process.stderr.write(formatSummary(summary) + '\n');
-      if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      if (!flags.quiet) process.stderr.write((result.status === 'skipped' ? formatSkipped(result) : formatSummary(result)) + '\n');
+      if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    });
+
+  program
+    .command('backfill')
+    .argument('<job>', 'a scheduled job file')
+    .requiredOption('--from <time>', 'first window start (ISO 8601, inclusive)')
+    .requiredOption('--to <time>', 'end of the range (ISO 8601, exclusive)')
+    .option('--continue-on-error', 'run the remaining windows after a failure')
+    .option('--force', 're-score committed windows too')
+    .option('--json', 'print the outcome of every window as JSON on stdout')
+    .description('score every window of a scheduled job in a range, in order, skipping committed ones')
+    .addHelpText('after', '\nExamples:\n  batchinfer backfill jobs/hourly.yaml --from 2026-11-28T00:00:00Z --to 2026-11-29T00:00:00Z\n  batchinfer backfill jobs/hourly.yaml --from 2026-11-28 --to 2026-11-29 --continue-on-error')
+    .exitOverride()
+    .action(async (job: string, flags: { from: string; to: string; continueOnError?: boolean; force?: boolean; json?: boolean }) => {
+      const spec = await loadJob(job);
+      requireSchedule(spec);
+      const interrupt = interruptible();
+      let outcomes: WindowOutcome[];
+      try {
+        outcomes = await backfill(spec, parseTime(flags.from, '--from', spec.timezone), parseTime(flags.to, '--to', spec.timezone), {
+          continueOnError: flags.continueOnError,
+          force: flags.force,
+          signal: interrupt.signal,
+          onWindow: (o) => process.stderr.write(formatOutcomeLine(o) + '\n'),
+        });
+      } finally {
+        interrupt.dispose();
+      }
+      process.stderr.write(formatBackfill(outcomes) + '\n');
+      if (flags.json) process.stdout.write(JSON.stringify(outcomes.map(outcomeJson), null, 2) + '\n');
+      const failed = outcomes.find((o) => o.status === 'failed');
+      if (failed?.error) process.exitCode = failed.error.exitCode;
+    });
+
+  program
+    .command('status')
+    .argument('<job>', 'a scheduled job file')
+    .option('--from <time>', 'first window start (ISO 8601); default: the last 24 windows')
+    .option('--to <time>', 'end of the range (ISO 8601, exclusive)')
+    .option('--json', 'print the windows as JSON on stdout')
+    .description('list the windows of a scheduled job: committed, missing, failed, locked (running) or partial (resumable)')
+    .addHelpText('after', '\nExamples:\n  batchinfer status jobs/hourly.yaml\n  batchinfer status jobs/hourly.yaml --from 2026-11-28T00:00:00Z --to 2026-11-29T00:00:00Z --json')
+    .exitOverride()
+    .action(async (job: string, flags: { from?: string; to?: string; json?: boolean }) => {
+      const spec = await loadJob(job);
+      requireSchedule(spec);
+      const from = flags.from ? parseTime(flags.from, '--from', spec.timezone) : undefined;
+      const to = flags.to ? parseTime(flags.to, '--to', spec.timezone) : undefined;
+      const states = await jobStatus(spec, from, to);
+      process.stdout.write((flags.json ? JSON.stringify(states, null, 2) : formatStatus(states)) + '\n');
     });
 
   addJobFlags(

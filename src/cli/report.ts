@@ -1,5 +1,7 @@
 /** Human-readable text for summaries and errors (stderr). */
-import type { RunSummary } from '../core/summary.js';
+import type { RunSummary, SkippedRun } from '../core/summary.js';
+import type { WindowOutcome } from '../core/windowRuns.js';
+import type { WindowState } from '../core/windowStatus.js';
 import { errorMessage, type BatchinferError } from '../errors.js';
 
 export function formatError(err: BatchinferError): string {
@@ -14,5 +16,45 @@ export function formatSummary(s: RunSummary): string {
     `  seconds: read ${s.seconds.read}, preprocess ${s.seconds.preprocess}, infer ${s.seconds.infer}, postprocess ${s.seconds.postprocess}, write ${s.seconds.write}`,
   ];
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
+  return lines.join('\n');
+}
+
+export function formatSkipped(s: SkippedRun): string {
+  return `batchinfer: window ${s.window.start} of job ${s.job} ${s.reason} (${s.rows.out} rows at ${s.committedAt}); nothing to do. Use --force to re-score it.`;
+}
+
+export function formatOutcomeLine(o: WindowOutcome): string {
+  const what = o.status === 'failed' ? `failed: ${o.error?.code}: ${o.error?.message}` : o.status === 'skipped' ? 'already committed' : `${o.rows} rows`;
+  return `batchinfer: window ${o.window.start.toISOString()} ${o.status === 'committed' ? 'committed, ' : ''}${what}`;
+}
+
+/** The table printed at the end of a backfill. */
+export function formatBackfill(outcomes: WindowOutcome[]): string {
+  const lines = ['window start               status      rows       seconds'];
+  for (const o of outcomes) {
+    lines.push(`${o.window.start.toISOString().padEnd(26)} ${o.status.padEnd(11)} ${String(o.rows ?? '').padEnd(10)} ${o.seconds === undefined ? '' : o.seconds.toFixed(2)}`);
+  }
+  const count = (s: WindowOutcome['status']): number => outcomes.filter((o) => o.status === s).length;
+  lines.push(`${outcomes.length} windows: ${count('committed')} committed, ${count('skipped')} skipped, ${count('failed')} failed, ${count('not run')} not run`);
+  return lines.join('\n');
+}
+
+export function outcomeJson(o: WindowOutcome): Record<string, unknown> {
+  return {
+    start: o.window.start.toISOString(),
+    end: o.window.end.toISOString(),
+    status: o.status,
+    rows: o.rows,
+    seconds: o.seconds,
+    ...(o.error ? { error: { code: o.error.code, message: o.error.message, exitCode: o.error.exitCode } } : {}),
+  };
+}
+
+export function formatStatus(states: WindowState[]): string {
+  const lines = ['window start               state       rows       detail'];
+  for (const s of states) {
+    const detail = s.state === 'failed' ? `${s.error?.code}: ${s.error?.message}` : s.state === 'locked' ? `pid ${s.holder?.pid} on ${s.holder?.host} since ${s.holder?.startedAt}` : s.state === 'committed' ? `at ${s.committedAt}` : s.state === 'partial' ? 'interrupted; the next run resumes' : '';
+    lines.push(`${s.start.padEnd(26)} ${s.state.padEnd(11)} ${String(s.rows ?? '').padEnd(10)} ${detail}`);
+  }
   return lines.join('\n');
 }

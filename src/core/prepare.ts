@@ -27,7 +27,12 @@ export interface PreparedJob {
   outputColumns: string[];
 }
 
-export async function prepareJob(db: Db, spec: JobSpec): Promise<PreparedJob> {
+export interface PrepareOptions {
+  /** A scheduled job's window run: the output is always a directory. */
+  windowed?: boolean;
+}
+
+export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions = {}): Promise<PreparedJob> {
   const problems: Problem[] = [];
   const [model, dataset] = await Promise.all([
     loadModel(spec.model).catch((err) => collect(err, problems)),
@@ -49,7 +54,8 @@ export async function prepareJob(db: Db, spec: JobSpec): Promise<PreparedJob> {
   const outputColumns = [...spec.passthrough, ...(output ? outputColumnNames(output) : [])];
   problems.push(...checkColumnNames(spec.passthrough, output ? outputColumnNames(output) : []));
   problems.push(...(await checkOtherFiles(db, dataset, usedColumns(spec, feeds))));
-  const outputMode = await outputModeOf(spec.output);
+  problems.push(...checkWindowColumn(spec, byName));
+  const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
   problems.push(...checkOutputSparesInput(spec.output, outputMode, dataset, model.path));
   if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
@@ -134,6 +140,17 @@ async function isHeaderOnlyCsv(db: Db, dataset: Dataset): Promise<boolean> {
   if (dataset.format !== 'csv' || dataset.files.length !== 1) return false;
   if (!dataset.columns.every((c) => c.type === 'VARCHAR')) return false;
   return (await countRows(db, dataset.files[0]!)) === 0;
+}
+
+const TEMPORAL = /^(TIMESTAMP|DATE)/;
+
+/** `window_column` must exist and hold times: it is compared with the window's instants. */
+function checkWindowColumn(spec: JobSpec, byName: Map<string, ColumnInfo>): Problem[] {
+  if (!spec.windowColumn) return [];
+  const col = byName.get(spec.windowColumn);
+  if (!col) return [{ code: 'SCHEMA_MISMATCH', where: 'window_column', message: `column '${spec.windowColumn}' is not in the dataset`, expected: [...byName.keys()], actual: spec.windowColumn }];
+  if (!TEMPORAL.test(col.type)) return [{ code: 'SCHEMA_MISMATCH', where: 'window_column', message: `column '${spec.windowColumn}' does not hold times`, expected: 'TIMESTAMP, TIMESTAMPTZ or DATE', actual: col.type }];
+  return [];
 }
 
 function collect(err: unknown, problems: Problem[]): undefined {

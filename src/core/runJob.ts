@@ -1,62 +1,101 @@
 /**
  * Scores a job end to end. Reads like the data flow:
  *
- *   validate -> source (DuckDB chunks) -> preprocess (tensors) -> infer (worker threads)
- *   -> postprocess (labels, confidence) -> sink (part files, atomic commit) -> summary
+ *   validate -> lock -> source (DuckDB chunks) -> preprocess (tensors) -> infer (worker
+ *   threads) -> postprocess (labels, confidence) -> sink (journaled part files) -> commit
+ *   (one rename) -> summary
  *
- * The reading thread never waits on `session.run`: batches go to worker threads and at most
- * `workers x 2` are in flight, so a slow model holds the reader back instead of piling up.
- * Results are consumed in submission order, so output rows keep input order.
+ * Every run takes a lock beside its output and scores into a staging directory beside it
+ * (`.<name>.staging`, which readers ignore) whose journal survives a crash or a SIGTERM: the
+ * next run with the same inputs, model and job resumes after the last finished part.
  *
  * @example
- *   const summary = await runJob(await loadJob('jobs/fraud.yaml'));
+ *   const summary = await runJob(await loadJob('jobs/transactions-mlp.yaml'));
  */
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
+import { BatchinferError, isBatchinferError } from '../errors.js';
 import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
-import { prepareJob, type PreparedJob } from './prepare.js';
-import { WorkerPool, type BatchResult } from '../infer/workerPool.js';
-import { readBatches } from '../source/readBatches.js';
-import { countRows, guardRead, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
-import { Postprocessor } from '../postprocess/postprocessor.js';
+import { prepareJob } from './prepare.js';
+import { WorkerPool } from '../infer/workerPool.js';
 import { classNames } from '../postprocess/outputPlan.js';
-import { PartWriter } from '../sink/partWriter.js';
 import { commitOutput } from '../sink/commitOutput.js';
-import { createStaging, pruneEmptyDirs, writeFileAtomic, type Staging } from '../sink/atomicFile.js';
-import { summaryPath } from '../sink/outputPaths.js';
-import { peakRssMb, quantile, versions, type RunSummary, type StageSeconds } from './summary.js';
+import { commitWindow } from '../sink/commitWindow.js';
+import { pruneEmptyDirs, writeFileAtomic } from '../sink/atomicFile.js';
+import { failureMarkerPath, lockPathFor, stagingPathFor, summaryPath } from '../sink/outputPaths.js';
+import { acquireLock, type Lock } from '../sink/lock.js';
+import { ensureOutputParent, openStaging, type Staging } from '../sink/staging.js';
+import { Journal } from '../sink/journal.js';
+import { describeInputChange, readManifest, sameInputs, stampInputs } from '../sink/manifest.js';
+import { openDataset } from '../source/dataset.js';
+import { runFingerprint } from './fingerprint.js';
+import { scoreFiles } from './scoreFiles.js';
+import type { Window } from '../schedule/window.js';
+import { peakRssMb, quantile, versions, type RunSummary, type SkippedRun } from './summary.js';
 
 export interface RunOptions {
   /** Called after each batch is written with rows done and rows expected in total. */
   onProgress?(rowsDone: number, rowsTotal: number): void;
+  /** Aborting (SIGTERM, SIGINT) stops taking batches; finished parts stay journaled for a resume. */
+  signal?: AbortSignal;
+  /** The window of a scheduled job; its output is a directory committed with a `_SUCCESS` manifest. */
+  window?: Window;
+  /** Re-score a committed window (or one whose inputs changed) and replace it atomically. */
+  force?: boolean;
 }
 
-/** Rows per part file; parts are cut at batch boundaries. */
-const SEGMENT_ROWS = 1 << 20;
-
-export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<RunSummary> {
+export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<RunSummary | SkippedRun> {
   const startedAt = new Date();
   const wallStart = performance.now();
-  const db = await Db.open();
+  const window = options.window ?? null;
+  const db = await Db.open({ timezone: spec.timezone });
+  let lock: Lock | null = null;
+  let createdParent: string | undefined;
   let staging: Staging | null = null;
   let pool: WorkerPool | null = null;
+  let keepStaging = false;
   let committed = false;
   try {
-    const job = await prepareJob(db, spec);
-    const { workers, threads, warnings } = threadBudget(spec);
-    staging = await createStaging(spec.output);
+    if (window) {
+      createdParent = await ensureOutputParent(spec.output);
+      lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
+      const skipped = await alreadyCommitted(db, spec, window, options.force ?? false);
+      if (skipped) return skipped;
+    }
+    const job = await prepareJob(db, spec, { windowed: window !== null });
+    if (!lock) {
+      createdParent = await ensureOutputParent(spec.output);
+      lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
+    }
+    const warnings: string[] = [];
+    if (lock.takenOver) warnings.push(`took over a stale lock of pid ${lock.takenOver.pid} on ${lock.takenOver.host} (started ${lock.takenOver.startedAt})`);
+    const { workers, threads } = threadBudget(spec, warnings);
+    const inputs = await stampInputs(job.dataset.files.map((f) => f.path));
+    staging = await openStaging(spec.output);
+    const { journal, resumed } = await Journal.open(staging.dir, runFingerprint(job, inputs, window));
     pool = await WorkerPool.start({ model: job.model.bytes, workers, intraOpThreads: threads, outputNames: [job.output.outputName] });
-    const result = await score(db, pool, job, staging.dir, workers * 2, options);
+    const result = await scoreFiles(db, pool, job, staging.dir, journal, {
+      maxInFlight: workers * 2,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      windowFilter: window && spec.windowColumn ? { column: spec.windowColumn, window } : undefined,
+    });
+    if (resumed) warnings.push(`resumed an interrupted run: ${result.resumedRows} rows came from its finished parts`);
+    if (result.rowsIn !== result.rowsOut) {
+      throw new BatchinferError('INTERNAL', 'rows written differ from rows read', { expected: result.rowsIn, actual: result.rowsOut });
+    }
     const writeStart = performance.now();
-    const files = await commitOutput(db, job, result.parts, staging.dir);
+    const files = window
+      ? await commitWindow({ db, job, parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut } })
+      : await commitOutput(db, job, result.parts.map((p) => p.map((part) => part.path)), staging.dir);
     committed = true;
     result.seconds.write += (performance.now() - writeStart) / 1000;
     const wall = (performance.now() - wallStart) / 1000;
     const summary: RunSummary = {
       status: 'ok',
       job: spec.name,
+      ...(window ? { window: { start: window.start.toISOString(), end: window.end.toISOString() } } : {}),
       model: { path: spec.model, sha256: job.model.sha256, output: job.output.outputName },
       input: { path: spec.input, format: job.dataset.format, files: job.dataset.files.length },
       output: { path: spec.output, mode: job.outputMode, files, columns: job.outputColumns },
@@ -65,6 +104,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
         ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource } }
         : {}),
       rows: { in: result.rowsIn, out: result.rowsOut },
+      ...(resumed ? { resumedRows: result.resumedRows } : {}),
       batches: result.latencies.length,
       batchSize: spec.batchSize,
       workers,
@@ -79,128 +119,75 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       warnings,
     };
     await writeFileAtomic(summaryPath(spec.output), JSON.stringify(summary, null, 2) + '\n');
+    if (window) await rm(failureMarkerPath(spec.output), { force: true });
     return summary;
+  } catch (err) {
+    // An interrupted run keeps its journal so the next run resumes; any other failure starts over.
+    if (isBatchinferError(err) && err.code === 'INTERRUPTED') keepStaging = true;
+    else if (window && lock && isBatchinferError(err) && err.code !== 'LOCKED') await recordFailure(spec.output, err);
+    throw err;
   } finally {
     await pool?.close();
     db.close();
-    if (staging) {
-      await rm(staging.dir, { recursive: true, force: true });
-      if (!committed && staging.createdParent) await pruneEmptyDirs(staging.createdParent);
-    }
+    if (staging && !keepStaging) await rm(staging.dir, { recursive: true, force: true });
+    await lock?.release();
+    if (!committed && !keepStaging && createdParent) await pruneEmptyDirs(createdParent);
   }
 }
 
-
-interface ScoreResult {
-  parts: string[][];
-  rowsIn: number;
-  rowsOut: number;
-  latencies: number[];
-  seconds: Omit<StageSeconds, 'wall'>;
-  scores: RunSummary['scores'] | null;
-}
-
-interface InFlight {
-  rows: number;
-  result: Promise<BatchResult>;
-}
-
-async function score(db: Db, pool: WorkerPool, job: PreparedJob, staging: string, maxInFlight: number, options: RunOptions): Promise<ScoreResult> {
-  const writerDb = await db.fork();
+/**
+ * A committed window is not scored again: same inputs -> skipped; changed inputs -> an error
+ * unless `force`. Inputs deleted since the commit (retention) count as unchanged history.
+ */
+async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: boolean): Promise<SkippedRun | null> {
+  const manifest = await readManifest(spec.output);
+  if (!manifest || force) return null;
+  // A crash after the commit's rename leaves the staging directory behind: drop it (we hold the lock).
+  await rm(stagingPathFor(spec.output), { recursive: true, force: true });
+  let note = 'already committed';
   try {
-    const writer = await PartWriter.create(writerDb, job.output, job.spec.passthrough);
-    const post = new Postprocessor(job.output);
-    const seconds = { read: 0, preprocess: 0, infer: 0, postprocess: 0, write: 0 };
-    const latencies: number[] = [];
-    const parts: string[][] = [];
-    let rowsIn = 0;
-    let rowsOut = 0;
-    let rowsScored = 0;
-    const sources = await Promise.all(job.dataset.files.map((f) => (f.format === 'parquet' ? countRows(db, f) : Promise.resolve(0))));
-    let rowsTotal = sources.reduce((a, b) => a + b, 0);
-
-    for (const [index, original] of job.dataset.files.entries()) {
-      const fileParts: string[] = [];
-      parts.push(fileParts);
-      const stageStart = performance.now();
-      const file = original.format === 'csv' ? await stageCsv(db, original, join(staging, `source-${index}.parquet`)) : original;
-      if (original.format === 'csv') rowsTotal += await countRows(db, file);
-      seconds.read += (performance.now() - stageStart) / 1000;
-      let partStart = 0;
-      const queue: InFlight[] = [];
-
-      const flushPart = async (): Promise<void> => {
-        const started = performance.now();
-        const path = join(staging, `part-${index}-${fileParts.length}.parquet`);
-        const rows = writer.pendingRows;
-        rowsOut += await writer.writePart({ file, rowStart: partStart, rowCount: rows }, path);
-        partStart += rows;
-        fileParts.push(path);
-        seconds.write += (performance.now() - started) / 1000;
-      };
-      const drainOne = async (): Promise<void> => {
-        const head = queue.shift()!;
-        const { outputs, ms } = await head.result;
-        latencies.push(ms);
-        seconds.infer += ms / 1000;
-        const postStart = performance.now();
-        const columns = post.process(outputs[job.output.outputName]!, head.rows);
-        const appendStart = performance.now();
-        seconds.postprocess += (appendStart - postStart) / 1000;
-        await writer.append(columns, head.rows);
-        seconds.write += (performance.now() - appendStart) / 1000;
-        if (writer.pendingRows >= SEGMENT_ROWS) await flushPart();
-        rowsScored += head.rows;
-        options.onProgress?.(rowsScored, rowsTotal);
-      };
-
-      try {
-        for await (const batch of readBatches(db, file, job.feeds, {
-          batchSize: job.spec.batchSize,
-          displayPath: original.path,
-          onTiming: (readMs, prepMs) => {
-            seconds.read += readMs / 1000;
-            seconds.preprocess += prepMs / 1000;
-          },
-        })) {
-          rowsIn += batch.rowCount;
-          queue.push({ rows: batch.rowCount, result: pool.run(batch.feeds) });
-          while (queue.length >= maxInFlight) await drainOne();
-        }
-        while (queue.length > 0) await drainOne();
-      } finally {
-        // Settle what is still in flight so no rejection goes unhandled.
-        await Promise.allSettled(queue.map((q) => q.result));
-      }
-      await flushPart();
+    const dataset = await openDataset(db, spec.input);
+    const now = await stampInputs(dataset.files.map((f) => f.path));
+    if (!sameInputs(manifest.inputs, now)) {
+      throw new BatchinferError('INPUTS_CHANGED', `window ${window.start.toISOString()} was committed from other inputs: ${describeInputChange(manifest.inputs, now)}; rerun with --force to re-score it`, {
+        expected: `${manifest.inputs.length} input files as committed at ${manifest.finishedAt}`,
+        actual: `${now.length} input files now`,
+      });
     }
-    const scores = post.scores ? { kind: post.scores.kind, decidedBy: post.scores.decidedBy } : null;
-    return { parts, rowsIn, rowsOut, latencies, seconds, scores };
-  } finally {
-    writerDb.close();
+  } catch (err) {
+    if (!isBatchinferError(err) || err.code !== 'INPUT_MISSING') throw err;
+    note = 'already committed (its inputs are gone now)';
   }
+  return {
+    status: 'skipped',
+    reason: note,
+    job: spec.name,
+    window: { start: window.start.toISOString(), end: window.end.toISOString() },
+    output: { path: spec.output },
+    rows: manifest.rows,
+    committedAt: manifest.finishedAt,
+  };
 }
 
-/** CSV inputs are copied once into a staged Parquet file so passthrough rows can be addressed by row number. */
-async function stageCsv(db: Db, file: DatasetFile, path: string): Promise<DatasetFile> {
-  await guardRead(file.path, () => db.exec(`COPY (SELECT * FROM ${readerSql('csv', '$1')}) TO $2 (FORMAT parquet, COMPRESSION uncompressed)`, [literalPath(file.path), path]));
-  return { path, format: 'parquet' };
+/** `.<name>.failed.json` beside a window's output, for `status`; removed by the next success. */
+async function recordFailure(output: string, err: BatchinferError): Promise<void> {
+  const record = { code: err.code, message: err.message, at: new Date().toISOString() };
+  await writeFileAtomic(failureMarkerPath(output), JSON.stringify(record) + '\n').catch(() => undefined);
 }
 
 /** Workers x intra-op threads fit the cores unless the user asks otherwise. */
-function threadBudget(spec: JobSpec): { workers: number; threads: number; warnings: string[] } {
+function threadBudget(spec: JobSpec, warnings: string[]): { workers: number; threads: number } {
   const cores = availableParallelism();
   const workers = spec.workers ?? Math.max(1, Math.floor(cores / (spec.threads ?? 1)));
   const threads = spec.threads ?? Math.max(1, Math.floor(cores / workers));
-  const warnings: string[] = [];
   if (workers * threads > cores) warnings.push(`${workers} workers x ${threads} threads exceeds ${cores} cores; expect contention`);
-  return { workers, threads, warnings };
+  return { workers, threads };
 }
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-function roundSeconds(s: Omit<StageSeconds, 'wall'>): Omit<StageSeconds, 'wall'> {
-  return { read: round(s.read), preprocess: round(s.preprocess), infer: round(s.infer), postprocess: round(s.postprocess), write: round(s.write) };
+function roundSeconds<T extends Record<string, number>>(s: T): T {
+  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v)])) as T;
 }

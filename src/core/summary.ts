@@ -23,6 +23,8 @@ export interface StageSeconds {
 export interface RunSummary {
   status: 'ok';
   job: string;
+  /** The window of a scheduled job. */
+  window?: { start: string; end: string };
   model: { path: string; sha256: string; output: string };
   input: { path: string; format: string; files: number };
   output: { path: string; mode: 'file' | 'directory'; files: string[]; columns: string[] };
@@ -31,6 +33,8 @@ export interface RunSummary {
   scores?: { kind: 'probabilities' | 'logits'; decidedBy: string };
   labels?: { names: string[]; source: string };
   rows: { in: number; out: number };
+  /** Rows taken from the finished parts of an interrupted run this run resumed. */
+  resumedRows?: number;
   batches: number;
   batchSize: number;
   workers: number;
@@ -43,6 +47,17 @@ export interface RunSummary {
   startedAt: string;
   finishedAt: string;
   warnings: string[];
+}
+
+/** A window that was already committed: nothing was scored. */
+export interface SkippedRun {
+  status: 'skipped';
+  reason: string;
+  job: string;
+  window: { start: string; end: string };
+  output: { path: string };
+  rows: { in: number; out: number; rejected: number };
+  committedAt: string;
 }
 
 let cachedVersion: string | undefined;

@@ -66,6 +66,8 @@ export interface DbOptions {
   /** Where DuckDB may spill; must be on a writable disk. */
   tempDirectory?: string;
   memoryLimit?: string;
+  /** Session time zone: naive TIMESTAMP values compare with instants in this zone. */
+  timezone?: string;
 }
 
 export class Db {
@@ -84,7 +86,9 @@ export class Db {
     config['preserve_insertion_order'] = 'true';
     const instance = await DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
-    return new Db(instance, conn, true);
+    const db = new Db(instance, conn, true);
+    if (options.timezone) await db.exec('SET TimeZone = $1', [options.timezone]);
+    return db;
   }
 
   /**

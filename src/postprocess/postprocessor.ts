@@ -13,8 +13,12 @@ import type { ClassificationPlan, OutputPlan, ScoresDecision } from './outputPla
 export class Postprocessor {
   private decision: ScoresDecision | null;
 
-  constructor(private readonly plan: OutputPlan) {
-    this.decision = plan.task === 'classification' ? plan.scores : null;
+  /** @param resumed the decision of an interrupted run being resumed, kept for consistency */
+  constructor(
+    private readonly plan: OutputPlan,
+    resumed: ScoresDecision | null = null,
+  ) {
+    this.decision = plan.task === 'classification' ? (plan.scores ?? resumed) : null;
   }
 
   /** How scores were read (classification only): recorded in the run summary. */

@@ -3,29 +3,9 @@
  * fsynced, then renamed over the target; the directory is fsynced so the rename survives
  * a crash. Staging directories live beside the output under a dot-name readers ignore.
  */
-import { mkdir, mkdtemp, open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BatchinferError } from '../errors.js';
-
-export interface Staging {
-  dir: string;
-  /** The topmost parent directory this run created for the output, if any. */
-  createdParent?: string;
-}
-
-/** Creates the output's parent directories and a staging directory beside the output. */
-export async function createStaging(outputPath: string): Promise<Staging> {
-  const parent = dirname(outputPath);
-  try {
-    const createdParent = await mkdir(parent, { recursive: true });
-    return { dir: await mkdtemp(join(parent, `.${basename(outputPath)}.batchinfer-`)), createdParent };
-  } catch (err) {
-    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot create output ${outputPath}: ${(err as Error).message}`, {
-      expected: 'a writable directory',
-      actual: parent,
-    });
-  }
-}
 
 /** Removes `dir` and the directories below it if they hold no files (a failed run's created parents). */
 export async function pruneEmptyDirs(dir: string): Promise<void> {

@@ -9,13 +9,16 @@ import type { Db } from '../db/duckdb.js';
 import type { PreparedJob } from '../core/prepare.js';
 import { commitRename } from './atomicFile.js';
 import { literalPath } from '../source/dataset.js';
+import { failpoint } from '../util/failpoint.js';
 
 /** Returns the committed output files. `parts[i]` are the part files of input file i, in order. */
 export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], staging: string): Promise<string[]> {
   const target = job.spec.output.replace(/[\\/]+$/, '');
   if (job.outputMode === 'file') {
     const merged = await mergeParts(db, parts.flat(), join(staging, 'output.parquet'));
+    failpoint('commit-merged');
     await commitRename(merged, target);
+    failpoint('commit-renamed');
     return [target];
   }
   const outDir = join(staging, 'output');

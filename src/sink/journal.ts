@@ -7,7 +7,7 @@
  * A torn last line (killed mid-append) is ignored. A journal with another fingerprint (the
  * inputs, model or job changed) is discarded and the run starts over.
  */
-import { appendFile, open, readFile, stat } from 'node:fs/promises';
+import { appendFile, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncPath } from './atomicFile.js';
 
@@ -20,6 +20,8 @@ export interface PartEntry {
   rowCount: number;
   name: string;
   bytes: number;
+  /** The run's probabilities-or-logits decision, kept across a resume. */
+  scores?: { kind: 'probabilities' | 'logits'; decidedBy: 'job' | 'graph' | 'first batch' };
 }
 
 export interface SourceEntry {
@@ -62,6 +64,8 @@ export class Journal {
       const valid = await keepValid(dir, existing);
       return { journal: new Journal(dir, valid), resumed: valid.length > 0 };
     }
+    // No journal, or one of another run (inputs, model or job changed): start over, clean.
+    await clearDirectory(dir);
     const header: Header = { type: 'header', version: 1, fingerprint };
     const handle = await open(path, 'w');
     try {
@@ -93,6 +97,10 @@ export class Journal {
   done(file: number): FileDoneEntry | undefined {
     return this.entries.find((e): e is FileDoneEntry => e.type === 'file-done' && e.file === file);
   }
+}
+
+async function clearDirectory(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
 }
 
 async function readEntries(path: string, fingerprint: string): Promise<JournalEntry[] | null> {

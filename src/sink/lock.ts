@@ -8,8 +8,9 @@
  *   try { ... } finally { await lock.release(); }
  */
 import { hostname } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { BatchinferError } from '../errors.js';
 
 export interface LockHolder {
@@ -102,14 +103,35 @@ export function isStale(holder: LockHolder): boolean {
   }
 }
 
+/** Locks this process holds, for `releaseHeldLocksSync` on a forced exit. */
+const held = new Map<string, LockHolder>();
+
+/**
+ * Removes every lock this process still holds, synchronously: for the last moment before a
+ * forced `process.exit` (a second signal, or the shutdown deadline).
+ */
+export function releaseHeldLocksSync(): void {
+  for (const [path, me] of held) {
+    try {
+      const holder = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+      if (holder.pid === me.pid && holder.startedAt === me.startedAt) rmSync(path, { force: true });
+    } catch {
+      // gone or unreadable: nothing of ours to remove
+    }
+  }
+  held.clear();
+}
+
 function makeLock(path: string, me: LockHolder, takenOver: LockHolder | null): Lock {
   let released = false;
+  held.set(path, me);
   return {
     path,
     takenOver,
     async release() {
       if (released) return;
       released = true;
+      held.delete(path);
       // Only remove the lock if it is still ours.
       const holder = await readHolder(path);
       if (holder && holder.pid === me.pid && holder.startedAt === me.startedAt) await rm(path, { force: true });

@@ -16,3 +16,15 @@ export function lockPathFor(output: string): string {
   const target = outputTarget(output);
   return join(dirname(target), `.${basename(target)}.lock`);
 }
+
+/** `.<name>.staging` beside the output: part files and the journal of the run in progress. */
+export function stagingPathFor(output: string): string {
+  const target = outputTarget(output);
+  return join(dirname(target), `.${basename(target)}.staging`);
+}
+
+/** `.<name>.failed.json` beside a window's output: the last failure, for `status`. */
+export function failureMarkerPath(output: string): string {
+  const target = outputTarget(output);
+  return join(dirname(target), `.${basename(target)}.failed.json`);
+}

@@ -28,10 +28,15 @@ export class PartWriter {
   ) {}
 
   static async create(db: Db, plan: OutputPlan, passthrough: readonly string[]): Promise<PartWriter> {
-    const table = 'predictions_segment';
-    const cols = predictionTableColumns(plan).map((c) => `${c.name} ${c.type}`).join(', ');
-    await db.exec(`CREATE OR REPLACE TABLE ${table} (${cols})`);
-    return new PartWriter(db, table, plan, passthrough);
+    const writer = new PartWriter(db, 'predictions_segment', plan, passthrough);
+    await writer.resetTable();
+    return writer;
+  }
+
+  /** A fresh table per part: DELETE would keep the deleted rows' memory until a checkpoint. */
+  private async resetTable(): Promise<void> {
+    const cols = predictionTableColumns(this.plan).map((c) => `${c.name} ${c.type}`).join(', ');
+    await this.db.exec(`CREATE OR REPLACE TABLE ${this.table} (${cols})`);
   }
 
   /** Rows appended since the last part was written. */
@@ -68,7 +73,7 @@ export class PartWriter {
     if (written !== source.rowCount) {
       throw new BatchinferError('INTERNAL', 'part file row count does not match the rows scored', { expected: source.rowCount, actual: written });
     }
-    await this.db.exec(`DELETE FROM ${this.table}`);
+    await this.resetTable();
     this.rows = 0;
     return written;
   }

@@ -26,26 +26,33 @@ export interface ReadOptions {
   displayPath?: string;
   /** Time accounting: called with ms spent waiting on DuckDB and ms spent assembling. */
   onTiming?(readMs: number, preprocessMs: number): void;
+  /** Start at this file row (0-based): a resumed run skips the rows already scored. */
+  fromRow?: number;
 }
 
 /** The SELECT that produces every feature column of every feed, in feed order. */
-export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[]): { sql: string; params: Params } {
+export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRow = 0): { sql: string; params: Params } {
   const params = new Params();
   const path = params.bind(literalPath(file.path));
+  if (fromRow > 0 && file.format !== 'parquet') throw new BatchinferError('INTERNAL', 'resuming mid-file needs a Parquet source');
   const exprs: string[] = [];
   for (const feed of feeds) for (const col of feed.columns) exprs.push(featureSql(col, feed.dtype, params));
   // Raw text of vocabulary columns, for naming an unknown category in the error.
   for (const feed of feeds) for (const col of feed.columns) if (col.vocab?.unknown === 'error') exprs.push(`CAST(${quoteIdent(col.column)} AS VARCHAR)`);
   const select = exprs.length > 0 ? exprs.map((e, i) => `${e} AS f${i}`).join(', ') : '1 AS f0';
-  return { sql: `SELECT ${select} FROM ${readerSql(file.format, path)}`, params };
+  if (fromRow === 0) return { sql: `SELECT ${select} FROM ${readerSql(file.format, path)}`, params };
+  // The row-number filter is pushed into the Parquet scan: skipped row groups are not read.
+  const scan = readerSql(file.format, path, ', file_row_number = true');
+  return { sql: `SELECT ${select} FROM ${scan} WHERE file_row_number >= ${params.bind(fromRow)}`, params };
 }
 
 export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly FeedPlan[], options: ReadOptions): AsyncGenerator<Batch> {
-  const { sql, params } = batchQuery(file, feeds);
+  const fromRow = options.fromRow ?? 0;
+  const { sql, params } = batchQuery(file, feeds, fromRow);
   const batchSize = options.batchSize;
   const display = options.displayPath ?? file.path;
-  let builder = new BatchBuilder(feeds, batchSize, 0, display);
-  let fileRow = 0;
+  let builder = new BatchBuilder(feeds, batchSize, fromRow, display);
+  let fileRow = fromRow;
   const stream = db.stream(sql, params.values);
   // Time spent waiting on DuckDB vs copying into tensors; the consumer's time while this
   // generator is suspended at `yield` is neither.

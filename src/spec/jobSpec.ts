@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { resolve } from 'node:path';
 import { BatchinferError, type Problem } from '../errors.js';
+import { checkTemplate, hasTemplate } from '../schedule/template.js';
+import { parseSchedule } from '../schedule/window.js';
 
 /** How one model input is built from dataset columns. */
 export interface InputSpec {
@@ -49,9 +51,18 @@ export interface JobSpec {
   workers?: number;
   /** Intra-op threads per worker. */
   threads?: number;
+  /** Rows per durable part file (a crash loses at most this much work); a multiple of batchSize. */
+  checkpointRows: number;
+  /** Cron expression of a scheduled job: its input/output may use window templates. */
+  schedule?: string;
+  /** Time zone of the schedule and of calendar template tokens (default UTC). */
+  timezone: string;
+  /** Keep only rows whose value in this column lies in the window (inputs not partitioned by time). */
+  windowColumn?: string;
 }
 
 export const DEFAULT_BATCH_SIZE = 8192;
+export const DEFAULT_CHECKPOINT_ROWS = 1 << 20;
 
 const name = z.string().min(1);
 const positiveInt = z.number().int().positive();
@@ -83,6 +94,10 @@ export const jobFileSchema = z.strictObject({
   batch_size: positiveInt.max(10_000_000).optional(),
   workers: positiveInt.max(256).optional(),
   threads: positiveInt.max(256).optional(),
+  checkpoint_rows: positiveInt.optional(),
+  schedule: z.string().min(1).optional(),
+  timezone: z.string().min(1).optional(),
+  window_column: name.optional(),
 });
 
 export type JobFile = z.infer<typeof jobFileSchema>;
@@ -129,7 +144,14 @@ export function parseJobSpec(raw: unknown, options: ParseOptions): JobSpec {
     batchSize: job.batch_size ?? DEFAULT_BATCH_SIZE,
     workers: job.workers,
     threads: job.threads,
+    checkpointRows: 0,
+    schedule: job.schedule,
+    timezone: job.timezone ?? 'UTC',
+    windowColumn: job.window_column,
   };
+  // Part boundaries must not depend on where a run was interrupted: whole batches only.
+  const checkpoint = job.checkpoint_rows ?? DEFAULT_CHECKPOINT_ROWS;
+  spec.checkpointRows = Math.max(1, Math.ceil(checkpoint / spec.batchSize)) * spec.batchSize;
   for (const [inputName, s] of Object.entries(job.inputs ?? {})) {
     const where = `inputs.${inputName}`;
     spec.inputs[inputName] = {
@@ -143,6 +165,7 @@ export function parseJobSpec(raw: unknown, options: ParseOptions): JobSpec {
     problems.push(...checkInputSpec(where, spec.inputs[inputName]!));
   }
   problems.push(...checkCombinations(spec));
+  problems.push(...checkSchedule(spec, job));
   if (problems.length > 0) throw BatchinferError.fromProblems(problems);
   return spec;
 }
@@ -193,6 +216,29 @@ function checkCombinations(spec: JobSpec): Problem[] {
   }
   if (spec.input && spec.input === spec.output) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the input' });
+  }
+  return problems;
+}
+
+function checkSchedule(spec: JobSpec, job: JobFile): Problem[] {
+  const problems: Problem[] = [];
+  for (const key of ['input', 'output'] as const) {
+    const value = job[key];
+    if (!value) continue;
+    problems.push(...checkTemplate(key, value));
+    if (hasTemplate(value) && !spec.schedule) {
+      problems.push({ code: 'SPEC_INVALID', where: key, message: 'uses window templates but the job has no `schedule`', actual: value });
+    }
+  }
+  if (spec.windowColumn && !spec.schedule) problems.push({ code: 'SPEC_INVALID', where: 'window_column', message: 'needs a `schedule` to define the window' });
+  if (job.timezone && !job.schedule) problems.push({ code: 'SPEC_INVALID', where: 'timezone', message: 'only applies with a `schedule`' });
+  if (spec.schedule) {
+    try {
+      parseSchedule(spec.schedule, spec.timezone);
+    } catch (err) {
+      const e = err as BatchinferError;
+      problems.push({ code: 'SPEC_INVALID', where: e.message.startsWith('timezone') ? 'timezone' : 'schedule', message: e.message.replace(/^(timezone|schedule): /, ''), expected: e.expected, actual: e.actual });
+    }
   }
   return problems;
 }

@@ -4,7 +4,7 @@
  * Each job is copied to a temp dir with absolute model/input paths and its output there.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import YAML from 'yaml';
@@ -16,7 +16,11 @@ import { loadSidecar } from '../helpers/reference.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-jobs-');
-const JOB_FILES = readdirSync(JOBS_DIR).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
+// Scheduled jobs (a `schedule` key) score one window per run: test/e2e/schedule.test.ts covers them.
+const JOB_FILES = readdirSync(JOBS_DIR)
+  .filter((n) => /\.(ya?ml|json)$/.test(n))
+  .filter((n) => !(YAML.parse(readFileSync(join(JOBS_DIR, n), 'utf8')) as { schedule?: string }).schedule)
+  .sort();
 const VERSION = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 interface JobRun {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
-import { commitRename, createStaging, writeFileAtomic } from '../../src/sink/atomicFile.js';
+import { commitRename, writeFileAtomic } from '../../src/sink/atomicFile.js';
+import { ensureOutputParent, openStaging } from '../../src/sink/staging.js';
 
 let dir: string;
 
@@ -111,31 +112,28 @@ describe('commitRename', () => {
   });
 });
 
-describe('createStaging', () => {
-  it('creates missing parents and a hidden staging directory beside the output', async () => {
+describe('ensureOutputParent and openStaging', () => {
+  it('creates missing parents (returning the topmost one created) and a fixed hidden staging directory beside the output', async () => {
     const output = join(dir, 'a', 'b', 'scores.parquet');
-    const staging = (await createStaging(output)).dir;
-    expect(dirname(staging)).toBe(join(dir, 'a', 'b'));
-    expect(basename(staging)).toMatch(/^\.scores\.parquet\.batchinfer-.{6}$/);
+    expect(await ensureOutputParent(output)).toBe(join(dir, 'a'));
+    const staging = (await openStaging(output)).dir;
+    expect(staging).toBe(join(dir, 'a', 'b', '.scores.parquet.staging'));
     expect((await stat(staging)).isDirectory()).toBe(true);
     expect(await readdir(join(dir, 'a', 'b'))).toEqual([basename(staging)]);
-  });
-
-  it('gives each run its own staging directory', async () => {
-    const output = join(dir, 'scores.parquet');
-    const [a, b] = (await Promise.all([createStaging(output), createStaging(output)])).map((s) => s.dir);
-    expect(a).not.toBe(b);
+    // The name is fixed so a run after a crash finds the journal of the run before.
+    expect((await openStaging(output)).dir).toBe(staging);
+    expect(await ensureOutputParent(output)).toBeUndefined();
   });
 
   it('works for a directory output given with a trailing /', async () => {
-    const staging = (await createStaging(join(dir, 'preds') + '/')).dir;
+    const staging = (await openStaging(join(dir, 'preds') + '/')).dir;
     expect(dirname(staging)).toBe(dir);
-    expect(basename(staging)).toMatch(/^\.preds\.batchinfer-/);
+    expect(basename(staging)).toBe('.preds.staging');
   });
 
   it('fails with OUTPUT_UNWRITABLE (exit 73) when a parent is a regular file', async () => {
     await writeFile(join(dir, 'file'), 'x');
-    const err = await rejection(createStaging(join(dir, 'file', 'sub', 'scores.parquet')));
+    const err = await rejection(ensureOutputParent(join(dir, 'file', 'sub', 'scores.parquet')));
     expect(err.code).toBe('OUTPUT_UNWRITABLE');
     expect(err.exitCode).toBe(73);
     expect(err.message).toMatch(/^cannot create output .*scores\.parquet: /);
@@ -145,7 +143,7 @@ describe('createStaging', () => {
 
   it('fails with OUTPUT_UNWRITABLE when the direct parent is a regular file', async () => {
     await writeFile(join(dir, 'file'), 'x');
-    const err = await rejection(createStaging(join(dir, 'file', 'scores.parquet')));
+    const err = await rejection(openStaging(join(dir, 'file', 'scores.parquet')));
     expect(err.code).toBe('OUTPUT_UNWRITABLE');
   });
 });

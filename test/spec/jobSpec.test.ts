@@ -42,6 +42,11 @@ describe('parseJobSpec: defaults and paths', () => {
       batchSize: 8192,
       workers: undefined,
       threads: undefined,
+      fillNull: undefined,
+      checkpointRows: 1 << 20,
+      schedule: undefined,
+      timezone: 'UTC',
+      windowColumn: undefined,
     });
     expect(DEFAULT_BATCH_SIZE).toBe(8192);
   });

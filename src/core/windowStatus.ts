@@ -1,0 +1,61 @@
+/**
+ * `status`: the state of each window of a scheduled job, read from what runs leave beside
+ * and inside each window's output: the `_SUCCESS` manifest (committed), a live lock
+ * (running), a staging journal (interrupted, resumable), a failure record (failed).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JobSpec } from '../spec/jobSpec.js';
+import { parseSchedule, type Window } from '../schedule/window.js';
+import { readManifest } from '../sink/manifest.js';
+import { failureMarkerPath, lockPathFor, stagingPathFor } from '../sink/outputPaths.js';
+import { isStale, type LockHolder } from '../sink/lock.js';
+import { JOURNAL_NAME } from '../sink/journal.js';
+import { specForWindow, windowsInRange } from './windowRuns.js';
+
+export type WindowStateName = 'committed' | 'missing' | 'failed' | 'locked' | 'partial';
+
+export interface WindowState {
+  start: string;
+  end: string;
+  state: WindowStateName;
+  output: string;
+  rows?: number;
+  committedAt?: string;
+  error?: { code: string; message: string; at: string };
+  holder?: LockHolder;
+}
+
+/** Windows in [from, to); by default the last 24 complete windows before `now`. */
+export async function jobStatus(spec: JobSpec, from?: Date, to?: Date, now = new Date()): Promise<WindowState[]> {
+  let windows: Window[];
+  if (from && to) {
+    windows = windowsInRange(spec, from, to);
+  } else {
+    const ticks = parseSchedule(spec.schedule!, spec.timezone).cron.previousRuns(25, to ?? now);
+    windows = ticks.length >= 2 ? windowsInRange(spec, from ?? ticks[ticks.length - 1]!, ticks[0]!) : [];
+  }
+  return Promise.all(windows.map((w) => windowState(spec, w)));
+}
+
+async function windowState(spec: JobSpec, window: Window): Promise<WindowState> {
+  const output = specForWindow(spec, window).output;
+  const base = { start: window.start.toISOString(), end: window.end.toISOString(), output };
+  const holder = await readJson<LockHolder>(lockPathFor(output));
+  if (holder && !isStale(holder)) return { ...base, state: 'locked', holder };
+  const manifest = await readManifest(output);
+  if (manifest) return { ...base, state: 'committed', rows: manifest.rows.out, committedAt: manifest.finishedAt };
+  const failure = await readJson<{ code: string; message: string; at: string }>(failureMarkerPath(output));
+  if (failure) return { ...base, state: 'failed', error: failure };
+  if (existsSync(join(stagingPathFor(output), JOURNAL_NAME))) return { ...base, state: 'partial' };
+  return { ...base, state: 'missing' };
+}
+
+async function readJson<T>(path: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Commits a window's output directory: the part files in order, then the `_SUCCESS` manifest
+ * (written atomically), all inside the staging directory, which then replaces the output
+ * directory in one rename. Readers see the old directory, or the new one with its manifest,
+ * never a mix. Parts are hard-linked, not moved, so a crash during the commit leaves the
+ * journal's parts intact for the next run.
+ */
+import { copyFile, link, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Db } from '../db/duckdb.js';
+import type { PreparedJob } from '../core/prepare.js';
+import type { Part } from '../core/scoreFiles.js';
+import type { Window } from '../schedule/window.js';
+import { versions } from '../core/summary.js';
+import { commitRename, writeFileAtomic } from './atomicFile.js';
+import { MANIFEST_NAME, sha256File, type InputFileStamp, type Manifest } from './manifest.js';
+import { outputTarget } from './outputPaths.js';
+import { failpoint } from '../util/failpoint.js';
+
+export interface WindowCommit {
+  db: Db;
+  job: PreparedJob;
+  parts: Part[][];
+  staging: string;
+  window: Window;
+  inputs: InputFileStamp[];
+  startedAt: Date;
+  rows: { in: number; out: number };
+}
+
+/** Returns the committed part files. */
+export async function commitWindow(c: WindowCommit): Promise<string[]> {
+  const target = outputTarget(c.job.spec.output);
+  const outDir = join(c.staging, 'output');
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir);
+  const outputs: Manifest['outputs'] = [];
+  let n = 0;
+  for (const part of c.parts.flat()) {
+    const name = `part-${String(n++).padStart(5, '0')}.parquet`;
+    await link(part.path, join(outDir, name)).catch(() => copyFile(part.path, join(outDir, name)));
+    outputs.push({ file: name, rows: part.rows, sha256: await sha256File(part.path) });
+  }
+  const manifest: Manifest = {
+    format: 'batchinfer-manifest/1',
+    job: c.job.spec.name,
+    window: { start: c.window.start.toISOString(), end: c.window.end.toISOString() },
+    inputs: c.inputs,
+    rows: { in: c.rows.in, out: c.rows.out, rejected: 0 },
+    outputs,
+    model: { path: c.job.model.path, sha256: c.job.model.sha256 },
+    versions: { ...versions() },
+    startedAt: c.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+  };
+  failpoint('commit-linked');
+  await writeFileAtomic(join(outDir, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
+  failpoint('commit-manifest');
+  await commitRename(outDir, target, true);
+  failpoint('commit-renamed');
+  return outputs.map((o) => join(target, o.file));
+}

@@ -1,0 +1,40 @@
+/**
+ * The staging directory of an output: `.<name>.staging` beside it, on the same file system so
+ * the commit is a rename. Its name is fixed (not random) so that a run after a crash finds
+ * the journal of the run before; the lock guarantees one run uses it at a time.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { BatchinferError } from '../errors.js';
+import { outputTarget, stagingPathFor } from './outputPaths.js';
+
+export interface Staging {
+  dir: string;
+}
+
+/** Creates the output's parent directories; returns the topmost one created, if any. */
+export async function ensureOutputParent(output: string): Promise<string | undefined> {
+  const parent = dirname(outputTarget(output));
+  try {
+    return await mkdir(parent, { recursive: true });
+  } catch (err) {
+    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot create output ${output}: ${(err as Error).message}`, {
+      expected: 'a writable directory',
+      actual: parent,
+    });
+  }
+}
+
+/** Creates the staging directory beside the output (if missing). */
+export async function openStaging(output: string): Promise<Staging> {
+  const dir = stagingPathFor(output);
+  try {
+    await mkdir(dir, { recursive: true });
+    return { dir };
+  } catch (err) {
+    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot create output ${output}: ${(err as Error).message}`, {
+      expected: 'a writable directory',
+      actual: dirname(dir),
+    });
+  }
+}
