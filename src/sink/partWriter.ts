@@ -33,10 +33,15 @@ export class PartWriter {
     return writer;
   }
 
-  /** A fresh table per part: DELETE would keep the deleted rows' memory until a checkpoint. */
+  /**
+   * A fresh TEMP table per part. A table in the main catalog keeps every dropped or deleted
+   * version alive while the reader's streaming query (another connection, an older
+   * transaction) is open: RSS grew 30 bytes a row, 846 MB at 10M rows. A connection-local
+   * temp table is outside that snapshot and is freed when replaced.
+   */
   private async resetTable(): Promise<void> {
     const cols = predictionTableColumns(this.plan).map((c) => `${c.name} ${c.type}`).join(', ');
-    await this.db.exec(`CREATE OR REPLACE TABLE ${this.table} (${cols})`);
+    await this.db.exec(`CREATE OR REPLACE TEMP TABLE ${this.table} (${cols})`);
   }
 
   /** Rows appended since the last part was written. */
