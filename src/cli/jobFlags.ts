@@ -22,6 +22,12 @@ export interface JobFlags {
   reviewBelow?: string;
   fillNull?: string;
   checkpointRows?: string;
+  onError?: string;
+  rejects?: string;
+  maxErrors?: string;
+  maxErrorRate?: string;
+  allowNan?: boolean;
+  modelSha256?: string;
 }
 
 export function addJobFlags(cmd: Command): Command {
@@ -39,6 +45,12 @@ export function addJobFlags(cmd: Command): Command {
     .option('--workers <n>', 'inference worker threads (default: one per core)')
     .option('--threads <n>', 'intra-op threads per worker (default: cores / workers)')
     .option('--review-below <p>', 'flag rows whose confidence is below p (needs_review column)')
+    .option('--on-error <policy>', 'bad rows: fail (default: exit 65), skip (count and leave out) or quarantine (write them to the rejects file)')
+    .option('--rejects <path>', 'quarantine file (default <output>.rejects.parquet)')
+    .option('--max-errors <n>', 'stop (exit 65, nothing committed) when more rows than this are bad')
+    .option('--max-error-rate <r>', 'stop when more than this fraction of rows is bad')
+    .option('--allow-nan', 'pass NaN and Infinity to float inputs instead of treating them as bad rows')
+    .option('--model-sha256 <hex>', 'refuse a model whose sha256 differs (checked before any data is read)')
     .option('--checkpoint-rows <n>', 'rows per durable part file: a crash loses at most this much work (default 1048576)');
 }
 
@@ -60,6 +72,12 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     review_below: number(flags.reviewBelow, '--review-below'),
     fill_null: flags.fillNull === 'error' ? 'error' : number(flags.fillNull, '--fill-null'),
     checkpoint_rows: number(flags.checkpointRows, '--checkpoint-rows'),
+    on_error: flags.onError,
+    rejects: path(flags.rejects),
+    max_errors: number(flags.maxErrors, '--max-errors'),
+    max_error_rate: number(flags.maxErrorRate, '--max-error-rate'),
+    allow_nan: flags.allowNan,
+    model_sha256: flags.modelSha256,
   };
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as JobFile;
 }

@@ -15,6 +15,10 @@ export function formatSummary(s: RunSummary): string {
     `  ${s.batches} batches of ${s.batchSize}, ${s.workers} workers x ${s.threadsPerWorker} threads; batch p50 ${s.batchLatencyMs.p50} ms, p95 ${s.batchLatencyMs.p95} ms; peak RSS ${s.peakRssMb} MB`,
     `  seconds: read ${s.seconds.read}, preprocess ${s.seconds.preprocess}, infer ${s.seconds.infer}, postprocess ${s.seconds.postprocess}, write ${s.seconds.write}`,
   ];
+  if (s.rows.rejected > 0 || s.rejects) {
+    const reasons = Object.entries(s.rows.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ');
+    lines.push(`  rejected ${s.rows.rejected} of ${s.rows.in} rows${reasons ? ` (${reasons})` : ''}${s.rejects ? ` -> ${s.rejects}` : ''}`);
+  }
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
   return lines.join('\n');
 }

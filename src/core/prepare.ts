@@ -34,13 +34,18 @@ export interface PrepareOptions {
 
 export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions = {}): Promise<PreparedJob> {
   const problems: Problem[] = [];
-  const [model, dataset] = await Promise.all([
-    loadModel(spec.model).catch((err) => collect(err, problems)),
-    openDataset(db, spec.input).catch((err) => collect(err, problems)),
-  ]);
+  const model = await loadModel(spec.model).catch((err) => collect(err, problems));
+  // A pinned model is checked before any data is read.
+  if (model && spec.modelSha256 && model.sha256 !== spec.modelSha256) {
+    throw new BatchinferError('MODEL_MISMATCH', `model ${spec.model} is not the pinned model (model_sha256)`, { expected: spec.modelSha256, actual: model.sha256 });
+  }
+  const dataset = await openDataset(db, spec.input).catch((err) => collect(err, problems));
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
 
-  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, { untypedColumns: await isHeaderOnlyCsv(db, dataset) });
+  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, {
+    untypedColumns: await isHeaderOnlyCsv(db, dataset),
+    textNumbers: dataset.format === 'csv',
+  });
   problems.push(...feedProblems);
   const { plan: output, problems: outputProblems } = planOutput(spec, model.info);
   problems.push(...outputProblems);

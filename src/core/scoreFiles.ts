@@ -16,6 +16,7 @@ import { readBatches } from '../source/readBatches.js';
 import { countRows, guardRead, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
 import type { ScoresDecision } from '../postprocess/outputPlan.js';
+import { flatColumns, rejectSql, type RejectReason } from '../preprocess/rowChecks.js';
 import { PartWriter } from '../sink/partWriter.js';
 import { quoteIdent } from '../util/sql.js';
 import { failpoint } from '../util/failpoint.js';
@@ -29,17 +30,21 @@ export interface ScoreOptions {
   windowFilter?: { column: string; window: Window };
 }
 
-/** A finished part file. */
+/** A finished part file, and its quarantine file when rows were rejected. */
 export interface Part {
   path: string;
   rows: number;
+  rejects?: string;
 }
 
 export interface ScoreResult {
   /** `parts[i]`: the part files of input file i, in order. */
   parts: Part[][];
+  /** Rows read: scored + rejected. */
   rowsIn: number;
   rowsOut: number;
+  rejected: Partial<Record<RejectReason, number>>;
+  rejectedTotal: number;
   /** Rows taken from a previous interrupted run's journal. */
   resumedRows: number;
   latencies: number[];
@@ -49,91 +54,132 @@ export interface ScoreResult {
 
 interface InFlight {
   rows: number;
-  result: Promise<BatchResult>;
+  rowEnd: number;
+  rejected: Partial<Record<RejectReason, number>>;
+  rowNumbers?: BigInt64Array;
+  /** Null for a span of only rejected rows: nothing to infer. */
+  result: Promise<BatchResult> | null;
 }
 
 export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, staging: string, journal: Journal, options: ScoreOptions): Promise<ScoreResult> {
   const writerDb = await db.fork();
+  const { spec } = job;
+  const leavesRowsOut = spec.onError !== 'fail';
   try {
-    const writer = await PartWriter.create(writerDb, job.output, job.spec.passthrough);
+    const writer = await PartWriter.create(writerDb, job.output, spec.passthrough, { byRowNumber: leavesRowsOut });
     const post = new Postprocessor(job.output, journalScores(journal));
     const seconds = { read: 0, preprocess: 0, infer: 0, postprocess: 0, write: 0 };
     const latencies: number[] = [];
     const parts: Part[][] = [];
+    const totals = new RejectTally();
     let rowsIn = 0;
     let rowsOut = 0;
     let resumedRows = 0;
-    let rowsScored = 0;
+    // Rows of the files before the current one, for progress.
+    let rowsBefore = 0;
     const needsStaging = (f: DatasetFile): boolean => f.format !== 'parquet' || options.windowFilter !== undefined;
     let rowsTotal = 0;
     for (const f of job.dataset.files) if (!needsStaging(f)) rowsTotal += await countRows(db, f);
+    const columnNames = flatColumns(job.feeds).map(({ col }) => col.column);
 
     for (const [index, original] of job.dataset.files.entries()) {
       checkAborted(options.signal);
       const done = journal.done(index);
       const prior = journal.parts(index);
-      const fileParts: Part[] = prior.map((p) => ({ path: join(staging, p.name), rows: p.rowCount }));
+      const fileParts: Part[] = prior.map((p) => ({ path: join(staging, p.name), rows: p.rowCount, ...(p.rejects ? { rejects: join(staging, p.rejects.name) } : {}) }));
       parts.push(fileParts);
-      let partStart = prior.reduce((n, p) => n + p.rowCount, 0);
-      rowsIn += partStart;
-      rowsOut += partStart;
-      resumedRows += partStart;
-      rowsScored += partStart;
-      if (done) continue;
+      let partStart = prior.at(-1)?.rowEnd ?? 0;
+      for (const p of prior) {
+        totals.add(p.rejected);
+        rowsIn += p.rowEnd - p.rowStart;
+        rowsOut += p.rowCount;
+        resumedRows += p.rowEnd - p.rowStart;
+      }
+      if (done) {
+        rowsBefore += done.rows;
+        continue;
+      }
 
       const stageStart = performance.now();
       const file = needsStaging(original) ? await stageSource(db, original, index, staging, journal, options.windowFilter) : original;
       if (needsStaging(original)) rowsTotal += await countRows(db, file);
       seconds.read += (performance.now() - stageStart) / 1000;
       const queue: InFlight[] = [];
+      let spanEnd = partStart;
+      const partRejects = new RejectTally();
 
       const flushPart = async (): Promise<void> => {
         const started = performance.now();
-        const name = `part-${index}-${fileParts.length}.parquet`;
+        const seq = fileParts.length;
+        const name = `part-${index}-${seq}.parquet`;
         const path = join(staging, name);
         const rows = writer.pendingRows;
+        const span = { file, rowStart: partStart, rowEnd: spanEnd, rowCount: rows };
         // Written under a temp name: a part file under its final name is always complete.
-        rowsOut += await writer.writePart({ file, rowStart: partStart, rowCount: rows }, path + '.tmp');
+        rowsOut += await writer.writePart(span, path + '.tmp');
         await rename(path + '.tmp', path);
+        let rejects: { name: string; bytes: number } | undefined;
+        if (spec.onError === 'quarantine' && partRejects.total > 0) {
+          const rejectsName = `rejects-${index}-${seq}.parquet`;
+          const written = await writer.writeRejects(span, original.path, columnNames, (params) => rejectSql(job.feeds, params)!, join(staging, rejectsName + '.tmp'));
+          if (written !== partRejects.total) throw new BatchinferError('INTERNAL', 'quarantined rows differ from rejected rows', { expected: partRejects.total, actual: written });
+          await rename(join(staging, rejectsName + '.tmp'), join(staging, rejectsName));
+          rejects = { name: rejectsName, bytes: (await stat(join(staging, rejectsName))).size };
+        }
         failpoint('part-written');
-        await journal.append({ type: 'part', file: index, seq: fileParts.length, rowStart: partStart, rowCount: rows, name, bytes: (await stat(path)).size, scores: post.scores ?? undefined });
+        await journal.append({ type: 'part', file: index, seq, rowStart: partStart, rowEnd: spanEnd, rowCount: rows, rejected: partRejects.counts(), name, bytes: (await stat(path)).size, rejects, scores: post.scores ?? undefined });
         failpoint('part-journaled');
-        partStart += rows;
-        fileParts.push({ path, rows });
+        fileParts.push({ path, rows, ...(rejects ? { rejects: join(staging, rejects.name) } : {}) });
+        partRejects.clear();
+        partStart = spanEnd;
         seconds.write += (performance.now() - started) / 1000;
       };
       const drainOne = async (): Promise<void> => {
         const head = queue.shift()!;
-        const { outputs, ms } = await head.result;
-        latencies.push(ms);
-        seconds.infer += ms / 1000;
-        const postStart = performance.now();
-        const columns = post.process(outputs[job.output.outputName]!, head.rows);
-        const appendStart = performance.now();
-        seconds.postprocess += (appendStart - postStart) / 1000;
-        await writer.append(columns, head.rows);
-        seconds.write += (performance.now() - appendStart) / 1000;
-        if (writer.pendingRows >= job.spec.checkpointRows) {
+        partRejects.add(head.rejected);
+        spanEnd = head.rowEnd;
+        if (head.result) {
+          const { outputs, ms } = await head.result;
+          latencies.push(ms);
+          seconds.infer += ms / 1000;
+          const postStart = performance.now();
+          const columns = post.process(outputs[job.output.outputName]!, head.rows);
+          if (head.rowNumbers) columns.unshift({ type: 'BIGINT', data: head.rowNumbers });
+          const appendStart = performance.now();
+          seconds.postprocess += (appendStart - postStart) / 1000;
+          await writer.append(columns, head.rows);
+          seconds.write += (performance.now() - appendStart) / 1000;
+        }
+        if (writer.pendingRows >= spec.checkpointRows) {
           checkAborted(options.signal);
           await flushPart();
         }
-        rowsScored += head.rows;
-        options.onProgress?.(rowsScored, rowsTotal);
+        options.onProgress?.(rowsBefore + spanEnd, rowsTotal);
       };
 
       try {
         for await (const batch of readBatches(db, file, job.feeds, {
-          batchSize: job.spec.batchSize,
+          batchSize: spec.batchSize,
           displayPath: original.path,
           fromRow: partStart,
+          onError: spec.onError,
+          trackRows: leavesRowsOut,
           onTiming: (readMs, prepMs) => {
             seconds.read += readMs / 1000;
             seconds.preprocess += prepMs / 1000;
           },
         })) {
           checkAborted(options.signal);
-          rowsIn += batch.rowCount;
-          queue.push({ rows: batch.rowCount, result: pool.run(batch.feeds) });
+          rowsIn += batch.rowEnd - batch.rowStart;
+          totals.add(batch.rejected);
+          checkThresholds(spec, totals.total, rowsIn, rowsTotal);
+          queue.push({
+            rows: batch.rowCount,
+            rowEnd: batch.rowEnd,
+            rejected: batch.rejected,
+            rowNumbers: batch.rowNumbers,
+            result: batch.rowCount > 0 ? pool.run(batch.feeds) : null,
+          });
           while (queue.length >= options.maxInFlight) await drainOne();
         }
         while (queue.length > 0) await drainOne();
@@ -143,12 +189,52 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       }
       checkAborted(options.signal);
       // The last part; an empty file still gets one (zero rows, full schema).
-      if (writer.pendingRows > 0 || fileParts.length === 0) await flushPart();
+      if (writer.pendingRows > 0 || partRejects.total > 0 || fileParts.length === 0) await flushPart();
       await journal.append({ type: 'file-done', file: index, rows: partStart });
+      rowsBefore += partStart;
     }
-    return { parts, rowsIn, rowsOut, resumedRows, latencies, seconds, scores: post.scores };
+    checkThresholds(spec, totals.total, rowsIn, rowsIn);
+    return { parts, rowsIn, rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows, latencies, seconds, scores: post.scores };
   } finally {
     writerDb.close();
+  }
+}
+
+/** Rejected rows by reason. */
+class RejectTally {
+  private readonly byReason = new Map<string, number>();
+  total = 0;
+
+  add(counts: Partial<Record<string, number>>): void {
+    for (const [reason, n] of Object.entries(counts)) {
+      if (!n) continue;
+      this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + n);
+      this.total += n;
+    }
+  }
+
+  counts(): Record<string, number> {
+    return Object.fromEntries([...this.byReason].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  clear(): void {
+    this.byReason.clear();
+    this.total = 0;
+  }
+}
+
+/**
+ * max_errors: stop as soon as more rows than that are bad. max_error_rate: stop as soon as
+ * the bad rows exceed that share of all the rows the run will read (known up front for
+ * Parquet), and check the final share at the end.
+ */
+function checkThresholds(spec: PreparedJob['spec'], rejected: number, rowsSeen: number, rowsTotal: number): void {
+  if (spec.maxErrors !== undefined && rejected > spec.maxErrors) {
+    throw new BatchinferError('BAD_DATA', `more than max_errors ${spec.maxErrors} bad rows (${rejected} so far after ${rowsSeen} rows); nothing is committed`, { expected: `at most ${spec.maxErrors}`, actual: rejected });
+  }
+  const total = Math.max(rowsSeen, rowsTotal);
+  if (spec.maxErrorRate !== undefined && total > 0 && rejected > spec.maxErrorRate * total) {
+    throw new BatchinferError('BAD_DATA', `bad rows exceed max_error_rate ${spec.maxErrorRate} (${rejected} of ${total} rows); nothing is committed`, { expected: `at most ${Math.floor(spec.maxErrorRate * total)}`, actual: rejected });
   }
 }
 
@@ -182,7 +268,16 @@ async function stageSource(db: Db, file: DatasetFile, index: number, staging: st
   }
   params.push(path + '.tmp');
   const target = `$${params.length}`;
-  await guardRead(file.path, () => db.exec(`COPY (SELECT * FROM ${readerSql(file.format, '$1')}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed)`, params));
+  const copy = (extra: string): Promise<unknown> => db.exec(`COPY (SELECT * FROM ${readerSql(file.format, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed)`, params);
+  try {
+    await copy('');
+  } catch (err) {
+    // DuckDB types a CSV column from a sample; a value past the sample that does not fit
+    // (text in a "numeric" column) fails the read. Read every column as text instead: the
+    // features then parse row by row and bad rows follow on_error.
+    if (file.format !== 'csv' || !/Could not convert|Conversion Error/i.test((err as Error).message)) await guardRead(file.path, () => Promise.reject(err));
+    await guardRead(file.path, () => copy(', all_varchar = true'));
+  }
   await rename(path + '.tmp', path);
   failpoint('source-staged');
   await journal.append({ type: 'source', file: index, name, bytes: (await stat(path)).size });

@@ -32,7 +32,10 @@ export interface RunSummary {
   /** Classification: how scores were read and who decided. */
   scores?: { kind: 'probabilities' | 'logits'; decidedBy: string };
   labels?: { names: string[]; source: string };
-  rows: { in: number; out: number };
+  /** in = out (scored) + rejected; rejected rows are left out (skip) or quarantined. */
+  rows: { in: number; out: number; rejected: number; rejectedByReason: Record<string, number> };
+  /** The quarantine file (on_error: quarantine). */
+  rejects?: string;
   /** Rows taken from the finished parts of an interrupted run this run resumed. */
   resumedRows?: number;
   batches: number;

@@ -39,6 +39,8 @@ export interface ColumnVector {
   readonly items: NumericArray | Uint8Array | null;
   /** True when at least one row of the chunk is NULL. */
   readonly hasNulls: boolean;
+  /** True when at least one row of the chunk is not NULL. */
+  readonly hasValues: boolean;
   isValid(row: number): boolean;
   /** Row value as JS (strings for VARCHAR, numbers, bigint, boolean, null). */
   value(row: number): unknown;
@@ -186,6 +188,7 @@ function wrapVector(vector: DuckDBVector, typeName: string, rowCount: number): C
   const raw = vector as unknown as RawVector;
   const validity = raw.validity;
   const hasNulls = anyInvalid(validity.data, rowCount);
+  const hasValues = anyValid(validity.data, rowCount);
   let items: NumericArray | Uint8Array | null = raw.items && ArrayBuffer.isView(raw.items) ? raw.items : null;
   if (!items && raw.dataView && typeName === 'BOOLEAN') {
     const view = raw.dataView;
@@ -195,6 +198,7 @@ function wrapVector(vector: DuckDBVector, typeName: string, rowCount: number): C
     typeName,
     items,
     hasNulls,
+    hasValues,
     isValid: (row) => !hasNulls || validity.itemValid(row),
     value: (row) => toJs(raw.getItem(row)),
   };
@@ -209,6 +213,14 @@ function anyInvalid(words: BigUint64Array | null, rowCount: number): boolean {
   if (rest === 0) return false;
   const mask = (1n << BigInt(rest)) - 1n;
   return (words[full]! & mask) !== mask;
+}
+
+function anyValid(words: BigUint64Array | null, rowCount: number): boolean {
+  if (!words) return rowCount > 0;
+  const full = Math.floor(rowCount / 64);
+  for (let w = 0; w < full; w++) if (words[w] !== 0n) return true;
+  const rest = rowCount % 64;
+  return rest > 0 && (words[full]! & ((1n << BigInt(rest)) - 1n)) !== 0n;
 }
 
 function toJs(value: unknown): unknown {

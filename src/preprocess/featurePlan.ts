@@ -20,6 +20,12 @@ export interface ColumnFeed {
   column: string;
   columnType: string;
   nulls: NullPolicy;
+  /** NaN and Infinity pass to a float input instead of rejecting the row. */
+  allowNan: boolean;
+  /** Values outside [min, max] reject the row. */
+  range?: [number, number];
+  /** The value comes from text (a CSV): parse per row, rejecting what does not parse. */
+  parsed: boolean;
   scale?: { mean: number; std: number };
   vocab?: { values: string[]; unknown: number | 'error' };
 }
@@ -34,8 +40,6 @@ export interface FeedPlan {
   columns: ColumnFeed[];
 }
 
-/** The SQL value marking a category missing from the vocabulary when `unknown: error`. */
-export const UNKNOWN_CATEGORY = -1;
 
 const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT']);
 const FLOAT_TYPES = new Set(['FLOAT', 'DOUBLE']);
@@ -49,16 +53,19 @@ function typeClass(type: string): 'int' | 'float' | 'bool' | 'string' | 'other' 
 }
 
 /** Which column types can feed which tensor dtype without guessing. */
-function castable(columnType: string, dtype: FeedDtype, hasVocab: boolean): boolean {
+function castable(columnType: string, dtype: FeedDtype, hasVocab: boolean, textNumbers: boolean): boolean {
   const cls = typeClass(columnType);
   // Vocabulary lookups compare text; a float's text is ambiguous (1.0 never matches 1).
   if (hasVocab) return cls === 'string' || cls === 'int' || cls === 'bool';
+  // A CSV column's type is DuckDB's guess: text there is parsed row by row, bad rows rejected.
+  const text = textNumbers && cls === 'string';
   switch (dtype) {
     case 'float32':
     case 'float64':
-      return cls === 'int' || cls === 'float' || cls === 'bool';
+      return cls === 'int' || cls === 'float' || cls === 'bool' || text;
     case 'int64':
     case 'int32':
+      return cls === 'int' || cls === 'bool' || text;
     case 'bool':
       return cls === 'int' || cls === 'bool';
     case 'string':
@@ -82,6 +89,8 @@ const SQL_TYPE: Record<FeedDtype, string> = {
 export interface PlanOptions {
   /** The dataset's column types are unknown (a header-only CSV reads as all VARCHAR). */
   untypedColumns?: boolean;
+  /** Text columns may feed numeric inputs, parsed per row (CSV: types are sniffed guesses). */
+  textNumbers?: boolean;
 }
 
 export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], columns: readonly ColumnInfo[], options: PlanOptions = {}): { feeds: FeedPlan[]; problems: Problem[] } {
@@ -148,7 +157,7 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
         problems.push({ code: 'SCHEMA_MISMATCH', where: specWhere, message: `column '${column}' is not in the dataset`, expected: columns.map((c) => c.name), actual: column });
         return;
       }
-      if (!options.untypedColumns && !castable(col.type, dtype, !!inputSpec.vocab)) {
+      if (!options.untypedColumns && !castable(col.type, dtype, !!inputSpec.vocab, options.textNumbers ?? false)) {
         problems.push({ code: 'SCHEMA_MISMATCH', where: specWhere, message: `column '${column}' cannot feed ${dtype} input '${info.name}'`, expected: `a column castable to ${dtype}`, actual: col.type });
         return;
       }
@@ -169,6 +178,9 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
         column,
         columnType: col.type,
         nulls: nullPolicy(inputSpec, spec.fillNull),
+        allowNan: spec.allowNan ?? false,
+        range: inputSpec.range,
+        parsed: (options.textNumbers ?? false) && !inputSpec.vocab && dtype !== 'string' && dtype !== 'bool',
         scale: inputSpec.scale ? { mean: inputSpec.scale.mean[i]!, std: inputSpec.scale.std[i]! } : undefined,
         vocab: inputSpec.vocab ? { values: inputSpec.vocab.map(String), unknown: inputSpec.unknown ?? 'error' } : undefined,
       });
@@ -203,13 +215,16 @@ export function featureSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): 
   const target = SQL_TYPE[dtype];
   const fill = feed.nulls.kind === 'fill' ? feed.nulls.value : undefined;
   if (feed.vocab) {
+    // Unknown values with `unknown: error` become NULL here; the row check rejects the row.
     const list = params.bind(feed.vocab.values);
-    const missing = feed.vocab.unknown === 'error' ? String(UNKNOWN_CATEGORY) : params.bind(feed.vocab.unknown);
+    const missing = feed.vocab.unknown === 'error' ? 'NULL' : params.bind(feed.vocab.unknown);
     const onNull = fill === undefined ? 'NULL' : params.bind(fill);
     return `CAST(CASE WHEN ${col} IS NULL THEN ${onNull} ELSE coalesce(list_position(${list}::VARCHAR[], CAST(${col} AS VARCHAR)) - 1, ${missing}) END AS ${target})`;
   }
   const working = dtype === 'float32' ? 'DOUBLE' : target;
-  let expr = `CAST(${col} AS ${working})`;
+  // Text (a CSV column DuckDB typed as VARCHAR) parses per row; a failure rejects the row.
+  const cast = feed.parsed || (feed.columnType === 'VARCHAR' && dtype !== 'string' && dtype !== 'bool') ? 'TRY_CAST' : 'CAST';
+  let expr = `${cast}(${col} AS ${working})`;
   if (fill !== undefined) expr = `coalesce(${expr}, CAST(${params.bind(fill)} AS ${working}))`;
   if (feed.scale) expr = `((${expr} - ${params.bind(feed.scale.mean)}) / ${params.bind(feed.scale.std)})`;
   return `CAST(${expr} AS ${target})`;

@@ -25,7 +25,7 @@ export interface WindowCommit {
   window: Window;
   inputs: InputFileStamp[];
   startedAt: Date;
-  rows: { in: number; out: number };
+  rows: { in: number; out: number; rejected: number };
 }
 
 /** Returns the committed part files. */
@@ -46,7 +46,7 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
     job: c.job.spec.name,
     window: { start: c.window.start.toISOString(), end: c.window.end.toISOString() },
     inputs: c.inputs,
-    rows: { in: c.rows.in, out: c.rows.out, rejected: 0 },
+    rows: c.rows,
     outputs,
     model: { path: c.job.model.path, sha256: c.job.model.sha256 },
     versions: { ...versions() },

@@ -16,10 +16,17 @@ export interface PartEntry {
   /** Index of the input file. */
   file: number;
   seq: number;
+  /** The part's span of file rows, [rowStart, rowEnd), rejected rows included. */
   rowStart: number;
+  rowEnd: number;
+  /** Rows scored (in the part file). */
   rowCount: number;
+  /** Rows rejected in the span, by reason. */
+  rejected: Record<string, number>;
   name: string;
   bytes: number;
+  /** The quarantine file of the span's rejected rows (on_error: quarantine). */
+  rejects?: { name: string; bytes: number };
   /** The run's probabilities-or-logits decision, kept across a resume. */
   scores?: { kind: 'probabilities' | 'logits'; decidedBy: 'job' | 'graph' | 'first batch' };
 }
@@ -141,7 +148,8 @@ async function keepValid(dir: string, entries: JournalEntry[]): Promise<JournalE
     if (size !== entry.bytes) continue;
     if (entry.type === 'part') {
       if ((nextRow.get(entry.file) ?? 0) !== entry.rowStart) continue;
-      nextRow.set(entry.file, entry.rowStart + entry.rowCount);
+      if (entry.rejects && (await fileSize(join(dir, entry.rejects.name))) !== entry.rejects.bytes) continue;
+      nextRow.set(entry.file, entry.rowEnd);
     }
     valid.push(entry);
   }

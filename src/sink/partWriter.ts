@@ -1,8 +1,10 @@
 /**
  * Writes predictions to Parquet part files without passthrough values ever entering JS:
- * predictions are appended to a DuckDB table, then one COPY joins them by position with the
- * passthrough columns read straight from the source file over the same row range
- * (`file_row_number` filters are pushed down into the Parquet scan).
+ * predictions are appended to a DuckDB table, then one COPY joins them with the passthrough
+ * columns read straight from the source file over the same row range (`file_row_number`
+ * filters are pushed down into the Parquet scan). When bad rows can be left out
+ * (on_error: skip | quarantine) the join is on the file row number, else by position.
+ * Quarantined rows are written by the same kind of COPY, with their original values.
  */
 import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db } from '../db/duckdb.js';
@@ -14,7 +16,15 @@ export interface PartSource {
   file: DatasetFile;
   /** First file row (0-based) of the part. */
   rowStart: number;
+  /** File row after the part's span (rejected rows included); null: to the end of the file. */
+  rowEnd: number | null;
+  /** Rows the part must hold (scored rows). */
   rowCount: number;
+}
+
+export interface PartWriterOptions {
+  /** Predictions carry their file row number and are joined on it (rows may be left out). */
+  byRowNumber: boolean;
 }
 
 export class PartWriter {
@@ -25,10 +35,11 @@ export class PartWriter {
     private readonly table: string,
     private readonly plan: OutputPlan,
     private readonly passthrough: readonly string[],
+    private readonly byRowNumber: boolean,
   ) {}
 
-  static async create(db: Db, plan: OutputPlan, passthrough: readonly string[]): Promise<PartWriter> {
-    const writer = new PartWriter(db, 'predictions_segment', plan, passthrough);
+  static async create(db: Db, plan: OutputPlan, passthrough: readonly string[], options: PartWriterOptions = { byRowNumber: false }): Promise<PartWriter> {
+    const writer = new PartWriter(db, 'predictions_segment', plan, passthrough, options.byRowNumber);
     await writer.resetTable();
     return writer;
   }
@@ -40,7 +51,7 @@ export class PartWriter {
    * temp table is outside that snapshot and is freed when replaced.
    */
   private async resetTable(): Promise<void> {
-    const cols = predictionTableColumns(this.plan).map((c) => `${c.name} ${c.type}`).join(', ');
+    const cols = [...(this.byRowNumber ? ['rn BIGINT'] : []), ...predictionTableColumns(this.plan).map((c) => `${c.name} ${c.type}`)].join(', ');
     await this.db.exec(`CREATE OR REPLACE TEMP TABLE ${this.table} (${cols})`);
   }
 
@@ -62,25 +73,47 @@ export class PartWriter {
     const params = new Params();
     const predictions = this.predictionSelect(params);
     let from: string;
+    const order = this.byRowNumber ? ' ORDER BY p.rn' : '';
     if (this.passthrough.length > 0) {
       const cols = this.passthrough.map(quoteIdent).join(', ');
-      const file = params.bind(literalPath(source.file.path));
-      const start = params.bind(source.rowStart);
-      const end = params.bind(source.rowStart + source.rowCount);
-      const scan = readerSql(source.file.format, file, ', file_row_number = true');
-      from = `(SELECT ${cols} FROM ${scan} WHERE file_row_number >= ${start} AND file_row_number < ${end}) AS src POSITIONAL JOIN ${this.table} AS p`;
+      const scan = `${readerSql(source.file.format, params.bind(literalPath(source.file.path)), ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
+      from = this.byRowNumber
+        ? `(SELECT ${cols}, file_row_number AS batchinfer_rn FROM ${scan}) AS src JOIN ${this.table} AS p ON src.batchinfer_rn = p.rn`
+        : `(SELECT ${cols} FROM ${scan}) AS src POSITIONAL JOIN ${this.table} AS p`;
     } else {
       from = `${this.table} AS p`;
     }
     const select = [...this.passthrough.map((c) => `src.${quoteIdent(c)}`), ...predictions].join(', ');
     const target = params.bind(path);
-    const written = Number(await this.db.exec(`COPY (SELECT ${select} FROM ${from}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`, params.values));
+    const written = Number(await this.db.exec(`COPY (SELECT ${select} FROM ${from}${order}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`, params.values));
     if (written !== source.rowCount) {
       throw new BatchinferError('INTERNAL', 'part file row count does not match the rows scored', { expected: source.rowCount, actual: written });
     }
     await this.resetTable();
     this.rows = 0;
     return written;
+  }
+
+  /**
+   * Writes the part's rejected rows, all original columns plus where and why, to `path`.
+   * `check` is the row-check expression (NULL for good rows) built on `params`.
+   */
+  async writeRejects(source: PartSource, displayPath: string, columnNames: readonly string[], check: (params: Params) => string, path: string): Promise<number> {
+    const params = new Params();
+    const scan = `${readerSql(source.file.format, params.bind(literalPath(source.file.path)), ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
+    const reason = `split_part(batchinfer_reject, '|', 1)`;
+    const index = `split_part(batchinfer_reject, '|', 2)`;
+    const sql = `COPY (
+        SELECT * EXCLUDE (batchinfer_reject, file_row_number),
+          file_row_number + 1 AS reject_row,
+          ${params.bind(displayPath)} AS reject_file,
+          (${params.bind([...columnNames])}::VARCHAR[])[CAST(${index} AS INTEGER) + 1] AS reject_column,
+          ${reason} AS reject_reason,
+          substr(batchinfer_reject, length(${reason}) + length(${index}) + 3) AS reject_message
+        FROM (SELECT *, ${check(params)} AS batchinfer_reject FROM ${scan})
+        WHERE batchinfer_reject IS NOT NULL ORDER BY file_row_number
+      ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd)`;
+    return Number(await this.db.exec(sql, params.values));
   }
 
   private predictionSelect(params: Params): string[] {
@@ -94,4 +127,9 @@ export class PartWriter {
     if (plan.reviewBelow !== undefined) cols.push(`(p.confidence < ${params.bind(plan.reviewBelow)} OR isnan(p.confidence)) AS needs_review`);
     return cols;
   }
+}
+
+function rowRange(source: PartSource, params: Params): string {
+  const start = `file_row_number >= ${params.bind(source.rowStart)}`;
+  return source.rowEnd === null ? start : `${start} AND file_row_number < ${params.bind(source.rowEnd)}`;
 }

@@ -43,9 +43,10 @@ export function literalPath(path: string): string {
 
 /** The DuckDB table function reading one file, with its (literalPath) path bound to `placeholder`. */
 export function readerSql(format: DatasetFormat, placeholder: string, extra = ''): string {
+  // Hive partitioning off: a file under `dt=2026-11-29/` must not grow a `dt` column.
   return format === 'parquet'
-    ? `read_parquet(${placeholder}${extra})`
-    : `read_csv(${placeholder}, header = true, auto_detect = true${extra})`;
+    ? `read_parquet(${placeholder}, hive_partitioning = false${extra})`
+    : `read_csv(${placeholder}, header = true, auto_detect = true, hive_partitioning = false${extra})`;
 }
 
 /** Resolves `input` to its files, sorted by path, and reads the first file's schema. */

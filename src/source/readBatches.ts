@@ -1,23 +1,32 @@
 /**
  * Streams one file through DuckDB and cuts it into batches of model-ready tensors.
- * DuckDB does the casting, null filling, scaling and vocabulary lookups in SQL; this module
- * only copies each vector's memory into a row-major batch buffer.
+ * DuckDB does the casting, null filling, scaling, vocabulary lookups and row checks in SQL;
+ * this module copies each vector's memory into a row-major batch buffer and steps over the
+ * rows the checks reject (failing on the first one when the policy is `fail`).
  *
  * @example
  *   for await (const batch of readBatches(db, file, feeds, { batchSize: 8192 })) pool.run(batch.feeds);
  */
-import { BatchinferError, formatValue } from '../errors.js';
+import { BatchinferError } from '../errors.js';
 import type { ColumnChunk, ColumnVector, Db } from '../db/duckdb.js';
 import type { TensorData, TensorValues } from '../infer/ort.js';
-import { featureSql, UNKNOWN_CATEGORY, type FeedPlan } from '../preprocess/featurePlan.js';
-import { Params, quoteIdent } from '../util/sql.js';
+import { featureSql, type FeedPlan } from '../preprocess/featurePlan.js';
+import { flatColumns, parseRejection, rejectSql, type RejectReason } from '../preprocess/rowChecks.js';
+import { Params } from '../util/sql.js';
 import { literalPath, readerSql, type DatasetFile } from './dataset.js';
 
 export interface Batch {
-  /** Index of the batch's first row within its file (0-based). */
+  /** File row (0-based) where this batch's span starts. */
   rowStart: number;
+  /** File row just after the last row this batch consumed (scored or rejected). */
+  rowEnd: number;
+  /** Rows in the tensors (rejected rows are not). */
   rowCount: number;
   feeds: Record<string, TensorData>;
+  /** File row of each scored row, when the reader was asked to track them. */
+  rowNumbers?: BigInt64Array;
+  /** Rejected rows in this batch's span, by reason. */
+  rejected: Partial<Record<RejectReason, number>>;
 }
 
 export interface ReadOptions {
@@ -28,49 +37,75 @@ export interface ReadOptions {
   onTiming?(readMs: number, preprocessMs: number): void;
   /** Start at this file row (0-based): a resumed run skips the rows already scored. */
   fromRow?: number;
+  /** `fail` throws BAD_DATA on the first bad row; otherwise bad rows are counted and left out. */
+  onError?: 'fail' | 'skip' | 'quarantine';
+  /** Record each scored row's file row number (needed when rows can be left out). */
+  trackRows?: boolean;
 }
 
-/** The SELECT that produces every feature column of every feed, in feed order. */
-export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRow = 0): { sql: string; params: Params } {
+/** The SELECT producing every feature column (`f0, f1, ...`, feed order) and the row check. */
+export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRow = 0): { sql: string; params: Params; rejectIndex: number } {
   const params = new Params();
   const path = params.bind(literalPath(file.path));
   if (fromRow > 0 && file.format !== 'parquet') throw new BatchinferError('INTERNAL', 'resuming mid-file needs a Parquet source');
-  const exprs: string[] = [];
-  for (const feed of feeds) for (const col of feed.columns) exprs.push(featureSql(col, feed.dtype, params));
-  // Raw text of vocabulary columns, for naming an unknown category in the error.
-  for (const feed of feeds) for (const col of feed.columns) if (col.vocab?.unknown === 'error') exprs.push(`CAST(${quoteIdent(col.column)} AS VARCHAR)`);
+  const exprs = flatColumns(feeds).map(({ feed, col }) => featureSql(col, feed.dtype, params));
+  const reject = rejectSql(feeds, params);
+  const rejectIndex = reject ? exprs.length : -1;
+  if (reject) exprs.push(reject);
   const select = exprs.length > 0 ? exprs.map((e, i) => `${e} AS f${i}`).join(', ') : '1 AS f0';
-  if (fromRow === 0) return { sql: `SELECT ${select} FROM ${readerSql(file.format, path)}`, params };
+  if (fromRow === 0) return { sql: `SELECT ${select} FROM ${readerSql(file.format, path)}`, params, rejectIndex };
   // The row-number filter is pushed into the Parquet scan: skipped row groups are not read.
   const scan = readerSql(file.format, path, ', file_row_number = true');
-  return { sql: `SELECT ${select} FROM ${scan} WHERE file_row_number >= ${params.bind(fromRow)}`, params };
+  return { sql: `SELECT ${select} FROM ${scan} WHERE file_row_number >= ${params.bind(fromRow)}`, params, rejectIndex };
 }
 
 export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly FeedPlan[], options: ReadOptions): AsyncGenerator<Batch> {
   const fromRow = options.fromRow ?? 0;
-  const { sql, params } = batchQuery(file, feeds, fromRow);
+  const { sql, params, rejectIndex } = batchQuery(file, feeds, fromRow);
   const batchSize = options.batchSize;
   const display = options.displayPath ?? file.path;
-  let builder = new BatchBuilder(feeds, batchSize, fromRow, display);
+  const columns = flatColumns(feeds);
+  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, batchSize, start, options.trackRows ?? false);
+  let builder = newBuilder(fromRow);
   let fileRow = fromRow;
-  const stream = db.stream(sql, params.values);
   // Time spent waiting on DuckDB vs copying into tensors; the consumer's time while this
   // generator is suspended at `yield` is neither.
   let readMs = 0;
   let prepMs = 0;
   let waitStart = performance.now();
-  for await (const chunk of stream) {
+  for await (const chunk of db.stream(sql, params.values)) {
     readMs += performance.now() - waitStart;
+    const rejects = rejectIndex >= 0 && chunk.columns[rejectIndex]!.hasValues ? chunk.columns[rejectIndex]! : null;
     let offset = 0;
     while (offset < chunk.rowCount) {
       const started = performance.now();
-      const take = Math.min(chunk.rowCount - offset, batchSize - builder.rowCount);
-      builder.copy(chunk, offset, take, fileRow);
+      if (rejects) {
+        while (offset < chunk.rowCount && rejects.isValid(offset)) {
+          const rejection = parseRejection(String(rejects.value(offset)));
+          if ((options.onError ?? 'fail') === 'fail') {
+            const col = columns[rejection.columnIndex];
+            throw new BatchinferError('BAD_DATA', `${display} row ${fileRow + 1}: ${rejection.message}`, {
+              expected: col ? `a valid value for model input '${col.feed.input}' (or on_error: skip | quarantine)` : 'a valid row',
+              actual: rejection.reason,
+            });
+          }
+          builder.reject(rejection.reason);
+          offset++;
+          fileRow++;
+        }
+      }
+      let take = Math.min(chunk.rowCount - offset, batchSize - builder.rowCount);
+      if (rejects) {
+        let good = 0;
+        while (good < take && !rejects.isValid(offset + good)) good++;
+        take = good;
+      }
+      if (take > 0) builder.copy(chunk, offset, take, fileRow);
       offset += take;
       fileRow += take;
       if (builder.rowCount === batchSize) {
-        const batch = builder.finish();
-        builder = new BatchBuilder(feeds, batchSize, fileRow, display);
+        const batch = builder.finish(fileRow);
+        builder = newBuilder(fileRow);
         prepMs += performance.now() - started;
         options.onTiming?.(readMs, prepMs);
         readMs = prepMs = 0;
@@ -83,7 +118,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   }
   readMs += performance.now() - waitStart;
   options.onTiming?.(readMs, prepMs);
-  if (builder.rowCount > 0) yield builder.finish();
+  if (builder.rowCount > 0 || builder.hasRejects) yield builder.finish(fileRow);
 }
 
 type Buffer = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | string[];
@@ -92,54 +127,56 @@ type Buffer = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Ar
 class BatchBuilder {
   rowCount = 0;
   private readonly buffers: Buffer[];
+  private readonly rowNumbers: BigInt64Array | null;
+  private readonly rejected: Partial<Record<RejectReason, number>> = {};
+  hasRejects = false;
 
   constructor(
     private readonly feeds: readonly FeedPlan[],
-    private readonly capacity: number,
+    capacity: number,
     private readonly rowStart: number,
-    private readonly displayPath: string,
+    trackRows: boolean,
   ) {
     this.buffers = feeds.map((f) => allocate(f.dtype, capacity * f.columns.length));
+    this.rowNumbers = trackRows ? new BigInt64Array(capacity) : null;
+  }
+
+  reject(reason: RejectReason): void {
+    this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
+    this.hasRejects = true;
   }
 
   copy(chunk: ColumnChunk, from: number, count: number, fileRow: number): void {
     let c = 0;
-    let rawIndex = this.feeds.reduce((n, f) => n + f.columns.length, 0);
     this.feeds.forEach((feed, f) => {
       const width = feed.columns.length;
       const out = this.buffers[f]!;
-      feed.columns.forEach((col, j) => {
-        const vector = chunk.columns[c++]!;
-        if (vector.hasNulls && col.nulls.kind === 'error') {
-          const row = firstNull(vector, from, count);
-          if (row >= 0) {
-            throw new BatchinferError('BAD_DATA', `${this.displayPath} row ${fileRow + row - from + 1}: column '${col.column}' is NULL and fill_null is error`, {
-              expected: `a value, or set inputs.${feed.input}.fill_null`,
-              actual: 'NULL',
-            });
-          }
-        }
-        if (col.vocab?.unknown === 'error') {
-          const raw = chunk.columns[rawIndex++]!;
-          checkKnownCategories(vector, raw, from, count, () => ({ path: this.displayPath, fileRow, from, column: col.column, vocab: col.vocab!.values }));
-        }
-        copyColumn(vector, out, from, count, this.rowCount * width + j, width, feed.dtype === 'float32' || feed.dtype === 'float64');
-      });
+      for (let j = 0; j < width; j++) {
+        copyColumn(chunk.columns[c++]!, out, from, count, this.rowCount * width + j, width, feed.dtype === 'float32' || feed.dtype === 'float64');
+      }
     });
+    if (this.rowNumbers) for (let i = 0; i < count; i++) this.rowNumbers[this.rowCount + i] = BigInt(fileRow + i);
     this.rowCount += count;
   }
 
-  finish(): Batch {
+  finish(rowEnd: number): Batch {
     const feeds: Record<string, TensorData> = {};
     this.feeds.forEach((feed, f) => {
       const width = feed.columns.length;
       let data = this.buffers[f]!;
       const used = this.rowCount * width;
-      if (used < data.length) data = Array.isArray(data) ? data.slice(0, used) : data.slice(0, used);
+      if (used < data.length) data = data.slice(0, used);
       const dims = feed.rank === 1 ? [this.rowCount] : [this.rowCount, width];
       feeds[feed.input] = { type: feed.dtype, dims, data: data as TensorValues };
     });
-    return { rowStart: this.rowStart, rowCount: this.rowCount, feeds };
+    return {
+      rowStart: this.rowStart,
+      rowEnd,
+      rowCount: this.rowCount,
+      feeds,
+      ...(this.rowNumbers ? { rowNumbers: this.rowNumbers.slice(0, this.rowCount) } : {}),
+      rejected: this.rejected,
+    };
   }
 }
 
@@ -176,31 +213,9 @@ function copyColumn(vector: ColumnVector, out: Buffer, from: number, count: numb
   }
   // NULL slots hold garbage in DuckDB's memory; make them NaN (float) or 0 so output is deterministic.
   if (vector.hasNulls) {
+    const empty = out instanceof BigInt64Array ? 0n : nullAsNaN ? NaN : 0;
     for (let i = 0; i < count; i++) {
-      if (!vector.isValid(from + i)) (target as unknown as number[])[start + i * stride] = (nullAsNaN ? NaN : typeof target[0] === 'bigint' ? 0n : 0) as number;
-    }
-  }
-}
-
-function firstNull(vector: ColumnVector, from: number, count: number): number {
-  for (let i = from; i < from + count; i++) if (!vector.isValid(i)) return i;
-  return -1;
-}
-
-function checkKnownCategories(
-  indices: ColumnVector,
-  raw: ColumnVector,
-  from: number,
-  count: number,
-  context: () => { path: string; fileRow: number; from: number; column: string; vocab: string[] },
-): void {
-  for (let i = from; i < from + count; i++) {
-    if (indices.isValid(i) && Number(indices.value(i)) === UNKNOWN_CATEGORY) {
-      const ctx = context();
-      throw new BatchinferError('BAD_DATA', `${ctx.path} row ${ctx.fileRow + i - ctx.from + 1}: column '${ctx.column}' has a value not in vocab and unknown is error`, {
-        expected: `one of ${formatValue(ctx.vocab)}`,
-        actual: raw.value(i),
-      });
+      if (!vector.isValid(from + i)) (target as unknown as unknown[])[start + i * stride] = empty;
     }
   }
 }

@@ -24,7 +24,12 @@ export interface InputSpec {
   vocab?: (string | number)[];
   /** Index for values not in `vocab`, or 'error'. */
   unknown?: number | 'error';
+  /** Values outside [min, max] are bad rows. */
+  range?: [number, number];
 }
+
+/** What happens to a bad row: fail the run, leave it out, or write it to the rejects file. */
+export type OnError = 'fail' | 'skip' | 'quarantine';
 
 export type Task = 'classification' | 'regression';
 export type ScoresKind = 'probabilities' | 'logits';
@@ -42,6 +47,17 @@ export interface JobSpec {
   features?: string[];
   /** Default `fill_null` for inputs that do not set their own (`--fill-null`). */
   fillNull?: number | 'error';
+  onError: OnError;
+  /** Quarantine file; default `<output>.rejects.parquet`. */
+  rejects?: string;
+  /** Stop (exit 65, nothing committed) when more rows than this are bad. */
+  maxErrors?: number;
+  /** Stop when more than this fraction of rows is bad. */
+  maxErrorRate?: number;
+  /** NaN and Infinity pass to float inputs instead of being bad rows. */
+  allowNan: boolean;
+  /** Refuse a model whose sha256 differs, before any data is read. */
+  modelSha256?: string;
   task?: Task;
   outputName?: string;
   scores?: ScoresKind;
@@ -74,6 +90,7 @@ const inputSpecSchema = z.strictObject({
   scale: z.strictObject({ mean: z.array(z.number()), std: z.array(z.number()) }).optional(),
   vocab: z.array(z.union([z.string(), z.number()])).min(1).optional(),
   unknown: z.union([z.number().int(), z.literal('error')]).optional(),
+  range: z.tuple([z.number(), z.number()]).optional(),
 });
 
 /** The keys a job file may hold (snake_case, as users write them). */
@@ -98,6 +115,12 @@ export const jobFileSchema = z.strictObject({
   schedule: z.string().min(1).optional(),
   timezone: z.string().min(1).optional(),
   window_column: name.optional(),
+  on_error: z.enum(['fail', 'skip', 'quarantine']).optional(),
+  rejects: name.optional(),
+  max_errors: z.number().int().nonnegative().optional(),
+  max_error_rate: z.number().gte(0).lte(1).optional(),
+  allow_nan: z.boolean().optional(),
+  model_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a sha256 is 64 hex digits').optional(),
 });
 
 export type JobFile = z.infer<typeof jobFileSchema>;
@@ -137,6 +160,12 @@ export function parseJobSpec(raw: unknown, options: ParseOptions): JobSpec {
     inputs: {},
     features: job.features,
     fillNull: job.fill_null,
+    onError: job.on_error ?? 'fail',
+    rejects: job.rejects ? resolve(options.baseDir, job.rejects) : undefined,
+    maxErrors: job.max_errors,
+    maxErrorRate: job.max_error_rate,
+    allowNan: job.allow_nan ?? false,
+    modelSha256: job.model_sha256?.toLowerCase(),
     task: job.task,
     outputName: job.output_name,
     scores: job.scores,
@@ -161,6 +190,7 @@ export function parseJobSpec(raw: unknown, options: ParseOptions): JobSpec {
       scale: s.scale,
       vocab: s.vocab,
       unknown: s.unknown,
+      range: s.range,
     };
     problems.push(...checkInputSpec(where, spec.inputs[inputName]!));
   }
@@ -191,6 +221,8 @@ function checkInputSpec(where: string, s: InputSpec): Problem[] {
     if (s.vocab) bad('`scale` does not apply to a `vocab` input');
   }
   if (s.columns && new Set(s.columns).size !== s.columns.length) bad('`columns` lists a column twice');
+  if (s.range && !(s.range[0] <= s.range[1])) bad('`range` must be [min, max] with min <= max', '[min, max]', s.range);
+  if (s.range && s.vocab) bad('`range` does not apply to a `vocab` input');
   return problems;
 }
 
@@ -210,6 +242,9 @@ function checkCombinations(spec: JobSpec): Problem[] {
   }
   if (new Set(spec.passthrough).size !== spec.passthrough.length) {
     problems.push({ code: 'SPEC_INVALID', where: 'passthrough', message: 'lists a column twice', actual: spec.passthrough });
+  }
+  if (spec.rejects && spec.onError !== 'quarantine') {
+    problems.push({ code: 'SPEC_INVALID', where: 'rejects', message: 'only applies with on_error: quarantine', actual: spec.onError });
   }
   if (spec.model && spec.model === spec.output) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the model file' });

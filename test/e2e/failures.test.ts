@@ -105,7 +105,7 @@ const CASES: FailureCase[] = [
     code: 'BAD_DATA',
     args: async (dir, output) => ['run', await writeJob(dir, mlpJob(output, { inputs: { x: { columns: ['amount', 'f0', 'f1', 'risk score'], fill_null: 'error' } } }))],
     // The first NULL amount is t00004, the 5th row of the file.
-    mentions: ['transactions.parquet row 5', "column 'amount' is NULL"],
+    mentions: ['transactions.parquet row 5', 'NULL in column amount', 'fill_null is error', 'NULL_VALUE'],
   },
   {
     name: 'an unknown category with unknown: error',
@@ -126,7 +126,7 @@ const CASES: FailureCase[] = [
         }),
       ],
     // The first `electronics` row is t00019, the 20th row.
-    mentions: ['transactions.csv row 20', "'merchant_category'", 'electronics'],
+    mentions: ['transactions.csv row 20', 'column merchant_category', "'electronics'", 'UNKNOWN_CATEGORY'],
   },
   {
     name: 'three labels for a two-class model',

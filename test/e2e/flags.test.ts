@@ -68,7 +68,7 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     const out = await readParquet(output);
     expect(out.rows).toEqual([]);
     expect(out.columns.map((c) => c.name)).toEqual(['txn_id', 'prediction', 'confidence', 'prob_legit', 'prob_fraud']);
-    expect(summary.rows).toEqual({ in: 0, out: 0 });
+    expect(summary.rows).toEqual({ in: 0, out: 0, rejected: 0, rejectedByReason: {} });
   });
 
   it('regression: a float `prediction` column and no confidence', async () => {
@@ -85,7 +85,7 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     expect(summary.task).toBe('regression');
     expect(summary.scores).toBeUndefined();
     expect(summary.labels).toBeUndefined();
-    expect(summary.rows).toEqual({ in: 3000, out: 3000 });
+    expect(summary.rows).toEqual({ in: 3000, out: 3000, rejected: 0, rejectedByReason: {} });
   });
 
   it('percolumn: model inputs named like columns (f0, f1) need no --features', async () => {
@@ -94,7 +94,7 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     expect(out.rows.map((r) => r['txn_id'])).toEqual(IDS);
     const expected = expectedPredictions('percolumn', rows, { f0: { column: 'f0' }, f1: { column: 'f1' } }, { labels: ['no', 'yes'] });
     expect(comparePredictions(out.rows, expected)).toEqual([]);
-    expect(summary.rows).toEqual({ in: 3000, out: 3000 });
+    expect(summary.rows).toEqual({ in: 3000, out: 3000, rejected: 0, rejectedByReason: {} });
   });
 
   it('a glob input is scored into one output file, all 3000 rows in order; --json prints the summary on stdout; --review-below', async () => {
@@ -109,7 +109,7 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     expect(summary).toEqual(JSON.parse(await readFile(`${output}.summary.json`, 'utf8')));
     expect(summary.input).toEqual({ path: glob, format: 'parquet', files: 3 });
     expect(summary.output).toMatchObject({ path: output, mode: 'file', files: [output] });
-    expect(summary.rows).toEqual({ in: 3000, out: 3000 });
+    expect(summary.rows).toEqual({ in: 3000, out: 3000, rejected: 0, rejectedByReason: {} });
     const out = await readParquet(output);
     expect(out.rows.map((r) => r['txn_id'])).toEqual(IDS);
     expect(out.columns.at(-1)).toEqual({ name: 'needs_review', type: 'BOOLEAN' });
@@ -169,7 +169,7 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     expect(out.rows.map((r) => r['id'])).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
     expect(out.rows.map((r) => r['label text'])).toEqual(['plain', 'comma, inside', 'say "hello"', 'café ünïcode', 'no amount', 'last row']);
     expect(summary.input.format).toBe('csv');
-    expect(summary.rows).toEqual({ in: 6, out: 6 });
+    expect(summary.rows).toEqual({ in: 6, out: 6, rejected: 0, rejectedByReason: {} });
     const quirky = (await readInput(input)).rows;
     expect(quirky.map((r) => r['f0'])).toEqual([0.1, -1.5, 0, 2.5, 0.25, -0.125]);
     const expected = expectedPredictions('percolumn', quirky, { f0: { column: 'f0' }, f1: { column: 'f1' } }, { labels: ['no', 'yes'] });

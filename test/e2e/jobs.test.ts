@@ -134,7 +134,7 @@ describe.each(JOB_FILES)('job %s', (file) => {
     const summary = JSON.parse(await readFile(path, 'utf8'));
     expect(JSON.parse(result.stdout)).toEqual(summary);
     expect(summary.status).toBe('ok');
-    expect(summary.rows).toEqual({ in: input.rows.length, out: input.rows.length });
+    expect(summary.rows).toEqual({ in: input.rows.length, out: input.rows.length, rejected: 0, rejectedByReason: {} });
     expect(summary.rows.in).toBe(3000);
     const sha = createHash('sha256').update(await readFile(job.model)).digest('hex');
     expect(summary.model.sha256).toBe(sha);

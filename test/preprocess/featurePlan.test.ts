@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import type { Problem } from '../../src/errors.js';
 import type { ValueInfo } from '../../src/model/onnxFile.js';
-import { featureSql, planFeeds, UNKNOWN_CATEGORY, type ColumnFeed, type FeedDtype, type FeedPlan } from '../../src/preprocess/featurePlan.js';
+import { featureSql, planFeeds, type ColumnFeed, type FeedDtype, type FeedPlan } from '../../src/preprocess/featurePlan.js';
 import type { ColumnInfo } from '../../src/source/dataset.js';
 import type { InputSpec, JobSpec } from '../../src/spec/jobSpec.js';
 import { Params } from '../../src/util/sql.js';
@@ -42,10 +42,10 @@ describe('planFeeds: where the columns come from', () => {
         dtype: 'float32',
         rank: 2,
         columns: [
-          { column: 'risk score', columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, scale: { mean: 1, std: 5 }, vocab: undefined },
-          { column: 'amount', columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, scale: { mean: 2, std: 6 }, vocab: undefined },
-          { column: 'f0', columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, scale: { mean: 3, std: 7 }, vocab: undefined },
-          { column: 'f1', columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, scale: { mean: 4, std: 8 }, vocab: undefined },
+          { column: 'risk score', columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, allowNan: false, range: undefined, parsed: false, scale: { mean: 1, std: 5 }, vocab: undefined },
+          { column: 'amount', columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, allowNan: false, range: undefined, parsed: false, scale: { mean: 2, std: 6 }, vocab: undefined },
+          { column: 'f0', columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, allowNan: false, range: undefined, parsed: false, scale: { mean: 3, std: 7 }, vocab: undefined },
+          { column: 'f1', columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, allowNan: false, range: undefined, parsed: false, scale: { mean: 4, std: 8 }, vocab: undefined },
         ],
       },
     ]);
@@ -156,7 +156,7 @@ describe('planFeeds: where the columns come from', () => {
       input: 'merchant',
       dtype: 'int64',
       rank: 1,
-      columns: [{ column: 'merchant_category', columnType: 'VARCHAR', nulls: { kind: 'error' }, scale: undefined, vocab: { values: ['grocery', 'travel', 'fuel'], unknown: 0 } }],
+      columns: [{ column: 'merchant_category', columnType: 'VARCHAR', nulls: { kind: 'error' }, allowNan: false, range: undefined, parsed: false, scale: undefined, vocab: { values: ['grocery', 'travel', 'fuel'], unknown: 0 } }],
     });
   });
 
@@ -338,10 +338,9 @@ describe('featureSql through DuckDB', () => {
     expect(await evaluate(feed('s', 'VARCHAR', { vocab }), 'int32')).toEqual({ type: 'INTEGER', values: [0, 1, 2, null] });
   });
 
-  it('vocab with unknown: error marks unseen values with the -1 sentinel', async () => {
-    expect(UNKNOWN_CATEGORY).toBe(-1);
+  it('vocab with unknown: error leaves unseen values NULL (the row check rejects those rows)', async () => {
     const { values } = await evaluate(feed('s', 'VARCHAR', { vocab: { values: ['grocery', 'travel', 'fuel'], unknown: 'error' } }), 'int64');
-    expect(values).toEqual([0n, 1n, -1n, null]);
+    expect(values).toEqual([0n, 1n, null, null]);
   });
 
   it('vocab over an integer column matches the values as text', async () => {

@@ -200,9 +200,9 @@ describe('readBatches: bad data', () => {
     const err = await rejection(readAll(PARQUET, [feed], { batchSize }));
     expect(err.code).toBe('BAD_DATA');
     expect(err.exitCode).toBe(65);
-    expect(err.message).toBe(`${PARQUET.path} row ${row}: column 'amount' is NULL and fill_null is error`);
-    expect(err.expected).toBe('a value, or set inputs.x.fill_null');
-    expect(err.actual).toBe('NULL');
+    expect(err.message).toBe(`${PARQUET.path} row ${row}: NULL in column amount and fill_null is error`);
+    expect(err.expected).toBe("a valid value for model input 'x' (or on_error: skip | quarantine)");
+    expect(err.actual).toBe('NULL_VALUE');
   });
 
   it('a NULL after several DuckDB chunks is numbered from the start of the file', async () => {
@@ -213,7 +213,7 @@ describe('readBatches: bad data', () => {
       const feed: FeedPlan = { input: 'v', dtype: 'float32', rank: 1, columns: [col('v', { nulls: { kind: 'error' } })] };
       for (const batchSize of [5000, 7, 2048, 4500, 4501]) {
         const err = await rejection(readAll({ path, format: 'parquet' }, [feed], { batchSize, displayPath: 'late.parquet' }));
-        expect(err.message).toBe("late.parquet row 4501: column 'v' is NULL and fill_null is error");
+        expect(err.message).toBe('late.parquet row 4501: NULL in column v and fill_null is error');
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -226,7 +226,7 @@ describe('readBatches: bad data', () => {
     const part: DatasetFile = { path: join(FIXTURES_DIR, 'data', 'parts', 'part-1.parquet'), format: 'parquet' };
     const feed: FeedPlan = { input: 'a', dtype: 'float32', rank: 1, columns: [col('amount', { nulls: { kind: 'error' } })] };
     const err = await rejection(readAll(part, [feed], { batchSize: 13, displayPath: 'part-1.parquet' }));
-    expect(err.message).toBe(`part-1.parquet row ${later - 1000 + 1}: column 'amount' is NULL and fill_null is error`);
+    expect(err.message).toBe(`part-1.parquet row ${later - 1000 + 1}: NULL in column amount and fill_null is error`);
   });
 
   it('a category not in the vocab with unknown: error names row, column and value', async () => {
@@ -234,16 +234,18 @@ describe('readBatches: bad data', () => {
     for (const batchSize of [3000, 7]) {
       const err = await rejection(readAll(PARQUET, [X_FEED, merchantFeed('error')], { batchSize, displayPath: 'tx.parquet' }));
       expect(err.code).toBe('BAD_DATA');
-      expect(err.message).toBe(`tx.parquet row ${row}: column 'merchant_category' has a value not in vocab and unknown is error`);
-      expect(err.actual).toBe('electronics');
-      expect(err.expected).toBe('one of ["grocery","travel","fuel"]');
+      expect(err.message).toBe(`tx.parquet row ${row}: 'electronics' in column merchant_category is not in vocab and unknown is error`);
+      expect(err.actual).toBe('UNKNOWN_CATEGORY');
+      expect(err.expected).toBe("a valid value for model input 'merchant' (or on_error: skip | quarantine)");
     }
   });
 
-  it('batchQuery selects the raw text of unknown: error vocab columns after the features', () => {
-    const { sql, params } = batchQuery(PARQUET, [X_FEED, merchantFeed('error')]);
-    expect(sql).toMatch(/CAST\("merchant_category" AS VARCHAR\) AS f5 FROM read_parquet\(\$1\)$/);
+  it('batchQuery selects the row check after the features (NULL for good rows), and nothing extra when no column can reject', () => {
+    const { sql, params, rejectIndex } = batchQuery(PARQUET, [X_FEED, merchantFeed('error')]);
+    expect(rejectIndex).toBe(5);
+    expect(sql).toMatch(/CASE WHEN .*'UNKNOWN_CATEGORY\|4\|'.* END AS f5 FROM read_parquet\(\$1, hive_partitioning = false\)$/);
     expect(params.values[0]).toBe(PARQUET.path);
-    expect(batchQuery(PARQUET, []).sql).toBe('SELECT 1 AS f0 FROM read_parquet($1)');
+    expect(batchQuery(PARQUET, []).sql).toBe('SELECT 1 AS f0 FROM read_parquet($1, hive_partitioning = false)');
+    expect(batchQuery(PARQUET, []).rejectIndex).toBe(-1);
   });
 });

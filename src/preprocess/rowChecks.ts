@@ -1,0 +1,99 @@
+/**
+ * Row-level checks, computed by DuckDB next to the features: one SQL expression per query
+ * that is NULL for a good row and `REASON|column index|message` for a bad one. The same
+ * expression drives the batch reader (which skips, counts or fails on bad rows) and the
+ * quarantine COPY (which writes bad rows with their original values), so both always agree.
+ *
+ * Reasons: NULL_VALUE (fill_null: error), PARSE_ERROR (text in a numeric column of a CSV),
+ * NOT_FINITE (NaN or Infinity without allow_nan), UNKNOWN_CATEGORY (unknown: error),
+ * OUT_OF_RANGE (outside an input's `range`).
+ */
+import type { Params } from '../util/sql.js';
+import { quoteIdent } from '../util/sql.js';
+import type { ColumnFeed, FeedPlan } from './featurePlan.js';
+
+export const REJECT_REASONS = ['NULL_VALUE', 'PARSE_ERROR', 'NOT_FINITE', 'UNKNOWN_CATEGORY', 'OUT_OF_RANGE'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+export interface Rejection {
+  reason: RejectReason;
+  /** Index into the flattened feed columns. */
+  columnIndex: number;
+  message: string;
+}
+
+/** Every feed column in query order (the order of `f0, f1, ...` in the batch query). */
+export function flatColumns(feeds: readonly FeedPlan[]): { feed: FeedPlan; col: ColumnFeed }[] {
+  return feeds.flatMap((feed) => feed.columns.map((col) => ({ feed, col })));
+}
+
+/** True when some column can reject rows; otherwise the reject expression is omitted. */
+export function canReject(feeds: readonly FeedPlan[]): boolean {
+  return flatColumns(feeds).some(({ feed, col }) => checksOf(feed, col).length > 0);
+}
+
+/** The reject expression: NULL, or `REASON|index|message`. Null when no column can reject. */
+export function rejectSql(feeds: readonly FeedPlan[], params: Params): string | null {
+  const cases: string[] = [];
+  flatColumns(feeds).forEach(({ feed, col }, index) => {
+    for (const check of checksOf(feed, col)) cases.push(`WHEN ${check.when(params)} THEN '${check.reason}|${index}|' || ${check.message(params)}`);
+  });
+  return cases.length > 0 ? `CASE ${cases.join(' ')} END` : null;
+}
+
+/** Parses `REASON|index|message`. */
+export function parseRejection(text: string): Rejection {
+  const first = text.indexOf('|');
+  const second = text.indexOf('|', first + 1);
+  return { reason: text.slice(0, first) as RejectReason, columnIndex: Number(text.slice(first + 1, second)), message: text.slice(second + 1) };
+}
+
+interface Check {
+  reason: RejectReason;
+  when(params: Params): string;
+  message(params: Params): string;
+}
+
+const NUMERIC_TARGETS = new Set(['float32', 'float64', 'int64', 'int32']);
+const FLOAT_TARGETS = new Set(['float32', 'float64']);
+
+/** The checks that apply to one column, in the order they are reported. */
+function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
+  const c = quoteIdent(col.column);
+  const text = `CAST(${c} AS VARCHAR)`;
+  const quotedValue = `'''' || ${text} || ''''`;
+  const checks: Check[] = [];
+  const name = (params: Params): string => params.bind(col.column);
+  if (col.nulls.kind === 'error') {
+    checks.push({ reason: 'NULL_VALUE', when: () => `${c} IS NULL`, message: (p) => `'NULL in column ' || ${name(p)} || ' and fill_null is error'` });
+  }
+  if (col.vocab) {
+    if (col.vocab.unknown === 'error') {
+      checks.push({
+        reason: 'UNKNOWN_CATEGORY',
+        when: (p) => `${c} IS NOT NULL AND list_position(${p.bind(col.vocab!.values)}::VARCHAR[], ${text}) IS NULL`,
+        message: (p) => `${quotedValue} || ' in column ' || ${name(p)} || ' is not in vocab and unknown is error'`,
+      });
+    }
+    return checks;
+  }
+  const numeric = NUMERIC_TARGETS.has(feed.dtype);
+  if (numeric && (col.parsed || col.columnType === 'VARCHAR')) {
+    const parsed = FLOAT_TARGETS.has(feed.dtype) ? 'DOUBLE' : 'BIGINT';
+    checks.push({ reason: 'PARSE_ERROR', when: () => `${c} IS NOT NULL AND TRY_CAST(${c} AS ${parsed}) IS NULL`, message: (p) => `${quotedValue} || ' in column ' || ${name(p)} || ' is not a number'` });
+  }
+  const asDouble = `TRY_CAST(${c} AS DOUBLE)`;
+  const mayBeNonFinite = col.parsed || col.columnType === 'FLOAT' || col.columnType === 'DOUBLE' || col.columnType === 'VARCHAR';
+  if (numeric && mayBeNonFinite && (!col.allowNan || !FLOAT_TARGETS.has(feed.dtype))) {
+    checks.push({ reason: 'NOT_FINITE', when: () => `NOT isfinite(${asDouble})`, message: (p) => `${text} || ' in column ' || ${name(p)} || ' is not finite (set allow_nan to pass NaN/Infinity)'` });
+  }
+  if (col.range) {
+    const [min, max] = col.range;
+    checks.push({
+      reason: 'OUT_OF_RANGE',
+      when: (p) => `(${asDouble} < ${p.bind(min)} OR ${asDouble} > ${p.bind(max)})`,
+      message: (p) => `${text} || ' in column ' || ${name(p)} || ' is outside range [' || ${p.bind(String(min))} || ', ' || ${p.bind(String(max))} || ']'`,
+    });
+  }
+  return checks;
+}
