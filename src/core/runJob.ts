@@ -14,10 +14,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BatchinferError, isBatchinferError } from '../errors.js';
 import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
-import { prepareJob } from './prepare.js';
+import { prepareJob, type PreparedJob } from './prepare.js';
+import { commitRejects, rejectsPathFor } from '../sink/commitRejects.js';
+import { PartWriter } from '../sink/partWriter.js';
+import { flatColumns, rejectSql } from '../preprocess/rowChecks.js';
 import { WorkerPool } from '../infer/workerPool.js';
 import { classNames } from '../postprocess/outputPlan.js';
 import { commitOutput } from '../sink/commitOutput.js';
@@ -28,7 +32,7 @@ import { acquireLock, type Lock } from '../sink/lock.js';
 import { ensureOutputParent, openStaging, type Staging } from '../sink/staging.js';
 import { Journal } from '../sink/journal.js';
 import { describeInputChange, readManifest, sameInputs, stampInputs } from '../sink/manifest.js';
-import { openDataset } from '../source/dataset.js';
+import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { runFingerprint } from './fingerprint.js';
 import { scoreFiles } from './scoreFiles.js';
 import type { Window } from '../schedule/window.js';
@@ -82,12 +86,22 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       windowFilter: window && spec.windowColumn ? { column: spec.windowColumn, window } : undefined,
     });
     if (resumed) warnings.push(`resumed an interrupted run: ${result.resumedRows} rows came from its finished parts`);
-    if (result.rowsIn !== result.rowsOut) {
-      throw new BatchinferError('INTERNAL', 'rows written differ from rows read', { expected: result.rowsIn, actual: result.rowsOut });
+    // Every row read is either scored or rejected: checked before anything is committed.
+    if (result.rowsIn !== result.rowsOut + result.rejectedTotal) {
+      throw new BatchinferError('INTERNAL', 'rows read differ from rows scored + rows rejected', { expected: result.rowsIn, actual: `${result.rowsOut} + ${result.rejectedTotal}` });
     }
     const writeStart = performance.now();
+    let rejectsFile: string | undefined;
+    if (spec.onError === 'quarantine') {
+      rejectsFile = rejectsPathFor(spec.output, spec.rejects);
+      const stagingDir = staging.dir;
+      const first = job.dataset.files[0]!;
+      // CSV inputs and window-filtered inputs are read from their staged Parquet copy.
+      const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
+      await commitRejects(db, result.parts, stagingDir, rejectsFile, (path) => emptyRejects(db, job, source, first.path, path));
+    }
     const files = window
-      ? await commitWindow({ db, job, parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut } })
+      ? await commitWindow({ db, job, parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal } })
       : await commitOutput(db, job, result.parts.map((p) => p.map((part) => part.path)), staging.dir);
     committed = true;
     result.seconds.write += (performance.now() - writeStart) / 1000;
@@ -103,7 +117,8 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       ...(job.output.task === 'classification'
         ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource } }
         : {}),
-      rows: { in: result.rowsIn, out: result.rowsOut },
+      rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected },
+      ...(rejectsFile ? { rejects: rejectsFile } : {}),
       ...(resumed ? { resumedRows: result.resumedRows } : {}),
       batches: result.latencies.length,
       batchSize: spec.batchSize,
@@ -141,6 +156,15 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
  */
 async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: boolean): Promise<SkippedRun | null> {
   const manifest = await readManifest(spec.output);
+  // An output template coarser than the schedule ({date} on an hourly job, or {hour} in the
+  // repeated hour of a DST fall-back) renders one path for two windows: never skip or replace
+  // another window's output, not even with --force.
+  if (manifest?.window && manifest.window.start !== window.start.toISOString()) {
+    throw new BatchinferError('SPEC_INVALID', `output ${spec.output} holds window ${manifest.window.start}, and window ${window.start.toISOString()} renders the same path: the output template must tell the windows apart (e.g. {window_start}, or timezone UTC where a local hour repeats)`, {
+      expected: `an output path of its own for window ${window.start.toISOString()}`,
+      actual: `the output of window ${manifest.window.start}`,
+    });
+  }
   if (!manifest || force) return null;
   // A crash after the commit's rename leaves the staging directory behind: drop it (we hold the lock).
   await rm(stagingPathFor(spec.output), { recursive: true, force: true });
@@ -167,6 +191,13 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
     rows: manifest.rows,
     committedAt: manifest.finishedAt,
   };
+}
+
+/** A zero-row quarantine file with the columns it would have (the input's plus where and why). */
+async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, displayPath: string, path: string): Promise<void> {
+  const writer = await PartWriter.create(db, job.output, [], { byRowNumber: true });
+  const names = flatColumns(job.feeds).map(({ col }) => col.column);
+  await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, displayPath, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path);
 }
 
 /** `.<name>.failed.json` beside a window's output, for `status`; removed by the next success. */

@@ -31,14 +31,17 @@ export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], 
   return names.map((n) => join(target, `${n}.parquet`));
 }
 
-/** One part is used as is; several are concatenated in order by DuckDB. */
+/**
+ * One part is used as is; several are concatenated in order by DuckDB. Hive partitioning is
+ * off: under an output like `dt=2026-11-29/scores.parquet` DuckDB would add a `dt` column.
+ */
 async function mergeParts(db: Db, parts: string[], path: string): Promise<string> {
   if (parts.length === 1) return parts[0]!;
   // One thread: an ordered parallel COPY buffers out-of-order row groups (+180 MB at 10M rows),
   // and the merge is a straight concatenation that one core keeps up with.
   await db.exec('SET threads = 1');
   try {
-    await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[])) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts.map(literalPath), path]);
+    await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts.map(literalPath), path]);
   } finally {
     await db.exec('RESET threads');
   }
