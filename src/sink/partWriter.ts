@@ -7,7 +7,7 @@
  * Quarantined rows are written by the same kind of COPY, with their original values.
  */
 import { BatchinferError } from '../errors.js';
-import type { AppendColumn, Db } from '../db/duckdb.js';
+import type { AppendColumn, Db, TableAppender } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
 import { literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
 import { classNames, predictionTableColumns, type OutputPlan } from '../postprocess/outputPlan.js';
@@ -29,6 +29,7 @@ export interface PartWriterOptions {
 
 export class PartWriter {
   private rows = 0;
+  private appender: TableAppender | null = null;
 
   private constructor(
     private readonly db: Db,
@@ -61,12 +62,16 @@ export class PartWriter {
   }
 
   async append(columns: AppendColumn[], rowCount: number): Promise<void> {
-    await this.db.appendColumns(this.table, columns, rowCount);
+    // One appender per part: flushing (a commit) per batch cost 0.5 s per 1M rows.
+    this.appender ??= await this.db.appender(this.table);
+    this.appender.append(columns, rowCount);
     this.rows += rowCount;
   }
 
   /** Writes the pending predictions beside their passthrough rows to `path`, then clears them. */
   async writePart(source: PartSource, path: string): Promise<number> {
+    this.appender?.close();
+    this.appender = null;
     if (source.rowCount !== this.rows) {
       throw new BatchinferError('INTERNAL', 'prediction count does not match the rows read', { expected: source.rowCount, actual: this.rows });
     }
