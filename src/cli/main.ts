@@ -179,7 +179,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return EXIT.OK;
+    // A command that printed its own report may still fail (backfill with a failed window).
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version exit 0; commander already printed its usage message.

@@ -33,8 +33,12 @@ export async function jobStatus(spec: JobSpec, from?: Date, to?: Date, now = new
   if (from && to) {
     windows = windowsInRange(spec, from, to);
   } else {
-    const ticks = parseSchedule(spec.schedule!, spec.timezone).cron.previousRuns(25, to ?? now);
-    windows = ticks.length >= 2 ? windowsInRange(spec, from ?? ticks[ticks.length - 1]!, ticks[0]!) : [];
+    // Without --to: up to the last window complete at `now` (one ending exactly now included);
+    // with --to: the windows starting before it, as with --from and --to.
+    const cron = parseSchedule(spec.schedule!, spec.timezone).cron;
+    const end = to ?? cron.previousRuns(1, new Date(now.getTime() + 1))[0];
+    const ticks = end ? cron.previousRuns(24, end) : [];
+    windows = end && ticks.length > 0 ? windowsInRange(spec, from ?? ticks[ticks.length - 1]!, end) : [];
   }
   return Promise.all(windows.map((w) => windowState(spec, w)));
 }
@@ -45,7 +49,8 @@ async function windowState(spec: JobSpec, window: Window): Promise<WindowState> 
   const holder = await readJson<LockHolder>(lockPathFor(output));
   if (holder && !isStale(holder)) return { ...base, state: 'locked', holder };
   const manifest = await readManifest(output);
-  if (manifest) return { ...base, state: 'committed', rows: manifest.rows.out, committedAt: manifest.finishedAt };
+  // A manifest of another window at this path (an ambiguous output template) does not commit this one.
+  if (manifest && manifest.window?.start === base.start) return { ...base, state: 'committed', rows: manifest.rows.out, committedAt: manifest.finishedAt };
   const failure = await readJson<{ code: string; message: string; at: string }>(failureMarkerPath(output));
   if (failure) return { ...base, state: 'failed', error: failure };
   if (existsSync(join(stagingPathFor(output), JOURNAL_NAME))) return { ...base, state: 'partial' };

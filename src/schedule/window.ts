@@ -53,7 +53,8 @@ export function windowAt(schedule: Schedule, start: Date): Window {
 
 /** The last complete window before `now`: a job fired at 09:05 on an hourly schedule scores 08:00-09:00. */
 export function lastCompleteWindow(schedule: Schedule, now: Date): Window {
-  const [end, start] = schedule.cron.previousRuns(2, now);
+  // previousRuns is strictly before its argument; a window ending exactly at `now` is complete.
+  const [end, start] = schedule.cron.previousRuns(2, new Date(now.getTime() + 1));
   if (!end || !start) throw new BatchinferError('SPEC_INVALID', 'schedule: no complete window before now', { actual: schedule.expression });
   return { start, end };
 }
@@ -68,7 +69,8 @@ export function windowContaining(schedule: Schedule, time: Date): Window {
 /** Every window starting in [from, to), in order. */
 export function windowsBetween(schedule: Schedule, from: Date, to: Date, limit = 100_000): Window[] {
   const windows: Window[] = [];
-  let start = schedule.cron.nextRun(new Date(from.getTime() - 1000));
+  // nextRun is strictly after its argument: 1 ms before `from` finds a tick at `from` itself.
+  let start = schedule.cron.nextRun(new Date(from.getTime() - 1));
   while (start && start.getTime() < to.getTime()) {
     const end = schedule.cron.nextRun(start)!;
     windows.push({ start, end });
@@ -86,17 +88,19 @@ export function windowsBetween(schedule: Schedule, from: Date, to: Date, limit =
  * Berlin midnight.
  */
 export function parseTime(text: string, flag: string, timezone = 'UTC'): Date {
-  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text.trim());
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text.trim());
   const bad = (): BatchinferError => new BatchinferError('USAGE', `${flag} takes an ISO 8601 time`, { expected: '2026-11-29T08:00:00Z', actual: text });
   if (!match) throw bad();
-  if (match[7]) {
+  const [y, mo, d, h, mi, sec] = match.slice(1, 7).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  // Date.UTC rolls 2026-02-30 over to 2 March and 24:00 to the next day: refuse out-of-range fields.
+  const fields = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
+  if (fields.getUTCFullYear() !== y || fields.getUTCMonth() !== mo - 1 || fields.getUTCDate() !== d || fields.getUTCHours() !== h || fields.getUTCMinutes() !== mi || fields.getUTCSeconds() !== sec) throw bad();
+  if (match[8]) {
     const date = new Date(text.trim());
     if (Number.isNaN(date.getTime())) throw bad();
     return date;
   }
-  const [y, mo, d, h, mi, sec] = match.slice(1, 7).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
-  const naive = Date.UTC(y, mo - 1, d, h, mi, sec);
-  if (Number.isNaN(naive)) throw bad();
+  const naive = fields.getTime() + Math.round(Number(match[7] ?? 0) * 1000);
   // Shift by the zone's offset at that instant; a second pass settles DST edges.
   let utc = naive - zoneOffsetMs(timezone, new Date(naive));
   utc = naive - zoneOffsetMs(timezone, new Date(utc));

@@ -5,7 +5,7 @@
  * @example
  *   const { code, stdout, stderr } = await runCli(['inspect', 'fixtures/models/mlp.onnx', '--json']);
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -41,11 +41,28 @@ export interface CliOptions {
 
 /** Spawns `node bin/batchinfer.js ...args` and resolves when it exits; never rejects on a non-zero exit. */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, options).result;
+}
+
+export interface StartedCli {
+  /** The CLI's process, for its pid and to send it signals. */
+  child: ChildProcess;
+  /** Settles when the process has exited, as `runCli` does. */
+  result: Promise<CliResult>;
+}
+
+/**
+ * Starts the CLI and returns at once, for tests that act while it runs (signals, locks).
+ *
+ * @example
+ *   const run = startCli(['run', job]); run.child.kill('SIGTERM'); const r = await run.result;
+ */
+export function startCli(args: readonly string[], options: CliOptions = {}): StartedCli {
   const started = performance.now();
-  return new Promise((resolvePromise, reject) => {
-    // BATCHINFER_DEBUG would add stack traces to internal errors; the tests check their absence.
-    const env = { ...process.env, BATCHINFER_DEBUG: '', NO_COLOR: '1', ...options.env };
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BATCHINFER_DEBUG would add stack traces to internal errors; the tests check their absence.
+  const env = { ...process.env, BATCHINFER_DEBUG: '', NO_COLOR: '1', ...options.env };
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = new Promise<CliResult>((resolvePromise, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -66,6 +83,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
       });
     });
   });
+  return { child, result };
 }
 
 /** Formats a result for assertion messages, so a failing test shows what the CLI said. */
