@@ -6,16 +6,12 @@
 import { Command, CommanderError } from 'commander';
 import { BatchinferError, EXIT, isBatchinferError } from '../errors.js';
 import { loadJob } from '../spec/loadJob.js';
-import { runJob } from '../core/runJob.js';
-import { batchinferVersion } from '../core/summary.js';
-import { inspectPath, formatReport } from '../core/inspect.js';
-import { validateJob, formatValidation } from '../core/validateJob.js';
+import { batchinferVersion } from '../version.js';
 import { addJobFlags, flagsToJob, type JobFlags } from './jobFlags.js';
 import { formatBackfill, formatError, formatOutcomeLine, formatSkipped, formatStatus, formatSummary, outcomeJson } from './report.js';
 import { createProgress } from './progress.js';
 import { interruptible } from './signals.js';
-import { backfill, resolveWindow, type WindowOutcome } from '../core/windowRuns.js';
-import { jobStatus } from '../core/windowStatus.js';
+import type { WindowOutcome } from '../core/windowRuns.js';
 import { parseTime } from '../schedule/window.js';
 import type { RunSummary, SkippedRun } from '../core/summary.js';
 import type { JobSpec } from '../spec/jobSpec.js';
@@ -66,6 +62,9 @@ Examples:
     .exitOverride()
     .action(async (job: string | undefined, flags: RunFlags) => {
       const spec = await loadJob(job, requireOneOff(job, flagsToJob(flags)));
+      // The engines load only for commands that use them: --help and inspect of a model stay fast.
+      const { runJob } = await import('../core/runJob.js');
+      const { resolveWindow } = await import('../core/windowRuns.js');
       const progress = createProgress(!flags.quiet);
       const interrupt = interruptible(() => progress.stop());
       let result: RunSummary | SkippedRun;
@@ -99,6 +98,7 @@ Examples:
     .action(async (job: string, flags: { from: string; to: string; continueOnError?: boolean; force?: boolean; json?: boolean }) => {
       const spec = await loadJob(job);
       requireSchedule(spec);
+      const { backfill } = await import('../core/windowRuns.js');
       const interrupt = interruptible();
       let outcomes: WindowOutcome[];
       try {
@@ -131,6 +131,7 @@ Examples:
       requireSchedule(spec);
       const from = flags.from ? parseTime(flags.from, '--from', spec.timezone) : undefined;
       const to = flags.to ? parseTime(flags.to, '--to', spec.timezone) : undefined;
+      const { jobStatus } = await import('../core/windowStatus.js');
       const states = await jobStatus(spec, from, to);
       process.stdout.write((flags.json ? JSON.stringify(states, null, 2) : formatStatus(states)) + '\n');
     });
@@ -145,6 +146,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  batchinfer validate jobs/transactions-mlp.yaml\n  batchinfer validate --model m.onnx --input x.parquet --output y.parquet')
     .exitOverride()
     .action(async (job: string | undefined, flags: RunFlags) => {
+      const { validateJob, formatValidation } = await import('../core/validateJob.js');
       const report = await validateJob(await loadJob(job, requireOneOff(job, flagsToJob(flags))));
       if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else process.stderr.write(formatValidation(report) + '\n');
@@ -158,6 +160,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  batchinfer inspect fixtures/models/mlp.onnx\n  batchinfer inspect fixtures/data/transactions.parquet --json')
     .exitOverride()
     .action(async (path: string, flags: { json?: boolean }) => {
+      const { inspectPath, formatReport } = await import('../core/inspect.js');
       const report = await inspectPath(path);
       process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatReport(report)) + '\n');
     });

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { PreparedJob } from './prepare.js';
 import type { InputFileStamp } from '../sink/manifest.js';
 import type { Window } from '../schedule/window.js';
-import { batchinferVersion } from './summary.js';
+import { batchinferVersion } from '../version.js';
 
 export function runFingerprint(job: PreparedJob, inputs: readonly InputFileStamp[], window: Window | null): string {
   const identity = {

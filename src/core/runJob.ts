@@ -101,7 +101,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       await commitRejects(db, result.parts, stagingDir, rejectsFile, (path) => emptyRejects(db, job, source, first.path, path));
     }
     const files = window
-      ? await commitWindow({ db, job, parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal } })
+      ? await commitWindow({ db, job, runtimeVersion: pool.runtimeVersion, parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal } })
       : await commitOutput(db, job, result.parts.map((p) => p.map((part) => part.path)), staging.dir);
     committed = true;
     result.seconds.write += (performance.now() - writeStart) / 1000;
@@ -128,7 +128,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       rowsPerSecond: Math.round(result.rowsOut / wall),
       batchLatencyMs: { p50: round(quantile(result.latencies, 0.5)), p95: round(quantile(result.latencies, 0.95)) },
       peakRssMb: peakRssMb(),
-      versions: versions(),
+      versions: versions(pool.runtimeVersion),
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       warnings,

@@ -2,9 +2,8 @@
  * The run summary: what a run did, how long each stage took, and what it ran with. Printed
  * as JSON with `--json` and written beside the output as `<output>.summary.json`.
  */
-import { readFileSync } from 'node:fs';
-import { ORT_VERSION } from '../infer/ort.js';
 import { duckdbLibraryVersion } from '../db/duckdb.js';
+import { batchinferVersion } from '../version.js';
 
 export interface StageSeconds {
   /** Waiting on DuckDB for feature chunks (includes staging CSV inputs as Parquet). */
@@ -63,19 +62,9 @@ export interface SkippedRun {
   committedAt: string;
 }
 
-let cachedVersion: string | undefined;
-
-/** batchinfer's own version, from its package.json. */
-export function batchinferVersion(): string {
-  if (!cachedVersion) {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    cachedVersion = pkg.version;
-  }
-  return cachedVersion;
-}
-
-export function versions(): RunSummary['versions'] {
-  return { batchinfer: batchinferVersion(), onnxruntime: ORT_VERSION, duckdb: duckdbLibraryVersion(), node: process.version };
+/** @param onnxruntime the runtime's version as the inference workers report it (the main thread never loads it) */
+export function versions(onnxruntime: string): RunSummary['versions'] {
+  return { batchinfer: batchinferVersion(), onnxruntime, duckdb: duckdbLibraryVersion(), node: process.version };
 }
 
 /** The q-quantile (0..1) of a list of numbers, nearest-rank. */

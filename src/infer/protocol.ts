@@ -18,6 +18,6 @@ export interface SerializedError {
 export type ToWorker = { type: 'run'; id: number; feeds: Record<string, TensorData> } | { type: 'close' };
 
 export type FromWorker =
-  | { type: 'ready'; inputs: RuntimeValueInfo[]; outputs: RuntimeValueInfo[] }
+  | { type: 'ready'; inputs: RuntimeValueInfo[]; outputs: RuntimeValueInfo[]; version: string }
   | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number }
   | { type: 'error'; id: number | null; error: SerializedError };

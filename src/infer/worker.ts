@@ -3,7 +3,7 @@
  * reader; results are copied into fresh buffers and transferred back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSession, type OrtSession, type TensorData } from './ort.js';
+import { openSession, ORT_VERSION, type OrtSession, type TensorData } from './ort.js';
 import { isBatchinferError } from '../errors.js';
 import type { FromWorker, ToWorker, WorkerInit, SerializedError } from './protocol.js';
 
@@ -32,7 +32,7 @@ function detachable(tensor: TensorData): { tensor: TensorData; buffer?: ArrayBuf
 let session: OrtSession;
 try {
   session = await openSession(init.model, { intraOpThreads: init.intraOpThreads });
-  post({ type: 'ready', inputs: session.inputs, outputs: session.outputs });
+  post({ type: 'ready', inputs: session.inputs, outputs: session.outputs, version: ORT_VERSION });
 } catch (err) {
   post({ type: 'error', id: null, error: serialize(err) });
   process.exit(0);

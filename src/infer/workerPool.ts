@@ -48,6 +48,8 @@ export class WorkerPool {
     private readonly slots: Slot[],
     readonly inputs: RuntimeValueInfo[],
     readonly outputs: RuntimeValueInfo[],
+    /** onnxruntime's version, as the workers loaded it. */
+    readonly runtimeVersion: string,
   ) {}
 
   static async start(options: PoolOptions): Promise<WorkerPool> {
@@ -67,7 +69,7 @@ export class WorkerPool {
     }
     const ready = results.map((r) => (r as PromiseFulfilledResult<{ worker: Worker; info: ReadyInfo }>).value);
     const slots = ready.map(({ worker }) => ({ worker, inFlight: 0, pending: new Map<number, Pending>() }));
-    const pool = new WorkerPool(slots, ready[0]!.info.inputs, ready[0]!.info.outputs);
+    const pool = new WorkerPool(slots, ready[0]!.info.inputs, ready[0]!.info.outputs, ready[0]!.info.version);
     for (const slot of slots) pool.listen(slot);
     return pool;
   }
@@ -136,6 +138,7 @@ export class WorkerPool {
 interface ReadyInfo {
   inputs: RuntimeValueInfo[];
   outputs: RuntimeValueInfo[];
+  version: string;
 }
 
 function createWorker(init: WorkerInit): Worker {
@@ -156,7 +159,7 @@ function spawnWorker(init: WorkerInit): Promise<{ worker: Worker; info: ReadyInf
     const onMessage = (message: FromWorker): void => {
       if (message.type === 'ready') {
         cleanup();
-        resolve({ worker, info: { inputs: message.inputs, outputs: message.outputs } });
+        resolve({ worker, info: { inputs: message.inputs, outputs: message.outputs, version: message.version } });
       } else if (message.type === 'error' && message.id === null) {
         cleanup();
         void worker.terminate();

@@ -20,6 +20,7 @@ import { failpoint } from '../util/failpoint.js';
 export interface WindowCommit {
   db: Db;
   job: PreparedJob;
+  runtimeVersion: string;
   parts: Part[][];
   staging: string;
   window: Window;
@@ -49,7 +50,7 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
     rows: c.rows,
     outputs,
     model: { path: c.job.model.path, sha256: c.job.model.sha256 },
-    versions: { ...versions() },
+    versions: { ...versions(c.runtimeVersion) },
     startedAt: c.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
   };
