@@ -89,9 +89,11 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
   }
   if (col.range) {
     const [min, max] = col.range;
+    // Finite values only: NaN compares above every number in DuckDB, and NaN/Infinity are
+    // NOT_FINITE's to judge (allow_nan lets them through, a range must not then reject them).
     checks.push({
       reason: 'OUT_OF_RANGE',
-      when: (p) => `(${asDouble} < ${p.bind(min)} OR ${asDouble} > ${p.bind(max)})`,
+      when: (p) => `(isfinite(${asDouble}) AND (${asDouble} < ${p.bind(min)} OR ${asDouble} > ${p.bind(max)}))`,
       message: (p) => `${text} || ' in column ' || ${name(p)} || ' is outside range [' || ${p.bind(String(min))} || ', ' || ${p.bind(String(max))} || ']'`,
     });
   }
