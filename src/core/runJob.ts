@@ -139,7 +139,8 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
   } catch (err) {
     // An interrupted run keeps its journal so the next run resumes; any other failure starts over.
     if (isBatchinferError(err) && err.code === 'INTERRUPTED') keepStaging = true;
-    else if (window && lock && isBatchinferError(err) && err.code !== 'LOCKED') await recordFailure(spec.output, err);
+    // A refusal (another run holds the lock; a committed window's inputs changed) is not a failed window.
+    else if (window && lock && isBatchinferError(err) && err.code !== 'LOCKED' && err.code !== 'INPUTS_CHANGED') await recordFailure(spec.output, err);
     throw err;
   } finally {
     await pool?.close();
