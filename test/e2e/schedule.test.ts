@@ -345,8 +345,8 @@ describe.concurrent('a scheduled run of one window', { timeout: TIMEOUT }, () =>
     expect(message).toContain(input);
     expect(message).toContain('--force');
     expect(await snapshot(out)).toEqual(files);
-    // The refusal is recorded beside the output; the window stays committed.
-    expect(await stagingLeftovers(out)).toEqual(['.hour=02.failed.json']);
+    // A refusal is not a failure of the window: nothing is left beside it; it stays committed.
+    expect(await stagingLeftovers(out)).toEqual([]);
     expect((await statusOf(s.jobPath, at('02'), at('03')))[0]).toMatchObject({ state: 'committed', rows: 514 });
 
     // --force re-scores and replaces the directory.
