@@ -13,6 +13,7 @@ import { countRows, describeFile, openDataset, type ColumnInfo, type Dataset } f
 import { planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { outputColumnNames, planOutput, type OutputPlan } from '../postprocess/outputPlan.js';
 import { outputTarget, summaryPath } from '../sink/outputPaths.js';
+import { rejectsPathFor } from '../sink/commitRejects.js';
 
 export type OutputMode = 'file' | 'directory';
 
@@ -58,10 +59,11 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   }
   const outputColumns = [...spec.passthrough, ...(output ? outputColumnNames(output) : [])];
   problems.push(...checkColumnNames(spec.passthrough, output ? outputColumnNames(output) : []));
-  problems.push(...(await checkOtherFiles(db, dataset, usedColumns(spec, feeds))));
+  problems.push(...(await checkOtherFiles(db, dataset, usedColumns(spec, feeds), feeds)));
   problems.push(...checkWindowColumn(spec, byName));
   const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
   problems.push(...checkOutputSparesInput(spec.output, outputMode, dataset, model.path));
+  problems.push(...checkRejectsPath(spec, outputMode, dataset, model.path));
   if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
 
@@ -91,6 +93,25 @@ function checkOutputSparesInput(output: string, mode: OutputMode, dataset: Datas
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'is a directory holding the model file; committing the output would replace it', expected: 'a path outside the model directory', actual: modelPath });
   }
   return problems;
+}
+
+/**
+ * The rejects file is written over whatever is at its path, and the output's commit replaces
+ * its own path: a rejects file named like an input file destroyed that input, and one named
+ * like the output (or its summary) was itself replaced, losing every rejected row.
+ */
+function checkRejectsPath(spec: JobSpec, mode: OutputMode, dataset: Dataset, modelPath: string): Problem[] {
+  if (spec.onError !== 'quarantine') return [];
+  const rejects = resolve(rejectsPathFor(spec.output, spec.rejects));
+  const target = resolve(outputTarget(spec.output));
+  const problem = (message: string, actual: string): Problem[] => [{ code: 'SPEC_INVALID', where: 'rejects', message, expected: 'a path of its own for the rejected rows', actual }];
+  if (rejects === target || rejects === resolve(summaryPath(target)) || (mode === 'directory' && rejects.startsWith(target + sep))) {
+    return problem('is the output (or inside it, or its summary); committing the output would replace the rejected rows', rejects);
+  }
+  const input = dataset.files.find((f) => resolve(f.path) === rejects);
+  if (input) return problem('is one of the input files; writing the rejected rows would replace it', input.path);
+  if (resolve(modelPath) === rejects) return problem('is the model file', modelPath);
+  return [];
 }
 
 /**
@@ -172,8 +193,10 @@ function usedColumns(spec: JobSpec, feeds: FeedPlan[]): Set<string> {
 }
 
 /** Every file of a multi-file input must hold the used columns with the first file's types. */
-async function checkOtherFiles(db: Db, dataset: Dataset, used: Set<string>): Promise<Problem[]> {
+async function checkOtherFiles(db: Db, dataset: Dataset, used: Set<string>, feeds: readonly FeedPlan[]): Promise<Problem[]> {
   const problems: Problem[] = [];
+  // A bool input casts its column as is (no per-row parsing): its type must agree everywhere.
+  const boolFeeds = new Set(feeds.filter((f) => f.dtype === 'bool').flatMap((f) => f.columns.map((c) => c.column)));
   const first = dataset.files[0]!;
   const reference = new Map(dataset.columns.map((c) => [c.name, c.type]));
   for (const file of dataset.files.slice(1)) {
@@ -188,7 +211,11 @@ async function checkOtherFiles(db: Db, dataset: Dataset, used: Set<string>): Pro
     for (const name of used) {
       const expected = reference.get(name);
       const actual = types.get(name);
-      if (expected !== undefined && actual !== expected) {
+      // A CSV column's type is DuckDB's guess from that file alone (integers in one hour,
+      // decimals in the next, all NULL and so VARCHAR in a third): features parse row by row
+      // and the parts merge by name to the widest type, so only a missing column is a problem.
+      const differs = dataset.format === 'csv' && !boolFeeds.has(name) ? actual === undefined : actual !== expected;
+      if (expected !== undefined && differs) {
         problems.push({
           code: 'INPUT_INVALID',
           where: file.path,

@@ -55,7 +55,6 @@ export async function openSession(model: Uint8Array, options: SessionOptions): P
   } catch (err) {
     throw new BatchinferError('MODEL_INVALID', `onnxruntime cannot load the model: ${firstLine(err)}`, {
       expected: 'a model onnxruntime ' + ORT_VERSION + ' can run',
-      actual: firstLine(err),
     });
   }
   const inputs = session.inputMetadata.map(describeValue);
@@ -89,7 +88,12 @@ function describeValue(meta: ort.InferenceSession.ValueMetadata): RuntimeValueIn
   return { name: meta.name, isTensor: true, type: meta.type as TensorDtype, shape: [...meta.shape] };
 }
 
+/**
+ * ORT's first line, without the C++ source location and function signature some of its
+ * errors start with (`/onnxruntime_src/.../model_load_utils.h:46 void onnxruntime::...(...) `).
+ */
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0]?.trim() ?? text;
+  const line = text.split('\n')[0]?.trim() ?? text;
+  return line.replace(/^\/\S+:\d+ .*?\)(?: const)? (?=[A-Z])/, '');
 }

@@ -221,11 +221,43 @@ export function featureSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): 
     const onNull = fill === undefined ? 'NULL' : params.bind(fill);
     return `CAST(CASE WHEN ${col} IS NULL THEN ${onNull} ELSE coalesce(list_position(${list}::VARCHAR[], CAST(${col} AS VARCHAR)) - 1, ${missing}) END AS ${target})`;
   }
-  const working = dtype === 'float32' ? 'DOUBLE' : target;
-  // Text (a CSV column DuckDB typed as VARCHAR) parses per row; a failure rejects the row.
-  const cast = feed.parsed || (feed.columnType === 'VARCHAR' && dtype !== 'string' && dtype !== 'bool') ? 'TRY_CAST' : 'CAST';
-  let expr = `${cast}(${col} AS ${working})`;
+  const expr = workingSql(feed, dtype, params);
+  // float32 and int32 are computed wider; a value that does not fit becomes NULL here instead
+  // of failing the whole query, and the row check rejects its row (OUT_OF_RANGE).
+  return `${narrowed(dtype) ? 'TRY_CAST' : 'CAST'}(${expr} AS ${target})`;
+}
+
+/** Column types whose values may not fit a BIGINT. */
+const WIDE_INTEGERS = new Set(['UBIGINT', 'HUGEINT', 'UHUGEINT']);
+
+/** The type a numeric feature is computed in before its final cast: DOUBLE for float32, BIGINT for int32. */
+export function workingType(dtype: FeedDtype): string {
+  return dtype === 'float32' ? 'DOUBLE' : dtype === 'int32' ? 'BIGINT' : SQL_TYPE[dtype];
+}
+
+/** True when the tensor's type is narrower than the type its values are computed in. */
+export function narrowed(dtype: FeedDtype): boolean {
+  return workingType(dtype) !== SQL_TYPE[dtype];
+}
+
+/** True when the first cast (column -> working type) is a TRY_CAST that may leave a value NULL. */
+export function triesCast(feed: ColumnFeed, dtype: FeedDtype): boolean {
+  // Text (a CSV column) parses per row; a failure rejects the row (PARSE_ERROR).
+  if (feed.parsed || (feed.columnType === 'VARCHAR' && dtype !== 'string' && dtype !== 'bool')) return true;
+  // A UBIGINT or HUGEINT beyond the int64 range would fail the query (the row check: OUT_OF_RANGE).
+  return (dtype === 'int64' || dtype === 'int32') && WIDE_INTEGERS.has(feed.columnType);
+}
+
+/**
+ * A non-vocabulary feature before its final cast: the column in the working type, NULLs
+ * filled, scaled. The row checks evaluate it too, to find values the tensor type cannot hold.
+ */
+export function workingSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): string {
+  const col = quoteIdent(feed.column);
+  const working = workingType(dtype);
+  const fill = feed.nulls.kind === 'fill' ? feed.nulls.value : undefined;
+  let expr = `${triesCast(feed, dtype) ? 'TRY_CAST' : 'CAST'}(${col} AS ${working})`;
   if (fill !== undefined) expr = `coalesce(${expr}, CAST(${params.bind(fill)} AS ${working}))`;
   if (feed.scale) expr = `((${expr} - ${params.bind(feed.scale.mean)}) / ${params.bind(feed.scale.std)})`;
-  return `CAST(${expr} AS ${target})`;
+  return expr;
 }

@@ -10,7 +10,7 @@
  */
 import type { Params } from '../util/sql.js';
 import { quoteIdent } from '../util/sql.js';
-import type { ColumnFeed, FeedPlan } from './featurePlan.js';
+import { narrowed, triesCast, workingSql, workingType, type ColumnFeed, type FeedPlan } from './featurePlan.js';
 
 export const REJECT_REASONS = ['NULL_VALUE', 'PARSE_ERROR', 'NOT_FINITE', 'UNKNOWN_CATEGORY', 'OUT_OF_RANGE'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
@@ -87,6 +87,22 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
   if (numeric && mayBeNonFinite && (!col.allowNan || !FLOAT_TARGETS.has(feed.dtype))) {
     checks.push({ reason: 'NOT_FINITE', when: () => `NOT isfinite(${asDouble})`, message: (p) => `${text} || ' in column ' || ${name(p)} || ' is not finite (set allow_nan to pass NaN/Infinity)'` });
   }
+  if (numeric && col.parsed && !FLOAT_TARGETS.has(feed.dtype)) {
+    // TRY_CAST('2.5' AS BIGINT) rounds to 3: a fraction is no integer (as a DOUBLE column is refused for int inputs).
+    checks.push({
+      reason: 'PARSE_ERROR',
+      when: () => `TRY_CAST(${c} AS BIGINT) <> TRY_CAST(${c} AS DOUBLE)`,
+      message: (p) => `${quotedValue} || ' in column ' || ${name(p)} || ' is not an integer'`,
+    });
+  }
+  if (numeric && !col.parsed && col.columnType !== 'VARCHAR' && triesCast(col, feed.dtype)) {
+    // A UBIGINT or HUGEINT beyond the int64 range (featureSql leaves it NULL).
+    checks.push({
+      reason: 'OUT_OF_RANGE',
+      when: () => `${c} IS NOT NULL AND TRY_CAST(${c} AS ${workingType(feed.dtype)}) IS NULL`,
+      message: (p) => `${text} || ' in column ' || ${name(p)} || ' does not fit ${feed.dtype} model input ' || ${p.bind(`'${feed.input}'`)}`,
+    });
+  }
   if (col.range) {
     const [min, max] = col.range;
     // Finite values only: NaN compares above every number in DuckDB, and NaN/Infinity are
@@ -97,5 +113,37 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
       message: (p) => `${text} || ' in column ' || ${name(p)} || ' is outside range [' || ${p.bind(String(min))} || ', ' || ${p.bind(String(max))} || ']'`,
     });
   }
+  if (numeric && narrowed(feed.dtype) && mayNotFit(col, feed.dtype)) {
+    // A DOUBLE beyond float32's range (1e300), or an integer beyond int32's, after fill and
+    // scale: featureSql leaves it NULL (a plain CAST failed the whole run).
+    checks.push({
+      reason: 'OUT_OF_RANGE',
+      when: (p) => {
+        const value = workingSql(col, feed.dtype, p);
+        // Scaling can also overflow DOUBLE itself: a finite value must stay finite.
+        const overflow = col.scale ? ` OR (NOT isfinite(${value}) AND isfinite(${asDouble}))` : '';
+        return `(${value} IS NOT NULL AND (TRY_CAST(${value} AS ${TENSOR_SQL[feed.dtype]}) IS NULL${overflow}))`;
+      },
+      message: (p) => `${text} || ' in column ' || ${name(p)} || ' does not fit ${feed.dtype} model input ' || ${p.bind(`'${feed.input}'`)}${col.scale ? ` || ' (after scaling)'` : ''}`,
+    });
+  }
   return checks;
+}
+
+const TENSOR_SQL: Record<string, string> = { float32: 'FLOAT', int32: 'INTEGER' };
+const FLT_MAX = 3.4028234663852886e38;
+const INT32 = 2 ** 31;
+/** Column types whose every value fits float32 / int32. */
+const FITS: Record<string, Set<string>> = {
+  float32: new Set(['FLOAT', 'BOOLEAN', 'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']),
+  int32: new Set(['BOOLEAN', 'TINYINT', 'SMALLINT', 'INTEGER', 'UTINYINT', 'USMALLINT']),
+};
+
+/** Whether a column's values (filled, scaled) can fall outside a narrowed tensor type. */
+function mayNotFit(col: ColumnFeed, dtype: string): boolean {
+  if (col.scale || col.parsed) return true;
+  const fill = col.nulls.kind === 'fill' && typeof col.nulls.value === 'number' ? Math.abs(col.nulls.value) : 0;
+  if (fill > (dtype === 'float32' ? FLT_MAX : INT32 - 1)) return true;
+  const fits = FITS[dtype]?.has(col.columnType) ?? false;
+  return !fits && !(dtype === 'float32' && col.columnType.startsWith('DECIMAL'));
 }

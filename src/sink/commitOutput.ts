@@ -41,7 +41,10 @@ async function mergeParts(db: Db, parts: string[], path: string): Promise<string
   // and the merge is a straight concatenation that one core keeps up with.
   await db.exec('SET threads = 1');
   try {
-    await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts.map(literalPath), path]);
+    // By name, to the widest type: a CSV re-read as text (a value past DuckDB's type sample)
+    // has text passthrough columns where the other files' parts have numbers, and casting to
+    // the first part's type failed on the first value that is not a number.
+    await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts.map(literalPath), path]);
   } finally {
     await db.exec('RESET threads');
   }

@@ -2,10 +2,11 @@
  * Finds the files an `input` names (a file, a glob or a directory), their format, schema and
  * row counts. Every read goes through DuckDB with the path bound as a parameter.
  */
-import { stat, readdir } from 'node:fs/promises';
+import { readFile, stat, readdir } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
+import { findCsvProblem } from './csvProblems.js';
 
 export type DatasetFormat = 'parquet' | 'csv';
 
@@ -44,9 +45,13 @@ export function literalPath(path: string): string {
 /** The DuckDB table function reading one file, with its (literalPath) path bound to `placeholder`. */
 export function readerSql(format: DatasetFormat, placeholder: string, extra = ''): string {
   // Hive partitioning off: a file under `dt=2026-11-29/` must not grow a `dt` column.
+  // CSV is RFC 4180 (comma, double quotes, "" inside quotes); only the column types are
+  // sniffed. A sniffed dialect turns a broken file into a different table: one ragged line
+  // made DuckDB fall back to a single column named after the whole header line, and an
+  // unclosed quote made it read every quote as text.
   return format === 'parquet'
     ? `read_parquet(${placeholder}, hive_partitioning = false${extra})`
-    : `read_csv(${placeholder}, header = true, auto_detect = true, hive_partitioning = false${extra})`;
+    : `read_csv(${placeholder}, header = true, delim = ',', quote = '"', escape = '"', auto_detect = true, hive_partitioning = false${extra})`;
 }
 
 /** Resolves `input` to its files, sorted by path, and reads the first file's schema. */
@@ -67,6 +72,7 @@ export async function openDataset(db: Db, input: string): Promise<Dataset> {
 
 /** Reads a file's column names and types. */
 export async function describeFile(db: Db, file: DatasetFile): Promise<ColumnInfo[]> {
+  await checkNotEmpty(file);
   const rows = await guardRead(file.path, () =>
     db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(file.format, '$1')}`, [literalPath(file.path)]),
   );
@@ -143,13 +149,59 @@ function formatOf(path: string): DatasetFormat {
   return format;
 }
 
-/** Turns DuckDB read failures into INPUT_INVALID naming the file. */
+/**
+ * An empty file (0 bytes, or a CSV of blank lines) has no schema: DuckDB would call it a
+ * CSV with one column `column0`, and the job would fail on columns it cannot find.
+ */
+async function checkNotEmpty(file: DatasetFile): Promise<void> {
+  let size: number;
+  try {
+    size = (await stat(file.path)).size;
+  } catch {
+    return; // DuckDB reports what is wrong with the path.
+  }
+  const what = file.format === 'csv' ? 'a header line naming the columns' : 'a Parquet file';
+  if (size === 0) throw new BatchinferError('INPUT_INVALID', `input file ${file.path} is empty (0 bytes)`, { expected: what, actual: '0 bytes' });
+  if (file.format === 'csv' && size <= 65536) {
+    const text = await readFile(file.path, 'latin1');
+    if (text.trim() === '') throw new BatchinferError('INPUT_INVALID', `input file ${file.path} holds no header line`, { expected: what, actual: `${size} bytes of blank lines` });
+  }
+}
+
+/** Longest excerpt of DuckDB's own words kept in a message (they may quote whole lines of data). */
+const MAX_DETAIL = 300;
+
+/** Turns DuckDB read failures into INPUT_INVALID naming the file (and the line, for CSV). */
 export async function guardRead<T>(path: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {
     if (err instanceof BatchinferError) throw err;
-    const message = (err as Error).message.split('\n')[0] ?? String(err);
-    throw new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${message}`);
+    const text = err instanceof Error ? err.message : String(err);
+    const first = clip(text.split('\n')[0] ?? text);
+    if (extname(path).toLowerCase() !== '.csv') throw new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${first}`, { cause: err });
+    // DuckDB's CSV errors are many lines (the line, the reason, fixes, the options), and the
+    // sniffer's name no line: find the first structural problem ourselves.
+    const problem = await findCsvProblem(path).catch(() => null);
+    if (problem) throw new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${problem.message}`, { expected: problem.expected, actual: problem.actual, cause: err });
+    const line = /CSV Error on Line: (\d+)/.exec(text);
+    const reason = line ? duckdbCsvReason(text) : undefined;
+    const message = line ? `line ${line[1]}${reason ? `: ${reason}` : ''}` : first;
+    throw new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${message}`, { cause: err });
   }
+}
+
+/** The reason in a DuckDB CSV error: the last line before its "Possible fixes:". */
+function duckdbCsvReason(text: string): string | undefined {
+  const lines = text.split('\n');
+  const fixes = lines.findIndex((l) => l.startsWith('Possible fixes:'));
+  if (fixes < 0) return undefined;
+  const before = lines.slice(1, fixes).map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('Original Line:'));
+  const reason = before.at(-1);
+  return reason ? clip(reason.replace(/\.$/, '')) : undefined;
+}
+
+function clip(text: string): string {
+  const line = text.replace(/[\r\n]+/g, ' ');
+  return line.length > MAX_DETAIL ? line.slice(0, MAX_DETAIL) + '...' : line;
 }
