@@ -1,0 +1,47 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binaryKind, findCsvProblem } from '../../src/source/csvProblems.js';
+
+describe('findCsvProblem', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'batchinfer-csvproblems-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const scan = async (text: string | Uint8Array) => {
+    const path = join(dir, `f${Math.random().toString(36).slice(2)}.csv`);
+    await writeFile(path, text);
+    return findCsvProblem(path);
+  };
+
+  it.each([
+    ['a plain file', 'a,b\n1,2\n3,4\n'],
+    ['CRLF line ends, a BOM, no final newline', '\ufeffa,b\r\n1,2\r\n3,4'],
+    ['quoted commas, escaped quotes and a line break inside quotes', 'a,b\n"x, y","say ""hi"""\n"two\nlines",5\n'],
+    ['blank lines (DuckDB skips them)', 'a,b\n1,2\n\n3,4\n\n'],
+    ['a quote inside an unquoted value (DuckDB reads it as text)', 'a,b\n1,x"y\n'],
+    ['a header only', 'a,b\n'],
+  ])('%s: no problem', async (_name, text) => {
+    expect(await scan(text)).toBeNull();
+  });
+
+  it.each([
+    ['an extra field', 'a,b\n1,2\n3,4,5\n', 'line 3 has 3 fields, the header has 2'],
+    ['a missing field', 'a,b,c\n1,2,3\n4,5\n', 'line 3 has 2 fields, the header has 3'],
+    ['an unterminated quote', 'a,b\n1,2\n3,"open\n5,6\n', 'line 3: a quoted value is never closed (unterminated quote)'],
+    ['text after a closing quote', 'a,b\n1,"x"y\n', 'line 2: a character after a closing quote'],
+    ['a ragged line after a quoted line break (physical line numbers)', 'a,b\n"x\ny",1\n1,2,3\n', 'line 4 has 3 fields, the header has 2'],
+    ['nothing but blank lines', '\n\n', 'holds no header line'],
+    ['Parquet bytes', 'PAR1\u0000\u0000garbage', 'holds a Parquet file (PAR1 magic bytes), not CSV text'],
+    ['binary data', new Uint8Array([0x61, 0x2c, 0x62, 0x0a, 0x00, 0x01]), 'holds binary data (a NUL byte at offset 4), not CSV text'],
+  ])('%s', async (_name, text, message) => {
+    expect((await scan(text))?.message).toContain(message);
+  });
+
+  it('binaryKind: text is not binary', () => {
+    expect(binaryKind(new TextEncoder().encode('a,b\n1,2\n'))).toBeNull();
+  });
+});
