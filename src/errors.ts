@@ -96,14 +96,17 @@ export class BatchinferError extends Error {
   }
 }
 
-/** `where: message (expected X, got Y)`. */
+/**
+ * `where: message (expected X, got Y)`, on one line: a line break inside a name or value (a
+ * CSV column called "a<LF>b") is shown as `\n`, so an error stays one line on stderr.
+ */
 export function describeProblem(p: Problem): string {
   let text = p.where ? `${p.where}: ${p.message}` : p.message;
   const parts: string[] = [];
   if (p.expected !== undefined) parts.push(`expected ${formatValue(p.expected)}`);
   if (p.actual !== undefined) parts.push(`got ${formatValue(p.actual)}`);
   if (parts.length > 0) text += ` (${parts.join(', ')})`;
-  return text;
+  return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }
 
 export function formatValue(value: unknown): string {

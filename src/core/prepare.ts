@@ -51,6 +51,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   const { plan: output, problems: outputProblems } = planOutput(spec, model.info);
   problems.push(...outputProblems);
 
+  problems.push(...reservedColumns(spec, dataset.files[0]!.path, dataset.columns));
   const byName = new Map(dataset.columns.map((c) => [c.name, c]));
   for (const column of spec.passthrough) {
     if (!byName.has(column)) {
@@ -59,7 +60,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   }
   const outputColumns = [...spec.passthrough, ...(output ? outputColumnNames(output) : [])];
   problems.push(...checkColumnNames(spec.passthrough, output ? outputColumnNames(output) : []));
-  problems.push(...(await checkOtherFiles(db, dataset, usedColumns(spec, feeds), feeds)));
+  problems.push(...(await checkOtherFiles(db, spec, dataset, usedColumns(spec, feeds), feeds)));
   problems.push(...checkWindowColumn(spec, byName));
   const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
   problems.push(...checkOutputSparesInput(spec.output, outputMode, dataset, model.path));
@@ -112,6 +113,23 @@ function checkRejectsPath(spec: JobSpec, mode: OutputMode, dataset: Dataset, mod
   if (input) return problem('is one of the input files; writing the rejected rows would replace it', input.path);
   if (resolve(modelPath) === rejects) return problem('is the model file', modelPath);
   return [];
+}
+
+/**
+ * Names the readers use next to the file's own columns (compared without case, as DuckDB
+ * does): `file_row_number` is DuckDB's row-number column, which it cannot add to a file that
+ * has one; `batchinfer_rn` joins passthrough rows to their predictions, `batchinfer_reject`
+ * carries the row check into the rejects file. A file column of that name made the run fail
+ * with an internal error, or could join the wrong rows.
+ */
+function reservedColumns(spec: JobSpec, path: string, columns: readonly ColumnInfo[]): Problem[] {
+  const reserved = new Map<string, string>([['file_row_number', 'DuckDB adds a column of this name to address rows']]);
+  if (spec.passthrough.length > 0) reserved.set('batchinfer_rn', 'batchinfer joins passthrough rows by it');
+  if (spec.onError === 'quarantine') reserved.set('batchinfer_reject', 'batchinfer computes the rejects file with it');
+  return columns.flatMap((c) => {
+    const why = reserved.get(c.name.toLowerCase());
+    return why ? [{ code: 'INPUT_INVALID' as const, where: path, message: `column '${c.name}' has a name batchinfer reserves (${why}); rename the column`, expected: 'no column with a reserved name', actual: c.name }] : [];
+  });
 }
 
 /**
@@ -193,7 +211,7 @@ function usedColumns(spec: JobSpec, feeds: FeedPlan[]): Set<string> {
 }
 
 /** Every file of a multi-file input must hold the used columns with the first file's types. */
-async function checkOtherFiles(db: Db, dataset: Dataset, used: Set<string>, feeds: readonly FeedPlan[]): Promise<Problem[]> {
+async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Set<string>, feeds: readonly FeedPlan[]): Promise<Problem[]> {
   const problems: Problem[] = [];
   // A bool input casts its column as is (no per-row parsing): its type must agree everywhere.
   const boolFeeds = new Set(feeds.filter((f) => f.dtype === 'bool').flatMap((f) => f.columns.map((c) => c.column)));
@@ -207,6 +225,7 @@ async function checkOtherFiles(db: Db, dataset: Dataset, used: Set<string>, feed
       collect(err, problems);
       continue;
     }
+    problems.push(...reservedColumns(spec, file.path, columns));
     const types = new Map(columns.map((c) => [c.name, c.type]));
     for (const name of used) {
       const expected = reference.get(name);
