@@ -114,7 +114,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
         const name = `part-${index}-${seq}.parquet`;
         const path = join(staging, name);
         const rows = writer.pendingRows;
-        const span = { file, rowStart: partStart, rowEnd: spanEnd, rowCount: rows };
+        const span = { file, rowStart: partStart, rowEnd: spanEnd, rowCount: rows, displayPath: original.path };
         // Written under a temp name: a part file under its final name is always complete.
         rowsOut += await writer.writePart(span, path + '.tmp');
         await rename(path + '.tmp', path);

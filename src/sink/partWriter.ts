@@ -9,7 +9,7 @@
 import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db, TableAppender } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
-import { literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
+import { guardRead, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
 import { classNames, predictionTableColumns, type OutputPlan } from '../postprocess/outputPlan.js';
 
 export interface PartSource {
@@ -20,6 +20,8 @@ export interface PartSource {
   rowEnd: number | null;
   /** Rows the part must hold (scored rows). */
   rowCount: number;
+  /** The input file as the user named it, for messages (CSV is read from a staged copy). */
+  displayPath?: string;
 }
 
 export interface PartWriterOptions {
@@ -90,7 +92,9 @@ export class PartWriter {
     }
     const select = [...this.passthrough.map((c) => `src.${quoteIdent(c)}`), ...predictions].join(', ');
     const target = params.bind(path);
-    const written = Number(await this.db.exec(`COPY (SELECT ${select} FROM ${from}${order}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`, params.values));
+    // The COPY reads the passthrough columns from the source: its failures are the input's.
+    const copy = `COPY (SELECT ${select} FROM ${from}${order}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`;
+    const written = Number(await guardRead(source.displayPath ?? source.file.path, () => this.db.exec(copy, params.values)));
     if (written !== source.rowCount) {
       throw new BatchinferError('INTERNAL', 'part file row count does not match the rows scored', { expected: source.rowCount, actual: written });
     }
@@ -118,7 +122,7 @@ export class PartWriter {
         FROM (SELECT *, ${check(params)} AS batchinfer_reject FROM ${scan})
         WHERE batchinfer_reject IS NOT NULL ORDER BY file_row_number
       ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd)`;
-    return Number(await this.db.exec(sql, params.values));
+    return Number(await guardRead(displayPath, () => this.db.exec(sql, params.values)));
   }
 
   private predictionSelect(params: Params): string[] {

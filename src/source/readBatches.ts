@@ -13,7 +13,7 @@ import type { TensorData, TensorValues } from '../infer/ort.js';
 import { featureSql, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns, parseRejection, rejectSql, type RejectReason } from '../preprocess/rowChecks.js';
 import { Params } from '../util/sql.js';
-import { literalPath, readerSql, type DatasetFile } from './dataset.js';
+import { guardRead, literalPath, readerSql, type DatasetFile } from './dataset.js';
 
 export interface Batch {
   /** File row (0-based) where this batch's span starts. */
@@ -73,7 +73,9 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   let readMs = 0;
   let prepMs = 0;
   let waitStart = performance.now();
-  for await (const chunk of db.stream(sql, params.values)) {
+  // A DuckDB failure mid-stream (a corrupt page past the footer) is the input's fault: name the file.
+  const chunks = guardStream(display, db.stream(sql, params.values));
+  for await (const chunk of chunks) {
     readMs += performance.now() - waitStart;
     const rejects = rejectIndex >= 0 && chunk.columns[rejectIndex]!.hasValues ? chunk.columns[rejectIndex]! : null;
     let offset = 0;
@@ -119,6 +121,14 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   readMs += performance.now() - waitStart;
   options.onTiming?.(readMs, prepMs);
   if (builder.rowCount > 0 || builder.hasRejects) yield builder.finish(fileRow);
+}
+
+async function* guardStream<T>(path: string, stream: AsyncGenerator<T>): AsyncGenerator<T> {
+  for (;;) {
+    const next = await guardRead(path, () => stream.next());
+    if (next.done) return;
+    yield next.value;
+  }
 }
 
 type Buffer = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | string[];
