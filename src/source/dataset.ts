@@ -191,10 +191,10 @@ export async function guardRead<T>(path: string, read: () => Promise<T>): Promis
   }
 }
 
-/** The reason in a DuckDB CSV error: the last line before its "Possible fixes:". */
+/** The reason in a DuckDB CSV error: the last line before its "Possible fixes:" (or "Possible Solution:"). */
 function duckdbCsvReason(text: string): string | undefined {
   const lines = text.split('\n');
-  const fixes = lines.findIndex((l) => l.startsWith('Possible fixes:'));
+  const fixes = lines.findIndex((l) => /^Possible (fixes|solution)/i.test(l));
   if (fixes < 0) return undefined;
   const before = lines.slice(1, fixes).map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('Original Line:'));
   const reason = before.at(-1);

@@ -123,6 +123,7 @@ beforeAll(async () => {
   await csv('ragged-short.csv', broken(57, (l) => l.split(',').slice(0, 3).join(',')));
   await csv('unterminated.csv', broken(61, (l) => l.replace(',grocery,', ',"grocery,').replace(',travel,', ',"travel,').replace(',fuel,', ',"fuel,').replace(',electronics,', ',"electronics,')));
   await csv('after-quote.csv', broken(45, (l) => l.replace(/,(grocery|travel|fuel|electronics),/, ',"$1"x,')));
+  await writeFile(at('latin1.csv'), Buffer.concat([Buffer.from(head.slice(0, 80).join('\n') + '\n'), Buffer.from('t09999,2026-11-29 00:00:00,caf\xe9,1.5,0.1,0.2,0.3,0.4,1\n', 'latin1'), Buffer.from(head.slice(80).join('\n') + '\n')]));
   // 24000 rows: the fixture's rows repeated (ids made unique).
   const long = [csvLines[0]!, ...Array.from({ length: 24000 }, (_, i) => csvLines[1 + (i % 3000)]!.replace(/^t\d+/, `r${String(i).padStart(5, '0')}`))];
   await csv('late-ragged.csv', broken(22002, (l) => l + ',EXTRA', long));
@@ -200,6 +201,7 @@ const CASES: Case[] = [
   { name: 'a CSV line with missing fields', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('ragged-short.csv'))(o), mentions: () => [at('ragged-short.csv'), 'line 57 has 3 fields, the header has 9'] },
   { name: 'a CSV quote that is never closed', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('unterminated.csv'))(o), mentions: () => [at('unterminated.csv'), 'line 61', 'unterminated quote'] },
   { name: 'a CSV value with text after its closing quote', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('after-quote.csv'))(o), mentions: () => [at('after-quote.csv'), 'line 45', 'after a closing quote'] },
+  { name: 'a CSV that is not UTF-8', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('latin1.csv'))(o), mentions: () => [at('latin1.csv'), 'line 81', 'not utf-8'] },
   { name: 'a ragged CSV line past the type sample', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('late-ragged.csv'))(o), mentions: () => [at('late-ragged.csv'), 'line 22002 has 10 fields, the header has 9'] },
   { name: 'an unclosed CSV quote past the type sample', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('late-unterminated.csv'))(o), mentions: () => [at('late-unterminated.csv'), 'line 23003', 'unterminated quote'] },
 
