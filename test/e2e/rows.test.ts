@@ -480,3 +480,36 @@ describe('a resumed quarantine run', { timeout: 180_000 }, () => {
     expect(written.rows).toEqual(whole.summary.rows);
   });
 });
+
+describe.concurrent('max_error_rate over several files', { timeout: 120_000 }, () => {
+  /** a: 100 rows, the first 10 with a NaN amount; b: 10000 good rows. 10 of 10100 is 0.1%. */
+  async function twoFiles(format: 'csv' | 'parquet'): Promise<string> {
+    const work = await tmp.make();
+    const a = ['txn_id,merchant_category,amount,f0,f1', ...Array.from({ length: 100 }, (_, i) => `a${i},grocery,${i < 10 ? 'NaN' : i + 0.5},0.1,0.2`)];
+    const b = ['txn_id,merchant_category,amount,f0,f1', ...Array.from({ length: 10000 }, (_, i) => `b${i},fuel,${(i % 500) + 0.5},0.1,0.2`)];
+    for (const [name, lines] of [['a', a], ['b', b]] as const) {
+      const csv = join(work, `${name}.csv`);
+      await writeFile(csv, lines.join('\n') + '\n');
+      if (format === 'parquet') {
+        await duck((q) => q(`COPY (SELECT * FROM read_csv($1, header = true)) TO $2 (FORMAT parquet)`, [csv, join(work, `${name}.parquet`)]));
+      }
+    }
+    return join(work, `*.${format}`);
+  }
+
+  it('Parquet: judged on all the rows of all files (known up front): exit 0', async () => {
+    const run = await runJob(await twoFiles('parquet'), { on_error: 'skip', max_error_rate: 0.01 });
+    expectOk(run.result);
+    expect(run.summary.rows).toEqual({ in: 10100, out: 10090, rejected: 10, rejectedByReason: { NOT_FINITE: 10 } });
+  });
+
+  // Known bug (src/core/scoreFiles.ts, not fixed here): a CSV file's rows are only counted
+  // once it is staged, so checkThresholds judges the rate against the files read so far and
+  // stops after a.csv (10 of 100 rows, "nothing is committed") although the whole input is
+  // at 0.1%. The early check should only use a total that covers every file.
+  it.fails('CSV: judged on all the rows too, not the first file alone: exit 0', async () => {
+    const run = await runJob(await twoFiles('csv'), { on_error: 'skip', max_error_rate: 0.01 });
+    expectOk(run.result);
+    expect(run.summary.rows).toEqual({ in: 10100, out: 10090, rejected: 10, rejectedByReason: { NOT_FINITE: 10 } });
+  });
+});
