@@ -80,6 +80,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     const needsStaging = (f: DatasetFile): boolean => f.format !== 'parquet' || options.windowFilter !== undefined;
     let rowsTotal = 0;
     for (const f of job.dataset.files) if (!needsStaging(f)) rowsTotal += await countRows(db, f);
+    const totalKnown = job.dataset.files.every((f) => !needsStaging(f));
     const columnNames = flatColumns(job.feeds).map(({ col }) => col.column);
 
     for (const [index, original] of job.dataset.files.entries()) {
@@ -172,7 +173,9 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
           checkAborted(options.signal);
           rowsIn += batch.rowEnd - batch.rowStart;
           totals.add(batch.rejected);
-          checkThresholds(spec, totals.total, rowsIn, rowsTotal);
+          // The rate is judged early only against a total that covers every file (Parquet
+          // footers); a CSV's rows are known once it is staged, so those wait for the end.
+          checkThresholds(spec, totals.total, rowsIn, totalKnown ? rowsTotal : Infinity);
           queue.push({
             rows: batch.rowCount,
             rowEnd: batch.rowEnd,
@@ -226,14 +229,14 @@ class RejectTally {
 /**
  * max_errors: stop as soon as more rows than that are bad. max_error_rate: stop as soon as
  * the bad rows exceed that share of all the rows the run will read (known up front for
- * Parquet), and check the final share at the end.
+ * Parquet; `rowsTotal` is Infinity when it is not), and check the final share at the end.
  */
 function checkThresholds(spec: PreparedJob['spec'], rejected: number, rowsSeen: number, rowsTotal: number): void {
   if (spec.maxErrors !== undefined && rejected > spec.maxErrors) {
     throw new BatchinferError('BAD_DATA', `more than max_errors ${spec.maxErrors} bad rows (${rejected} so far after ${rowsSeen} rows); nothing is committed`, { expected: `at most ${spec.maxErrors}`, actual: rejected });
   }
   const total = Math.max(rowsSeen, rowsTotal);
-  if (spec.maxErrorRate !== undefined && total > 0 && rejected > spec.maxErrorRate * total) {
+  if (spec.maxErrorRate !== undefined && Number.isFinite(total) && total > 0 && rejected > spec.maxErrorRate * total) {
     throw new BatchinferError('BAD_DATA', `bad rows exceed max_error_rate ${spec.maxErrorRate} (${rejected} of ${total} rows); nothing is committed`, { expected: `at most ${Math.floor(spec.maxErrorRate * total)}`, actual: rejected });
   }
 }

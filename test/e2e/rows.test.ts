@@ -503,13 +503,35 @@ describe.concurrent('max_error_rate over several files', { timeout: 120_000 }, (
     expect(run.summary.rows).toEqual({ in: 10100, out: 10090, rejected: 10, rejectedByReason: { NOT_FINITE: 10 } });
   });
 
-  // Known bug (src/core/scoreFiles.ts, not fixed here): a CSV file's rows are only counted
-  // once it is staged, so checkThresholds judges the rate against the files read so far and
-  // stops after a.csv (10 of 100 rows, "nothing is committed") although the whole input is
-  // at 0.1%. The early check should only use a total that covers every file.
-  it.fails('CSV: judged on all the rows too, not the first file alone: exit 0', async () => {
+  // A CSV file's rows are only known once it is staged: the rate is judged at the end, over
+  // every file, not against the first file alone (10 of 100 rows there, 0.1% overall).
+  it('CSV: judged on all the rows too, not the first file alone: exit 0', async () => {
     const run = await runJob(await twoFiles('csv'), { on_error: 'skip', max_error_rate: 0.01 });
     expectOk(run.result);
     expect(run.summary.rows).toEqual({ in: 10100, out: 10090, rejected: 10, rejectedByReason: { NOT_FINITE: 10 } });
+  });
+});
+
+describe('a bad value past the CSV type sample', { timeout: 120_000 }, () => {
+  // Known issue (src/core/scoreFiles.ts stageSource, not fixed here): one value past DuckDB's
+  // 20480-row sample that breaks a feature column's sniffed type makes the whole file re-read
+  // with all_varchar, so every passthrough column turns VARCHAR (an integer `n` below), and
+  // the output's schema depends on whether such a value exists. Only the columns that failed
+  // (or the feature columns) need to be read as text; the others could keep their sniffed types.
+  it('leaves the passthrough column types as sniffed', async () => {
+    const dir = await tmp.make();
+    const rows = makeRows(CSV_ROWS, CSV_BAD.filter((b) => b.index === 20600));
+    const input = join(dir, 'late.csv');
+    // An integer column `n` (1, 2, ...) in front of the usual columns.
+    const lines = toCsv(rows).trimEnd().split('\n');
+    await writeFile(input, lines.map((l, i) => (i === 0 ? `n,${l}` : `${i},${l}`)).join('\n') + '\n');
+    const run = await runJob(input, { on_error: 'skip', passthrough: ['n', 'txn_id'] });
+    expectOk(run.result);
+    expect(run.summary.rows.rejected).toBe(1);
+    const out = await readParquet(run.output);
+    expect(out.columns.slice(0, 2)).toEqual([
+      { name: 'n', type: 'BIGINT' },
+      { name: 'txn_id', type: 'VARCHAR' },
+    ]);
   });
 });
