@@ -272,9 +272,11 @@ describe.concurrent('bad rows in a CSV', { timeout: 120_000 }, () => {
     expect(await stagingLeftovers(run.output)).toEqual([]);
   });
 
-  it('quarantine to a named rejects file (--rejects)', async () => {
+  it('quarantine to a named rejects file (--rejects) in a directory that does not exist yet', async () => {
     const dir = await tmp.make();
-    const named = join(dir, 'bad rows.parquet');
+    // Regression: the rejects file was renamed from the output's staging directory, which
+    // failed (73, after scoring everything) for a new directory or another file system.
+    const named = join(dir, 'new dir', 'bad rows.parquet');
     const run = await runJob(csvPath, { on_error: 'quarantine' }, ['--rejects', named]);
     expectOk(run.result);
     expect(run.summary.rejects).toBe(named);
