@@ -3,7 +3,8 @@
  * that can be checked without scoring is checked here, and every problem is reported at once.
  * `runJob` and `batchinfer validate` share it.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { pathExists } from '../util/fs.js';
 import { resolve, sep } from 'node:path';
 import { BatchinferError, type Problem } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
@@ -165,18 +166,9 @@ async function checkDirectoryReplaceable(output: string): Promise<Problem[]> {
     return [];
   }
   if (entries.length === 0) return [];
-  const ours = entries.includes('_SUCCESS') || (await exists(summaryPath(target)));
+  const ours = entries.includes('_SUCCESS') || (await pathExists(summaryPath(target)));
   if (ours) return [];
   return [{ code: 'OUTPUT_UNWRITABLE', where: 'output', message: `directory ${target} exists and holds files batchinfer did not write; committing would replace them. Choose a new or empty directory`, expected: 'a new, empty or batchinfer-written directory', actual: `${entries.length} entries` }];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A header-only CSV reads as all VARCHAR; it still scores (to zero rows), so its types are not checked. */

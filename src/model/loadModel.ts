@@ -3,9 +3,7 @@
  * and recorded in every summary) and what the file declares (read without onnxruntime).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { BatchinferError } from '../errors.js';
-import { parseOnnx, type OnnxFileInfo } from './onnxFile.js';
+import { parseOnnx, readModelBytes, type OnnxFileInfo } from './onnxFile.js';
 
 export interface LoadedModel {
   path: string;
@@ -15,14 +13,7 @@ export interface LoadedModel {
 }
 
 export async function loadModel(path: string): Promise<LoadedModel> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') throw new BatchinferError('MODEL_INVALID', `model path is a directory: ${path}`, { expected: 'an .onnx file', actual: 'a directory' });
-    throw new BatchinferError('MODEL_MISSING', `model file not found: ${path}`, { expected: 'a readable .onnx file', actual: code === 'ENOENT' ? 'nothing at that path' : String(code) });
-  }
+  const bytes = await readModelBytes(path);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { path, bytes, sha256, info: parseOnnx(bytes, path) };
 }

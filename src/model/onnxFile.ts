@@ -60,9 +60,13 @@ const ELEM_TYPES: Record<number, string> = {
  *   info.outputs[0]; // { name: 'probabilities', elemType: 'float32', shape: ['N', 2] }
  */
 export async function readOnnxFile(path: string): Promise<OnnxFileInfo> {
-  let bytes: Uint8Array;
+  return parseOnnx(await readModelBytes(path), path);
+}
+
+/** A model file's bytes; a missing or unreadable file is MODEL_MISSING, a directory MODEL_INVALID. */
+export async function readModelBytes(path: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') {
@@ -71,7 +75,6 @@ export async function readOnnxFile(path: string): Promise<OnnxFileInfo> {
     const reason = code === 'ENOENT' || code === 'ENOTDIR' ? 'not found' : `not readable (${code ?? String(err)})`;
     throw new BatchinferError('MODEL_MISSING', `model file ${reason}: ${path}`, { expected: 'a readable .onnx file', actual: path, cause: err });
   }
-  return parseOnnx(bytes, path);
 }
 
 /**

@@ -3,6 +3,7 @@
  * row counts. Every read goes through DuckDB with the path bound as a parameter.
  */
 import { readFile, stat, readdir } from 'node:fs/promises';
+import { pathExists } from '../util/fs.js';
 import { extname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
@@ -98,7 +99,7 @@ export async function parquetRowGroups(db: Db, path: string): Promise<{ id: numb
 
 async function listInputFiles(db: Db, input: string): Promise<string[]> {
   // An existing path is taken literally even if its name holds glob characters (`run[1].csv`).
-  if (GLOB_CHARS.test(input) && !(await exists(input))) {
+  if (GLOB_CHARS.test(input) && !(await pathExists(input))) {
     const rows = await db.query<{ file: string }>('SELECT file FROM glob($1) ORDER BY file', [input]);
     const files = rows.map((r) => r.file).filter((f) => extname(f).toLowerCase() in FORMATS);
     if (files.length === 0) {
@@ -127,15 +128,6 @@ async function listInputFiles(db: Db, input: string): Promise<string[]> {
   }
   formatOf(input);
   return [input];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function formatOf(path: string): DatasetFormat {
