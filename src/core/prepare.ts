@@ -3,7 +3,7 @@
  * that can be checked without scoring is checked here, and every problem is reported at once.
  * `runJob` and `batchinfer validate` share it.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { pathExists } from '../util/fs.js';
 import { resolve, sep } from 'node:path';
 import { BatchinferError, type Problem } from '../errors.js';
