@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
 import { commitRename, writeFileAtomic } from '../../src/sink/atomicFile.js';
 import { ensureOutputParent, openStaging } from '../../src/sink/staging.js';
+import { rejection } from '../helpers/rejection.js';
 
 let dir: string;
 
@@ -16,15 +17,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function rejection(promise: Promise<unknown>): Promise<BatchinferError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BatchinferError);
-    return err as BatchinferError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('writeFileAtomic', () => {
   it('writes the file and leaves no temp file beside it', async () => {

@@ -6,6 +6,7 @@ import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
 import { countRows, describeFile, literalPath, openDataset, parquetRowGroups } from '../../src/source/dataset.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
+import { rejection } from '../helpers/rejection.js';
 
 const DATA = join(FIXTURES_DIR, 'data');
 const PARTS = join(DATA, 'parts');
@@ -23,15 +24,6 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function rejection(promise: Promise<unknown>): Promise<BatchinferError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BatchinferError);
-    return err as BatchinferError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A fresh directory under the test's temp root. */
 async function dirWith(name: string, files: Record<string, string | null>): Promise<string> {

@@ -8,6 +8,7 @@ import type { ColumnFeed, FeedPlan } from '../../src/preprocess/featurePlan.js';
 import type { DatasetFile } from '../../src/source/dataset.js';
 import { batchQuery, readBatches, type Batch, type ReadOptions } from '../../src/source/readBatches.js';
 import { buildFeatureFeeds, FIXTURES_DIR, loadSidecar, readFixtureRows, type TransactionRow } from '../helpers/reference.js';
+import { rejection } from '../helpers/rejection.js';
 
 const PARQUET: DatasetFile = { path: join(FIXTURES_DIR, 'data', 'transactions.parquet'), format: 'parquet' };
 const CSV: DatasetFile = { path: join(FIXTURES_DIR, 'data', 'transactions.csv'), format: 'csv' };
@@ -42,15 +43,6 @@ async function readAll(file: DatasetFile, feeds: FeedPlan[], options: ReadOption
   return batches;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<BatchinferError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BatchinferError);
-    return err as BatchinferError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** The fixture's x values, row-major, as float32 (null amount -> 0). */
 function expectedX(): Float32Array {

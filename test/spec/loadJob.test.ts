@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
 import { loadJob } from '../../src/spec/loadJob.js';
+import { rejection } from '../helpers/rejection.js';
 
 let root: string;
 let jobsDir: string;
@@ -24,15 +25,6 @@ async function jobFile(name: string, text: string): Promise<string> {
   return path;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<BatchinferError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BatchinferError);
-    return err as BatchinferError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const YAML_JOB = `
 model: ../models/m.onnx
