@@ -20,6 +20,8 @@ export function specForWindow(spec: JobSpec, window: Window): JobSpec {
     ...spec,
     input: renderTemplate(spec.input, window, spec.timezone),
     output: /[\\/]$/.test(output) ? output : output + '/',
+    // A fixed rejects path would be overwritten by every window: it may use the templates too.
+    ...(spec.rejects ? { rejects: renderTemplate(spec.rejects, window, spec.timezone) } : {}),
   };
 }
 

@@ -257,7 +257,7 @@ function checkCombinations(spec: JobSpec): Problem[] {
 
 function checkSchedule(spec: JobSpec, job: JobFile): Problem[] {
   const problems: Problem[] = [];
-  for (const key of ['input', 'output'] as const) {
+  for (const key of ['input', 'output', 'rejects'] as const) {
     const value = job[key];
     if (!value) continue;
     problems.push(...checkTemplate(key, value));

@@ -162,6 +162,16 @@ describe('specForWindow and resolveWindow', () => {
     expect(concrete.output).toBe(resolve('/jobs/out/dt=2026-11-30/hour=00') + '/');
   });
 
+  it('a rejects path is a template too, so windows do not overwrite each other', () => {
+    const withRejects = parseJobSpec(
+      { model: 'm.onnx', input: 'in.parquet', output: 'out/{date}/{hour}', schedule: '0 * * * *', on_error: 'quarantine', rejects: 'rejects/{date}-{hour}.parquet' },
+      { baseDir: resolve('/jobs'), name: 'hourly' },
+    );
+    expect(specForWindow(withRejects, w('2026-11-29T08:00:00Z', '2026-11-29T09:00:00Z')).rejects).toBe(resolve('/jobs/rejects/2026-11-29-08.parquet'));
+    expect(() => parseJobSpec({ model: 'm.onnx', input: 'in.parquet', output: 'o/', schedule: '0 * * * *', on_error: 'quarantine', rejects: 'r/{nope}.parquet' }, { baseDir: '/jobs', name: 'x' })).toThrow(/rejects: unknown template token \{nope\}/);
+    expect(() => parseJobSpec({ model: 'm.onnx', input: 'in.parquet', output: 'o.parquet', on_error: 'quarantine', rejects: 'r/{date}.parquet' }, { baseDir: '/jobs', name: 'x' })).toThrow(/rejects: uses window templates but the job has no `schedule`/);
+  });
+
   it('--at picks that window; without it the last complete window', () => {
     expect(resolveWindow(spec, new Date('2026-11-29T08:00:00Z')).window.start.toISOString()).toBe('2026-11-29T08:00:00.000Z');
     expect(resolveWindow(spec, undefined, new Date('2026-11-29T09:00:00Z')).window.start.toISOString()).toBe('2026-11-29T08:00:00.000Z');
