@@ -7,7 +7,7 @@
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchinferError } from '../errors.js';
-import type { Db } from '../db/duckdb.js';
+import type { Db, SqlParam } from '../db/duckdb.js';
 import type { WorkerPool, BatchResult } from '../infer/workerPool.js';
 import type { PreparedJob } from './prepare.js';
 import type { Journal } from '../sink/journal.js';
@@ -102,7 +102,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       }
 
       const stageStart = performance.now();
-      const file = needsStaging(original) ? await stageSource(db, original, index, staging, journal, options.windowFilter) : original;
+      const file = needsStaging(original) ? await stageSource(db, original, index, staging, journal, options.windowFilter, columnNames) : original;
       if (needsStaging(original)) rowsTotal += await countRows(db, file);
       seconds.read += (performance.now() - stageStart) / 1000;
       const queue: InFlight[] = [];
@@ -258,11 +258,11 @@ export function checkAborted(signal: AbortSignal | undefined): void {
  * CSV inputs, and inputs filtered to a window, are copied once into a staged Parquet file so
  * rows can be addressed by row number (for passthrough and resume). The copy is journaled.
  */
-async function stageSource(db: Db, file: DatasetFile, index: number, staging: string, journal: Journal, filter: ScoreOptions['windowFilter']): Promise<DatasetFile> {
+async function stageSource(db: Db, file: DatasetFile, index: number, staging: string, journal: Journal, filter: ScoreOptions['windowFilter'], featureColumns: readonly string[]): Promise<DatasetFile> {
   const name = `source-${index}.parquet`;
   const path = join(staging, name);
   if (journal.source(index)) return { path, format: 'parquet' };
-  const params: (string | number)[] = [literalPath(file.path)];
+  const params: SqlParam[] = [literalPath(file.path)];
   let where = '';
   if (filter) {
     params.push(filter.window.start.toISOString(), filter.window.end.toISOString());
@@ -271,15 +271,24 @@ async function stageSource(db: Db, file: DatasetFile, index: number, staging: st
   }
   params.push(path + '.tmp');
   const target = `$${params.length}`;
-  const copy = (extra: string): Promise<unknown> => db.exec(`COPY (SELECT * FROM ${readerSql(file.format, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed)`, params);
+  const copy = (extra: string, extraParams: SqlParam[] = []): Promise<unknown> =>
+    db.exec(`COPY (SELECT * FROM ${readerSql(file.format, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed)`, [...params, ...extraParams]);
+  const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
   try {
     await copy('');
   } catch (err) {
     // DuckDB types a CSV column from a sample; a value past the sample that does not fit
-    // (text in a "numeric" column) fails the read. Read every column as text instead: the
-    // features then parse row by row and bad rows follow on_error.
-    if (file.format !== 'csv' || !/Could not convert|Conversion Error/i.test((err as Error).message)) await guardRead(file.path, () => Promise.reject(err));
-    await guardRead(file.path, () => copy(', all_varchar = true'));
+    // (text in a "numeric" column) fails the read. Read the feature columns as text (they
+    // parse row by row, bad rows follow on_error) and keep the other columns' types; only if
+    // a passthrough column breaks too is every column read as text.
+    if (!conversion(err)) await guardRead(file.path, () => Promise.reject(err));
+    try {
+      if (featureColumns.length === 0) throw err;
+      await copy(`, types = $${params.length + 1}`, [{ struct: Object.fromEntries(featureColumns.map((c) => [c, 'VARCHAR'])) }]);
+    } catch (again) {
+      if (!conversion(again)) await guardRead(file.path, () => Promise.reject(again));
+      await guardRead(file.path, () => copy(', all_varchar = true'));
+    }
   }
   await rename(path + '.tmp', path);
   failpoint('source-staged');

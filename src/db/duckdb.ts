@@ -19,6 +19,7 @@ import {
   BIGINT,
   BOOLEAN,
   listValue,
+  structValue,
   version as duckdbVersion,
   type DuckDBAppender,
   type DuckDBConnection,
@@ -27,8 +28,8 @@ import {
   type DuckDBVector,
 } from '@duckdb/node-api';
 
-/** A value bound to a `$n` parameter. Arrays bind as DuckDB lists. */
-export type SqlParam = string | number | bigint | boolean | null | readonly (string | number | null)[];
+/** A value bound to a `$n` parameter. Arrays bind as DuckDB lists, `{ struct }` as a STRUCT. */
+export type SqlParam = string | number | bigint | boolean | null | readonly (string | number | null)[] | { struct: Record<string, string> };
 
 export type NumericArray = Float32Array | Float64Array | Int32Array | BigInt64Array;
 
@@ -264,5 +265,9 @@ function toJs(value: unknown): unknown {
 }
 
 function bindParams(params: readonly SqlParam[]): DuckDBValue[] {
-  return params.map((p) => (Array.isArray(p) ? listValue(p as (string | number | null)[]) : (p as DuckDBValue)));
+  return params.map((p) => {
+    if (Array.isArray(p)) return listValue(p as (string | number | null)[]);
+    if (p !== null && typeof p === 'object' && 'struct' in p) return structValue(p.struct);
+    return p as DuckDBValue;
+  });
 }
