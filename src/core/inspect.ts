@@ -61,6 +61,9 @@ export function formatReport(report: ModelReport | DatasetReport): string {
       'outputs:',
       ...i.outputs.map((v) => `  ${v.name}  ${v.elemType} ${formatShape(v.shape)}${i.producerOps[v.name] ? `  (from ${i.producerOps[v.name]})` : ''}`),
     ];
+    for (const [output, labels] of Object.entries(i.classLabels ?? {})) {
+      lines.push(`zipmap: stripped from output ${output} (onnxruntime-node cannot return a sequence of maps); classes ${labels.join(', ')}`);
+    }
     const meta = Object.entries(i.metadata);
     if (meta.length > 0) lines.push('metadata:', ...meta.map(([k, v]) => `  ${k} = ${v}`));
     return lines.join('\n');

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseOnnx, readModelBytes, type OnnxFileInfo } from './onnxFile.js';
+import { stripZipMap } from './zipMap.js';
 
 export interface LoadedModel {
   path: string;
@@ -12,8 +13,12 @@ export interface LoadedModel {
   info: OnnxFileInfo;
 }
 
+/** The bytes workers run are the file's, with any ZipMap stripped (see zipMap.ts); the sha256 is the file's. */
 export async function loadModel(path: string): Promise<LoadedModel> {
-  const bytes = await readModelBytes(path);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { path, bytes, sha256, info: parseOnnx(bytes, path) };
+  const original = await readModelBytes(path);
+  const sha256 = createHash('sha256').update(original).digest('hex');
+  const info = parseOnnx(original, path);
+  const { bytes, classLabels } = stripZipMap(original);
+  if (bytes === original) return { path, bytes, sha256, info };
+  return { path, bytes, sha256, info: { ...parseOnnx(bytes, path), classLabels } };
 }

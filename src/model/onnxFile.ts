@@ -40,6 +40,8 @@ export interface OnnxFileInfo {
   nodeCount: number;
   /** Distinct ops in first-seen order, including those inside subgraphs (If/Loop/Scan bodies). */
   opTypes: { domain: string; opType: string }[];
+  /** Class names of outputs whose ZipMap was stripped (set by loadModel). */
+  classLabels?: Record<string, string[]>;
 }
 
 const DEFAULT_DOMAIN = 'ai.onnx';

@@ -8,7 +8,7 @@ import type { JobSpec, ScoresKind } from '../spec/jobSpec.js';
 import type { OnnxFileInfo, ValueInfo } from '../model/onnxFile.js';
 import type { AppendType } from '../db/duckdb.js';
 
-export type LabelSource = 'job' | 'model metadata' | 'class indices';
+export type LabelSource = 'job' | 'model ZipMap' | 'model metadata' | 'class indices';
 export type ScoresDecision = { kind: ScoresKind; decidedBy: 'job' | 'graph' | 'first batch' };
 
 export interface ClassificationPlan {
@@ -64,6 +64,9 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
     }
   } else if (model.outputs.length === 1 || tensors.length === 1) {
     output = tensors[0] ?? model.outputs[0];
+  } else if (scoreCandidates(tensors).length === 1) {
+    // A classifier's label output next to its probabilities (the scikit-learn layout): score the probabilities.
+    output = scoreCandidates(tensors)[0];
   } else {
     problems.push({ code: 'MODEL_MISMATCH', where: 'output_name', message: 'the model has several outputs; say which one to score with output_name / --output-name', expected: model.outputs.map((o) => o.name), actual: 'none chosen' });
     return { plan: null, problems };
@@ -101,6 +104,9 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
     if (labels.length !== classes) {
       problems.push({ code: 'MODEL_MISMATCH', where: 'labels', message: `the model output [${shape.join(',')}] has ${classes} classes`, expected: classes, actual: labels.length });
     }
+  } else if (model.classLabels?.[output.name]?.length === classes) {
+    labels = model.classLabels[output.name]!;
+    labelSource = 'model ZipMap';
   } else {
     const fromModel = metadataLabels(model.metadata);
     if (fromModel && fromModel.length === classes) {
@@ -115,6 +121,15 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
     plan: { task: 'classification', outputName: output.name, binary, classes, labels, labelSource, scores, reviewBelow: spec.reviewBelow },
     problems,
   };
+}
+
+/** Float outputs with a fixed class axis [N,C]: what a classifier's probabilities look like. */
+function scoreCandidates(outputs: ValueInfo[]): ValueInfo[] {
+  const floats = outputs.filter((o) => o.elemType === 'float32' || o.elemType === 'float64');
+  const rest = outputs.filter((o) => !floats.includes(o));
+  // Only when every other output is a label (integers or strings), never between two float outputs.
+  if (rest.some((o) => o.elemType.startsWith('float'))) return [];
+  return floats.filter((o) => o.shape?.length === 2 && typeof o.shape[1] === 'number' && o.shape[1] >= 2);
 }
 
 /** Class names from the model's `labels` metadata entry (a JSON array), if any. */

@@ -61,18 +61,30 @@ describe('planOutput: choosing the output', () => {
     expect(plan(job({ outputName: 'probabilities' }), info).outputName).toBe('probabilities');
   });
 
-  it('several tensor outputs without output_name: a problem listing them', () => {
+  it('a label output next to the probabilities (the scikit-learn layout): the probabilities are scored', () => {
     const info = model([out('label', 'int64', ['N']), PROBS]);
+    expect(planOutput(job(), info).problems).toEqual([]);
+    expect(plan(job(), info)).toMatchObject({ task: 'classification', outputName: 'probabilities', classes: 2 });
+  });
+
+  it('several float outputs without output_name: a problem listing them', () => {
+    const info = model([out('label', 'int64', ['N']), PROBS, out('logits', 'float32', ['N', 2])]);
     expect(problems(job(), info)).toEqual([
       {
         code: 'MODEL_MISMATCH',
         where: 'output_name',
         message: 'the model has several outputs; say which one to score with output_name / --output-name',
-        expected: ['label', 'probabilities'],
+        expected: ['label', 'probabilities', 'logits'],
         actual: 'none chosen',
       },
     ]);
     expect(planOutput(job(), info).plan).toBeNull();
+  });
+
+  it('class names from a stripped ZipMap come before the metadata labels', () => {
+    const info = { ...model([PROBS], { metadata: { labels: '["a","b"]' } }), classLabels: { probabilities: ['no', 'yes'] } };
+    expect(plan(job(), info)).toMatchObject({ labels: ['no', 'yes'], labelSource: 'model ZipMap' });
+    expect(plan(job({ labels: ['x', 'y'] }), info)).toMatchObject({ labels: ['x', 'y'], labelSource: 'job' });
   });
 
   it('an output_name the model does not have', () => {
