@@ -10,20 +10,10 @@ import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { JOBS_DIR, data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
 import { useTempDirs } from '../helpers/tempDir.js';
+import { TRANSACTION_COLUMNS } from '../helpers/transactions.js';
 
 const tmp = useTempDirs('batchinfer-e2e-inspect-');
 const JOB_FILES = readdirSync(JOBS_DIR).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
-const TRANSACTION_COLUMNS = [
-  { name: 'txn_id', type: 'VARCHAR' },
-  { name: 'ts', type: 'TIMESTAMP' },
-  { name: 'merchant_category', type: 'VARCHAR' },
-  { name: 'amount', type: 'DOUBLE' },
-  { name: 'f0', type: 'DOUBLE' },
-  { name: 'f1', type: 'DOUBLE' },
-  { name: 'f2', type: 'DOUBLE' },
-  { name: 'risk score', type: 'DOUBLE' },
-  { name: 'n_items', type: 'INTEGER' },
-];
 
 describe.concurrent('inspect', { timeout: 30_000 }, () => {
   it('a model: inputs, outputs with their producing op, opsets and metadata', async () => {

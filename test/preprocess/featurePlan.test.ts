@@ -6,6 +6,7 @@ import { featureSql, planFeeds, type ColumnFeed, type FeedDtype, type FeedPlan }
 import type { ColumnInfo } from '../../src/source/dataset.js';
 import type { InputSpec, JobSpec } from '../../src/spec/jobSpec.js';
 import { Params } from '../../src/util/sql.js';
+import { TRANSACTION_COLUMNS } from '../helpers/transactions.js';
 
 /** A resolved job with only what planFeeds reads. */
 function job(extra: { inputs?: Record<string, InputSpec>; features?: string[] } = {}): JobSpec {
@@ -16,15 +17,7 @@ const input = (name: string, elemType: string, shape: (number | string)[] | null
 
 /** The transactions fixture's schema. */
 const COLUMNS: ColumnInfo[] = [
-  { name: 'txn_id', type: 'VARCHAR' },
-  { name: 'ts', type: 'TIMESTAMP' },
-  { name: 'merchant_category', type: 'VARCHAR' },
-  { name: 'amount', type: 'DOUBLE' },
-  { name: 'f0', type: 'DOUBLE' },
-  { name: 'f1', type: 'DOUBLE' },
-  { name: 'f2', type: 'DOUBLE' },
-  { name: 'risk score', type: 'DOUBLE' },
-  { name: 'n_items', type: 'INTEGER' },
+  ...TRANSACTION_COLUMNS,
   { name: 'flagged', type: 'BOOLEAN' },
   { name: 'price', type: 'DECIMAL(10,2)' },
 ];

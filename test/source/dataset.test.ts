@@ -7,6 +7,7 @@ import { BatchinferError } from '../../src/errors.js';
 import { countRows, describeFile, literalPath, openDataset, parquetRowGroups } from '../../src/source/dataset.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 import { rejection } from '../helpers/rejection.js';
+import { TRANSACTION_COLUMNS } from '../helpers/transactions.js';
 
 const DATA = join(FIXTURES_DIR, 'data');
 const PARTS = join(DATA, 'parts');
@@ -36,17 +37,6 @@ async function dirWith(name: string, files: Record<string, string | null>): Prom
   return dir;
 }
 
-const TRANSACTION_COLUMNS = [
-  { name: 'txn_id', type: 'VARCHAR' },
-  { name: 'ts', type: 'TIMESTAMP' },
-  { name: 'merchant_category', type: 'VARCHAR' },
-  { name: 'amount', type: 'DOUBLE' },
-  { name: 'f0', type: 'DOUBLE' },
-  { name: 'f1', type: 'DOUBLE' },
-  { name: 'f2', type: 'DOUBLE' },
-  { name: 'risk score', type: 'DOUBLE' },
-  { name: 'n_items', type: 'INTEGER' },
-];
 
 describe('openDataset: resolving the input', () => {
   it('a single Parquet file, with its schema', async () => {
