@@ -150,16 +150,6 @@ export class Db {
     return new TableAppender(await this.conn.createAppender(table));
   }
 
-  /** Appends typed arrays as rows of an existing table (one appender, flushed at the end). */
-  async appendColumns(table: string, columns: readonly AppendColumn[], rowCount: number): Promise<void> {
-    const appender = await this.appender(table);
-    try {
-      appender.append(columns, rowCount);
-    } finally {
-      appender.close();
-    }
-  }
-
   close(): void {
     this.conn.closeSync();
     if (this.owner) this.instance.closeSync();

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Db, duckdbLibraryVersion, type ColumnChunk } from '../../src/db/duckdb.js';
+import { Db, duckdbLibraryVersion, type AppendColumn, type ColumnChunk } from '../../src/db/duckdb.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 
 let db: Db;
@@ -153,7 +153,17 @@ describe('Db parameters', () => {
   });
 });
 
-describe('Db.appendColumns', () => {
+/** Appends through one appender, as a part writer does, and flushes. */
+async function appendColumns(table: string, columns: AppendColumn[], rowCount: number): Promise<void> {
+  const appender = await db.appender(table);
+  try {
+    appender.append(columns, rowCount);
+  } finally {
+    appender.close();
+  }
+}
+
+describe('Db.appender', () => {
   it('round-trips typed arrays across several 2048-row chunks', async () => {
     const n = 5000;
     const f32 = Float32Array.from({ length: n }, (_, i) => Math.fround(i * 0.25 - 100.1));
@@ -162,7 +172,7 @@ describe('Db.appendColumns', () => {
     const i64 = BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 10_000_000_000n - 1n);
     const bools = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : i % 3 === 1 ? 0 : 7));
     await db.exec('CREATE TABLE appended (f FLOAT, i INTEGER, d DOUBLE, b BIGINT, flag BOOLEAN)');
-    await db.appendColumns(
+    await appendColumns(
       'appended',
       [
         { type: 'FLOAT', data: f32 },
@@ -188,13 +198,13 @@ describe('Db.appendColumns', () => {
 
   it('appends only the first rowCount rows', async () => {
     await db.exec('CREATE TABLE partial (v DOUBLE)');
-    await db.appendColumns('partial', [{ type: 'DOUBLE', data: new Float64Array([1, 2, 3, 4]) }], 3);
+    await appendColumns('partial', [{ type: 'DOUBLE', data: new Float64Array([1, 2, 3, 4]) }], 3);
     expect(await db.query('SELECT v FROM partial')).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }]);
   });
 
   it('appends exactly one full chunk', async () => {
     await db.exec('CREATE TABLE full_chunk (v INTEGER)');
-    await db.appendColumns('full_chunk', [{ type: 'INTEGER', data: Int32Array.from({ length: 2048 }, (_, i) => i) }], 2048);
+    await appendColumns('full_chunk', [{ type: 'INTEGER', data: Int32Array.from({ length: 2048 }, (_, i) => i) }], 2048);
     expect(await db.query('SELECT count(*) AS n, sum(v) AS s FROM full_chunk')).toEqual([{ n: 2048n, s: 2047n * 1024n }]);
   });
 });
@@ -216,7 +226,9 @@ describe('Db.fork', () => {
       let total = 0;
       for await (const chunk of db.stream('SELECT i::INTEGER AS i FROM range(6000) t(i)')) {
         const values = (chunk.columns[0]!.items as Int32Array).slice(0, chunk.rowCount);
-        await writer.appendColumns('forked', [{ type: 'INTEGER', data: values }], chunk.rowCount);
+        const appender = await writer.appender('forked');
+        appender.append([{ type: 'INTEGER', data: values }], chunk.rowCount);
+        appender.close();
         total += chunk.rowCount;
         // The writer can query too, mid-stream.
         expect(await writer.exec('SELECT count(*) FROM forked')).toBe(BigInt(total));

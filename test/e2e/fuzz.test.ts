@@ -16,10 +16,9 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { data, model, runCli, type CliResult } from '../helpers/cli.js';
-import { readParquet } from '../helpers/parquet.js';
+import { readParquet, withDuckDb } from '../helpers/parquet.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-fuzz-');
@@ -227,14 +226,7 @@ interface Outcome {
 }
 
 async function duck(sql: string, params: string[]): Promise<void> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    await conn.run(sql, params);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+  await withDuckDb((query) => query(sql, params));
 }
 
 /** Checks one run against the contract in the header comment. */

@@ -9,11 +9,10 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
 import { comparePredictions, expectedPredictions } from '../helpers/expected.js';
-import { readInput, readParquet, type Row } from '../helpers/parquet.js';
+import { readInput, readParquet, withDuckDb, type Row } from '../helpers/parquet.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-hostile-');
@@ -31,14 +30,7 @@ const CATEGORIES: Record<string, string> = { grocery: "it's", travel: '"tr;avel"
 const quoteIdent = (name: string): string => '"' + name.replace(/"/g, '""') + '"';
 
 async function duck(sql: string, params: string[] = []): Promise<void> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    await conn.run(sql, params);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+  await withDuckDb((query) => query(sql, params));
 }
 
 let dir: string;

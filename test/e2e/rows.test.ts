@@ -15,11 +15,10 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeResult, expectCliError, expectOk, model, runCli, type CliResult } from '../helpers/cli.js';
 import { comparePredictions, expectedPredictions, type FeatureSpec } from '../helpers/expected.js';
-import { readParquet, type Row } from '../helpers/parquet.js';
+import { readParquet, withDuckDb, type Row } from '../helpers/parquet.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-rows-');
@@ -125,16 +124,7 @@ function job(input: string, output: string, extra: Record<string, unknown> = {})
   };
 }
 
-async function duck<T>(fn: (run: (sql: string, params?: string[]) => Promise<Row[]>) => Promise<T>): Promise<T> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
-    return await fn(async (sql, params = []) => (await conn.runAndReadAll(sql, params)).getRowObjectsJS() as Row[]);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
+const duck = withDuckDb;
 
 let dataDir: string;
 let csvPath: string;

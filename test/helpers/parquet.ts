@@ -20,7 +20,8 @@ export interface Table {
   files: string[];
 }
 
-async function withDuckDb<T>(fn: (query: (sql: string, params?: string[]) => Promise<Row[]>) => Promise<T>): Promise<T> {
+/** Runs `fn` with a throwaway in-memory DuckDB; `query` returns rows as JS objects. */
+export async function withDuckDb<T>(fn: (query: (sql: string, params?: string[]) => Promise<Row[]>) => Promise<T>): Promise<T> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
