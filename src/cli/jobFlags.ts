@@ -16,6 +16,7 @@ export interface JobFlags {
   labels?: string;
   task?: string;
   outputName?: string;
+  extraOutputs?: string;
   batchSize?: string;
   workers?: string;
   threads?: string;
@@ -41,6 +42,7 @@ export function addJobFlags(cmd: Command): Command {
     .option('--labels <names>', 'comma-separated class names, in output order')
     .option('--task <task>', 'classification or regression')
     .option('--output-name <name>', 'which model output to score when there are several')
+    .option('--extra-outputs <names>', 'comma-separated other model outputs to write as columns beside the predictions')
     .option('--batch-size <n>', 'rows per inference batch (default 8192)')
     .option('--workers <n>', 'inference worker threads (default: one per core)')
     .option('--threads <n>', 'intra-op threads per worker (default: cores / workers)')
@@ -66,6 +68,7 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     labels: list(flags.labels),
     task: flags.task,
     output_name: flags.outputName,
+    extra_outputs: list(flags.extraOutputs),
     batch_size: number(flags.batchSize, '--batch-size'),
     workers: number(flags.workers, '--workers'),
     threads: number(flags.threads, '--threads'),

@@ -27,6 +27,8 @@ export interface PreparedJob {
   outputMode: OutputMode;
   /** Output file columns in order: passthrough, then predictions. */
   outputColumns: string[];
+  /** The model's fixed batch dimension (rows go to it in groups of this size), else null. */
+  fixedBatch: number | null;
 }
 
 export interface PrepareOptions {
@@ -49,6 +51,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
     textNumbers: dataset.format === 'csv',
   });
   problems.push(...feedProblems);
+  const fixedBatch = fixedBatchOf(feeds, problems);
   const { plan: output, problems: outputProblems } = planOutput(spec, model.info);
   problems.push(...outputProblems);
 
@@ -69,7 +72,16 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
 
-  return { spec, model, dataset, feeds, output, outputMode, outputColumns };
+  return { spec, model, dataset, feeds, output, outputMode, outputColumns, fixedBatch };
+}
+
+/** The one fixed batch size of a model's inputs; inputs fixed at different sizes cannot be fed. */
+function fixedBatchOf(feeds: readonly FeedPlan[], problems: Problem[]): number | null {
+  const sizes = [...new Set(feeds.flatMap((f) => (f.fixedBatch ? [f.fixedBatch] : [])))];
+  if (sizes.length > 1) {
+    problems.push({ code: 'MODEL_MISMATCH', where: 'model inputs', message: 'have different fixed batch dimensions', expected: 'one batch size for every input', actual: feeds.map((f) => `${f.input}: ${f.fixedBatch ?? 'N'}`).join(', ') });
+  }
+  return sizes[0] ?? null;
 }
 
 /**

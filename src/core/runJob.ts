@@ -23,7 +23,7 @@ import { commitRejects, rejectsPathFor } from '../sink/commitRejects.js';
 import { PartWriter } from '../sink/partWriter.js';
 import { flatColumns, rejectSql } from '../preprocess/rowChecks.js';
 import { WorkerPool } from '../infer/workerPool.js';
-import { classNames } from '../postprocess/outputPlan.js';
+import { classNames, requestedOutputs } from '../postprocess/outputPlan.js';
 import { commitOutput } from '../sink/commitOutput.js';
 import { commitWindow } from '../sink/commitWindow.js';
 import { pruneEmptyDirs, writeFileAtomic } from '../sink/atomicFile.js';
@@ -78,7 +78,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const inputs = await stampInputs(job.dataset.files.map((f) => f.path));
     staging = await openStaging(spec.output);
     const { journal, resumed } = await Journal.open(staging.dir, runFingerprint(job, inputs, window));
-    pool = await WorkerPool.start({ model: job.model.bytes, workers, intraOpThreads: threads, outputNames: [job.output.outputName] });
+    pool = await WorkerPool.start({ model: job.model.bytes, workers, intraOpThreads: threads, outputNames: requestedOutputs(job.output), fixedBatch: job.fixedBatch });
     const result = await scoreFiles(db, pool, job, staging.dir, journal, {
       maxInFlight: workers * 2,
       signal: options.signal,
@@ -86,6 +86,13 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       windowFilter: window && spec.windowColumn ? { column: spec.windowColumn, window } : undefined,
     });
     if (resumed) warnings.push(`resumed an interrupted run: ${result.resumedRows} rows came from its finished parts`);
+    if (job.fixedBatch) {
+      warnings.push(`the model has a fixed batch dimension of ${job.fixedBatch}: rows went to it ${job.fixedBatch} at a time, ${result.paddedRows} padding rows were added to fill the last groups and dropped from the output`);
+    }
+    const labelCheck = result.labelCheck;
+    if (labelCheck && labelCheck.disagreements > 0) {
+      warnings.push(`model label output '${labelCheck.output}' differs from the highest-scoring class in ${labelCheck.disagreements} of ${labelCheck.rows} rows (ties in tree ensembles do this); the output holds the argmax`);
+    }
     // Every row read is either scored or rejected: checked before anything is committed.
     if (result.rowsIn !== result.rowsOut + result.rejectedTotal) {
       throw new BatchinferError('INTERNAL', 'rows read differ from rows scored + rows rejected', { expected: result.rowsIn, actual: `${result.rowsOut} + ${result.rejectedTotal}` });
@@ -115,8 +122,9 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       output: { path: spec.output, mode: job.outputMode, files, columns: job.outputColumns },
       task: job.output.task,
       ...(job.output.task === 'classification'
-        ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource } }
+        ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource }, ...(labelCheck ? { labelCheck } : {}) }
         : {}),
+      ...(job.fixedBatch ? { fixedBatch: { size: job.fixedBatch, paddedRows: result.paddedRows } } : {}),
       rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected },
       ...(rejectsFile ? { rejects: rejectsFile } : {}),
       ...(resumed ? { resumedRows: result.resumedRows } : {}),

@@ -16,6 +16,7 @@ import { readBatches } from '../source/readBatches.js';
 import { countRows, guardRead, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
 import type { ScoresDecision } from '../postprocess/outputPlan.js';
+import type { LabelCheckReport } from '../postprocess/labelCheck.js';
 import { flatColumns, rejectSql, type RejectReason } from '../preprocess/rowChecks.js';
 import { PartWriter } from '../sink/partWriter.js';
 import { quoteIdent } from '../util/sql.js';
@@ -48,8 +49,12 @@ export interface ScoreResult {
   /** Rows taken from a previous interrupted run's journal. */
   resumedRows: number;
   latencies: number[];
+  /** Rows added to fill a fixed-size model batch (dropped from the output). */
+  paddedRows: number;
   seconds: Omit<StageSeconds, 'wall'>;
   scores: ScoresDecision | null;
+  /** The model's label output against the argmax (classifiers exported with one). */
+  labelCheck: LabelCheckReport | null;
 }
 
 interface InFlight {
@@ -75,6 +80,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     let rowsIn = 0;
     let rowsOut = 0;
     let resumedRows = 0;
+    let paddedRows = 0;
     // Rows of the files before the current one, for progress.
     let rowsBefore = 0;
     const needsStaging = (f: DatasetFile): boolean => f.format !== 'parquet' || options.windowFilter !== undefined;
@@ -140,11 +146,12 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
         partRejects.add(head.rejected);
         spanEnd = head.rowEnd;
         if (head.result) {
-          const { outputs, ms } = await head.result;
+          const { outputs, ms, padded } = await head.result;
           latencies.push(ms);
+          paddedRows += padded;
           seconds.infer += ms / 1000;
           const postStart = performance.now();
-          const columns = post.process(outputs[job.output.outputName]!, head.rows);
+          const columns = post.columns(outputs, head.rows);
           if (head.rowNumbers) columns.unshift({ type: 'BIGINT', data: head.rowNumbers });
           const appendStart = performance.now();
           seconds.postprocess += (appendStart - postStart) / 1000;
@@ -197,7 +204,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       rowsBefore += partStart;
     }
     checkThresholds(spec, totals.total, rowsIn, rowsIn);
-    return { parts, rowsIn, rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows, latencies, seconds, scores: post.scores };
+    return { parts, rowsIn, rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows, latencies, paddedRows, seconds, scores: post.scores, labelCheck: post.labels };
   } finally {
     writerDb.close();
   }

@@ -4,6 +4,7 @@
  */
 import { duckdbLibraryVersion } from '../db/duckdb.js';
 import { batchinferVersion } from '../version.js';
+import type { LabelCheckReport } from '../postprocess/labelCheck.js';
 
 export interface StageSeconds {
   /** Waiting on DuckDB for feature chunks (includes staging CSV inputs as Parquet). */
@@ -31,6 +32,10 @@ export interface RunSummary {
   /** Classification: how scores were read and who decided. */
   scores?: { kind: 'probabilities' | 'logits'; decidedBy: string };
   labels?: { names: string[]; source: string };
+  /** A classifier with its own label output: rows where that label is not the argmax. */
+  labelCheck?: LabelCheckReport;
+  /** A model with a fixed batch dimension: rows went in groups of `size`, the last padded. */
+  fixedBatch?: { size: number; paddedRows: number };
   /** in = out (scored) + rejected; rejected rows are left out (skip) or quarantined. */
   rows: { in: number; out: number; rejected: number; rejectedByReason: Record<string, number> };
   /** The quarantine file (on_error: quarantine). */

@@ -18,6 +18,7 @@ import {
   INTEGER,
   BIGINT,
   BOOLEAN,
+  VARCHAR,
   listValue,
   structValue,
   version as duckdbVersion,
@@ -54,14 +55,15 @@ export interface ColumnChunk {
 }
 
 /** Column types the appender writes from typed arrays. */
-export type AppendType = 'FLOAT' | 'DOUBLE' | 'INTEGER' | 'BIGINT' | 'BOOLEAN';
+export type AppendType = 'FLOAT' | 'DOUBLE' | 'INTEGER' | 'BIGINT' | 'BOOLEAN' | 'VARCHAR';
 
 export interface AppendColumn {
   type: AppendType;
-  data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+  /** Strings for VARCHAR; a typed array of the type's width otherwise. */
+  data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | string[];
 }
 
-const APPEND_TYPES: Record<AppendType, DuckDBType> = { FLOAT, DOUBLE, INTEGER, BIGINT, BOOLEAN };
+const APPEND_TYPES: Record<AppendType, DuckDBType> = { FLOAT, DOUBLE, INTEGER, BIGINT, BOOLEAN, VARCHAR };
 const VECTOR_SIZE = 2048;
 
 export interface DbOptions {
@@ -168,6 +170,12 @@ export class TableAppender {
       const chunk = DuckDBDataChunk.create(types, n);
       columns.forEach((col, c) => {
         const vector = chunk.getColumnVector(c) as unknown as RawVector;
+        if (Array.isArray(col.data)) {
+          // Strings go through the public API, one item at a time (no fixed-width memory).
+          for (let i = 0; i < n; i++) vector.setItem(i, col.data[offset + i]!);
+          vector.flush();
+          return;
+        }
         const slice = col.data.subarray(offset, offset + n);
         if (col.type === 'BOOLEAN') {
           const view = vector.dataView;
@@ -206,6 +214,7 @@ interface RawVector {
   dataView?: DataView;
   validity: { data: BigUint64Array | null; itemValid(i: number): boolean };
   getItem(i: number): unknown;
+  setItem(i: number, value: string): void;
   flush(): void;
 }
 

@@ -6,6 +6,8 @@ export interface WorkerInit {
   model: Uint8Array;
   intraOpThreads: number;
   outputNames: string[];
+  /** The model's fixed batch dimension: rows go to `session.run` in groups of this size. */
+  fixedBatch: number | null;
 }
 
 export interface SerializedError {
@@ -19,5 +21,5 @@ export type ToWorker = { type: 'run'; id: number; feeds: Record<string, TensorDa
 
 export type FromWorker =
   | { type: 'ready'; inputs: RuntimeValueInfo[]; outputs: RuntimeValueInfo[]; version: string }
-  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number }
+  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number }
   | { type: 'error'; id: number | null; error: SerializedError };

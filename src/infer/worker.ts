@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSession, ORT_VERSION, type OrtSession, type TensorData } from './ort.js';
 import { isBatchinferError } from '../errors.js';
+import { runInGroups } from './fixedBatch.js';
 import type { FromWorker, ToWorker, WorkerInit, SerializedError } from './protocol.js';
 
 const port = parentPort;
@@ -46,7 +47,8 @@ port.on('message', async (message: ToWorker) => {
   }
   const started = performance.now();
   try {
-    const raw = await session.run(message.feeds, init.outputNames);
+    const run = (feeds: Record<string, TensorData>) => session.run(feeds, init.outputNames);
+    const { outputs: raw, padded } = init.fixedBatch ? await runInGroups(run, message.feeds, init.fixedBatch) : { outputs: await run(message.feeds), padded: 0 };
     const ms = performance.now() - started;
     const outputs: Record<string, TensorData> = {};
     const transfer: ArrayBuffer[] = [];
@@ -55,7 +57,7 @@ port.on('message', async (message: ToWorker) => {
       outputs[name] = owned;
       if (buffer) transfer.push(buffer);
     }
-    post({ type: 'result', id: message.id, outputs, ms }, transfer);
+    post({ type: 'result', id: message.id, outputs, ms, padded }, transfer);
   } catch (err) {
     post({ type: 'error', id: message.id, error: serialize(err) });
   }

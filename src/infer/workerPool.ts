@@ -20,12 +20,16 @@ export interface PoolOptions {
   workers: number;
   intraOpThreads: number;
   outputNames: string[];
+  /** The model's fixed batch dimension, if it has one (see fixedBatch.ts). */
+  fixedBatch?: number | null;
 }
 
 export interface BatchResult {
   outputs: Record<string, TensorData>;
   /** Time `session.run` took inside the worker. */
   ms: number;
+  /** Rows added to fill a fixed-size batch (their outputs are dropped). */
+  padded: number;
 }
 
 interface Pending {
@@ -57,6 +61,7 @@ export class WorkerPool {
       model: options.model,
       intraOpThreads: options.intraOpThreads,
       outputNames: options.outputNames,
+      fixedBatch: options.fixedBatch ?? null,
     };
     const started = Array.from({ length: options.workers }, () => spawnWorker(init));
     const results = await Promise.allSettled(started);
@@ -119,7 +124,7 @@ export class WorkerPool {
       if (!pending) return;
       slot.pending.delete(message.id);
       slot.inFlight--;
-      if (message.type === 'result') pending.resolve({ outputs: message.outputs, ms: message.ms });
+      if (message.type === 'result') pending.resolve({ outputs: message.outputs, ms: message.ms, padded: message.padded });
       else pending.reject(toError(message.error));
     });
     const failAll = (err: Error): void => {

@@ -42,6 +42,12 @@ export interface OnnxFileInfo {
   opTypes: { domain: string; opType: string }[];
   /** Class names of outputs whose ZipMap was stripped (set by loadModel). */
   classLabels?: Record<string, string[]>;
+  /**
+   * Class names of outputs produced (directly or through Identity/Cast) as the scores of an
+   * ai.onnx.ml classifier (LinearClassifier, TreeEnsembleClassifier, SVMClassifier), from
+   * its `classlabels_strings` / `classlabels_int64s`.
+   */
+  classifierLabels: Record<string, string[]>;
 }
 
 const DEFAULT_DOMAIN = 'ai.onnx';
@@ -126,7 +132,38 @@ export function parseOnnx(bytes: Uint8Array, source = 'model'): OnnxFileInfo {
     producerOps: Object.fromEntries(outputs.map((o) => [o.name, producedBy.get(o.name)])),
     nodeCount: graph.node.length,
     opTypes: distinctOps(graph),
+    classifierLabels: classifierLabels(graph),
   };
+}
+
+/** Ops that only pass a tensor on (a converter's Identity before an output, a Cast to float). */
+const PASS_THROUGH = new Set(['Identity', 'Cast']);
+
+/** For each graph output: the class labels of the classifier whose scores (its 2nd output) it is. */
+function classifierLabels(graph: GraphProto): Record<string, string[]> {
+  const producer = new Map<string, onnxProto.onnx.INodeProto>();
+  for (const node of graph.node ?? []) for (const out of node.output ?? []) producer.set(out, node);
+  const found: Record<string, string[]> = {};
+  for (const output of graph.output ?? []) {
+    let name = output.name ?? '';
+    let node = producer.get(name);
+    for (let hops = 0; node && PASS_THROUGH.has(node.opType ?? '') && hops < 8; hops++) {
+      name = node.input?.[0] ?? '';
+      node = producer.get(name);
+    }
+    if (!node || node.output?.[1] !== name) continue;
+    const labels = classLabelsOf(node);
+    if (labels.length > 0) found[output.name ?? ''] = labels;
+  }
+  return found;
+}
+
+/** A node's `classlabels_strings`, else its `classlabels_int64s` as decimal text. */
+export function classLabelsOf(node: onnxProto.onnx.INodeProto): string[] {
+  const attr = (name: string) => (node.attribute ?? []).find((a) => a.name === name);
+  const strings = attr('classlabels_strings')?.strings;
+  if (strings && strings.length > 0) return strings.map((s) => new TextDecoder().decode(s));
+  return (attr('classlabels_int64s')?.ints ?? []).map((i) => String(i));
 }
 
 /** int64 fields decode as `Long` objects (protobufjs finds the `long` package), or numbers. */

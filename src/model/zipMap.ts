@@ -10,6 +10,7 @@
  *   classLabels['output_probability']; // ['legit', 'fraud']
  */
 import onnxProto from 'onnx-proto';
+import { classLabelsOf } from './onnxFile.js';
 
 const { onnx } = onnxProto;
 
@@ -32,7 +33,7 @@ export function stripZipMap(bytes: Uint8Array): ZipMapRewrite {
   for (const zipMap of zipMaps) {
     const output = zipMap.output![0]!;
     const input = zipMap.input![0]!;
-    classLabels[output] = labelsOf(zipMap);
+    classLabels[output] = classLabelsOf(zipMap);
     graph.node = graph.node.filter((n) => n !== zipMap);
     // The probabilities tensor now carries the output's name, wherever it is produced or used.
     for (const node of graph.node) {
@@ -47,12 +48,4 @@ export function stripZipMap(bytes: Uint8Array): ZipMapRewrite {
     );
   }
   return { bytes: onnx.ModelProto.encode(model).finish(), classLabels };
-}
-
-function labelsOf(node: onnxProto.onnx.INodeProto): string[] {
-  const attr = (name: string) => (node.attribute ?? []).find((a) => a.name === name);
-  const strings = attr('classlabels_strings')?.strings;
-  if (strings && strings.length > 0) return strings.map((s) => new TextDecoder().decode(s));
-  const ints = attr('classlabels_int64s')?.ints ?? [];
-  return ints.map((i) => String(i));
 }

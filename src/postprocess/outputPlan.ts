@@ -8,7 +8,7 @@ import type { JobSpec, ScoresKind } from '../spec/jobSpec.js';
 import type { OnnxFileInfo, ValueInfo } from '../model/onnxFile.js';
 import type { AppendType } from '../db/duckdb.js';
 
-export type LabelSource = 'job' | 'model ZipMap' | 'model metadata' | 'class indices';
+export type LabelSource = 'job' | 'model ZipMap' | 'model classifier' | 'model metadata' | 'class indices';
 export type ScoresDecision = { kind: ScoresKind; decidedBy: 'job' | 'graph' | 'first batch' };
 
 export interface ClassificationPlan {
@@ -22,6 +22,12 @@ export interface ClassificationPlan {
   /** Known up front from the job or the graph's last op; else decided on the first batch. */
   scores: ScoresDecision | null;
   reviewBelow?: number;
+  /**
+   * The model's own label output (a converter's `output_label`), checked against the argmax
+   * of the scores; `classes` maps its values to score columns (null: the values are indices).
+   */
+  labelCheck?: { output: string; classes: string[] | null };
+  extras: ExtraOutput[];
 }
 
 export interface RegressionPlan {
@@ -29,23 +35,44 @@ export interface RegressionPlan {
   outputName: string;
   width: number;
   valueType: 'FLOAT' | 'DOUBLE';
+  extras: ExtraOutput[];
+}
+
+/** Another model output written as columns (`extra_outputs`): `name`, or `name_0..` for [N,K]. */
+export interface ExtraOutput {
+  output: string;
+  type: AppendType;
+  width: number;
+  columns: string[];
+}
+
+const EXTRA_TYPES: Record<string, AppendType> = { float32: 'FLOAT', float64: 'DOUBLE', int64: 'BIGINT', int32: 'INTEGER', bool: 'BOOLEAN', string: 'VARCHAR' };
+
+/** The model outputs workers must return: the scored one, then the label check's, then extras. */
+export function requestedOutputs(plan: OutputPlan): string[] {
+  const names = [plan.outputName];
+  if (plan.task === 'classification' && plan.labelCheck) names.push(plan.labelCheck.output);
+  for (const e of plan.extras) names.push(e.output);
+  return [...new Set(names)];
 }
 
 export type OutputPlan = ClassificationPlan | RegressionPlan;
 
 /** Columns of the per-segment predictions table, in order. */
 export function predictionTableColumns(plan: OutputPlan): { name: string; type: AppendType }[] {
-  if (plan.task === 'regression') return Array.from({ length: plan.width }, (_, i) => ({ name: `v${i}`, type: plan.valueType }));
+  const extras = plan.extras.flatMap((e, i) => Array.from({ length: e.width }, (_, k) => ({ name: `x${i}_${k}`, type: e.type })));
+  if (plan.task === 'regression') return [...Array.from({ length: plan.width }, (_, i) => ({ name: `v${i}`, type: plan.valueType })), ...extras];
   const probs = Array.from({ length: plan.classes }, (_, i) => ({ name: `p${i}`, type: 'FLOAT' as const }));
-  return [{ name: 'pred', type: 'INTEGER' }, { name: 'confidence', type: 'FLOAT' }, ...probs];
+  return [{ name: 'pred', type: 'INTEGER' }, { name: 'confidence', type: 'FLOAT' }, ...probs, ...extras];
 }
 
-/** Names of the prediction columns in the output file. */
+/** Names of the prediction columns in the output file (extra outputs last). */
 export function outputColumnNames(plan: OutputPlan): string[] {
-  if (plan.task === 'regression') return plan.width === 1 ? ['prediction'] : Array.from({ length: plan.width }, (_, i) => `prediction_${i}`);
+  const extras = plan.extras.flatMap((e) => e.columns);
+  if (plan.task === 'regression') return [...(plan.width === 1 ? ['prediction'] : Array.from({ length: plan.width }, (_, i) => `prediction_${i}`)), ...extras];
   const names = ['prediction', 'confidence', ...classNames(plan).map((l) => `prob_${l}`)];
   if (plan.reviewBelow !== undefined) names.push('needs_review');
-  return names;
+  return [...names, ...extras];
 }
 
 export function classNames(plan: ClassificationPlan): string[] {
@@ -87,12 +114,13 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
     problems.push({ code: 'MODEL_MISMATCH', where, message: 'needs a fixed class/value axis', expected: '[N,C] with a number C', actual: `[${shape.join(',')}]` });
     return { plan: null, problems };
   }
+  const extras = planExtras(spec, model, output.name, problems);
   const lastOp = model.producerOps[output.name];
   // A [N,1] output ending in Sigmoid is a binary classifier even without labels.
   const classification = spec.task === 'classification' || (spec.task !== 'regression' && (last >= 2 || spec.labels !== undefined || lastOp === 'Sigmoid'));
   if (!classification) {
     if (spec.reviewBelow !== undefined) problems.push({ code: 'SPEC_INVALID', where: 'review_below', message: 'only applies to classification', actual: `regression output [${shape.join(',')}]` });
-    return { plan: { task: 'regression', outputName: output.name, width: last, valueType: output.elemType === 'float64' ? 'DOUBLE' : 'FLOAT' }, problems };
+    return { plan: { task: 'regression', outputName: output.name, width: last, valueType: output.elemType === 'float64' ? 'DOUBLE' : 'FLOAT', extras }, problems };
   }
   const binary = last === 1;
   const classes = binary ? 2 : last;
@@ -107,6 +135,9 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
   } else if (model.classLabels?.[output.name]?.length === classes) {
     labels = model.classLabels[output.name]!;
     labelSource = 'model ZipMap';
+  } else if (model.classifierLabels[output.name]?.length === classes) {
+    labels = model.classifierLabels[output.name]!;
+    labelSource = 'model classifier';
   } else {
     const fromModel = metadataLabels(model.metadata);
     if (fromModel && fromModel.length === classes) {
@@ -118,9 +149,54 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
   if (spec.scores) scores = { kind: spec.scores, decidedBy: 'job' };
   else if (lastOp === 'Softmax' || lastOp === 'Sigmoid') scores = { kind: 'probabilities', decidedBy: 'graph' };
   return {
-    plan: { task: 'classification', outputName: output.name, binary, classes, labels, labelSource, scores, reviewBelow: spec.reviewBelow },
+    plan: { task: 'classification', outputName: output.name, binary, classes, labels, labelSource, scores, reviewBelow: spec.reviewBelow, ...withLabelCheck(model, output.name, classes), extras },
     problems,
   };
+}
+
+/**
+ * A classifier exported with a label output next to its scores (a string or integer tensor
+ * [N] or [N,1], the only other tensor output): its values are checked against the argmax.
+ */
+function withLabelCheck(model: OnnxFileInfo, scored: string, classes: number): Pick<ClassificationPlan, 'labelCheck'> {
+  const labelCheck = labelCheckOf(model, scored, classes);
+  return labelCheck ? { labelCheck } : {};
+}
+
+function labelCheckOf(model: OnnxFileInfo, scored: string, classes: number): ClassificationPlan['labelCheck'] {
+  const others = model.outputs.filter((o) => o.name !== scored && !['map', 'sequence', 'unknown'].includes(o.elemType));
+  const labels = others.filter((o) => ['string', 'int64', 'int32'].includes(o.elemType) && (o.shape?.length === 1 || (o.shape?.length === 2 && o.shape[1] === 1)));
+  if (labels.length !== 1) return undefined;
+  const names = model.classLabels?.[scored] ?? model.classifierLabels[scored] ?? null;
+  if (names && names.length !== classes) return undefined;
+  if (!names && labels[0]!.elemType === 'string') return undefined;
+  return { output: labels[0]!.name, classes: names };
+}
+
+/** `extra_outputs`: other tensor outputs of shape [N] or [N,K], written as columns. */
+function planExtras(spec: JobSpec, model: OnnxFileInfo, scored: string, problems: Problem[]): ExtraOutput[] {
+  const extras: ExtraOutput[] = [];
+  for (const name of spec.extraOutputs) {
+    const where = `extra_outputs.${name}`;
+    const info = model.outputs.find((o) => o.name === name);
+    if (!info) {
+      problems.push({ code: 'MODEL_MISMATCH', where, message: 'the model has no output with this name', expected: model.outputs.map((o) => o.name), actual: name });
+      continue;
+    }
+    if (name === scored) {
+      problems.push({ code: 'SPEC_INVALID', where, message: 'is the scored output; its columns are written already', expected: 'another output', actual: name });
+      continue;
+    }
+    const type = EXTRA_TYPES[info.elemType];
+    const shape = info.shape;
+    const width = shape?.length === 1 ? 1 : shape?.length === 2 ? shape[1] : undefined;
+    if (!type || typeof width !== 'number' || width < 1) {
+      problems.push({ code: 'MODEL_MISMATCH', where, message: 'must be a tensor [N] or [N,K] of float, int, bool or string', expected: `${Object.keys(EXTRA_TYPES).join('|')} [N] or [N,K]`, actual: `${info.elemType} ${shape ? `[${shape.join(',')}]` : '(no shape)'}` });
+      continue;
+    }
+    extras.push({ output: name, type, width, columns: width === 1 ? [name] : Array.from({ length: width }, (_, k) => `${name}_${k}`) });
+  }
+  return extras;
 }
 
 /** Float outputs with a fixed class axis [N,C]: what a classifier's probabilities look like. */

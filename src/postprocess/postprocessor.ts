@@ -8,10 +8,12 @@ import { BatchinferError } from '../errors.js';
 import type { AppendColumn } from '../db/duckdb.js';
 import type { TensorData } from '../infer/ort.js';
 import { argmaxRow, looksLikeProbabilities, sigmoid, softmaxRows } from './scores.js';
-import type { ClassificationPlan, OutputPlan, ScoresDecision } from './outputPlan.js';
+import type { ClassificationPlan, ExtraOutput, OutputPlan, ScoresDecision } from './outputPlan.js';
+import { LabelCheck, type LabelCheckReport } from './labelCheck.js';
 
 export class Postprocessor {
   private decision: ScoresDecision | null;
+  private readonly labelCheck: LabelCheck | null;
 
   /** @param resumed the decision of an interrupted run being resumed, kept for consistency */
   constructor(
@@ -19,6 +21,23 @@ export class Postprocessor {
     resumed: ScoresDecision | null = null,
   ) {
     this.decision = plan.task === 'classification' ? (plan.scores ?? resumed) : null;
+    this.labelCheck = plan.task === 'classification' && plan.labelCheck ? new LabelCheck(plan.labelCheck) : null;
+  }
+
+  /** The label output check (a classifier with its own label output), for the run summary. */
+  get labels(): LabelCheckReport | null {
+    return this.labelCheck?.report() ?? null;
+  }
+
+  /**
+   * All prediction-table columns of one batch: the scored output's, then each extra output's;
+   * the model's label output, if any, is checked against the argmax on the way.
+   */
+  columns(outputs: Record<string, TensorData>, rows: number): AppendColumn[] {
+    const columns = this.process(outputs[this.plan.outputName]!, rows);
+    if (this.labelCheck && this.plan.task === 'classification') this.labelCheck.observe(outputs[this.plan.labelCheck!.output], columns[0]!.data as Int32Array, rows);
+    for (const extra of this.plan.extras) columns.push(...extraColumns(extra, outputs[extra.output], rows));
+    return columns;
   }
 
   /** How scores were read (classification only): recorded in the run summary. */
@@ -77,6 +96,26 @@ export class Postprocessor {
       ...perClass.map((p) => ({ type: 'FLOAT' as const, data: p })),
     ];
   }
+}
+
+/** An extra output [N] or [N,K] as K columns of its own type. */
+function extraColumns(extra: ExtraOutput, output: TensorData | undefined, rows: number): AppendColumn[] {
+  if (!output || output.data.length !== rows * extra.width) {
+    throw new BatchinferError('MODEL_MISMATCH', `model output '${extra.output}' has the wrong size for the batch`, { expected: `[${rows},${extra.width}]`, actual: output ? `[${output.dims.join(',')}]` : 'missing' });
+  }
+  const data = output.data;
+  const columns: AppendColumn[] = [];
+  for (let k = 0; k < extra.width; k++) {
+    let col: AppendColumn['data'];
+    if (Array.isArray(data)) col = Array.from({ length: rows }, (_, r) => data[r * extra.width + k]!);
+    else {
+      const typed = new (data.constructor as new (n: number) => typeof data)(rows);
+      for (let r = 0; r < rows; r++) typed[r] = data[r * extra.width + k]!;
+      col = typed as AppendColumn['data'];
+    }
+    columns.push({ type: extra.type, data: col });
+  }
+  return columns;
 }
 
 function splitColumns(data: Float32Array | Float64Array, rows: number, width: number, double: boolean): AppendColumn[] {

@@ -38,6 +38,8 @@ export interface FeedPlan {
   rank: 1 | 2;
   /** Columns, one per position of the last axis. */
   columns: ColumnFeed[];
+  /** The input's first dimension is this fixed size (older exports) instead of symbolic. */
+  fixedBatch?: number;
 }
 
 
@@ -121,10 +123,8 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
       problems.push({ code: 'MODEL_MISMATCH', where, message: 'must have shape [N] or [N,K]', expected: '[N] or [N,K]', actual: shape ? `[${shape.join(',')}]` : 'unknown rank' });
       continue;
     }
-    if (typeof shape[0] === 'number' && shape[0] > 0) {
-      problems.push({ code: 'MODEL_MISMATCH', where, message: 'has a fixed batch dimension; re-export it with a dynamic first axis', expected: '[N,...]', actual: `[${shape.join(',')}]` });
-      continue;
-    }
+    // A fixed first dimension (older converters): rows are fed in groups of exactly that size.
+    const fixedBatch = typeof shape[0] === 'number' && shape[0] > 0 ? shape[0] : undefined;
     const rank = shape.length as 1 | 2;
     const width = rank === 1 ? 1 : shape[1];
     if (rank === 2 && (typeof width !== 'number' || width < 1)) {
@@ -144,13 +144,15 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
       });
       continue;
     }
+    // Mapped by name alone (no `inputs` entry, no `features`): the scikit-learn per-column layout.
+    const byNameOnly = !spec.inputs[info.name] && !(spec.features && modelInputs.length === 1);
     const specWhere = spec.inputs[info.name] ? `inputs.${info.name}` : spec.features ? 'features' : where;
     const names = inputSpec.columns ?? [inputSpec.column!];
     const countMismatch = names.length !== k;
     if (countMismatch) {
       problems.push({ code: 'MODEL_MISMATCH', where: specWhere, message: `model input '${info.name}' takes ${k} feature${k > 1 ? 's' : ''} per row [${shape.join(',')}]`, expected: k, actual: names.length });
     }
-    const plan: FeedPlan = { input: info.name, dtype, rank, columns: [] };
+    const plan: FeedPlan = { input: info.name, dtype, rank, columns: [], ...(fixedBatch ? { fixedBatch } : {}) };
     names.forEach((column, i) => {
       const col = byName.get(column);
       if (!col) {
@@ -177,7 +179,7 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
       plan.columns.push({
         column,
         columnType: col.type,
-        nulls: nullPolicy(inputSpec, spec.fillNull),
+        nulls: nullPolicy(inputSpec, spec.fillNull, byNameOnly && (dtype === 'float32' || dtype === 'float64')),
         allowNan: spec.allowNan ?? false,
         range: inputSpec.range,
         parsed: (options.textNumbers ?? false) && !inputSpec.vocab && dtype !== 'string' && dtype !== 'bool',
@@ -199,8 +201,14 @@ function resolveInputSpec(spec: JobSpec, input: string, inputCount: number, colu
   return undefined;
 }
 
-function nullPolicy(s: InputSpec, jobDefault: JobSpec['fillNull']): NullPolicy {
+/**
+ * With no fill_null anywhere, a float input mapped by name alone gets NaN for NULL: that is
+ * how scikit-learn pipelines mark a missing value, and the Imputer inside the graph replaces
+ * it. Everything else refuses NULLs (a bad row) unless fill_null gives a value.
+ */
+function nullPolicy(s: InputSpec, jobDefault: JobSpec['fillNull'], nanForMissing: boolean): NullPolicy {
   const fill = s.fillNull ?? jobDefault;
+  if (fill === undefined && nanForMissing) return { kind: 'nan' };
   if (fill === undefined || fill === 'error') return { kind: 'error' };
   return { kind: 'fill', value: fill };
 }
@@ -256,7 +264,9 @@ export function workingSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): 
   const col = quoteIdent(feed.column);
   const working = workingType(dtype);
   const fill = feed.nulls.kind === 'fill' ? feed.nulls.value : undefined;
-  let expr = `${triesCast(feed, dtype) ? 'TRY_CAST' : 'CAST'}(${col} AS ${working})`;
+  // A boolean feeds a string input by its decimal text, '1' or '0', as integers do.
+  const source = dtype === 'string' && feed.columnType === 'BOOLEAN' ? `CAST(${col} AS INTEGER)` : col;
+  let expr = `${triesCast(feed, dtype) ? 'TRY_CAST' : 'CAST'}(${source} AS ${working})`;
   if (fill !== undefined) expr = `coalesce(${expr}, CAST(${params.bind(fill)} AS ${working}))`;
   if (feed.scale) expr = `((${expr} - ${params.bind(feed.scale.mean)}) / ${params.bind(feed.scale.std)})`;
   return expr;

@@ -85,7 +85,12 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
   const asDouble = `TRY_CAST(${c} AS DOUBLE)`;
   const mayBeNonFinite = col.parsed || col.columnType === 'FLOAT' || col.columnType === 'DOUBLE' || col.columnType === 'VARCHAR';
   if (numeric && mayBeNonFinite && (!col.allowNan || !FLOAT_TARGETS.has(feed.dtype))) {
-    checks.push({ reason: 'NOT_FINITE', when: () => `NOT isfinite(${asDouble})`, message: (p) => `${text} || ' in column ' || ${name(p)} || ' is not finite (set allow_nan to pass NaN/Infinity)'` });
+    if (col.nulls.kind === 'nan' && FLOAT_TARGETS.has(feed.dtype)) {
+      // NaN marks a missing value here (as NULL does): only infinities are bad.
+      checks.push({ reason: 'NOT_FINITE', when: () => `isinf(${asDouble})`, message: (p) => `${text} || ' in column ' || ${name(p)} || ' is infinite (set allow_nan to pass it)'` });
+    } else {
+      checks.push({ reason: 'NOT_FINITE', when: () => `NOT isfinite(${asDouble})`, message: (p) => `${text} || ' in column ' || ${name(p)} || ' is not finite (set allow_nan to pass NaN/Infinity)'` });
+    }
   }
   if (numeric && col.parsed && !FLOAT_TARGETS.has(feed.dtype)) {
     // TRY_CAST('2.5' AS BIGINT) rounds to 3: a fraction is no integer (as a DOUBLE column is refused for int inputs).

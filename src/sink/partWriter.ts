@@ -125,16 +125,19 @@ export class PartWriter {
     return Number(await guardRead(displayPath, () => this.db.exec(sql, params.values)));
   }
 
+  /** The output's prediction columns, in the order of `outputColumnNames(plan)`. */
   private predictionSelect(params: Params): string[] {
     const plan = this.plan;
+    const extras = plan.extras.flatMap((e, i) => e.columns.map((name, k) => `p.x${i}_${k} AS ${quoteIdent(name)}`));
     if (plan.task === 'regression') {
-      return plan.width === 1 ? ['p.v0 AS prediction'] : Array.from({ length: plan.width }, (_, i) => `p.v${i} AS ${quoteIdent(`prediction_${i}`)}`);
+      const values = plan.width === 1 ? ['p.v0 AS prediction'] : Array.from({ length: plan.width }, (_, i) => `p.v${i} AS ${quoteIdent(`prediction_${i}`)}`);
+      return [...values, ...extras];
     }
     const prediction = plan.labels ? `(${params.bind(plan.labels)}::VARCHAR[])[p.pred + 1]` : 'p.pred';
     const cols = [`${prediction} AS prediction`, 'p.confidence AS confidence'];
     classNames(plan).forEach((label, i) => cols.push(`p.p${i} AS ${quoteIdent(`prob_${label}`)}`));
     if (plan.reviewBelow !== undefined) cols.push(`(p.confidence < ${params.bind(plan.reviewBelow)} OR isnan(p.confidence)) AS needs_review`);
-    return cols;
+    return [...cols, ...extras];
   }
 }
 

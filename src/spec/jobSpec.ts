@@ -60,6 +60,8 @@ export interface JobSpec {
   modelSha256?: string;
   task?: Task;
   outputName?: string;
+  /** Other tensor outputs written as columns beside the predictions. */
+  extraOutputs: string[];
   scores?: ScoresKind;
   reviewBelow?: number;
   batchSize: number;
@@ -106,6 +108,7 @@ export const jobFileSchema = z.strictObject({
   fill_null: z.union([z.number(), z.literal('error')]).optional(),
   task: z.enum(['classification', 'regression']).optional(),
   output_name: name.optional(),
+  extra_outputs: z.array(name).min(1).optional(),
   scores: z.enum(['probabilities', 'logits']).optional(),
   review_below: z.number().gt(0).lte(1).optional(),
   batch_size: positiveInt.max(10_000_000).optional(),
@@ -168,6 +171,7 @@ export function parseJobSpec(raw: unknown, options: ParseOptions): JobSpec {
     modelSha256: job.model_sha256?.toLowerCase(),
     task: job.task,
     outputName: job.output_name,
+    extraOutputs: job.extra_outputs ?? [],
     scores: job.scores,
     reviewBelow: job.review_below,
     batchSize: job.batch_size ?? DEFAULT_BATCH_SIZE,

@@ -7,7 +7,7 @@ import type { JobSpec } from '../../src/spec/jobSpec.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 
 function job(extra: Partial<JobSpec> = {}): JobSpec {
-  return { name: 't', model: '/m.onnx', input: '/in.parquet', output: '/out.parquet', passthrough: [], inputs: {}, batchSize: 8192, ...extra };
+  return { name: 't', model: '/m.onnx', input: '/in.parquet', output: '/out.parquet', passthrough: [], inputs: {}, extraOutputs: [], batchSize: 8192, ...extra };
 }
 
 const out = (name: string, elemType: string, shape: (number | string)[] | null): ValueInfo => ({ name, elemType, shape });
@@ -28,6 +28,7 @@ function model(outputs: ValueInfo[], extra: { producerOps?: Record<string, strin
     producerOps: extra.producerOps ?? {},
     nodeCount: 1,
     opTypes: [],
+    classifierLabels: {},
   };
 }
 
@@ -124,8 +125,8 @@ describe('planOutput: task', () => {
   });
 
   it('[N,1] and [N] are regression', () => {
-    expect(plan(job(), model([out('value', 'float32', ['N', 1])]))).toEqual({ task: 'regression', outputName: 'value', width: 1, valueType: 'FLOAT' });
-    expect(plan(job(), model([out('value', 'float64', ['N'])]))).toEqual({ task: 'regression', outputName: 'value', width: 1, valueType: 'DOUBLE' });
+    expect(plan(job(), model([out('value', 'float32', ['N', 1])]))).toEqual({ task: 'regression', outputName: 'value', width: 1, valueType: 'FLOAT', extras: [] });
+    expect(plan(job(), model([out('value', 'float64', ['N'])]))).toEqual({ task: 'regression', outputName: 'value', width: 1, valueType: 'DOUBLE', extras: [] });
   });
 
   it('[N,1] ending in Sigmoid is binary classification even without labels', () => {
@@ -159,7 +160,7 @@ describe('planOutput: task', () => {
   });
 
   it('[N,3] with task: regression is three values per row', () => {
-    expect(plan(job({ task: 'regression' }), model([out('v', 'float32', ['N', 3])]))).toEqual({ task: 'regression', outputName: 'v', width: 3, valueType: 'FLOAT' });
+    expect(plan(job({ task: 'regression' }), model([out('v', 'float32', ['N', 3])]))).toEqual({ task: 'regression', outputName: 'v', width: 3, valueType: 'FLOAT', extras: [] });
   });
 
   it('review_below on a regression output is a problem', () => {
@@ -203,6 +204,7 @@ describe('planOutput: labels', () => {
       labelSource: 'model metadata',
       scores: { kind: 'probabilities', decidedBy: 'graph' },
       reviewBelow: undefined,
+      extras: [],
     });
   });
 });
@@ -245,7 +247,22 @@ describe('output columns', () => {
     labels: ['low', 'mid', 'high'],
     labelSource: 'job',
     scores: null,
+    extras: [],
   };
+
+  it('extra outputs come last: one column for [N], name_k for [N,K], in their own type', () => {
+    const extras = [
+      { output: 'output_label', type: 'VARCHAR' as const, width: 1, columns: ['output_label'] },
+      { output: 'emb', type: 'FLOAT' as const, width: 2, columns: ['emb_0', 'emb_1'] },
+    ];
+    expect(outputColumnNames({ ...classification, reviewBelow: 0.5, extras })).toEqual(['prediction', 'confidence', 'prob_low', 'prob_mid', 'prob_high', 'needs_review', 'output_label', 'emb_0', 'emb_1']);
+    expect(predictionTableColumns({ ...classification, extras }).slice(5)).toEqual([
+      { name: 'x0_0', type: 'VARCHAR' },
+      { name: 'x1_0', type: 'FLOAT' },
+      { name: 'x1_1', type: 'FLOAT' },
+    ]);
+    expect(outputColumnNames({ task: 'regression', outputName: 'v', width: 1, valueType: 'FLOAT', extras })).toEqual(['prediction', 'output_label', 'emb_0', 'emb_1']);
+  });
 
   it('classification: prediction, confidence, a prob per label, needs_review when asked', () => {
     expect(outputColumnNames(classification)).toEqual(['prediction', 'confidence', 'prob_low', 'prob_mid', 'prob_high']);
@@ -261,11 +278,57 @@ describe('output columns', () => {
   });
 
   it('regression: prediction, or prediction_<i> for several values', () => {
-    expect(outputColumnNames({ task: 'regression', outputName: 'v', width: 1, valueType: 'FLOAT' })).toEqual(['prediction']);
-    expect(outputColumnNames({ task: 'regression', outputName: 'v', width: 2, valueType: 'DOUBLE' })).toEqual(['prediction_0', 'prediction_1']);
-    expect(predictionTableColumns({ task: 'regression', outputName: 'v', width: 2, valueType: 'DOUBLE' })).toEqual([
+    expect(outputColumnNames({ task: 'regression', outputName: 'v', width: 1, valueType: 'FLOAT', extras: [] })).toEqual(['prediction']);
+    expect(outputColumnNames({ task: 'regression', outputName: 'v', width: 2, valueType: 'DOUBLE', extras: [] })).toEqual(['prediction_0', 'prediction_1']);
+    expect(predictionTableColumns({ task: 'regression', outputName: 'v', width: 2, valueType: 'DOUBLE', extras: [] })).toEqual([
       { name: 'v0', type: 'DOUBLE' },
       { name: 'v1', type: 'DOUBLE' },
     ]);
+  });
+});
+
+describe('planOutput: extra outputs and the label check', () => {
+  const LABEL = out('output_label', 'string', ['N']);
+  const sk = (extra: Partial<OnnxFileInfo> = {}): OnnxFileInfo => ({ ...model([LABEL, out('output_probability', 'float32', ['N', 2])]), ...extra });
+
+  it('extra_outputs maps each named tensor output to typed columns', () => {
+    const info = model([PROBS, LABEL, out('leaf', 'int64', ['N', 3]), out('flag', 'bool', ['N', 1])]);
+    const p = plan(job({ outputName: 'probabilities', extraOutputs: ['output_label', 'leaf', 'flag'] }), info);
+    expect(p.extras).toEqual([
+      { output: 'output_label', type: 'VARCHAR', width: 1, columns: ['output_label'] },
+      { output: 'leaf', type: 'BIGINT', width: 3, columns: ['leaf_0', 'leaf_1', 'leaf_2'] },
+      { output: 'flag', type: 'BOOLEAN', width: 1, columns: ['flag'] },
+    ]);
+  });
+
+  it('extra_outputs: unknown names, the scored output, non-tensors and rank 3 are problems, all at once', () => {
+    const info = model([PROBS, out('seq', 'sequence', null), out('cube', 'float32', ['N', 2, 2]), out('half', 'float16', ['N'])]);
+    const found = problems(job({ outputName: 'probabilities', extraOutputs: ['nope', 'probabilities', 'seq', 'cube', 'half'] }), info);
+    expect(found.map((p) => [p.where, p.message])).toEqual([
+      ['extra_outputs.nope', 'the model has no output with this name'],
+      ['extra_outputs.probabilities', 'is the scored output; its columns are written already'],
+      ['extra_outputs.seq', 'must be a tensor [N] or [N,K] of float, int, bool or string'],
+      ['extra_outputs.cube', 'must be a tensor [N] or [N,K] of float, int, bool or string'],
+      ['extra_outputs.half', 'must be a tensor [N] or [N,K] of float, int, bool or string'],
+    ]);
+  });
+
+  it('a label output beside the scores is checked, mapped through the model class names', () => {
+    const p = plan(job(), sk({ classLabels: { output_probability: ['no', 'yes'] } })) as ClassificationPlan;
+    expect(p.outputName).toBe('output_probability');
+    expect(p.labelSource).toBe('model ZipMap');
+    expect(p.labelCheck).toEqual({ output: 'output_label', classes: ['no', 'yes'] });
+  });
+
+  it('class names from an ai.onnx.ml classifier attribute, after the ZipMap and before metadata', () => {
+    const p = plan(job(), sk({ classifierLabels: { output_probability: ['a', 'b'] }, metadata: { labels: '["x","y"]' } })) as ClassificationPlan;
+    expect(p.labels).toEqual(['a', 'b']);
+    expect(p.labelSource).toBe('model classifier');
+  });
+
+  it('an int64 label output without class names is read as class indices; a string one cannot be checked', () => {
+    const ints = model([out('output_label', 'int64', ['N']), PROBS]);
+    expect((plan(job(), ints) as ClassificationPlan).labelCheck).toEqual({ output: 'output_label', classes: null });
+    expect((plan(job(), sk()) as ClassificationPlan).labelCheck).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ import { Postprocessor } from '../../src/postprocess/postprocessor.js';
 const f32 = (values: number[], dims: number[]): TensorData => ({ type: 'float32', dims, data: new Float32Array(values) });
 
 function classification(extra: Partial<ClassificationPlan> = {}): ClassificationPlan {
-  return { task: 'classification', outputName: 'out', binary: false, classes: 2, labels: null, labelSource: 'class indices', scores: null, ...extra };
+  return { task: 'classification', outputName: 'out', binary: false, classes: 2, labels: null, labelSource: 'class indices', scores: null, extras: [], ...extra };
 }
 
 const binaryPlan = (scores: ClassificationPlan['scores'] = null) => classification({ binary: true, classes: 2, scores });
@@ -138,7 +138,7 @@ describe('Postprocessor: the decision is kept for the whole run', () => {
 });
 
 describe('Postprocessor: regression', () => {
-  const regression = (width: number, valueType: RegressionPlan['valueType'] = 'FLOAT'): RegressionPlan => ({ task: 'regression', outputName: 'v', width, valueType });
+  const regression = (width: number, valueType: RegressionPlan['valueType'] = 'FLOAT'): RegressionPlan => ({ task: 'regression', outputName: 'v', width, valueType, extras: [] });
 
   it('one value per row', () => {
     const columns = new Postprocessor(regression(1)).process(f32([1.5, -2, 3], [3, 1]), 3);
@@ -187,7 +187,7 @@ describe('Postprocessor: wrong outputs', () => {
   });
 
   it('regression checks the width too', () => {
-    expect(() => new Postprocessor({ task: 'regression', outputName: 'v', width: 2, valueType: 'FLOAT' }).process(f32([1, 2, 3], [3, 1]), 3)).toThrow(BatchinferError);
+    expect(() => new Postprocessor({ task: 'regression', outputName: 'v', width: 2, valueType: 'FLOAT', extras: [] }).process(f32([1, 2, 3], [3, 1]), 3)).toThrow(BatchinferError);
   });
 
   it('a non-float tensor is MODEL_MISMATCH', () => {

@@ -229,12 +229,11 @@ describe('planFeeds: column types against tensor dtypes', () => {
 describe('planFeeds: model input shapes and types', () => {
   const spec = job({ inputs: { x: { columns: ['amount', 'f0', 'f1', 'f2'] } } });
 
-  it('refuses a fixed batch dimension', () => {
+  it('records a fixed batch dimension (older converters) instead of refusing it', () => {
     const { feeds, problems } = planFeeds(spec, [input('x', 'float32', [1, 4])], COLUMNS);
-    expect(feeds).toEqual([]);
-    expect(problems).toEqual([
-      { code: 'MODEL_MISMATCH', where: "model input 'x'", message: 'has a fixed batch dimension; re-export it with a dynamic first axis', expected: '[N,...]', actual: '[1,4]' },
-    ]);
+    expect(problems).toEqual([]);
+    expect(feeds[0]).toMatchObject({ input: 'x', fixedBatch: 1, rank: 2 });
+    expect(planFeeds(spec, [input('x', 'float32', ['N', 4])], COLUMNS).feeds[0]!.fixedBatch).toBeUndefined();
   });
 
   it('accepts a batch dimension that is symbolic, unnamed or -1', () => {

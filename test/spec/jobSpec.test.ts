@@ -37,6 +37,7 @@ describe('parseJobSpec: defaults and paths', () => {
       features: undefined,
       task: undefined,
       outputName: undefined,
+      extraOutputs: [],
       scores: undefined,
       reviewBelow: undefined,
       batchSize: 8192,
