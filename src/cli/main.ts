@@ -157,11 +157,14 @@ Examples:
     .argument('<path>', 'an .onnx model, or a dataset (.parquet/.csv file, glob or directory)')
     .description("show a model's inputs, outputs, opsets and metadata, or a dataset's columns, types and rows")
     .option('--json', 'print the report as JSON on stdout')
-    .addHelpText('after', '\nExamples:\n  batchinfer inspect fixtures/models/mlp.onnx\n  batchinfer inspect fixtures/data/transactions.parquet --json')
+    .option('--data <path>', 'models: show which dataset column would feed each input')
+    .option('--features <cols>', 'models, with --data: columns for the single [N,K] input, as run --features')
+    .addHelpText('after', '\nExamples:\n  batchinfer inspect fixtures/models/mlp.onnx\n  batchinfer inspect fixtures/models/percolumn.onnx --data fixtures/data/transactions.parquet\n  batchinfer inspect fixtures/data/transactions.parquet --json')
     .exitOverride()
-    .action(async (path: string, flags: { json?: boolean }) => {
+    .action(async (path: string, flags: { json?: boolean; data?: string; features?: string }) => {
       const { inspectPath, formatReport } = await import('../core/inspect.js');
-      const report = await inspectPath(path);
+      const features = flags.features?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const report = await inspectPath(path, { data: flags.data, features });
       process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatReport(report)) + '\n');
     });
 

@@ -28,6 +28,42 @@ describe.concurrent('inspect', { timeout: 30_000 }, () => {
     expect(text).toContain('labels = ["legit","fraud"]');
   });
 
+  it('a model: ops by domain, how it is scored and where its class names come from', async () => {
+    const r = await runCli(['inspect', model('mlp')]);
+    expectOk(r);
+    expect(r.stdout).toContain('  ops ai.onnx: Gemm, Relu, Softmax');
+    expect(r.stdout).toContain('scoring: output probabilities, classification, 2 classes');
+    expect(r.stdout).toContain('labels: legit, fraud (from model metadata)');
+    expect(r.stdout).not.toContain('batch: fixed');
+    const regression = await runCli(['inspect', model('regression')]);
+    expect(regression.stdout).toContain('scoring: output value, regression, 1 value per row');
+  });
+
+  it('--data shows the column feeding each input by name, with its NULL handling', async () => {
+    const r = await runCli(['inspect', model('percolumn'), '--data', data('transactions.parquet')]);
+    expectOk(r);
+    expect(r.stdout).toContain(`mapping onto ${data('transactions.parquet')}:\n  f0 (float32) <- f0 DOUBLE, NULL -> NaN\n  f1 (float32) <- f1 DOUBLE, NULL -> NaN`);
+  });
+
+  it('--data names what is missing for an [N,K] input, and --features fills it in; --json carries the mapping', async () => {
+    const missing = await runCli(['inspect', model('mlp'), '--data', data('transactions.parquet')]);
+    expectOk(missing);
+    expect(missing.stdout).toContain("problem: model input 'x': needs 4 columns (positions 0..3) and nothing says which");
+    const given = await runCli(['inspect', model('mlp'), '--data', data('transactions.csv'), '--features', 'amount,f0,f1,risk score', '--json']);
+    expectOk(given);
+    const report = JSON.parse(given.stdout);
+    expect(report.mapping.problems).toEqual([]);
+    expect(report.mapping.inputs).toEqual([
+      {
+        input: 'x',
+        dtype: 'float32',
+        columns: ['amount', 'f0', 'f1', 'risk score'].map((column) => ({ column, type: 'DOUBLE', nulls: 'bad row' })),
+      },
+    ]);
+    expect(report.scoring).toEqual({ output: 'probabilities', task: 'classification', classes: 2, labels: ['legit', 'fraud'], labelSource: 'model metadata' });
+    expect(report.fixedBatch).toBeNull();
+  });
+
   it('a model with --json: parseable, with the file sha256', async () => {
     const r = await runCli(['inspect', model('mixed'), '--json']);
     expectOk(r);

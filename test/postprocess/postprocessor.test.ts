@@ -202,3 +202,36 @@ describe('Postprocessor: wrong outputs', () => {
     expect(post.scores).toBeNull();
   });
 });
+
+describe('Postprocessor.columns: extra outputs and the label check', () => {
+  it('appends each extra output as columns of its own type and checks the label output', () => {
+    const plan = classification({
+      classes: 2,
+      scores: { kind: 'probabilities', decidedBy: 'graph' },
+      labelCheck: { output: 'label', classes: ['no', 'yes'] },
+      extras: [
+        { output: 'label', type: 'VARCHAR', width: 1, columns: ['label'] },
+        { output: 'leaf', type: 'BIGINT', width: 2, columns: ['leaf_0', 'leaf_1'] },
+      ],
+    });
+    const post = new Postprocessor(plan);
+    const columns = post.columns(
+      {
+        out: f32([0.2, 0.8, 0.9, 0.1], [2, 2]),
+        label: { type: 'string', dims: [2], data: ['yes', 'yes'] },
+        leaf: { type: 'int64', dims: [2, 2], data: new BigInt64Array([1n, 2n, 3n, 4n]) },
+      },
+      2,
+    );
+    expect(columns.map((c) => c.type)).toEqual(['INTEGER', 'FLOAT', 'FLOAT', 'FLOAT', 'VARCHAR', 'BIGINT', 'BIGINT']);
+    expect(columns[4]!.data).toEqual(['yes', 'yes']);
+    expect([...(columns[5]!.data as BigInt64Array)]).toEqual([1n, 3n]);
+    expect([...(columns[6]!.data as BigInt64Array)]).toEqual([2n, 4n]);
+    expect(post.labels).toEqual({ output: 'label', rows: 2, disagreements: 1, examples: [{ row: 1, label: 'yes', argmax: 'no' }] });
+  });
+
+  it('an extra output of the wrong size is a model mismatch', () => {
+    const post = new Postprocessor(classification({ classes: 2, extras: [{ output: 'e', type: 'FLOAT', width: 1, columns: ['e'] }] }));
+    expect(() => post.columns({ out: f32([0.5, 0.5], [1, 2]), e: f32([1, 2], [2]) }, 1)).toThrow(expect.objectContaining({ code: 'MODEL_MISMATCH' }));
+  });
+});

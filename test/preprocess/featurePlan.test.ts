@@ -80,6 +80,22 @@ describe('planFeeds: where the columns come from', () => {
     ]);
   });
 
+  it('by name alone, a NULL in a float input is NaN (the graph imputes); strings, ints and any spec keep refusing NULLs', () => {
+    const inputs = [input('f0', 'float32', ['N', 1]), input('amount', 'float64', ['N', 1]), input('merchant_category', 'string', ['N', 1]), input('n_items', 'int64', ['N', 1])];
+    const nulls = (spec: JobSpec) => planFeeds(spec, inputs, COLUMNS).feeds.map((f) => [f.input, f.columns[0]!.nulls.kind]);
+    expect(nulls(job())).toEqual([['f0', 'nan'], ['amount', 'nan'], ['merchant_category', 'error'], ['n_items', 'error']]);
+    // An inputs entry, or a job-wide fill_null, is a spec: it decides.
+    expect(nulls(job({ inputs: { f0: { column: 'f0' } } }))[0]).toEqual(['f0', 'error']);
+    expect(nulls({ ...job(), fillNull: 0 })).toEqual([['f0', 'fill'], ['amount', 'fill'], ['merchant_category', 'fill'], ['n_items', 'fill']]);
+  });
+
+  it('integer and boolean columns feed a string input; a float column is refused (its text is ambiguous)', () => {
+    const ok = planFeeds(job({ inputs: { s: { column: 'n_items' }, t: { column: 'flagged' } } }), [input('s', 'string', ['N', 1]), input('t', 'string', ['N', 1])], COLUMNS);
+    expect(ok.problems).toEqual([]);
+    const refused = planFeeds(job({ inputs: { s: { column: 'f0' } } }), [input('s', 'string', ['N', 1])], COLUMNS);
+    expect(refused.problems).toEqual([{ code: 'SCHEMA_MISMATCH', where: 'inputs.s', message: "column 'f0' cannot feed string input 's'", expected: 'a column castable to string', actual: 'DOUBLE' }]);
+  });
+
   it('name matching needs one value per row: an [N,2] input named like a column is not matched', () => {
     const { problems } = planFeeds(job(), [input('f0', 'float32', ['N', 2])], COLUMNS);
     expect(problems).toHaveLength(1);
@@ -304,6 +320,9 @@ describe('featureSql through DuckDB', () => {
     expect(await evaluate(feed('n', 'INTEGER'), 'string')).toEqual({ type: 'VARCHAR', values: ['42', null, '7', '0'] });
     expect(await evaluate(feed('b', 'BOOLEAN'), 'float32')).toEqual({ type: 'FLOAT', values: [1, 0, null, 1] });
     expect(await evaluate(feed('b', 'BOOLEAN'), 'bool')).toEqual({ type: 'BOOLEAN', values: [true, false, null, true] });
+    // A boolean feeds a string input by its decimal text, as an integer does.
+    expect(await evaluate(feed('b', 'BOOLEAN'), 'string')).toEqual({ type: 'VARCHAR', values: ['1', '0', null, '1'] });
+    expect(await evaluate(feed('s', 'VARCHAR', { nulls: { kind: 'fill', value: 'missing' } }), 'string')).toEqual({ type: 'VARCHAR', values: ['grocery', 'travel', 'electronics', 'missing'] });
   });
 
   it('fill_null replaces NULLs with the value in the tensor type', async () => {
