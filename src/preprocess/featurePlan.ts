@@ -229,6 +229,9 @@ export function featureSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): 
     const onNull = fill === undefined ? 'NULL' : params.bind(fill);
     return `CAST(CASE WHEN ${col} IS NULL THEN ${onNull} ELSE coalesce(list_position(${list}::VARCHAR[], CAST(${col} AS VARCHAR)) - 1, ${missing}) END AS ${target})`;
   }
+  // Already the tensor's type, nothing to fill or scale: DuckDB only decodes (a cast to the
+  // working type and back cost as much as the decoding itself).
+  if (fill === undefined && !feed.scale && !feed.parsed && feed.columnType === target) return col;
   const expr = workingSql(feed, dtype, params);
   // float32 and int32 are computed wider; a value that does not fit becomes NULL here instead
   // of failing the whole query, and the row check rejects its row (OUT_OF_RANGE).

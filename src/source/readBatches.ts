@@ -11,7 +11,8 @@ import { BatchinferError } from '../errors.js';
 import type { ColumnChunk, ColumnVector, Db } from '../db/duckdb.js';
 import type { TensorData, TensorValues } from '../infer/ort.js';
 import { featureSql, type FeedPlan } from '../preprocess/featurePlan.js';
-import { flatColumns, parseRejection, rejectSql, type RejectReason } from '../preprocess/rowChecks.js';
+import { flatColumns, parseRejection, rejectSql, scannedChecks, type RejectReason } from '../preprocess/rowChecks.js';
+import { ChunkChecks } from './chunkChecks.js';
 import { Params } from '../util/sql.js';
 import { guardRead, literalPath, readerSql, type DatasetFile } from './dataset.js';
 
@@ -49,7 +50,8 @@ export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRo
   const path = params.bind(literalPath(file.path));
   if (fromRow > 0 && file.format !== 'parquet') throw new BatchinferError('INTERNAL', 'resuming mid-file needs a Parquet source');
   const exprs = flatColumns(feeds).map(({ feed, col }) => featureSql(col, feed.dtype, params));
-  const reject = rejectSql(feeds, params);
+  // NULL and non-finite features are found by the reader itself (chunkChecks.ts).
+  const reject = rejectSql(feeds, params, { withoutScanned: true });
   const rejectIndex = reject ? exprs.length : -1;
   if (reject) exprs.push(reject);
   const select = exprs.length > 0 ? exprs.map((e, i) => `${e} AS f${i}`).join(', ') : '1 AS f0';
@@ -75,18 +77,22 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   let waitStart = performance.now();
   // A DuckDB failure mid-stream (a corrupt page past the footer) is the input's fault: name the file.
   const chunks = guardStream(display, db.stream(sql, params.values));
+  const checks = new ChunkChecks(scannedChecks(feeds), rejectIndex, columns.map((c) => c.col.column));
   for await (const chunk of chunks) {
     readMs += performance.now() - waitStart;
-    const rejects = rejectIndex >= 0 && chunk.columns[rejectIndex]!.hasValues ? chunk.columns[rejectIndex]! : null;
+    const started = performance.now();
+    const anyBad = checks.load(chunk);
+    prepMs += performance.now() - started;
     let offset = 0;
     while (offset < chunk.rowCount) {
       const started = performance.now();
-      if (rejects) {
-        while (offset < chunk.rowCount && rejects.isValid(offset)) {
-          const rejection = parseRejection(String(rejects.value(offset)));
+      if (anyBad) {
+        while (offset < chunk.rowCount && checks.isBad(offset)) {
+          const rejection = checks.rejection(offset);
           if ((options.onError ?? 'fail') === 'fail') {
             const col = columns[rejection.columnIndex];
-            throw new BatchinferError('BAD_DATA', `${display} row ${fileRow + 1}: ${rejection.message}`, {
+            const message = rejection.message ?? (await exactMessage(db, file, feeds, fileRow));
+            throw new BatchinferError('BAD_DATA', `${display} row ${fileRow + 1}: ${message}`, {
               expected: col ? `a valid value for model input '${col.feed.input}' (or on_error: skip | quarantine)` : 'a valid row',
               actual: rejection.reason,
             });
@@ -97,9 +103,9 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
         }
       }
       let take = Math.min(chunk.rowCount - offset, batchSize - builder.rowCount);
-      if (rejects) {
+      if (anyBad) {
         let good = 0;
-        while (good < take && !rejects.isValid(offset + good)) good++;
+        while (good < take && !checks.isBad(offset + good)) good++;
         take = good;
       }
       if (take > 0) builder.copy(chunk, offset, take, fileRow);
@@ -121,6 +127,20 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   readMs += performance.now() - waitStart;
   options.onTiming?.(readMs, prepMs);
   if (builder.rowCount > 0 || builder.hasRejects) yield builder.finish(fileRow);
+}
+
+/**
+ * The full check's words for one bad row the reader found itself (NaN or Infinity): DuckDB
+ * writes the value's text (`nan`, `-inf`), as in the quarantine file.
+ */
+async function exactMessage(db: Db, file: DatasetFile, feeds: readonly FeedPlan[], fileRow: number): Promise<string> {
+  if (file.format !== 'parquet') return 'a value is not finite (set allow_nan to pass NaN/Infinity)';
+  const params = new Params();
+  const check = rejectSql(feeds, params)!;
+  const scan = readerSql(file.format, params.bind(literalPath(file.path)), ', file_row_number = true');
+  const rows = await db.query<{ r: string | null }>(`SELECT ${check} AS r FROM ${scan} WHERE file_row_number = ${params.bind(fileRow)}`, params.values);
+  const text = rows[0]?.r;
+  return text ? parseRejection(text).message : 'a value is not finite';
 }
 
 async function* guardStream<T>(path: string, stream: AsyncGenerator<T>): AsyncGenerator<T> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
 import { comparePredictions, expectedPredictions, TOLERANCE } from '../helpers/expected.js';
-import { readInput, readParquet, type Row } from '../helpers/parquet.js';
+import { readInput, readParquet, withDuckDb, type Row } from '../helpers/parquet.js';
 import { loadSidecar } from '../helpers/reference.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
@@ -53,6 +53,39 @@ describe.concurrent('a fixed batch dimension', { timeout: 90_000 }, () => {
     const result = await runCli(['inspect', model('mlp_fixed3')]);
     expectOk(result);
     expect(result.stdout).toContain('batch: fixed at 3 rows per run (batches are cut into groups of 3, the last group padded)');
+  });
+});
+
+describe.concurrent('per-column float inputs mapped by name alone (the scikit-learn layout)', { timeout: 60_000 }, () => {
+  /** percolumn's data: f0 NULL in row 1, NaN in row 2, +Infinity in row 3; f1 -Infinity in row 4. */
+  async function quirkyPercolumn(dir: string): Promise<string> {
+    const path = join(dir, 'percolumn.parquet');
+    await withDuckDb((q) =>
+      q(`COPY (SELECT txn_id,
+            CASE i WHEN 1 THEN NULL WHEN 2 THEN 'NaN'::DOUBLE WHEN 3 THEN 'Infinity'::DOUBLE ELSE f0 END AS f0,
+            CASE i WHEN 4 THEN '-Infinity'::DOUBLE ELSE f1 END AS f1
+          FROM (SELECT *, row_number() OVER () - 1 AS i FROM read_parquet($1)) ORDER BY i LIMIT 100) TO $2 (FORMAT parquet)`, [TRANSACTIONS, path]),
+    );
+    return path;
+  }
+
+  it('NULL and NaN reach the model as NaN (what an Imputer in the graph expects); Infinity is a bad row', async () => {
+    const dir = await tmp.make();
+    const input = await quirkyPercolumn(dir);
+    const output = join(dir, 'out.parquet');
+    const failed = await runCli(['run', '--model', model('percolumn'), '--input', input, '--output', output]);
+    expect(expectCliError(failed, 65, 'BAD_DATA')).toContain(`${input} row 4: inf in column f0 is infinite (set allow_nan to pass it)`);
+    expect(await readdir(dir)).toEqual(['percolumn.parquet']);
+
+    const result = await runCli(['run', '--model', model('percolumn'), '--input', input, '--output', output, '--on-error', 'skip', '--passthrough', 'txn_id', '--json', '--quiet']);
+    expectOk(result);
+    expect(JSON.parse(result.stdout).rows).toEqual({ in: 100, out: 98, rejected: 2, rejectedByReason: { NOT_FINITE: 2 } });
+    const out = (await readParquet(output)).rows;
+    expect(out.map((r) => r['txn_id'])).toEqual(rows.slice(0, 100).map((r) => r['txn_id']).filter((_, i) => i !== 3 && i !== 4));
+    // The logistic regression of NaN is NaN: no class wins.
+    expect(out[1]!['confidence']).toBeNaN();
+    expect(out[2]!['confidence']).toBeNaN();
+    expect(out[0]!['confidence']).toBeGreaterThan(0.5);
   });
 });
 
