@@ -2,7 +2,6 @@
  * The run summary: what a run did, how long each stage took, and what it ran with. Printed
  * as JSON with `--json` and written beside the output as `<output>.summary.json`.
  */
-import { duckdbLibraryVersion } from '../db/duckdb.js';
 import { batchinferVersion } from '../version.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
 
@@ -67,9 +66,12 @@ export interface SkippedRun {
   committedAt: string;
 }
 
-/** @param onnxruntime the runtime's version as the inference workers report it (the main thread never loads it) */
-export function versions(onnxruntime: string): RunSummary['versions'] {
-  return { batchinfer: batchinferVersion(), onnxruntime, duckdb: duckdbLibraryVersion(), node: process.version };
+/**
+ * @param onnxruntime the runtime's version as the inference workers report it (the main thread never loads it)
+ * @param duckdb `Db.libraryVersion`
+ */
+export function versions(onnxruntime: string, duckdb: string): RunSummary['versions'] {
+  return { batchinfer: batchinferVersion(), onnxruntime, duckdb, node: process.version };
 }
 
 /** The q-quantile (0..1) of a list of numbers, nearest-rank. */

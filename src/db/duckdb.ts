@@ -100,6 +100,11 @@ export class Db {
     return db;
   }
 
+  /** The DuckDB library version, e.g. `v1.5.6` (for summaries: callers need not import this module). */
+  get libraryVersion(): string {
+    return duckdbLibraryVersion();
+  }
+
   /**
    * A second connection to the same database. A connection holds one streaming result at a
    * time, so the reader streams on one connection while the writer appends on another.

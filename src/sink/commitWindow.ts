@@ -50,7 +50,7 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
     rows: c.rows,
     outputs,
     model: { path: c.job.model.path, sha256: c.job.model.sha256 },
-    versions: { ...versions(c.runtimeVersion) },
+    versions: { ...versions(c.runtimeVersion, c.db.libraryVersion) },
     startedAt: c.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
   };
