@@ -97,7 +97,7 @@ describe('the delicate cases are exercised', () => {
     // Power-of-two scales make exact .5 quotients common (hidden, logits, and amounts
     // such as 58.00 -> 58 / 128 / 2^-5 = 14.5); every one of them must round to even.
     expect(trace.tiesHalfEvenMatters).toBeGreaterThan(100);
-    // x saturates at 255 for amounts above 510 and f1 above 3.97; the hidden layer too.
+    // x saturates at 255 for amounts above 510 and f1 from 3.98 up; the hidden layer too.
     expect(trace.saturated).toBeGreaterThan(6);
   });
 
