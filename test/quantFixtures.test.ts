@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { integerInitializer } from '../scripts/fixtures/onnxBuilder.js';
 import { INT8_WEIGHT_LIMIT, UINT8_WEIGHT_LIMIT, quantizeAsymmetricU8, quantizeSymmetric } from '../scripts/fixtures/quantModels.js';
 import { loadQuantReference } from './helpers/quantReference.js';
 import { FIXTURES_DIR, buildFeatureFeeds, feedRows, loadSidecar, readFixtureRows } from './helpers/reference.js';
@@ -158,6 +159,13 @@ describe('weight quantization in the fixture builder', () => {
       expect(Number.isInteger(Math.log2(sym.scale))).toBe(true);
       expect(Number.isInteger(Math.log2(asym.scale))).toBe(true);
     }
+  });
+
+  it('refuses integer initializers that would wrap or truncate', () => {
+    expect(() => integerInitializer('w', { shape: [2], data: [127, 128], elemType: 'int8' })).toThrow(/w\[1\] = 128 is not a int8/);
+    expect(() => integerInitializer('z', { shape: [], data: [-1], elemType: 'uint8' })).toThrow(/not a uint8/);
+    expect(() => integerInitializer('b', { shape: [1], data: [1.5], elemType: 'int32' })).toThrow(/not a int32/);
+    expect(integerInitializer('b', { shape: [2], data: [-2, 300], elemType: 'int32' }).rawData).toEqual(new Uint8Array([254, 255, 255, 255, 44, 1, 0, 0]));
   });
 
   it('keeps u8 x s8 pair sums inside int16 (the non-VNNI vpmaddubsw bound)', () => {
