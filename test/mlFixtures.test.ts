@@ -203,6 +203,14 @@ describe('ai.onnx.ml fixtures are informative', () => {
   });
 });
 
+describe('reference label check', () => {
+  it('accepts every class tied (within the tolerance) with the best one, and only those', () => {
+    expect(acceptableLabels([0.4, 0.4, 0.2], ['a', 'b', 'c'], TOLERANCE)).toEqual(['a', 'b']);
+    expect(acceptableLabels([0.3, 0.4, 0.4 - 5e-6], ['a', 'b', 'c'], TOLERANCE)).toEqual(['b', 'c']);
+    expect(acceptableLabels([0.5, 0.3, 0.2], ['a', 'b', 'c'], TOLERANCE)).toEqual(['a']);
+  });
+});
+
 describe('applicants.parquet', () => {
   it('has the documented columns and quirks', () => {
     expect(applicants.columns).toEqual(APPLICANT_COLUMNS.map((name, i) => ({ name, type: APPLICANT_TYPES[i] })));
