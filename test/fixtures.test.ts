@@ -4,9 +4,9 @@
  * committed bytes.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures } from '../scripts/fixtures/buildAll.js';
@@ -91,6 +91,8 @@ describe('fixture build', () => {
     try {
       const written = await buildFixtures(root);
       expect(written.length).toBeGreaterThan(15);
+      // Every committed model and data file is one the build writes, so each is compared below.
+      expect(await committedFixtures()).toEqual(written);
       for (const path of written) {
         const [fresh, committed] = await Promise.all([readFile(join(root, path)), readFile(join(FIXTURES_DIR, path))]);
         expect(sha256(fresh), path).toBe(sha256(committed));
@@ -100,6 +102,19 @@ describe('fixture build', () => {
     }
   }, 60_000);
 });
+
+/** The files under fixtures/models and fixtures/data, relative to fixtures/, sorted. */
+async function committedFixtures(): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(dir, e.name));
+      else if (e.isFile()) files.push(relative(FIXTURES_DIR, join(dir, e.name)));
+    }
+  };
+  for (const dir of ['models', 'data']) await walk(join(FIXTURES_DIR, dir));
+  return files.sort();
+}
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
