@@ -63,6 +63,8 @@ describe.each(tabularMlModels().map((m) => [m.name, m] as const))('%s.onnx end t
       expect(summary.model.output).toBe('output_probability');
       expect(summary.labels).toEqual({ names: m.labels, source: 'model ZipMap' });
       expect(summary.scores).toEqual({ kind: 'probabilities', decidedBy: 'first batch' });
+      // The model's own label output agrees with the argmax on every row.
+      expect(summary.labelCheck).toMatchObject({ output: 'output_label', rows: input.length, disagreements: 0 });
       expect(out.columns.map((c) => c.name)).toEqual(['txn_id', 'prediction', 'confidence', ...m.labels.map((l) => `prob_${l}`)]);
       expect(new Set(out.rows.map((r) => r['prediction'])).size).toBe(m.labels.length);
     } else {
