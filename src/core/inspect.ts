@@ -9,7 +9,7 @@ import { Db } from '../db/duckdb.js';
 import type { Problem } from '../errors.js';
 import { loadModel } from '../model/loadModel.js';
 import type { OnnxFileInfo } from '../model/onnxFile.js';
-import { planFeeds } from '../preprocess/featurePlan.js';
+import { fixedBatchOf, planFeeds } from '../preprocess/featurePlan.js';
 import { classNames, planOutput } from '../postprocess/outputPlan.js';
 import { parseJobSpec } from '../spec/jobSpec.js';
 import { countRows, openDataset, parquetRowGroups, type ColumnInfo } from '../source/dataset.js';
@@ -74,13 +74,12 @@ async function inspectModel(path: string, options: InspectOptions): Promise<Mode
   const model = await loadModel(path);
   const info = model.info;
   const spec = parseJobSpec({ model: path, input: options.data ?? path, output: `${path}.inspect`, ...(options.features ? { features: options.features } : {}) }, { baseDir: process.cwd(), name: 'inspect' });
-  const fixed = info.inputs.map((i) => i.shape?.[0]).filter((d): d is number => typeof d === 'number' && d > 0);
   const { plan, problems } = planOutput(spec, info);
   let scoring: Scoring;
   if (!plan || problems.length > 0) scoring = { problems };
   else if (plan.task === 'regression') scoring = { output: plan.outputName, task: 'regression', width: plan.width };
   else scoring = { output: plan.outputName, task: 'classification', classes: plan.classes, labels: classNames(plan), labelSource: plan.labelSource, ...(plan.labelCheck ? { labelOutput: plan.labelCheck.output } : {}) };
-  const report: ModelReport = { kind: 'model', path, sha256: model.sha256, info, fixedBatch: fixed[0] ?? null, scoring };
+  const report: ModelReport = { kind: 'model', path, sha256: model.sha256, info, fixedBatch: fixedBatchOf(info.inputs).size, scoring };
   if (options.data) {
     const db = await Db.open();
     try {

@@ -11,7 +11,7 @@ import type { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { loadModel, type LoadedModel } from '../model/loadModel.js';
 import { countRows, describeFile, openDataset, type ColumnInfo, type Dataset } from '../source/dataset.js';
-import { planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
+import { fixedBatchOf, planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { outputColumnNames, planOutput, type OutputPlan } from '../postprocess/outputPlan.js';
 import { outputTarget, summaryPath } from '../sink/outputPaths.js';
 import { rejectsPathFor } from '../sink/commitRejects.js';
@@ -51,7 +51,8 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
     textNumbers: dataset.format === 'csv',
   });
   problems.push(...feedProblems);
-  const fixedBatch = fixedBatchOf(feeds, problems);
+  const { size: fixedBatch, problem: batchProblem } = fixedBatchOf(model.info.inputs);
+  if (batchProblem) problems.push(batchProblem);
   const { plan: output, problems: outputProblems } = planOutput(spec, model.info);
   problems.push(...outputProblems);
 
@@ -75,14 +76,6 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   return { spec, model, dataset, feeds, output, outputMode, outputColumns, fixedBatch };
 }
 
-/** The one fixed batch size of a model's inputs; inputs fixed at different sizes cannot be fed. */
-function fixedBatchOf(feeds: readonly FeedPlan[], problems: Problem[]): number | null {
-  const sizes = [...new Set(feeds.flatMap((f) => (f.fixedBatch ? [f.fixedBatch] : [])))];
-  if (sizes.length > 1) {
-    problems.push({ code: 'MODEL_MISMATCH', where: 'model inputs', message: 'have different fixed batch dimensions', expected: 'one batch size for every input', actual: feeds.map((f) => `${f.input}: ${f.fixedBatch ?? 'N'}`).join(', ') });
-  }
-  return sizes[0] ?? null;
-}
 
 /**
  * The commit replaces the output path wholesale (a directory output is swapped in and the old

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { BatchinferError, isBatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import { loadModel } from '../model/loadModel.js';
+import { fixedBatchOf } from '../preprocess/featurePlan.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { prepareJob, type PreparedJob } from './prepare.js';
 import { commitRejects, rejectsPathFor } from '../sink/commitRejects.js';
@@ -245,8 +246,7 @@ async function startPoolEarly(spec: JobSpec, workers: number, threads: number): 
     const model = await loadModel(spec.model);
     const { plan } = planOutput(spec, model.info);
     if (!plan) return null;
-    const sizes = [...new Set(model.info.inputs.map((i) => i.shape?.[0]).filter((d): d is number => typeof d === 'number' && d > 0))];
-    const fixedBatch = sizes.length === 1 ? sizes[0]! : null;
+    const fixedBatch = fixedBatchOf(model.info.inputs).size;
     const outputNames = requestedOutputs(plan);
     const pool = await WorkerPool.start({ model: model.bytes, workers, intraOpThreads: threads, outputNames, fixedBatch });
     return { pool, key: poolKey(model.sha256, outputNames, fixedBatch) };

@@ -38,8 +38,6 @@ export interface FeedPlan {
   rank: 1 | 2;
   /** Columns, one per position of the last axis. */
   columns: ColumnFeed[];
-  /** The input's first dimension is this fixed size (older exports) instead of symbolic. */
-  fixedBatch?: number;
 }
 
 
@@ -123,8 +121,7 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
       problems.push({ code: 'MODEL_MISMATCH', where, message: 'must have shape [N] or [N,K]', expected: '[N] or [N,K]', actual: shape ? `[${shape.join(',')}]` : 'unknown rank' });
       continue;
     }
-    // A fixed first dimension (older converters): rows are fed in groups of exactly that size.
-    const fixedBatch = typeof shape[0] === 'number' && shape[0] > 0 ? shape[0] : undefined;
+    // A fixed first dimension (older converters) is fine: rows go in groups of that size (fixedBatchOf).
     const rank = shape.length as 1 | 2;
     const width = rank === 1 ? 1 : shape[1];
     if (rank === 2 && (typeof width !== 'number' || width < 1)) {
@@ -152,7 +149,7 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
     if (countMismatch) {
       problems.push({ code: 'MODEL_MISMATCH', where: specWhere, message: `model input '${info.name}' takes ${k} feature${k > 1 ? 's' : ''} per row [${shape.join(',')}]`, expected: k, actual: names.length });
     }
-    const plan: FeedPlan = { input: info.name, dtype, rank, columns: [], ...(fixedBatch ? { fixedBatch } : {}) };
+    const plan: FeedPlan = { input: info.name, dtype, rank, columns: [] };
     names.forEach((column, i) => {
       const col = byName.get(column);
       if (!col) {
@@ -190,6 +187,21 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
     if (!countMismatch) feeds.push(plan);
   }
   return { feeds, problems };
+}
+
+/**
+ * The model's fixed batch dimension: rows go to it in groups of this size (see
+ * infer/fixedBatch.ts). Null when the first dimension is symbolic; inputs fixed at different
+ * sizes cannot be fed together.
+ */
+export function fixedBatchOf(inputs: readonly ValueInfo[]): { size: number | null; problem?: Problem } {
+  const fixed = inputs.map((i) => ({ name: i.name, first: i.shape?.[0] })).filter((i): i is { name: string; first: number } => typeof i.first === 'number' && i.first > 0);
+  const sizes = [...new Set(fixed.map((i) => i.first))];
+  if (sizes.length <= 1) return { size: sizes[0] ?? null };
+  return {
+    size: null,
+    problem: { code: 'MODEL_MISMATCH', where: 'model inputs', message: 'have different fixed batch dimensions', expected: 'one batch size for every input', actual: fixed.map((i) => `${i.name}: ${i.first}`).join(', ') },
+  };
 }
 
 function resolveInputSpec(spec: JobSpec, input: string, inputCount: number, columns: Map<string, ColumnInfo>, width: number): InputSpec | undefined {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import type { Problem } from '../../src/errors.js';
 import type { ValueInfo } from '../../src/model/onnxFile.js';
-import { featureSql, planFeeds, type ColumnFeed, type FeedDtype, type FeedPlan } from '../../src/preprocess/featurePlan.js';
+import { featureSql, fixedBatchOf, planFeeds, type ColumnFeed, type FeedDtype, type FeedPlan } from '../../src/preprocess/featurePlan.js';
 import type { ColumnInfo } from '../../src/source/dataset.js';
 import type { InputSpec, JobSpec } from '../../src/spec/jobSpec.js';
 import { Params } from '../../src/util/sql.js';
@@ -245,11 +245,14 @@ describe('planFeeds: column types against tensor dtypes', () => {
 describe('planFeeds: model input shapes and types', () => {
   const spec = job({ inputs: { x: { columns: ['amount', 'f0', 'f1', 'f2'] } } });
 
-  it('records a fixed batch dimension (older converters) instead of refusing it', () => {
-    const { feeds, problems } = planFeeds(spec, [input('x', 'float32', [1, 4])], COLUMNS);
-    expect(problems).toEqual([]);
-    expect(feeds[0]).toMatchObject({ input: 'x', fixedBatch: 1, rank: 2 });
-    expect(planFeeds(spec, [input('x', 'float32', ['N', 4])], COLUMNS).feeds[0]!.fixedBatch).toBeUndefined();
+  it('accepts a fixed batch dimension (older converters); fixedBatchOf gives its size, or a problem when inputs disagree', () => {
+    expect(planFeeds(spec, [input('x', 'float32', [1, 4])], COLUMNS).problems).toEqual([]);
+    expect(fixedBatchOf([input('x', 'float32', [3, 4]), input('m', 'int64', [3])])).toEqual({ size: 3 });
+    expect(fixedBatchOf([input('x', 'float32', ['N', 4])])).toEqual({ size: null });
+    expect(fixedBatchOf([input('x', 'float32', [8, 2]), input('y', 'float32', [4, 2])])).toEqual({
+      size: null,
+      problem: { code: 'MODEL_MISMATCH', where: 'model inputs', message: 'have different fixed batch dimensions', expected: 'one batch size for every input', actual: 'x: 8, y: 4' },
+    });
   });
 
   it('accepts a batch dimension that is symbolic, unnamed or -1', () => {
