@@ -4,10 +4,9 @@
  * and a broken file should fail with a clear error before any native code sees it.
  */
 import { readFile } from 'node:fs/promises';
-import onnxProto from 'onnx-proto';
+import { onnx, type onnxProto } from './onnxProto.js';
 import { BatchinferError } from '../errors.js';
 
-const { onnx } = onnxProto;
 type GraphProto = onnxProto.onnx.IGraphProto;
 type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 

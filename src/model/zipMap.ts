@@ -9,10 +9,9 @@
  *   const { bytes, classLabels } = stripZipMap(await readFile('sklearn.onnx'));
  *   classLabels['output_probability']; // ['legit', 'fraud']
  */
-import onnxProto from 'onnx-proto';
+import { onnx, type onnxProto } from './onnxProto.js';
 import { classLabelsOf } from './onnxFile.js';
 
-const { onnx } = onnxProto;
 
 export interface ZipMapRewrite {
   /** The model to run: the input bytes when there was no ZipMap. */
