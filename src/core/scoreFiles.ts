@@ -88,6 +88,8 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     for (const f of job.dataset.files) if (!needsStaging(f)) rowsTotal += await countRows(db, f);
     const totalKnown = job.dataset.files.every((f) => !needsStaging(f));
     const columnNames = flatColumns(job.feeds).map(({ col }) => col.column);
+    // A staged copy holds the columns the run reads; the rejects file wants every original column.
+    const stagedColumns = spec.onError === 'quarantine' ? null : [...new Set([...columnNames, ...spec.passthrough])];
 
     for (const [index, original] of job.dataset.files.entries()) {
       checkAborted(options.signal);
@@ -108,7 +110,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       }
 
       const stageStart = performance.now();
-      const file = needsStaging(original) ? await stageSource(db, original, index, staging, journal, options.windowFilter, columnNames) : original;
+      const file = needsStaging(original) ? await stageSource(db, original, index, staging, journal, options.windowFilter, columnNames, stagedColumns) : original;
       if (needsStaging(original)) rowsTotal += await countRows(db, file);
       seconds.read += (performance.now() - stageStart) / 1000;
       const queue: InFlight[] = [];
@@ -265,7 +267,7 @@ export function checkAborted(signal: AbortSignal | undefined): void {
  * CSV inputs, and inputs filtered to a window, are copied once into a staged Parquet file so
  * rows can be addressed by row number (for passthrough and resume). The copy is journaled.
  */
-async function stageSource(db: Db, file: DatasetFile, index: number, staging: string, journal: Journal, filter: ScoreOptions['windowFilter'], featureColumns: readonly string[]): Promise<DatasetFile> {
+async function stageSource(db: Db, file: DatasetFile, index: number, staging: string, journal: Journal, filter: ScoreOptions['windowFilter'], featureColumns: readonly string[], keep: readonly string[] | null): Promise<DatasetFile> {
   const name = `source-${index}.parquet`;
   const path = join(staging, name);
   if (journal.source(index)) return { path, format: 'parquet' };
@@ -278,8 +280,10 @@ async function stageSource(db: Db, file: DatasetFile, index: number, staging: st
   }
   params.push(path + '.tmp');
   const target = `$${params.length}`;
+  // Only the columns the run uses (writing all of a wide CSV as Parquet was most of the staging time).
+  const select = keep && keep.length > 0 ? keep.map(quoteIdent).join(', ') : '*';
   const copy = (extra: string, extraParams: SqlParam[] = []): Promise<unknown> =>
-    db.exec(`COPY (SELECT * FROM ${readerSql(file.format, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed)`, [...params, ...extraParams]);
+    db.exec(`COPY (SELECT ${select} FROM ${readerSql(file.format, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed)`, [...params, ...extraParams]);
   const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
   try {
     await copy('');
