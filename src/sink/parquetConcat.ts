@@ -1,0 +1,139 @@
+/**
+ * Joins Parquet part files into one file without decoding them: the row groups (with any
+ * page indexes) are copied byte for byte, one after the other, and one footer lists them all
+ * with their offsets moved. Re-encoding 10M rows through DuckDB took 3.4 s on one core; this
+ * takes the time of copying the bytes.
+ *
+ * Only parts with byte-identical schemas are joined this way; `concatParquet` returns false
+ * otherwise and the caller merges through DuckDB (which also widens types across parts).
+ *
+ * @example
+ *   if (!(await concatParquet(['part-0.parquet', 'part-1.parquet'], 'out.parquet'))) await mergeWithDuckDb(...);
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { decodeStruct, encodeStruct, field, T, type ThriftList, type ThriftStruct } from '../util/thriftCompact.js';
+
+const MAGIC = new TextEncoder().encode('PAR1');
+const COPY_CHUNK = 8 << 20;
+
+/** FileMetaData, RowGroup, ColumnChunk and ColumnMetaData field ids (parquet.thrift). */
+const FILE = { schema: 2, numRows: 3, rowGroups: 4 } as const;
+const ROW_GROUP = { columns: 1, fileOffset: 5, ordinal: 7 } as const;
+const CHUNK = { fileOffset: 2, metaData: 3, offsetIndexOffset: 4, columnIndexOffset: 6 } as const;
+/** data_page_offset, index_page_offset, dictionary_page_offset, bloom_filter_offset. */
+const META_OFFSETS = [9, 10, 11, 14];
+
+interface Part {
+  handle: FileHandle;
+  meta: ThriftStruct;
+  /** Bytes between the leading magic and the footer: row groups and page indexes. */
+  dataLength: number;
+}
+
+export async function concatParquet(inputs: readonly string[], output: string): Promise<boolean> {
+  const parts: Part[] = [];
+  try {
+    for (const path of inputs) parts.push(await readPart(path));
+    const schema = encodeStruct({ fields: [field(parts[0]!.meta, FILE.schema)!] });
+    if (parts.some((p) => !sameBytes(encodeStruct({ fields: [field(p.meta, FILE.schema)!] }), schema))) return false;
+
+    const out = await open(output, 'w');
+    try {
+      await out.write(MAGIC, 0, 4, 0);
+      let offset = 4;
+      const rowGroups: ThriftStruct[] = [];
+      let rows = 0n;
+      for (const part of parts) {
+        await copyRange(part.handle, 4, part.dataLength, out, offset);
+        const delta = BigInt(offset - 4);
+        const groups = (field(part.meta, FILE.rowGroups)?.value as ThriftList | undefined)?.items ?? [];
+        for (const group of groups as ThriftStruct[]) rowGroups.push(moveRowGroup(group, delta, rowGroups.length));
+        rows += field(part.meta, FILE.numRows)!.value as bigint;
+        offset += part.dataLength;
+      }
+      const meta: ThriftStruct = {
+        fields: parts[0]!.meta.fields.map((f) => {
+          if (f.id === FILE.numRows) return { ...f, value: rows };
+          if (f.id === FILE.rowGroups) return { ...f, value: { elemType: T.STRUCT, items: rowGroups } };
+          return f;
+        }),
+      };
+      const footer = encodeStruct(meta);
+      const tail = new Uint8Array(footer.length + 8);
+      tail.set(footer, 0);
+      new DataView(tail.buffer).setUint32(footer.length, footer.length, true);
+      tail.set(MAGIC, footer.length + 4);
+      await out.write(tail, 0, tail.length, offset);
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    return true;
+  } finally {
+    await Promise.all(parts.map((p) => p.handle.close()));
+  }
+}
+
+async function readPart(path: string): Promise<Part> {
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const tail = Buffer.alloc(8);
+    await handle.read(tail, 0, 8, size - 8);
+    if (size < 12 || !sameBytes(tail.subarray(4), MAGIC)) throw new Error(`${path} is not a Parquet file`);
+    const footerLength = tail.readUInt32LE(0);
+    const footer = Buffer.alloc(footerLength);
+    await handle.read(footer, 0, footerLength, size - 8 - footerLength);
+    return { handle, meta: decodeStruct(footer), dataLength: size - 8 - footerLength - 4 };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** A row group with every absolute file offset in it moved by `delta`, renumbered. */
+function moveRowGroup(group: ThriftStruct, delta: bigint, ordinal: number): ThriftStruct {
+  const fields = group.fields.map((f) => {
+    if (f.id === ROW_GROUP.fileOffset) return { ...f, value: shift(f.value as bigint, delta) };
+    if (f.id === ROW_GROUP.ordinal) return { ...f, value: ordinal };
+    if (f.id === ROW_GROUP.columns) {
+      const list = f.value as ThriftList;
+      return { ...f, value: { ...list, items: (list.items as ThriftStruct[]).map((c) => moveChunk(c, delta)) } };
+    }
+    return f;
+  });
+  return { fields };
+}
+
+function moveChunk(chunk: ThriftStruct, delta: bigint): ThriftStruct {
+  return {
+    fields: chunk.fields.map((f) => {
+      if (f.id === CHUNK.fileOffset || f.id === CHUNK.offsetIndexOffset || f.id === CHUNK.columnIndexOffset) return { ...f, value: shift(f.value as bigint, delta) };
+      if (f.id === CHUNK.metaData) {
+        const meta = f.value as ThriftStruct;
+        return { ...f, value: { fields: meta.fields.map((m) => (META_OFFSETS.includes(m.id) && m.type === T.I64 ? { ...m, value: shift(m.value as bigint, delta) } : m)) } };
+      }
+      return f;
+    }),
+  };
+}
+
+/** An offset moved by `delta`; 0 means "not set" (a part's real offsets are past its magic). */
+function shift(offset: bigint, delta: bigint): bigint {
+  return offset > 0n ? offset + delta : offset;
+}
+
+async function copyRange(from: FileHandle, start: number, length: number, to: FileHandle, at: number): Promise<void> {
+  const buffer = Buffer.alloc(Math.min(COPY_CHUNK, Math.max(1, length)));
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await from.read(buffer, 0, Math.min(buffer.length, length - done), start + done);
+    if (bytesRead === 0) throw new Error('unexpected end of a Parquet part');
+    await to.write(buffer, 0, bytesRead, at + done);
+    done += bytesRead;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

@@ -1,0 +1,77 @@
+/**
+ * Joining Parquet parts by copying their row groups: DuckDB must read the joined file as the
+ * parts in order, with every type, NULL, dictionary page and row group intact.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Db } from '../../src/db/duckdb.js';
+import { concatParquet } from '../../src/sink/parquetConcat.js';
+import { decodeStruct, encodeStruct } from '../../src/util/thriftCompact.js';
+import { useTempDirs } from '../helpers/tempDir.js';
+
+const tmp = useTempDirs('batchinfer-concat-');
+let db: Db;
+let dir: string;
+
+/** Rows [from, to) of a table with strings (some repeating: dictionary pages), NULLs, decimals, times, lists. */
+const PART_SQL = `SELECT i AS id, 'row ' || i AS label, CASE WHEN i % 7 = 0 THEN NULL ELSE i * 0.5 END AS score,
+  (['a', 'b', 'c'])[i % 3 + 1] AS category, CAST(i AS DECIMAL(12, 2)) / 3 AS price,
+  TIMESTAMP '2026-11-29 00:00:00' + to_seconds(i) AS ts, [i, i + 1] AS pair, i % 2 = 0 AS even
+  FROM range($1, $2) t(i)`;
+
+async function writePart(name: string, from: number, to: number, options = 'COMPRESSION zstd, ROW_GROUP_SIZE 2048'): Promise<string> {
+  const path = join(dir, name);
+  await db.exec(`COPY (${PART_SQL}) TO $3 (FORMAT parquet, ${options})`, [from, to, path]);
+  return path;
+}
+
+beforeAll(async () => {
+  db = await Db.open({ threads: 1 });
+  dir = await tmp.make();
+});
+afterAll(() => db?.close());
+
+describe('concatParquet', () => {
+  it('joins parts (several row groups each) into a file DuckDB reads as the parts in order', async () => {
+    const parts = [await writePart('a.parquet', 0, 5000), await writePart('b.parquet', 5000, 5001), await writePart('c.parquet', 5001, 12000, 'COMPRESSION snappy, ROW_GROUP_SIZE 4096')];
+    // Compression differs per part (it is per column chunk); the schema is what must match.
+    const out = join(dir, 'joined.parquet');
+    expect(await concatParquet(parts, out)).toBe(true);
+    const expected = await db.query(`SELECT * FROM read_parquet($1::VARCHAR[]) ORDER BY id`, [parts]);
+    const actual = await db.query(`SELECT * FROM read_parquet($1)`, [out]);
+    expect(actual).toHaveLength(12000);
+    expect(actual).toEqual(expected);
+    // Filters are pushed into the scan through the moved row-group offsets and statistics.
+    const slice = await db.query(`SELECT id, label, score FROM read_parquet($1) WHERE id BETWEEN 4999 AND 5002 ORDER BY id`, [out]);
+    expect(slice).toEqual(expected.filter((r) => Number(r['id']) >= 4999 && Number(r['id']) <= 5002).map((r) => ({ id: r['id'], label: r['label'], score: r['score'] })));
+    const groups = await db.query<{ n: bigint }>(`SELECT count(DISTINCT row_group_id) AS n FROM parquet_metadata($1)`, [out]);
+    const partGroups = await db.query<{ n: bigint }>(`SELECT count(DISTINCT (file_name, row_group_id)) AS n FROM parquet_metadata($1::VARCHAR[])`, [parts]);
+    expect(groups[0]!.n).toBe(partGroups[0]!.n);
+    const rows = await db.query<{ n: bigint }>(`SELECT num_rows AS n FROM parquet_file_metadata($1)`, [out]);
+    expect(rows[0]!.n).toBe(12000n);
+  });
+
+  it('refuses parts whose schemas differ (the caller then merges through DuckDB) and writes nothing', async () => {
+    const a = await writePart('s1.parquet', 0, 10);
+    const b = join(dir, 's2.parquet');
+    await db.exec(`COPY (SELECT i AS id FROM range(3) t(i)) TO $1 (FORMAT parquet)`, [b]);
+    const out = join(dir, 'refused.parquet');
+    expect(await concatParquet([a, b], out)).toBe(false);
+    await expect(readFile(out)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('a file that is not Parquet is an error', async () => {
+    const bad = join(dir, 'bad.parquet');
+    await writeFile(bad, 'not parquet at all');
+    await expect(concatParquet([bad], join(dir, 'x.parquet'))).rejects.toThrow(/not a Parquet file/);
+  });
+
+  it('the thrift codec gives back the footer bytes it read', async () => {
+    const path = await writePart('f.parquet', 0, 3000);
+    const bytes = await readFile(path);
+    const length = bytes.readUInt32LE(bytes.length - 8);
+    const footer = bytes.subarray(bytes.length - 8 - length, bytes.length - 8);
+    expect(Buffer.from(encodeStruct(decodeStruct(footer))).equals(footer)).toBe(true);
+  });
+});
