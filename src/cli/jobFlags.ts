@@ -43,7 +43,7 @@ export function addJobFlags(cmd: Command): Command {
     .option('--task <task>', 'classification or regression')
     .option('--output-name <name>', 'which model output to score when there are several')
     .option('--extra-outputs <names>', 'comma-separated other model outputs to write as columns beside the predictions')
-    .option('--batch-size <n>', 'rows per inference batch (default 8192)')
+    .option('--batch-size <n>', 'rows per inference batch (default 2048)')
     .option('--workers <n>', 'inference worker threads (default: one per core)')
     .option('--threads <n>', 'intra-op threads per worker (default: cores / workers)')
     .option('--review-below <p>', 'flag rows whose confidence is below p (needs_review column)')

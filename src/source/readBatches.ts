@@ -5,7 +5,7 @@
  * rows the checks reject (failing on the first one when the policy is `fail`).
  *
  * @example
- *   for await (const batch of readBatches(db, file, feeds, { batchSize: 8192 })) pool.run(batch.feeds);
+ *   for await (const batch of readBatches(db, file, feeds, { batchSize: 2048 })) pool.run(batch.feeds);
  */
 import { BatchinferError } from '../errors.js';
 import type { ColumnChunk, ColumnVector, Db } from '../db/duckdb.js';

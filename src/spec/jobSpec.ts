@@ -79,7 +79,12 @@ export interface JobSpec {
   windowColumn?: string;
 }
 
-export const DEFAULT_BATCH_SIZE = 8192;
+/**
+ * 2048: the 30-256-256-2 MLP scores as fast as at 8192 here (raw 0.72 s vs 0.75 s per 1M rows;
+ * end to end the same) with 60 MB less peak RSS (two workers' activations); the logistic
+ * regression is I/O bound either way.
+ */
+export const DEFAULT_BATCH_SIZE = 2048;
 export const DEFAULT_CHECKPOINT_ROWS = 1 << 20;
 
 const name = z.string().min(1);

@@ -119,7 +119,7 @@ describe.each(JOB_FILES)('job %s', (file) => {
       labels: job.labels,
       task: job.task,
       scores: job.scores,
-      firstBatchRows: Math.min(job.batch_size ?? 8192, firstFileRows),
+      firstBatchRows: Math.min(job.batch_size ?? 2048, firstFileRows),
     });
     expect(expected.task).toBe(isRegression(job) ? 'regression' : 'classification');
     expect(comparePredictions(out.rows, expected, { reviewBelow: job.review_below })).toEqual([]);

@@ -19,7 +19,9 @@ import { useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-quant-');
 const FEATURES = ['amount', 'f0', 'f1', 'risk score'];
-const DEFAULT_BATCH_SIZE = 8192;
+const DEFAULT_BATCH_SIZE = 2048;
+/** Larger than any fixture file: one batch per file. */
+const WHOLE_FILE = 4096;
 
 interface QuantRun {
   id: string;
@@ -31,8 +33,9 @@ interface QuantRun {
 }
 
 const RUNS: QuantRun[] = [
-  { id: 'qdq', name: 'mlp_qdq', input: data('transactions.parquet'), batches: 1 },
-  { id: 'dynamic, one batch', name: 'mlp_dynamic', input: data('transactions.parquet'), batches: 1 },
+  { id: 'qdq', name: 'mlp_qdq', input: data('transactions.parquet'), batches: 2 },
+  { id: 'dynamic, one batch', name: 'mlp_dynamic', input: data('transactions.parquet'), batchSize: WHOLE_FILE, batches: 1 },
+  { id: 'dynamic, default batches', name: 'mlp_dynamic', input: data('transactions.parquet'), batches: 2 },
   { id: 'dynamic, batches of 250', name: 'mlp_dynamic', input: data('transactions.parquet'), batchSize: 250, batches: 12 },
   // Three 1000-row files: batches of 400, 400, 200 in each, never one across two files.
   { id: 'dynamic, three files in batches of 400', name: 'mlp_dynamic', input: data('parts') + '/', batchSize: 400, batches: 9 },
@@ -116,7 +119,7 @@ describe('mlp_dynamic batching', () => {
     const run = RUNS.find((r) => r.batchSize === 250)!;
     const { output, files } = outcomes.get(run.id)!;
     const out = (await readParquet(output)).rows;
-    const oneBatch = expectedFor(run, files, DEFAULT_BATCH_SIZE);
+    const oneBatch = expectedFor(run, files, WHOLE_FILE);
     expect(comparePredictions(out, oneBatch, { limit: 3000 }).length).toBeGreaterThan(2000);
   });
 

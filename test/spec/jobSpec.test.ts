@@ -40,7 +40,7 @@ describe('parseJobSpec: defaults and paths', () => {
       extraOutputs: [],
       scores: undefined,
       reviewBelow: undefined,
-      batchSize: 8192,
+      batchSize: 2048,
       workers: undefined,
       threads: undefined,
       fillNull: undefined,
@@ -55,7 +55,7 @@ describe('parseJobSpec: defaults and paths', () => {
       timezone: 'UTC',
       windowColumn: undefined,
     });
-    expect(DEFAULT_BATCH_SIZE).toBe(8192);
+    expect(DEFAULT_BATCH_SIZE).toBe(2048);
   });
 
   it('keeps absolute paths, a name from the job, and maps snake_case keys', () => {

@@ -45,7 +45,7 @@ describe('loadJob', () => {
     expect(spec.model).toBe(join(root, 'models', 'm.onnx'));
     expect(spec.input).toBe(join(root, 'data', 'in.parquet'));
     expect(spec.output).toBe(join(root, 'out') + '/');
-    expect(spec.batchSize).toBe(8192);
+    expect(spec.batchSize).toBe(2048);
     expect(spec.passthrough).toEqual(['txn_id']);
     expect(spec.inputs.x).toMatchObject({ columns: ['amount', 'risk score'], fillNull: 0 });
   });
