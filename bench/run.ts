@@ -81,6 +81,13 @@ async function main(): Promise<void> {
     mlpE2eOverRawInfer: round(e2eMlp.wallSeconds / rawInfer.innerSeconds, 2),
     mlpCsvOverParquet: round(e2eMlpCsv.wallSeconds / e2eMlp.wallSeconds, 2),
     logregE2eOverSql: round(e2eLogreg.wallSeconds / sqlLogreg.innerSeconds, 2),
+    // Both as whole processes: the SQL-only process also starts Node and loads DuckDB.
+    logregE2eWallOverSqlWall: round(e2eLogreg.wallSeconds / sqlLogreg.wallSeconds, 2),
+    // Rows/s past the fixed cost of a run (the 1k-row job: process, DuckDB, workers, commit).
+    logregE2eRowsPerSecondPastStartup: Math.round(small / Math.max(1e-9, e2eLogreg.wallSeconds - startup.wallSeconds)),
+    // CPU seconds the end-to-end MLP run spends against raw inference's timed section on 2 workers.
+    mlpE2eCpuSeconds: round(e2eMlp.cpuSeconds, 2),
+    rawInferWorkerSeconds: round(rawInfer.innerSeconds * (rawInfer === inferMlp21 ? 2 : 1), 2),
     logregE2eOverRawRead: round(e2eLogreg.wallSeconds / rawRead.innerSeconds, 2),
     rawWriteShareOfLogregE2e: round(rawWrite.innerSeconds / e2eLogreg.wallSeconds, 2),
     rawInferLogregShareOfE2e: round(inferLogreg.innerSeconds / e2eLogreg.wallSeconds, 2),
