@@ -127,6 +127,13 @@ function deadPid(): number {
   return child.pid;
 }
 
+/**
+ * A 300k-row run takes about a second now: hold it for one more after its first journaled
+ * part, so a signal sent once the part is seen always lands mid-run (JS signal handlers run
+ * when the pause ends; SIGKILL does not wait).
+ */
+const HOLD_AFTER_FIRST_PART = { env: { ...process.env, BATCHINFER_FAILPOINT: 'part-journaled:1:pause=1000' } };
+
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, run?: StartedCli, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   let exited = false;
@@ -500,7 +507,7 @@ describe.concurrent('signals and kill -9 mid-run on a 300k-row input', { timeout
   ] as const)('%s: exits %i within 5 s, no output, no lock, journal kept (rerun resumes: %s)', async (signal, exit, rerunToo) => {
     const out = join(await tmp.make(), 'scores.parquet');
     const args = await bigArgs(out);
-    const run = startCli(args);
+    const run = startCli(args, HOLD_AFTER_FIRST_PART);
     await waitFor('a journaled part', () => journalHasPart(out), run);
     const sent = performance.now();
     run.child.kill(signal);
@@ -529,7 +536,7 @@ describe.concurrent('signals and kill -9 mid-run on a 300k-row input', { timeout
 
   it('SIGTERM during a backfill: exit 143, that window interrupted (partial), the rest not run', async () => {
     const { jobPath, out } = await stageBigDaily();
-    const run = startCli(['backfill', jobPath, '--from', DAY, '--to', '2026-12-01', '--json']);
+    const run = startCli(['backfill', jobPath, '--from', DAY, '--to', '2026-12-01', '--json'], HOLD_AFTER_FIRST_PART);
     await waitFor('a journaled part', () => journalHasPart(out), run);
     run.child.kill('SIGTERM');
     const r = await run.result;
@@ -548,7 +555,7 @@ describe.concurrent('signals and kill -9 mid-run on a 300k-row input', { timeout
   it('kill -9 on a timer once a part is journaled: the rerun resumes and equals an uninterrupted run', async () => {
     const out = join(await tmp.make(), 'scores.parquet');
     const args = await bigArgs(out);
-    const run = startCli(args);
+    const run = startCli(args, HOLD_AFTER_FIRST_PART);
     await waitFor('a journaled part', () => journalHasPart(out), run);
     run.child.kill('SIGKILL');
     expect((await run.result).signal).toBe('SIGKILL');
@@ -566,7 +573,8 @@ describe.concurrent('signals and kill -9 mid-run on a 300k-row input', { timeout
 describe.concurrent('locks', { timeout: TIMEOUT }, () => {
   it('two concurrent runs of one window: one scores, the other exits 75 naming the holder', async () => {
     const { jobPath, out } = await stageBigDaily();
-    const a = startCli(['run', jobPath, '--at', DAY, '--quiet', '--json']);
+    // A holds its lock (paused after its first part) until B has met it, however fast A scores.
+    const a = startCli(['run', jobPath, '--at', DAY, '--quiet', '--json'], { env: { ...process.env, BATCHINFER_FAILPOINT: 'part-written:1:pause=4000' } });
     await waitFor('the lock of run A', () => existsSync(lockOf(out)), a);
     const b = await runCli(['run', jobPath, '--at', DAY, '--quiet']);
     const message = expectCliError(b, 75, 'LOCKED');
