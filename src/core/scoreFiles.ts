@@ -185,13 +185,11 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
           // The rate is judged early only against a total that covers every file (Parquet
           // footers); a CSV's rows are known once it is staged, so those wait for the end.
           checkThresholds(spec, totals.total, rowsIn, totalKnown ? rowsTotal : Infinity);
-          queue.push({
-            rows: batch.rowCount,
-            rowEnd: batch.rowEnd,
-            rejected: batch.rejected,
-            rowNumbers: batch.rowNumbers,
-            result: batch.rowCount > 0 ? pool.run(batch.feeds) : null,
-          });
+          const result = batch.rowCount > 0 ? pool.run(batch.feeds) : null;
+          // Awaited in order when drained; a batch failing before that (the reader still
+          // running) must not count as an unhandled rejection, which ends the process.
+          result?.catch(() => undefined);
+          queue.push({ rows: batch.rowCount, rowEnd: batch.rowEnd, rejected: batch.rejected, rowNumbers: batch.rowNumbers, result });
           while (queue.length >= options.maxInFlight) await drainOne();
         }
         while (queue.length > 0) await drainOne();

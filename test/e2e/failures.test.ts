@@ -209,6 +209,29 @@ const CASES: FailureCase[] = [
     mentions: ['onnxruntime failed', 'Gather', 'idx=3'],
   },
   {
+    // Regression: a batch failing while the reader still ran (its promise not yet awaited)
+    // ended the process with an unhandled rejection (exit 1, a stack trace) instead of 70.
+    name: 'onnxruntime failing on many small batches in flight at once',
+    exit: 70,
+    code: 'INFERENCE_FAILED',
+    args: async (dir, output) =>
+      [
+        'run',
+        await writeJob(dir, {
+          model: model('mixed'),
+          input: TRANSACTIONS,
+          output,
+          batch_size: 16,
+          labels: ['legit', 'fraud'],
+          inputs: {
+            x: { columns: ['amount', 'f0', 'f1'], fill_null: 0 },
+            merchant: { column: 'merchant_category', vocab: ['electronics', 'grocery', 'travel', 'fuel'] },
+          },
+        }),
+      ],
+    mentions: ['onnxruntime failed', 'Gather'],
+  },
+  {
     name: 'labels equal but for case (their prob_ columns would collide)',
     exit: 78,
     code: 'SPEC_INVALID',
