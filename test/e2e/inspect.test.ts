@@ -143,8 +143,11 @@ describe.concurrent('validate', { timeout: 30_000 }, () => {
     const job = YAML.parse(await readFile(join(JOBS_DIR, file), 'utf8'));
     expect(report.model.path).toBe(join(JOBS_DIR, job.model));
     expect(report.output.columns.slice(0, job.passthrough.length)).toEqual(job.passthrough);
-    expect(report.output.task).toBe(job.labels ? 'classification' : 'regression');
-    expect(report.feeds.map((f: { input: string }) => f.input).sort()).toEqual(Object.keys(job.inputs).sort());
+    // review_below only applies to classification; the examples with neither are regressions.
+    expect(report.output.task).toBe(job.labels || job.review_below ? 'classification' : 'regression');
+    if (job.inputs) expect(report.feeds.map((f: { input: string }) => f.input).sort()).toEqual(Object.keys(job.inputs).sort());
+    // Without `inputs`, every model input is fed by the column of its name.
+    else for (const f of report.feeds as { input: string; columns: string[] }[]) expect(f.columns).toEqual([f.input]);
     // Human form: one line saying so on stderr, nothing written beside the job.
     const human = await runCli(['validate', join(JOBS_DIR, file)], { cwd });
     expectOk(human);

@@ -16,10 +16,15 @@ import { loadSidecar } from '../helpers/reference.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-jobs-');
-// Scheduled jobs (a `schedule` key) score one window per run: test/e2e/schedule.test.ts covers them.
+// Scheduled jobs (a `schedule` key) score one window per run: test/e2e/schedule.test.ts covers
+// them. Jobs on ai.onnx.ml models (no JSON sidecar for this reference) have their own end-to-end
+// test against the ML reference: jobs/applicants-sklearn.yaml in test/e2e/skPipeline.test.ts.
 const JOB_FILES = readdirSync(JOBS_DIR)
   .filter((n) => /\.(ya?ml|json)$/.test(n))
-  .filter((n) => !(YAML.parse(readFileSync(join(JOBS_DIR, n), 'utf8')) as { schedule?: string }).schedule)
+  .filter((n) => {
+    const job = YAML.parse(readFileSync(join(JOBS_DIR, n), 'utf8')) as { schedule?: string; model: string };
+    return !job.schedule && existsSync(resolve(JOBS_DIR, job.model).replace(/\.onnx$/, '.json'));
+  })
   .sort();
 const VERSION = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 

@@ -40,6 +40,13 @@ describe.concurrent('the label output of a classifier', { timeout: 60_000 }, () 
     expect(summary.warnings).toEqual([]);
   });
 
+  it('the human summary says the label output agrees', async () => {
+    const output = join(await tmp.make(), 'scores.parquet');
+    const result = await runCli(['run', '--model', model('sk_tree'), '--input', TRANSACTIONS, '--output', output, '--features', TREE.features.join(',')]);
+    expectOk(result);
+    expect(result.stderr).toContain('model label output output_label agrees with the highest-scoring class on all 3,000 rows');
+  });
+
   it('extra_outputs writes it as a column of its own type, after the predictions; it equals the prediction', async () => {
     const { out, columns } = await scoreTree(model('sk_tree'), ['--extra-outputs', 'output_label']);
     expect(columns.map((c) => c.name)).toEqual(['txn_id', 'prediction', 'confidence', 'prob_10', 'prob_20', 'prob_30', 'output_label']);

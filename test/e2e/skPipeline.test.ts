@@ -13,10 +13,12 @@
  * The first rule is new behaviour of the core (NULL float -> NaN for a per-column input
  * without a spec); before it, a NULL income rejects the row too and these tests fail.
  */
-import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { skPipelineParams } from '../../scripts/fixtures/mlModels.js';
-import { data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
+import { JOBS_DIR, data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
 import { acceptableLabels, argmax, skPipelineReference, type PipelineRow } from '../helpers/mlReference.js';
 import { readInput, readParquet, type Row } from '../helpers/parquet.js';
 import { useTempDirs } from '../helpers/tempDir.js';
@@ -90,5 +92,39 @@ describe('sk_pipeline.onnx: per-column inputs mapped by name', { timeout: 60_000
     expect(input.findIndex((r) => r['income'] === null)).toBeLessThan(firstNull);
     expect(stderr).toContain(`row ${firstNull + 1}:`);
     expect(stderr).toMatch(/NULL.*region/);
+  });
+});
+
+describe('jobs/applicants-sklearn.yaml, the scikit-learn example job', { timeout: 60_000 }, () => {
+  it('scores the good rows like the reference, quarantines the NULL regions, writes the model label beside the argmax', async () => {
+    const dir = await tmp.make();
+    const job = YAML.parse(await readFile(join(JOBS_DIR, 'applicants-sklearn.yaml'), 'utf8')) as Record<string, unknown>;
+    const output = join(dir, 'scores.parquet');
+    const jobPath = join(dir, 'job.yaml');
+    await writeFile(jobPath, YAML.stringify({ ...job, model: resolve(JOBS_DIR, String(job['model'])), input: resolve(JOBS_DIR, String(job['input'])), output }));
+    const result = await runCli(['run', jobPath, '--quiet', '--json']);
+    expectOk(result);
+    const summary = JSON.parse(result.stdout);
+    const kept = input.filter((r) => r['region'] !== null);
+    const bad = input.length - kept.length;
+    expect(summary.rows).toEqual({ in: input.length, out: kept.length, rejected: bad, rejectedByReason: { NULL_VALUE: bad } });
+    expect(summary.labelCheck).toEqual({ output: 'output_label', rows: kept.length, disagreements: 0, examples: [] });
+
+    const out = await readParquet(output);
+    expect(out.columns.map((c) => c.name)).toEqual(['applicant_id', 'prediction', 'confidence', ...CLASSES.map((c) => `prob_${c}`), 'needs_review', 'output_label']);
+    const problems: string[] = [];
+    out.rows.forEach((row, i) => {
+      const want = skPipelineReference(PARAMS, modelRow(kept[i]!));
+      const best = want[argmax(want)]!;
+      if (row['applicant_id'] !== kept[i]!['applicant_id']) problems.push(`row ${i}: ${String(row['applicant_id'])}`);
+      if (!close(row['confidence'], best)) problems.push(`${String(row['applicant_id'])}: confidence ${String(row['confidence'])}, expected ${best}`);
+      if (row['output_label'] !== row['prediction']) problems.push(`${String(row['applicant_id'])}: label ${String(row['output_label'])} vs ${String(row['prediction'])}`);
+      if (row['needs_review'] !== best < 0.7) problems.push(`${String(row['applicant_id'])}: needs_review ${String(row['needs_review'])} at ${best}`);
+    });
+    expect(problems.slice(0, 10)).toEqual([]);
+
+    const rejects = await readParquet(`${output}.rejects.parquet`);
+    expect(rejects.rows.map((r) => r['applicant_id'])).toEqual(input.filter((r) => r['region'] === null).map((r) => r['applicant_id']));
+    expect(new Set(rejects.rows.map((r) => `${String(r['reject_reason'])} ${String(r['reject_column'])}`))).toEqual(new Set(['NULL_VALUE region']));
   });
 });
