@@ -3,7 +3,8 @@
  * float64 inputs and outputs; and the forms batchinfer must refuse with a clear error (a
  * non-tensor output no rewrite can fix, an operator onnxruntime does not have).
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import YAML from 'yaml';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
@@ -68,6 +69,18 @@ describe.concurrent('per-column float inputs mapped by name alone (the scikit-le
     );
     return path;
   }
+
+  it('a job spec can still rename: inputs.f0.column feeds f0 from another column, f1 stays mapped by name', async () => {
+    const dir = await tmp.make();
+    const output = join(dir, 'renamed.parquet');
+    const job = join(dir, 'job.yaml');
+    await writeFile(job, YAML.stringify({ model: model('percolumn'), input: TRANSACTIONS, output, passthrough: ['txn_id'], inputs: { f0: { column: 'f2' } } }));
+    expectOk(await runCli(['run', job, '--quiet']));
+    const out = (await readParquet(output)).rows;
+    expect(comparePredictions(out, expectedPredictions('percolumn', rows, { f0: { column: 'f2' }, f1: { column: 'f1' } }))).toEqual([]);
+    // Not the by-name result: f2 differs from f0.
+    expect(comparePredictions(out, expectedPredictions('percolumn', rows, { f0: { column: 'f0' }, f1: { column: 'f1' } })).length).toBeGreaterThan(0);
+  });
 
   it('NULL and NaN reach the model as NaN (what an Imputer in the graph expects); Infinity is a bad row', async () => {
     const dir = await tmp.make();
