@@ -13,7 +13,7 @@ import type { PreparedJob } from './prepare.js';
 import type { Journal } from '../sink/journal.js';
 import type { StageSeconds } from './summary.js';
 import { readBatches } from '../source/readBatches.js';
-import { countRows, guardRead, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
+import { copyFailure, countRows, guardCopy, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
 import type { ScoresDecision } from '../postprocess/outputPlan.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
@@ -291,13 +291,13 @@ async function stageSource(db: Db, file: DatasetFile, index: number, staging: st
     // (text in a "numeric" column) fails the read. Read the feature columns as text (they
     // parse row by row, bad rows follow on_error) and keep the other columns' types; only if
     // a passthrough column breaks too is every column read as text.
-    if (!conversion(err)) await guardRead(file.path, () => Promise.reject(err));
+    if (!conversion(err)) throw await copyFailure(file.path, path + '.tmp', err);
     try {
       if (featureColumns.length === 0) throw err;
       await copy(`, types = $${params.length + 1}`, [{ struct: Object.fromEntries(featureColumns.map((c) => [c, 'VARCHAR'])) }]);
     } catch (again) {
-      if (!conversion(again)) await guardRead(file.path, () => Promise.reject(again));
-      await guardRead(file.path, () => copy(', all_varchar = true'));
+      if (!conversion(again)) throw await copyFailure(file.path, path + '.tmp', again);
+      await guardCopy(file.path, path + '.tmp', () => copy(', all_varchar = true'));
     }
   }
   await rename(path + '.tmp', path);

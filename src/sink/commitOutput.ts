@@ -7,6 +7,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import type { PreparedJob } from '../core/prepare.js';
+import { BatchinferError } from '../errors.js';
 import { commitRename } from './atomicFile.js';
 import { concatParquet } from './parquetConcat.js';
 import { literalPath } from '../source/dataset.js';
@@ -39,6 +40,16 @@ export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], 
  */
 async function mergeParts(db: Db, parts: string[], path: string): Promise<string> {
   if (parts.length === 1) return parts[0]!;
+  try {
+    return await joinParts(db, parts, path);
+  } catch (err) {
+    // The parts are this run's own files: a failure here is the disk's (full, read-only).
+    if (err instanceof BatchinferError) throw err;
+    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message.split('\n')[0]}`, { expected: 'a writable output directory with free space', actual: path, cause: err });
+  }
+}
+
+async function joinParts(db: Db, parts: string[], path: string): Promise<string> {
   // Parts of one schema (the usual case) are joined by copying their row groups.
   if (await concatParquet(parts, path)) return path;
   // One thread: an ordered parallel COPY buffers out-of-order row groups (+180 MB at 10M rows),

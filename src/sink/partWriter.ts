@@ -9,7 +9,7 @@
 import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db, TableAppender } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
-import { guardRead, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
+import { guardCopy, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
 import { classNames, predictionTableColumns, type OutputPlan } from '../postprocess/outputPlan.js';
 
 export interface PartSource {
@@ -92,9 +92,10 @@ export class PartWriter {
     }
     const select = [...this.passthrough.map((c) => `src.${quoteIdent(c)}`), ...predictions].join(', ');
     const target = params.bind(path);
-    // The COPY reads the passthrough columns from the source: its failures are the input's.
+    // The COPY reads the passthrough columns from the source: its failures are the input's,
+    // unless they name the part file (or a full disk).
     const copy = `COPY (SELECT ${select} FROM ${from}${order}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`;
-    const written = Number(await guardRead(source.displayPath ?? source.file.path, () => this.db.exec(copy, params.values)));
+    const written = Number(await guardCopy(source.displayPath ?? source.file.path, path, () => this.db.exec(copy, params.values)));
     if (written !== source.rowCount) {
       throw new BatchinferError('INTERNAL', 'part file row count does not match the rows scored', { expected: source.rowCount, actual: written });
     }
@@ -122,7 +123,7 @@ export class PartWriter {
         FROM (SELECT *, ${check(params)} AS batchinfer_reject FROM ${scan})
         WHERE batchinfer_reject IS NOT NULL ORDER BY file_row_number
       ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd)`;
-    return Number(await guardRead(displayPath, () => this.db.exec(sql, params.values)));
+    return Number(await guardCopy(displayPath, path, () => this.db.exec(sql, params.values)));
   }
 
   /** The output's prediction columns, in the order of `outputColumnNames(plan)`. */

@@ -168,19 +168,47 @@ export async function guardRead<T>(path: string, read: () => Promise<T>): Promis
   try {
     return await read();
   } catch (err) {
-    if (err instanceof BatchinferError) throw err;
-    const text = err instanceof Error ? err.message : String(err);
-    const first = clip(text.split('\n')[0] ?? text);
-    if (extname(path).toLowerCase() !== '.csv') throw new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${first}`, { cause: err });
-    // DuckDB's CSV errors are many lines (the line, the reason, fixes, the options), and the
-    // sniffer's name no line: find the first structural problem ourselves.
-    const problem = await findCsvProblem(path).catch(() => null);
-    if (problem) throw new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${problem.message}`, { expected: problem.expected, actual: problem.actual, cause: err });
-    const line = /CSV Error on Line: (\d+)/.exec(text);
-    const reason = line ? duckdbCsvReason(text) : undefined;
-    const message = line ? `line ${line[1]}${reason ? `: ${reason}` : ''}` : first;
-    throw new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${message}`, { cause: err });
+    throw await readFailure(path, err);
   }
+}
+
+/** The error a failed read of `path` stands for: INPUT_INVALID naming the file (and a CSV's line). */
+export async function readFailure(path: string, err: unknown): Promise<BatchinferError> {
+  if (err instanceof BatchinferError) return err;
+  const text = err instanceof Error ? err.message : String(err);
+  const first = clip(text.split('\n')[0] ?? text);
+  if (extname(path).toLowerCase() !== '.csv') return new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${first}`, { cause: err });
+  // DuckDB's CSV errors are many lines (the line, the reason, fixes, the options), and the
+  // sniffer's name no line: find the first structural problem ourselves.
+  const problem = await findCsvProblem(path).catch(() => null);
+  if (problem) return new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${problem.message}`, { expected: problem.expected, actual: problem.actual, cause: err });
+  const line = /CSV Error on Line: (\d+)/.exec(text);
+  const reason = line ? duckdbCsvReason(text) : undefined;
+  const message = line ? `line ${line[1]}${reason ? `: ${reason}` : ''}` : first;
+  return new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${message}`, { cause: err });
+}
+
+/**
+ * A COPY that reads an input and writes a file: a failure naming the file it writes, or a
+ * full or read-only disk, is the output's (exit 73), anything else the input's (`guardRead`).
+ * A full disk during a part's COPY was reported as an unreadable input.
+ */
+export async function guardCopy<T>(inputPath: string, targetPath: string, copy: () => Promise<T>): Promise<T> {
+  try {
+    return await copy();
+  } catch (err) {
+    throw await copyFailure(inputPath, targetPath, err);
+  }
+}
+
+/** The error a failed COPY from `inputPath` to `targetPath` stands for (see `guardCopy`). */
+export async function copyFailure(inputPath: string, targetPath: string, err: unknown): Promise<BatchinferError> {
+  if (err instanceof BatchinferError) return err;
+  const text = err instanceof Error ? err.message : String(err);
+  if (text.includes(targetPath) || /No space left on device|Disk quota exceeded|Read-only file system/i.test(text)) {
+    return new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${targetPath}: ${clip(text.split('\n')[0] ?? text)}`, { expected: 'a writable output directory with free space', actual: targetPath, cause: err });
+  }
+  return readFailure(inputPath, err);
 }
 
 /** The reason in a DuckDB CSV error: the last line before its "Possible fixes:" (or "Possible Solution:"). */
