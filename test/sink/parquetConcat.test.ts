@@ -5,6 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parquetReadObjects } from 'hyparquet';
 import { Db } from '../../src/db/duckdb.js';
 import { concatParquet } from '../../src/sink/parquetConcat.js';
 import { decodeStruct, encodeStruct } from '../../src/util/thriftCompact.js';
@@ -50,6 +51,18 @@ describe('concatParquet', () => {
     expect(groups[0]!.n).toBe(partGroups[0]!.n);
     const rows = await db.query<{ n: bigint }>(`SELECT num_rows AS n FROM parquet_file_metadata($1)`, [out]);
     expect(rows[0]!.n).toBe(12000n);
+  });
+
+  it('an independent reader (hyparquet) reads the joined file as the parts in order', async () => {
+    const parts = [await writePart('h1.parquet', 0, 3000, 'COMPRESSION snappy, ROW_GROUP_SIZE 2048'), await writePart('h2.parquet', 3000, 7000, 'COMPRESSION uncompressed, ROW_GROUP_SIZE 2048')];
+    const out = join(dir, 'hy.parquet');
+    expect(await concatParquet(parts, out)).toBe(true);
+    const bytes = await readFile(out);
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const rows = (await parquetReadObjects({ file, columns: ['id', 'label', 'score', 'even'] })) as { id: bigint; label: string; score: number | null; even: boolean }[];
+    expect(rows).toHaveLength(7000);
+    const expected = await db.query<{ id: bigint; label: string; score: number | null; even: boolean }>(`SELECT id, label, score, even FROM read_parquet($1::VARCHAR[]) ORDER BY id`, [parts]);
+    expect(rows.map((r) => [r.id, r.label, r.score, r.even])).toEqual(expected.map((r) => [r.id, r.label, r.score, r.even]));
   });
 
   it('refuses parts whose schemas differ (the caller then merges through DuckDB) and writes nothing', async () => {
