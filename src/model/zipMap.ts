@@ -9,7 +9,7 @@
  *   const { bytes, classLabels } = stripZipMap(await readFile('sklearn.onnx'));
  *   classLabels['output_probability']; // ['legit', 'fraud']
  */
-import { onnx, type onnxProto } from './onnxProto.js';
+import { onnx } from './onnxProto.js';
 import { classLabelsOf } from './onnxFile.js';
 
 
