@@ -28,6 +28,8 @@ export interface ClassificationPlan {
    */
   labelCheck?: { output: string; classes: string[] | null };
   extras: ExtraOutput[];
+  /** The scored output is float64 (its probabilities are rounded to float32 only when written). */
+  float64?: boolean;
 }
 
 export interface RegressionPlan {
@@ -62,6 +64,7 @@ export type OutputPlan = ClassificationPlan | RegressionPlan;
 export function predictionTableColumns(plan: OutputPlan): { name: string; type: AppendType }[] {
   const extras = plan.extras.flatMap((e, i) => Array.from({ length: e.width }, (_, k) => ({ name: `x${i}_${k}`, type: e.type })));
   if (plan.task === 'regression') return [...Array.from({ length: plan.width }, (_, i) => ({ name: `v${i}`, type: plan.valueType })), ...extras];
+  if (derivesInSql(plan)) return [...(plan.task === 'classification' && plan.binary ? [] : [{ name: 'p0', type: 'FLOAT' as const }]), { name: 'p1', type: 'FLOAT' }, ...extras];
   const probs = Array.from({ length: plan.classes }, (_, i) => ({ name: `p${i}`, type: 'FLOAT' as const }));
   return [{ name: 'pred', type: 'INTEGER' }, { name: 'confidence', type: 'FLOAT' }, ...probs, ...extras];
 }
@@ -73,6 +76,17 @@ export function outputColumnNames(plan: OutputPlan): string[] {
   const names = ['prediction', 'confidence', ...classNames(plan).map((l) => `prob_${l}`)];
   if (plan.reviewBelow !== undefined) names.push('needs_review');
   return [...names, ...extras];
+}
+
+/**
+ * Two classes whose scores are known to be probabilities before the first batch (the graph
+ * ends in Softmax or Sigmoid, or the job says so): the table holds the probabilities alone
+ * (p1, or p0 and p1) and the part's COPY derives prediction, confidence and prob_0 = 1 - p1
+ * with the same float32 arithmetic and argmax rules as `Postprocessor`. Appending 4 columns
+ * instead of 1 cost ~0.17 s per 1M rows.
+ */
+export function derivesInSql(plan: OutputPlan): boolean {
+  return plan.task === 'classification' && plan.classes === 2 && plan.scores?.kind === 'probabilities' && !plan.float64;
 }
 
 export function classNames(plan: ClassificationPlan): string[] {
@@ -149,7 +163,7 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
   if (spec.scores) scores = { kind: spec.scores, decidedBy: 'job' };
   else if (lastOp === 'Softmax' || lastOp === 'Sigmoid') scores = { kind: 'probabilities', decidedBy: 'graph' };
   return {
-    plan: { task: 'classification', outputName: output.name, binary, classes, labels, labelSource, scores, reviewBelow: spec.reviewBelow, ...withLabelCheck(model, output.name, classes), extras },
+    plan: { task: 'classification', outputName: output.name, binary, classes, labels, labelSource, scores, reviewBelow: spec.reviewBelow, ...withLabelCheck(model, output.name, classes), extras, ...(output.elemType === 'float64' ? { float64: true } : {}) },
     problems,
   };
 }

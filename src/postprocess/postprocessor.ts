@@ -8,7 +8,7 @@ import { BatchinferError } from '../errors.js';
 import type { AppendColumn } from '../db/duckdb.js';
 import type { TensorData } from '../infer/ort.js';
 import { argmaxRow, looksLikeProbabilities, sigmoid, softmaxRows } from './scores.js';
-import type { ClassificationPlan, ExtraOutput, OutputPlan, ScoresDecision } from './outputPlan.js';
+import { derivesInSql, type ClassificationPlan, type ExtraOutput, type OutputPlan, type ScoresDecision } from './outputPlan.js';
 import { LabelCheck, type LabelCheckReport } from './labelCheck.js';
 
 export class Postprocessor {
@@ -34,8 +34,13 @@ export class Postprocessor {
    * the model's label output, if any, is checked against the argmax on the way.
    */
   columns(outputs: Record<string, TensorData>, rows: number): AppendColumn[] {
-    const columns = this.process(outputs[this.plan.outputName]!, rows);
-    if (this.labelCheck && this.plan.task === 'classification') this.labelCheck.observe(outputs[this.plan.labelCheck!.output], columns[0]!.data as Int32Array, rows);
+    const output = outputs[this.plan.outputName]!;
+    const derived = derivesInSql(this.plan);
+    const columns = derived ? probabilityColumns(this.plan as ClassificationPlan, this.checked(output, rows), rows) : this.process(output, rows);
+    if (this.labelCheck && this.plan.task === 'classification') {
+      const predicted = derived ? argmaxes(this.plan as ClassificationPlan, this.checked(output, rows), rows) : (columns[0]!.data as Int32Array);
+      this.labelCheck.observe(outputs[this.plan.labelCheck!.output], predicted, rows);
+    }
     for (const extra of this.plan.extras) columns.push(...extraColumns(extra, outputs[extra.output], rows));
     return columns;
   }
@@ -45,8 +50,8 @@ export class Postprocessor {
     return this.decision;
   }
 
-  /** Columns in the order of `predictionTableColumns(plan)`. */
-  process(output: TensorData, rows: number): AppendColumn[] {
+  /** The output's values, checked to be floats of the batch's size. */
+  private checked(output: TensorData, rows: number): Float32Array | Float64Array {
     const data = output.data;
     if (Array.isArray(data) || !(data instanceof Float32Array || data instanceof Float64Array)) {
       throw new BatchinferError('MODEL_MISMATCH', `model output '${this.plan.outputName}' is not a float tensor`, { expected: 'float32 or float64', actual: output.type });
@@ -58,7 +63,13 @@ export class Postprocessor {
         actual: `[${output.dims.join(',')}]`,
       });
     }
-    if (this.plan.task === 'regression') return splitColumns(data, rows, width, this.plan.valueType === 'DOUBLE');
+    return data;
+  }
+
+  /** Prediction, confidence and every probability, computed here (the full columns of a table that does not derive them in SQL). */
+  process(output: TensorData, rows: number): AppendColumn[] {
+    const data = this.checked(output, rows);
+    if (this.plan.task === 'regression') return splitColumns(data, rows, this.plan.width, this.plan.valueType === 'DOUBLE');
     return this.classify(this.plan, data, rows);
   }
 
@@ -116,6 +127,32 @@ function extraColumns(extra: ExtraOutput, output: TensorData | undefined, rows: 
     columns.push({ type: extra.type, data: col });
   }
   return columns;
+}
+
+/** The probabilities of a 2-class plan whose table derives the rest (`derivesInSql`), as float32 columns. */
+function probabilityColumns(plan: ClassificationPlan, data: Float32Array | Float64Array, rows: number): AppendColumn[] {
+  if (plan.binary) return [{ type: 'FLOAT', data: data instanceof Float32Array ? data : Float32Array.from(data) }];
+  const p0 = new Float32Array(rows);
+  const p1 = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    p0[r] = data[r * 2]!;
+    p1[r] = data[r * 2 + 1]!;
+  }
+  return [{ type: 'FLOAT', data: p0 }, { type: 'FLOAT', data: p1 }];
+}
+
+/** Predicted class per row for the label check, by the same rule the SQL uses (see partWriter). */
+function argmaxes(plan: ClassificationPlan, data: Float32Array | Float64Array, rows: number): Int32Array {
+  const pred = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    if (plan.binary) {
+      const p = Math.fround(data[r]!);
+      pred[r] = Number.isNaN(p) ? -1 : p > 1 - p ? 1 : 0;
+    } else {
+      pred[r] = argmaxRow(Float32Array.of(data[r * 2]!, data[r * 2 + 1]!), 0, 2);
+    }
+  }
+  return pred;
 }
 
 function splitColumns(data: Float32Array | Float64Array, rows: number, width: number, double: boolean): AppendColumn[] {

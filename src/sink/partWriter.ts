@@ -10,7 +10,7 @@ import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db, TableAppender } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
 import { guardCopy, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
-import { classNames, predictionTableColumns, type OutputPlan } from '../postprocess/outputPlan.js';
+import { classNames, derivesInSql, predictionTableColumns, type OutputPlan } from '../postprocess/outputPlan.js';
 
 export interface PartSource {
   file: DatasetFile;
@@ -78,23 +78,24 @@ export class PartWriter {
       throw new BatchinferError('INTERNAL', 'prediction count does not match the rows read', { expected: source.rowCount, actual: this.rows });
     }
     const params = new Params();
-    const predictions = this.predictionSelect(params);
+    const predictions = this.predictionsRelation();
+    const select = this.predictionSelect(params);
     let from: string;
     const order = this.byRowNumber ? ' ORDER BY p.rn' : '';
     if (this.passthrough.length > 0) {
       const cols = this.passthrough.map(quoteIdent).join(', ');
       const scan = `${readerSql(source.file.format, params.bind(literalPath(source.file.path)), ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
       from = this.byRowNumber
-        ? `(SELECT ${cols}, file_row_number AS batchinfer_rn FROM ${scan}) AS src JOIN ${this.table} AS p ON src.batchinfer_rn = p.rn`
-        : `(SELECT ${cols} FROM ${scan}) AS src POSITIONAL JOIN ${this.table} AS p`;
+        ? `(SELECT ${cols}, file_row_number AS batchinfer_rn FROM ${scan}) AS src JOIN ${predictions} AS p ON src.batchinfer_rn = p.rn`
+        : `(SELECT ${cols} FROM ${scan}) AS src POSITIONAL JOIN ${predictions} AS p`;
     } else {
-      from = `${this.table} AS p`;
+      from = `${predictions} AS p`;
     }
-    const select = [...this.passthrough.map((c) => `src.${quoteIdent(c)}`), ...predictions].join(', ');
+    const columns = [...this.passthrough.map((c) => `src.${quoteIdent(c)}`), ...select].join(', ');
     const target = params.bind(path);
     // The COPY reads the passthrough columns from the source: its failures are the input's,
     // unless they name the part file (or a full disk).
-    const copy = `COPY (SELECT ${select} FROM ${from}${order}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`;
+    const copy = `COPY (SELECT ${columns} FROM ${from}${order}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`;
     const written = Number(await guardCopy(source.displayPath ?? source.file.path, path, () => this.db.exec(copy, params.values)));
     if (written !== source.rowCount) {
       throw new BatchinferError('INTERNAL', 'part file row count does not match the rows scored', { expected: source.rowCount, actual: written });
@@ -124,6 +125,25 @@ export class PartWriter {
         WHERE batchinfer_reject IS NOT NULL ORDER BY file_row_number
       ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd)`;
     return Number(await guardCopy(displayPath, path, () => this.db.exec(sql, params.values)));
+  }
+
+  /**
+   * The predictions as a relation with `pred`, `confidence` and `p0..` columns: the table
+   * itself, or for a 2-class probabilities table (`derivesInSql`) the table with them derived
+   * by the rules of `Postprocessor`: the first class wins a tie, NaN never wins, a row of NaN
+   * is class -1 with a NaN confidence; prob_0 of a [N,1] output is 1 - p1 in float32, as
+   * the JS path rounds it. test/sink/partWriter.test.ts checks both agree on edge values.
+   */
+  private predictionsRelation(): string {
+    if (!derivesInSql(this.plan)) return this.table;
+    const binary = this.plan.task === 'classification' && this.plan.binary;
+    // argmaxRow for two classes: class 0 counts if it is a number above -Infinity, class 1 if it
+    // is a number above that (NaN compares above everything in DuckDB, hence the isnan tests).
+    const first = `(NOT isnan(p0) AND p0 > CAST('-inf' AS FLOAT))`;
+    const pred = `CASE WHEN NOT isnan(p1) AND p1 > (CASE WHEN ${first} THEN p0 ELSE CAST('-inf' AS FLOAT) END) THEN 1 WHEN ${first} THEN 0 ELSE -1 END`;
+    const withP0 = binary ? `(SELECT *, CAST(1 AS FLOAT) - p1 AS p0 FROM ${this.table})` : this.table;
+    const withPred = `(SELECT *, CAST(${pred} AS INTEGER) AS pred FROM ${withP0})`;
+    return `(SELECT *, CASE pred WHEN 1 THEN p1 WHEN 0 THEN p0 ELSE CAST('NaN' AS FLOAT) END AS confidence FROM ${withPred})`;
   }
 
   /** The output's prediction columns, in the order of `outputColumnNames(plan)`. */

@@ -223,11 +223,21 @@ describe('Postprocessor.columns: extra outputs and the label check', () => {
       },
       2,
     );
-    expect(columns.map((c) => c.type)).toEqual(['INTEGER', 'FLOAT', 'FLOAT', 'FLOAT', 'VARCHAR', 'BIGINT', 'BIGINT']);
-    expect(columns[4]!.data).toEqual(['yes', 'yes']);
-    expect([...(columns[5]!.data as BigInt64Array)]).toEqual([1n, 3n]);
-    expect([...(columns[6]!.data as BigInt64Array)]).toEqual([2n, 4n]);
+    // Two classes known to be probabilities: the table takes p0 and p1 only (the COPY derives
+    // prediction and confidence, see partWriter.test.ts), then the extra outputs.
+    expect(columns.map((c) => c.type)).toEqual(['FLOAT', 'FLOAT', 'VARCHAR', 'BIGINT', 'BIGINT']);
+    expect([...(columns[0]!.data as Float32Array)]).toEqual([Math.fround(0.2), Math.fround(0.9)]);
+    expect(columns[2]!.data).toEqual(['yes', 'yes']);
+    expect([...(columns[3]!.data as BigInt64Array)]).toEqual([1n, 3n]);
+    expect([...(columns[4]!.data as BigInt64Array)]).toEqual([2n, 4n]);
     expect(post.labels).toEqual({ output: 'label', rows: 2, disagreements: 1, examples: [{ row: 1, label: 'yes', argmax: 'no' }] });
+  });
+
+  it('three classes, or scores decided on the first batch: prediction and confidence come from here', () => {
+    const three = new Postprocessor(classification({ classes: 3, scores: { kind: 'probabilities', decidedBy: 'graph' } }));
+    expect(three.columns({ out: f32([0.2, 0.5, 0.3], [1, 3]) }, 1).map((c) => c.type)).toEqual(['INTEGER', 'FLOAT', 'FLOAT', 'FLOAT', 'FLOAT']);
+    const undecided = new Postprocessor(classification({ classes: 2 }));
+    expect(undecided.columns({ out: f32([0.2, 0.8], [1, 2]) }, 1).map((c) => c.type)).toEqual(['INTEGER', 'FLOAT', 'FLOAT', 'FLOAT']);
   });
 
   it('an extra output of the wrong size is a model mismatch', () => {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import { PartWriter } from '../../src/sink/partWriter.js';
+import { Postprocessor } from '../../src/postprocess/postprocessor.js';
+import { derivesInSql, type ClassificationPlan } from '../../src/postprocess/outputPlan.js';
 import { copyFailure } from '../../src/source/dataset.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 import { useTempDirs } from '../helpers/tempDir.js';
@@ -43,5 +45,53 @@ describe('PartWriter.writePart failures', () => {
     const err = await copyFailure('/data/in.parquet', '/out/.x.staging/part-0-0.parquet.tmp', new Error('IO Error: Could not write file "/out/.x.staging/tmp_1": No space left on device'));
     expect(err).toMatchObject({ code: 'OUTPUT_UNWRITABLE', actual: '/out/.x.staging/part-0-0.parquet.tmp' });
     expect(err.exitCode).toBe(73);
+  });
+});
+
+describe('2-class probabilities: prediction and confidence derived in the COPY', () => {
+  /** Edge values: ties, NaN, infinities, just around 0.5, outside [0,1]. */
+  const P = [0.5, 0.7, 0.3, NaN, 0, 1, Math.fround(0.5 + 2 ** -24), Math.fround(0.5 - 2 ** -25), Infinity, -Infinity, 1.2, -0.3, Math.fround(0.25 + 2 ** -25), 1e-30];
+  const classification = (binary: boolean): ClassificationPlan => ({
+    task: 'classification',
+    outputName: 'out',
+    binary,
+    classes: 2,
+    labels: ['no', 'yes'],
+    labelSource: 'job',
+    scores: { kind: 'probabilities', decidedBy: 'graph' },
+    reviewBelow: 0.6,
+    extras: [],
+  });
+
+  /** The output rows the JS path would write for `data`: what Postprocessor.process computes. */
+  function viaJs(plan: ClassificationPlan, data: Float32Array, rows: number): unknown[][] {
+    const [pred, confidence, p0, p1] = new Postprocessor(plan).process({ type: 'float32', dims: plan.binary ? [rows, 1] : [rows, 2], data }, rows).map((c) => [...(c.data as Float32Array)]);
+    return pred!.map((k, r) => [k === -1 ? null : ['no', 'yes'][k], confidence![r], p0![r], p1![r], confidence![r]! < 0.6 || Number.isNaN(confidence![r])]);
+  }
+
+  it.each([true, false])('binary [N,1] = %s: the written rows equal the JS path on every edge value', async (binary) => {
+    const plan = classification(binary);
+    expect(derivesInSql(plan)).toBe(true);
+    let data: Float32Array;
+    if (binary) data = Float32Array.from(P);
+    else {
+      // Pairs: each edge value against each other one (ties, NaN on either side, -inf pairs).
+      const pairs = P.flatMap((a) => P.map((b) => [a, b]));
+      data = Float32Array.from(pairs.flat());
+    }
+    const rows = binary ? data.length : data.length / 2;
+    const writer = await PartWriter.create(db, plan, []);
+    const columns = new Postprocessor(plan).columns({ out: { type: 'float32', dims: binary ? [rows, 1] : [rows, 2], data } }, rows);
+    await writer.append(columns, rows);
+    const path = join(await tmp.make(), 'derived.parquet');
+    await writer.writePart({ file: SOURCE, rowStart: 0, rowEnd: rows, rowCount: rows }, path);
+    const written = await db.query<Record<string, unknown>>('SELECT * FROM read_parquet($1)', [path]);
+    const same = (a: unknown, b: unknown): boolean => Object.is(a, b) || (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b));
+    const expected = viaJs(plan, data, rows);
+    const mismatches = written
+      .map((r, i) => [r['prediction'], r['confidence'], r['prob_no'], r['prob_yes'], r['needs_review']])
+      .map((got, i) => (got.every((v, k) => same(v, expected[i]![k])) ? null : { row: i, got, want: expected[i] }))
+      .filter((m) => m !== null);
+    expect(mismatches).toEqual([]);
   });
 });
