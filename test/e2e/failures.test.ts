@@ -34,6 +34,17 @@ async function writeJob(dir: string, job: unknown, name = 'job.yaml'): Promise<s
   return path;
 }
 
+/** mixed.onnx with a `vocab` of four names for its 3-row embedding table: index 3 fails in onnxruntime. */
+function longVocabJob(output: string, vocab: string[]): Record<string, unknown> {
+  return {
+    model: model('mixed'),
+    input: TRANSACTIONS,
+    output,
+    labels: ['legit', 'fraud'],
+    inputs: { x: { columns: ['amount', 'f0', 'f1'], fill_null: 0 }, merchant: { column: 'merchant_category', vocab } },
+  };
+}
+
 interface FailureCase {
   name: string;
   exit: number;
@@ -192,20 +203,7 @@ const CASES: FailureCase[] = [
     name: 'a vocabulary longer than the model embedding table (onnxruntime fails mid-run)',
     exit: 70,
     code: 'INFERENCE_FAILED',
-    args: async (dir, output) =>
-      [
-        'run',
-        await writeJob(dir, {
-          model: model('mixed'),
-          input: TRANSACTIONS,
-          output,
-          labels: ['legit', 'fraud'],
-          inputs: {
-            x: { columns: ['amount', 'f0', 'f1'], fill_null: 0 },
-            merchant: { column: 'merchant_category', vocab: ['grocery', 'travel', 'fuel', 'electronics'] },
-          },
-        }),
-      ],
+    args: async (dir, output) => ['run', await writeJob(dir, longVocabJob(output, ['grocery', 'travel', 'fuel', 'electronics']))],
     mentions: ['onnxruntime failed', 'Gather', 'idx=3'],
   },
   {
@@ -214,21 +212,7 @@ const CASES: FailureCase[] = [
     name: 'onnxruntime failing on many small batches in flight at once',
     exit: 70,
     code: 'INFERENCE_FAILED',
-    args: async (dir, output) =>
-      [
-        'run',
-        await writeJob(dir, {
-          model: model('mixed'),
-          input: TRANSACTIONS,
-          output,
-          batch_size: 16,
-          labels: ['legit', 'fraud'],
-          inputs: {
-            x: { columns: ['amount', 'f0', 'f1'], fill_null: 0 },
-            merchant: { column: 'merchant_category', vocab: ['electronics', 'grocery', 'travel', 'fuel'] },
-          },
-        }),
-      ],
+    args: async (dir, output) => ['run', await writeJob(dir, { ...longVocabJob(output, ['electronics', 'grocery', 'travel', 'fuel']), batch_size: 16 })],
     mentions: ['onnxruntime failed', 'Gather'],
   },
   {
