@@ -60,8 +60,15 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
   // The workers load onnxruntime and the model on their own threads while this one loads
   // DuckDB and validates the job: ~0.2-0.4 s each on this machine, now side by side.
   let early = window ? null : startPoolEarly(spec, workers, threads);
-  const { Db } = await import('../db/duckdb.js');
-  const db = await Db.open({ timezone: spec.timezone });
+  let db: Db;
+  try {
+    const { Db } = await import('../db/duckdb.js');
+    db = await Db.open({ timezone: spec.timezone });
+  } catch (err) {
+    // Its workers would keep the process alive.
+    await (await early)?.pool.close();
+    throw err;
+  }
   let lock: Lock | null = null;
   let createdParent: string | undefined;
   let staging: Staging | null = null;
