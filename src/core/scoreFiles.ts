@@ -13,6 +13,7 @@ import type { PreparedJob } from './prepare.js';
 import type { Journal } from '../sink/journal.js';
 import type { StageSeconds } from './summary.js';
 import { readBatches } from '../source/readBatches.js';
+import { BufferPool } from '../source/bufferPool.js';
 import { copyFailure, countRows, guardCopy, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
 import type { ScoresDecision } from '../postprocess/outputPlan.js';
@@ -81,6 +82,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     let rowsOut = 0;
     let resumedRows = 0;
     let paddedRows = 0;
+    const buffers = new BufferPool();
     // Rows of the files before the current one, for progress.
     let rowsBefore = 0;
     const needsStaging = (f: DatasetFile): boolean => f.format !== 'parquet' || options.windowFilter !== undefined;
@@ -148,7 +150,8 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
         partRejects.add(head.rejected);
         spanEnd = head.rowEnd;
         if (head.result) {
-          const { outputs, ms, padded } = await head.result;
+          const { outputs, ms, padded, returned } = await head.result;
+          buffers.put(returned);
           latencies.push(ms);
           paddedRows += padded;
           seconds.infer += ms / 1000;
@@ -174,6 +177,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
           fromRow: partStart,
           onError: spec.onError,
           trackRows: leavesRowsOut,
+          buffers,
           onTiming: (readMs, prepMs) => {
             seconds.read += readMs / 1000;
             seconds.preprocess += prepMs / 1000;

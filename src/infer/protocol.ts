@@ -21,5 +21,5 @@ export type ToWorker = { type: 'run'; id: number; feeds: Record<string, TensorDa
 
 export type FromWorker =
   | { type: 'ready'; inputs: RuntimeValueInfo[]; outputs: RuntimeValueInfo[]; version: string }
-  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number }
+  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number; returned: ArrayBuffer[] }
   | { type: 'error'; id: number | null; error: SerializedError };

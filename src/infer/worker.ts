@@ -57,7 +57,9 @@ port.on('message', async (message: ToWorker) => {
       outputs[name] = owned;
       if (buffer) transfer.push(buffer);
     }
-    post({ type: 'result', id: message.id, outputs, ms, padded }, transfer);
+    // The batch's input buffers go back to the reader to be filled again (no allocation, no GC).
+    const returned = Object.values(message.feeds).flatMap((t) => (Array.isArray(t.data) ? [] : [(t.data as Float32Array).buffer as ArrayBuffer]));
+    post({ type: 'result', id: message.id, outputs, ms, padded, returned }, [...transfer, ...returned]);
   } catch (err) {
     post({ type: 'error', id: message.id, error: serialize(err) });
   }

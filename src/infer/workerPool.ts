@@ -30,6 +30,8 @@ export interface BatchResult {
   ms: number;
   /** Rows added to fill a fixed-size batch (their outputs are dropped). */
   padded: number;
+  /** The batch's input buffers, handed back for reuse. */
+  returned: ArrayBuffer[];
 }
 
 interface Pending {
@@ -124,7 +126,7 @@ export class WorkerPool {
       if (!pending) return;
       slot.pending.delete(message.id);
       slot.inFlight--;
-      if (message.type === 'result') pending.resolve({ outputs: message.outputs, ms: message.ms, padded: message.padded });
+      if (message.type === 'result') pending.resolve({ outputs: message.outputs, ms: message.ms, padded: message.padded, returned: message.returned });
       else pending.reject(toError(message.error));
     });
     const failAll = (err: Error): void => {

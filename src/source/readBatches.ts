@@ -13,6 +13,7 @@ import type { TensorData, TensorValues } from '../infer/ort.js';
 import { featureSql, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns, parseRejection, rejectSql, scannedChecks, type RejectReason } from '../preprocess/rowChecks.js';
 import { ChunkChecks } from './chunkChecks.js';
+import { allocateFeed, type BufferPool, type FeedBuffer } from './bufferPool.js';
 import { Params } from '../util/sql.js';
 import { guardRead, literalPath, readerSql, type DatasetFile } from './dataset.js';
 
@@ -42,7 +43,10 @@ export interface ReadOptions {
   onError?: 'fail' | 'skip' | 'quarantine';
   /** Record each scored row's file row number (needed when rows can be left out). */
   trackRows?: boolean;
+  /** Buffers the inference workers handed back, filled again instead of allocating new ones. */
+  buffers?: BufferPool;
 }
+
 
 /** The SELECT producing every feature column (`f0, f1, ...`, feed order) and the row check. */
 export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRow = 0): { sql: string; params: Params; rejectIndex: number } {
@@ -67,7 +71,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   const batchSize = options.batchSize;
   const display = options.displayPath ?? file.path;
   const columns = flatColumns(feeds);
-  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, batchSize, start, options.trackRows ?? false);
+  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, batchSize, start, options.trackRows ?? false, options.buffers);
   let builder = newBuilder(fromRow);
   let fileRow = fromRow;
   // Time spent waiting on DuckDB vs copying into tensors; the consumer's time while this
@@ -151,12 +155,11 @@ async function* guardStream<T>(path: string, stream: AsyncGenerator<T>): AsyncGe
   }
 }
 
-type Buffer = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | string[];
 
 /** Fills one batch's tensors from DuckDB chunks. */
 class BatchBuilder {
   rowCount = 0;
-  private readonly buffers: Buffer[];
+  private readonly buffers: FeedBuffer[];
   private readonly rowNumbers: BigInt64Array | null;
   private readonly rejected: Partial<Record<RejectReason, number>> = {};
   hasRejects = false;
@@ -166,8 +169,9 @@ class BatchBuilder {
     capacity: number,
     private readonly rowStart: number,
     trackRows: boolean,
+    pool?: BufferPool,
   ) {
-    this.buffers = feeds.map((f) => allocate(f.dtype, capacity * f.columns.length));
+    this.buffers = feeds.map((f) => allocateFeed(f.dtype, capacity * f.columns.length, pool));
     this.rowNumbers = trackRows ? new BigInt64Array(capacity) : null;
   }
 
@@ -210,24 +214,8 @@ class BatchBuilder {
   }
 }
 
-function allocate(dtype: FeedPlan['dtype'], length: number): Buffer {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(length);
-    case 'float64':
-      return new Float64Array(length);
-    case 'int64':
-      return new BigInt64Array(length);
-    case 'int32':
-      return new Int32Array(length);
-    case 'bool':
-      return new Uint8Array(length);
-    case 'string':
-      return new Array<string>(length).fill('');
-  }
-}
 
-function copyColumn(vector: ColumnVector, out: Buffer, from: number, count: number, start: number, stride: number, nullAsNaN: boolean): void {
+function copyColumn(vector: ColumnVector, out: FeedBuffer, from: number, count: number, start: number, stride: number, nullAsNaN: boolean): void {
   const items = vector.items;
   if (Array.isArray(out)) {
     for (let i = 0; i < count; i++) out[start + i * stride] = String(vector.value(from + i) ?? '');

@@ -82,6 +82,9 @@ describe('WorkerPool on mlp.onnx', () => {
     const result = await pool.run({ x: { type: 'float32', dims: [3, 4], data: view } });
     const data = result.outputs.probabilities!.data as Float32Array;
     for (let r = 0; r < 3; r++) expect(Math.abs(data[r * 2 + 1]! - reference[5 + r]![1]!)).toBeLessThan(TOLERANCE);
+    // The input's buffer went to the worker (detached here) and comes back for reuse.
+    expect(backing.byteLength).toBe(0);
+    expect(result.returned.map((b) => b.byteLength)).toEqual([4 * 20 * 4]);
   });
 
   it('a run that onnxruntime refuses rejects with INFERENCE_FAILED and the pool keeps working', async () => {
