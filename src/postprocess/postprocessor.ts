@@ -35,10 +35,10 @@ export class Postprocessor {
    */
   columns(outputs: Record<string, TensorData>, rows: number): AppendColumn[] {
     const output = outputs[this.plan.outputName]!;
-    const derived = derivesInSql(this.plan);
-    const columns = derived ? probabilityColumns(this.plan as ClassificationPlan, this.checked(output, rows), rows) : this.process(output, rows);
+    const derived = derivesInSql(this.plan) ? this.checked(output, rows) : null;
+    const columns = derived ? probabilityColumns(this.plan as ClassificationPlan, derived, rows) : this.process(output, rows);
     if (this.labelCheck && this.plan.task === 'classification') {
-      const predicted = derived ? argmaxes(this.plan as ClassificationPlan, this.checked(output, rows), rows) : (columns[0]!.data as Int32Array);
+      const predicted = derived ? argmaxes(this.plan as ClassificationPlan, derived, rows) : (columns[0]!.data as Int32Array);
       this.labelCheck.observe(outputs[this.plan.labelCheck!.output], predicted, rows);
     }
     for (const extra of this.plan.extras) columns.push(...extraColumns(extra, outputs[extra.output], rows));

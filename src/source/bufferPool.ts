@@ -32,14 +32,11 @@ export class BufferPool {
 
 /** A zeroed buffer of `length` values, reused from the pool when one of that size came back. */
 export function allocateFeed(dtype: FeedDtype, length: number, pool?: BufferPool): FeedBuffer {
-  if (dtype !== 'string') {
-    const reused = pool?.take(length * BYTES[dtype]);
-    if (reused) {
-      new Uint8Array(reused).fill(0);
-      return viewOf(dtype, reused);
-    }
-  }
-  return fresh(dtype, length);
+  if (dtype === 'string') return new Array<string>(length).fill('');
+  const bytes = length * BYTES[dtype];
+  const reused = pool?.take(bytes);
+  if (reused) new Uint8Array(reused).fill(0);
+  return viewOf(dtype, reused ?? new ArrayBuffer(bytes));
 }
 
 const BYTES: Record<Exclude<FeedDtype, 'string'>, number> = { float32: 4, float64: 8, int64: 8, int32: 4, bool: 1 };
@@ -56,22 +53,5 @@ function viewOf(dtype: Exclude<FeedDtype, 'string'>, buffer: ArrayBuffer): FeedB
       return new Int32Array(buffer);
     case 'bool':
       return new Uint8Array(buffer);
-  }
-}
-
-function fresh(dtype: FeedDtype, length: number): FeedBuffer {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(length);
-    case 'float64':
-      return new Float64Array(length);
-    case 'int64':
-      return new BigInt64Array(length);
-    case 'int32':
-      return new Int32Array(length);
-    case 'bool':
-      return new Uint8Array(length);
-    case 'string':
-      return new Array<string>(length).fill('');
   }
 }
