@@ -19,7 +19,7 @@ import { Postprocessor } from '../postprocess/postprocessor.js';
 import type { ScoresDecision } from '../postprocess/outputPlan.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
 import { flatColumns, rejectSql, type RejectReason } from '../preprocess/rowChecks.js';
-import { PartWriter } from '../sink/partWriter.js';
+import { laneRowsFor, PartWriter } from '../sink/partWriter.js';
 import { quoteIdent } from '../util/sql.js';
 import { failpoint } from '../util/failpoint.js';
 import type { Window } from '../schedule/window.js';
@@ -71,8 +71,10 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
   const writerDb = await db.fork();
   const { spec } = job;
   const leavesRowsOut = spec.onError !== 'fail';
+  let closeWriter = (): void => undefined;
   try {
-    const writer = await PartWriter.create(writerDb, job.output, spec.passthrough, { byRowNumber: leavesRowsOut });
+    const writer = await PartWriter.create(writerDb, job.output, spec.passthrough, { byRowNumber: leavesRowsOut, laneRows: laneRowsFor(spec.checkpointRows, spec.batchSize) });
+    closeWriter = () => writer.close();
     const post = new Postprocessor(job.output, journalScores(journal));
     const seconds = { read: 0, preprocess: 0, infer: 0, postprocess: 0, write: 0 };
     const latencies: number[] = [];
@@ -121,28 +123,35 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
 
       const flushPart = async (): Promise<void> => {
         const started = performance.now();
-        const seq = fileParts.length;
-        const name = `part-${index}-${seq}.parquet`;
-        const path = join(staging, name);
-        const rows = writer.pendingRows;
-        const span = { file, rowStart: partStart, rowEnd: spanEnd, rowCount: rows, displayPath: original.path };
-        // Written under a temp name: a part file under its final name is always complete.
-        rowsOut += await writer.writePart(span, path + '.tmp');
-        await rename(path + '.tmp', path);
-        let rejects: { name: string; bytes: number } | undefined;
-        if (spec.onError === 'quarantine' && partRejects.total > 0) {
-          const rejectsName = `rejects-${index}-${seq}.parquet`;
-          const written = await writer.writeRejects(span, original.path, columnNames, (params) => rejectSql(job.feeds, params)!, join(staging, rejectsName + '.tmp'));
-          if (written !== partRejects.total) throw new BatchinferError('INTERNAL', 'quarantined rows differ from rejected rows', { expected: partRejects.total, actual: written });
-          await rename(join(staging, rejectsName + '.tmp'), join(staging, rejectsName));
-          rejects = { name: rejectsName, bytes: (await stat(join(staging, rejectsName))).size };
+        const span = { file, rowStart: partStart, rowEnd: spanEnd, rowCount: writer.pendingRows, displayPath: original.path };
+        const first = fileParts.length;
+        const nameOf = (k: number): string => `part-${index}-${first + k}.parquet`;
+        // Written under temp names: a part file under its final name is always complete. The
+        // pending rows may come out as two consecutive parts (PartWriter lanes).
+        const written = await writer.writeParts(span, (k) => join(staging, nameOf(k) + '.tmp'));
+        for (const [k, part] of written.entries()) {
+          const seq = first + k;
+          const name = nameOf(k);
+          const path = join(staging, name);
+          const rowEnd = part.rowEnd ?? spanEnd;
+          await rename(part.path, path);
+          rowsOut += part.rowCount;
+          // Rows are only left out (and quarantined) with one lane: its part holds the whole span.
+          let rejects: { name: string; bytes: number } | undefined;
+          if (spec.onError === 'quarantine' && partRejects.total > 0) {
+            const rejectsName = `rejects-${index}-${seq}.parquet`;
+            const written = await writer.writeRejects({ ...span, rowStart: part.rowStart, rowEnd }, original.path, columnNames, (params) => rejectSql(job.feeds, params)!, join(staging, rejectsName + '.tmp'));
+            if (written !== partRejects.total) throw new BatchinferError('INTERNAL', 'quarantined rows differ from rejected rows', { expected: partRejects.total, actual: written });
+            await rename(join(staging, rejectsName + '.tmp'), join(staging, rejectsName));
+            rejects = { name: rejectsName, bytes: (await stat(join(staging, rejectsName))).size };
+          }
+          failpoint('part-written');
+          await journal.append({ type: 'part', file: index, seq, rowStart: part.rowStart, rowEnd, rowCount: part.rowCount, rejected: partRejects.counts(), name, bytes: (await stat(path)).size, rejects, scores: post.scores ?? undefined });
+          failpoint('part-journaled');
+          fileParts.push({ path, rows: part.rowCount, ...(rejects ? { rejects: join(staging, rejects.name) } : {}) });
+          partRejects.clear();
+          partStart = rowEnd;
         }
-        failpoint('part-written');
-        await journal.append({ type: 'part', file: index, seq, rowStart: partStart, rowEnd: spanEnd, rowCount: rows, rejected: partRejects.counts(), name, bytes: (await stat(path)).size, rejects, scores: post.scores ?? undefined });
-        failpoint('part-journaled');
-        fileParts.push({ path, rows, ...(rejects ? { rejects: join(staging, rejects.name) } : {}) });
-        partRejects.clear();
-        partStart = spanEnd;
         seconds.write += (performance.now() - started) / 1000;
       };
       const drainOne = async (): Promise<void> => {
@@ -210,6 +219,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     checkThresholds(spec, totals.total, rowsIn, rowsIn);
     return { parts, rowsIn, rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows, latencies, paddedRows, seconds, scores: post.scores, labelCheck: post.labels };
   } finally {
+    closeWriter();
     writerDb.close();
   }
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
-import { PartWriter } from '../../src/sink/partWriter.js';
+import { laneRowsFor, MIN_LANE_ROWS, PartWriter } from '../../src/sink/partWriter.js';
 import { Postprocessor } from '../../src/postprocess/postprocessor.js';
 import { derivesInSql, type ClassificationPlan } from '../../src/postprocess/outputPlan.js';
 import { copyFailure } from '../../src/source/dataset.js';
@@ -45,6 +45,66 @@ describe('PartWriter.writePart failures', () => {
     const err = await copyFailure('/data/in.parquet', '/out/.x.staging/part-0-0.parquet.tmp', new Error('IO Error: Could not write file "/out/.x.staging/tmp_1": No space left on device'));
     expect(err).toMatchObject({ code: 'OUTPUT_UNWRITABLE', actual: '/out/.x.staging/part-0-0.parquet.tmp' });
     expect(err.exitCode).toBe(73);
+  });
+});
+
+describe('lanes: a part split between two connections', () => {
+  const plan = { task: 'regression', outputName: 'v', width: 1, valueType: 'FLOAT', extras: [] } as const;
+  /** A writer with lanes of `laneRows` rows, fed `rows` rows (v = row / 2) in batches of 4. */
+  async function laneWriter(laneRows: number, rows: number): Promise<PartWriter> {
+    const writer = await PartWriter.create(db, plan, ['txn_id'], { byRowNumber: false, laneRows });
+    for (let start = 0; start < rows; start += 4) {
+      const n = Math.min(4, rows - start);
+      await writer.append([{ type: 'FLOAT', data: Float32Array.from({ length: n }, (_, i) => (start + i) / 2) }], n);
+    }
+    return writer;
+  }
+
+  it('laneRowsFor: half a part in whole batches, none under 2 x MIN_LANE_ROWS', () => {
+    expect(laneRowsFor(1 << 20, 2048)).toBe(1 << 19);
+    expect(laneRowsFor(2 * MIN_LANE_ROWS, 1000)).toBe(17_000);
+    expect(laneRowsFor(2 * MIN_LANE_ROWS - 2, 1)).toBe(0);
+    expect(laneRowsFor(40_000, 40_000)).toBe(0);
+  });
+
+  it('writes consecutive spans, each beside its own source rows, at once', async () => {
+    const writer = await laneWriter(12, 30);
+    const dir = await tmp.make();
+    const parts = await writer.writeParts({ file: SOURCE, rowStart: 5, rowEnd: 35, rowCount: 30 }, (k) => join(dir, `p${k}.parquet`));
+    expect(parts.map(({ rowStart, rowEnd, rowCount }) => ({ rowStart, rowEnd, rowCount }))).toEqual([{ rowStart: 5, rowEnd: 17, rowCount: 12 }, { rowStart: 17, rowEnd: 35, rowCount: 18 }]);
+    const got = await db.query<{ txn_id: string; prediction: number }>('SELECT txn_id, prediction FROM read_parquet($1)', [join(dir, 'p*.parquet')]);
+    const ids = await db.query<{ txn_id: string }>('SELECT txn_id FROM read_parquet($1, file_row_number = true) WHERE file_row_number BETWEEN 5 AND 34 ORDER BY file_row_number', [SOURCE.path]);
+    expect(got).toEqual(ids.map((r, i) => ({ txn_id: r.txn_id, prediction: i / 2 })));
+    expect(writer.pendingRows).toBe(0);
+    writer.close();
+  });
+
+  it('a second lane with no rows writes no file; the first always does', async () => {
+    const writer = await laneWriter(12, 8);
+    const dir = await tmp.make();
+    const parts = await writer.writeParts({ file: SOURCE, rowStart: 0, rowEnd: 8, rowCount: 8 }, (k) => join(dir, `p${k}.parquet`));
+    expect(parts).toEqual([{ path: join(dir, 'p0.parquet'), rowStart: 0, rowEnd: 8, rowCount: 8 }]);
+    writer.close();
+  });
+
+  it('a lane that cannot write fails the part as OUTPUT_UNWRITABLE, naming its file', async () => {
+    const writer = await laneWriter(12, 30);
+    const dir = await tmp.make();
+    const bad = join(dir, 'missing-dir', 'p1.parquet');
+    await expect(writer.writeParts({ file: SOURCE, rowStart: 0, rowEnd: 30, rowCount: 30 }, (k) => (k === 0 ? join(dir, 'p0.parquet') : bad))).rejects.toMatchObject({ code: 'OUTPUT_UNWRITABLE', message: expect.stringContaining(bad) });
+    writer.close();
+  });
+
+  it('no lanes when rows can be left out (joined on row numbers) or nothing passes through', async () => {
+    const dir = await tmp.make();
+    for (const [options, passthrough] of [[{ byRowNumber: true, laneRows: 12 }, ['txn_id']], [{ byRowNumber: false, laneRows: 12 }, []]] as const) {
+      const writer = await PartWriter.create(db, plan, passthrough, options);
+      const rn = options.byRowNumber ? [{ type: 'BIGINT' as const, data: BigInt64Array.from({ length: 30 }, (_, i) => BigInt(i)) }] : [];
+      await writer.append([...rn, { type: 'FLOAT', data: new Float32Array(30) }], 30);
+      const parts = await writer.writeParts({ file: SOURCE, rowStart: 0, rowEnd: 30, rowCount: 30 }, (k) => join(dir, `none-${k}-${passthrough.length}.parquet`));
+      expect(parts).toHaveLength(1);
+      writer.close();
+    }
   });
 });
 
