@@ -18,15 +18,19 @@ export interface Measurement {
   /** The timed section reported by the process itself (raw tasks), else wall. */
   innerSeconds: number;
   rowsPerSecond: number;
+  /** batchinfer only: the summary's seconds per stage (medians), where a run's time goes. */
+  stages?: Record<string, number>;
 }
 
 const RUSAGE_HOOK = new URL('./rusage.mjs', import.meta.url).pathname;
 
 export async function measure(name: string, rows: number, args: string[], repetitions: number): Promise<Measurement> {
-  const runs: { wall: number; cpu: number; rss: number; inner: number }[] = [];
+  const runs: Run[] = [];
   for (let i = 0; i < repetitions; i++) runs.push(await runOnce(args, rows));
   const med = (f: (r: (typeof runs)[number]) => number): number => median(runs.map(f));
   const inner = med((r) => r.inner);
+  const stageNames = Object.keys(runs[0]?.stages ?? {});
+  const stages = stageNames.length > 0 ? Object.fromEntries(stageNames.map((k) => [k, round(med((r) => r.stages?.[k] ?? 0))])) : undefined;
   return {
     name,
     rows,
@@ -36,10 +40,19 @@ export async function measure(name: string, rows: number, args: string[], repeti
     peakRssMb: Math.round(med((r) => r.rss)),
     innerSeconds: round(inner),
     rowsPerSecond: Math.round(rows / inner),
+    ...(stages ? { stages } : {}),
   };
 }
 
-async function runOnce(args: string[], expectedRows: number): Promise<{ wall: number; cpu: number; rss: number; inner: number }> {
+interface Run {
+  wall: number;
+  cpu: number;
+  rss: number;
+  inner: number;
+  stages?: Record<string, number>;
+}
+
+async function runOnce(args: string[], expectedRows: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rusage-'));
   const rusageFile = join(dir, 'rusage.json');
   try {
@@ -64,7 +77,8 @@ async function runOnce(args: string[], expectedRows: number): Promise<{ wall: nu
     if (reported !== undefined && reported !== expectedRows) throw new Error(`${args.join(' ')} processed ${reported} rows, expected ${expectedRows}`);
     // Raw tasks report their timed section as a number; batchinfer's summary is judged by wall.
     const inner = typeof report.seconds === 'number' ? report.seconds : wall;
-    return { wall, cpu: usage.cpuSeconds, rss: usage.peakRssMb, inner };
+    const stages = report.seconds !== null && typeof report.seconds === 'object' ? (report.seconds as Record<string, number>) : undefined;
+    return { wall, cpu: usage.cpuSeconds, rss: usage.peakRssMb, inner, ...(stages ? { stages } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

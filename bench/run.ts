@@ -29,9 +29,11 @@ const models = { mlp: join(ROOT, 'fixtures/models/mlp30.onnx'), logreg: join(ROO
 const features = Array.from({ length: 30 }, (_, i) => `f${i}`).join(',');
 const task = (name: string): string => join(ROOT, 'bench', 'tasks', name);
 const cli = join(ROOT, 'bin', 'batchinfer.js');
+/** The run summary's stage seconds (read/preprocess/write on the main thread, infer summed over workers). */
+const STAGES = ['read', 'preprocess', 'infer', 'postprocess', 'write', 'wall'];
 
-function e2eArgs(model: string, input: string, output: string): string[] {
-  return [cli, 'run', '--model', model, '--input', input, '--output', output, '--features', features, '--passthrough', 'id', '--labels', 'legit,fraud', '--batch-size', String(batchSize), '--json', '--quiet'];
+function e2eArgs(model: string, input: string, output: string, extra: string[] = []): string[] {
+  return [cli, 'run', '--model', model, '--input', input, '--output', output, '--features', features, '--passthrough', 'id', '--labels', 'legit,fraud', '--batch-size', String(batchSize), '--json', '--quiet', ...extra];
 }
 
 async function main(): Promise<void> {
@@ -61,6 +63,9 @@ async function main(): Promise<void> {
   const e2eLogreg = await run('e2e_logreg_parquet', small, e2eArgs(models.logreg, d1.parquet, out('e2e_logreg')));
   const e2eLogregCsv = await run('e2e_logreg_csv', small, e2eArgs(models.logreg, d1.csv!, out('e2e_logreg_csv')));
   const e2eMlpLarge = await run('e2e_mlp_parquet_large', large, e2eArgs(models.mlp, d10.parquet, out('e2e_mlp_large')));
+  // One inference thread leaves a core for reading and writing: how much of them is hidden.
+  const inferMlp11 = await run('raw_infer_mlp_1x1', small, [task('rawInfer.mjs'), models.mlp, d1.parquet, String(batchSize), '1', '1']);
+  const e2eMlp11 = await run('e2e_mlp_parquet_1x1', small, e2eArgs(models.mlp, d1.parquet, out('e2e_mlp_1x1'), ['--workers', '1', '--threads', '1']));
   const startup = await run('startup_1k', 1000, e2eArgs(models.mlp, d1k.parquet, out('startup')));
   // The README's main example (jobs/transactions-mlp.yaml: 4-16-2 MLP, batch 1024) on a copy of its data.
   const tx = await transactionsCopy(cacheDir, join(ROOT, 'fixtures/data/transactions.parquet'), small);
@@ -79,6 +84,8 @@ async function main(): Promise<void> {
   ];
   const ratios = {
     mlpE2eOverRawInfer: round(e2eMlp.wallSeconds / rawInfer.innerSeconds, 2),
+    // P1's ratio with one inference thread, so a core is left for the I/O stages.
+    mlpE2eOverRawInfer1x1: round(e2eMlp11.wallSeconds / inferMlp11.innerSeconds, 2),
     mlpCsvOverParquet: round(e2eMlpCsv.wallSeconds / e2eMlp.wallSeconds, 2),
     logregE2eOverSql: round(e2eLogreg.wallSeconds / sqlLogreg.innerSeconds, 2),
     // Both as whole processes: the SQL-only process also starts Node and loads DuckDB.
@@ -99,6 +106,8 @@ async function main(): Promise<void> {
   for (const m of results) console.log(`| ${m.name} | ${m.rows.toLocaleString('en-US')} | ${m.wallSeconds.toFixed(2)} | ${m.innerSeconds.toFixed(2)} | ${m.rowsPerSecond.toLocaleString('en-US')} | ${m.cpuSeconds.toFixed(2)} | ${m.peakRssMb} |`);
   console.log('\n| target | measured | goal | met |\n|---|---:|---|---|');
   for (const t of targets) console.log(`| ${t.id} ${t.what} | ${t.value.toLocaleString('en-US')} | ${t.target} | ${t.met ? 'yes' : 'no'} |`);
+  console.log('\n| batchinfer run | ' + STAGES.join(' s | ') + ' s |\n|---|' + STAGES.map(() => '---:').join('|') + '|');
+  for (const m of results) if (m.stages) console.log(`| ${m.name} | ${STAGES.map((k) => (m.stages![k] ?? 0).toFixed(2)).join(' | ')} |`);
   console.log('\nratios:', JSON.stringify(ratios));
 
   const outFile = opts.out ?? join(ROOT, 'bench', 'results', quick ? 'quick.json' : 'latest.json');

@@ -20,14 +20,20 @@ test('bench --quick measures every figure and writes the report', async () => {
   const names = report.results.map((r: { name: string }) => r.name);
   expect(names).toEqual([
     'raw_read', 'raw_infer_mlp_2x1', 'raw_infer_mlp_1x2', 'raw_infer_logreg_2x1', 'raw_write', 'sql_only_logreg',
-    'e2e_mlp_parquet', 'e2e_mlp_csv', 'e2e_logreg_parquet', 'e2e_logreg_csv', 'e2e_mlp_parquet_large', 'startup_1k',
+    'e2e_mlp_parquet', 'e2e_mlp_csv', 'e2e_logreg_parquet', 'e2e_logreg_csv', 'e2e_mlp_parquet_large',
+    'raw_infer_mlp_1x1', 'e2e_mlp_parquet_1x1', 'startup_1k',
     'raw_infer_main_example', 'e2e_main_example',
   ]);
   for (const r of report.results) {
     expect(r.wallSeconds).toBeGreaterThan(0);
     expect(r.peakRssMb).toBeGreaterThan(0);
     expect(r.rows).toBeGreaterThan(0);
+    // batchinfer runs carry their summary's stage seconds (where the time goes); raw tasks do not.
+    if (r.name.startsWith('e2e_') || r.name === 'startup_1k') expect(Object.keys(r.stages)).toEqual(['read', 'preprocess', 'infer', 'postprocess', 'write', 'wall']);
+    else expect(r.stages).toBeUndefined();
   }
+  expect(report.ratios.mlpE2eOverRawInfer1x1).toBeGreaterThan(0);
   expect(report.targets.map((t: { id: string }) => t.id)).toEqual(['P1', 'P2a', 'P2b', 'P3a', 'P3b', 'P4', 'P5']);
   expect(stdout).toContain('| target | measured | goal | met |');
+  expect(stdout).toContain('| batchinfer run | read s |');
 }, 180_000);
