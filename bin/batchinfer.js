@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The compiled CLI; `npm ci` builds dist/ through the `prepare` script.
-import '../dist/cli/main.js';
+// The bundled CLI; `npm ci` builds dist/ through the `prepare` script (tsc, then scripts/bundle.mjs).
+import '../dist/batchinfer.js';

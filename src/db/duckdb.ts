@@ -10,12 +10,12 @@
  *   const db = await Db.open();
  *   for await (const chunk of db.stream('SELECT a::FLOAT AS a FROM read_parquet($1)', [path])) { ... }
  */
-import { createRequire } from 'node:module';
+import duckdb from '@duckdb/node-api';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 
-// Loaded with require: importing this CommonJS package from ESM makes Node scan every file it
-// re-exports for named exports (135 ms against 49 ms at each start on this machine).
-const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
+// The default import is the package's CommonJS exports. The CLI runs from a bundle
+// (scripts/bundle.mjs) holding this package's ~180 files: Node would take ~50-130 ms to load
+// them one by one (and ~135 ms more scanning them for named exports when imported from ESM).
 const { DuckDBDataChunk, DOUBLE, FLOAT, INTEGER, BIGINT, BOOLEAN, VARCHAR, listValue, structValue, version: duckdbVersion } = duckdb;
 
 /** A value bound to a `$n` parameter. Arrays bind as DuckDB lists, `{ struct }` as a STRUCT. */
