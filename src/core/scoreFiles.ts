@@ -293,10 +293,12 @@ async function stageSource(db: Db, file: DatasetFile, index: number, staging: st
   params.push(path + '.tmp');
   const target = `$${params.length}`;
   // Only the columns the run uses (writing all of a wide CSV as Parquet was most of the staging
-  // time); uncompressed and without dictionaries (a temporary file: -20% write time).
+  // time); uncompressed and without dictionaries (a temporary file: -20% write time); row groups
+  // of 64k rows, as the writer holds one per thread: peak RSS 354 -> 277 MB staging 1M rows of
+  // id + 30 floats, same time.
   const select = keep && keep.length > 0 ? keep.map(quoteIdent).join(', ') : '*';
   const copy = (extra: string, extraParams: SqlParam[] = []): Promise<unknown> =>
-    db.exec(`COPY (SELECT ${select} FROM ${readerSql(file.format, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1)`, [...params, ...extraParams]);
+    db.exec(`COPY (SELECT ${select} FROM ${readerSql(file.format, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, [...params, ...extraParams]);
   const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
   try {
     await copy('');
