@@ -5,7 +5,7 @@
  * @example
  *   const spec = parseJobSpec(YAML.parse(text), { baseDir: dirname(jobPath), name: 'fraud-hourly' });
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolve } from 'node:path';
 import { BatchinferError, type Problem } from '../errors.js';
 import { checkTemplate, hasTemplate } from '../schedule/template.js';
