@@ -73,7 +73,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
   const leavesRowsOut = spec.onError !== 'fail';
   let closeWriter = (): void => undefined;
   try {
-    const writer = await PartWriter.create(writerDb, job.output, spec.passthrough, { byRowNumber: leavesRowsOut, laneRows: laneRowsFor(spec.checkpointRows, spec.batchSize) });
+    const writer = await PartWriter.create(writerDb, job.output, spec.passthrough, { byRowNumber: leavesRowsOut, lanes: true });
     closeWriter = () => writer.close();
     const post = new Postprocessor(job.output, journalScores(journal));
     const seconds = { read: 0, preprocess: 0, infer: 0, postprocess: 0, write: 0 };
@@ -88,8 +88,10 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     // Rows of the files before the current one, for progress.
     let rowsBefore = 0;
     const needsStaging = (f: DatasetFile): boolean => f.format !== 'parquet' || options.windowFilter !== undefined;
-    let rowsTotal = 0;
-    for (const f of job.dataset.files) if (!needsStaging(f)) rowsTotal += await countRows(db, f);
+    // Rows per file (staged files are counted once staged), for progress and for the lanes.
+    const fileRows = new Map<number, number>();
+    for (const [i, f] of job.dataset.files.entries()) if (!needsStaging(f)) fileRows.set(i, await countRows(db, f));
+    let rowsTotal = [...fileRows.values()].reduce((a, b) => a + b, 0);
     const totalKnown = job.dataset.files.every((f) => !needsStaging(f));
     const columnNames = flatColumns(job.feeds).map(({ col }) => col.column);
     // A staged copy holds the columns the run reads; the rejects file wants every original column.
@@ -115,7 +117,13 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
 
       const stageStart = performance.now();
       const file = needsStaging(original) ? await stageSource(db, original, index, staging, journal, options.windowFilter, columnNames, stagedColumns) : original;
-      if (needsStaging(original)) rowsTotal += await countRows(db, file);
+      if (needsStaging(original)) {
+        fileRows.set(index, await countRows(db, file));
+        rowsTotal += fileRows.get(index)!;
+      }
+      // Split a part in two lanes when it will be big enough: half of the rows it will hold.
+      const planPart = (): void => writer.planPart(laneRowsFor(Math.min(spec.checkpointRows, fileRows.get(index)! - partStart), spec.batchSize));
+      planPart();
       seconds.read += (performance.now() - stageStart) / 1000;
       const queue: InFlight[] = [];
       let spanEnd = partStart;
@@ -152,6 +160,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
           partRejects.clear();
           partStart = rowEnd;
         }
+        planPart();
         seconds.write += (performance.now() - started) / 1000;
       };
       const drainOne = async (): Promise<void> => {

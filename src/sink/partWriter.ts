@@ -30,10 +30,10 @@ export interface PartWriterOptions {
   /** Predictions carry their file row number and are joined on it (rows may be left out). */
   byRowNumber: boolean;
   /**
-   * Split each part in two lanes from this many rows on (0 or absent: one lane). Used only for
-   * the positional join with passthrough columns, the one COPY DuckDB runs on a single thread.
+   * Parts may be split in two lanes (`planPart`). Used only for the positional join with
+   * passthrough columns, the one COPY DuckDB runs on a single thread.
    */
-  laneRows?: number;
+  lanes?: boolean;
 }
 
 /** Parts under twice this many rows stay whole: two COPYs buy nothing on small parts. */
@@ -67,19 +67,21 @@ export class PartWriter {
     private readonly plan: OutputPlan,
     private readonly passthrough: readonly string[],
     private readonly byRowNumber: boolean,
-    private readonly laneRows: number,
   ) {}
 
+  /** Rows the first lane takes before the second fills, for the part being appended. */
+  private laneRows = Infinity;
+
   /**
-   * A POSITIONAL JOIN runs on one DuckDB thread, so a part's rows are split between two
-   * connections (`laneRows` rows to the first, the rest to the second) whose COPYs run at once:
-   * a 1M-row part with an id column took 0.55 s as one COPY and 0.28 s as two halves.
+   * A POSITIONAL JOIN runs on one DuckDB thread, so a part's rows can be split between two
+   * connections (`planPart`) whose COPYs run at once: a 1M-row part with an id column took
+   * 0.55 s as one COPY and 0.28 s as two halves.
    */
   static async create(db: Db, plan: OutputPlan, passthrough: readonly string[], options: PartWriterOptions = { byRowNumber: false }): Promise<PartWriter> {
-    const split = !options.byRowNumber && passthrough.length > 0 && (options.laneRows ?? 0) > 0;
+    const split = !options.byRowNumber && passthrough.length > 0 && (options.lanes ?? false);
     const dbs = split ? [db, await db.fork()] : [db];
     const lanes = dbs.map((d) => ({ db: d, appender: null, rows: 0 }));
-    const writer = new PartWriter(lanes, 'predictions_segment', plan, passthrough, options.byRowNumber, split ? options.laneRows! : Infinity);
+    const writer = new PartWriter(lanes, 'predictions_segment', plan, passthrough, options.byRowNumber);
     for (const lane of lanes) await writer.resetTable(lane);
     return writer;
   }
@@ -94,6 +96,15 @@ export class PartWriter {
     const cols = [...(this.byRowNumber ? ['rn BIGINT'] : []), ...predictionTableColumns(this.plan).map((c) => `${c.name} ${c.type}`)].join(', ');
     await lane.db.exec(`CREATE OR REPLACE TEMP TABLE ${this.table} (${cols})`);
     lane.rows = 0;
+  }
+
+  /**
+   * Before a part's first row: its first `firstLaneRows` rows go to the first lane, the rest to
+   * the second (0: all to the first, as a writer without lanes does anyway).
+   */
+  planPart(firstLaneRows: number): void {
+    if (this.pendingRows > 0) throw new BatchinferError('INTERNAL', 'a part was planned after its rows came in', { expected: 0, actual: this.pendingRows });
+    this.laneRows = firstLaneRows > 0 ? firstLaneRows : Infinity;
   }
 
   /** Rows appended since the last part was written. */

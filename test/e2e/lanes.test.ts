@@ -2,6 +2,7 @@
  * Parts of at least 2 x MIN_LANE_ROWS rows with passthrough columns are written as two files
  * by two COPYs at once (PartWriter lanes). Through the real CLI:
  * - the output equals a run whose parts are too small to split, row for row, in input order;
+ * - a file smaller than checkpoint_rows is split by its own rows (half each), not the setting's;
  * - a run killed after the first lane's part is journaled (the second not yet) resumes from
  *   exactly that row and commits the same output, Parquet and CSV (a staged copy) alike.
  */
@@ -73,6 +74,19 @@ describe('parts written in two lanes', { timeout: 180_000 }, () => {
     expect(JSON.parse(r.stdout).rows).toMatchObject({ in: ROWS, out: ROWS });
     await expectSameAsUnsplit(out);
     expect(await stagingLeftovers(out)).toEqual([]);
+  });
+
+  it('a part holding a whole file smaller than checkpoint_rows is split in halves of it', async () => {
+    const dir = await tmp.make();
+    const out = join(dir, 'whole.parquet');
+    // Killed after the first lane's part: it holds half of the file (rounded to a batch).
+    const crashed = await runCli(args((await bigInputs()).parquet, out, 1 << 20), { cwd: dir, env: { BATCHINFER_FAILPOINT: 'part-journaled:1' } });
+    expect(crashed.signal, describeResult(crashed)).toBe('SIGKILL');
+    const resumed = await runCli(args((await bigInputs()).parquet, out, 1 << 20), { cwd: dir, timeoutMs: 90_000 });
+    expectOk(resumed);
+    expect(JSON.parse(resumed.stdout).resumedRows).toBe(laneRowsFor(ROWS, BATCH));
+    expect(laneRowsFor(ROWS, BATCH)).toBe(30_720);
+    await expectSameAsUnsplit(out);
   });
 
   it.each(['parquet', 'csv'] as const)('%s: killed between the two lanes of a part, resumed from the first lane\'s end, same output', async (format) => {

@@ -52,7 +52,8 @@ describe('lanes: a part split between two connections', () => {
   const plan = { task: 'regression', outputName: 'v', width: 1, valueType: 'FLOAT', extras: [] } as const;
   /** A writer with lanes of `laneRows` rows, fed `rows` rows (v = row / 2) in batches of 4. */
   async function laneWriter(laneRows: number, rows: number): Promise<PartWriter> {
-    const writer = await PartWriter.create(db, plan, ['txn_id'], { byRowNumber: false, laneRows });
+    const writer = await PartWriter.create(db, plan, ['txn_id'], { byRowNumber: false, lanes: true });
+    writer.planPart(laneRows);
     for (let start = 0; start < rows; start += 4) {
       const n = Math.min(4, rows - start);
       await writer.append([{ type: 'FLOAT', data: Float32Array.from({ length: n }, (_, i) => (start + i) / 2) }], n);
@@ -87,6 +88,17 @@ describe('lanes: a part split between two connections', () => {
     writer.close();
   });
 
+  it('each part is planned on its own; planning a part that has rows is refused', async () => {
+    const writer = await laneWriter(12, 30);
+    await expect(async () => writer.planPart(4)).rejects.toMatchObject({ code: 'INTERNAL' });
+    const dir = await tmp.make();
+    expect(await writer.writeParts({ file: SOURCE, rowStart: 0, rowEnd: 30, rowCount: 30 }, (k) => join(dir, `a${k}.parquet`))).toHaveLength(2);
+    writer.planPart(0);
+    await writer.append([{ type: 'FLOAT', data: new Float32Array(30) }], 30);
+    expect(await writer.writeParts({ file: SOURCE, rowStart: 30, rowEnd: 60, rowCount: 30 }, (k) => join(dir, `b${k}.parquet`))).toHaveLength(1);
+    writer.close();
+  });
+
   it('a lane that cannot write fails the part as OUTPUT_UNWRITABLE, naming its file', async () => {
     const writer = await laneWriter(12, 30);
     const dir = await tmp.make();
@@ -97,8 +109,9 @@ describe('lanes: a part split between two connections', () => {
 
   it('no lanes when rows can be left out (joined on row numbers) or nothing passes through', async () => {
     const dir = await tmp.make();
-    for (const [options, passthrough] of [[{ byRowNumber: true, laneRows: 12 }, ['txn_id']], [{ byRowNumber: false, laneRows: 12 }, []]] as const) {
+    for (const [options, passthrough] of [[{ byRowNumber: true, lanes: true }, ['txn_id']], [{ byRowNumber: false, lanes: true }, []]] as const) {
       const writer = await PartWriter.create(db, plan, passthrough, options);
+      writer.planPart(12);
       const rn = options.byRowNumber ? [{ type: 'BIGINT' as const, data: BigInt64Array.from({ length: 30 }, (_, i) => BigInt(i)) }] : [];
       await writer.append([...rn, { type: 'FLOAT', data: new Float32Array(30) }], 30);
       const parts = await writer.writeParts({ file: SOURCE, rowStart: 0, rowEnd: 30, rowCount: 30 }, (k) => join(dir, `none-${k}-${passthrough.length}.parquet`));
