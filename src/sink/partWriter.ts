@@ -120,17 +120,10 @@ export class PartWriter {
     lane.rows += rowCount;
   }
 
-  /** Writes the pending predictions beside their passthrough rows to `path` (one lane), then clears them. */
-  async writePart(source: PartSource, path: string): Promise<number> {
-    const parts = await this.writeParts(source, () => path);
-    if (parts.length !== 1) throw new BatchinferError('INTERNAL', 'a split part was written as one file', { expected: 1, actual: parts.length });
-    return parts[0]!.rowCount;
-  }
-
   /**
-   * Writes the pending predictions as one file per lane holding rows (`pathFor(0)`, `pathFor(1)`;
-   * the first lane always, so an empty source still gets a file), the COPYs at once, then
-   * clears them. The files hold consecutive spans of `source` in order.
+   * Writes the pending predictions beside their passthrough rows as one file per lane holding
+   * rows (`pathFor(0)`, `pathFor(1)`; the first lane always, so an empty source still gets a
+   * file), the COPYs at once, then clears them. The files hold consecutive spans of `source`.
    */
   async writeParts(source: PartSource, pathFor: (k: number) => string): Promise<WrittenPart[]> {
     for (const lane of this.lanes) {

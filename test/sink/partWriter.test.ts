@@ -27,18 +27,18 @@ async function writerWithRows(rows: number): Promise<PartWriter> {
   return writer;
 }
 
-describe('PartWriter.writePart failures', () => {
+describe('PartWriter.writeParts failures', () => {
   it('a part file that cannot be created is OUTPUT_UNWRITABLE naming it', async () => {
     const writer = await writerWithRows(10);
     const path = join(await tmp.make(), 'missing-dir', 'part.parquet');
-    await expect(writer.writePart({ file: SOURCE, rowStart: 0, rowEnd: 10, rowCount: 10 }, path)).rejects.toMatchObject({ code: 'OUTPUT_UNWRITABLE', message: expect.stringContaining(path) });
+    await expect(writer.writeParts({ file: SOURCE, rowStart: 0, rowEnd: 10, rowCount: 10 }, () => path)).rejects.toMatchObject({ code: 'OUTPUT_UNWRITABLE', message: expect.stringContaining(path) });
   });
 
   it('a source that cannot be read is INPUT_INVALID naming the input', async () => {
     const writer = await writerWithRows(3);
     const missing = { path: join(await tmp.make(), 'gone.parquet'), format: 'parquet' as const };
     const path = join(await tmp.make(), 'part.parquet');
-    await expect(writer.writePart({ file: missing, rowStart: 0, rowEnd: 3, rowCount: 3, displayPath: '/data/in.parquet' }, path)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringContaining('/data/in.parquet') });
+    await expect(writer.writeParts({ file: missing, rowStart: 0, rowEnd: 3, rowCount: 3, displayPath: '/data/in.parquet' }, () => path)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringContaining('/data/in.parquet') });
   });
 
   it('a full disk is the output’s, whichever file DuckDB names', async () => {
@@ -157,7 +157,7 @@ describe('2-class probabilities: prediction and confidence derived in the COPY',
     const columns = new Postprocessor(plan).columns({ out: { type: 'float32', dims: binary ? [rows, 1] : [rows, 2], data } }, rows);
     await writer.append(columns, rows);
     const path = join(await tmp.make(), 'derived.parquet');
-    await writer.writePart({ file: SOURCE, rowStart: 0, rowEnd: rows, rowCount: rows }, path);
+    expect(await writer.writeParts({ file: SOURCE, rowStart: 0, rowEnd: rows, rowCount: rows }, () => path)).toHaveLength(1);
     const written = await db.query<Record<string, unknown>>('SELECT * FROM read_parquet($1)', [path]);
     const same = (a: unknown, b: unknown): boolean => Object.is(a, b) || (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b));
     const expected = viaJs(plan, data, rows);
