@@ -3,12 +3,14 @@
  * by two COPYs at once (PartWriter lanes). Through the real CLI:
  * - the output equals a run whose parts are too small to split, row for row, in input order;
  * - a file smaller than checkpoint_rows is split by its own rows (half each), not the setting's;
+ * - a scheduled window (its rows staged by the window filter) commits its lanes as part files;
  * - a run killed after the first lane's part is journaled (the second not yet) resumes from
  *   exactly that row and commits the same output, Parquet and CSV (a staged copy) alike.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { data, describeResult, expectOk, model, runCli } from '../helpers/cli.js';
 import { readParquet, withDuckDb } from '../helpers/parquet.js';
@@ -87,6 +89,35 @@ describe('parts written in two lanes', { timeout: 180_000 }, () => {
     expect(JSON.parse(resumed.stdout).resumedRows).toBe(laneRowsFor(ROWS, BATCH));
     expect(laneRowsFor(ROWS, BATCH)).toBe(30_720);
     await expectSameAsUnsplit(out);
+  });
+
+  it('a scheduled window: the lanes are committed as part files, in order, equal to unsplit parts', async () => {
+    const dir = await tmp.make();
+    const job = {
+      name: 'lanes-daily',
+      schedule: '0 0 * * *',
+      model: model('mlp'),
+      input: (await bigInputs()).parquet,
+      window_column: 'ts',
+      output: join(dir, 'out/dt={date}/'),
+      passthrough: ['seq', 'txn_id'],
+      labels: ['legit', 'fraud'],
+      inputs: { x: { columns: ['amount', 'f0', 'f1', 'risk score'], fill_null: 0 } },
+      batch_size: BATCH,
+      checkpoint_rows: SPLIT,
+    };
+    const jobPath = join(dir, 'daily.yaml');
+    await writeFile(jobPath, YAML.stringify(job));
+    // Every row of the fixture lies in the window of 2026-11-29.
+    const r = await runCli(['run', jobPath, '--at', '2026-11-29', '--quiet', '--json']);
+    expectOk(r);
+    const out = join(dir, 'out/dt=2026-11-29');
+    // 32768 rows as two lanes, then the 27232 left (too few to split).
+    expect((await readdir(out)).sort()).toEqual(['_SUCCESS', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet']);
+    const rows = await withDuckDb((query) => query('SELECT * EXCLUDE (filename) FROM read_parquet($1, filename = true, hive_partitioning = false) ORDER BY filename, file_row_number', [join(out, '*.parquet')]));
+    const reference = await readParquet(await unsplit());
+    expect(rows.length).toBe(ROWS);
+    expect(rows.map((row) => Object.fromEntries(Object.entries(row).filter(([k]) => k !== 'file_row_number')))).toEqual(reference.rows);
   });
 
   it.each(['parquet', 'csv'] as const)('%s: killed between the two lanes of a part, resumed from the first lane\'s end, same output', async (format) => {
