@@ -24,22 +24,40 @@ export interface Measurement {
 
 const RUSAGE_HOOK = new URL('./rusage.mjs', import.meta.url).pathname;
 
-export async function measure(name: string, rows: number, args: string[], repetitions: number): Promise<Measurement> {
-  const runs: Run[] = [];
-  for (let i = 0; i < repetitions; i++) runs.push(await runOnce(args, rows));
-  const med = (f: (r: (typeof runs)[number]) => number): number => median(runs.map(f));
+/** One process to measure: `args` after `node`, expected to report `rows` rows. */
+export interface Task {
+  name: string;
+  rows: number;
+  args: string[];
+}
+
+/**
+ * Runs every task `repetitions` times, in rounds (task 1, task 2, ... then again), so a slow
+ * spell of the host weighs on all the figures alike and the ratios between them hold.
+ */
+export async function measureAll(tasks: readonly Task[], repetitions: number, onRound?: (round: number) => void): Promise<Measurement[]> {
+  const runs = tasks.map((): Run[] => []);
+  for (let r = 0; r < repetitions; r++) {
+    for (const [i, task] of tasks.entries()) runs[i]!.push(await runOnce(task.args, task.rows));
+    onRound?.(r + 1);
+  }
+  return tasks.map((task, i) => summarize(task, runs[i]!));
+}
+
+function summarize(task: Task, runs: Run[]): Measurement {
+  const med = (f: (r: Run) => number): number => median(runs.map(f));
   const inner = med((r) => r.inner);
   const stageNames = Object.keys(runs[0]?.stages ?? {});
   const stages = stageNames.length > 0 ? Object.fromEntries(stageNames.map((k) => [k, round(med((r) => r.stages?.[k] ?? 0))])) : undefined;
   return {
-    name,
-    rows,
-    repetitions,
+    name: task.name,
+    rows: task.rows,
+    repetitions: runs.length,
     wallSeconds: round(med((r) => r.wall)),
     cpuSeconds: round(med((r) => r.cpu)),
     peakRssMb: Math.round(med((r) => r.rss)),
     innerSeconds: round(inner),
-    rowsPerSecond: Math.round(rows / inner),
+    rowsPerSecond: Math.round(task.rows / inner),
     ...(stages ? { stages } : {}),
   };
 }

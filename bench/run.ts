@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchDataset, transactionsCopy } from './datasets.js';
-import { measure, round, type Measurement } from './measure.js';
+import { measureAll, round, type Measurement, type Task } from './measure.js';
 import { logreg30Weights } from '../scripts/fixtures/benchModels.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,35 +42,48 @@ async function main(): Promise<void> {
   const d1 = await benchDataset(cacheDir, small, true);
   const d10 = await benchDataset(cacheDir, large, false);
   const d1k = await benchDataset(cacheDir, 1000, false);
-  const results: Measurement[] = [];
-  const run = async (name: string, rows: number, args: string[]): Promise<Measurement> => {
-    const m = await measure(name, rows, args, reps);
-    log(m);
-    results.push(m);
-    return m;
-  };
   const out = (name: string): string => join(work, `${name}.parquet`);
-
-  const rawRead = await run('raw_read', small, [task('rawRead.mjs'), d1.parquet]);
-  const inferMlp21 = await run('raw_infer_mlp_2x1', small, [task('rawInfer.mjs'), models.mlp, d1.parquet, String(batchSize), '2', '1']);
-  const inferMlp12 = await run('raw_infer_mlp_1x2', small, [task('rawInfer.mjs'), models.mlp, d1.parquet, String(batchSize), '1', '2']);
-  const inferLogreg = await run('raw_infer_logreg_2x1', small, [task('rawInfer.mjs'), models.logreg, d1.parquet, String(batchSize), '2', '1']);
-  const rawWrite = await run('raw_write', small, [task('rawWrite.mjs'), d1.parquet, out('raw_write')]);
   const { weights, bias } = logreg30Weights();
-  const sqlLogreg = await run('sql_only_logreg', small, [task('sqlScore.mjs'), d1.parquet, out('sql'), JSON.stringify({ w: weights, b: bias })]);
-  const e2eMlp = await run('e2e_mlp_parquet', small, e2eArgs(models.mlp, d1.parquet, out('e2e_mlp')));
-  const e2eMlpCsv = await run('e2e_mlp_csv', small, e2eArgs(models.mlp, d1.csv!, out('e2e_mlp_csv')));
-  const e2eLogreg = await run('e2e_logreg_parquet', small, e2eArgs(models.logreg, d1.parquet, out('e2e_logreg')));
-  const e2eLogregCsv = await run('e2e_logreg_csv', small, e2eArgs(models.logreg, d1.csv!, out('e2e_logreg_csv')));
-  const e2eMlpLarge = await run('e2e_mlp_parquet_large', large, e2eArgs(models.mlp, d10.parquet, out('e2e_mlp_large')));
-  // One inference thread leaves a core for reading and writing: how much of them is hidden.
-  const inferMlp11 = await run('raw_infer_mlp_1x1', small, [task('rawInfer.mjs'), models.mlp, d1.parquet, String(batchSize), '1', '1']);
-  const e2eMlp11 = await run('e2e_mlp_parquet_1x1', small, e2eArgs(models.mlp, d1.parquet, out('e2e_mlp_1x1'), ['--workers', '1', '--threads', '1']));
-  const startup = await run('startup_1k', 1000, e2eArgs(models.mlp, d1k.parquet, out('startup')));
   // The README's main example (jobs/transactions-mlp.yaml: 4-16-2 MLP, batch 1024) on a copy of its data.
   const tx = await transactionsCopy(cacheDir, join(ROOT, 'fixtures/data/transactions.parquet'), small);
-  const mainRaw = await run('raw_infer_main_example', small, [task('rawInfer.mjs'), join(ROOT, 'fixtures/models/mlp.onnx'), tx, '1024', '2', '1', 'amount,f0,f1,risk score']);
-  const mainE2e = await run('e2e_main_example', small, [cli, 'run', join(ROOT, 'jobs/transactions-mlp.yaml'), '--input', tx, '--output', out('main'), '--json', '--quiet']);
+  const tasks: Task[] = [
+    { name: 'raw_read', rows: small, args: [task('rawRead.mjs'), d1.parquet] },
+    { name: 'raw_infer_mlp_2x1', rows: small, args: [task('rawInfer.mjs'), models.mlp, d1.parquet, String(batchSize), '2', '1'] },
+    { name: 'raw_infer_mlp_1x2', rows: small, args: [task('rawInfer.mjs'), models.mlp, d1.parquet, String(batchSize), '1', '2'] },
+    { name: 'raw_infer_logreg_2x1', rows: small, args: [task('rawInfer.mjs'), models.logreg, d1.parquet, String(batchSize), '2', '1'] },
+    { name: 'raw_write', rows: small, args: [task('rawWrite.mjs'), d1.parquet, out('raw_write')] },
+    { name: 'sql_only_logreg', rows: small, args: [task('sqlScore.mjs'), d1.parquet, out('sql'), JSON.stringify({ w: weights, b: bias })] },
+    { name: 'e2e_mlp_parquet', rows: small, args: e2eArgs(models.mlp, d1.parquet, out('e2e_mlp')) },
+    { name: 'e2e_mlp_csv', rows: small, args: e2eArgs(models.mlp, d1.csv!, out('e2e_mlp_csv')) },
+    { name: 'e2e_logreg_parquet', rows: small, args: e2eArgs(models.logreg, d1.parquet, out('e2e_logreg')) },
+    { name: 'e2e_logreg_csv', rows: small, args: e2eArgs(models.logreg, d1.csv!, out('e2e_logreg_csv')) },
+    { name: 'e2e_mlp_parquet_large', rows: large, args: e2eArgs(models.mlp, d10.parquet, out('e2e_mlp_large')) },
+    // One inference thread leaves a core for reading and writing: how much of them is hidden.
+    { name: 'raw_infer_mlp_1x1', rows: small, args: [task('rawInfer.mjs'), models.mlp, d1.parquet, String(batchSize), '1', '1'] },
+    { name: 'e2e_mlp_parquet_1x1', rows: small, args: e2eArgs(models.mlp, d1.parquet, out('e2e_mlp_1x1'), ['--workers', '1', '--threads', '1']) },
+    { name: 'startup_1k', rows: 1000, args: e2eArgs(models.mlp, d1k.parquet, out('startup')) },
+    { name: 'raw_infer_main_example', rows: small, args: [task('rawInfer.mjs'), join(ROOT, 'fixtures/models/mlp.onnx'), tx, '1024', '2', '1', 'amount,f0,f1,risk score'] },
+    { name: 'e2e_main_example', rows: small, args: [cli, 'run', join(ROOT, 'jobs/transactions-mlp.yaml'), '--input', tx, '--output', out('main'), '--json', '--quiet'] },
+  ];
+  const results = await measureAll(tasks, reps, (round) => console.error(`  round ${round} of ${reps} done`));
+  results.forEach(log);
+  const by = (name: string): Measurement => results.find((m) => m.name === name)!;
+  const rawRead = by('raw_read');
+  const inferMlp21 = by('raw_infer_mlp_2x1');
+  const inferMlp12 = by('raw_infer_mlp_1x2');
+  const inferLogreg = by('raw_infer_logreg_2x1');
+  const rawWrite = by('raw_write');
+  const sqlLogreg = by('sql_only_logreg');
+  const e2eMlp = by('e2e_mlp_parquet');
+  const e2eMlpCsv = by('e2e_mlp_csv');
+  const e2eLogreg = by('e2e_logreg_parquet');
+  const e2eLogregCsv = by('e2e_logreg_csv');
+  const e2eMlpLarge = by('e2e_mlp_parquet_large');
+  const inferMlp11 = by('raw_infer_mlp_1x1');
+  const e2eMlp11 = by('e2e_mlp_parquet_1x1');
+  const startup = by('startup_1k');
+  const mainRaw = by('raw_infer_main_example');
+  const mainE2e = by('e2e_main_example');
 
   const rawInfer = inferMlp21.innerSeconds <= inferMlp12.innerSeconds ? inferMlp21 : inferMlp12;
   const targets = [
