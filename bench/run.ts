@@ -29,8 +29,8 @@ const models = { mlp: join(ROOT, 'fixtures/models/mlp30.onnx'), logreg: join(ROO
 const features = Array.from({ length: 30 }, (_, i) => `f${i}`).join(',');
 const task = (name: string): string => join(ROOT, 'bench', 'tasks', name);
 const cli = join(ROOT, 'bin', 'batchinfer.js');
-/** The run summary's stage seconds (read/preprocess/write on the main thread, infer summed over workers). */
-const STAGES = ['read', 'preprocess', 'infer', 'postprocess', 'write', 'wall'];
+/** The run summary's stage seconds (stage/read/preprocess/write on the main thread, infer summed over workers). */
+const STAGES = ['stage', 'read', 'preprocess', 'infer', 'postprocess', 'write', 'wall'];
 
 function e2eArgs(model: string, input: string, output: string, extra: string[] = []): string[] {
   return [cli, 'run', '--model', model, '--input', input, '--output', output, '--features', features, '--passthrough', 'id', '--labels', 'legit,fraud', '--batch-size', String(batchSize), '--json', '--quiet', ...extra];

@@ -76,7 +76,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     const writer = await PartWriter.create(writerDb, job.output, spec.passthrough, { byRowNumber: leavesRowsOut, lanes: true });
     closeWriter = () => writer.close();
     const post = new Postprocessor(job.output, journalScores(journal));
-    const seconds = { read: 0, preprocess: 0, infer: 0, postprocess: 0, write: 0 };
+    const seconds = { stage: 0, read: 0, preprocess: 0, infer: 0, postprocess: 0, write: 0 };
     const latencies: number[] = [];
     const parts: Part[][] = [];
     const totals = new RejectTally();
@@ -124,7 +124,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       // Split a part in two lanes when it will be big enough: half of the rows it will hold.
       const planPart = (): void => writer.planPart(laneRowsFor(Math.min(spec.checkpointRows, fileRows.get(index)! - partStart), spec.batchSize));
       planPart();
-      seconds.read += (performance.now() - stageStart) / 1000;
+      seconds.stage += (performance.now() - stageStart) / 1000;
       const queue: InFlight[] = [];
       let spanEnd = partStart;
       const partRejects = new RejectTally();

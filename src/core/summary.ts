@@ -6,7 +6,9 @@ import { batchinferVersion } from '../version.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
 
 export interface StageSeconds {
-  /** Waiting on DuckDB for feature chunks (includes staging CSV inputs as Parquet). */
+  /** Copying CSV inputs (and inputs filtered to a window) to a staged Parquet file, once. */
+  stage: number;
+  /** Waiting on DuckDB for feature chunks. */
   read: number;
   /** Copying feature vectors into batch tensors. */
   preprocess: number;

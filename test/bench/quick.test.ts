@@ -29,11 +29,11 @@ test('bench --quick measures every figure and writes the report', async () => {
     expect(r.peakRssMb).toBeGreaterThan(0);
     expect(r.rows).toBeGreaterThan(0);
     // batchinfer runs carry their summary's stage seconds (where the time goes); raw tasks do not.
-    if (r.name.startsWith('e2e_') || r.name === 'startup_1k') expect(Object.keys(r.stages)).toEqual(['read', 'preprocess', 'infer', 'postprocess', 'write', 'wall']);
+    if (r.name.startsWith('e2e_') || r.name === 'startup_1k') expect(Object.keys(r.stages)).toEqual(['stage', 'read', 'preprocess', 'infer', 'postprocess', 'write', 'wall']);
     else expect(r.stages).toBeUndefined();
   }
   expect(report.ratios.mlpE2eOverRawInfer1x1).toBeGreaterThan(0);
   expect(report.targets.map((t: { id: string }) => t.id)).toEqual(['P1', 'P2a', 'P2b', 'P3a', 'P3b', 'P4', 'P5']);
   expect(stdout).toContain('| target | measured | goal | met |');
-  expect(stdout).toContain('| batchinfer run | read s |');
+  expect(stdout).toContain('| batchinfer run | stage s | read s |');
 }, 180_000);

@@ -156,6 +156,10 @@ describe.each(JOB_FILES)('job %s', (file) => {
       expect(summary.labels).toEqual({ names: job.labels, source: 'job' });
     }
     expect(summary.output.mode).toBe(job.output.endsWith('/') ? 'directory' : 'file');
+    // Seconds per stage; `stage` is the copy of a CSV (or window-filtered) input to Parquet.
+    expect(Object.keys(summary.seconds)).toEqual(['stage', 'read', 'preprocess', 'infer', 'postprocess', 'write', 'wall']);
+    if (job.input.endsWith('.csv')) expect(summary.seconds.stage).toBeGreaterThan(0);
+    else if (!('window_column' in job)) expect(summary.seconds.stage).toBe(0);
     const out = await readParquet(job.output);
     expect(summary.output.files).toEqual(out.files);
     expect(summary.output.columns).toEqual(out.columns.map((c) => c.name));
