@@ -10,7 +10,7 @@
  */
 import type { Params } from '../util/sql.js';
 import { quoteIdent } from '../util/sql.js';
-import { narrowed, triesCast, workingSql, workingType, type ColumnFeed, type FeedPlan } from './featurePlan.js';
+import { narrowed, narrowsInReader, triesCast, workingSql, workingType, type ColumnFeed, type FeedPlan } from './featurePlan.js';
 
 export const REJECT_REASONS = ['NULL_VALUE', 'PARSE_ERROR', 'NOT_FINITE', 'UNKNOWN_CATEGORY', 'OUT_OF_RANGE'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
@@ -50,13 +50,14 @@ export function rejectSql(feeds: readonly FeedPlan[], params: Params, options: {
 
 /**
  * A check the reader makes on a feature vector in JS instead of in SQL: a NULL feature
- * (`null`), NaN or Infinity (`notFinite`), or Infinity alone where NaN marks a missing value
- * (`infinite`). Evaluating 2 conditions x 30 columns per row in DuckDB doubled its decode time.
+ * (`null`), NaN or Infinity (`notFinite`), Infinity alone where NaN marks a missing value
+ * (`infinite`), or a finite DOUBLE that float32 cannot hold (`narrow`, see `narrowsInReader`).
+ * Evaluating 2 conditions x 30 columns per row in DuckDB doubled its decode time.
  */
 export interface ScannedCheck {
   /** Index into the flattened feed columns. */
   columnIndex: number;
-  kind: 'null' | 'notFinite' | 'infinite';
+  kind: 'null' | 'notFinite' | 'infinite' | 'narrow';
   reason: RejectReason;
 }
 
@@ -164,6 +165,7 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
     // scale: featureSql leaves it NULL (a plain CAST failed the whole run).
     checks.push({
       reason: 'OUT_OF_RANGE',
+      ...(narrowsInReader(col, feed.dtype) ? { scan: 'narrow' as const } : {}),
       when: (p) => {
         const value = workingSql(col, feed.dtype, p);
         // Scaling can also overflow DOUBLE itself: a finite value must stay finite.

@@ -21,6 +21,8 @@ export interface Verdict {
 }
 
 const REASONS = REJECT_REASONS.length;
+/** The largest float32; DOUBLEs beyond it may round to Infinity in a float32 tensor. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 export class ChunkChecks {
   /** Per row: -1, or columnIndex * REASONS + reason of the scan's verdict. */
@@ -59,6 +61,18 @@ export class ChunkChecks {
       const items = vector.items as Float32Array | Float64Array | null;
       if (!items) continue;
       const nulls = vector.hasNulls;
+      if (check.kind === 'narrow') {
+        // A finite value whose float32 rounding is infinite (as DuckDB's cast rounds it).
+        for (let r = 0; r < rows; r++) {
+          const v = items[r]!;
+          if (v - v !== 0 || Math.abs(v) < FLOAT32_MAX || codes[r]! >= 0 || (nulls && !vector.isValid(r))) continue;
+          const f = Math.fround(v);
+          if (f - f === 0) continue;
+          codes[r] = code;
+          any = true;
+        }
+        continue;
+      }
       const infinite = check.kind === 'infinite';
       for (let r = 0; r < rows; r++) {
         const v = items[r]!;

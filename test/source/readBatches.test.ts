@@ -241,3 +241,39 @@ describe('readBatches: bad data', () => {
     expect(batchQuery(PARQUET, []).rejectIndex).toBe(-1);
   });
 });
+
+describe('readBatches: a DOUBLE column narrowed to float32 by the reader', () => {
+  /** Around float32's largest value: below, at, and past the point where rounding gives Infinity. */
+  const EDGES = [1.5, 3.4028234663852886e38, 3.4028235e38, 3.4028235677973362e38, 3.4028235677973366e38, 1e39, -1e39, 1e300, -3.4028235677973366e38, 0, -0.1];
+  const feed: FeedPlan = { input: 'x', dtype: 'float32', rank: 2, columns: [{ column: 'd', columnType: 'DOUBLE', nulls: { kind: 'error' }, allowNan: false, parsed: false }] };
+  let file: DatasetFile;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'batchinfer-narrow-'));
+    file = { path: join(dir, 'edges.parquet'), format: 'parquet' };
+    await db.exec(`COPY (SELECT unnest($1::DOUBLE[]) AS d) TO $2 (FORMAT parquet)`, [EDGES, file.path]);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('selects the DOUBLE as is (no cast in SQL)', () => {
+    expect(batchQuery(file, [feed]).sql).toMatch(/^SELECT "d" AS f0 FROM/);
+  });
+
+  it('rejects exactly the values DuckDB cannot cast to FLOAT, and rounds the rest as DuckDB does', async () => {
+    const truth = await db.query<{ f: number | null }>('SELECT TRY_CAST(d AS FLOAT) AS f FROM read_parquet($1)', [file.path]);
+    const fits = truth.map((r) => r.f !== null);
+    expect(fits.filter((f) => !f).length).toBeGreaterThan(0);
+    const [batch] = await readAll(file, [feed], { batchSize: 64, onError: 'skip', trackRows: true });
+    expect([...batch!.rowNumbers!].map(Number)).toEqual(fits.flatMap((f, i) => (f ? [i] : [])));
+    expect(batch!.rejected).toEqual({ OUT_OF_RANGE: fits.filter((f) => !f).length });
+    expect([...(batch!.feeds['x']!.data as Float32Array)]).toEqual(truth.filter((r) => r.f !== null).map((r) => Math.fround(r.f!)));
+  });
+
+  it('fails on the first value out of range with the SQL check\'s words', async () => {
+    const first = EDGES.findIndex((v) => Math.fround(v) === Infinity || Math.fround(v) === -Infinity);
+    const err = await readAll(file, [feed], { batchSize: 64 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BatchinferError);
+    expect((err as BatchinferError).message).toBe(`${file.path} row ${first + 1}: 3.4028235677973366e+38 in column d does not fit float32 model input 'x'`);
+  });
+});
