@@ -231,13 +231,13 @@ function nullPolicy(s: InputSpec, jobDefault: JobSpec['fillNull'], nanForMissing
  * scikit-learn pipeline does); with a vocabulary, `fill_null` is the index for NULLs.
  */
 /**
- * A DOUBLE column into a float32 input with nothing to fill, scale or parse is read as DOUBLE
- * and narrowed by the reader (a Float32Array takes the values, rounding as DuckDB's cast does),
+ * A DOUBLE column into a float32 input with nothing to scale or parse is read as DOUBLE (NULLs
+ * filled in SQL) and narrowed by the reader (a Float32Array takes the values, rounding as DuckDB's cast does),
  * which also finds the values float32 cannot hold (`narrow` in rowChecks.ts). In SQL that cast
  * and its range check cost ~0.17 s per 1M rows x 30 columns on DuckDB's threads.
  */
 export function narrowsInReader(feed: ColumnFeed, dtype: FeedDtype): boolean {
-  return dtype === 'float32' && feed.columnType === 'DOUBLE' && !feed.vocab && !feed.scale && !feed.parsed && feed.nulls.kind !== 'fill';
+  return dtype === 'float32' && feed.columnType === 'DOUBLE' && !feed.vocab && !feed.scale && !feed.parsed;
 }
 
 export function featureSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): string {
@@ -254,7 +254,7 @@ export function featureSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): 
   // Already the tensor's type, nothing to fill or scale: DuckDB only decodes (a cast to the
   // working type and back cost as much as the decoding itself).
   if (fill === undefined && !feed.scale && !feed.parsed && feed.columnType === target) return col;
-  if (narrowsInReader(feed, dtype)) return col;
+  if (narrowsInReader(feed, dtype)) return fill === undefined ? col : workingSql(feed, dtype, params);
   const expr = workingSql(feed, dtype, params);
   // float32 and int32 are computed wider; a value that does not fit becomes NULL here instead
   // of failing the whole query, and the row check rejects its row (OUT_OF_RANGE).

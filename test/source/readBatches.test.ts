@@ -270,6 +270,15 @@ describe('readBatches: a DOUBLE column narrowed to float32 by the reader', () =>
     expect([...(batch!.feeds['x']!.data as Float32Array)]).toEqual(truth.filter((r) => r.f !== null).map((r) => Math.fround(r.f!)));
   });
 
+  it('with fill_null too: NULLs filled in SQL, the same values rejected', async () => {
+    const filled: FeedPlan = { ...feed, columns: [{ ...feed.columns[0]!, nulls: { kind: 'fill', value: 7 } }] };
+    expect(batchQuery(file, [filled]).sql).toMatch(/^SELECT coalesce\(CAST\("d" AS DOUBLE\), CAST\(\$2 AS DOUBLE\)\) AS f0 FROM/);
+    const [plain] = await readAll(file, [feed], { batchSize: 64, onError: 'skip', trackRows: true });
+    const [batch] = await readAll(file, [filled], { batchSize: 64, onError: 'skip', trackRows: true });
+    expect(batch!.rejected).toEqual(plain!.rejected);
+    expect([...batch!.rowNumbers!]).toEqual([...plain!.rowNumbers!]);
+  });
+
   it('fails on the first value out of range with the SQL check\'s words', async () => {
     const first = EDGES.findIndex((v) => Math.fround(v) === Infinity || Math.fround(v) === -Infinity);
     const err = await readAll(file, [feed], { batchSize: 64 }).catch((e: unknown) => e);
