@@ -226,20 +226,21 @@ function nullPolicy(s: InputSpec, jobDefault: JobSpec['fillNull'], nanForMissing
 }
 
 /**
- * The SQL expression producing one feature column, already of the tensor's SQL type.
- * NULLs are filled with the raw value before scaling (impute, then standardise, as a
- * scikit-learn pipeline does); with a vocabulary, `fill_null` is the index for NULLs.
- */
-/**
  * A DOUBLE column into a float32 input with nothing to scale or parse is read as DOUBLE (NULLs
- * filled in SQL) and narrowed by the reader (a Float32Array takes the values, rounding as DuckDB's cast does),
- * which also finds the values float32 cannot hold (`narrow` in rowChecks.ts). In SQL that cast
- * and its range check cost ~0.17 s per 1M rows x 30 columns on DuckDB's threads.
+ * filled in SQL) and narrowed by the reader (a Float32Array takes the values, rounding as
+ * DuckDB's cast does), which also finds the values float32 cannot hold (`narrow` in
+ * rowChecks.ts). In SQL that cast and its range check cost ~0.17 s per 1M rows x 30 columns.
  */
 export function narrowsInReader(feed: ColumnFeed, dtype: FeedDtype): boolean {
   return dtype === 'float32' && feed.columnType === 'DOUBLE' && !feed.vocab && !feed.scale && !feed.parsed;
 }
 
+/**
+ * The SQL expression producing one feature column, of the tensor's SQL type (or DOUBLE where
+ * the reader narrows it: `narrowsInReader`). NULLs are filled with the raw value before
+ * scaling (impute, then standardise, as a scikit-learn pipeline does); with a vocabulary,
+ * `fill_null` is the index for NULLs.
+ */
 export function featureSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): string {
   const col = quoteIdent(feed.column);
   const target = SQL_TYPE[dtype];

@@ -179,7 +179,8 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
 }
 
 const TENSOR_SQL: Record<string, string> = { float32: 'FLOAT', int32: 'INTEGER' };
-const FLT_MAX = 3.4028234663852886e38;
+/** The largest float32. */
+export const FLT_MAX = 3.4028234663852886e38;
 const INT32 = 2 ** 31;
 /** Column types whose every value fits float32 / int32. */
 const FITS: Record<string, Set<string>> = {

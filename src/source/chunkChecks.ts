@@ -11,7 +11,7 @@
  *   if (checks.load(chunk)) for (let r = 0; r < chunk.rowCount; r++) if (checks.isBad(r)) checks.rejection(r);
  */
 import type { ColumnChunk } from '../db/duckdb.js';
-import { parseRejection, REJECT_REASONS, type Rejection, type RejectReason, type ScannedCheck } from '../preprocess/rowChecks.js';
+import { FLT_MAX, parseRejection, REJECT_REASONS, type Rejection, type RejectReason, type ScannedCheck } from '../preprocess/rowChecks.js';
 
 /** A rejection; `message` is null when only DuckDB can word it (the value's text). */
 export interface Verdict {
@@ -21,8 +21,6 @@ export interface Verdict {
 }
 
 const REASONS = REJECT_REASONS.length;
-/** The largest float32; DOUBLEs beyond it may round to Infinity in a float32 tensor. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 export class ChunkChecks {
   /** Per row: -1, or columnIndex * REASONS + reason of the scan's verdict. */
@@ -62,10 +60,11 @@ export class ChunkChecks {
       if (!items) continue;
       const nulls = vector.hasNulls;
       if (check.kind === 'narrow') {
-        // A finite value whose float32 rounding is infinite (as DuckDB's cast rounds it).
+        // A finite value whose float32 rounding is infinite (as DuckDB's cast rounds it): only
+        // values beyond FLT_MAX can round that way.
         for (let r = 0; r < rows; r++) {
           const v = items[r]!;
-          if (v - v !== 0 || Math.abs(v) < FLOAT32_MAX || codes[r]! >= 0 || (nulls && !vector.isValid(r))) continue;
+          if (v - v !== 0 || Math.abs(v) < FLT_MAX || codes[r]! >= 0 || (nulls && !vector.isValid(r))) continue;
           const f = Math.fround(v);
           if (f - f === 0) continue;
           codes[r] = code;
