@@ -7,20 +7,20 @@
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchinferError } from '../errors.js';
-import type { Db, SqlParam } from '../db/duckdb.js';
+import type { Db } from '../db/duckdb.js';
 import type { WorkerPool, BatchResult } from '../infer/workerPool.js';
 import type { PreparedJob } from './prepare.js';
 import type { Journal } from '../sink/journal.js';
 import type { StageSeconds } from './summary.js';
 import { readBatches } from '../source/readBatches.js';
 import { BufferPool } from '../source/bufferPool.js';
-import { copyFailure, countRows, guardCopy, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
+import { countRows, type DatasetFile } from '../source/dataset.js';
+import { stageSource } from './stageSource.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
 import type { ScoresDecision } from '../postprocess/outputPlan.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
 import { flatColumns, rejectSql, type RejectReason } from '../preprocess/rowChecks.js';
 import { laneRowsFor, PartWriter } from '../sink/partWriter.js';
-import { quoteIdent } from '../util/sql.js';
 import { failpoint } from '../util/failpoint.js';
 import type { Window } from '../schedule/window.js';
 
@@ -94,8 +94,6 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     let rowsTotal = [...fileRows.values()].reduce((a, b) => a + b, 0);
     const totalKnown = job.dataset.files.every((f) => !needsStaging(f));
     const columnNames = flatColumns(job.feeds).map(({ col }) => col.column);
-    // A staged copy holds the columns the run reads; the rejects file wants every original column.
-    const stagedColumns = spec.onError === 'quarantine' ? null : [...new Set([...columnNames, ...spec.passthrough])];
 
     for (const [index, original] of job.dataset.files.entries()) {
       checkAborted(options.signal);
@@ -116,7 +114,10 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       }
 
       const stageStart = performance.now();
-      const file = needsStaging(original) ? await stageSource(db, original, index, staging, journal, options.windowFilter, columnNames, stagedColumns) : original;
+      // A staged copy holds the columns the run reads; the rejects file wants every original column.
+      const { file, feeds } = needsStaging(original)
+        ? await stageSource(db, original, index, { staging, journal, filter: options.windowFilter, feeds: job.feeds, passthrough: spec.passthrough, allColumns: spec.onError === 'quarantine', columns: index === 0 ? job.dataset.columns : undefined })
+        : { file: original, feeds: job.feeds };
       if (needsStaging(original)) {
         fileRows.set(index, await countRows(db, file));
         rowsTotal += fileRows.get(index)!;
@@ -148,7 +149,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
           let rejects: { name: string; bytes: number } | undefined;
           if (spec.onError === 'quarantine' && partRejects.total > 0) {
             const rejectsName = `rejects-${index}-${seq}.parquet`;
-            const written = await writer.writeRejects({ ...span, rowStart: part.rowStart, rowEnd }, original.path, columnNames, (params) => rejectSql(job.feeds, params)!, join(staging, rejectsName + '.tmp'));
+            const written = await writer.writeRejects({ ...span, rowStart: part.rowStart, rowEnd }, original.path, columnNames, (params) => rejectSql(feeds, params)!, join(staging, rejectsName + '.tmp'));
             if (written !== partRejects.total) throw new BatchinferError('INTERNAL', 'quarantined rows differ from rejected rows', { expected: partRejects.total, actual: written });
             await rename(join(staging, rejectsName + '.tmp'), join(staging, rejectsName));
             rejects = { name: rejectsName, bytes: (await stat(join(staging, rejectsName))).size };
@@ -189,7 +190,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       };
 
       try {
-        for await (const batch of readBatches(db, file, job.feeds, {
+        for await (const batch of readBatches(db, file, feeds, {
           batchSize: spec.batchSize,
           displayPath: original.path,
           fromRow: partStart,
@@ -282,51 +283,4 @@ export function checkAborted(signal: AbortSignal | undefined): void {
     const name = String(signal.reason ?? 'SIGTERM');
     throw new BatchinferError('INTERRUPTED', `interrupted by ${name}; the finished parts are kept and the next run resumes`, { actual: name });
   }
-}
-
-/**
- * CSV inputs, and inputs filtered to a window, are copied once into a staged Parquet file so
- * rows can be addressed by row number (for passthrough and resume). The copy is journaled.
- */
-async function stageSource(db: Db, file: DatasetFile, index: number, staging: string, journal: Journal, filter: ScoreOptions['windowFilter'], featureColumns: readonly string[], keep: readonly string[] | null): Promise<DatasetFile> {
-  const name = `source-${index}.parquet`;
-  const path = join(staging, name);
-  if (journal.source(index)) return { path, format: 'parquet' };
-  const params: SqlParam[] = [literalPath(file.path)];
-  let where = '';
-  if (filter) {
-    params.push(filter.window.start.toISOString(), filter.window.end.toISOString());
-    const col = quoteIdent(filter.column);
-    where = ` WHERE ${col} >= CAST($2 AS TIMESTAMPTZ) AND ${col} < CAST($3 AS TIMESTAMPTZ)`;
-  }
-  params.push(path + '.tmp');
-  const target = `$${params.length}`;
-  // Only the columns the run uses (writing all of a wide CSV as Parquet was most of the staging
-  // time); uncompressed and without dictionaries (a temporary file: -20% write time); row groups
-  // of 64k rows, as the writer holds one per thread: peak RSS 354 -> 277 MB staging 1M rows of
-  // id + 30 floats, same time.
-  const select = keep && keep.length > 0 ? keep.map(quoteIdent).join(', ') : '*';
-  const copy = (extra: string, extraParams: SqlParam[] = []): Promise<unknown> =>
-    db.exec(`COPY (SELECT ${select} FROM ${readerSql(file.format, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, [...params, ...extraParams]);
-  const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
-  try {
-    await copy('');
-  } catch (err) {
-    // DuckDB types a CSV column from a sample; a value past the sample that does not fit
-    // (text in a "numeric" column) fails the read. Read the feature columns as text (they
-    // parse row by row, bad rows follow on_error) and keep the other columns' types; only if
-    // a passthrough column breaks too is every column read as text.
-    if (!conversion(err)) throw await copyFailure(file.path, path + '.tmp', err);
-    try {
-      if (featureColumns.length === 0) throw err;
-      await copy(`, types = $${params.length + 1}`, [{ struct: Object.fromEntries(featureColumns.map((c) => [c, 'VARCHAR'])) }]);
-    } catch (again) {
-      if (!conversion(again)) throw await copyFailure(file.path, path + '.tmp', again);
-      await guardCopy(file.path, path + '.tmp', () => copy(', all_varchar = true'));
-    }
-  }
-  await rename(path + '.tmp', path);
-  failpoint('source-staged');
-  await journal.append({ type: 'source', file: index, name, bytes: (await stat(path)).size });
-  return { path, format: 'parquet' };
 }

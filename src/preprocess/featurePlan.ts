@@ -236,6 +236,41 @@ export function narrowsInReader(feed: ColumnFeed, dtype: FeedDtype): boolean {
 }
 
 /**
+ * The feeds reading a CSV's staged Parquet copy. DuckDB's CSV reader has parsed every column it
+ * typed as a number, so a float feature whose staged column is FLOAT or DOUBLE is read like a
+ * Parquet one: no TRY_CAST and parse check per value (`parsed` is for columns still text).
+ */
+export function stagedFeeds(feeds: readonly FeedPlan[], staged: readonly ColumnInfo[]): FeedPlan[] {
+  const types = new Map(staged.map((c) => [c.name, c.type]));
+  return feeds.map((feed) => ({
+    ...feed,
+    columns: feed.columns.map((col) => {
+      const type = types.get(col.column);
+      const number = type === 'FLOAT' || type === 'DOUBLE';
+      return col.parsed && number && (feed.dtype === 'float32' || feed.dtype === 'float64') ? { ...col, parsed: false, columnType: type } : col;
+    }),
+  }));
+}
+
+/**
+ * The feature columns a CSV's staged copy may hold as FLOAT (half the bytes to write and read,
+ * nothing to narrow): every use is a float32 input taking the value as it is, with no scaling
+ * or range to judge in DOUBLE first, and the column does not pass through to the output.
+ */
+export function floatStagedColumns(feeds: readonly FeedPlan[], passthrough: readonly string[]): Set<string> {
+  const yes = new Set<string>();
+  const no = new Set<string>(passthrough);
+  for (const feed of feeds) {
+    for (const col of feed.columns) {
+      const plain = feed.dtype === 'float32' && !col.scale && !col.vocab && !col.range;
+      (plain ? yes : no).add(col.column);
+    }
+  }
+  for (const column of no) yes.delete(column);
+  return yes;
+}
+
+/**
  * The SQL expression producing one feature column, of the tensor's SQL type (or DOUBLE where
  * the reader narrows it: `narrowsInReader`). NULLs are filled with the raw value before
  * scaling (impute, then standardise, as a scikit-learn pipeline does); with a vocabulary,
