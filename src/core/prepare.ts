@@ -207,7 +207,7 @@ function usedColumns(spec: JobSpec, feeds: FeedPlan[]): Set<string> {
   return used;
 }
 
-/** Every file of a multi-file input must hold the used columns with the first file's types. */
+/** Every file of a multi-file input must hold the used columns with the first file's types (each file keeps the columns read). */
 async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Set<string>, feeds: readonly FeedPlan[]): Promise<Problem[]> {
   const problems: Problem[] = [];
   // A bool input casts its column as is (no per-row parsing): its type must agree everywhere.
@@ -218,6 +218,7 @@ async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Se
     let columns: ColumnInfo[];
     try {
       columns = await describeFile(db, file);
+      file.columns = columns;
     } catch (err) {
       collect(err, problems);
       continue;

@@ -116,7 +116,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       const stageStart = performance.now();
       // A staged copy holds the columns the run reads; the rejects file wants every original column.
       const { file, feeds } = needsStaging(original)
-        ? await stageSource(db, original, index, { staging, journal, filter: options.windowFilter, feeds: job.feeds, passthrough: spec.passthrough, allColumns: spec.onError === 'quarantine', columns: index === 0 ? job.dataset.columns : undefined })
+        ? await stageSource(db, original, index, { staging, journal, filter: options.windowFilter, feeds: job.feeds, passthrough: spec.passthrough, allColumns: spec.onError === 'quarantine', columns: original.columns })
         : { file: original, feeds: job.feeds };
       if (needsStaging(original)) {
         fileRows.set(index, await countRows(db, file));

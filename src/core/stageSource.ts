@@ -28,7 +28,7 @@ export interface StageOptions {
   passthrough: readonly string[];
   /** Copy every column (the rejects file wants them all, with their original types). */
   allColumns: boolean;
-  /** The input's column types as DuckDB reads them, when already known (else described). */
+  /** The input's column types as DuckDB reads them, when validation read them (else described here). */
   columns?: readonly ColumnInfo[];
 }
 

@@ -20,6 +20,8 @@ export interface ColumnInfo {
 export interface DatasetFile {
   path: string;
   format: DatasetFormat;
+  /** Its columns as validation read them (a CSV's: DuckDB's sniffed types), when it did. */
+  columns?: readonly ColumnInfo[];
 }
 
 export interface Dataset {
@@ -66,8 +68,9 @@ export async function openDataset(db: Db, input: string): Promise<Dataset> {
       actual: [...formats].join(' and '),
     });
   }
-  const first = files[0]!;
+  const first: DatasetFile = files[0]!;
   const columns = await describeFile(db, first);
+  first.columns = columns;
   return { input, files, format: first.format, columns };
 }
 

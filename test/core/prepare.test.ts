@@ -11,6 +11,7 @@ import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
 import { parseJobSpec, type JobFile } from '../../src/spec/jobSpec.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
+import { describeFile } from '../../src/source/dataset.js';
 
 let db: Db;
 let root: string;
@@ -54,6 +55,12 @@ describe('prepareJob: output against input and model', () => {
     expect(file.outputColumns).toEqual(['prediction', 'confidence', 'prob_legit', 'prob_fraud']);
     expect((await prepareJob(db, spec({ output: 'out/' }))).outputMode).toBe('directory');
     expect((await prepareJob(db, spec({ output: 'existing-out' }))).outputMode).toBe('directory');
+  });
+
+  it('keeps each input file\'s columns as validation read them (a CSV is not sniffed again to stage it)', async () => {
+    const job = await prepareJob(db, spec({ output: 'out/scores.parquet' }));
+    for (const file of job.dataset.files) expect(file.columns).toEqual(await describeFile(db, { path: file.path, format: file.format }));
+    expect(job.dataset.files[0]!.columns).toEqual(job.dataset.columns);
   });
 
   it.each([

@@ -122,6 +122,18 @@ describe('stageSource: a CSV staged as numbers', () => {
     expect(await readAll(staged.file, staged.feeds)).toEqual(await parsedFromText(csv, plain));
   });
 
+  it('takes the column types validation read instead of sniffing the file again', async () => {
+    const csv = await writeCsv();
+    const staging = join(dir, `staging-${seq++}`);
+    await mkdir(staging);
+    const { journal } = await Journal.open(staging, 'test');
+    // As if validation had read 'a' as text: it is not cast, so it keeps the type the copy reads.
+    const columns = [{ name: 'id', type: 'VARCHAR' }, { name: 'a', type: 'VARCHAR' }, { name: 'b', type: 'DOUBLE' }, { name: 'c', type: 'DOUBLE' }];
+    const staged = await stageSource(db, csv, 0, { staging, journal, feeds: plain, passthrough: ['id'], allColumns: false, columns });
+    const types = Object.fromEntries((await describeFile(db, staged.file)).map((c) => [c.name, c.type]));
+    expect(types).toEqual({ id: 'VARCHAR', a: 'DOUBLE', b: 'FLOAT', c: 'FLOAT' });
+  });
+
   it('a passed-through, range-checked or scaled column stays DOUBLE (judged and scaled before rounding), NULLs filled alike', async () => {
     const feeds = [feedOf([col('a', { nulls: { kind: 'fill', value: 0.25 } }), col('b', { range: [-0.5, 0.1] }), col('c', { scale: { mean: 0.1, std: 3 } })])];
     const csv = await writeCsv();
