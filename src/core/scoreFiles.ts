@@ -30,6 +30,8 @@ export interface ScoreOptions {
   onProgress?(rowsDone: number, rowsTotal: number): void;
   /** Keep only rows whose `column` lies in [start, end). */
   windowFilter?: { column: string; window: Window };
+  /** DuckDB's threads while rows are scored (beside the inference workers) and while an input is staged. */
+  duckdbThreads?: { score: number; stage: number };
 }
 
 /** A finished part file, and its quarantine file when rows were rejected. */
@@ -92,6 +94,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     const fileRows = new Map<number, number>();
     for (const [i, f] of job.dataset.files.entries()) if (!needsStaging(f)) fileRows.set(i, await countRows(db, f));
     let rowsTotal = [...fileRows.values()].reduce((a, b) => a + b, 0);
+    if (options.duckdbThreads) await db.setThreads(options.duckdbThreads.score);
     const totalKnown = job.dataset.files.every((f) => !needsStaging(f));
     const columnNames = flatColumns(job.feeds).map(({ col }) => col.column);
 
@@ -116,7 +119,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       const stageStart = performance.now();
       // A staged copy holds the columns the run reads; the rejects file wants every original column.
       const { file, feeds } = needsStaging(original)
-        ? await stageSource(db, original, index, { staging, journal, filter: options.windowFilter, feeds: job.feeds, passthrough: spec.passthrough, allColumns: spec.onError === 'quarantine', columns: original.columns })
+        ? await withThreads(db, options.duckdbThreads, () => stageSource(db, original, index, { staging, journal, filter: options.windowFilter, feeds: job.feeds, passthrough: spec.passthrough, allColumns: spec.onError === 'quarantine', columns: original.columns }))
         : { file: original, feeds: job.feeds };
       if (needsStaging(original)) {
         fileRows.set(index, await countRows(db, file));
@@ -231,6 +234,17 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
   } finally {
     closeWriter();
     writerDb.close();
+  }
+}
+
+/** Runs `stage` with DuckDB's staging threads, then goes back to its scoring threads. */
+async function withThreads<T>(db: Db, threads: ScoreOptions['duckdbThreads'], stage: () => Promise<T>): Promise<T> {
+  if (!threads) return stage();
+  await db.setThreads(threads.stage);
+  try {
+    return await stage();
+  } finally {
+    await db.setThreads(threads.score);
   }
 }
 

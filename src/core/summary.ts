@@ -47,6 +47,8 @@ export interface RunSummary {
   batchSize: number;
   workers: number;
   threadsPerWorker: number;
+  /** DuckDB's threads while rows are scored (the cores the workers leave) and while an input is staged. */
+  duckdbThreads: { score: number; stage: number };
   seconds: StageSeconds;
   rowsPerSecond: number;
   batchLatencyMs: { p50: number; p95: number };

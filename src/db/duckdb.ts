@@ -89,6 +89,15 @@ export class Db {
     return db;
   }
 
+  /** DuckDB's threads: a setting of the database, so of every connection to it. */
+  async threads(): Promise<number> {
+    return Number(await this.exec("SELECT current_setting('threads')"));
+  }
+
+  async setThreads(threads: number): Promise<void> {
+    await this.exec('SET threads = $1', [threads]);
+  }
+
   /** The DuckDB library version, e.g. `v1.5.6` (for summaries: callers need not import this module). */
   get libraryVersion(): string {
     return duckdbLibraryVersion();

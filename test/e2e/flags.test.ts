@@ -106,6 +106,7 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     expectOk(result);
     const summary = JSON.parse(result.stdout);
     expect(result.stderr).toMatch(/^batchinfer: scored 3,000 rows/);
+    expect(result.stderr).toContain(`${summary.workers} workers x ${summary.threadsPerWorker} threads beside ${summary.duckdbThreads.score} DuckDB thread`);
     expect(summary).toEqual(JSON.parse(await readFile(`${output}.summary.json`, 'utf8')));
     expect(summary.input).toEqual({ path: glob, format: 'parquet', files: 3 });
     expect(summary.output).toMatchObject({ path: output, mode: 'file', files: [output] });

@@ -4,6 +4,7 @@
  * Each job is copied to a temp dir with absolute model/input paths and its output there.
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
@@ -156,6 +157,9 @@ describe.each(JOB_FILES)('job %s', (file) => {
       expect(summary.labels).toEqual({ names: job.labels, source: 'job' });
     }
     expect(summary.output.mode).toBe(job.output.endsWith('/') ? 'directory' : 'file');
+    // DuckDB keeps to the cores the inference workers leave while they score (at least one).
+    expect(summary.duckdbThreads.score).toBe(Math.max(1, Math.min(summary.duckdbThreads.stage, availableParallelism() - summary.workers * summary.threadsPerWorker)));
+    expect(summary.duckdbThreads.stage).toBeGreaterThanOrEqual(1);
     // Seconds per stage; `stage` is the copy of a CSV (or window-filtered) input to Parquet.
     expect(Object.keys(summary.seconds)).toEqual(['stage', 'read', 'preprocess', 'infer', 'postprocess', 'write', 'wall']);
     if (job.input.endsWith('.csv')) expect(summary.seconds.stage).toBeGreaterThan(0);
