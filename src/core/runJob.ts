@@ -21,7 +21,7 @@ import { loadModel } from '../model/loadModel.js';
 import { fixedBatchOf } from '../preprocess/featurePlan.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { prepareJob, type PreparedJob } from './prepare.js';
-import { commitRejects, rejectsPathFor } from '../sink/commitRejects.js';
+import { rejectsPathFor, stageRejects, type StagedRejects } from '../sink/commitRejects.js';
 import { PartWriter } from '../sink/partWriter.js';
 import { flatColumns, rejectSql } from '../preprocess/rowChecks.js';
 import { WorkerPool } from '../infer/workerPool.js';
@@ -119,17 +119,26 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const writeStart = performance.now();
     await db.setThreads(allThreads);
     let rejectsFile: string | undefined;
+    let rejects: StagedRejects | null = null;
     if (spec.onError === 'quarantine') {
       rejectsFile = rejectsPathFor(spec.output, spec.rejects);
       const stagingDir = staging.dir;
       const first = job.dataset.files[0]!;
       // CSV inputs and window-filtered inputs are read from their staged Parquet copy.
       const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
-      await commitRejects(db, result.parts, stagingDir, rejectsFile, (path) => emptyRejects(db, job, source, first.path, path));
+      rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first.path, path));
     }
-    const files = window
-      ? await commitWindow({ db, job, runtimeVersion: pool.runtimeVersion, parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal } })
-      : await commitOutput(db, job, result.parts.map((p) => p.map((part) => part.path)), staging.dir);
+    // The rejects file is renamed into place last before the output: a failure or a crash
+    // before that leaves neither.
+    const beforeRename = async (): Promise<void> => rejects?.commit();
+    let files: string[];
+    try {
+      files = window
+        ? await commitWindow({ db, job, runtimeVersion: pool.runtimeVersion, parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, beforeRename })
+        : await commitOutput(db, job, result.parts.map((p) => p.map((part) => part.path)), staging.dir, beforeRename);
+    } finally {
+      await rejects?.discard();
+    }
     committed = true;
     result.seconds.write += (performance.now() - writeStart) / 1000;
     const wall = (performance.now() - wallStart) / 1000;

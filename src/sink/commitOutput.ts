@@ -13,12 +13,16 @@ import { concatParquet } from './parquetConcat.js';
 import { literalPath } from '../source/dataset.js';
 import { failpoint } from '../util/failpoint.js';
 
-/** Returns the committed output files. `parts[i]` are the part files of input file i, in order. */
-export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], staging: string): Promise<string[]> {
+/**
+ * Returns the committed output files. `parts[i]` are the part files of input file i, in order.
+ * `beforeRename` runs once the output is complete, just before the rename that commits it.
+ */
+export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], staging: string, beforeRename: () => Promise<void> = async () => undefined): Promise<string[]> {
   const target = job.spec.output.replace(/[\\/]+$/, '');
   if (job.outputMode === 'file') {
     const merged = await mergeParts(db, parts.flat(), join(staging, 'output.parquet'));
     failpoint('commit-merged');
+    await beforeRename();
     await commitRename(merged, target);
     failpoint('commit-renamed');
     return [target];
@@ -29,6 +33,8 @@ export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], 
   for (const [i, fileParts] of parts.entries()) {
     await rename(await mergeParts(db, fileParts, join(staging, `merged-${i}.parquet`)), join(outDir, `${names[i]}.parquet`));
   }
+  failpoint('commit-merged');
+  await beforeRename();
   await commitRename(outDir, target, true);
   return names.map((n) => join(target, `${n}.parquet`));
 }

@@ -1,7 +1,9 @@
 /**
  * The quarantine file (on_error: quarantine): every rejected row with its original values,
  * row number, source file, column, reason and message. The per-part files are concatenated
- * in order and renamed into place just before the output itself is committed.
+ * in order beside the target (`stageRejects`), and renamed into place by the output's commit
+ * just before its own rename, once everything else is written: a run that fails or dies
+ * before that leaves no rejects file of its own.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -17,11 +19,21 @@ export function rejectsPathFor(output: string, configured?: string): string {
   return configured ?? outputTarget(output) + '.rejects.parquet';
 }
 
+/** A rejects file written under a temp name beside its target. */
+export interface StagedRejects {
+  rows: number;
+  /** Renames it into place. */
+  commit(): Promise<void>;
+  /** Removes the temp file if it was not committed. */
+  discard(): Promise<void>;
+}
+
 /**
- * Writes the rejects file from the parts' quarantine files; with no rejected row at all it
- * still writes one, empty, with the input's columns (`empty` writes that file).
+ * Writes the rejects file from the parts' quarantine files under a temp name beside `target`;
+ * with no rejected row at all it still writes one, empty, with the input's columns (`empty`
+ * writes that file).
  */
-export async function commitRejects(db: Db, parts: Part[][], _staging: string, target: string, empty: (path: string) => Promise<unknown>): Promise<number> {
+export async function stageRejects(db: Db, parts: Part[][], target: string, empty: (path: string) => Promise<unknown>): Promise<StagedRejects> {
   const files = parts.flat().flatMap((p) => (p.rejects ? [p.rejects] : []));
   // Merged beside the target, not in the output's staging directory: `rejects:` may name a
   // directory that does not exist yet or another file system, where a rename from staging
@@ -32,7 +44,10 @@ export async function commitRejects(db: Db, parts: Part[][], _staging: string, t
   } catch (err) {
     throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot create the rejects file ${target}: ${(err as Error).message}`, { expected: 'a writable directory', actual: parent });
   }
-  const merged = join(parent, `.${basename(target)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  // A fixed name (the output's lock keeps runs apart): one a crash left is written over by
+  // the next run, which then renames or removes it.
+  const merged = join(parent, `.${basename(target)}.tmp`);
+  await rm(merged, { force: true });
   let rows = 0;
   try {
     if (files.length === 0) {
@@ -48,10 +63,16 @@ export async function commitRejects(db: Db, parts: Part[][], _staging: string, t
     if (err instanceof BatchinferError) throw err;
     throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot write the rejects file ${target}: ${(err as Error).message.split('\n')[0]}`, { expected: 'a writable path', actual: target });
   }
-  try {
-    await commitRename(merged, target);
-  } finally {
-    await rm(merged, { force: true });
-  }
-  return rows;
+  const discard = (): Promise<void> => rm(merged, { force: true });
+  return {
+    rows,
+    commit: async () => {
+      try {
+        await commitRename(merged, target);
+      } finally {
+        await discard();
+      }
+    },
+    discard,
+  };
 }

@@ -27,6 +27,8 @@ export interface WindowCommit {
   inputs: InputFileStamp[];
   startedAt: Date;
   rows: { in: number; out: number; rejected: number };
+  /** Runs once the directory and its manifest are complete, just before the rename that commits them. */
+  beforeRename?(): Promise<void>;
 }
 
 /** Returns the committed part files. */
@@ -57,6 +59,7 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
   failpoint('commit-linked');
   await writeFileAtomic(join(outDir, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
   failpoint('commit-manifest');
+  await c.beforeRename?.();
   await commitRename(outDir, target, true);
   failpoint('commit-renamed');
   return outputs.map((o) => join(target, o.file));

@@ -498,6 +498,46 @@ describe.concurrent('kill -9 and resume: a plain file output', { timeout: TIMEOU
   });
 });
 
+describe.concurrent('kill -9 and resume with quarantine: the rejects file comes with the output', { timeout: TIMEOUT }, () => {
+  // NULL amounts are bad rows here: they go to the rejects file, which is committed right
+  // before the output's own rename, so a crash before that leaves neither.
+  const args = (out: string): string[] => ['run', ...PLAIN_ARGS.filter((a, i, all) => a !== '--fill-null' && all[i - 1] !== '--fill-null'), '--on-error', 'quarantine', '--output', out, '--quiet'];
+  it.each([{ failpoint: 'commit-merged', committed: false }, { failpoint: 'commit-renamed', committed: true }])('crash at $failpoint', async ({ failpoint, committed }) => {
+    const whole = join(await tmp.make(), 'scores.parquet');
+    expectOk(await runCli(args(whole)));
+    const wholeRejects = await readParquet(`${whole}.rejects.parquet`);
+    expect(wholeRejects.rows.length).toBeGreaterThan(0);
+
+    const out = join(await tmp.make(), 'scores.parquet');
+    const crashed = await runCli(args(out), { env: { BATCHINFER_FAILPOINT: failpoint } });
+    expect(crashed.signal, describeResult(crashed)).toBe('SIGKILL');
+    expect(existsSync(out)).toBe(committed);
+    expect(existsSync(`${out}.rejects.parquet`)).toBe(committed);
+
+    expectOk(await runCli([...args(out), '--json']));
+    expect((await readParquet(out)).rows).toEqual((await readParquet(whole)).rows);
+    expect((await readParquet(`${out}.rejects.parquet`)).rows).toEqual(wholeRejects.rows);
+    expect(await stagingLeftovers(out)).toEqual([]);
+  });
+
+  it('a windowed job: crash at commit-manifest', async () => {
+    const s = await stageHourly({ on_error: 'quarantine', inputs: { x: { columns: ['amount', 'f0', 'f1', 'risk score'], fill_null: 'error' } } });
+    const out = s.outputOf('02');
+    const rejects = `${out}.rejects.parquet`;
+    const crashed = await runCli(['run', s.jobPath, '--at', at('02'), '--quiet'], { env: { BATCHINFER_FAILPOINT: 'commit-manifest' } });
+    expect(crashed.signal, describeResult(crashed)).toBe('SIGKILL');
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(rejects)).toBe(false);
+    const rerun = await runCli(['run', s.jobPath, '--at', at('02'), '--quiet', '--json']);
+    expectOk(rerun);
+    const summary = json<{ rows: { rejected: number }; resumedRows: number }>(rerun);
+    expect(summary.rows.rejected).toBeGreaterThan(0);
+    expect(summary.resumedRows).toBeGreaterThan(0);
+    expect((await readParquet(rejects)).rows).toHaveLength(summary.rows.rejected);
+    expect(await stagingLeftovers(out)).toEqual([]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------
 
 describe.concurrent('signals and kill -9 mid-run on a 300k-row input', { timeout: TIMEOUT }, () => {
