@@ -106,7 +106,8 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     expectOk(result);
     const summary = JSON.parse(result.stdout);
     expect(result.stderr).toMatch(/^batchinfer: scored 3,000 rows/);
-    expect(result.stderr).toContain(`${summary.workers} workers x ${summary.threadsPerWorker} threads beside ${summary.duckdbThreads.score} DuckDB thread`);
+    const plural = (n: number, word: string): string => `${n} ${word}${n > 1 ? 's' : ''}`;
+    expect(result.stderr).toContain(`${plural(summary.workers, 'worker')} x ${plural(summary.threadsPerWorker, 'thread')} beside ${plural(summary.duckdbThreads.score, 'DuckDB thread')};`);
     expect(summary).toEqual(JSON.parse(await readFile(`${output}.summary.json`, 'utf8')));
     expect(summary.input).toEqual({ path: glob, format: 'parquet', files: 3 });
     expect(summary.output).toMatchObject({ path: output, mode: 'file', files: [output] });
