@@ -77,10 +77,15 @@ async function parsedFromText(csv: DatasetFile, feeds: FeedPlan[]): Promise<Read
   return readAll({ path, format: 'parquet' }, asText);
 }
 
-async function stage(csv: DatasetFile, feeds: FeedPlan[], passthrough: string[] = ['id']): Promise<{ file: DatasetFile; feeds: FeedPlan[]; types: Record<string, string> }> {
+/** A fresh staging directory with its journal. */
+async function newStaging(): Promise<{ staging: string; journal: Journal }> {
   const staging = join(dir, `staging-${seq++}`);
   await mkdir(staging);
-  const { journal } = await Journal.open(staging, 'test');
+  return { staging, journal: (await Journal.open(staging, 'test')).journal };
+}
+
+async function stage(csv: DatasetFile, feeds: FeedPlan[], passthrough: string[] = ['id']): Promise<{ file: DatasetFile; feeds: FeedPlan[]; types: Record<string, string> }> {
+  const { staging, journal } = await newStaging();
   const staged = await stageSource(db, csv, 0, { staging, journal, feeds, passthrough, allColumns: false });
   const types = Object.fromEntries((await describeFile(db, staged.file)).map((c) => [c.name, c.type]));
   return { ...staged, types };
@@ -124,9 +129,7 @@ describe('stageSource: a CSV staged as numbers', () => {
 
   it('takes the column types validation read instead of sniffing the file again', async () => {
     const csv = await writeCsv();
-    const staging = join(dir, `staging-${seq++}`);
-    await mkdir(staging);
-    const { journal } = await Journal.open(staging, 'test');
+    const { staging, journal } = await newStaging();
     // As if validation had read 'a' as text: it is not cast, so it keeps the type the copy reads.
     const columns = [{ name: 'id', type: 'VARCHAR' }, { name: 'a', type: 'VARCHAR' }, { name: 'b', type: 'DOUBLE' }, { name: 'c', type: 'DOUBLE' }];
     const staged = await stageSource(db, csv, 0, { staging, journal, feeds: plain, passthrough: ['id'], allColumns: false, columns });
@@ -148,9 +151,7 @@ describe('stageSource: a CSV staged as numbers', () => {
 
   it('a staged copy already journaled is not made again; its feeds come from its own schema', async () => {
     const csv = await writeCsv();
-    const staging = join(dir, `staging-${seq++}`);
-    await mkdir(staging);
-    const { journal } = await Journal.open(staging, 'test');
+    const { staging, journal } = await newStaging();
     const options = { staging, journal, feeds: plain, passthrough: ['id'], allColumns: false };
     const first = await stageSource(db, csv, 0, options);
     const before = await stat(first.file.path);
@@ -161,9 +162,7 @@ describe('stageSource: a CSV staged as numbers', () => {
 
   it('with every column kept (quarantine), nothing is narrowed: the rejects file shows the values as they were', async () => {
     const csv = await writeCsv();
-    const staging = join(dir, `staging-${seq++}`);
-    await mkdir(staging);
-    const { journal } = await Journal.open(staging, 'test');
+    const { staging, journal } = await newStaging();
     const staged = await stageSource(db, csv, 0, { staging, journal, feeds: plain, passthrough: [], allColumns: true });
     const types = Object.fromEntries((await describeFile(db, staged.file)).map((c) => [c.name, c.type]));
     expect(types).toEqual({ id: 'VARCHAR', a: 'DOUBLE', b: 'DOUBLE', c: 'DOUBLE' });
