@@ -21,7 +21,6 @@ export function rejectsPathFor(output: string, configured?: string): string {
 
 /** A rejects file written under a temp name beside its target. */
 export interface StagedRejects {
-  rows: number;
   /** Renames it into place. */
   commit(): Promise<void>;
   /** Removes the temp file if it was not committed. */
@@ -48,7 +47,6 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
   // the next run, which then renames or removes it.
   const merged = join(parent, `.${basename(target)}.tmp`);
   await rm(merged, { force: true });
-  let rows = 0;
   try {
     if (files.length === 0) {
       await empty(merged);
@@ -56,7 +54,7 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
       // By name, to the widest type: the files of a glob may differ in columns the job does not
       // use, and a CSV re-read as text (a value past DuckDB's type sample) quarantines text
       // where another file's rows are DOUBLE; casting 'abc' to the first file's type failed.
-      rows = Number(await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [files.map(literalPath), merged]));
+      await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [files.map(literalPath), merged]);
     }
   } catch (err) {
     await rm(merged, { force: true });
@@ -65,7 +63,6 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
   }
   const discard = (): Promise<void> => rm(merged, { force: true });
   return {
-    rows,
     commit: async () => {
       try {
         await commitRename(merged, target);
