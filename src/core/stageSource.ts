@@ -4,9 +4,10 @@
  *
  * A CSV's copy holds what DuckDB's CSV reader parsed: its number columns are numbers, so the
  * features read from it need no per-value parse (`stagedFeeds`), and the plain float32 ones are
- * written as FLOAT (`floatStagedColumns`), through the same casts the per-row parse applies: a
- * value that would not parse or fit fails the copy, and the copy is made again with the
- * features as text, parsed row by row (bad rows then follow `on_error`).
+ * written as FLOAT (`floatStagedColumns`), through the same casts the per-row parse applies. A
+ * number float32 cannot hold fails that copy, which is made again with the numbers as DOUBLE;
+ * text that does not parse makes it again with the features as text, parsed row by row (bad
+ * rows then follow `on_error`).
  */
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -75,22 +76,26 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
   const copy = (extra: string, extraParams: SqlParam[] = [], asFloat: ReadonlySet<string> = new Set()): Promise<unknown> =>
     db.exec(`COPY (SELECT ${select(asFloat)} FROM ${readerSql(file.format, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, [...params, ...extraParams]);
   const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
-  try {
-    await copy('', [], floats);
-  } catch (err) {
-    // DuckDB types a CSV column from a sample; a value past the sample that does not fit
-    // (text in a "numeric" column, or a number float32 cannot hold) fails the read. Read the
-    // feature columns as text (they parse row by row, bad rows follow on_error) and keep the
-    // other columns' types; only if a passthrough column breaks too is every column text.
-    if (!conversion(err)) throw await copyFailure(file.path, path + '.tmp', err);
+  // A read that fails on a value DuckDB cannot convert gives way to a more tolerant one.
+  const attempt = async (run: () => Promise<unknown>): Promise<unknown> => {
     try {
-      if (featureColumns.length === 0) throw err;
-      await copy(`, types = $${params.length + 1}`, [{ struct: Object.fromEntries(featureColumns.map((c) => [c, 'VARCHAR'])) }]);
-    } catch (again) {
-      if (!conversion(again)) throw await copyFailure(file.path, path + '.tmp', again);
-      await guardCopy(file.path, path + '.tmp', () => copy(', all_varchar = true'));
+      await run();
+      return null;
+    } catch (err) {
+      if (!conversion(err)) throw await copyFailure(file.path, path + '.tmp', err);
+      return err;
     }
-  }
+  };
+  let failed = await attempt(() => copy('', [], floats));
+  // A number float32 cannot hold: the numbers stay DOUBLE, and the reader rejects that row
+  // (OUT_OF_RANGE) as it does for a Parquet DOUBLE.
+  if (failed && floats.size > 0 && /out of range for the destination type FLOAT/i.test((failed as Error).message)) failed = await attempt(() => copy(''));
+  // DuckDB types a CSV column from a sample; a value past the sample that does not fit (text
+  // in a "numeric" column) fails the read. Read the feature columns as text (they parse row
+  // by row, bad rows follow on_error) and keep the other columns' types; only if a
+  // passthrough column breaks too is every column text.
+  if (failed && featureColumns.length > 0) failed = await attempt(() => copy(`, types = $${params.length + 1}`, [{ struct: Object.fromEntries(featureColumns.map((c) => [c, 'VARCHAR'])) }]));
+  if (failed) await guardCopy(file.path, path + '.tmp', () => copy(', all_varchar = true'));
   await rename(path + '.tmp', path);
 }
 

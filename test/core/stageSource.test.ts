@@ -107,12 +107,13 @@ describe('stageSource: a CSV staged as numbers', () => {
   });
 
   it.each([
-    ['a number float32 cannot hold', { 23_000: { b: '1e39' } }, 'OUT_OF_RANGE'],
-    ['text in a number column', { 23_500: { c: 'abc' } }, 'PARSE_ERROR'],
-  ])('%s past the sniffed sample: the copy is made again with the features as text, rows judged the same', async (_what, extra, reason) => {
+    ['a number float32 cannot hold: the copy is made again with the numbers as DOUBLE', { 23_000: { b: '1e39' } }, 'OUT_OF_RANGE', 'DOUBLE'],
+    ['text in a number column: the copy is made again with the features as text', { 23_500: { c: 'abc' } }, 'PARSE_ERROR', 'VARCHAR'],
+    ['both: DOUBLE fails too, so text', { 22_000: { b: '1e39' }, 23_500: { c: 'abc' } }, 'PARSE_ERROR', 'VARCHAR'],
+  ])('%s past the sniffed sample, rows judged the same', async (_what, extra, reason, type) => {
     const csv = await writeCsv(extra);
     const staged = await stage(csv, plain);
-    expect(staged.types).toEqual({ id: 'VARCHAR', a: 'VARCHAR', b: 'VARCHAR', c: 'VARCHAR' });
+    expect(staged.types).toEqual({ id: 'VARCHAR', a: type, b: type, c: type });
     const got = await readAll(staged.file, staged.feeds);
     const want = await parsedFromText(csv, plain);
     expect(want.rejected[reason as keyof Batch['rejected']]).toBe(1);
