@@ -47,8 +47,8 @@ export interface RunSummary {
   batchSize: number;
   workers: number;
   threadsPerWorker: number;
-  /** DuckDB's threads while rows are scored (the cores the workers leave) and while an input is staged. */
-  duckdbThreads: { score: number; stage: number };
+  /** DuckDB's threads while it reads rows for the workers (the cores they leave), and for the copies it makes alone. */
+  duckdbThreads: { reading: number; writing: number };
   seconds: StageSeconds;
   rowsPerSecond: number;
   batchLatencyMs: { p50: number; p95: number };

@@ -157,9 +157,9 @@ describe.each(JOB_FILES)('job %s', (file) => {
       expect(summary.labels).toEqual({ names: job.labels, source: 'job' });
     }
     expect(summary.output.mode).toBe(job.output.endsWith('/') ? 'directory' : 'file');
-    // DuckDB keeps to the cores the inference workers leave while they score (at least one).
-    expect(summary.duckdbThreads.score).toBe(Math.max(1, Math.min(summary.duckdbThreads.stage, availableParallelism() - summary.workers * summary.threadsPerWorker)));
-    expect(summary.duckdbThreads.stage).toBeGreaterThanOrEqual(1);
+    // DuckDB keeps to the cores the inference workers leave while it reads for them (at least one).
+    expect(summary.duckdbThreads.reading).toBe(Math.max(1, Math.min(summary.duckdbThreads.writing, availableParallelism() - summary.workers * summary.threadsPerWorker)));
+    expect(summary.duckdbThreads.writing).toBeGreaterThanOrEqual(1);
     // Seconds per stage; `stage` is the copy of a CSV (or window-filtered) input to Parquet.
     expect(Object.keys(summary.seconds)).toEqual(['stage', 'read', 'preprocess', 'infer', 'postprocess', 'write', 'wall']);
     if (job.input.endsWith('.csv')) expect(summary.seconds.stage).toBeGreaterThan(0);

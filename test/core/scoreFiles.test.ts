@@ -1,0 +1,82 @@
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Db } from '../../src/db/duckdb.js';
+import { BatchinferError } from '../../src/errors.js';
+import { prepareJob, type PreparedJob } from '../../src/core/prepare.js';
+import { scoreFiles } from '../../src/core/scoreFiles.js';
+import { WorkerPool } from '../../src/infer/workerPool.js';
+import { requestedOutputs } from '../../src/postprocess/outputPlan.js';
+import { Journal } from '../../src/sink/journal.js';
+import { parseJobSpec } from '../../src/spec/jobSpec.js';
+import { FIXTURES_DIR } from '../helpers/reference.js';
+
+let db: Db;
+let dir: string;
+let job: PreparedJob;
+let pool: WorkerPool;
+
+beforeAll(async () => {
+  db = await Db.open({ threads: 2 });
+  dir = await mkdtemp(join(tmpdir(), 'batchinfer-score-'));
+  const spec = parseJobSpec(
+    {
+      model: join(FIXTURES_DIR, 'models', 'mlp.onnx'),
+      input: join(FIXTURES_DIR, 'data', 'transactions.parquet'),
+      output: join(dir, 'out.parquet'),
+      features: ['amount', 'f0', 'f1', 'risk score'],
+      fill_null: 0,
+      passthrough: ['txn_id'],
+      batch_size: 256,
+      checkpoint_rows: 1024,
+    },
+    { baseDir: dir, name: 't' },
+  );
+  job = await prepareJob(db, spec);
+  pool = await WorkerPool.start({ model: job.model.bytes, workers: 1, intraOpThreads: 1, outputNames: requestedOutputs(job.output) });
+});
+
+afterAll(async () => {
+  await pool?.close();
+  db?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function freshJournal(name: string): Promise<{ staging: string; journal: Journal }> {
+  const staging = join(dir, name);
+  await mkdir(staging);
+  return { staging, journal: (await Journal.open(staging, 'test')).journal };
+}
+
+describe('scoreFiles: every row of a file is accounted for', () => {
+  it('scores all 3000 rows of the fixture into journaled parts', async () => {
+    const { staging, journal } = await freshJournal('whole');
+    const result = await scoreFiles(db, pool, job, staging, journal, { maxInFlight: 2 });
+    expect(result.rowsIn).toBe(3000);
+    expect(journal.done(0)).toEqual({ type: 'file-done', file: 0, rows: 3000 });
+  });
+
+  it('a reader stream that ends early (as a statement on its connection makes it) fails the run instead of committing fewer rows', async () => {
+    // The same database, whose streams stop after their first chunk without an error.
+    const truncating = Object.create(db) as Db;
+    truncating.stream = async function* (sql, params) {
+      for await (const chunk of db.stream(sql, params)) {
+        yield chunk;
+        return;
+      }
+    };
+    const { staging, journal } = await freshJournal('truncated');
+    const err = await scoreFiles(truncating, pool, job, staging, journal, { maxInFlight: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BatchinferError);
+    // What was read (the first chunk) was written and journaled; the file's end never was.
+    const readRows = journal.parts(0).at(-1)!.rowEnd;
+    expect(readRows).toBeGreaterThan(0);
+    expect(readRows).toBeLessThan(3000);
+    expect(err).toMatchObject({ code: 'INTERNAL', expected: 3000, actual: readRows });
+    expect((err as Error).message).toBe(`${job.dataset.files[0]!.path}: the rows read differ from the rows in the file`);
+    // Nothing says the file is done: a rerun would read it again.
+    expect(journal.done(0)).toBeUndefined();
+    expect((await readdir(staging)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
