@@ -248,15 +248,9 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
   }
 }
 
-/** Runs `write` with all of DuckDB's threads, then goes back to its reading threads. */
-async function withThreads<T>(db: Db, threads: ScoreOptions['duckdbThreads'], write: () => Promise<T>): Promise<T> {
-  if (!threads) return write();
-  await db.setThreads(threads.writing);
-  try {
-    return await write();
-  } finally {
-    await db.setThreads(threads.reading);
-  }
+/** Runs `write` with all of DuckDB's threads (through `db`), then goes back to its reading threads. */
+function withThreads<T>(db: Db, threads: ScoreOptions['duckdbThreads'], write: () => Promise<T>): Promise<T> {
+  return threads ? db.withThreads(threads.writing, write) : write();
 }
 
 /** Rejected rows by reason. */

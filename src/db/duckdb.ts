@@ -98,6 +98,17 @@ export class Db {
     await this.exec('SET threads = $1', [threads]);
   }
 
+  /** Runs `work` with DuckDB at `threads` threads, then puts back the count it had. */
+  async withThreads<T>(threads: number, work: () => Promise<T>): Promise<T> {
+    const before = await this.threads();
+    await this.setThreads(threads);
+    try {
+      return await work();
+    } finally {
+      await this.setThreads(before);
+    }
+  }
+
   /** The DuckDB library version, e.g. `v1.5.6` (for summaries: callers need not import this module). */
   get libraryVersion(): string {
     return duckdbLibraryVersion();

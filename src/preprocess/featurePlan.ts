@@ -246,8 +246,7 @@ export function stagedFeeds(feeds: readonly FeedPlan[], staged: readonly ColumnI
     ...feed,
     columns: feed.columns.map((col) => {
       const type = types.get(col.column);
-      const number = type === 'FLOAT' || type === 'DOUBLE';
-      return col.parsed && number && (feed.dtype === 'float32' || feed.dtype === 'float64') ? { ...col, parsed: false, columnType: type } : col;
+      return col.parsed && type !== undefined && FLOAT_TYPES.has(type) && (feed.dtype === 'float32' || feed.dtype === 'float64') ? { ...col, parsed: false, columnType: type } : col;
     }),
   }));
 }

@@ -60,15 +60,12 @@ async function joinParts(db: Db, parts: string[], path: string): Promise<string>
   if (await concatParquet(parts, path)) return path;
   // One thread: an ordered parallel COPY buffers out-of-order row groups (+180 MB at 10M rows),
   // and the merge is a straight concatenation that one core keeps up with.
-  await db.exec('SET threads = 1');
-  try {
+  await db.withThreads(1, () =>
     // By name, to the widest type: a CSV re-read as text (a value past DuckDB's type sample)
     // has text passthrough columns where the other files' parts have numbers, and casting to
     // the first part's type failed on the first value that is not a number.
-    await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts.map(literalPath), path]);
-  } finally {
-    await db.exec('RESET threads');
-  }
+    db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts.map(literalPath), path]),
+  );
   return path;
 }
 

@@ -259,3 +259,19 @@ describe('duckdbLibraryVersion', () => {
     expect(duckdbLibraryVersion()).toMatch(/^v\d+\.\d+\.\d+/);
   });
 });
+
+describe('Db threads', () => {
+  it('withThreads runs at the given count and puts the previous one back, also when the work fails', async () => {
+    const other = await db.fork();
+    try {
+      expect(await db.threads()).toBe(2);
+      // A setting of the database: another connection sees it while the work runs.
+      expect(await db.withThreads(1, () => other.threads())).toBe(1);
+      expect(await db.threads()).toBe(2);
+      await expect(db.withThreads(1, () => db.exec('SELECT no_such_column'))).rejects.toThrow();
+      expect(await other.threads()).toBe(2);
+    } finally {
+      other.close();
+    }
+  });
+});
