@@ -17,6 +17,8 @@ export interface Measurement {
   peakRssMb: number;
   /** The timed section reported by the process itself (raw tasks), else wall. */
   innerSeconds: number;
+  /** Raw tasks: CPU seconds of the timed section (every thread of the process). */
+  innerCpuSeconds?: number;
   rowsPerSecond: number;
   /** batchinfer only: the summary's seconds per stage (medians), where a run's time goes. */
   stages?: Record<string, number>;
@@ -48,6 +50,7 @@ function summarize(task: Task, runs: Run[]): Measurement {
   const med = (f: (r: Run) => number): number => median(runs.map(f));
   const inner = med((r) => r.inner);
   const stageNames = Object.keys(runs[0]?.stages ?? {});
+  const innerCpu = runs.every((r) => r.innerCpu !== undefined) ? round(med((r) => r.innerCpu!)) : undefined;
   const stages = stageNames.length > 0 ? Object.fromEntries(stageNames.map((k) => [k, round(med((r) => r.stages?.[k] ?? 0))])) : undefined;
   return {
     name: task.name,
@@ -57,6 +60,7 @@ function summarize(task: Task, runs: Run[]): Measurement {
     cpuSeconds: round(med((r) => r.cpu)),
     peakRssMb: Math.round(med((r) => r.rss)),
     innerSeconds: round(inner),
+    ...(innerCpu !== undefined ? { innerCpuSeconds: innerCpu } : {}),
     rowsPerSecond: Math.round(task.rows / inner),
     ...(stages ? { stages } : {}),
   };
@@ -67,6 +71,7 @@ interface Run {
   cpu: number;
   rss: number;
   inner: number;
+  innerCpu?: number;
   stages?: Record<string, number>;
 }
 
@@ -89,14 +94,15 @@ async function runOnce(args: string[], expectedRows: number): Promise<Run> {
     });
     const wall = (performance.now() - started) / 1000;
     const usage = JSON.parse(readFileSync(rusageFile, 'utf8')) as { cpuSeconds: number; peakRssMb: number };
-    const report = JSON.parse(stdout) as { seconds?: unknown; rows?: unknown; rows_out?: unknown };
+    const report = JSON.parse(stdout) as { seconds?: unknown; cpuSeconds?: unknown; rows?: unknown; rows_out?: unknown };
     // A task that read fewer rows than asked measured nothing: refuse its figure.
     const reported = typeof report.rows === 'number' ? report.rows : (report.rows as { out?: number } | undefined)?.out;
     if (reported !== undefined && reported !== expectedRows) throw new Error(`${args.join(' ')} processed ${reported} rows, expected ${expectedRows}`);
     // Raw tasks report their timed section as a number; batchinfer's summary is judged by wall.
     const inner = typeof report.seconds === 'number' ? report.seconds : wall;
     const stages = report.seconds !== null && typeof report.seconds === 'object' ? (report.seconds as Record<string, number>) : undefined;
-    return { wall, cpu: usage.cpuSeconds, rss: usage.peakRssMb, inner, ...(stages ? { stages } : {}) };
+    const innerCpu = typeof report.cpuSeconds === 'number' ? report.cpuSeconds : undefined;
+    return { wall, cpu: usage.cpuSeconds, rss: usage.peakRssMb, inner, ...(innerCpu !== undefined ? { innerCpu } : {}), ...(stages ? { stages } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,11 +1,12 @@
 // Raw inference: onnxruntime-node session.run on rows already in memory, in worker threads
 // (one session each), the same batch size and thread budget as batchinfer. Loading the rows
 // and the sessions is not timed.
-// Usage: node rawInfer.mjs MODEL FILE.parquet BATCH WORKERS THREADS [COLUMNS] -> {"seconds": ..., "rows": ...}
+// Usage: node rawInfer.mjs MODEL FILE.parquet BATCH WORKERS THREADS [COLUMNS] -> {"seconds": ..., "cpuSeconds": ..., "rows": ...}
 // COLUMNS: comma-separated feature columns (default f0..f29); NULLs become 0.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { cpuSince } from './cpu.mjs';
 
 if (!isMainThread) {
   const session = await ort.InferenceSession.create(workerData.model, { intraOpNumThreads: workerData.threads, interOpNumThreads: 1 });
@@ -43,6 +44,7 @@ if (!isMainThread) {
     w.once('message', () => resolve(w));
   })));
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   let next = 0;
   await Promise.all(workers.map((w) => new Promise((resolve) => {
     const send = () => {
@@ -55,5 +57,5 @@ if (!isMainThread) {
   })));
   const seconds = (performance.now() - started) / 1000;
   for (const w of workers) w.postMessage('close');
-  console.log(JSON.stringify({ seconds, rows }));
+  console.log(JSON.stringify({ seconds, cpuSeconds: cpuSince(cpuStart), rows }));
 }

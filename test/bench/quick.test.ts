@@ -31,9 +31,16 @@ test('bench --quick measures every figure and writes the report', async () => {
     // batchinfer runs carry their summary's stage seconds (where the time goes); raw tasks do not.
     if (r.name.startsWith('e2e_') || r.name === 'startup_1k') expect(Object.keys(r.stages)).toEqual(['stage', 'read', 'preprocess', 'infer', 'postprocess', 'write', 'wall']);
     else expect(r.stages).toBeUndefined();
+    // Raw tasks report their timed section's CPU: the floors are made of it.
+    if (r.name.startsWith('raw_') || r.name.startsWith('sql_')) expect(r.innerCpuSeconds).toBeGreaterThan(0);
+    else expect(r.innerCpuSeconds).toBeUndefined();
   }
+  expect(Object.keys(report.floors)).toEqual(['cores', 'readCpuSeconds', 'writeCpuSeconds', 'mlpInferCpuSeconds', 'logregInferCpuSeconds', 'processSeconds', 'p1Floor', 'p2aCeiling', 'p2bFloor']);
+  for (const value of Object.values(report.floors)) expect(value).toBeGreaterThanOrEqual(0);
+  for (const key of ['cores', 'readCpuSeconds', 'p1Floor', 'p2aCeiling', 'p2bFloor']) expect(report.floors[key]).toBeGreaterThan(0);
   expect(report.ratios.mlpE2eOverRawInfer1x1).toBeGreaterThan(0);
   expect(report.targets.map((t: { id: string }) => t.id)).toEqual(['P1', 'P2a', 'P2b', 'P3a', 'P3b', 'P4', 'P5']);
   expect(stdout).toContain('| target | measured | goal | met |');
   expect(stdout).toContain('| batchinfer run | stage s | read s |');
+  expect(stdout).toContain('floors (best any tool could do on');
 }, 180_000);
