@@ -34,7 +34,7 @@ export interface JobFlags {
 export function addJobFlags(cmd: Command): Command {
   return cmd
     .option('--model <path>', 'ONNX model file')
-    .option('--input <path>', 'input file, glob or directory (.parquet or .csv)')
+    .option('--input <path>', 'input file, glob or directory (.parquet, .csv or .tsv; .csv/.tsv may end in .gz or .zst)')
     .option('--output <path>', 'output Parquet file, or a directory ending in /')
     .option('--features <cols>', "comma-separated columns for the model's single feature input, in order")
     .option('--fill-null <value>', 'value for NULL features in inputs without their own fill_null, or "error" (default)')

@@ -154,7 +154,7 @@ Examples:
 
   program
     .command('inspect')
-    .argument('<path>', 'an .onnx model, or a dataset (.parquet/.csv file, glob or directory)')
+    .argument('<path>', 'an .onnx model, or a dataset (.parquet/.csv/.tsv file, .csv/.tsv also .gz or .zst; a glob or directory)')
     .description("show a model's inputs, outputs, opsets and metadata, or a dataset's columns, types and rows")
     .option('--json', 'print the report as JSON on stdout')
     .option('--data <path>', 'models: show which dataset column would feed each input')

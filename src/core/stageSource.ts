@@ -74,7 +74,7 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
   const select = (asFloat: ReadonlySet<string>): string =>
     keep && keep.length > 0 ? keep.map((c) => (asFloat.has(c) ? `CAST(CAST(${quoteIdent(c)} AS DOUBLE) AS FLOAT) AS ${quoteIdent(c)}` : quoteIdent(c))).join(', ') : '*';
   const copy = (extra: string, extraParams: SqlParam[] = [], asFloat: ReadonlySet<string> = new Set()): Promise<unknown> =>
-    db.exec(`COPY (SELECT ${select(asFloat)} FROM ${readerSql(file.format, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, [...params, ...extraParams]);
+    db.exec(`COPY (SELECT ${select(asFloat)} FROM ${readerSql(file, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, [...params, ...extraParams]);
   const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
   // A read that fails on a value DuckDB cannot convert gives way to a more tolerant one.
   const attempt = async (run: () => Promise<unknown>): Promise<unknown> => {

@@ -8,7 +8,10 @@
  * @example
  *   await findCsvProblem('x.csv'); // { message: 'line 102 has 6 fields, the header has 5', ... }
  */
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { kindOf } from './fileKind.js';
 
 export interface CsvProblem {
   /** One line, starting with `line N` where there is a line to name. */
@@ -18,6 +21,7 @@ export interface CsvProblem {
 }
 
 const COMMA = 0x2c;
+const TAB = 0x09;
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -31,23 +35,28 @@ export function binaryKind(head: Uint8Array): string | null {
 }
 
 /**
- * The first structural problem of a CSV file, or null when it scans clean (DuckDB's
- * complaint is then about something else, e.g. the encoding).
+ * The first structural problem of a CSV file (a `.tsv` is scanned with tabs; a `.gz` is
+ * decompressed, and a `.zst` too where Node has zstd), or null when it scans clean (DuckDB's
+ * complaint is then about something else, e.g. the encoding) or cannot be scanned here.
  */
 export async function findCsvProblem(path: string): Promise<CsvProblem | null> {
-  const handle = await open(path, 'r');
+  const kind = kindOf(path);
+  const delimiter = kind?.delimiter === '\t' ? TAB : COMMA;
+  const what = delimiter === TAB ? 'tab-separated text with a header line' : 'comma-separated text with a header line';
+  const decompress = kind?.compression === 'gzip' ? zlib.createGunzip() : kind?.compression === 'zstd' ? zstdDecompress() : null;
+  if (decompress === undefined) return null;
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  const bytes: Readable = decompress ? file.pipe(decompress) : file;
+  file.on('error', (err) => bytes.destroy(err));
   try {
-    const buffer = new Uint8Array(1 << 20);
     let first = true;
-    const scanner = new CsvScanner();
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      let chunk = buffer.subarray(0, bytesRead);
+    const scanner = new CsvScanner(delimiter);
+    for await (const data of bytes) {
+      let chunk = data as Uint8Array;
       if (first) {
         first = false;
-        const kind = binaryKind(chunk.subarray(0, 65536));
-        if (kind) return { message: `holds ${kind}, not CSV text`, expected: 'comma-separated text with a header line' };
+        const found = binaryKind(chunk.subarray(0, 65536));
+        if (found) return { message: `holds ${found}, not CSV text`, expected: what };
         // UTF-8 byte order mark.
         if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
       }
@@ -56,14 +65,23 @@ export async function findCsvProblem(path: string): Promise<CsvProblem | null> {
     }
     return scanner.end();
   } finally {
-    await handle.close();
+    bytes.destroy();
+    file.destroy();
   }
+}
+
+/** Node's zstd decompressor (Node 22.15 and later), or undefined where there is none. */
+function zstdDecompress(): zlib.Gunzip | undefined {
+  const create = (zlib as unknown as { createZstdDecompress?: () => zlib.Gunzip }).createZstdDecompress;
+  return create?.();
 }
 
 type State = 'fieldStart' | 'unquoted' | 'quoted' | 'quoteInQuoted';
 
 /** An RFC 4180 record scanner over byte chunks; blank lines are skipped as DuckDB does. */
 class CsvScanner {
+  constructor(private readonly delimiter: number) {}
+
   private state: State = 'fieldStart';
   private line = 1;
   private recordLine = 1;
@@ -94,8 +112,8 @@ class CsvScanner {
             this.state = 'quoted';
             continue;
           }
-          if (b !== COMMA && !newline) {
-            return { message: `line ${this.line}: a character after a closing quote (a quote inside a quoted value is written "")`, expected: 'a comma or a line end after a closing quote', actual: JSON.stringify(String.fromCharCode(b)) };
+          if (b !== this.delimiter && !newline) {
+            return { message: `line ${this.line}: a character after a closing quote (a quote inside a quoted value is written "")`, expected: `a ${this.delimiter === TAB ? 'tab' : 'comma'} or a line end after a closing quote`, actual: JSON.stringify(String.fromCharCode(b)) };
           }
           break;
         case 'fieldStart':
@@ -109,7 +127,7 @@ class CsvScanner {
         case 'unquoted':
           break;
       }
-      if (b === COMMA) {
+      if (b === this.delimiter) {
         this.fields++;
         this.recordBytes++;
         this.state = 'fieldStart';

@@ -8,6 +8,7 @@ import { extname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import { findCsvProblem } from './csvProblems.js';
+import { DATA_FILE_NAMES, kindOf } from './fileKind.js';
 
 export type DatasetFormat = 'parquet' | 'csv';
 
@@ -33,8 +34,8 @@ export interface Dataset {
   columns: ColumnInfo[];
 }
 
-const FORMATS: Record<string, DatasetFormat> = { '.parquet': 'parquet', '.pq': 'parquet', '.csv': 'csv' };
 const GLOB_CHARS = /[*?[]/;
+
 
 /**
  * A concrete file path as DuckDB's readers must receive it: they expand glob characters in
@@ -45,16 +46,21 @@ export function literalPath(path: string): string {
   return path.replace(/[[*?]/g, (c) => `[${c}]`);
 }
 
-/** The DuckDB table function reading one file, with its (literalPath) path bound to `placeholder`. */
-export function readerSql(format: DatasetFormat, placeholder: string, extra = ''): string {
+/** The DuckDB table function reading `file`, with its (literalPath) path bound to `placeholder`. */
+export function readerSql(file: Pick<DatasetFile, 'format' | 'path'>, placeholder: string, extra = ''): string {
   // Hive partitioning off: a file under `dt=2026-11-29/` must not grow a `dt` column.
-  // CSV is RFC 4180 (comma, double quotes, "" inside quotes); only the column types are
-  // sniffed. A sniffed dialect turns a broken file into a different table: one ragged line
-  // made DuckDB fall back to a single column named after the whole header line, and an
-  // unclosed quote made it read every quote as text.
-  return format === 'parquet'
-    ? `read_parquet(${placeholder}, hive_partitioning = false${extra})`
-    : `read_csv(${placeholder}, header = true, delim = ',', quote = '"', escape = '"', auto_detect = true, hive_partitioning = false${extra})`;
+  // CSV is RFC 4180 (comma, or a tab for .tsv; double quotes, "" inside quotes); only the
+  // column types are sniffed. A sniffed dialect turns a broken file into a different table:
+  // one ragged line made DuckDB fall back to a single column named after the whole header
+  // line, and an unclosed quote made it read every quote as text. The delimiter is one of
+  // two literals, never the user's text.
+  if (file.format === 'parquet') return `read_parquet(${placeholder}, hive_partitioning = false${extra})`;
+  return csvReaderSql(file.path, placeholder, true, extra);
+}
+
+function csvReaderSql(path: string, placeholder: string, header: boolean, extra = ''): string {
+  const delim = kindOf(path)?.delimiter === '\t' ? `'\\t'` : `','`;
+  return `read_csv(${placeholder}, header = ${header}, delim = ${delim}, quote = '"', escape = '"', auto_detect = true, hive_partitioning = false${extra})`;
 }
 
 /** Resolves `input` to its files, sorted by path, and reads the first file's schema. */
@@ -78,14 +84,16 @@ export async function openDataset(db: Db, input: string): Promise<Dataset> {
 export async function describeFile(db: Db, file: DatasetFile): Promise<ColumnInfo[]> {
   await checkNotEmpty(file);
   const rows = await guardRead(file.path, () =>
-    db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(file.format, '$1')}`, [literalPath(file.path)]),
+    db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(file, '$1')}`, [literalPath(file.path)]),
   );
-  return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+  const columns = rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+  if (file.format === 'csv' && kindOf(file.path)?.compression !== 'none') await checkCompressedNotEmpty(db, file, columns);
+  return columns;
 }
 
 /** Row count of a file (Parquet: from the footer; CSV: a full scan). */
 export async function countRows(db: Db, file: DatasetFile): Promise<number> {
-  const n = await guardRead(file.path, () => db.exec(`SELECT count(*) FROM ${readerSql(file.format, '$1')}`, [literalPath(file.path)]));
+  const n = await guardRead(file.path, () => db.exec(`SELECT count(*) FROM ${readerSql(file, '$1')}`, [literalPath(file.path)]));
   return Number(n);
 }
 
@@ -104,10 +112,10 @@ async function listInputFiles(db: Db, input: string): Promise<string[]> {
   // An existing path is taken literally even if its name holds glob characters (`run[1].csv`).
   if (GLOB_CHARS.test(input) && !(await pathExists(input))) {
     const rows = await db.query<{ file: string }>('SELECT file FROM glob($1) ORDER BY file', [input]);
-    const files = rows.map((r) => r.file).filter((f) => extname(f).toLowerCase() in FORMATS);
+    const files = rows.map((r) => r.file).filter((f) => kindOf(f) !== null);
     if (files.length === 0) {
       throw new BatchinferError('INPUT_MISSING', `input glob ${input} matches no Parquet or CSV file`, {
-        expected: 'at least one .parquet or .csv file',
+        expected: `at least one ${DATA_FILE_NAMES} file`,
         actual: rows.length === 0 ? 'no files' : `${rows.length} files of other types`,
       });
     }
@@ -120,10 +128,10 @@ async function listInputFiles(db: Db, input: string): Promise<string[]> {
     throw new BatchinferError('INPUT_MISSING', `input ${input} does not exist`, { expected: 'a file, glob or directory', actual: 'nothing at that path' });
   }
   if (info.isDirectory()) {
-    const names = (await readdir(input)).filter((n) => !n.startsWith('.') && !n.startsWith('_') && extname(n).toLowerCase() in FORMATS);
+    const names = (await readdir(input)).filter((n) => !n.startsWith('.') && !n.startsWith('_') && kindOf(n) !== null);
     if (names.length === 0) {
       throw new BatchinferError('INPUT_MISSING', `input directory ${input} holds no Parquet or CSV file`, {
-        expected: 'at least one .parquet or .csv file',
+        expected: `at least one ${DATA_FILE_NAMES} file`,
         actual: 'none',
       });
     }
@@ -134,14 +142,14 @@ async function listInputFiles(db: Db, input: string): Promise<string[]> {
 }
 
 function formatOf(path: string): DatasetFormat {
-  const format = FORMATS[extname(path).toLowerCase()];
-  if (!format) {
+  const kind = kindOf(path);
+  if (!kind) {
     throw new BatchinferError('INPUT_INVALID', `input ${path} is neither Parquet nor CSV`, {
-      expected: '.parquet or .csv',
+      expected: DATA_FILE_NAMES,
       actual: extname(path) || 'no extension',
     });
   }
-  return format;
+  return kind.format;
 }
 
 /**
@@ -157,10 +165,21 @@ async function checkNotEmpty(file: DatasetFile): Promise<void> {
   }
   const what = file.format === 'csv' ? 'a header line naming the columns' : 'a Parquet file';
   if (size === 0) throw new BatchinferError('INPUT_INVALID', `input file ${file.path} is empty (0 bytes)`, { expected: what, actual: '0 bytes' });
-  if (file.format === 'csv' && size <= 65536) {
+  if (file.format === 'csv' && kindOf(file.path)?.compression === 'none' && size <= 65536) {
     const text = await readFile(file.path, 'latin1');
     if (text.trim() === '') throw new BatchinferError('INPUT_INVALID', `input file ${file.path} holds no header line`, { expected: what, actual: `${size} bytes of blank lines` });
   }
+}
+
+/**
+ * A compressed CSV's bytes do not say whether its text is empty: DuckDB reads empty (or blank)
+ * text as one VARCHAR column named `column0`, which a real header could name too. Read
+ * without a header, a file with a header line has at least that one row that is not blank.
+ */
+async function checkCompressedNotEmpty(db: Db, file: DatasetFile, columns: readonly ColumnInfo[]): Promise<void> {
+  if (columns.length !== 1 || columns[0]!.name !== 'column0') return;
+  const rows = await guardRead(file.path, () => db.exec(`SELECT count(*) FROM ${csvReaderSql(file.path, '$1', false)} WHERE trim(CAST(column0 AS VARCHAR)) <> ''`, [literalPath(file.path)]));
+  if (Number(rows) === 0) throw new BatchinferError('INPUT_INVALID', `input file ${file.path} holds no header line`, { expected: 'a header line naming the columns', actual: 'no text once decompressed' });
 }
 
 /** Longest excerpt of DuckDB's own words kept in a message (they may quote whole lines of data). */
@@ -180,7 +199,7 @@ export async function readFailure(path: string, err: unknown): Promise<Batchinfe
   if (err instanceof BatchinferError) return err;
   const text = err instanceof Error ? err.message : String(err);
   const first = clip(text.split('\n')[0] ?? text);
-  if (extname(path).toLowerCase() !== '.csv') return new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${first}`, { cause: err });
+  if (kindOf(path)?.format !== 'csv') return new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${first}`, { cause: err });
   // DuckDB's CSV errors are many lines (the line, the reason, fixes, the options), and the
   // sniffer's name no line: find the first structural problem ourselves.
   const problem = await findCsvProblem(path).catch(() => null);

@@ -59,9 +59,9 @@ export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRo
   const rejectIndex = reject ? exprs.length : -1;
   if (reject) exprs.push(reject);
   const select = exprs.length > 0 ? exprs.map((e, i) => `${e} AS f${i}`).join(', ') : '1 AS f0';
-  if (fromRow === 0) return { sql: `SELECT ${select} FROM ${readerSql(file.format, path)}`, params, rejectIndex };
+  if (fromRow === 0) return { sql: `SELECT ${select} FROM ${readerSql(file, path)}`, params, rejectIndex };
   // The row-number filter is pushed into the Parquet scan: skipped row groups are not read.
-  const scan = readerSql(file.format, path, ', file_row_number = true');
+  const scan = readerSql(file, path, ', file_row_number = true');
   return { sql: `SELECT ${select} FROM ${scan} WHERE file_row_number >= ${params.bind(fromRow)}`, params, rejectIndex };
 }
 
@@ -141,7 +141,7 @@ async function exactMessage(db: Db, file: DatasetFile, feeds: readonly FeedPlan[
   if (file.format !== 'parquet') return 'a value is not finite (set allow_nan to pass NaN/Infinity)';
   const params = new Params();
   const check = rejectSql(feeds, params)!;
-  const scan = readerSql(file.format, params.bind(literalPath(file.path)), ', file_row_number = true');
+  const scan = readerSql(file, params.bind(literalPath(file.path)), ', file_row_number = true');
   const rows = await db.query<{ r: string | null }>(`SELECT ${check} AS r FROM ${scan} WHERE file_row_number = ${params.bind(fileRow)}`, params.values);
   const text = rows[0]?.r;
   return text ? parseRejection(text).message : 'a value is not finite';

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,19 @@ beforeAll(async () => {
   await csv('late-ragged.csv', broken(22002, (l) => l + ',EXTRA', long));
   await csv('late-unterminated.csv', broken(23003, (l) => l.replace(/,(grocery|travel|fuel|electronics),/, ',"$1,'), long));
 
+  // The fixture CSV gzipped, tab-separated (written by DuckDB from the text as read), both,
+  // and zstd-compressed; and broken ones: a truncated gzip, gzipped blank lines, ragged lines.
+  await writeFile(at('transactions.csv.gz'), gzipSync(await readFile(data('transactions.csv'))));
+  await duck(`COPY (SELECT * FROM read_csv($1, all_varchar = true)) TO $2 (HEADER, DELIMITER '\t')`, [data('transactions.csv'), at('transactions.tsv')]);
+  await writeFile(at('transactions.tsv.gz'), gzipSync(await readFile(at('transactions.tsv'))));
+  await duck(`COPY (SELECT * FROM read_csv($1, all_varchar = true)) TO $2 (HEADER, COMPRESSION zstd)`, [data('transactions.csv'), at('transactions.csv.zst')]);
+  const gzipped = gzipSync(Buffer.from(csvLines.join('\n') + '\n'));
+  await writeFile(at('truncated.csv.gz'), gzipped.subarray(0, Math.floor(gzipped.length / 2)));
+  await writeFile(at('blank.csv.gz'), gzipSync(Buffer.from('\n\n  \n')));
+  await writeFile(at('ragged.csv.gz'), gzipSync(Buffer.from(broken(102, (l) => l + ',EXTRA').join('\n') + '\n')));
+  await writeFile(at('ragged.tsv'), broken(102, (l) => l + '\tEXTRA', head.map((l) => l.replaceAll(',', '\t'))).join('\n') + '\n');
+  await writeFile(at('data.parquet.gz'), gzipSync(parquet));
+
   // A header-only CSV, and a zero-row Parquet file with the fixture's schema.
   await csv('header-only.csv', [csvLines[0]!]);
   await duck(`COPY (SELECT * FROM read_parquet($1) LIMIT 0) TO $2 (FORMAT parquet)`, [TRANSACTIONS, at('zero-rows.parquet')]);
@@ -184,6 +198,11 @@ const CASES: Case[] = [
   { name: 'a Parquet file with a corrupt footer', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('corrupt-footer.parquet'))(o), mentions: () => [`cannot read ${at('corrupt-footer.parquet')}`] },
   { name: 'CSV bytes in a .parquet file', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('csv-bytes.parquet'))(o), mentions: () => [`cannot read ${at('csv-bytes.parquet')}`, 'magic bytes'] },
   { name: 'Parquet bytes in a .csv file', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('parquet-bytes.csv'))(o), mentions: () => [`cannot read ${at('parquet-bytes.csv')}`, 'holds a Parquet file', 'not CSV text'] },
+  { name: 'a truncated .csv.gz', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('truncated.csv.gz'))(o), mentions: () => [`cannot read ${at('truncated.csv.gz')}`] },
+  { name: 'a .csv.gz of blank lines', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('blank.csv.gz'))(o), mentions: () => [at('blank.csv.gz'), 'holds no header line'] },
+  { name: 'a ragged line in a .csv.gz', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('ragged.csv.gz'))(o), mentions: () => [`cannot read ${at('ragged.csv.gz')}`, 'line 102 has 10 fields, the header has 9'] },
+  { name: 'a ragged line in a .tsv', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('ragged.tsv'))(o), mentions: () => [`cannot read ${at('ragged.tsv')}`, 'line 102 has 10 fields, the header has 9'] },
+  { name: 'a gzipped Parquet file (.parquet.gz)', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('data.parquet.gz'))(o), mentions: () => [at('data.parquet.gz'), 'neither Parquet nor CSV', '.parquet, .csv or .tsv'] },
   {
     name: 'files of one glob disagreeing on a used column (type, and missing)',
     exit: 65,
@@ -387,6 +406,23 @@ describe.concurrent('inputs that score to zero rows, or despite differing guesse
     const { summary, out } = await score(join(at('csv-guesses'), '*.csv'), '--passthrough', 'id');
     expect(summary.rows.out).toBe(6);
     expect(out.rows.map((r) => Number(r['id']))).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('a CSV gzipped, tab-separated, both, or zstd-compressed scores exactly as the CSV itself', async () => {
+    const plain = await score(data('transactions.csv'), '--passthrough', 'txn_id,ts,n_items');
+    expect(plain.out.rows).toHaveLength(3000);
+    for (const name of ['transactions.csv.gz', 'transactions.tsv', 'transactions.tsv.gz', 'transactions.csv.zst']) {
+      const { summary, out } = await score(at(name), '--passthrough', 'txn_id,ts,n_items');
+      expect(summary.input, name).toMatchObject({ path: at(name), format: 'csv' });
+      expect(out.columns, name).toEqual(plain.out.columns);
+      expect(out.rows, name).toEqual(plain.out.rows);
+    }
+    // A directory takes them as data files too (one format: all CSV).
+    const mixed = await tmp.make();
+    await copyFile(at('transactions.tsv.gz'), join(mixed, 'a.tsv.gz'));
+    await copyFile(data('transactions.csv'), join(mixed, 'b.csv'));
+    const both = await score(mixed, '--passthrough', 'txn_id');
+    expect(both.summary.rows.out).toBe(6000);
   });
 
   it('--model-sha256 of the model itself runs', async () => {

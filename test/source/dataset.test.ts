@@ -1,6 +1,7 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
@@ -115,7 +116,7 @@ describe('openDataset: resolving the input', () => {
     const err = await rejection(openDataset(db, join(dir, 'data.json')));
     expect(err.code).toBe('INPUT_INVALID');
     expect(err.exitCode).toBe(65);
-    expect(err.expected).toBe('.parquet or .csv');
+    expect(err.expected).toBe('.parquet, .csv or .tsv (.csv and .tsv may end in .gz or .zst)');
     expect(err.actual).toBe('.json');
     expect((await rejection(openDataset(db, join(dir, 'noext')))).actual).toBe('no extension');
   });
@@ -162,6 +163,37 @@ describe('CSV quirks', () => {
     const file = { path: join(DATA, 'empty.csv'), format: 'csv' as const };
     expect((await describeFile(db, file)).map((c) => c.name)).toEqual(TRANSACTION_COLUMNS.map((c) => c.name));
     expect(await countRows(db, file)).toBe(0);
+  });
+
+  it('a compressed CSV of no text is INPUT_INVALID; one whose only column is really named column0 is not', async () => {
+    const dir = await dirWith('compressed', {});
+    const write = async (name: string, text: string): Promise<{ path: string; format: 'csv' }> => {
+      await writeFile(join(dir, name), gzipSync(text));
+      return { path: join(dir, name), format: 'csv' };
+    };
+    for (const text of ['', '\n\n', ' \n\t\n']) {
+      const err = await rejection(describeFile(db, await write('blank.tsv.gz', text)));
+      expect(err.code).toBe('INPUT_INVALID');
+      expect(err.message).toContain('holds no header line');
+      expect(err.actual).toBe('no text once decompressed');
+    }
+    for (const text of ['column0\n', 'column0\nx\n']) {
+      const file = await write('column0.csv.gz', text);
+      expect(await describeFile(db, file)).toEqual([{ name: 'column0', type: 'VARCHAR' }]);
+      expect(await countRows(db, file)).toBe(text.split('\n').length - 2);
+    }
+  });
+
+  it('a .tsv.gz reads with tabs: commas stay inside their values', async () => {
+    const dir = await dirWith('tsv', {});
+    const path = join(dir, 'x.tsv.gz');
+    await writeFile(path, gzipSync('id\tnote\tamount\n1\ta, b\t2.5\n2\tc\t\n'));
+    expect(await describeFile(db, { path, format: 'csv' })).toEqual([
+      { name: 'id', type: 'BIGINT' },
+      { name: 'note', type: 'VARCHAR' },
+      { name: 'amount', type: 'DOUBLE' },
+    ]);
+    expect(await countRows(db, { path, format: 'csv' })).toBe(2);
   });
 });
 
