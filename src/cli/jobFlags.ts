@@ -29,6 +29,7 @@ export interface JobFlags {
   maxErrorRate?: string;
   allowNan?: boolean;
   modelSha256?: string;
+  csvDelimiter?: string;
 }
 
 export function addJobFlags(cmd: Command): Command {
@@ -53,6 +54,7 @@ export function addJobFlags(cmd: Command): Command {
     .option('--max-error-rate <r>', 'stop when more than this fraction of rows is bad')
     .option('--allow-nan', 'pass NaN and Infinity to float inputs instead of treating them as bad rows')
     .option('--model-sha256 <hex>', 'refuse a model whose sha256 differs (checked before any data is read)')
+    .option('--csv-delimiter <char>', 'CSV inputs: , ; | or tab (default: a comma for .csv, a tab for .tsv)')
     .option('--checkpoint-rows <n>', 'rows per durable part file: a crash loses at most this much work (default 1048576)');
 }
 
@@ -81,6 +83,7 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     max_error_rate: number(flags.maxErrorRate, '--max-error-rate'),
     allow_nan: flags.allowNan,
     model_sha256: flags.modelSha256,
+    csv_delimiter: flags.csvDelimiter,
   };
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as JobFile;
 }

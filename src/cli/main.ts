@@ -159,12 +159,13 @@ Examples:
     .option('--json', 'print the report as JSON on stdout')
     .option('--data <path>', 'models: show which dataset column would feed each input')
     .option('--features <cols>', 'models, with --data: columns for the single [N,K] input, as run --features')
+    .option('--csv-delimiter <char>', 'CSV datasets: , ; | or tab, as run --csv-delimiter')
     .addHelpText('after', '\nExamples:\n  batchinfer inspect fixtures/models/mlp.onnx\n  batchinfer inspect fixtures/models/percolumn.onnx --data fixtures/data/transactions.parquet\n  batchinfer inspect fixtures/data/transactions.parquet --json')
     .exitOverride()
-    .action(async (path: string, flags: { json?: boolean; data?: string; features?: string }) => {
+    .action(async (path: string, flags: { json?: boolean; data?: string; features?: string; csvDelimiter?: string }) => {
       const { inspectPath, formatReport } = await import('../core/inspect.js');
       const features = flags.features?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-      const report = await inspectPath(path, { data: flags.data, features });
+      const report = await inspectPath(path, { data: flags.data, features, csvDelimiter: flags.csvDelimiter });
       process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatReport(report)) + '\n');
     });
 

@@ -22,6 +22,7 @@ export function runFingerprint(job: PreparedJob, inputs: readonly InputFileStamp
     checkpointRows: job.spec.checkpointRows,
     window: window ? [window.start.toISOString(), window.end.toISOString()] : null,
     windowColumn: job.spec.windowColumn ?? null,
+    csvDelimiter: job.spec.csvDelimiter ?? null,
   };
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
 }

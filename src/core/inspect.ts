@@ -6,13 +6,14 @@
  */
 import { extname } from 'node:path';
 import { Db } from '../db/duckdb.js';
-import type { Problem } from '../errors.js';
+import { BatchinferError, type Problem } from '../errors.js';
 import { loadModel } from '../model/loadModel.js';
 import type { OnnxFileInfo } from '../model/onnxFile.js';
 import { fixedBatchOf, planFeeds } from '../preprocess/featurePlan.js';
 import { classNames, planOutput } from '../postprocess/outputPlan.js';
 import { parseJobSpec } from '../spec/jobSpec.js';
 import { countRows, openDataset, parquetRowGroups, type ColumnInfo } from '../source/dataset.js';
+import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
 
 /** How batchinfer would score the model with no job keys beyond `--features`. */
 export type Scoring =
@@ -52,13 +53,15 @@ export interface InspectOptions {
   data?: string;
   /** Columns for a single [N,K] input, as `run --features`. */
   features?: string[];
+  /** CSV datasets: the delimiter, as `run --csv-delimiter` (a character or its name). */
+  csvDelimiter?: string;
 }
 
 export async function inspectPath(path: string, options: InspectOptions = {}): Promise<ModelReport | DatasetReport> {
   if (extname(path).toLowerCase() === '.onnx') return inspectModel(path, options);
   const db = await Db.open();
   try {
-    const dataset = await openDataset(db, path);
+    const dataset = await openDataset(db, path, { delimiter: delimiterOption(options.csvDelimiter) });
     const files = [];
     for (const file of dataset.files) {
       const rows = await countRows(db, file);
@@ -83,7 +86,7 @@ async function inspectModel(path: string, options: InspectOptions): Promise<Mode
   if (options.data) {
     const db = await Db.open();
     try {
-      const dataset = await openDataset(db, options.data);
+      const dataset = await openDataset(db, options.data, { delimiter: delimiterOption(options.csvDelimiter) });
       const { feeds, problems: mapProblems } = planFeeds(spec, info.inputs, dataset.columns, { textNumbers: dataset.format === 'csv' });
       const types = new Map(dataset.columns.map((c) => [c.name, c.type]));
       const inputs = feeds.map((f) => ({
@@ -155,4 +158,12 @@ function formatModel(report: ModelReport): string {
     for (const p of m.problems) lines.push(`  problem: ${p.where ? `${p.where}: ` : ''}${p.message}`);
   }
   return lines.join('\n');
+}
+
+/** `--csv-delimiter` of `inspect` (for `run` and `validate` the job schema checks it). */
+function delimiterOption(word: string | undefined): Delimiter | undefined {
+  if (word === undefined) return undefined;
+  const delimiter = DELIMITER_WORDS[word];
+  if (!delimiter) throw new BatchinferError('USAGE', `--csv-delimiter ${DELIMITER_EXPECTED}`, { expected: ', ; | tab', actual: word });
+  return delimiter;
 }

@@ -10,7 +10,8 @@ import { BatchinferError, type Problem } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { loadModel, type LoadedModel } from '../model/loadModel.js';
-import { countRows, describeFile, openDataset, type ColumnInfo, type Dataset } from '../source/dataset.js';
+import { countRows, csvDelimiter, describeFile, openDataset, type ColumnInfo, type Dataset } from '../source/dataset.js';
+import { DELIMITERS, delimiterName } from '../source/fileKind.js';
 import { fixedBatchOf, planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { outputColumnNames, planOutput, type OutputPlan } from '../postprocess/outputPlan.js';
 import { outputTarget, summaryPath } from '../sink/outputPaths.js';
@@ -43,8 +44,11 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   if (model && spec.modelSha256 && model.sha256 !== spec.modelSha256) {
     throw new BatchinferError('MODEL_MISMATCH', `model ${spec.model} is not the pinned model (model_sha256)`, { expected: spec.modelSha256, actual: model.sha256 });
   }
-  const dataset = await openDataset(db, spec.input).catch((err) => collect(err, problems));
+  const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter }).catch((err) => collect(err, problems));
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
+  if (spec.csvDelimiter && dataset.format !== 'csv') {
+    problems.push({ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'only applies to CSV inputs', expected: 'a .csv or .tsv input', actual: `Parquet input ${spec.input}` });
+  }
 
   const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, {
     untypedColumns: await isHeaderOnlyCsv(db, dataset),
@@ -57,6 +61,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   problems.push(...outputProblems);
 
   problems.push(...reservedColumns(spec, dataset.files[0]!.path, dataset.columns));
+  problems.push(...delimiterHint(dataset));
   const byName = new Map(dataset.columns.map((c) => [c.name, c]));
   for (const column of spec.passthrough) {
     if (!byName.has(column)) {
@@ -174,6 +179,21 @@ async function checkDirectoryReplaceable(output: string): Promise<Problem[]> {
   const ours = entries.includes('_SUCCESS') || (await pathExists(summaryPath(target)));
   if (ours) return [];
   return [{ code: 'OUTPUT_UNWRITABLE', where: 'output', message: `directory ${target} exists and holds files batchinfer did not write; committing would replace them. Choose a new or empty directory`, expected: 'a new, empty or batchinfer-written directory', actual: `${entries.length} entries` }];
+}
+
+/**
+ * A CSV read with the wrong delimiter is one column named after its whole header line; the
+ * columns the job names are then all missing. Say which delimiter the header holds.
+ */
+function delimiterHint(dataset: Dataset): Problem[] {
+  const only = dataset.columns.length === 1 ? dataset.columns[0]!.name : null;
+  if (dataset.format !== 'csv' || only === null) return [];
+  const file = dataset.files[0]!;
+  const used = csvDelimiter(file);
+  const found = DELIMITERS.filter((d) => d !== used && only.includes(d));
+  if (found.length !== 1) return [];
+  const d = found[0]!;
+  return [{ code: 'SCHEMA_MISMATCH', where: 'csv_delimiter', message: `${file.path} reads as one column '${only}' with ${delimiterName(used)}s between fields; its header looks ${delimiterName(d)}-separated: set csv_delimiter: ${delimiterName(d)} (--csv-delimiter ${delimiterName(d)})`, expected: `${delimiterName(used)}-separated columns`, actual: `${delimiterName(d)}-separated header` }];
 }
 
 /** A header-only CSV reads as all VARCHAR; it still scores (to zero rows), so its types are not checked. */

@@ -126,7 +126,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       const first = job.dataset.files[0]!;
       // CSV inputs and window-filtered inputs are read from their staged Parquet copy.
       const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
-      rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first.path, path));
+      rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path));
     }
     // The rejects file is renamed into place last before the output: a failure or a crash
     // before that leaves neither.
@@ -211,7 +211,7 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
   await rm(stagingPathFor(spec.output), { recursive: true, force: true });
   let note = 'already committed';
   try {
-    const dataset = await openDataset(db, spec.input);
+    const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter });
     const now = await stampInputs(dataset.files.map((f) => f.path));
     if (!sameInputs(manifest.inputs, now)) {
       throw new BatchinferError('INPUTS_CHANGED', `window ${window.start.toISOString()} was committed from other inputs: ${describeInputChange(manifest.inputs, now)}; rerun with --force to re-score it`, {
@@ -235,10 +235,10 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
 }
 
 /** A zero-row quarantine file with the columns it would have (the input's plus where and why). */
-async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, displayPath: string, path: string): Promise<void> {
+async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, display: DatasetFile, path: string): Promise<void> {
   const writer = await PartWriter.create(db, job.output, [], { byRowNumber: true });
   const names = flatColumns(job.feeds).map(({ col }) => col.column);
-  await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, displayPath, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path);
+  await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path);
 }
 
 /** `.<name>.failed.json` beside a window's output, for `status`; removed by the next success. */

@@ -141,7 +141,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       const flushPart = (): Promise<void> => (leavesRowsOut ? withThreads(writerDb, options.duckdbThreads, writePart) : writePart());
       const writePart = async (): Promise<void> => {
         const started = performance.now();
-        const span = { file, rowStart: partStart, rowEnd: spanEnd, rowCount: writer.pendingRows, displayPath: original.path };
+        const span = { file, rowStart: partStart, rowEnd: spanEnd, rowCount: writer.pendingRows, display: original };
         const first = fileParts.length;
         const nameOf = (k: number): string => `part-${index}-${first + k}.parquet`;
         // Written under temp names: a part file under its final name is always complete. The
@@ -158,7 +158,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
           let rejects: { name: string; bytes: number } | undefined;
           if (spec.onError === 'quarantine' && partRejects.total > 0) {
             const rejectsName = `rejects-${index}-${seq}.parquet`;
-            const written = await writer.writeRejects({ ...span, rowStart: part.rowStart, rowEnd }, original.path, columnNames, (params) => rejectSql(feeds, params)!, join(staging, rejectsName + '.tmp'));
+            const written = await writer.writeRejects({ ...span, rowStart: part.rowStart, rowEnd }, original, columnNames, (params) => rejectSql(feeds, params)!, join(staging, rejectsName + '.tmp'));
             if (written !== partRejects.total) throw new BatchinferError('INTERNAL', 'quarantined rows differ from rejected rows', { expected: partRejects.total, actual: written });
             await rename(join(staging, rejectsName + '.tmp'), join(staging, rejectsName));
             rejects = { name: rejectsName, bytes: (await stat(join(staging, rejectsName))).size };
@@ -201,7 +201,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       try {
         for await (const batch of readBatches(db, file, feeds, {
           batchSize: spec.batchSize,
-          displayPath: original.path,
+          display: original,
           fromRow: partStart,
           onError: spec.onError,
           trackRows: leavesRowsOut,

@@ -82,7 +82,7 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
       await run();
       return null;
     } catch (err) {
-      if (!conversion(err)) throw await copyFailure(file.path, path + '.tmp', err);
+      if (!conversion(err)) throw await copyFailure(file, path + '.tmp', err);
       return err;
     }
   };
@@ -95,7 +95,7 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
   // by row, bad rows follow on_error) and keep the other columns' types; only if a
   // passthrough column breaks too is every column text.
   if (failed && featureColumns.length > 0) failed = await attempt(() => copy(`, types = $${params.length + 1}`, [{ struct: Object.fromEntries(featureColumns.map((c) => [c, 'VARCHAR'])) }]));
-  if (failed) await guardCopy(file.path, path + '.tmp', () => copy(', all_varchar = true'));
+  if (failed) await guardCopy(file, path + '.tmp', () => copy(', all_varchar = true'));
   await rename(path + '.tmp', path);
 }
 

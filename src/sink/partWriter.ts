@@ -23,7 +23,7 @@ export interface PartSource {
   /** Rows the part must hold (scored rows). */
   rowCount: number;
   /** The input file as the user named it, for messages (CSV is read from a staged copy). */
-  displayPath?: string;
+  display?: Pick<DatasetFile, 'path' | 'delimiter'>;
 }
 
 export interface PartWriterOptions {
@@ -173,7 +173,7 @@ export class PartWriter {
     // The COPY reads the passthrough columns from the source: its failures are the input's,
     // unless they name the part file (or a full disk).
     const copy = `COPY (SELECT ${columns} FROM ${from}${order}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`;
-    const written = Number(await guardCopy(source.displayPath ?? source.file.path, path, () => lane.db.exec(copy, params.values)));
+    const written = Number(await guardCopy(source.display ?? source.file, path, () => lane.db.exec(copy, params.values)));
     if (written !== source.rowCount) {
       throw new BatchinferError('INTERNAL', 'part file row count does not match the rows scored', { expected: source.rowCount, actual: written });
     }
@@ -184,7 +184,7 @@ export class PartWriter {
    * Writes the part's rejected rows, all original columns plus where and why, to `path`.
    * `check` is the row-check expression (NULL for good rows) built on `params`.
    */
-  async writeRejects(source: PartSource, displayPath: string, columnNames: readonly string[], check: (params: Params) => string, path: string): Promise<number> {
+  async writeRejects(source: PartSource, display: Pick<DatasetFile, 'path' | 'delimiter'>, columnNames: readonly string[], check: (params: Params) => string, path: string): Promise<number> {
     const params = new Params();
     const scan = `${readerSql(source.file, params.bind(literalPath(source.file.path)), ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
     const reason = `split_part(batchinfer_reject, '|', 1)`;
@@ -192,14 +192,14 @@ export class PartWriter {
     const sql = `COPY (
         SELECT * EXCLUDE (batchinfer_reject, file_row_number),
           file_row_number + 1 AS reject_row,
-          ${params.bind(displayPath)} AS reject_file,
+          ${params.bind(display.path)} AS reject_file,
           (${params.bind([...columnNames])}::VARCHAR[])[CAST(${index} AS INTEGER) + 1] AS reject_column,
           ${reason} AS reject_reason,
           substr(batchinfer_reject, length(${reason}) + length(${index}) + 3) AS reject_message
         FROM (SELECT *, ${check(params)} AS batchinfer_reject FROM ${scan})
         WHERE batchinfer_reject IS NOT NULL ORDER BY file_row_number
       ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd)`;
-    return Number(await guardCopy(displayPath, path, () => this.lanes[0]!.db.exec(sql, params.values)));
+    return Number(await guardCopy(display, path, () => this.lanes[0]!.db.exec(sql, params.values)));
   }
 
   /**

@@ -11,7 +11,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { kindOf } from './fileKind.js';
+import { delimiterName, kindOf, type Delimiter } from './fileKind.js';
 
 export interface CsvProblem {
   /** One line, starting with `line N` where there is a line to name. */
@@ -20,8 +20,6 @@ export interface CsvProblem {
   actual?: string;
 }
 
-const COMMA = 0x2c;
-const TAB = 0x09;
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -35,14 +33,15 @@ export function binaryKind(head: Uint8Array): string | null {
 }
 
 /**
- * The first structural problem of a CSV file (a `.tsv` is scanned with tabs; a `.gz` is
- * decompressed, and a `.zst` too where Node has zstd), or null when it scans clean (DuckDB's
- * complaint is then about something else, e.g. the encoding) or cannot be scanned here.
+ * The first structural problem of a CSV file read with `delimiter` (default: the name's, a tab
+ * for `.tsv`; a `.gz` is decompressed, and a `.zst` too where Node has zstd), or null when it
+ * scans clean (DuckDB's complaint is then about something else, e.g. the encoding) or cannot
+ * be scanned here.
  */
-export async function findCsvProblem(path: string): Promise<CsvProblem | null> {
+export async function findCsvProblem(path: string, delimiter?: Delimiter): Promise<CsvProblem | null> {
   const kind = kindOf(path);
-  const delimiter = kind?.delimiter === '\t' ? TAB : COMMA;
-  const what = delimiter === TAB ? 'tab-separated text with a header line' : 'comma-separated text with a header line';
+  const separator = delimiter ?? kind?.delimiter ?? ',';
+  const what = `${delimiterName(separator)}-separated text with a header line`;
   const decompress = kind?.compression === 'gzip' ? zlib.createGunzip() : kind?.compression === 'zstd' ? zstdDecompress() : null;
   if (decompress === undefined) return null;
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -50,7 +49,7 @@ export async function findCsvProblem(path: string): Promise<CsvProblem | null> {
   file.on('error', (err) => bytes.destroy(err));
   try {
     let first = true;
-    const scanner = new CsvScanner(delimiter);
+    const scanner = new CsvScanner(separator);
     for await (const data of bytes) {
       let chunk = data as Uint8Array;
       if (first) {
@@ -80,7 +79,11 @@ type State = 'fieldStart' | 'unquoted' | 'quoted' | 'quoteInQuoted';
 
 /** An RFC 4180 record scanner over byte chunks; blank lines are skipped as DuckDB does. */
 class CsvScanner {
-  constructor(private readonly delimiter: number) {}
+  private readonly delimiter: number;
+
+  constructor(private readonly separator: Delimiter) {
+    this.delimiter = separator.charCodeAt(0);
+  }
 
   private state: State = 'fieldStart';
   private line = 1;
@@ -113,7 +116,7 @@ class CsvScanner {
             continue;
           }
           if (b !== this.delimiter && !newline) {
-            return { message: `line ${this.line}: a character after a closing quote (a quote inside a quoted value is written "")`, expected: `a ${this.delimiter === TAB ? 'tab' : 'comma'} or a line end after a closing quote`, actual: JSON.stringify(String.fromCharCode(b)) };
+            return { message: `line ${this.line}: a character after a closing quote (a quote inside a quoted value is written "")`, expected: `a ${delimiterName(this.separator)} or a line end after a closing quote`, actual: JSON.stringify(String.fromCharCode(b)) };
           }
           break;
         case 'fieldStart':

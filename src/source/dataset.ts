@@ -8,7 +8,7 @@ import { extname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import { findCsvProblem } from './csvProblems.js';
-import { DATA_FILE_NAMES, kindOf } from './fileKind.js';
+import { DATA_FILE_NAMES, delimiterSql, kindOf, type Delimiter } from './fileKind.js';
 
 export type DatasetFormat = 'parquet' | 'csv';
 
@@ -23,6 +23,21 @@ export interface DatasetFile {
   format: DatasetFormat;
   /** Its columns as validation read them (a CSV's: DuckDB's sniffed types), when it did. */
   columns?: readonly ColumnInfo[];
+  /** CSV: the job's `csv_delimiter`; without it, the name's (`csvDelimiter`). */
+  delimiter?: Delimiter;
+}
+
+/** A file named in messages: its path, and for a CSV the delimiter it is read with (to find a bad line). */
+export type ReadSource = string | Pick<DatasetFile, 'path' | 'delimiter'>;
+
+export interface OpenOptions {
+  /** Read every CSV file with this delimiter instead of the one its name implies. */
+  delimiter?: Delimiter;
+}
+
+/** The delimiter a CSV file is read with: the job's, else `.tsv` a tab, else a comma. */
+export function csvDelimiter(file: Pick<DatasetFile, 'path' | 'delimiter'>): Delimiter {
+  return file.delimiter ?? kindOf(file.path)?.delimiter ?? ',';
 }
 
 export interface Dataset {
@@ -47,26 +62,27 @@ export function literalPath(path: string): string {
 }
 
 /** The DuckDB table function reading `file`, with its (literalPath) path bound to `placeholder`. */
-export function readerSql(file: Pick<DatasetFile, 'format' | 'path'>, placeholder: string, extra = ''): string {
+export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter'>, placeholder: string, extra = ''): string {
   // Hive partitioning off: a file under `dt=2026-11-29/` must not grow a `dt` column.
-  // CSV is RFC 4180 (comma, or a tab for .tsv; double quotes, "" inside quotes); only the
-  // column types are sniffed. A sniffed dialect turns a broken file into a different table:
-  // one ragged line made DuckDB fall back to a single column named after the whole header
-  // line, and an unclosed quote made it read every quote as text. The delimiter is one of
-  // two literals, never the user's text.
+  // CSV is RFC 4180 (a comma, a tab for .tsv, or the job's csv_delimiter; double quotes, ""
+  // inside quotes); only the column types are sniffed. A sniffed dialect turns a broken file
+  // into a different table: one ragged line made DuckDB fall back to a single column named
+  // after the whole header line, and an unclosed quote made it read every quote as text.
   if (file.format === 'parquet') return `read_parquet(${placeholder}, hive_partitioning = false${extra})`;
-  return csvReaderSql(file.path, placeholder, true, extra);
+  return csvReaderSql(file, placeholder, true, extra);
 }
 
-function csvReaderSql(path: string, placeholder: string, header: boolean, extra = ''): string {
-  const delim = kindOf(path)?.delimiter === '\t' ? `'\\t'` : `','`;
-  return `read_csv(${placeholder}, header = ${header}, delim = ${delim}, quote = '"', escape = '"', auto_detect = true, hive_partitioning = false${extra})`;
+function csvReaderSql(file: Pick<DatasetFile, 'path' | 'delimiter'>, placeholder: string, header: boolean, extra = ''): string {
+  return `read_csv(${placeholder}, header = ${header}, delim = ${delimiterSql(csvDelimiter(file))}, quote = '"', escape = '"', auto_detect = true, hive_partitioning = false${extra})`;
 }
 
 /** Resolves `input` to its files, sorted by path, and reads the first file's schema. */
-export async function openDataset(db: Db, input: string): Promise<Dataset> {
+export async function openDataset(db: Db, input: string, options: OpenOptions = {}): Promise<Dataset> {
   const paths = await listInputFiles(db, input);
-  const files = paths.map((path) => ({ path, format: formatOf(path) }));
+  const files = paths.map((path): DatasetFile => {
+    const format = formatOf(path);
+    return format === 'csv' && options.delimiter ? { path, format, delimiter: options.delimiter } : { path, format };
+  });
   const formats = new Set(files.map((f) => f.format));
   if (formats.size > 1) {
     throw new BatchinferError('INPUT_INVALID', `input ${input} mixes Parquet and CSV files`, {
@@ -83,7 +99,7 @@ export async function openDataset(db: Db, input: string): Promise<Dataset> {
 /** Reads a file's column names and types. */
 export async function describeFile(db: Db, file: DatasetFile): Promise<ColumnInfo[]> {
   await checkNotEmpty(file);
-  const rows = await guardRead(file.path, () =>
+  const rows = await guardRead(file, () =>
     db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(file, '$1')}`, [literalPath(file.path)]),
   );
   const columns = rows.map((r) => ({ name: r.column_name, type: r.column_type }));
@@ -93,7 +109,7 @@ export async function describeFile(db: Db, file: DatasetFile): Promise<ColumnInf
 
 /** Row count of a file (Parquet: from the footer; CSV: a full scan). */
 export async function countRows(db: Db, file: DatasetFile): Promise<number> {
-  const n = await guardRead(file.path, () => db.exec(`SELECT count(*) FROM ${readerSql(file, '$1')}`, [literalPath(file.path)]));
+  const n = await guardRead(file, () => db.exec(`SELECT count(*) FROM ${readerSql(file, '$1')}`, [literalPath(file.path)]));
   return Number(n);
 }
 
@@ -178,7 +194,7 @@ async function checkNotEmpty(file: DatasetFile): Promise<void> {
  */
 async function checkCompressedNotEmpty(db: Db, file: DatasetFile, columns: readonly ColumnInfo[]): Promise<void> {
   if (columns.length !== 1 || columns[0]!.name !== 'column0') return;
-  const rows = await guardRead(file.path, () => db.exec(`SELECT count(*) FROM ${csvReaderSql(file.path, '$1', false)} WHERE trim(CAST(column0 AS VARCHAR)) <> ''`, [literalPath(file.path)]));
+  const rows = await guardRead(file, () => db.exec(`SELECT count(*) FROM ${csvReaderSql(file, '$1', false)} WHERE trim(CAST(column0 AS VARCHAR)) <> ''`, [literalPath(file.path)]));
   if (Number(rows) === 0) throw new BatchinferError('INPUT_INVALID', `input file ${file.path} holds no header line`, { expected: 'a header line naming the columns', actual: 'no text once decompressed' });
 }
 
@@ -186,23 +202,25 @@ async function checkCompressedNotEmpty(db: Db, file: DatasetFile, columns: reado
 const MAX_DETAIL = 300;
 
 /** Turns DuckDB read failures into INPUT_INVALID naming the file (and the line, for CSV). */
-export async function guardRead<T>(path: string, read: () => Promise<T>): Promise<T> {
+export async function guardRead<T>(source: ReadSource, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {
-    throw await readFailure(path, err);
+    throw await readFailure(source, err);
   }
 }
 
-/** The error a failed read of `path` stands for: INPUT_INVALID naming the file (and a CSV's line). */
-export async function readFailure(path: string, err: unknown): Promise<BatchinferError> {
+/** The error a failed read of `source` stands for: INPUT_INVALID naming the file (and a CSV's line). */
+export async function readFailure(source: ReadSource, err: unknown): Promise<BatchinferError> {
   if (err instanceof BatchinferError) return err;
+  const file = typeof source === 'string' ? { path: source } : source;
+  const path = file.path;
   const text = err instanceof Error ? err.message : String(err);
   const first = clip(text.split('\n')[0] ?? text);
   if (kindOf(path)?.format !== 'csv') return new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${first}`, { cause: err });
   // DuckDB's CSV errors are many lines (the line, the reason, fixes, the options), and the
   // sniffer's name no line: find the first structural problem ourselves.
-  const problem = await findCsvProblem(path).catch(() => null);
+  const problem = await findCsvProblem(path, csvDelimiter(file)).catch(() => null);
   if (problem) return new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${problem.message}`, { expected: problem.expected, actual: problem.actual, cause: err });
   const line = /CSV Error on Line: (\d+)/.exec(text);
   const reason = line ? duckdbCsvReason(text) : undefined;
@@ -215,22 +233,22 @@ export async function readFailure(path: string, err: unknown): Promise<Batchinfe
  * full or read-only disk, is the output's (exit 73), anything else the input's (`guardRead`).
  * A full disk during a part's COPY was reported as an unreadable input.
  */
-export async function guardCopy<T>(inputPath: string, targetPath: string, copy: () => Promise<T>): Promise<T> {
+export async function guardCopy<T>(input: ReadSource, targetPath: string, copy: () => Promise<T>): Promise<T> {
   try {
     return await copy();
   } catch (err) {
-    throw await copyFailure(inputPath, targetPath, err);
+    throw await copyFailure(input, targetPath, err);
   }
 }
 
-/** The error a failed COPY from `inputPath` to `targetPath` stands for (see `guardCopy`). */
-export async function copyFailure(inputPath: string, targetPath: string, err: unknown): Promise<BatchinferError> {
+/** The error a failed COPY from `input` to `targetPath` stands for (see `guardCopy`). */
+export async function copyFailure(input: ReadSource, targetPath: string, err: unknown): Promise<BatchinferError> {
   if (err instanceof BatchinferError) return err;
   const text = err instanceof Error ? err.message : String(err);
   if (text.includes(targetPath) || /No space left on device|Disk quota exceeded|Read-only file system/i.test(text)) {
     return new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${targetPath}: ${clip(text.split('\n')[0] ?? text)}`, { expected: 'a writable output directory with free space', actual: targetPath, cause: err });
   }
-  return readFailure(inputPath, err);
+  return readFailure(input, err);
 }
 
 /** The reason in a DuckDB CSV error: the last line before its "Possible fixes:" (or "Possible Solution:"). */

@@ -9,11 +9,32 @@
 import { basename, extname } from 'node:path';
 import type { DatasetFormat } from './dataset.js';
 
+/** The field delimiters batchinfer reads CSV with: the name's (`,` or a tab), or the job's `csv_delimiter`. */
+export type Delimiter = ',' | ';' | '|' | '\t';
+export const DELIMITERS: readonly Delimiter[] = [',', ';', '|', '\t'];
+
+/** What a job may write for a delimiter (`csv_delimiter`, `--csv-delimiter`): the character, or its name (a tab is awkward to type in a shell). */
+export const DELIMITER_WORDS: Readonly<Record<string, Delimiter>> = { ',': ',', ';': ';', '|': '|', '\t': '\t', comma: ',', semicolon: ';', pipe: '|', tab: '\t' };
+export const DELIMITER_EXPECTED = 'must be one of , ; | or a tab (or comma, semicolon, pipe, tab)';
+
+/** Each delimiter as a SQL string literal (DuckDB reads `'\t'` as a tab): SQL holds only these, never the user's text. */
+const DELIMITER_SQL: Record<Delimiter, string> = { ',': "','", ';': "';'", '|': "'|'", '\t': "'\\t'" };
+const DELIMITER_NAMES: Record<Delimiter, string> = { ',': 'comma', ';': 'semicolon', '|': 'pipe', '\t': 'tab' };
+
+export function delimiterSql(delimiter: Delimiter): string {
+  return DELIMITER_SQL[delimiter];
+}
+
+/** `comma`, `semicolon`, `pipe` or `tab`, for messages. */
+export function delimiterName(delimiter: Delimiter): string {
+  return DELIMITER_NAMES[delimiter];
+}
+
 /** How a data file's name says to read it. */
 export interface FileKind {
   format: DatasetFormat;
   /** CSV only: `,` for `.csv`, a tab for `.tsv`. */
-  delimiter: ',' | '\t';
+  delimiter: Delimiter;
   /** CSV only: DuckDB decompresses `.gz` and `.zst` by the name. */
   compression: 'none' | 'gzip' | 'zstd';
 }

@@ -15,7 +15,7 @@ import { flatColumns, parseRejection, rejectSql, scannedChecks, type RejectReaso
 import { ChunkChecks } from './chunkChecks.js';
 import { allocateFeed, type BufferPool, type FeedBuffer } from './bufferPool.js';
 import { Params } from '../util/sql.js';
-import { guardRead, literalPath, readerSql, type DatasetFile } from './dataset.js';
+import { guardRead, literalPath, readerSql, type DatasetFile, type ReadSource } from './dataset.js';
 
 export interface Batch {
   /** File row (0-based) where this batch's span starts. */
@@ -33,8 +33,8 @@ export interface Batch {
 
 export interface ReadOptions {
   batchSize: number;
-  /** Original file name for messages (CSV inputs are read from a staged Parquet copy). */
-  displayPath?: string;
+  /** The input file as the user named it, for messages (CSV inputs are read from a staged Parquet copy). */
+  display?: Pick<DatasetFile, 'path' | 'delimiter'>;
   /** Time accounting: called with ms spent waiting on DuckDB and ms spent assembling. */
   onTiming?(readMs: number, preprocessMs: number): void;
   /** Start at this file row (0-based): a resumed run skips the rows already scored. */
@@ -69,7 +69,8 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   const fromRow = options.fromRow ?? 0;
   const { sql, params, rejectIndex } = batchQuery(file, feeds, fromRow);
   const batchSize = options.batchSize;
-  const display = options.displayPath ?? file.path;
+  const source = options.display ?? file;
+  const display = source.path;
   const columns = flatColumns(feeds);
   const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, batchSize, start, options.trackRows ?? false, options.buffers);
   let builder = newBuilder(fromRow);
@@ -80,7 +81,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   let prepMs = 0;
   let waitStart = performance.now();
   // A DuckDB failure mid-stream (a corrupt page past the footer) is the input's fault: name the file.
-  const chunks = guardStream(display, db.stream(sql, params.values));
+  const chunks = guardStream(source, db.stream(sql, params.values));
   const checks = new ChunkChecks(scannedChecks(feeds), rejectIndex, columns.map((c) => c.col.column));
   for await (const chunk of chunks) {
     readMs += performance.now() - waitStart;
@@ -147,9 +148,9 @@ async function exactMessage(db: Db, file: DatasetFile, feeds: readonly FeedPlan[
   return text ? parseRejection(text).message : 'a value is not finite';
 }
 
-async function* guardStream<T>(path: string, stream: AsyncGenerator<T>): AsyncGenerator<T> {
+async function* guardStream<T>(source: ReadSource, stream: AsyncGenerator<T>): AsyncGenerator<T> {
   for (;;) {
-    const next = await guardRead(path, () => stream.next());
+    const next = await guardRead(source, () => stream.next());
     if (next.done) return;
     yield next.value;
   }

@@ -143,6 +143,10 @@ beforeAll(async () => {
   await writeFile(at('ragged.csv.gz'), gzipSync(Buffer.from(broken(102, (l) => l + ',EXTRA').join('\n') + '\n')));
   await writeFile(at('ragged.tsv'), broken(102, (l) => l + '\tEXTRA', head.map((l) => l.replaceAll(',', '\t'))).join('\n') + '\n');
   await writeFile(at('data.parquet.gz'), gzipSync(parquet));
+  // Other delimiters, for csv_delimiter (the fixture has no quoted values: a plain swap).
+  await csv('semicolon.csv', csvLines.map((l) => l.replaceAll(',', ';')));
+  await writeFile(at('pipe.csv.gz'), gzipSync(Buffer.from(csvLines.map((l) => l.replaceAll(',', '|')).join('\n') + '\n')));
+  await csv('ragged-semicolon.csv', broken(102, (l) => l + ';EXTRA', head.map((l) => l.replaceAll(',', ';'))));
 
   // A header-only CSV, and a zero-row Parquet file with the fixture's schema.
   await csv('header-only.csv', [csvLines[0]!]);
@@ -202,6 +206,10 @@ const CASES: Case[] = [
   { name: 'a .csv.gz of blank lines', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('blank.csv.gz'))(o), mentions: () => [at('blank.csv.gz'), 'holds no header line'] },
   { name: 'a ragged line in a .csv.gz', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('ragged.csv.gz'))(o), mentions: () => [`cannot read ${at('ragged.csv.gz')}`, 'line 102 has 10 fields, the header has 9'] },
   { name: 'a ragged line in a .tsv', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('ragged.tsv'))(o), mentions: () => [`cannot read ${at('ragged.tsv')}`, 'line 102 has 10 fields, the header has 9'] },
+  { name: 'a semicolon CSV read with commas (the hint names the delimiter)', exit: 78, code: 'SCHEMA_MISMATCH', args: (o) => run(at('semicolon.csv'))(o), mentions: () => [`${at('semicolon.csv')} reads as one column`, 'looks semicolon-separated', 'set csv_delimiter: semicolon (--csv-delimiter semicolon)', "column 'amount' is not in the dataset"] },
+  { name: 'a ragged line in a semicolon CSV', exit: 65, code: 'INPUT_INVALID', args: (o) => [...run(at('ragged-semicolon.csv'))(o), '--csv-delimiter', ';'], mentions: () => [`cannot read ${at('ragged-semicolon.csv')}`, 'line 102 has 10 fields, the header has 9'] },
+  { name: 'csv_delimiter with a Parquet input', exit: 78, code: 'SPEC_INVALID', args: (o) => [...run(TRANSACTIONS)(o), '--csv-delimiter', 'tab'], mentions: () => ['csv_delimiter: only applies to CSV inputs', TRANSACTIONS] },
+  { name: 'an unknown --csv-delimiter', exit: 78, code: 'SPEC_INVALID', args: (o) => [...run(at('semicolon.csv'))(o), '--csv-delimiter', ':'], mentions: ['csv_delimiter: must be one of , ; | or a tab'] },
   { name: 'a gzipped Parquet file (.parquet.gz)', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('data.parquet.gz'))(o), mentions: () => [at('data.parquet.gz'), 'neither Parquet nor CSV', '.parquet, .csv or .tsv'] },
   {
     name: 'files of one glob disagreeing on a used column (type, and missing)',
@@ -423,6 +431,25 @@ describe.concurrent('inputs that score to zero rows, or despite differing guesse
     await copyFile(data('transactions.csv'), join(mixed, 'b.csv'));
     const both = await score(mixed, '--passthrough', 'txn_id');
     expect(both.summary.rows.out).toBe(6000);
+  });
+
+  it('csv_delimiter reads semicolons and pipes (flag or job key, a name or the character) exactly as the CSV', async () => {
+    const plain = await score(data('transactions.csv'), '--passthrough', 'txn_id,ts,n_items');
+    for (const [name, delimiter] of [['semicolon.csv', ';'], ['semicolon.csv', 'semicolon'], ['pipe.csv.gz', 'pipe']]) {
+      const { out } = await score(at(name!), '--passthrough', 'txn_id,ts,n_items', '--csv-delimiter', delimiter!);
+      expect(out.rows, `${name} ${delimiter}`).toEqual(plain.out.rows);
+    }
+    const work = await tmp.make();
+    const job = join(work, 'job.yaml');
+    const output = join(work, 'out.parquet');
+    await writeFile(job, `model: ${model('mlp')}\ninput: ${at('semicolon.csv')}\noutput: ${output}\nfeatures: [amount, f0, f1, risk score]\nfill_null: 0\nlabels: [legit, fraud]\npassthrough: [txn_id, ts, n_items]\ncsv_delimiter: ";"\n`);
+    expectOk(await runCli(['run', job, '--quiet'], { cwd: work }));
+    expect((await readParquet(output)).rows).toEqual(plain.out.rows);
+    // inspect reads the columns with it too.
+    const inspected = await runCli(['inspect', at('semicolon.csv'), '--csv-delimiter', ';', '--json']);
+    expectOk(inspected);
+    expect(JSON.parse(inspected.stdout).columns.map((c: { name: string }) => c.name)).toEqual(csvLines[0]!.split(','));
+    expectCliError(await runCli(['inspect', at('semicolon.csv'), '--csv-delimiter', 'colon']), 2, 'USAGE');
   });
 
   it('--model-sha256 of the model itself runs', async () => {

@@ -38,7 +38,7 @@ describe('PartWriter.writeParts failures', () => {
     const writer = await writerWithRows(3);
     const missing = { path: join(await tmp.make(), 'gone.parquet'), format: 'parquet' as const };
     const path = join(await tmp.make(), 'part.parquet');
-    await expect(writer.writeParts({ file: missing, rowStart: 0, rowEnd: 3, rowCount: 3, displayPath: '/data/in.parquet' }, () => path)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringContaining('/data/in.parquet') });
+    await expect(writer.writeParts({ file: missing, rowStart: 0, rowEnd: 3, rowCount: 3, display: { path: '/data/in.parquet' } }, () => path)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringContaining('/data/in.parquet') });
   });
 
   it('a full disk is the output’s, whichever file DuckDB names', async () => {

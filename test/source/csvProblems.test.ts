@@ -50,6 +50,16 @@ describe('findCsvProblem', () => {
     expect(await scan('a\tb\n1\t2\n3\t4\t5\n', '.csv')).toBeNull();
   });
 
+  it('an explicit delimiter wins over the name', async () => {
+    const path = join(dir, 'semi.csv');
+    await writeFile(path, 'a;b\n1,5;2\n3;4;5\n');
+    expect((await findCsvProblem(path, ';'))?.message).toBe('line 3 has 3 fields, the header has 2');
+    // Scanned with the name's comma, the decimal comma reads as a field break: the wrong line.
+    expect((await findCsvProblem(path))?.message).toBe('line 2 has 2 fields, the header has 1');
+    await writeFile(path, 'a|b\n1|"x"y\n');
+    expect((await findCsvProblem(path, '|'))?.expected).toBe('a pipe or a line end after a closing quote');
+  });
+
   it('a .gz is scanned decompressed, a corrupt one is a failed scan', async () => {
     expect((await scan(zlib.gzipSync('a,b\n1,2\n3,4,5\n'), '.csv.gz'))?.message).toBe('line 3 has 3 fields, the header has 2');
     expect((await scan(zlib.gzipSync('a\tb\n1\t2\t3\n'), '.tsv.gz'))?.message).toBe('line 2 has 3 fields, the header has 2');

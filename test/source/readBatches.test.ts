@@ -204,7 +204,7 @@ describe('readBatches: bad data', () => {
       await db.exec(`COPY (SELECT CASE WHEN i = 4500 THEN NULL ELSE i END::DOUBLE AS v FROM range(5000) t(i)) TO '${path}' (FORMAT parquet)`);
       const feed: FeedPlan = { input: 'v', dtype: 'float32', rank: 1, columns: [col('v', { nulls: { kind: 'error' } })] };
       for (const batchSize of [5000, 7, 2048, 4500, 4501]) {
-        const err = await rejection(readAll({ path, format: 'parquet' }, [feed], { batchSize, displayPath: 'late.parquet' }));
+        const err = await rejection(readAll({ path, format: 'parquet' }, [feed], { batchSize, display: { path: 'late.parquet' } }));
         expect(err.message).toBe('late.parquet row 4501: NULL in column v and fill_null is error');
       }
     } finally {
@@ -217,14 +217,14 @@ describe('readBatches: bad data', () => {
     expect(later).toBeGreaterThanOrEqual(1000);
     const part: DatasetFile = { path: join(FIXTURES_DIR, 'data', 'parts', 'part-1.parquet'), format: 'parquet' };
     const feed: FeedPlan = { input: 'a', dtype: 'float32', rank: 1, columns: [col('amount', { nulls: { kind: 'error' } })] };
-    const err = await rejection(readAll(part, [feed], { batchSize: 13, displayPath: 'part-1.parquet' }));
+    const err = await rejection(readAll(part, [feed], { batchSize: 13, display: { path: 'part-1.parquet' } }));
     expect(err.message).toBe(`part-1.parquet row ${later - 1000 + 1}: NULL in column amount and fill_null is error`);
   });
 
   it('a category not in the vocab with unknown: error names row, column and value', async () => {
     const row = firstIndex((r) => !VOCAB.includes(r.merchant_category)) + 1;
     for (const batchSize of [3000, 7]) {
-      const err = await rejection(readAll(PARQUET, [X_FEED, merchantFeed('error')], { batchSize, displayPath: 'tx.parquet' }));
+      const err = await rejection(readAll(PARQUET, [X_FEED, merchantFeed('error')], { batchSize, display: { path: 'tx.parquet' } }));
       expect(err.code).toBe('BAD_DATA');
       expect(err.message).toBe(`tx.parquet row ${row}: 'electronics' in column merchant_category is not in vocab and unknown is error`);
       expect(err.actual).toBe('UNKNOWN_CATEGORY');

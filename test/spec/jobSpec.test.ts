@@ -54,8 +54,21 @@ describe('parseJobSpec: defaults and paths', () => {
       schedule: undefined,
       timezone: 'UTC',
       windowColumn: undefined,
+      csvDelimiter: undefined,
     });
     expect(DEFAULT_BATCH_SIZE).toBe(2048);
+  });
+
+  it.each([
+    [',', ','], [';', ';'], ['|', '|'], ['\t', '\t'],
+    ['comma', ','], ['semicolon', ';'], ['pipe', '|'], ['tab', '\t'],
+  ])('csv_delimiter %j is %j', (word, delimiter) => {
+    expect(parseJobSpec({ ...minimal, csv_delimiter: word }, options).csvDelimiter).toBe(delimiter);
+  });
+
+  it.each([':', 'Tab', ' ', '', ';;', '\\t'])('csv_delimiter %j is refused', (word) => {
+    const problems = problemsOf({ ...minimal, csv_delimiter: word });
+    expect(problems).toEqual([{ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'must be one of , ; | or a tab (or comma, semicolon, pipe, tab)' }]);
   });
 
   it('keeps absolute paths, a name from the job, and maps snake_case keys', () => {
