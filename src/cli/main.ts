@@ -8,7 +8,7 @@ import { BatchinferError, EXIT, isBatchinferError } from '../errors.js';
 import { loadJob } from '../spec/loadJob.js';
 import { batchinferVersion } from '../version.js';
 import { addJobFlags, flagsToJob, type JobFlags } from './jobFlags.js';
-import { formatBackfill, formatError, formatOutcomeLine, formatSkipped, formatStatus, formatSummary, outcomeJson } from './report.js';
+import { failureJson, formatBackfill, formatError, formatOutcomeLine, formatSkipped, formatStatus, formatSummary, outcomeJson } from './report.js';
 import { createProgress } from './progress.js';
 import { interruptible } from './signals.js';
 import type { WindowOutcome } from '../core/windowRuns.js';
@@ -184,6 +184,15 @@ function requireOneOff<T extends { model?: string; input?: string; output?: stri
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // A command asked for JSON reports a failure as JSON on stdout too (scripts and CI parse one
+  // stream either way); options stop at `--`.
+  const end = argv.indexOf('--');
+  const json = (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+  const fail = (err: BatchinferError): number => {
+    process.stderr.write(formatError(err) + '\n');
+    if (json) process.stdout.write(JSON.stringify(failureJson(err), null, 2) + '\n');
+    return err.exitCode;
+  };
   try {
     await program.parseAsync(argv);
     // A command that printed its own report may still fail (backfill with a failed window).
@@ -191,15 +200,15 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version exit 0; commander already printed its usage message.
-      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (err.exitCode === 0) return EXIT.OK;
+      if (json) process.stdout.write(JSON.stringify(failureJson(new BatchinferError('USAGE', err.message.replace(/^error: /, ''))), null, 2) + '\n');
+      return EXIT.USAGE;
     }
-    if (isBatchinferError(err)) {
-      process.stderr.write(formatError(err) + '\n');
-      return err.exitCode;
-    }
+    if (isBatchinferError(err)) return fail(err);
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`batchinfer: INTERNAL: ${message}\nThis is a bug in batchinfer; please report it with the command you ran.\n`);
     if (process.env['BATCHINFER_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    if (json) process.stdout.write(JSON.stringify(failureJson(new BatchinferError('INTERNAL', message)), null, 2) + '\n');
     return EXIT.INTERNAL;
   }
 }

@@ -8,6 +8,25 @@ export function formatError(err: BatchinferError): string {
   return `batchinfer: ${err.code}: ${errorMessage(err)}`;
 }
 
+/**
+ * A failed command's report under `--json` (stdout; the error line still goes to stderr): the
+ * stable code, the exit code, the message, expected and actual, and every validation problem.
+ */
+export function failureJson(err: BatchinferError): Record<string, unknown> {
+  const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return {
+    status: 'failed',
+    error: defined({
+      code: err.code,
+      exitCode: err.exitCode,
+      message: err.message,
+      expected: err.expected,
+      actual: err.actual,
+      problems: err.problems.length > 0 ? err.problems.map((p) => defined({ ...p })) : undefined,
+    }),
+  };
+}
+
 export function formatSummary(s: RunSummary): string {
   const lines = [
     `batchinfer: scored ${s.rows.out.toLocaleString('en-US')} rows in ${s.seconds.wall.toFixed(2)} s (${s.rowsPerSecond.toLocaleString('en-US')} rows/s) -> ${s.output.path}`,

@@ -9,7 +9,7 @@ import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { data, expectCliError, expectOk, model, runCli, REPO_ROOT } from '../helpers/cli.js';
+import { data, expectCliError, expectFailureJson, expectOk, model, runCli, REPO_ROOT } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
@@ -258,6 +258,45 @@ describe.concurrent('failing runs', { timeout: 60_000 }, () => {
       expect(statSync(join(dir, 'plain-file')).isFile()).toBe(true);
       expect(await readFile(join(dir, 'plain-file'), 'utf8')).toBe('not a directory\n');
     }
+  });
+});
+
+describe.concurrent('--json reports a failure as JSON on stdout too', { timeout: 60_000 }, () => {
+  it('validation problems: each with its code, key path, expected and actual; stderr keeps its lines', async () => {
+    const dir = await tmp.make();
+    const output = join(dir, 'out.parquet');
+    for (const command of ['run', 'validate']) {
+      const r = await runCli([command, '--model', model('mlp'), '--input', TRANSACTIONS, '--output', output, '--features', 'f0,nope', '--passthrough', 'gone', '--json'], { cwd: dir });
+      expectCliError(r, 78, 'MODEL_MISMATCH');
+      const error = expectFailureJson(r, 78, 'MODEL_MISMATCH');
+      expect(error.problems).toEqual([
+        { code: 'MODEL_MISMATCH', where: 'features', message: "model input 'x' takes 4 features per row [N,4]", expected: 4, actual: 2 },
+        { code: 'SCHEMA_MISMATCH', where: 'features', message: "column 'nope' is not in the dataset", expected: expect.any(Array), actual: 'nope' },
+        { code: 'SCHEMA_MISMATCH', where: 'passthrough', message: "column 'gone' is not in the dataset", expected: expect.any(Array), actual: 'gone' },
+      ]);
+      expect(existsSync(output)).toBe(false);
+      expect(await readdir(dir)).toEqual([]);
+    }
+  });
+
+  it('a bad row, a missing input (run and inspect), and a usage error', async () => {
+    const dir = await tmp.make();
+    const output = join(dir, 'out.parquet');
+    const bad = await runCli(['run', '--model', model('mlp'), '--input', TRANSACTIONS, '--output', output, '--features', 'amount,f0,f1,risk score', '--json'], { cwd: dir });
+    expectCliError(bad, 65, 'BAD_DATA');
+    expect(expectFailureJson(bad, 65, 'BAD_DATA')).toMatchObject({ message: expect.stringMatching(/row 5: NULL in column amount/), actual: 'NULL_VALUE' });
+    const missing = await runCli(['run', '--model', model('mlp'), '--input', join(dir, 'nope.parquet'), '--output', output, '--features', FEATURES, '--json'], { cwd: dir });
+    expect(expectFailureJson(missing, 66, 'INPUT_MISSING').message).toContain('does not exist');
+    const inspect = await runCli(['inspect', join(dir, 'nope.parquet'), '--json']);
+    expect(expectFailureJson(inspect, 66, 'INPUT_MISSING').expected).toBe('a file, glob or directory');
+    const usage = await runCli(['run', '--bogus', '--json']);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toEqual({ status: 'failed', error: { code: 'USAGE', exitCode: 2, message: "unknown option '--bogus'" } });
+    // Without --json, stdout stays empty.
+    const plain = await runCli(['run', '--model', model('mlp'), '--input', join(dir, 'nope.parquet'), '--output', output, '--features', FEATURES], { cwd: dir });
+    expectCliError(plain, 66, 'INPUT_MISSING');
+    expect(plain.stdout).toBe('');
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 

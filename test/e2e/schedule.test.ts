@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import YAML from 'yaml';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { JOBS_DIR, data, describeResult, expectCliError, expectOk, model, runCli, startCli, type CliResult, type StartedCli } from '../helpers/cli.js';
+import { JOBS_DIR, data, describeResult, expectCliError, expectFailureJson, expectOk, model, runCli, startCli, type CliResult, type StartedCli } from '../helpers/cli.js';
 import { comparePredictions, expectedPredictions, featureSpecsOf, type JobKeys } from '../helpers/expected.js';
 import { readParquet, type Row } from '../helpers/parquet.js';
 import { loadSidecar } from '../helpers/reference.js';
@@ -557,7 +557,8 @@ describe.concurrent('signals and kill -9 mid-run on a 300k-row input', { timeout
     expect(exitedAfter).toBeLessThan(5000);
     expect(r.stderr).toMatch(new RegExp(`^batchinfer: INTERRUPTED: interrupted by ${signal}`, 'm'));
     expect(r.stderr).not.toContain('did not stop within');
-    expect(r.stdout).toBe('');
+    // --json: the interruption is reported as JSON too, with the signal's exit code.
+    expect(expectFailureJson(r, exit, 'INTERRUPTED').actual).toBe(signal);
     expect(existsSync(out)).toBe(false);
     expect(existsSync(lockOf(out))).toBe(false);
     expect(await journalHasPart(out)).toBe(true);

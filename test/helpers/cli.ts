@@ -29,6 +29,8 @@ export interface CliResult {
   stderr: string;
   /** Wall time of the run in milliseconds. */
   ms: number;
+  /** The arguments the CLI was given. */
+  args: readonly string[];
 }
 
 export interface CliOptions {
@@ -80,6 +82,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Sta
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         ms: performance.now() - started,
+        args,
       });
     });
   });
@@ -99,13 +102,15 @@ export function expectOk(r: CliResult): void {
 /**
  * Asserts the error shape: exit code `exit`, and stderr is exactly one
  * `batchinfer: CODE: message` line, or (several problems) that line followed only by
- * `  - ` lines. No stack trace, nothing on stdout. Returns stderr for further checks.
+ * `  - ` lines. No stack trace. Nothing on stdout, or with `--json` only the failure report
+ * (`expectFailureJson`). Returns stderr for further checks.
  */
 export function expectCliError(r: CliResult, exit: number, code: string): string {
   const context = describeResult(r);
   expect(r.signal, context).toBeNull();
   expect(r.code, context).toBe(exit);
-  expect(r.stdout, context).toBe('');
+  if (r.args.includes('--json')) expectFailureJson(r, exit, code);
+  else expect(r.stdout, context).toBe('');
   expect(r.stderr.endsWith('\n'), context).toBe(true);
   const lines = r.stderr.slice(0, -1).split('\n');
   expect(lines[0], context).toMatch(new RegExp(`^batchinfer: ${code}: \\S`));
@@ -114,4 +119,20 @@ export function expectCliError(r: CliResult, exit: number, code: string): string
   expect(r.stderr, context).not.toMatch(/^\s+at /m);
   expect(r.stderr, context).not.toMatch(/INTERNAL|This is a bug/);
   return r.stderr;
+}
+
+/**
+ * A failure under `--json`: stdout is one JSON document, `{ status: 'failed', error }`, whose
+ * error has the code, the exit code and the message of stderr's line. Returns the error.
+ */
+export function expectFailureJson(r: CliResult, exit: number, code: string): { code: string; exitCode: number; message: string; expected?: unknown; actual?: unknown; problems?: { code: string; where?: string; message: string }[] } {
+  const context = describeResult(r);
+  const report = JSON.parse(r.stdout) as { status: string; error: ReturnType<typeof expectFailureJson> };
+  expect(Object.keys(report), context).toEqual(['status', 'error']);
+  expect(report.status, context).toBe('failed');
+  expect(report.error, context).toMatchObject({ code, exitCode: exit });
+  // The same words as the stderr line (which adds expected/actual in parentheses).
+  const line = r.stderr.split('\n')[0]!;
+  expect(line.startsWith(`batchinfer: ${code}: ${report.error.message.split('\n')[0]}`), context).toBe(true);
+  return report.error;
 }
