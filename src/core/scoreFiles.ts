@@ -18,7 +18,7 @@ import { countRows, type DatasetFile } from '../source/dataset.js';
 import { stageSource } from './stageSource.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
 import type { ScoresDecision } from '../postprocess/outputPlan.js';
-import type { LabelCheckReport } from '../postprocess/labelCheck.js';
+import type { LabelCheckReport, LabelCounts } from '../postprocess/labelCheck.js';
 import { flatColumns, rejectSql, type RejectReason } from '../preprocess/rowChecks.js';
 import { laneRowsFor, PartWriter } from '../sink/partWriter.js';
 import { failpoint } from '../util/failpoint.js';
@@ -77,7 +77,10 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
   try {
     const writer = await PartWriter.create(writerDb, job.output, spec.passthrough, { byRowNumber: leavesRowsOut, lanes: true });
     closeWriter = () => writer.close();
-    const post = new Postprocessor(job.output, journalScores(journal));
+    const post = new Postprocessor(job.output, journalScores(journal), journalLabels(journal));
+    // Each batch's label check counts since the last part, in order: each part's journal entry
+    // records its own rows, so a resumed run adds up every row (the parts hold whole batches).
+    const batchLabels: LabelCounts[] = [];
     const seconds = { stage: 0, read: 0, preprocess: 0, infer: 0, postprocess: 0, write: 0 };
     const latencies: number[] = [];
     const parts: Part[][] = [];
@@ -164,7 +167,8 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
             rejects = { name: rejectsName, bytes: (await stat(join(staging, rejectsName))).size };
           }
           failpoint('part-written');
-          await journal.append({ type: 'part', file: index, seq, rowStart: part.rowStart, rowEnd, rowCount: part.rowCount, rejected: partRejects.counts(), name, bytes: (await stat(path)).size, rejects, scores: post.scores ?? undefined });
+          const labelCheck = post.labelCounts() ? takeLabels(batchLabels, part.rowCount) : undefined;
+          await journal.append({ type: 'part', file: index, seq, rowStart: part.rowStart, rowEnd, rowCount: part.rowCount, rejected: partRejects.counts(), name, bytes: (await stat(path)).size, rejects, scores: post.scores ?? undefined, labelCheck });
           failpoint('part-journaled');
           fileParts.push({ path, rows: part.rowCount, ...(rejects ? { rejects: join(staging, rejects.name) } : {}) });
           partRejects.clear();
@@ -184,7 +188,10 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
           paddedRows += padded;
           seconds.infer += ms / 1000;
           const postStart = performance.now();
+          const before = post.labelCounts();
           const columns = post.columns(outputs, head.rows);
+          const after = post.labelCounts();
+          if (before && after) batchLabels.push({ rows: after.rows - before.rows, disagreements: after.disagreements - before.disagreements });
           if (head.rowNumbers) columns.unshift({ type: 'BIGINT', data: head.rowNumbers });
           const appendStart = performance.now();
           seconds.postprocess += (appendStart - postStart) / 1000;
@@ -289,6 +296,34 @@ function checkThresholds(spec: PreparedJob['spec'], rejected: number, rowsSeen: 
   if (spec.maxErrorRate !== undefined && Number.isFinite(total) && total > 0 && rejected > spec.maxErrorRate * total) {
     throw new BatchinferError('BAD_DATA', `bad rows exceed max_error_rate ${spec.maxErrorRate} (${rejected} of ${total} rows); nothing is committed`, { expected: `at most ${Math.floor(spec.maxErrorRate * total)}`, actual: rejected });
   }
+}
+
+/** The label check counts of the parts a resumed run takes from its journal (undefined: none recorded). */
+function journalLabels(journal: Journal): LabelCounts | undefined {
+  let total: LabelCounts | undefined;
+  for (const e of journal.entries) {
+    if (e.type !== 'part' || !e.labelCheck) continue;
+    total = { rows: (total?.rows ?? 0) + e.labelCheck.rows, disagreements: (total?.disagreements ?? 0) + e.labelCheck.disagreements };
+  }
+  return total;
+}
+
+/**
+ * The label counts of the next `rows` scored rows, taken off the per-batch queue. Parts hold
+ * whole batches; a batch a boundary would split keeps its disagreements in the first part.
+ */
+export function takeLabels(queue: LabelCounts[], rows: number): LabelCounts {
+  const taken = { rows: 0, disagreements: 0 };
+  while (taken.rows < rows && queue.length > 0) {
+    const next = queue[0]!;
+    const n = Math.min(next.rows, rows - taken.rows);
+    const d = n === next.rows ? next.disagreements : Math.min(next.disagreements, n);
+    taken.rows += n;
+    taken.disagreements += d;
+    if (n === next.rows) queue.shift();
+    else queue[0] = { rows: next.rows - n, disagreements: next.disagreements - d };
+  }
+  return taken;
 }
 
 /** A run resumed from a journal keeps the probabilities-or-logits decision of its first batch. */

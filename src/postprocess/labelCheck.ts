@@ -12,12 +12,18 @@
 import { BatchinferError } from '../errors.js';
 import type { TensorData } from '../infer/ort.js';
 
-export interface LabelCheckReport {
-  output: string;
-  /** Rows checked in this run (a resumed run checks only the rows it scored). */
+/** Rows checked and how many disagreed: what a journaled part records, so a resumed run reports every row. */
+export interface LabelCounts {
   rows: number;
   disagreements: number;
-  /** Up to 5 rows (index among the rows checked) where the label is not the argmax. */
+}
+
+export interface LabelCheckReport {
+  output: string;
+  /** Rows checked: every scored row, a resumed run's included (their counts come from the journal). */
+  rows: number;
+  disagreements: number;
+  /** Up to 5 rows (index among the rows checked) where the label is not the argmax; a resumed run's are from the rows it scored itself. */
   examples: { row: number; label: string; argmax: string }[];
 }
 
@@ -27,8 +33,19 @@ export class LabelCheck {
   private readonly examples: LabelCheckReport['examples'] = [];
   private readonly index: Map<string, number> | null;
 
-  constructor(private readonly spec: { output: string; classes: string[] | null }) {
+  /** @param prior the counts of the rows a resumed run takes from the journal */
+  constructor(
+    private readonly spec: { output: string; classes: string[] | null },
+    prior: LabelCounts = { rows: 0, disagreements: 0 },
+  ) {
     this.index = spec.classes ? new Map(spec.classes.map((c, i) => [c, i])) : null;
+    this.rows = prior.rows;
+    this.disagreements = prior.disagreements;
+  }
+
+  /** The running totals. */
+  counts(): LabelCounts {
+    return { rows: this.rows, disagreements: this.disagreements };
   }
 
   /** Compares one batch's label output with the predicted class indices. */

@@ -9,24 +9,33 @@ import type { AppendColumn } from '../db/duckdb.js';
 import type { TensorData } from '../infer/ort.js';
 import { argmaxRow, looksLikeProbabilities, sigmoid, softmaxRows } from './scores.js';
 import { derivesInSql, type ClassificationPlan, type ExtraOutput, type OutputPlan, type ScoresDecision } from './outputPlan.js';
-import { LabelCheck, type LabelCheckReport } from './labelCheck.js';
+import { LabelCheck, type LabelCheckReport, type LabelCounts } from './labelCheck.js';
 
 export class Postprocessor {
   private decision: ScoresDecision | null;
   private readonly labelCheck: LabelCheck | null;
 
-  /** @param resumed the decision of an interrupted run being resumed, kept for consistency */
+  /**
+   * @param resumed the decision of an interrupted run being resumed, kept for consistency
+   * @param resumedLabels the label check counts of the rows a resumed run takes from the journal
+   */
   constructor(
     private readonly plan: OutputPlan,
     resumed: ScoresDecision | null = null,
+    resumedLabels?: LabelCounts,
   ) {
     this.decision = plan.task === 'classification' ? (plan.scores ?? resumed) : null;
-    this.labelCheck = plan.task === 'classification' && plan.labelCheck ? new LabelCheck(plan.labelCheck) : null;
+    this.labelCheck = plan.task === 'classification' && plan.labelCheck ? new LabelCheck(plan.labelCheck, resumedLabels) : null;
   }
 
   /** The label output check (a classifier with its own label output), for the run summary. */
   get labels(): LabelCheckReport | null {
     return this.labelCheck?.report() ?? null;
+  }
+
+  /** The label check's running totals (null without one), to journal them with each part. */
+  labelCounts(): LabelCounts | null {
+    return this.labelCheck?.counts() ?? null;
   }
 
   /**

@@ -29,6 +29,8 @@ export interface PartEntry {
   rejects?: { name: string; bytes: number };
   /** The run's probabilities-or-logits decision, kept across a resume. */
   scores?: { kind: 'probabilities' | 'logits'; decidedBy: 'job' | 'graph' | 'first batch' };
+  /** The part's rows checked against the model's label output, and how many disagreed. */
+  labelCheck?: { rows: number; disagreements: number };
 }
 
 export interface SourceEntry {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
 import { prepareJob, type PreparedJob } from '../../src/core/prepare.js';
-import { scoreFiles } from '../../src/core/scoreFiles.js';
+import { scoreFiles, takeLabels } from '../../src/core/scoreFiles.js';
 import { WorkerPool } from '../../src/infer/workerPool.js';
 import { requestedOutputs } from '../../src/postprocess/outputPlan.js';
 import { Journal } from '../../src/sink/journal.js';
@@ -78,5 +78,24 @@ describe('scoreFiles: every row of a file is accounted for', () => {
     // Nothing says the file is done: a rerun would read it again.
     expect(journal.done(0)).toBeUndefined();
     expect((await readdir(staging)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('takeLabels: a part takes the label counts of its own batches', () => {
+  it('whole batches, in order, leaving the rest for the next part', () => {
+    const queue = [{ rows: 250, disagreements: 3 }, { rows: 250, disagreements: 0 }, { rows: 100, disagreements: 1 }];
+    expect(takeLabels(queue, 500)).toEqual({ rows: 500, disagreements: 3 });
+    expect(queue).toEqual([{ rows: 100, disagreements: 1 }]);
+    expect(takeLabels(queue, 100)).toEqual({ rows: 100, disagreements: 1 });
+    expect(takeLabels(queue, 0)).toEqual({ rows: 0, disagreements: 0 });
+  });
+
+  it('a batch split by a boundary counts its rows exactly and its disagreements first', () => {
+    const queue = [{ rows: 250, disagreements: 7 }];
+    expect(takeLabels(queue, 100)).toEqual({ rows: 100, disagreements: 7 });
+    expect(queue).toEqual([{ rows: 150, disagreements: 0 }]);
+    const few = [{ rows: 250, disagreements: 150 }];
+    expect(takeLabels(few, 100)).toEqual({ rows: 100, disagreements: 100 });
+    expect(takeLabels(few, 150)).toEqual({ rows: 150, disagreements: 50 });
   });
 });

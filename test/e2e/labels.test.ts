@@ -73,7 +73,28 @@ describe.concurrent('the label output of a classifier', { timeout: 60_000 }, () 
     expect(summary.warnings.join('\n')).toContain(`model label output 'output_label' differs from the highest-scoring class in ${wrong} of 3000 rows`);
   });
 
-  it('without a ZipMap (converted with zipmap=False) the class names come from the classifier node itself', async () => {
+  it('a run resumed after a crash counts every row: the parts it took from the journal carry their counts', async () => {
+    const dir = await tmp.make();
+    const tampered = onnx.ModelProto.decode(await readFile(model('sk_tree')));
+    const labels = tampered.graph!.node.find((n) => n.opType === 'ZipMap')!.attribute.find((a) => a.name === 'classlabels_int64s')!;
+    labels.ints = [labels.ints[1]!, labels.ints[0]!, labels.ints[2]!];
+    const path = join(dir, 'swapped.onnx');
+    await writeFile(path, onnx.ModelProto.encode(tampered).finish());
+    const whole = await scoreTree(path);
+    const output = join(dir, 'scores.parquet');
+    const args = ['run', '--model', path, '--input', TRANSACTIONS, '--output', output, '--features', TREE.features.join(','), '--passthrough', 'txn_id', '--batch-size', '250', '--checkpoint-rows', '1000', '--json', '--quiet'];
+    const crashed = await runCli(args, { env: { BATCHINFER_FAILPOINT: 'part-journaled:2' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    const resumed = await runCli(args);
+    expectOk(resumed);
+    const summary = JSON.parse(resumed.stdout);
+    expect(summary.resumedRows).toBe(2000);
+    expect(whole.summary.labelCheck.disagreements).toBeGreaterThan(0);
+    expect(summary.labelCheck).toMatchObject({ output: 'output_label', rows: 3000, disagreements: whole.summary.labelCheck.disagreements });
+    expect((await readParquet(output)).rows).toEqual(whole.out);
+  });
+
+    it('without a ZipMap (converted with zipmap=False) the class names come from the classifier node itself', async () => {
     const dir = await tmp.make();
     const path = join(dir, 'no-zipmap.onnx');
     await writeFile(path, stripZipMap(await readFile(model('sk_tree'))).bytes);
