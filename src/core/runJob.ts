@@ -33,6 +33,7 @@ import { failureMarkerPath, lockPathFor, stagingPathFor, summaryPath } from '../
 import { acquireLock, type Lock } from '../sink/lock.js';
 import { ensureOutputParent, openStaging, type Staging } from '../sink/staging.js';
 import { Journal } from '../sink/journal.js';
+import { recoverSummary, stageSummary } from '../sink/stagedSummary.js';
 import { describeInputChange, readManifest, sameInputs, stampInputs } from '../sink/manifest.js';
 import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { runFingerprint } from './fingerprint.js';
@@ -120,57 +121,65 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     await db.setThreads(allThreads);
     let rejectsFile: string | undefined;
     let rejects: StagedRejects | null = null;
+    const stagingDir = staging.dir;
     if (spec.onError === 'quarantine') {
       rejectsFile = rejectsPathFor(spec.output, spec.rejects);
-      const stagingDir = staging.dir;
       const first = job.dataset.files[0]!;
       // CSV inputs and window-filtered inputs are read from their staged Parquet copy.
       const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
       rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path));
     }
+    const runtimeVersion = pool.runtimeVersion;
+    const summarize = (files: string[]): RunSummary => {
+      const wall = (performance.now() - wallStart) / 1000;
+      const seconds = { ...result.seconds, write: result.seconds.write + (performance.now() - writeStart) / 1000 };
+      return {
+        status: 'ok',
+        job: spec.name,
+        ...(window ? { window: { start: window.start.toISOString(), end: window.end.toISOString() } } : {}),
+        model: { path: spec.model, sha256: job.model.sha256, output: job.output.outputName },
+        input: { path: spec.input, format: job.dataset.format, files: job.dataset.files.length },
+        output: { path: spec.output, mode: job.outputMode, files, columns: job.outputColumns },
+        task: job.output.task,
+        ...(job.output.task === 'classification'
+          ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource }, ...(labelCheck ? { labelCheck } : {}) }
+          : {}),
+        ...(job.fixedBatch ? { fixedBatch: { size: job.fixedBatch, paddedRows: result.paddedRows } } : {}),
+        rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected },
+        ...(rejectsFile ? { rejects: rejectsFile } : {}),
+        ...(resumed ? { resumedRows: result.resumedRows } : {}),
+        batches: result.latencies.length,
+        batchSize: spec.batchSize,
+        workers,
+        threadsPerWorker: threads,
+        duckdbThreads,
+        seconds: { ...roundSeconds(seconds), wall: round(wall) },
+        rowsPerSecond: Math.round(result.rowsOut / wall),
+        batchLatencyMs: { p50: round(quantile(result.latencies, 0.5)), p95: round(quantile(result.latencies, 0.95)) },
+        peakRssMb: peakRssMb(),
+        versions: versions(runtimeVersion, db.libraryVersion),
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        warnings,
+      };
+    };
     // The rejects file is renamed into place last before the output: a failure or a crash
-    // before that leaves neither.
-    const beforeRename = async (): Promise<void> => rejects?.commit();
+    // before that leaves neither. A window's summary is kept in staging first, for the next
+    // run to put in place should this one stop between the commit and writing it.
+    const beforeRename = async (files: string[]): Promise<void> => {
+      if (window) await stageSummary(stagingDir, summarize(files));
+      await rejects?.commit();
+    };
     let files: string[];
     try {
       files = window
-        ? await commitWindow({ db, job, runtimeVersion: pool.runtimeVersion, parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, beforeRename })
+        ? await commitWindow({ db, job, runtimeVersion, parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, beforeRename })
         : await commitOutput(db, job, result.parts.map((p) => p.map((part) => part.path)), staging.dir, beforeRename);
     } finally {
       await rejects?.discard();
     }
     committed = true;
-    result.seconds.write += (performance.now() - writeStart) / 1000;
-    const wall = (performance.now() - wallStart) / 1000;
-    const summary: RunSummary = {
-      status: 'ok',
-      job: spec.name,
-      ...(window ? { window: { start: window.start.toISOString(), end: window.end.toISOString() } } : {}),
-      model: { path: spec.model, sha256: job.model.sha256, output: job.output.outputName },
-      input: { path: spec.input, format: job.dataset.format, files: job.dataset.files.length },
-      output: { path: spec.output, mode: job.outputMode, files, columns: job.outputColumns },
-      task: job.output.task,
-      ...(job.output.task === 'classification'
-        ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource }, ...(labelCheck ? { labelCheck } : {}) }
-        : {}),
-      ...(job.fixedBatch ? { fixedBatch: { size: job.fixedBatch, paddedRows: result.paddedRows } } : {}),
-      rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected },
-      ...(rejectsFile ? { rejects: rejectsFile } : {}),
-      ...(resumed ? { resumedRows: result.resumedRows } : {}),
-      batches: result.latencies.length,
-      batchSize: spec.batchSize,
-      workers,
-      threadsPerWorker: threads,
-      duckdbThreads,
-      seconds: { ...roundSeconds(result.seconds), wall: round(wall) },
-      rowsPerSecond: Math.round(result.rowsOut / wall),
-      batchLatencyMs: { p50: round(quantile(result.latencies, 0.5)), p95: round(quantile(result.latencies, 0.95)) },
-      peakRssMb: peakRssMb(),
-      versions: versions(pool.runtimeVersion, db.libraryVersion),
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      warnings,
-    };
+    const summary = summarize(files);
     await writeFileAtomic(summaryPath(spec.output), JSON.stringify(summary, null, 2) + '\n');
     if (window) await rm(failureMarkerPath(spec.output), { force: true });
     return summary;
@@ -207,9 +216,11 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
     });
   }
   if (!manifest || force) return null;
-  // A crash after the commit's rename leaves the staging directory behind: drop it (we hold the lock).
+  // A crash after the commit's rename leaves the staging directory behind (with the summary,
+  // when it came before that was written): put the summary in place, drop the rest (we hold the lock).
+  const recovered = await recoverSummary(spec.output, manifest);
   await rm(stagingPathFor(spec.output), { recursive: true, force: true });
-  let note = 'already committed';
+  let note = recovered ? 'already committed (its summary, which the committing run did not write, is now in place)' : 'already committed';
   try {
     const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter });
     const now = await stampInputs(dataset.files.map((f) => f.path));

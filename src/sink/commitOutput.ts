@@ -15,14 +15,15 @@ import { failpoint } from '../util/failpoint.js';
 
 /**
  * Returns the committed output files. `parts[i]` are the part files of input file i, in order.
- * `beforeRename` runs once the output is complete, just before the rename that commits it.
+ * `beforeRename` runs once the output is complete, just before the rename that commits it,
+ * with the files it will commit.
  */
-export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], staging: string, beforeRename: () => Promise<void> = async () => undefined): Promise<string[]> {
+export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], staging: string, beforeRename: (files: string[]) => Promise<void> = async () => undefined): Promise<string[]> {
   const target = job.spec.output.replace(/[\\/]+$/, '');
   if (job.outputMode === 'file') {
     const merged = await mergeParts(db, parts.flat(), join(staging, 'output.parquet'));
     failpoint('commit-merged');
-    await beforeRename();
+    await beforeRename([target]);
     await commitRename(merged, target);
     failpoint('commit-renamed');
     return [target];
@@ -34,9 +35,10 @@ export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], 
     await rename(await mergeParts(db, fileParts, join(staging, `merged-${i}.parquet`)), join(outDir, `${names[i]}.parquet`));
   }
   failpoint('commit-merged');
-  await beforeRename();
+  const files = names.map((n) => join(target, `${n}.parquet`));
+  await beforeRename(files);
   await commitRename(outDir, target, true);
-  return names.map((n) => join(target, `${n}.parquet`));
+  return files;
 }
 
 /**

@@ -27,8 +27,8 @@ export interface WindowCommit {
   inputs: InputFileStamp[];
   startedAt: Date;
   rows: { in: number; out: number; rejected: number };
-  /** Runs once the directory and its manifest are complete, just before the rename that commits them. */
-  beforeRename?(): Promise<void>;
+  /** Runs once the directory and its manifest are complete, just before the rename that commits them, with the files it will commit. */
+  beforeRename?(files: string[]): Promise<void>;
 }
 
 /** Returns the committed part files. */
@@ -59,8 +59,9 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
   failpoint('commit-linked');
   await writeFileAtomic(join(outDir, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
   failpoint('commit-manifest');
-  await c.beforeRename?.();
+  const files = outputs.map((o) => join(target, o.file));
+  await c.beforeRename?.(files);
   await commitRename(outDir, target, true);
   failpoint('commit-renamed');
-  return outputs.map((o) => join(target, o.file));
+  return files;
 }

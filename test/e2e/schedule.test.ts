@@ -458,7 +458,18 @@ describe.concurrent('kill -9 and resume: a windowed job', { timeout: TIMEOUT }, 
     expectOk(rerun);
     const summary = json<{ status: string; resumedRows?: number; warnings?: string[]; reason?: string }>(rerun);
     if (committed) {
-      expect(summary).toMatchObject({ status: 'skipped', reason: 'already committed' });
+      // The killed run committed but never wrote its summary: the rerun puts it in place,
+      // from staging, with the manifest's times and a note.
+      expect(summary).toMatchObject({ status: 'skipped', reason: 'already committed (its summary, which the committing run did not write, is now in place)' });
+      const manifest = JSON.parse(await readFile(join(out, '_SUCCESS'), 'utf8'));
+      const recovered = JSON.parse(await readFile(`${out}.summary.json`, 'utf8'));
+      expect(recovered).toMatchObject({ status: 'ok', window: manifest.window, rows: { in: 514, out: 514, rejected: 0 }, startedAt: manifest.startedAt, finishedAt: manifest.finishedAt });
+      expect(recovered.output.files).toEqual(manifest.outputs.map((o: { file: string }) => join(out, o.file)));
+      expect(recovered.warnings.at(-1)).toMatch(/^written by a later run from the staging directory/);
+      // Once in place it stays: a third run skips without touching it.
+      const third = await runCli(['run', s.jobPath, '--at', at('02'), '--quiet', '--json']);
+      expect(json<{ reason: string }>(third).reason).toBe('already committed');
+      expect(JSON.parse(await readFile(`${out}.summary.json`, 'utf8'))).toEqual(recovered);
     } else {
       expect(summary.status).toBe('ok');
       expect(summary.resumedRows ?? 0).toBe(resumedRows);

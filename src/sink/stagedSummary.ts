@@ -1,0 +1,43 @@
+/**
+ * A window's run summary is kept in its staging directory just before the commit's rename,
+ * and written beside the output just after. A run killed between the two leaves a committed
+ * window (its `_SUCCESS` manifest) without `<output>.summary.json`; the next run of the window,
+ * which skips it as committed, puts the staged summary in place (the manifest and the summary
+ * name the same start time: they are of the same run).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunSummary } from '../core/summary.js';
+import { writeFileAtomic } from './atomicFile.js';
+import type { Manifest } from './manifest.js';
+import { stagingPathFor, summaryPath } from './outputPaths.js';
+
+const STAGED_SUMMARY = 'summary.json';
+
+/** Keeps `summary` in the staging directory, for `recoverSummary`. */
+export async function stageSummary(stagingDir: string, summary: RunSummary): Promise<void> {
+  await writeFileAtomic(join(stagingDir, STAGED_SUMMARY), JSON.stringify(summary, null, 2) + '\n');
+}
+
+/**
+ * Writes the summary of the run that committed `manifest` beside `output` when that run
+ * stopped before writing it. Returns true when it did.
+ */
+export async function recoverSummary(output: string, manifest: Manifest): Promise<boolean> {
+  const beside = await readSummary(summaryPath(output));
+  if (beside?.startedAt === manifest.startedAt) return false;
+  const staged = await readSummary(join(stagingPathFor(output), STAGED_SUMMARY));
+  if (!staged || staged.startedAt !== manifest.startedAt || staged.window?.start !== manifest.window?.start) return false;
+  const note = `written by a later run from the staging directory: the run that committed this window stopped before writing its summary (finishedAt is the commit's)`;
+  const summary: RunSummary = { ...staged, finishedAt: manifest.finishedAt, warnings: [...staged.warnings, note] };
+  await writeFileAtomic(summaryPath(output), JSON.stringify(summary, null, 2) + '\n');
+  return true;
+}
+
+async function readSummary(path: string): Promise<RunSummary | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as RunSummary;
+  } catch {
+    return null;
+  }
+}
