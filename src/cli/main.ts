@@ -188,10 +188,8 @@ export async function main(argv: string[]): Promise<number> {
   // stream either way); options stop at `--`.
   const end = argv.indexOf('--');
   const json = (end < 0 ? argv : argv.slice(0, end)).includes('--json');
-  const fail = (err: BatchinferError): number => {
-    process.stderr.write(formatError(err) + '\n');
+  const report = (err: BatchinferError): void => {
     if (json) process.stdout.write(JSON.stringify(failureJson(err), null, 2) + '\n');
-    return err.exitCode;
   };
   try {
     await program.parseAsync(argv);
@@ -201,14 +199,18 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and version exit 0; commander already printed its usage message.
       if (err.exitCode === 0) return EXIT.OK;
-      if (json) process.stdout.write(JSON.stringify(failureJson(new BatchinferError('USAGE', err.message.replace(/^error: /, ''))), null, 2) + '\n');
+      report(new BatchinferError('USAGE', err.message.replace(/^error: /, '')));
       return EXIT.USAGE;
     }
-    if (isBatchinferError(err)) return fail(err);
+    if (isBatchinferError(err)) {
+      process.stderr.write(formatError(err) + '\n');
+      report(err);
+      return err.exitCode;
+    }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`batchinfer: INTERNAL: ${message}\nThis is a bug in batchinfer; please report it with the command you ran.\n`);
     if (process.env['BATCHINFER_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    if (json) process.stdout.write(JSON.stringify(failureJson(new BatchinferError('INTERNAL', message)), null, 2) + '\n');
+    report(new BatchinferError('INTERNAL', message));
     return EXIT.INTERNAL;
   }
 }
