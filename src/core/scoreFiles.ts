@@ -127,11 +127,12 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       if (needsStaging(original)) {
         fileRows.set(index, await countRows(db, file));
         rowsTotal += fileRows.get(index)!;
+        // Only a copy counts as staging: a Parquet input's is exactly 0, not a GC pause's 2 ms.
+        seconds.stage += (performance.now() - stageStart) / 1000;
       }
       // Split a part in two lanes when it will be big enough: half of the rows it will hold.
       const planPart = (): void => writer.planPart(laneRowsFor(Math.min(spec.checkpointRows, fileRows.get(index)! - partStart), spec.batchSize));
       planPart();
-      seconds.stage += (performance.now() - stageStart) / 1000;
       const queue: InFlight[] = [];
       let spanEnd = partStart;
       const partRejects = new RejectTally();
