@@ -143,6 +143,8 @@ beforeAll(async () => {
   await writeFile(at('ragged.csv.gz'), gzipSync(Buffer.from(broken(102, (l) => l + ',EXTRA').join('\n') + '\n')));
   await writeFile(at('ragged.tsv'), broken(102, (l) => l + '\tEXTRA', head.map((l) => l.replaceAll(',', '\t'))).join('\n') + '\n');
   await writeFile(at('data.parquet.gz'), gzipSync(parquet));
+  await copyFile(data('transactions.csv'), at('plain-text.csv.gz'));
+  await copyFile(data('transactions.csv'), at('plain-text.csv.zst'));
   // Other delimiters, for csv_delimiter (the fixture has no quoted values: a plain swap).
   await csv('semicolon.csv', csvLines.map((l) => l.replaceAll(',', ';')));
   await writeFile(at('pipe.csv.gz'), gzipSync(Buffer.from(csvLines.map((l) => l.replaceAll(',', '|')).join('\n') + '\n')));
@@ -203,6 +205,8 @@ const CASES: Case[] = [
   { name: 'CSV bytes in a .parquet file', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('csv-bytes.parquet'))(o), mentions: () => [`cannot read ${at('csv-bytes.parquet')}`, 'magic bytes'] },
   { name: 'Parquet bytes in a .csv file', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('parquet-bytes.csv'))(o), mentions: () => [`cannot read ${at('parquet-bytes.csv')}`, 'holds a Parquet file', 'not CSV text'] },
   { name: 'a truncated .csv.gz', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('truncated.csv.gz'))(o), mentions: () => [`cannot read ${at('truncated.csv.gz')}`] },
+  { name: 'plain text named .csv.gz', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('plain-text.csv.gz'))(o), mentions: () => [`cannot read ${at('plain-text.csv.gz')}`, 'not a GZIP stream'] },
+  { name: 'plain text named .csv.zst', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('plain-text.csv.zst'))(o), mentions: () => [`cannot read ${at('plain-text.csv.zst')}`] },
   { name: 'a .csv.gz of blank lines', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('blank.csv.gz'))(o), mentions: () => [at('blank.csv.gz'), 'holds no header line'] },
   { name: 'a ragged line in a .csv.gz', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('ragged.csv.gz'))(o), mentions: () => [`cannot read ${at('ragged.csv.gz')}`, 'line 102 has 10 fields, the header has 9'] },
   { name: 'a ragged line in a .tsv', exit: 65, code: 'INPUT_INVALID', args: (o) => run(at('ragged.tsv'))(o), mentions: () => [`cannot read ${at('ragged.tsv')}`, 'line 102 has 10 fields, the header has 9'] },
