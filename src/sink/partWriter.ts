@@ -11,7 +11,7 @@
 import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db, TableAppender } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
-import { guardCopy, literalPath, readerSql, type DatasetFile } from '../source/dataset.js';
+import { guardCopy, literalPath, readerSql, type DatasetFile, type NamedFile } from '../source/dataset.js';
 import { classNames, derivesInSql, predictionTableColumns, type OutputPlan } from '../postprocess/outputPlan.js';
 
 export interface PartSource {
@@ -23,7 +23,7 @@ export interface PartSource {
   /** Rows the part must hold (scored rows). */
   rowCount: number;
   /** The input file as the user named it, for messages (CSV is read from a staged copy). */
-  display?: Pick<DatasetFile, 'path' | 'delimiter'>;
+  display?: NamedFile;
 }
 
 export interface PartWriterOptions {
@@ -184,7 +184,7 @@ export class PartWriter {
    * Writes the part's rejected rows, all original columns plus where and why, to `path`.
    * `check` is the row-check expression (NULL for good rows) built on `params`.
    */
-  async writeRejects(source: PartSource, display: Pick<DatasetFile, 'path' | 'delimiter'>, columnNames: readonly string[], check: (params: Params) => string, path: string): Promise<number> {
+  async writeRejects(source: PartSource, display: NamedFile, columnNames: readonly string[], check: (params: Params) => string, path: string): Promise<number> {
     const params = new Params();
     const scan = `${readerSql(source.file, params.bind(literalPath(source.file.path)), ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
     const reason = `split_part(batchinfer_reject, '|', 1)`;

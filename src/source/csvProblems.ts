@@ -9,7 +9,7 @@
  *   await findCsvProblem('x.csv'); // { message: 'line 102 has 6 fields, the header has 5', ... }
  */
 import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { delimiterName, kindOf, type Delimiter } from './fileKind.js';
 
@@ -70,8 +70,8 @@ export async function findCsvProblem(path: string, delimiter?: Delimiter): Promi
 }
 
 /** Node's zstd decompressor (Node 22.15 and later), or undefined where there is none. */
-function zstdDecompress(): zlib.Gunzip | undefined {
-  const create = (zlib as unknown as { createZstdDecompress?: () => zlib.Gunzip }).createZstdDecompress;
+function zstdDecompress(): Transform | undefined {
+  const create = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
   return create?.();
 }
 

@@ -27,8 +27,9 @@ export interface DatasetFile {
   delimiter?: Delimiter;
 }
 
-/** A file named in messages: its path, and for a CSV the delimiter it is read with (to find a bad line). */
-export type ReadSource = string | Pick<DatasetFile, 'path' | 'delimiter'>;
+/** An input file as messages name it: its path, and for a CSV the delimiter it is read with (to find a bad line). */
+export type NamedFile = Pick<DatasetFile, 'path' | 'delimiter'>;
+export type ReadSource = string | NamedFile;
 
 export interface OpenOptions {
   /** Read every CSV file with this delimiter instead of the one its name implies. */
@@ -36,7 +37,7 @@ export interface OpenOptions {
 }
 
 /** The delimiter a CSV file is read with: the job's, else `.tsv` a tab, else a comma. */
-export function csvDelimiter(file: Pick<DatasetFile, 'path' | 'delimiter'>): Delimiter {
+export function csvDelimiter(file: NamedFile): Delimiter {
   return file.delimiter ?? kindOf(file.path)?.delimiter ?? ',';
 }
 
@@ -50,7 +51,6 @@ export interface Dataset {
 }
 
 const GLOB_CHARS = /[*?[]/;
-
 
 /**
  * A concrete file path as DuckDB's readers must receive it: they expand glob characters in
@@ -72,7 +72,7 @@ export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter
   return csvReaderSql(file, placeholder, true, extra);
 }
 
-function csvReaderSql(file: Pick<DatasetFile, 'path' | 'delimiter'>, placeholder: string, header: boolean, extra = ''): string {
+function csvReaderSql(file: NamedFile, placeholder: string, header: boolean, extra = ''): string {
   return `read_csv(${placeholder}, header = ${header}, delim = ${delimiterSql(csvDelimiter(file))}, quote = '"', escape = '"', auto_detect = true, hive_partitioning = false${extra})`;
 }
 

@@ -11,23 +11,30 @@ import type { DatasetFormat } from './dataset.js';
 
 /** The field delimiters batchinfer reads CSV with: the name's (`,` or a tab), or the job's `csv_delimiter`. */
 export type Delimiter = ',' | ';' | '|' | '\t';
-export const DELIMITERS: readonly Delimiter[] = [',', ';', '|', '\t'];
 
-/** What a job may write for a delimiter (`csv_delimiter`, `--csv-delimiter`): the character, or its name (a tab is awkward to type in a shell). */
-export const DELIMITER_WORDS: Readonly<Record<string, Delimiter>> = { ',': ',', ';': ';', '|': '|', '\t': '\t', comma: ',', semicolon: ';', pipe: '|', tab: '\t' };
+/**
+ * Each delimiter's name (for messages and for typing it: a tab is awkward in a shell) and its
+ * SQL string literal (DuckDB reads `'\t'` as a tab): SQL holds only these, never the user's text.
+ */
+const DELIMITER_FORMS: Record<Delimiter, { name: string; sql: string }> = {
+  ',': { name: 'comma', sql: "','" },
+  ';': { name: 'semicolon', sql: "';'" },
+  '|': { name: 'pipe', sql: "'|'" },
+  '\t': { name: 'tab', sql: "'\\t'" },
+};
+export const DELIMITERS = Object.keys(DELIMITER_FORMS) as Delimiter[];
+
+/** What a job may write for a delimiter (`csv_delimiter`, `--csv-delimiter`): the character, or its name. */
+export const DELIMITER_WORDS: Readonly<Record<string, Delimiter>> = Object.fromEntries(DELIMITERS.flatMap((d) => [[d, d], [DELIMITER_FORMS[d].name, d]]));
 export const DELIMITER_EXPECTED = 'must be one of , ; | or a tab (or comma, semicolon, pipe, tab)';
 
-/** Each delimiter as a SQL string literal (DuckDB reads `'\t'` as a tab): SQL holds only these, never the user's text. */
-const DELIMITER_SQL: Record<Delimiter, string> = { ',': "','", ';': "';'", '|': "'|'", '\t': "'\\t'" };
-const DELIMITER_NAMES: Record<Delimiter, string> = { ',': 'comma', ';': 'semicolon', '|': 'pipe', '\t': 'tab' };
-
 export function delimiterSql(delimiter: Delimiter): string {
-  return DELIMITER_SQL[delimiter];
+  return DELIMITER_FORMS[delimiter].sql;
 }
 
 /** `comma`, `semicolon`, `pipe` or `tab`, for messages. */
 export function delimiterName(delimiter: Delimiter): string {
-  return DELIMITER_NAMES[delimiter];
+  return DELIMITER_FORMS[delimiter].name;
 }
 
 /** How a data file's name says to read it. */

@@ -15,7 +15,7 @@ import { flatColumns, parseRejection, rejectSql, scannedChecks, type RejectReaso
 import { ChunkChecks } from './chunkChecks.js';
 import { allocateFeed, type BufferPool, type FeedBuffer } from './bufferPool.js';
 import { Params } from '../util/sql.js';
-import { guardRead, literalPath, readerSql, type DatasetFile, type ReadSource } from './dataset.js';
+import { guardRead, literalPath, readerSql, type DatasetFile, type NamedFile, type ReadSource } from './dataset.js';
 
 export interface Batch {
   /** File row (0-based) where this batch's span starts. */
@@ -34,7 +34,7 @@ export interface Batch {
 export interface ReadOptions {
   batchSize: number;
   /** The input file as the user named it, for messages (CSV inputs are read from a staged Parquet copy). */
-  display?: Pick<DatasetFile, 'path' | 'delimiter'>;
+  display?: NamedFile;
   /** Time accounting: called with ms spent waiting on DuckDB and ms spent assembling. */
   onTiming?(readMs: number, preprocessMs: number): void;
   /** Start at this file row (0-based): a resumed run skips the rows already scored. */
