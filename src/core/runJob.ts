@@ -29,11 +29,11 @@ import { classNames, planOutput, requestedOutputs } from '../postprocess/outputP
 import { commitOutput } from '../sink/commitOutput.js';
 import { commitWindow } from '../sink/commitWindow.js';
 import { pruneEmptyDirs, writeFileAtomic } from '../sink/atomicFile.js';
-import { failureMarkerPath, lockPathFor, stagingPathFor, summaryPath } from '../sink/outputPaths.js';
+import { failureMarkerPath, lockPathFor, stagingPathFor } from '../sink/outputPaths.js';
 import { acquireLock, type Lock } from '../sink/lock.js';
 import { ensureOutputParent, openStaging, type Staging } from '../sink/staging.js';
 import { Journal } from '../sink/journal.js';
-import { recoverSummary, stageSummary } from '../sink/stagedSummary.js';
+import { recoverSummary, stageSummary, writeSummary } from '../sink/stagedSummary.js';
 import { describeInputChange, readManifest, sameInputs, stampInputs } from '../sink/manifest.js';
 import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { runFingerprint } from './fingerprint.js';
@@ -180,7 +180,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     }
     committed = true;
     const summary = summarize(files);
-    await writeFileAtomic(summaryPath(spec.output), JSON.stringify(summary, null, 2) + '\n');
+    await writeSummary(spec.output, summary);
     if (window) await rm(failureMarkerPath(spec.output), { force: true });
     return summary;
   } catch (err) {

@@ -14,9 +14,14 @@ import { stagingPathFor, summaryPath } from './outputPaths.js';
 
 const STAGED_SUMMARY = 'summary.json';
 
+/** Writes `summary` beside `output` as `<output>.summary.json`. */
+export async function writeSummary(output: string, summary: RunSummary): Promise<void> {
+  await writeJson(summaryPath(output), summary);
+}
+
 /** Keeps `summary` in the staging directory, for `recoverSummary`. */
 export async function stageSummary(stagingDir: string, summary: RunSummary): Promise<void> {
-  await writeFileAtomic(join(stagingDir, STAGED_SUMMARY), JSON.stringify(summary, null, 2) + '\n');
+  await writeJson(join(stagingDir, STAGED_SUMMARY), summary);
 }
 
 /**
@@ -30,8 +35,12 @@ export async function recoverSummary(output: string, manifest: Manifest): Promis
   if (!staged || staged.startedAt !== manifest.startedAt || staged.window?.start !== manifest.window?.start) return false;
   const note = `written by a later run from the staging directory: the run that committed this window stopped before writing its summary (finishedAt is the commit's)`;
   const summary: RunSummary = { ...staged, finishedAt: manifest.finishedAt, warnings: [...staged.warnings, note] };
-  await writeFileAtomic(summaryPath(output), JSON.stringify(summary, null, 2) + '\n');
+  await writeSummary(output, summary);
   return true;
+}
+
+function writeJson(path: string, summary: RunSummary): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(summary, null, 2) + '\n');
 }
 
 async function readSummary(path: string): Promise<RunSummary | null> {
