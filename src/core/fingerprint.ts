@@ -1,7 +1,12 @@
 /**
- * The identity of a run, for resuming: a journal is only reused by a run with the same
- * inputs (paths, sizes, mtimes), model, feature and output plans, batch and checkpoint sizes,
- * window and batchinfer version. Anything else starts over.
+ * The identity of a run, for resuming: a journal is only reused by a run whose settings are
+ * all the same. Every setting that changes which rows are written, what they hold, or where
+ * they go is one of them: the inputs (paths, sizes, mtimes), the model, the feature plans
+ * (fills, ranges, scales, vocabularies, allow_nan), the output plan (task, labels, scores,
+ * review_below, extra outputs), on_error and the rejects file, passthrough, batch and
+ * checkpoint sizes, the window and its column and time zone, the CSV delimiter and the
+ * batchinfer version. Settings that only change how fast or under what name a run goes
+ * (workers, threads, name, max_errors, the model's path when its bytes are the same) are not.
  */
 import { createHash } from 'node:crypto';
 import type { PreparedJob } from './prepare.js';
@@ -9,20 +14,37 @@ import type { InputFileStamp } from '../sink/manifest.js';
 import type { Window } from '../schedule/window.js';
 import { batchinferVersion } from '../version.js';
 
-export function runFingerprint(job: PreparedJob, inputs: readonly InputFileStamp[], window: Window | null): string {
-  const identity = {
+export interface RunIdentity {
+  /** sha256 of `settings`. */
+  fingerprint: string;
+  /** The settings by the names users know them by, so a changed one can be named. */
+  settings: Record<string, unknown>;
+}
+
+export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[], window: Window | null): RunIdentity {
+  const { spec } = job;
+  const settings: Record<string, unknown> = {
     version: batchinferVersion(),
-    inputs,
+    'input files': inputs,
     model: job.model.sha256,
-    feeds: job.feeds,
-    output: job.output,
-    outputMode: job.outputMode,
-    passthrough: job.spec.passthrough,
-    batchSize: job.spec.batchSize,
-    checkpointRows: job.spec.checkpointRows,
+    inputs: job.feeds,
+    predictions: job.output,
+    output: job.outputMode,
+    passthrough: spec.passthrough,
+    on_error: spec.onError,
+    rejects: spec.onError === 'quarantine' ? (spec.rejects ?? null) : null,
+    batch_size: spec.batchSize,
+    checkpoint_rows: spec.checkpointRows,
     window: window ? [window.start.toISOString(), window.end.toISOString()] : null,
-    windowColumn: job.spec.windowColumn ?? null,
-    csvDelimiter: job.spec.csvDelimiter ?? null,
+    window_column: spec.windowColumn ?? null,
+    timezone: spec.timezone,
+    csv_delimiter: spec.csvDelimiter ?? null,
   };
-  return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+  return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };
+}
+
+/** The settings whose values differ between two identities (a setting missing from one counts). */
+export function changedSettings(before: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(now)]);
+  return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(now[k]));
 }

@@ -36,7 +36,7 @@ import { Journal } from '../sink/journal.js';
 import { recoverSummary, stageSummary, writeSummary } from '../sink/stagedSummary.js';
 import { describeInputChange, readManifest, sameInputs, stampInputs } from '../sink/manifest.js';
 import { openDataset, type DatasetFile } from '../source/dataset.js';
-import { runFingerprint } from './fingerprint.js';
+import { changedSettings, runIdentity } from './fingerprint.js';
 import { scoreFiles } from './scoreFiles.js';
 import type { Window } from '../schedule/window.js';
 import { peakRssMb, quantile, versions, type RunSummary, type SkippedRun } from './summary.js';
@@ -92,7 +92,9 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     if (lock.takenOver) warnings.push(`took over a stale lock of pid ${lock.takenOver.pid} on ${lock.takenOver.host} (started ${lock.takenOver.startedAt})`);
     const inputs = await stampInputs(job.dataset.files.map((f) => f.path));
     staging = await openStaging(spec.output);
-    const { journal, resumed } = await Journal.open(staging.dir, runFingerprint(job, inputs, window));
+    const identity = runIdentity(job, inputs, window);
+    const { journal, resumed, discarded } = await Journal.open(staging.dir, identity);
+    if (discarded) warnings.push(startedOverNote(discarded.settings, identity.settings));
     const started = early;
     early = null;
     pool = await adoptPool(started, job, workers, threads);
@@ -250,6 +252,13 @@ async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, displ
   const writer = await PartWriter.create(db, job.output, [], { byRowNumber: true });
   const names = flatColumns(job.feeds).map(({ col }) => col.column);
   await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path);
+}
+
+/** Says that an interrupted run's finished parts were dropped, and which settings differ from its. */
+function startedOverNote(before: Record<string, unknown> | null, now: Record<string, unknown>): string {
+  const changed = before ? changedSettings(before, now) : [];
+  const why = changed.length > 0 ? `its ${changed.join(', ')} differ${changed.length === 1 ? 's' : ''} from this run's` : 'it was of another job or version';
+  return `started over: an interrupted run's finished parts were discarded, as ${why}`;
 }
 
 /** `.<name>.failed.json` beside a window's output, for `status`; removed by the next success. */

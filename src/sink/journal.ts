@@ -52,6 +52,21 @@ interface Header {
   type: 'header';
   version: 1;
   fingerprint: string;
+  /** The run's settings (see core/fingerprint.ts), to name what changed when a later run starts over. */
+  settings?: Record<string, unknown>;
+}
+
+/** What a run is: its fingerprint, and the settings it hashes. */
+export interface JournalIdentity {
+  fingerprint: string;
+  settings?: Record<string, unknown>;
+}
+
+export interface OpenedJournal {
+  journal: Journal;
+  resumed: boolean;
+  /** A journal of another run was found and discarded: the settings it had (null when it recorded none). */
+  discarded?: { settings: Record<string, unknown> | null };
 }
 
 export const JOURNAL_NAME = 'journal.jsonl';
@@ -66,16 +81,17 @@ export class Journal {
    * Opens the journal in `dir`. Returns the entries still valid for `fingerprint` (every file
    * they name exists with its recorded size), or starts a fresh journal.
    */
-  static async open(dir: string, fingerprint: string): Promise<{ journal: Journal; resumed: boolean }> {
+  static async open(dir: string, identity: string | JournalIdentity): Promise<OpenedJournal> {
+    const { fingerprint, settings } = typeof identity === 'string' ? { fingerprint: identity, settings: undefined } : identity;
     const path = join(dir, JOURNAL_NAME);
-    const existing = await readEntries(path, fingerprint);
-    if (existing) {
-      const valid = await keepValid(dir, existing);
+    const found = await readJournal(path);
+    if (found?.header.fingerprint === fingerprint) {
+      const valid = await keepValid(dir, found.entries);
       return { journal: new Journal(dir, valid), resumed: valid.length > 0 };
     }
     // No journal, or one of another run (inputs, model or job changed): start over, clean.
     await clearDirectory(dir);
-    const header: Header = { type: 'header', version: 1, fingerprint };
+    const header: Header = { type: 'header', version: 1, fingerprint, ...(settings ? { settings } : {}) };
     const handle = await open(path, 'w');
     try {
       await handle.writeFile(JSON.stringify(header) + '\n');
@@ -84,7 +100,8 @@ export class Journal {
       await handle.close();
     }
     await fsyncPath(dir);
-    return { journal: new Journal(dir, []), resumed: false };
+    const discarded = found && found.entries.length > 0 ? { discarded: { settings: found.header.settings ?? null } } : {};
+    return { journal: new Journal(dir, []), resumed: false, ...discarded };
   }
 
   /** Appends an entry durably. */
@@ -112,7 +129,8 @@ async function clearDirectory(dir: string): Promise<void> {
   for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
 }
 
-async function readEntries(path: string, fingerprint: string): Promise<JournalEntry[] | null> {
+/** The journal's header and entries; null when there is none, or no valid version-1 header. */
+async function readJournal(path: string): Promise<{ header: Header; entries: JournalEntry[] } | null> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -133,8 +151,8 @@ async function readEntries(path: string, fingerprint: string): Promise<JournalEn
     if (parsed.type === 'header') header = parsed;
     else entries.push(parsed);
   }
-  if (!header || header.version !== 1 || header.fingerprint !== fingerprint) return null;
-  return entries;
+  if (!header || header.version !== 1) return null;
+  return { header, entries };
 }
 
 /** Keeps the entries whose files are intact; parts must also be contiguous from row 0. */

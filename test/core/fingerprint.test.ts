@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { runFingerprint } from '../../src/core/fingerprint.js';
+import { changedSettings, runIdentity } from '../../src/core/fingerprint.js';
 import type { PreparedJob } from '../../src/core/prepare.js';
 import type { JobSpec } from '../../src/spec/jobSpec.js';
 
 /** The parts of a prepared job the fingerprint reads. */
 function job(spec: Partial<JobSpec> = {}): PreparedJob {
   return {
-    spec: { passthrough: ['id'], batchSize: 2048, checkpointRows: 1 << 20, ...spec } as JobSpec,
+    spec: { passthrough: ['id'], batchSize: 2048, checkpointRows: 1 << 20, onError: 'fail', timezone: 'UTC', ...spec } as JobSpec,
     model: { sha256: 'ab'.repeat(32) },
     feeds: [],
     output: { task: 'regression', width: 1, extras: [] },
     outputMode: 'file',
   } as unknown as PreparedJob;
+}
+
+function runFingerprint(...args: Parameters<typeof runIdentity>): string {
+  return runIdentity(...args).fingerprint;
 }
 
 const inputs = [{ path: '/data/in.csv', bytes: 10, mtime: '2026-11-29T00:00:00.000Z' }];
@@ -32,5 +36,42 @@ describe('runFingerprint', () => {
     expect(runFingerprint(job({ batchSize: 1024 }), inputs, null)).not.toBe(base);
     expect(runFingerprint(job({ passthrough: [] }), inputs, null)).not.toBe(base);
     expect(runFingerprint(job(), [{ ...inputs[0]!, bytes: 11 }], null)).not.toBe(base);
+  });
+
+  // A resume keeps the rows of the parts it finds: a setting that decides which rows those
+  // parts hold (or where their rejected rows went) must start the run over.
+  it.each([
+    ['on_error skip', {}, { onError: 'skip' }],
+    ['on_error quarantine', {}, { onError: 'quarantine' }],
+    ['another rejects file', { onError: 'quarantine' }, { onError: 'quarantine', rejects: '/data/other.rejects.parquet' }],
+    ['the time zone', {}, { timezone: 'Europe/Berlin' }],
+    ['the window column', {}, { windowColumn: 'ts' }],
+    ['the checkpoint rows', {}, { checkpointRows: 1000 }],
+  ] as [string, Partial<JobSpec>, Partial<JobSpec>][])('differs with %s', (_name, before, after) => {
+    expect(runFingerprint(job(after), inputs, null)).not.toBe(runFingerprint(job(before), inputs, null));
+  });
+
+  it('differs with what the feeds and the output plan decide (fills, allow_nan, labels, review_below)', () => {
+    const feed = (allowNan: boolean, fill: number) => [{ input: 'x', dtype: 'float32', rank: 2, columns: [{ column: 'a', columnType: 'DOUBLE', nulls: { kind: 'fill', value: fill }, allowNan, parsed: false }] }];
+    const withFeeds = (feeds: unknown, output: unknown = { task: 'classification', labels: ['a', 'b'] }) => runFingerprint({ ...job(), feeds, output } as unknown as PreparedJob, inputs, null);
+    const base = withFeeds(feed(false, 0));
+    expect(withFeeds(feed(true, 0))).not.toBe(base);
+    expect(withFeeds(feed(false, 1))).not.toBe(base);
+    expect(withFeeds(feed(false, 0), { task: 'classification', labels: ['b', 'a'] })).not.toBe(base);
+    expect(withFeeds(feed(false, 0), { task: 'classification', labels: ['a', 'b'], reviewBelow: 0.5 })).not.toBe(base);
+    expect(withFeeds(feed(false, 0))).toBe(base);
+  });
+
+  it('does not change with workers, threads, the job name or max_errors', () => {
+    const base = runFingerprint(job(), inputs, null);
+    expect(runFingerprint(job({ workers: 7, threads: 3, name: 'other', maxErrors: 5, maxErrorRate: 0.1 }), inputs, null)).toBe(base);
+  });
+
+  it('names the settings that changed', () => {
+    const a = runIdentity(job(), inputs, null).settings;
+    const b = runIdentity(job({ onError: 'skip', batchSize: 7 }), inputs, null).settings;
+    expect(changedSettings(a, b).sort()).toEqual(['batch_size', 'on_error']);
+    expect(changedSettings(a, a)).toEqual([]);
+    expect(changedSettings({ x: 1 }, {})).toEqual(['x']);
   });
 });
