@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { pathExists } from '../util/fs.js';
-import { resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { BatchinferError, type Problem } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
@@ -16,6 +16,9 @@ import { fixedBatchOf, planFeeds, type FeedPlan } from '../preprocess/featurePla
 import { outputColumnNames, planOutput, type OutputPlan } from '../postprocess/outputPlan.js';
 import { outputTarget, summaryPath } from '../sink/outputPaths.js';
 import { rejectsPathFor } from '../sink/commitRejects.js';
+import { findCollisions, runFileTest, type RunFileOptions } from '../sink/runFiles.js';
+import type { RunPath } from '../sink/outputPaths.js';
+import { PathIdentity } from '../util/pathIdentity.js';
 
 export type OutputMode = 'file' | 'directory';
 
@@ -44,7 +47,10 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   if (model && spec.modelSha256 && model.sha256 !== spec.modelSha256) {
     throw new BatchinferError('MODEL_MISMATCH', `model ${spec.model} is not the pinned model (model_sha256)`, { expected: spec.modelSha256, actual: model.sha256 });
   }
-  const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter }).catch((err) => collect(err, problems));
+  const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
+  const runFiles = runFileOptions(spec, outputMode);
+  const skip = await runFileTest(spec.output, runFiles);
+  const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter, skip }).catch((err) => collect(err, problems));
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
   if (spec.csvDelimiter && dataset.format !== 'csv') {
     problems.push({ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'only applies to CSV inputs', expected: 'a .csv or .tsv input', actual: `Parquet input ${spec.input}` });
@@ -72,9 +78,8 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   problems.push(...checkColumnNames(spec.passthrough, output ? outputColumnNames(output) : []));
   problems.push(...(await checkOtherFiles(db, spec, dataset, usedColumns(spec, feeds), feeds)));
   problems.push(...checkWindowColumn(spec, byName));
-  const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
-  problems.push(...checkOutputSparesInput(spec.output, outputMode, dataset, model.path));
-  problems.push(...checkRejectsPath(spec, outputMode, dataset, model.path));
+  problems.push(...(await checkRunPathsSpare(spec.output, runFiles, dataset, model.path)));
+  problems.push(...(await checkRejectsPath(spec, outputMode)));
   if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
 
@@ -82,48 +87,55 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
 }
 
 
+/** Where the run files of `spec` are: the output's kind and the rejects file. */
+export function runFileOptions(spec: JobSpec, mode: OutputMode): RunFileOptions {
+  return { directory: mode === 'directory', ...(spec.onError === 'quarantine' ? { rejects: rejectsPathFor(spec.output, spec.rejects) } : {}) };
+}
+
 /**
- * The commit replaces the output path wholesale (a directory output is swapped in and the old
- * directory removed), so the output must neither be an input file nor a directory holding one.
- * `parts` vs `parts/`, or a glob, get past the spec's plain path comparison.
+ * The commit replaces the output path (a directory output wholesale), a new run clears the
+ * staging directory, and the summary, lock and rejects file are written over: none of them
+ * may be, or hold, an input file or the model, by any spelling of the path (`parts` vs
+ * `parts/`, a glob, a symlink to the input or to its directory).
  */
-function checkOutputSparesInput(output: string, mode: OutputMode, dataset: Dataset, modelPath: string): Problem[] {
-  const target = resolve(output.replace(/[\\/]+$/, '') || sep);
-  const inside = target.endsWith(sep) ? target : target + sep;
-  const covers = (path: string): boolean => {
-    const file = resolve(path);
-    return file === target || (mode === 'directory' && file.startsWith(inside));
-  };
+async function checkRunPathsSpare(output: string, runFiles: RunFileOptions, dataset: Dataset, modelPath: string): Promise<Problem[]> {
+  const inputs = new Set(dataset.files.map((f) => f.path));
   const problems: Problem[] = [];
-  const hit = dataset.files.find((f) => covers(f.path));
-  if (hit) {
-    const message = mode === 'directory' ? 'is a directory holding input files; committing the output would replace them' : 'is one of the input files';
-    problems.push({ code: 'SPEC_INVALID', where: 'output', message, expected: 'a path outside the input', actual: hit.path });
-  }
-  // The same holds for the model file (`--output models/` with a model under models/).
-  if (mode === 'directory' && covers(modelPath)) {
-    problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'is a directory holding the model file; committing the output would replace it', expected: 'a path outside the model directory', actual: modelPath });
+  const seen = new Set<string>();
+  for (const { runPath, file } of await findCollisions(output, runFiles, [...inputs, modelPath])) {
+    const isInput = inputs.has(file);
+    const key = `${runPath.kind}:${isInput}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const where = runPath.kind === 'rejects' || runPath.kind === 'rejects-temp' ? 'rejects' : 'output';
+    problems.push({ code: 'SPEC_INVALID', where, message: collisionMessage(runPath, isInput), expected: isInput ? 'a path outside the input' : 'a path outside the model directory', actual: file });
   }
   return problems;
 }
 
-/**
- * The rejects file is written over whatever is at its path, and the output's commit replaces
- * its own path: a rejects file named like an input file destroyed that input, and one named
- * like the output (or its summary) was itself replaced, losing every rejected row.
- */
-function checkRejectsPath(spec: JobSpec, mode: OutputMode, dataset: Dataset, modelPath: string): Problem[] {
-  if (spec.onError !== 'quarantine') return [];
-  const rejects = resolve(rejectsPathFor(spec.output, spec.rejects));
-  const target = resolve(outputTarget(spec.output));
-  const problem = (message: string, actual: string): Problem[] => [{ code: 'SPEC_INVALID', where: 'rejects', message, expected: 'a path of its own for the rejected rows', actual }];
-  if (rejects === target || rejects === resolve(summaryPath(target)) || (mode === 'directory' && rejects.startsWith(target + sep))) {
-    return problem('is the output (or inside it, or its summary); committing the output would replace the rejected rows', rejects);
+function collisionMessage(runPath: RunPath, isInput: boolean): string {
+  const victim = isInput ? 'input files' : 'the model file';
+  if (runPath.kind === 'output') {
+    if (runPath.tree) return `is a directory holding ${victim}; committing the output would replace ${isInput ? 'them' : 'it'}`;
+    return isInput ? 'is one of the input files' : 'is the model file';
   }
-  const input = dataset.files.find((f) => resolve(f.path) === rejects);
-  if (input) return problem('is one of the input files; writing the rejected rows would replace it', input.path);
-  if (resolve(modelPath) === rejects) return problem('is the model file', modelPath);
-  return [];
+  if (runPath.kind === 'rejects') return isInput ? 'is one of the input files; writing the rejected rows would replace it' : 'is the model file';
+  if (runPath.tree) return `${runPath.what} ${runPath.path} holds ${victim}; a run clears it`;
+  return `${runPath.what} ${runPath.path} is ${isInput ? 'one of the input files' : 'the model file'}; a run writes over it`;
+}
+
+/**
+ * The output's commit replaces its own path: a rejects file named like the output (or its
+ * summary, or inside a directory output) was itself replaced, losing every rejected row.
+ */
+async function checkRejectsPath(spec: JobSpec, mode: OutputMode): Promise<Problem[]> {
+  if (spec.onError !== 'quarantine') return [];
+  const ids = new PathIdentity();
+  const rejects = rejectsPathFor(spec.output, spec.rejects);
+  const target = outputTarget(spec.output);
+  const clash = (await ids.sameEntry(rejects, target)) || (await ids.sameEntry(rejects, summaryPath(target))) || (mode === 'directory' && (await ids.inside(rejects, target)));
+  if (!clash) return [];
+  return [{ code: 'SPEC_INVALID', where: 'rejects', message: 'is the output (or inside it, or its summary); committing the output would replace the rejected rows', expected: 'a path of its own for the rejected rows', actual: resolve(rejects) }];
 }
 
 /**

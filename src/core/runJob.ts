@@ -20,7 +20,8 @@ import type { Db } from '../db/duckdb.js';
 import { loadModel } from '../model/loadModel.js';
 import { fixedBatchOf } from '../preprocess/featurePlan.js';
 import type { JobSpec } from '../spec/jobSpec.js';
-import { prepareJob, type PreparedJob } from './prepare.js';
+import { prepareJob, runFileOptions, type PreparedJob } from './prepare.js';
+import { runFileTest } from '../sink/runFiles.js';
 import { rejectsPathFor, stageRejects, type StagedRejects } from '../sink/commitRejects.js';
 import { PartWriter } from '../sink/partWriter.js';
 import { flatColumns, rejectSql } from '../preprocess/rowChecks.js';
@@ -89,6 +90,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       createdParent = await ensureOutputParent(spec.output);
       lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
     }
+    if (job.dataset.skipped.length > 0) warnings.push(skippedNote(job.dataset.skipped));
     if (lock.takenOver) warnings.push(`took over a stale lock of pid ${lock.takenOver.pid} on ${lock.takenOver.host} (started ${lock.takenOver.startedAt})`);
     const inputs = await stampInputs(job.dataset.files.map((f) => f.path));
     staging = await openStaging(spec.output);
@@ -224,7 +226,8 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
   await rm(stagingPathFor(spec.output), { recursive: true, force: true });
   let note = recovered ? 'already committed (its summary, which the committing run did not write, is now in place)' : 'already committed';
   try {
-    const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter });
+    const skip = await runFileTest(spec.output, runFileOptions(spec, 'directory'));
+    const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter, skip });
     const now = await stampInputs(dataset.files.map((f) => f.path));
     if (!sameInputs(manifest.inputs, now)) {
       throw new BatchinferError('INPUTS_CHANGED', `window ${window.start.toISOString()} was committed from other inputs: ${describeInputChange(manifest.inputs, now)}; rerun with --force to re-score it`, {
@@ -252,6 +255,12 @@ async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, displ
   const writer = await PartWriter.create(db, job.output, [], { byRowNumber: true });
   const names = flatColumns(job.feeds).map(({ col }) => col.column);
   await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path);
+}
+
+/** Names the files a glob or directory input matched that are this output's run files. */
+function skippedNote(files: readonly string[]): string {
+  const shown = files.slice(0, 3).join(', ') + (files.length > 3 ? `, ... (${files.length - 3} more)` : '');
+  return `left out ${files.length} file${files.length === 1 ? '' : 's'} the input matched that are this output's own (its staging, output or rejects): ${shown}`;
 }
 
 /** Says that an interrupted run's finished parts were dropped, and which settings differ from its. */

@@ -6,13 +6,13 @@
  * before that leaves no rejects file of its own.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { Part } from '../core/scoreFiles.js';
 import { literalPath } from '../source/dataset.js';
 import { commitRename } from './atomicFile.js';
-import { outputTarget } from './outputPaths.js';
+import { outputTarget, rejectsTempPath } from './outputPaths.js';
 
 /** `<output>.rejects.parquet` unless the job names the file. */
 export function rejectsPathFor(output: string, configured?: string): string {
@@ -45,7 +45,7 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
   }
   // A fixed name (the output's lock keeps runs apart): one a crash left is written over by
   // the next run, which then renames or removes it.
-  const merged = join(parent, `.${basename(target)}.tmp`);
+  const merged = rejectsTempPath(target);
   await rm(merged, { force: true });
   try {
     if (files.length === 0) {

@@ -2,7 +2,7 @@
  * Finds the files an `input` names (a file, a glob or a directory), their format, schema and
  * row counts. Every read goes through DuckDB with the path bound as a parameter.
  */
-import { readFile, stat, readdir } from 'node:fs/promises';
+import { readFile, readlink, stat, readdir } from 'node:fs/promises';
 import { pathExists } from '../util/fs.js';
 import { extname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
@@ -34,6 +34,8 @@ export type ReadSource = string | NamedFile;
 export interface OpenOptions {
   /** Read every CSV file with this delimiter instead of the one its name implies. */
   delimiter?: Delimiter;
+  /** Files a glob or directory matched that are not inputs (the run's own files); a path named alone is never skipped. */
+  skip?: (file: string) => Promise<boolean>;
 }
 
 /** The delimiter a CSV file is read with: the job's, else `.tsv` a tab, else a comma. */
@@ -48,6 +50,8 @@ export interface Dataset {
   format: DatasetFormat;
   /** Schema of the first file; `checkSchemas` verifies the others agree on the columns used. */
   columns: ColumnInfo[];
+  /** Files the glob or directory matched that `skip` left out. */
+  skipped: string[];
 }
 
 const GLOB_CHARS = /[*?[]/;
@@ -78,7 +82,7 @@ function csvReaderSql(file: NamedFile, placeholder: string, header: boolean, ext
 
 /** Resolves `input` to its files, sorted by path, and reads the first file's schema. */
 export async function openDataset(db: Db, input: string, options: OpenOptions = {}): Promise<Dataset> {
-  const paths = await listInputFiles(db, input);
+  const { paths, skipped } = await listInputFiles(db, input, options.skip);
   const files = paths.map((path): DatasetFile => {
     const format = formatOf(path);
     return format === 'csv' && options.delimiter ? { path, format, delimiter: options.delimiter } : { path, format };
@@ -93,7 +97,7 @@ export async function openDataset(db: Db, input: string, options: OpenOptions = 
   const first: DatasetFile = files[0]!;
   const columns = await describeFile(db, first);
   first.columns = columns;
-  return { input, files, format: first.format, columns };
+  return { input, files, format: first.format, columns, skipped };
 }
 
 /** Reads a file's column names and types. */
@@ -124,37 +128,55 @@ export async function parquetRowGroups(db: Db, path: string): Promise<{ id: numb
   return rows.map((r) => ({ id: Number(r.row_group_id), rows: Number(r.row_group_num_rows) }));
 }
 
-async function listInputFiles(db: Db, input: string): Promise<string[]> {
+async function listInputFiles(db: Db, input: string, skip?: (file: string) => Promise<boolean>): Promise<{ paths: string[]; skipped: string[] }> {
   // An existing path is taken literally even if its name holds glob characters (`run[1].csv`).
   if (GLOB_CHARS.test(input) && !(await pathExists(input))) {
     const rows = await db.query<{ file: string }>('SELECT file FROM glob($1) ORDER BY file', [input]);
-    const files = rows.map((r) => r.file).filter((f) => kindOf(f) !== null);
+    const { kept: files, skipped } = await leaveOut(rows.map((r) => r.file).filter((f) => kindOf(f) !== null), skip);
     if (files.length === 0) {
-      throw new BatchinferError('INPUT_MISSING', `input glob ${input} matches no Parquet or CSV file`, {
+      throw new BatchinferError('INPUT_MISSING', `input glob ${input} matches no Parquet or CSV file${skipped.length > 0 ? ' but the run\'s own files' : ''}`, {
         expected: `at least one ${DATA_FILE_NAMES} file`,
-        actual: rows.length === 0 ? 'no files' : `${rows.length} files of other types`,
+        actual: rows.length === 0 ? 'no files' : skipped.length > 0 ? `${skipped.length} files this run writes` : `${rows.length} files of other types`,
       });
     }
-    return files;
+    return { paths: files, skipped };
   }
   let info;
   try {
     info = await stat(input);
-  } catch {
-    throw new BatchinferError('INPUT_MISSING', `input ${input} does not exist`, { expected: 'a file, glob or directory', actual: 'nothing at that path' });
+  } catch (err) {
+    throw await missingInput(input, err);
   }
   if (info.isDirectory()) {
     const names = (await readdir(input)).filter((n) => !n.startsWith('.') && !n.startsWith('_') && kindOf(n) !== null);
-    if (names.length === 0) {
-      throw new BatchinferError('INPUT_MISSING', `input directory ${input} holds no Parquet or CSV file`, {
+    const { kept, skipped } = await leaveOut(names.sort().map((n) => resolve(join(input, n))), skip);
+    if (kept.length === 0) {
+      throw new BatchinferError('INPUT_MISSING', `input directory ${input} holds no Parquet or CSV file${skipped.length > 0 ? ' but the run\'s own files' : ''}`, {
         expected: `at least one ${DATA_FILE_NAMES} file`,
-        actual: 'none',
+        actual: skipped.length > 0 ? `${skipped.length} files this run writes` : 'none',
       });
     }
-    return names.sort().map((n) => resolve(join(input, n)));
+    return { paths: kept, skipped };
   }
   formatOf(input);
-  return [input];
+  return { paths: [input], skipped: [] };
+}
+
+async function leaveOut(files: string[], skip?: (file: string) => Promise<boolean>): Promise<{ kept: string[]; skipped: string[] }> {
+  const kept: string[] = [];
+  const skipped: string[] = [];
+  for (const file of files) (skip && (await skip(file)) ? skipped : kept).push(file);
+  return { kept, skipped };
+}
+
+/** A path that cannot be stat'ed: missing, a symlink loop, or a dangling symlink, said as such. */
+async function missingInput(input: string, err: unknown): Promise<BatchinferError> {
+  const code = (err as NodeJS.ErrnoException).code;
+  const link = await readlink(input).catch(() => null);
+  if (code === 'ENOENT' && link !== null) return new BatchinferError('INPUT_MISSING', `input ${input} is a symlink to ${link}, which does not exist`, { expected: 'a file, glob or directory', actual: `a dangling symlink to ${link}` });
+  if (code === 'ELOOP') return new BatchinferError('INPUT_MISSING', `input ${input} is a symlink loop`, { expected: 'a file, glob or directory', actual: 'symlinks that lead back to themselves' });
+  if (code === 'EACCES') return new BatchinferError('INPUT_MISSING', `input ${input} cannot be read: permission denied`, { expected: 'a readable file, glob or directory', actual: 'permission denied' });
+  return new BatchinferError('INPUT_MISSING', `input ${input} does not exist`, { expected: 'a file, glob or directory', actual: 'nothing at that path' });
 }
 
 function formatOf(path: string): DatasetFormat {

@@ -3,8 +3,13 @@
  * as the trial found it:
  *
  * - a resume that ignored a changed `on_error` (rows dropped, or an empty rejects file);
+ * - an output that reached the input through a symlink or a bind mount, and overwrote it;
+ * - a `**` glob over the output's directory that read the run's own staging files.
  */
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync } from 'node:fs';
+import { copyFile, mkdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeResult, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
@@ -67,5 +72,153 @@ describe('a resume honours every setting that decides which rows are written', {
     const summary = JSON.parse(rerun.stdout);
     expect(summary.resumedRows).toBeGreaterThan(0);
     expect(summary.rows).toMatchObject({ in: 3000, out: 2970, rejected: 30 });
+  });
+});
+
+const sha = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
+const isRoot = process.getuid?.() === 0;
+
+describe.concurrent('an output, rejects file or run file that reaches the input by another path is refused', { timeout: 120_000 }, () => {
+  /** `real/in.parquet`, and `link-dir` -> `real`, `link.parquet` -> `real/in.parquet`. */
+  async function layout(): Promise<{ dir: string; input: string; before: string }> {
+    const dir = await tmp.make();
+    await mkdir(join(dir, 'real'));
+    const input = join(dir, 'real', 'in.parquet');
+    await copyFile(await nullyInput(dir), input);
+    await symlink(join(dir, 'real'), join(dir, 'link-dir'));
+    await symlink(input, join(dir, 'link.parquet'));
+    return { dir, input, before: await sha(input) };
+  }
+  const run = (input: string, output: string, ...extra: string[]) => runCli(['run', '--model', model('mlp'), '--input', input, '--output', output, '--features', 'a,b,c,d', '--fill-null', '0', '--quiet', ...extra]);
+
+  it.each([
+    ['the input read through a symlinked file', (d: string) => ({ input: join(d, 'link.parquet'), output: join(d, 'real', 'in.parquet') }), 'output: is one of the input files'],
+    ['the input written through a symlinked directory', (d: string) => ({ input: join(d, 'real', 'in.parquet'), output: join(d, 'link-dir', 'in.parquet') }), 'output: is one of the input files'],
+    ['a directory output that is the input directory by a symlink', (d: string) => ({ input: join(d, 'real', 'in.parquet'), output: join(d, 'link-dir') + '/' }), 'output: is a directory holding input files'],
+    ['the input directory spelled with ..', (d: string) => ({ input: join(d, 'link.parquet'), output: join(d, 'link-dir', '..', 'real', 'in.parquet') }), 'output: is one of the input files'],
+  ])('%s: 78, the input untouched', async (_name, paths, message) => {
+    const { dir, input, before } = await layout();
+    const { input: i, output: o } = paths(dir);
+    const r = await run(i, o);
+    expect(expectCliError(r, 78, 'SPEC_INVALID')).toContain(message);
+    expect(await sha(input)).toBe(before);
+    expect(await stagingLeftovers(join(dir, 'real', 'in.parquet'))).toEqual([]);
+  });
+
+  it('a rejects file that is the input through a symlinked directory: 78, the input untouched', async () => {
+    const { dir, input, before } = await layout();
+    const r = await run(input, join(dir, 'out.parquet'), '--on-error', 'quarantine', '--rejects', join(dir, 'link-dir', 'in.parquet'));
+    expect(expectCliError(r, 78, 'SPEC_INVALID')).toContain('rejects: is one of the input files');
+    expect(await sha(input)).toBe(before);
+    expect(existsSync(join(dir, 'out.parquet'))).toBe(false);
+  });
+
+  it("an output whose staging directory is the input's directory by a symlink: 78 (a new run clears it)", async () => {
+    const { dir, input, before } = await layout();
+    await symlink(join(dir, 'real'), join(dir, '.out.parquet.staging'));
+    const r = await run(input, join(dir, 'out.parquet'));
+    expect(expectCliError(r, 78, 'SPEC_INVALID')).toMatch(/staging directory .* holds input files; a run clears it/);
+    expect(await sha(input)).toBe(before);
+  });
+
+  it('a model file reached by the output through a symlinked directory: 78, the model untouched', async () => {
+    const { dir, input } = await layout();
+    await copyFile(model('mlp'), join(dir, 'real', 'm.onnx'));
+    const r = await runCli(['run', '--model', join(dir, 'real', 'm.onnx'), '--input', input, '--output', join(dir, 'link-dir', 'm.onnx'), '--features', 'a,b,c,d', '--fill-null', '0', '--quiet']);
+    expect(expectCliError(r, 78, 'SPEC_INVALID')).toContain('output: is the model file');
+    expect(await sha(join(dir, 'real', 'm.onnx'))).toBe(await sha(model('mlp')));
+  });
+
+  // Renaming the output onto a symlink replaces the link, not the file it points to.
+  it('an output path that is itself a symlink to the input replaces the link, never the input', async () => {
+    const { dir, input, before } = await layout();
+    await symlink(input, join(dir, 'out.parquet'));
+    expectOk(await run(input, join(dir, 'out.parquet')));
+    expect(await sha(input)).toBe(before);
+    expect(lstatSync(join(dir, 'out.parquet')).isSymbolicLink()).toBe(false);
+    expect((await readParquet(join(dir, 'out.parquet'))).rows).toHaveLength(3000);
+  });
+
+  // A bind mount shows one directory at two paths that no symlink joins: compared by device and inode.
+  it.skipIf(!isRoot && !process.env['CI'])('the input directory bind-mounted elsewhere: 78, the input untouched', async () => {
+    const { dir, input, before } = await layout();
+    await mkdir(join(dir, 'bound'));
+    execFileSync('mount', ['--bind', join(dir, 'real'), join(dir, 'bound')]);
+    try {
+      const r = await run(input, join(dir, 'bound', 'in.parquet'));
+      expect(expectCliError(r, 78, 'SPEC_INVALID')).toContain('output: is one of the input files');
+      expect(await sha(input)).toBe(before);
+    } finally {
+      execFileSync('umount', [join(dir, 'bound')]);
+    }
+  });
+});
+
+describe("a glob or directory input that covers the output's directory", { timeout: 120_000 }, () => {
+  it('never reads the staging files of a crashed run, nor the output it committed (data/**/*.parquet into data/scores/out.parquet)', async () => {
+    const dir = await tmp.make();
+    await mkdir(join(dir, 'data', 'scores'), { recursive: true });
+    await mkdir(join(dir, 'data', 'day=1'));
+    await copyFile(await nullyInput(dir), join(dir, 'data', 'day=1', 'in.parquet'));
+    const output = join(dir, 'data', 'scores', 'out.parquet');
+    const args = ['run', '--model', model('mlp'), '--input', join(dir, 'data', '**', '*.parquet'), '--output', output, '--features', 'a,b,c,d', '--fill-null', '0', '--passthrough', 'id', '--batch-size', '500', '--checkpoint-rows', '1000', '--quiet', '--json'];
+    const crashed = await runCli(args, { env: { BATCHINFER_FAILPOINT: 'part-journaled:2' } });
+    expect(crashed.signal, describeResult(crashed)).toBe('SIGKILL');
+
+    const resumed = await runCli(args);
+    expectOk(resumed);
+    const summary = JSON.parse(resumed.stdout);
+    expect(summary.input.files).toBe(1);
+    expect(summary.resumedRows).toBe(2000);
+    expect(summary.warnings.join('\n')).toMatch(/left out 2 files the input matched that are this output's own .*\.out\.parquet\.staging\/part-/);
+    const ids = (await readParquet(output)).rows.map((r) => Number(r['id']));
+    expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+
+    // The next run finds the committed output (its summary beside it) and leaves it out too.
+    const again = await runCli(args);
+    expectOk(again);
+    expect(JSON.parse(again.stdout).warnings.join('\n')).toMatch(/left out 1 file .*out\.parquet$/m);
+    expect((await readParquet(output)).rows).toHaveLength(3000);
+  });
+
+  it('a directory input holding its own output scores only the input on the next run', async () => {
+    const dir = await tmp.make();
+    await copyFile(await nullyInput(dir), join(dir, 'only.parquet'));
+    await mkdir(join(dir, 'data'));
+    await copyFile(join(dir, 'only.parquet'), join(dir, 'data', 'in.parquet'));
+    const args = ['run', '--model', model('mlp'), '--input', join(dir, 'data'), '--output', join(dir, 'data', 'scores.parquet'), '--features', 'a,b,c,d', '--fill-null', '0', '--quiet', '--json'];
+    expectOk(await runCli(args));
+    const second = await runCli(args);
+    expectOk(second);
+    expect(JSON.parse(second.stdout).rows.in).toBe(3000);
+  });
+
+  it('a file at the output path that batchinfer did not write stays an input, and is refused as the output (78)', async () => {
+    const dir = await tmp.make();
+    await mkdir(join(dir, 'data'));
+    await copyFile(await nullyInput(dir), join(dir, 'data', 'a.parquet'));
+    await copyFile(join(dir, 'data', 'a.parquet'), join(dir, 'data', 'b.parquet'));
+    const before = await sha(join(dir, 'data', 'b.parquet'));
+    const r = await runCli(['run', '--model', model('mlp'), '--input', join(dir, 'data', '*.parquet'), '--output', join(dir, 'data', 'b.parquet'), '--features', 'a,b,c,d', '--fill-null', '0', '--quiet']);
+    expect(expectCliError(r, 78, 'SPEC_INVALID')).toContain('output: is one of the input files');
+    expect(await sha(join(dir, 'data', 'b.parquet'))).toBe(before);
+  });
+});
+
+describe.concurrent('inputs that are symlinks going nowhere', { timeout: 60_000 }, () => {
+  it('a symlink loop is named as a loop (66), nothing written', async () => {
+    const dir = await tmp.make();
+    await symlink(join(dir, 'b.parquet'), join(dir, 'a.parquet'));
+    await symlink(join(dir, 'a.parquet'), join(dir, 'b.parquet'));
+    const r = await runCli(['run', '--model', model('mlp'), '--input', join(dir, 'a.parquet'), '--output', join(dir, 'out.parquet'), '--features', 'a,b,c,d', '--quiet']);
+    expect(expectCliError(r, 66, 'INPUT_MISSING')).toContain(`input ${join(dir, 'a.parquet')} is a symlink loop`);
+    expect(await stagingLeftovers(join(dir, 'out.parquet'))).toEqual([]);
+  });
+
+  it('a dangling symlink names where it points (66)', async () => {
+    const dir = await tmp.make();
+    await symlink(join(dir, 'gone.parquet'), join(dir, 'a.parquet'));
+    const r = await runCli(['run', '--model', model('mlp'), '--input', join(dir, 'a.parquet'), '--output', join(dir, 'out.parquet'), '--features', 'a,b,c,d', '--quiet']);
+    expect(expectCliError(r, 66, 'INPUT_MISSING')).toContain(`is a symlink to ${join(dir, 'gone.parquet')}, which does not exist`);
   });
 });
