@@ -33,6 +33,8 @@ export interface PreparedJob {
   outputColumns: string[];
   /** The model's fixed batch dimension (rows go to it in groups of this size), else null. */
   fixedBatch: number | null;
+  /** CSV columns the input files type differently: staged as their text, so no value is rounded (`textColumns`). */
+  textColumns: string[];
 }
 
 export interface PrepareOptions {
@@ -83,7 +85,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
 
-  return { spec, model, dataset, feeds, output, outputMode, outputColumns, fixedBatch };
+  return { spec, model, dataset, feeds, output, outputMode, outputColumns, fixedBatch, textColumns: textColumns(dataset) };
 }
 
 
@@ -276,6 +278,20 @@ async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Se
     }
   }
   return problems;
+}
+
+/**
+ * The columns a CSV glob's files type differently (DuckDB sniffs each file alone: BIGINT in one
+ * hour, DOUBLE in the next). Merged to the widest type, 9007199254740993 came out as
+ * 9007199254740992: they are copied as the text the files hold instead, exactly.
+ */
+function textColumns(dataset: Dataset): string[] {
+  if (dataset.format !== 'csv' || dataset.files.length < 2) return [];
+  const types = new Map<string, Set<string>>();
+  for (const file of dataset.files) {
+    for (const c of file.columns ?? []) types.set(c.name, (types.get(c.name) ?? new Set()).add(c.type));
+  }
+  return [...types].filter(([, seen]) => seen.size > 1).map(([name]) => name);
 }
 
 /** A path ending in a separator, or an existing directory, gets one part file per input file. */

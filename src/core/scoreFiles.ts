@@ -122,7 +122,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       const stageStart = performance.now();
       // A staged copy holds the columns the run reads; the rejects file wants every original column.
       const { file, feeds } = needsStaging(original)
-        ? await withThreads(db, options.duckdbThreads, () => stageSource(db, original, index, { staging, journal, filter: options.windowFilter, feeds: job.feeds, passthrough: spec.passthrough, allColumns: spec.onError === 'quarantine', columns: original.columns }))
+        ? await withThreads(db, options.duckdbThreads, () => stageSource(db, original, index, { staging, journal, filter: options.windowFilter, feeds: job.feeds, passthrough: spec.passthrough, allColumns: spec.onError === 'quarantine', columns: original.columns, textColumns: job.textColumns }))
         : { file: original, feeds: job.feeds };
       if (needsStaging(original)) {
         fileRows.set(index, await countRows(db, file));

@@ -31,6 +31,8 @@ export interface StageOptions {
   allColumns: boolean;
   /** The input's column types as DuckDB reads them, when validation read them (else described here). */
   columns?: readonly ColumnInfo[];
+  /** CSV columns copied as their text (`textColumns` in prepare.ts: the files type them differently). */
+  textColumns?: readonly string[];
 }
 
 export interface StagedSource {
@@ -73,8 +75,17 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
   const floats = file.format === 'csv' && keep ? await floatColumns(db, file, options) : new Set<string>();
   const select = (asFloat: ReadonlySet<string>): string =>
     keep && keep.length > 0 ? keep.map((c) => (asFloat.has(c) ? `CAST(CAST(${quoteIdent(c)} AS DOUBLE) AS FLOAT) AS ${quoteIdent(c)}` : quoteIdent(c))).join(', ') : '*';
-  const copy = (extra: string, extraParams: SqlParam[] = [], asFloat: ReadonlySet<string> = new Set()): Promise<unknown> =>
-    db.exec(`COPY (SELECT ${select(asFloat)} FROM ${readerSql(file, '$1', extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, [...params, ...extraParams]);
+  const text = await presentTextColumns(db, file, options);
+  // Columns the files type differently are read as the text they hold, whatever else is.
+  const typed = (columns: readonly string[]): { extra: string; params: SqlParam[] } => {
+    const all = [...new Set([...columns, ...text])];
+    return all.length === 0 ? { extra: '', params: [] } : { extra: `, types = $${params.length + 1}`, params: [{ struct: Object.fromEntries(all.map((c) => [c, 'VARCHAR'])) }] };
+  };
+  const copy = (textColumns: readonly string[] | 'all', asFloat: ReadonlySet<string> = new Set()): Promise<unknown> => {
+    const types = textColumns === 'all' ? { extra: ', all_varchar = true', params: [] } : typed(textColumns);
+    const floatNow = new Set([...asFloat].filter((c) => !text.includes(c)));
+    return db.exec(`COPY (SELECT ${select(floatNow)} FROM ${readerSql(file, '$1', types.extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, [...params, ...types.params]);
+  };
   const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
   // A read that fails on a value DuckDB cannot convert gives way to a more tolerant one.
   const attempt = async (run: () => Promise<unknown>): Promise<unknown> => {
@@ -86,17 +97,25 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
       return err;
     }
   };
-  let failed = await attempt(() => copy('', [], floats));
+  let failed = await attempt(() => copy([], floats));
   // A number float32 cannot hold: the numbers stay DOUBLE, and the reader rejects that row
   // (OUT_OF_RANGE) as it does for a Parquet DOUBLE.
-  if (failed && floats.size > 0 && /out of range for the destination type FLOAT/i.test((failed as Error).message)) failed = await attempt(() => copy(''));
+  if (failed && floats.size > 0 && /out of range for the destination type FLOAT/i.test((failed as Error).message)) failed = await attempt(() => copy([]));
   // DuckDB types a CSV column from a sample; a value past the sample that does not fit (text
   // in a "numeric" column) fails the read. Read the feature columns as text (they parse row
   // by row, bad rows follow on_error) and keep the other columns' types; only if a
   // passthrough column breaks too is every column text.
-  if (failed && featureColumns.length > 0) failed = await attempt(() => copy(`, types = $${params.length + 1}`, [{ struct: Object.fromEntries(featureColumns.map((c) => [c, 'VARCHAR'])) }]));
-  if (failed) await guardCopy(file, path + '.tmp', () => copy(', all_varchar = true'));
+  if (failed && featureColumns.length > 0) failed = await attempt(() => copy(featureColumns));
+  if (failed) await guardCopy(file, path + '.tmp', () => copy('all'));
   await rename(path + '.tmp', path);
+}
+
+/** The `textColumns` this file has (read_csv refuses a type for a column it does not hold). */
+async function presentTextColumns(db: Db, file: DatasetFile, options: StageOptions): Promise<string[]> {
+  if (file.format !== 'csv' || !options.textColumns || options.textColumns.length === 0) return [];
+  const columns = options.columns ?? (await describeFile(db, file));
+  const names = new Set(columns.map((c) => c.name));
+  return options.textColumns.filter((c) => names.has(c));
 }
 
 /** The float-staged feature columns (`floatStagedColumns`) this CSV's reader types as numbers. */

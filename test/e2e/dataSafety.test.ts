@@ -4,12 +4,13 @@
  *
  * - a resume that ignored a changed `on_error` (rows dropped, or an empty rejects file);
  * - an output that reached the input through a symlink or a bind mount, and overwrote it;
- * - a `**` glob over the output's directory that read the run's own staging files.
+ * - a `**` glob over the output's directory that read the run's own staging files;
+ * - passthrough values of a CSV glob rounded when the files' sniffed types differed.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync } from 'node:fs';
-import { copyFile, mkdir, readFile, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeResult, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
@@ -220,5 +221,55 @@ describe.concurrent('inputs that are symlinks going nowhere', { timeout: 60_000 
     await symlink(join(dir, 'gone.parquet'), join(dir, 'a.parquet'));
     const r = await runCli(['run', '--model', model('mlp'), '--input', join(dir, 'a.parquet'), '--output', join(dir, 'out.parquet'), '--features', 'a,b,c,d', '--quiet']);
     expect(expectCliError(r, 66, 'INPUT_MISSING')).toContain(`is a symlink to ${join(dir, 'gone.parquet')}, which does not exist`);
+  });
+});
+
+describe.concurrent('passthrough values come out exactly as they went in', { timeout: 60_000 }, () => {
+  const header = 'id,a,b,c,d';
+  const row = (id: string, i: number) => `${id},${i / 10},0.5,0.25,1`;
+  /** a.csv's ids sniff as BIGINT, b.csv's as DOUBLE. */
+  async function twoCsvs(dir: string): Promise<void> {
+    await writeFile(join(dir, 'a.csv'), [header, row('9007199254740993', 1), row('1234567890123456789', 2), row('7', 3)].join('\n') + '\n');
+    await writeFile(join(dir, 'b.csv'), [header, row('1.5', 4), row('2.25', 5)].join('\n') + '\n');
+  }
+
+  it.each([
+    ['skip', []],
+    ['quarantine', ['--on-error', 'quarantine']],
+  ])('a CSV glob whose files type the id differently (BIGINT, DOUBLE): the ids as their text, exactly (on_error %s)', async (_name, extra) => {
+    const dir = await tmp.make();
+    await twoCsvs(dir);
+    const output = join(dir, 'out.parquet');
+    const r = await runCli(['run', '--model', model('mlp'), '--input', join(dir, '*.csv'), '--output', output, '--features', 'a,b,c,d', '--passthrough', 'id', '--quiet', '--json', ...extra]);
+    expectOk(r);
+    expect(JSON.parse(r.stdout).warnings).toContain('passthrough column id: the CSV files type it differently, so it is written as the text the files hold (VARCHAR), with no value rounded');
+    const out = await readParquet(output);
+    expect(out.columns[0]).toEqual({ name: 'id', type: 'VARCHAR' });
+    expect(out.rows.map((x) => x['id'])).toEqual(['9007199254740993', '1234567890123456789', '7', '1.5', '2.25']);
+  });
+
+  it('a single CSV keeps its sniffed type', async () => {
+    const dir = await tmp.make();
+    await twoCsvs(dir);
+    const output = join(dir, 'out.parquet');
+    expectOk(await runCli(['run', '--model', model('mlp'), '--input', join(dir, 'a.csv'), '--output', output, '--features', 'a,b,c,d', '--passthrough', 'id', '--quiet']));
+    const out = await readParquet(output);
+    expect(out.columns[0]).toEqual({ name: 'id', type: 'BIGINT' });
+    expect(out.rows.map((x) => String(x['id']))).toEqual(['9007199254740993', '1234567890123456789', '7']);
+  });
+
+  it('a Parquet glob whose files type a passthrough column differently is refused, naming both files and types (65), nothing written', async () => {
+    const dir = await tmp.make();
+    await twoCsvs(dir);
+    await withDuckDb(async (q) => {
+      await q(`COPY (SELECT * FROM read_csv('${join(dir, 'a.csv')}')) TO '${join(dir, 'a.parquet')}' (FORMAT parquet)`);
+      await q(`COPY (SELECT * FROM read_csv('${join(dir, 'b.csv')}')) TO '${join(dir, 'b.parquet')}' (FORMAT parquet)`);
+    });
+    const output = join(dir, 'out.parquet');
+    const r = await runCli(['run', '--model', model('mlp'), '--input', join(dir, '*.parquet'), '--output', output, '--features', 'a,b,c,d', '--passthrough', 'id', '--quiet']);
+    const stderr = expectCliError(r, 65, 'INPUT_INVALID');
+    expect(stderr).toContain(`${join(dir, 'b.parquet')}: column 'id' differs from ${join(dir, 'a.parquet')} (expected BIGINT, got DOUBLE)`);
+    expect(existsSync(output)).toBe(false);
+    expect(await stagingLeftovers(output)).toEqual([]);
   });
 });
