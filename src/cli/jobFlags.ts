@@ -30,6 +30,7 @@ export interface JobFlags {
   allowNan?: boolean;
   modelSha256?: string;
   csvDelimiter?: string;
+  memoryLimit?: string;
 }
 
 export function addJobFlags(cmd: Command): Command {
@@ -55,6 +56,7 @@ export function addJobFlags(cmd: Command): Command {
     .option('--allow-nan', 'pass NaN and Infinity to float inputs instead of treating them as bad rows')
     .option('--model-sha256 <hex>', 'refuse a model whose sha256 differs (checked before any data is read)')
     .option('--csv-delimiter <char>', 'CSV inputs: , ; | or tab (default: a comma for .csv, a tab for .tsv)')
+    .option('--memory-limit <size>', "memory DuckDB may use before it spills to disk: 4GB, 512MiB or 50% (default: half the machine's memory)")
     .option('--checkpoint-rows <n>', 'rows per durable part file: a crash loses at most this much work (default 1048576)');
 }
 
@@ -84,6 +86,7 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     allow_nan: flags.allowNan,
     model_sha256: flags.modelSha256,
     csv_delimiter: flags.csvDelimiter,
+    memory_limit: flags.memoryLimit,
   };
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as JobFile;
 }

@@ -65,7 +65,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
   let db: Db;
   try {
     const { Db } = await import('../db/duckdb.js');
-    db = await Db.open({ timezone: spec.timezone });
+    db = await Db.open({ timezone: spec.timezone, memoryLimit: spec.memoryLimit });
   } catch (err) {
     // Its workers would keep the process alive.
     await (await early)?.pool.close();
@@ -99,6 +99,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const identity = runIdentity(job, inputs, window);
     const { journal, resumed, discarded } = await Journal.open(staging.dir, identity);
     if (discarded) warnings.push(startedOverNote(discarded.settings, identity.settings));
+    await db.spillTo(join(staging.dir, `spill-${process.pid}`));
     const started = early;
     early = null;
     pool = await adoptPool(started, job, workers, threads);

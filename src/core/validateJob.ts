@@ -15,7 +15,7 @@ export interface ValidationReport {
 }
 
 export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
-  const db = await Db.open();
+  const db = await Db.open({ memoryLimit: spec.memoryLimit });
   try {
     const job = await prepareJob(db, spec);
     return {

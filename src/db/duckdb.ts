@@ -10,7 +10,12 @@
  *   const db = await Db.open();
  *   for await (const chunk of db.stream('SELECT a::FLOAT AS a FROM read_parquet($1)', [path])) { ... }
  */
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import duckdb from '@duckdb/node-api';
+import { BatchinferError } from '../errors.js';
+import { defaultMemoryLimit, formatBytes } from '../util/memorySize.js';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 
 // The default import is the package's CommonJS exports. The CLI runs from a bundle
@@ -58,9 +63,8 @@ const VECTOR_SIZE = 2048;
 export interface DbOptions {
   /** DuckDB worker threads; defaults to DuckDB's own choice (all cores). */
   threads?: number;
-  /** Where DuckDB may spill; must be on a writable disk. */
-  tempDirectory?: string;
-  memoryLimit?: string;
+  /** Bytes DuckDB may use before it spills (default: half the machine's memory). */
+  memoryLimit?: number;
   /** Session time zone: naive TIMESTAMP values compare with instants in this zone. */
   timezone?: string;
 }
@@ -70,21 +74,39 @@ export class Db {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly owner: boolean,
+    /** Bytes DuckDB may use (`memory_limit`). */
+    readonly memoryLimit: number,
   ) {}
+
+  /**
+   * Spill to `dir` from now on (a run's staging directory, beside the output, sized for the
+   * data). DuckDB cannot move a directory it has already spilled to: it then stays where it is.
+   */
+  async spillTo(dir: string): Promise<void> {
+    try {
+      await this.conn.run('SET temp_directory = $1', bindParams([dir]));
+    } catch (err) {
+      if (!/Cannot switch temporary directory/i.test((err as Error).message)) throw err;
+    }
+  }
 
   static async open(options: DbOptions = {}): Promise<Db> {
     const config: Record<string, string> = {};
     if (options.threads !== undefined) config['threads'] = String(options.threads);
-    if (options.tempDirectory !== undefined) config['temp_directory'] = options.tempDirectory;
+    // Spills go to a directory of this process's own (DuckDB creates it when it first spills and
+    // removes it on close), never `.tmp` in the working directory; a run moves it to its
+    // staging directory (`spillTo`).
+    config['temp_directory'] = join(tmpdir(), `batchinfer-spill-${process.pid}-${randomUUID().slice(0, 8)}`);
     // Rows must come back in file order: predictions are matched to rows by position.
     config['preserve_insertion_order'] = 'true';
     // Each file is read once (features) plus once per part for passthrough: caching file
     // blocks in memory buys nothing and grew RSS with the input size (846 MB at 10M rows).
     config['enable_external_file_cache'] = 'false';
-    config['memory_limit'] = options.memoryLimit ?? '1GB';
+    const memoryLimit = options.memoryLimit ?? defaultMemoryLimit();
+    config['memory_limit'] = `${Math.floor(memoryLimit / 1024)}KiB`;
     const instance = await duckdb.DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
-    const db = new Db(instance, conn, true);
+    const db = new Db(instance, conn, true, memoryLimit);
     if (options.timezone) await db.exec('SET TimeZone = $1', [options.timezone]);
     return db;
   }
@@ -119,32 +141,33 @@ export class Db {
    * time, so the reader streams on one connection while the writer appends on another.
    */
   async fork(): Promise<Db> {
-    return new Db(this.instance, await this.instance.connect(), false);
+    return new Db(this.instance, await this.instance.connect(), false, this.memoryLimit);
   }
 
   /** Runs a statement; returns the first column of the first row when there is one (COPY returns its row count). */
   async exec(sql: string, params: readonly SqlParam[] = []): Promise<unknown> {
-    const reader = await this.conn.runAndReadAll(sql, bindParams(params));
+    const reader = await this.conn.runAndReadAll(sql, bindParams(params)).catch((err) => this.fail(err));
     const rows = reader.getRowsJS();
     return rows[0]?.[0];
   }
 
   /** Runs a query and returns every row as a plain object (bigints for BIGINT). */
   async query<T = Record<string, unknown>>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    const reader = await this.conn.runAndReadAll(sql, bindParams(params));
+    const reader = await this.conn.runAndReadAll(sql, bindParams(params)).catch((err) => this.fail(err));
     return reader.getRowObjectsJS() as T[];
   }
 
   /** Streams a query chunk by chunk (at most 2048 rows each) without materialising it. */
   async *stream(sql: string, params: readonly SqlParam[] = []): AsyncGenerator<ColumnChunk> {
-    const result = await this.conn.stream(sql, bindParams(params));
+    const result = await this.conn.stream(sql, bindParams(params)).catch((err) => this.fail(err));
     const typeNames = result.columnTypes().map((t) => t.toString());
     // One chunk of read-ahead: DuckDB produces chunk k+1 while the caller works on chunk k.
-    let next = result.fetchChunk();
+    const fetch = () => result.fetchChunk().catch((err) => this.fail(err));
+    let next = fetch();
     for (;;) {
       const chunk = await next;
       if (!chunk || chunk.rowCount === 0) return;
-      next = result.fetchChunk();
+      next = fetch();
       const columns: ColumnVector[] = [];
       for (let c = 0; c < chunk.columnCount; c++) {
         columns.push(wrapVector(chunk.getColumnVector(c), typeNames[c] ?? 'UNKNOWN', chunk.rowCount));
@@ -164,6 +187,22 @@ export class Db {
    */
   async appender(table: string): Promise<TableAppender> {
     return new TableAppender(await this.conn.createAppender(table));
+  }
+
+  /**
+   * DuckDB at its memory limit is a resource the user can raise, not bad data: RESOURCE_LIMIT
+   * naming the limit and the setting. Other errors pass as they are.
+   */
+  private fail(err: unknown): never {
+    const text = err instanceof Error ? err.message : String(err);
+    if (/^Out of Memory Error/i.test(text)) {
+      throw new BatchinferError('RESOURCE_LIMIT', `DuckDB reached its memory limit of ${formatBytes(this.memoryLimit)}: raise memory_limit (job key) or --memory-limit, e.g. to ${formatBytes(this.memoryLimit * 2)}`, {
+        expected: `at most ${formatBytes(this.memoryLimit)} (memory_limit)`,
+        actual: text.split('\n')[0]!.replace(/^Out of Memory Error: /i, ''),
+        cause: err,
+      });
+    }
+    throw err;
   }
 
   close(): void {

@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { resolve } from 'node:path';
+import { defaultMemoryLimit, MEMORY_LIMIT_EXPECTED, MIN_MEMORY_LIMIT, parseMemorySize } from '../util/memorySize.js';
 import { BatchinferError, type Problem } from '../errors.js';
 import { checkTemplate, hasTemplate } from '../schedule/template.js';
 import { parseSchedule } from '../schedule/window.js';
@@ -80,6 +81,8 @@ export interface JobSpec {
   windowColumn?: string;
   /** CSV inputs: the field delimiter, instead of the one the file name implies (`.csv` comma, `.tsv` tab). */
   csvDelimiter?: Delimiter;
+  /** Bytes DuckDB may use before it spills to the staging directory (`memory_limit`; default half the machine's). */
+  memoryLimit: number;
 }
 
 
@@ -134,6 +137,7 @@ export const jobFileSchema = z.strictObject({
   allow_nan: z.boolean().optional(),
   model_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a sha256 is 64 hex digits').optional(),
   csv_delimiter: z.enum(Object.keys(DELIMITER_WORDS) as [string, ...string[]], { error: DELIMITER_EXPECTED }).optional(),
+  memory_limit: z.string().optional(),
 });
 
 export type JobFile = z.infer<typeof jobFileSchema>;
@@ -192,7 +196,13 @@ export function parseJobSpec(raw: unknown, options: ParseOptions): JobSpec {
     timezone: job.timezone ?? 'UTC',
     windowColumn: job.window_column,
     csvDelimiter: job.csv_delimiter === undefined ? undefined : DELIMITER_WORDS[job.csv_delimiter],
+    memoryLimit: defaultMemoryLimit(),
   };
+  if (job.memory_limit !== undefined) {
+    const bytes = parseMemorySize(job.memory_limit);
+    if (bytes === null || bytes < MIN_MEMORY_LIMIT) problems.push({ code: 'SPEC_INVALID', where: 'memory_limit', message: 'is not a memory size DuckDB can work in', expected: MEMORY_LIMIT_EXPECTED, actual: job.memory_limit });
+    else spec.memoryLimit = bytes;
+  }
   // Part boundaries must not depend on where a run was interrupted: whole batches only.
   const checkpoint = job.checkpoint_rows ?? DEFAULT_CHECKPOINT_ROWS;
   spec.checkpointRows = Math.max(1, Math.ceil(checkpoint / spec.batchSize)) * spec.batchSize;
