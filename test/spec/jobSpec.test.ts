@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchinferError, type Problem } from '../../src/errors.js';
@@ -24,6 +25,12 @@ function problemsOf(raw: unknown): Problem[] {
 const wheres = (raw: unknown) => problemsOf(raw).map((p) => p.where);
 
 describe('parseJobSpec: defaults and paths', () => {
+  it('memory_limit: half the machine by default, or the size given', () => {
+    const machine = Math.min(totalmem(), process.constrainedMemory?.() || Infinity);
+    expect(parseJobSpec(minimal, options).memoryLimit).toBe(Math.floor(machine / 2));
+    expect(parseJobSpec({ ...minimal, memory_limit: '2GiB' }, options).memoryLimit).toBe(2 * 2 ** 30);
+  });
+
   it('applies defaults and resolves paths against baseDir', () => {
     const spec = parseJobSpec(minimal, options);
     expect(spec).toEqual({
@@ -55,6 +62,7 @@ describe('parseJobSpec: defaults and paths', () => {
       timezone: 'UTC',
       windowColumn: undefined,
       csvDelimiter: undefined,
+      memoryLimit: expect.any(Number),
     });
     expect(DEFAULT_BATCH_SIZE).toBe(2048);
   });
