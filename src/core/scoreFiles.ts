@@ -243,6 +243,11 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       // Every row of the file was scored or rejected. A stream that ends early (a statement
       // run on the reader's connection ends it without an error) must not commit fewer rows.
       if (partStart !== fileRows.get(index)) {
+        // A Parquet input whose row groups claim more rows than their pages hold reads short
+        // without an error: bad data, named. A staged copy is ours: a short read of it is a bug.
+        if (file === original) {
+          throw new BatchinferError('INPUT_INVALID', `${original.path} is corrupt: its row groups claim ${fileRows.get(index)} rows, but only ${partStart} could be read`, { expected: `${fileRows.get(index)} rows`, actual: `${partStart} rows` });
+        }
         throw new BatchinferError('INTERNAL', `${original.path}: the rows read differ from the rows in the file`, { expected: fileRows.get(index), actual: partStart });
       }
       await journal.append({ type: 'file-done', file: index, rows: partStart });

@@ -5,12 +5,14 @@
  * - a resume that ignored a changed `on_error` (rows dropped, or an empty rejects file);
  * - an output that reached the input through a symlink or a bind mount, and overwrote it;
  * - a `**` glob over the output's directory that read the run's own staging files;
- * - passthrough values of a CSV glob rounded when the files' sniffed types differed.
+ * - passthrough values of a CSV glob rounded when the files' sniffed types differed;
+ * and faults reported with the wrong code: a lying Parquet footer, symlink loops.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync } from 'node:fs';
 import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { decodeStruct, encodeStruct, field, type ThriftList, type ThriftStruct } from '../../src/util/thriftCompact.js';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeResult, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
@@ -269,6 +271,35 @@ describe.concurrent('passthrough values come out exactly as they went in', { tim
     const r = await runCli(['run', '--model', model('mlp'), '--input', join(dir, '*.parquet'), '--output', output, '--features', 'a,b,c,d', '--passthrough', 'id', '--quiet']);
     const stderr = expectCliError(r, 65, 'INPUT_INVALID');
     expect(stderr).toContain(`${join(dir, 'b.parquet')}: column 'id' differs from ${join(dir, 'a.parquet')} (expected BIGINT, got DOUBLE)`);
+    expect(existsSync(output)).toBe(false);
+    expect(await stagingLeftovers(output)).toEqual([]);
+  });
+});
+
+/** `path` with the footer's row group `group` claiming `extra` more rows than it holds. */
+async function lyingFooter(path: string, group: number, extra: bigint): Promise<void> {
+  const bytes = await readFile(path);
+  const length = bytes.readUInt32LE(bytes.length - 8);
+  const meta = decodeStruct(bytes.subarray(bytes.length - 8 - length, bytes.length - 8));
+  const rowGroup = (field(meta, 4)!.value as ThriftList).items[group] as ThriftStruct;
+  const numRows = rowGroup.fields.find((f) => f.id === 3)!;
+  numRows.value = (numRows.value as bigint) + extra;
+  const footer = encodeStruct(meta);
+  const tail = Buffer.alloc(8);
+  tail.writeUInt32LE(footer.length, 0);
+  tail.write('PAR1', 4);
+  await writeFile(path, Buffer.concat([bytes.subarray(0, bytes.length - 8 - length), footer, tail]));
+}
+
+describe.concurrent('a Parquet file whose footer lies', { timeout: 60_000 }, () => {
+  it.each([0, 2])('row group %i claims 1,000 more rows than it holds: 65 naming the file, nothing written', async (group) => {
+    const dir = await tmp.make();
+    const input = join(dir, 'lying.parquet');
+    await withDuckDb((q) => q(`COPY (SELECT i AS id, i / 1000.0 AS a, 0.5 AS b, (i % 7)::DOUBLE AS c, 1.0 AS d FROM range(300000) t(i)) TO '${input}' (FORMAT parquet, ROW_GROUP_SIZE 100000)`));
+    await lyingFooter(input, group, 1000n);
+    const output = join(dir, 'out.parquet');
+    const r = await runCli(['run', '--model', model('mlp'), '--input', input, '--output', output, '--features', 'a,b,c,d', '--passthrough', 'id', '--quiet']);
+    expect(expectCliError(r, 65, 'INPUT_INVALID')).toContain(`${input} is corrupt: its row groups claim 301000 rows, but only`);
     expect(existsSync(output)).toBe(false);
     expect(await stagingLeftovers(output)).toEqual([]);
   });
