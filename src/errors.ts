@@ -111,8 +111,14 @@ export function describeProblem(p: Problem): string {
   return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }
 
+/** Items of a list shown in a message (a CSV may have 30,000 columns). */
+const MAX_LIST_ITEMS = 20;
+
 export function formatValue(value: unknown): string {
   if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.length > MAX_LIST_ITEMS) {
+    return `${formatValue(value.slice(0, MAX_LIST_ITEMS)).replace(/]$/, '')},... (${value.length} in all)]`;
+  }
   if (typeof value === 'bigint') return value.toString();
   return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }

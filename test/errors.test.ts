@@ -14,6 +14,7 @@ describe('error codes -> exit codes', () => {
     ['SCHEMA_MISMATCH', 78],
     ['BAD_DATA', 65],
     ['OUTPUT_UNWRITABLE', 73],
+    ['RESOURCE_LIMIT', 71],
     ['INFERENCE_FAILED', 70],
     ['INTERNAL', 70],
   ];
@@ -104,5 +105,14 @@ describe('BatchinferError.fromProblems', () => {
   it('errorMessage adds expected/actual to a plain error', () => {
     const err = new BatchinferError('INPUT_INVALID', 'cannot read f.csv', { expected: '.csv', actual: '.txt' });
     expect(errorMessage(err)).toBe('cannot read f.csv (expected .csv, got .txt)');
+  });
+});
+
+describe('formatValue of a long list', () => {
+  it('shows the first 20 items and how many there are', () => {
+    const names = Array.from({ length: 30_000 }, (_, i) => `c${i}`);
+    const shown = formatValue(names);
+    expect(shown).toBe(`${JSON.stringify(names.slice(0, 20)).slice(0, -1)},... (30000 in all)]`);
+    expect(formatValue(['a', 'b'])).toBe('["a","b"]');
   });
 });

@@ -18,6 +18,7 @@ import { outputTarget, summaryPath } from '../sink/outputPaths.js';
 import { rejectsPathFor } from '../sink/commitRejects.js';
 import { findCollisions, runFileTest, type RunFileOptions } from '../sink/runFiles.js';
 import type { RunPath } from '../sink/outputPaths.js';
+import { clipValue } from '../util/clip.js';
 import { PathIdentity } from '../util/pathIdentity.js';
 
 export type OutputMode = 'file' | 'directory';
@@ -207,7 +208,7 @@ function delimiterHint(dataset: Dataset): Problem[] {
   const found = DELIMITERS.filter((d) => d !== used && only.includes(d));
   if (found.length !== 1) return [];
   const d = found[0]!;
-  return [{ code: 'SCHEMA_MISMATCH', where: 'csv_delimiter', message: `${file.path} reads as one column '${only}' with ${delimiterName(used)}s between fields; its header looks ${delimiterName(d)}-separated: set csv_delimiter: ${delimiterName(d)} (--csv-delimiter ${delimiterName(d)})`, expected: `${delimiterName(used)}-separated columns`, actual: `${delimiterName(d)}-separated header` }];
+  return [{ code: 'SCHEMA_MISMATCH', where: 'csv_delimiter', message: `${file.path} reads as one column '${clipValue(only)}' with ${delimiterName(used)}s between fields; its header looks ${delimiterName(d)}-separated: set csv_delimiter: ${delimiterName(d)} (--csv-delimiter ${delimiterName(d)})`, expected: `${delimiterName(used)}-separated columns`, actual: `${delimiterName(d)}-separated header` }];
 }
 
 /** A header-only CSV reads as all VARCHAR; it still scores (to zero rows), so its types are not checked. */

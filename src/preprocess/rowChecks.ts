@@ -10,6 +10,7 @@
  */
 import type { Params } from '../util/sql.js';
 import { quoteIdent } from '../util/sql.js';
+import { clipValueSql } from '../util/clip.js';
 import { narrowed, narrowsInReader, triesCast, workingSql, workingType, type ColumnFeed, type FeedPlan } from './featurePlan.js';
 
 export const REJECT_REASONS = ['NULL_VALUE', 'PARSE_ERROR', 'NOT_FINITE', 'UNKNOWN_CATEGORY', 'OUT_OF_RANGE'] as const;
@@ -96,8 +97,10 @@ const FLOAT_TARGETS = new Set(['float32', 'float64']);
 /** The checks that apply to one column, in the order they are reported. */
 function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
   const c = quoteIdent(col.column);
-  const text = `CAST(${c} AS VARCHAR)`;
-  const quotedValue = `'''' || ${text} || ''''`;
+  const raw = `CAST(${c} AS VARCHAR)`;
+  // Values in messages are clipped (util/clip.ts): a bad value may be a secret, or huge.
+  const text = clipValueSql(raw, false);
+  const quotedValue = clipValueSql(raw, true);
   const checks: Check[] = [];
   const name = (params: Params): string => params.bind(col.column);
   if (col.nulls.kind === 'error') {
@@ -109,7 +112,7 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
     if (col.vocab.unknown === 'error') {
       checks.push({
         reason: 'UNKNOWN_CATEGORY',
-        when: (p) => `${c} IS NOT NULL AND list_position(${p.bind(col.vocab!.values)}::VARCHAR[], ${text}) IS NULL`,
+        when: (p) => `${c} IS NOT NULL AND list_position(${p.bind(col.vocab!.values)}::VARCHAR[], ${raw}) IS NULL`,
         message: (p) => `${quotedValue} || ' in column ' || ${name(p)} || ' is not in vocab and unknown is error'`,
       });
     }

@@ -6,6 +6,7 @@ import { readFile, readlink, stat, readdir } from 'node:fs/promises';
 import { pathExists } from '../util/fs.js';
 import { extname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
+import { clipQuoted } from '../util/clip.js';
 import type { Db } from '../db/duckdb.js';
 import { findCsvProblem } from './csvProblems.js';
 import { DATA_FILE_NAMES, delimiterSql, kindOf, type Delimiter } from './fileKind.js';
@@ -283,7 +284,8 @@ function duckdbCsvReason(text: string): string | undefined {
   return reason ? clip(reason.replace(/\.$/, '')) : undefined;
 }
 
+/** One line of a library's message, its quoted values clipped (util/clip.ts), at most MAX_DETAIL characters. */
 function clip(text: string): string {
-  const line = text.replace(/[\r\n]+/g, ' ');
+  const line = clipQuoted(text.replace(/[\r\n]+/g, ' '));
   return line.length > MAX_DETAIL ? line.slice(0, MAX_DETAIL) + '...' : line;
 }

@@ -6,7 +6,8 @@
  * - an output that reached the input through a symlink or a bind mount, and overwrote it;
  * - a `**` glob over the output's directory that read the run's own staging files;
  * - passthrough values of a CSV glob rounded when the files' sniffed types differed;
- * and faults reported with the wrong code: a lying Parquet footer, symlink loops.
+ * and faults reported with the wrong code: a lying Parquet footer, symlink loops; and a bad
+ * value echoed whole (a 1 MB access key in stderr and the JSON report).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -302,5 +303,42 @@ describe.concurrent('a Parquet file whose footer lies', { timeout: 60_000 }, () 
     expect(expectCliError(r, 65, 'INPUT_INVALID')).toContain(`${input} is corrupt: its row groups claim 301000 rows, but only`);
     expect(existsSync(output)).toBe(false);
     expect(await stagingLeftovers(output)).toEqual([]);
+  });
+});
+
+describe.concurrent('a bad value is quoted short, with its length', { timeout: 60_000 }, () => {
+  const secret = 'AKIA' + 'S3CR3T'.repeat(200_000);
+  async function secretCsv(dir: string): Promise<string> {
+    const path = join(dir, 'in.csv');
+    await writeFile(path, ['id,a,b,c,d,m', '1,0.1,0.2,0.3,0.4,grocery', `2,${secret},0.2,0.3,0.4,fuel`, `3,0.5,0.2,0.3,0.4,${secret}`].join('\n') + '\n');
+    return path;
+  }
+  const shown = `'${secret.slice(0, 60)}...' (${secret.length} characters)`;
+
+  it('on_error fail: stderr and the --json report quote 60 characters and say the length', async () => {
+    const dir = await tmp.make();
+    const input = await secretCsv(dir);
+    for (const json of [false, true]) {
+      const r = await runCli(['run', '--model', model('mlp'), '--input', input, '--output', join(dir, 'o.parquet'), '--features', 'a,b,c,d', '--quiet', ...(json ? ['--json'] : [])]);
+      const stderr = expectCliError(r, 65, 'BAD_DATA');
+      expect(stderr).toContain(`row 2: ${shown} in column a is not a number`);
+      expect(stderr.length).toBeLessThan(500);
+      expect(r.stdout.length).toBeLessThan(1000);
+      expect(r.stdout + stderr).not.toContain(secret.slice(0, 200));
+    }
+  });
+
+  it('quarantine: the reject messages quote it short (the row keeps its value), an unknown category too', async () => {
+    const dir = await tmp.make();
+    const input = await secretCsv(dir);
+    const output = join(dir, 'o.parquet');
+    const job = join(dir, 'job.json');
+    await writeFile(job, JSON.stringify({ model: model('mixed'), input, output, on_error: 'quarantine', inputs: { x: { columns: ['a', 'b', 'c'] }, merchant: { column: 'm', vocab: ['grocery', 'fuel'] } } }));
+    const r = await runCli(['run', job, '--quiet', '--json']);
+    expectOk(r);
+    expect(r.stdout).not.toContain(secret.slice(0, 200));
+    const rejects = (await readParquet(`${output}.rejects.parquet`)).rows;
+    expect(rejects.map((x) => x['reject_message'])).toEqual([`${shown} in column a is not a number`, `${shown} in column m is not in vocab and unknown is error`]);
+    expect(rejects[0]!['a']).toBe(secret);
   });
 });
