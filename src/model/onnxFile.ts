@@ -3,9 +3,9 @@
  * protobuf bytes, without onnxruntime: validation and `inspect` should not need a session,
  * and a broken file should fail with a clear error before any native code sees it.
  */
-import { readFile } from 'node:fs/promises';
 import { onnx, type onnxProto } from './onnxProto.js';
 import { BatchinferError } from '../errors.js';
+import { readModelBytes } from './modelBytes.js';
 
 type GraphProto = onnxProto.onnx.IGraphProto;
 type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
@@ -68,20 +68,6 @@ const ELEM_TYPES: Record<number, string> = {
  */
 export async function readOnnxFile(path: string): Promise<OnnxFileInfo> {
   return parseOnnx(await readModelBytes(path), path);
-}
-
-/** A model file's bytes; a missing or unreadable file is MODEL_MISSING, a directory MODEL_INVALID. */
-export async function readModelBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') {
-      throw new BatchinferError('MODEL_INVALID', `model path is a directory: ${path}`, { expected: 'an .onnx file', actual: 'a directory', cause: err });
-    }
-    const reason = code === 'ENOENT' || code === 'ENOTDIR' ? 'not found' : `not readable (${code ?? String(err)})`;
-    throw new BatchinferError('MODEL_MISSING', `model file ${reason}: ${path}`, { expected: 'a readable .onnx file', actual: path, cause: err });
-  }
 }
 
 /**
