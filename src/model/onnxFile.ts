@@ -102,6 +102,9 @@ export function parseOnnx(bytes: Uint8Array, source = 'model'): OnnxFileInfo {
   const producedBy = new Map<string, string>();
   for (const node of graph.node) for (const out of node.output ?? []) producedBy.set(out, node.opType ?? '');
   const outputs = graph.output.map(valueInfo);
+  const inputs = (graph.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map(valueInfo);
+  checkNames('input', inputs, source);
+  checkNames('output', outputs, source);
 
   return {
     irVersion,
@@ -111,7 +114,7 @@ export function parseOnnx(bytes: Uint8Array, source = 'model'): OnnxFileInfo {
     opsets: model.opsetImport.map((o) => ({ domain: domainName(o.domain), version: toNumber(o.version) })),
     metadata: Object.fromEntries(model.metadataProps.map((p) => [p.key ?? '', p.value ?? ''])),
     graphName: graph.name ?? '',
-    inputs: (graph.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map(valueInfo),
+    inputs,
     outputs,
     initializerNames,
     producerOps: Object.fromEntries(outputs.map((o) => [o.name, producedBy.get(o.name)])),
@@ -119,6 +122,30 @@ export function parseOnnx(bytes: Uint8Array, source = 'model'): OnnxFileInfo {
     opTypes: distinctOps(graph),
     classifierLabels: classifierLabels(graph),
   };
+}
+
+/**
+ * Graph inputs and outputs are fed and fetched by name through onnxruntime's C API, where a
+ * name ends at its first NUL: 'a\0b' would be looked up as 'a' and fail mid-run. An empty
+ * or repeated name cannot be addressed either. Each is MODEL_INVALID before any data is read.
+ */
+function checkNames(kind: 'input' | 'output', values: readonly ValueInfo[], source: string): void {
+  const seen = new Set<string>();
+  values.forEach((v, i) => {
+    const name = escapeName(v.name);
+    const invalid = (problem: string, expected: string) =>
+      new BatchinferError('MODEL_INVALID', `model ${kind} ${problem}: ${source}`, { expected, actual: v.name === '' ? 'an empty name' : name });
+    if (v.name === '') throw invalid(`#${i + 1} has an empty name`, `a name for every graph ${kind}`);
+    if (v.name.includes('\0')) throw invalid(`'${name}' has a NUL character in its name`, 'names without NUL characters');
+    if (seen.has(v.name)) throw invalid(`'${name}' is declared twice`, `distinct ${kind} names`);
+    seen.add(v.name);
+  });
+}
+
+/** A name for a one-line message: control characters as escapes ('a\0b', 'a\nb', 'a\x01b'). */
+export function escapeName(name: string): string {
+  const named: Record<string, string> = { '\0': '\\0', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+  return name.replace(/[\x00-\x1f\x7f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Ops that only pass a tensor on (a converter's Identity before an output, a Cast to float). */

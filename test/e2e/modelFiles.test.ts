@@ -1,17 +1,20 @@
 /**
- * Model paths that are not an ONNX file a run can read: a FIFO (an open would wait for a
- * writer forever), a character device (/dev/zero reads without end; stat follows the symlink), a file larger than one
- * protobuf message. `run`, `validate` and `inspect` refuse each at once with MODEL_INVALID,
- * exit 78, naming the path and what it is, and leave nothing at the output path.
+ * Model paths a run cannot use: a FIFO (an open would wait for a writer forever), a
+ * character device (/dev/zero reads without end; stat follows the symlink to it), a file
+ * larger than one protobuf message, and a model whose input name onnxruntime cannot address
+ * (a NUL byte in it). `run`, `validate` and `inspect` refuse each at once with MODEL_INVALID,
+ * exit 78, naming the path and what is wrong, and leave nothing at the output path.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { data, expectCliError, runCli } from '../helpers/cli.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
+const { onnx } = onnxProto;
 const tmp = useTempDirs('batchinfer-e2e-modelfiles-');
 const TRANSACTIONS = data('transactions.parquet');
 
@@ -23,7 +26,15 @@ beforeAll(async () => {
   // Sparse: 3 GiB by its size, no blocks written.
   await writeFile(join(models, 'big.onnx'), '');
   await truncate(join(models, 'big.onnx'), 3 * 2 ** 30);
+  await writeFile(join(models, 'nul.onnx'), softmaxModel('a\0b'));
 });
+
+/** [N,4] -> Softmax -> p, its input named `input`. */
+function softmaxModel(input: string): Uint8Array {
+  const tensor = (name: string) => ({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: 4 }] } } } });
+  const graph = { name: 'g', node: [{ opType: 'Softmax', input: [input], output: ['p'] }], input: [tensor(input)], output: [tensor('p')] };
+  return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], producerName: 'batchinfer-tests', graph })).finish();
+}
 
 type Command = 'run' | 'validate' | 'inspect';
 
@@ -40,6 +51,12 @@ const CASES: { name: string; path: () => string; message: (path: string) => stri
     path: () => join(models, 'big.onnx'),
     message: (p) =>
       `model file is too large: ${p} is 3 GiB; an ONNX file holds at most 2 GiB, and batchinfer does not load external data files (expected at most 2147483647 bytes, got 3221225472 bytes)`,
+  },
+  // onnxruntime's C API ends a name at its NUL: the run used to fail mid-way, 70, feeding 'a'.
+  {
+    name: 'a NUL byte in an input name',
+    path: () => join(models, 'nul.onnx'),
+    message: (p) => `model input 'a\\0b' has a NUL character in its name: ${p} (expected names without NUL characters, got a\\0b)`,
   },
 ];
 
