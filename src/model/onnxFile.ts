@@ -96,6 +96,7 @@ export function parseOnnx(bytes: Uint8Array, source = 'model'): OnnxFileInfo {
   if (!graph.node?.length) throw invalid('a graph without nodes');
   if (!graph.output?.length) throw invalid('a graph without outputs');
   if (!model.opsetImport.length) throw invalid('a model without opset imports');
+  refuseExternalData(graph, source);
 
   const initializerNames = (graph.initializer ?? []).map((t) => t.name ?? '');
   const initializers = new Set(initializerNames);
@@ -146,6 +147,26 @@ function checkNames(kind: 'input' | 'output', values: readonly ValueInfo[], sour
 export function escapeName(name: string): string {
   const named: Record<string, string> = { '\0': '\\0', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
   return name.replace(/[\x00-\x1f\x7f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * Weights kept in external data files: the workers get the model as bytes, and onnxruntime
+ * resolves no file beside bytes, so such a model would pass validation and fail to load.
+ */
+function refuseExternalData(graph: GraphProto, source: string): void {
+  const EXTERNAL = onnx.TensorProto.DataLocation.EXTERNAL;
+  const visit = (g: GraphProto): void => {
+    for (const t of g.initializer ?? []) {
+      if (t.dataLocation !== EXTERNAL) continue;
+      const location = t.externalData?.find((e) => e.key === 'location')?.value ?? '?';
+      throw new BatchinferError('MODEL_INVALID', `model initializer '${escapeName(t.name ?? '')}' keeps its data in an external file (${location}), which batchinfer does not load: ${source}`, {
+        expected: 'a single-file model (weights inside the .onnx file)',
+        actual: `external data in ${location}`,
+      });
+    }
+    for (const node of g.node ?? []) for (const attr of node.attribute ?? []) for (const sub of [...(attr.g ? [attr.g] : []), ...(attr.graphs ?? [])]) visit(sub);
+  };
+  visit(graph);
 }
 
 /** Ops that only pass a tensor on (a converter's Identity before an output, a Cast to float). */

@@ -1,9 +1,10 @@
 /**
  * Model paths a run cannot use: a FIFO (an open would wait for a writer forever), a
  * character device (/dev/zero reads without end; stat follows the symlink to it), a file
- * larger than one protobuf message, and a model whose input name onnxruntime cannot address
- * (a NUL byte in it). `run`, `validate` and `inspect` refuse each at once with MODEL_INVALID,
- * exit 78, naming the path and what is wrong, and leave nothing at the output path.
+ * larger than one protobuf message, a model whose input name onnxruntime cannot address
+ * (a NUL byte in it), and one with weights in an external data file. `run`, `validate` and
+ * `inspect` refuse each at once with MODEL_INVALID, exit 78, naming the path and what is
+ * wrong, and leave nothing at the output path.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,12 +28,18 @@ beforeAll(async () => {
   await writeFile(join(models, 'big.onnx'), '');
   await truncate(join(models, 'big.onnx'), 3 * 2 ** 30);
   await writeFile(join(models, 'nul.onnx'), softmaxModel('a\0b'));
+  await writeFile(join(models, 'external.onnx'), softmaxModel('x', 'w.bin'));
+  await writeFile(join(models, 'w.bin'), new Uint8Array(16));
 });
 
-/** [N,4] -> Softmax -> p, its input named `input`. */
-function softmaxModel(input: string): Uint8Array {
-  const tensor = (name: string) => ({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: 4 }] } } } });
-  const graph = { name: 'g', node: [{ opType: 'Softmax', input: [input], output: ['p'] }], input: [tensor(input)], output: [tensor('p')] };
+/** [N,4] -> Softmax -> p, its input named `input`; with `external`, p = Softmax(x + w) and w's 4 floats in that file. */
+function softmaxModel(input: string, external?: string): Uint8Array {
+  const FLOAT = onnx.TensorProto.DataType.FLOAT;
+  const tensor = (name: string) => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: 4 }] } } } });
+  const location = onnx.TensorProto.DataLocation.EXTERNAL;
+  const initializer = external ? [{ name: 'w', dims: [4], dataType: FLOAT, dataLocation: location, externalData: [{ key: 'location', value: external }, { key: 'length', value: '16' }] }] : [];
+  const node = external ? [{ opType: 'Add', input: [input, 'w'], output: ['s'] }, { opType: 'Softmax', input: ['s'], output: ['p'] }] : [{ opType: 'Softmax', input: [input], output: ['p'] }];
+  const graph = { name: 'g', node, initializer, input: [tensor(input)], output: [tensor('p')] };
   return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], producerName: 'batchinfer-tests', graph })).finish();
 }
 
@@ -57,6 +64,12 @@ const CASES: { name: string; path: () => string; message: (path: string) => stri
     name: 'a NUL byte in an input name',
     path: () => join(models, 'nul.onnx'),
     message: (p) => `model input 'a\\0b' has a NUL character in its name: ${p} (expected names without NUL characters, got a\\0b)`,
+  },
+  // The workers get the model as bytes: onnxruntime finds no file beside them, and validate used to pass it.
+  {
+    name: 'weights in an external data file',
+    path: () => join(models, 'external.onnx'),
+    message: (p) => `model initializer 'w' keeps its data in an external file (w.bin), which batchinfer does not load: ${p}`,
   },
 ];
 

@@ -147,6 +147,28 @@ describe('parseOnnx on hand-built models', () => {
     expect(err.actual).toBe(actual);
   });
 
+  it.each([
+    ['the main graph', false],
+    ['a subgraph', true],
+  ])('rejects an initializer with external data in %s, naming it and its file', (_label, nested) => {
+    const weights = { name: 'w', dims: [2], dataType: 1, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: 'w.bin' }] };
+    const body = { name: 'body', node: [{ opType: 'Identity', input: ['w'], output: ['b'] }], initializer: nested ? [weights] : [], output: [{ name: 'b' }] };
+    const bytes = encode({
+      irVersion: 8,
+      opsetImport: [{ version: 17 }],
+      graph: {
+        node: [{ opType: 'If', input: ['c'], output: ['y'], attribute: [{ name: 'then_branch', type: 5, g: body }, { name: 'else_branch', type: 5, g: body }] }],
+        initializer: nested ? [] : [weights],
+        input: [tensor('c', 9, [])],
+        output: [tensor('y', 1, null)],
+      },
+    });
+    const err = catchError(() => parseOnnx(bytes, 'm.onnx'));
+    expect(err.code).toBe('MODEL_INVALID');
+    expect(err.message).toBe("model initializer 'w' keeps its data in an external file (w.bin), which batchinfer does not load: m.onnx");
+    expect(err.actual).toBe('external data in w.bin');
+  });
+
   it('accepts other control characters in names (onnxruntime addresses them), escaped in messages', () => {
     expect(parseOnnx(softmax(['a\x01b'], ['p'])).inputs[0]!.name).toBe('a\x01b');
     expect(escapeName('a\x01b\tc\x7f')).toBe('a\\x01b\\tc\\x7f');
