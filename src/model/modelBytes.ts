@@ -15,7 +15,7 @@ import { BatchinferError } from '../errors.js';
  */
 export const MAX_MODEL_BYTES = 2 ** 31 - 1;
 
-/** A model file's bytes; see the module comment for what is refused and with which code. */
+/** A model file's bytes. A missing or unreadable path is MODEL_MISSING; a directory, a non-regular file or one over `maxBytes` is MODEL_INVALID. */
 export async function readModelBytes(path: string, maxBytes = MAX_MODEL_BYTES): Promise<Uint8Array> {
   checkKind(await statModel(path), path, maxBytes);
   // O_NONBLOCK: if the path became a FIFO since the stat, opening it returns instead of
