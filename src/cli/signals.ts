@@ -1,7 +1,7 @@
 /**
  * SIGTERM and SIGINT: the first one aborts the run (it stops taking batches, keeps its
- * journal, removes its lock, and exits 143 or 130); a second one, or the 5-second deadline,
- * exits at once after removing the lock synchronously.
+ * journal, removes its lock, and exits 143 or 130); a second one, or the 4.5-second deadline,
+ * removes the lock synchronously and ends the process at once (see `endNow`).
  */
 import { EXIT } from '../errors.js';
 import { releaseHeldLocksSync } from '../sink/lock.js';
@@ -16,17 +16,12 @@ export interface Interruptible {
 export function interruptible(onInterrupt?: (signal: string) => void): Interruptible {
   const controller = new AbortController();
   const handler = (signal: NodeJS.Signals): void => {
-    const code = signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
-    if (controller.signal.aborted) {
-      releaseHeldLocksSync();
-      process.exit(code);
-    }
+    if (controller.signal.aborted) endNow(signal);
     onInterrupt?.(signal);
     controller.abort(signal);
     setTimeout(() => {
       process.stderr.write(`batchinfer: INTERRUPTED: did not stop within ${DEADLINE_MS / 1000} s of ${signal}; exiting now\n`);
-      releaseHeldLocksSync();
-      process.exit(code);
+      endNow(signal);
     }, DEADLINE_MS).unref();
   };
   process.on('SIGTERM', handler);
@@ -38,4 +33,21 @@ export function interruptible(onInterrupt?: (signal: string) => void): Interrupt
       process.off('SIGINT', handler);
     },
   };
+}
+
+/**
+ * Removes the lock and ends the process by the signal's own default action. `process.exit`
+ * cannot promise that: it first joins libuv's threadpool, which waits forever for a thread
+ * stuck in a system call (an open() of a FIFO no one writes, a read from a hung network
+ * mount), and native addons' exit hooks can wait on their threads too. A process ended by
+ * SIGTERM (SIGINT) is reported by shells as 143 (130), the codes a run that stops in time
+ * exits with.
+ */
+function endNow(signal: NodeJS.Signals): never {
+  releaseHeldLocksSync();
+  // With no listener left, Node restores the default action: the signal terminates.
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  // Only reached where a signal cannot end the process this way (Windows).
+  process.exit(signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM);
 }

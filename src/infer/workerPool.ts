@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BatchinferError } from '../errors.js';
+import { disableOrtTelemetry } from './ortEnvironment.js';
 import type { TensorData, RuntimeValueInfo } from './ort.js';
 import type { FromWorker, SerializedError, WorkerInit } from './protocol.js';
 
@@ -59,6 +60,7 @@ export class WorkerPool {
   ) {}
 
   static async start(options: PoolOptions): Promise<WorkerPool> {
+    disableOrtTelemetry();
     const init: WorkerInit = {
       model: options.model,
       intraOpThreads: options.intraOpThreads,

@@ -3,7 +3,8 @@
  * and recorded in every summary) and what the file declares (read without onnxruntime).
  */
 import { createHash } from 'node:crypto';
-import { parseOnnx, readModelBytes, type OnnxFileInfo } from './onnxFile.js';
+import { readModelBytes } from './modelBytes.js';
+import { parseOnnx, type OnnxFileInfo } from './onnxFile.js';
 import { stripZipMap } from './zipMap.js';
 
 export interface LoadedModel {

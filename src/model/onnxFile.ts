@@ -3,9 +3,9 @@
  * protobuf bytes, without onnxruntime: validation and `inspect` should not need a session,
  * and a broken file should fail with a clear error before any native code sees it.
  */
-import { readFile } from 'node:fs/promises';
 import { onnx, type onnxProto } from './onnxProto.js';
 import { BatchinferError } from '../errors.js';
+import { readModelBytes } from './modelBytes.js';
 
 type GraphProto = onnxProto.onnx.IGraphProto;
 type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
@@ -70,20 +70,6 @@ export async function readOnnxFile(path: string): Promise<OnnxFileInfo> {
   return parseOnnx(await readModelBytes(path), path);
 }
 
-/** A model file's bytes; a missing or unreadable file is MODEL_MISSING, a directory MODEL_INVALID. */
-export async function readModelBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') {
-      throw new BatchinferError('MODEL_INVALID', `model path is a directory: ${path}`, { expected: 'an .onnx file', actual: 'a directory', cause: err });
-    }
-    const reason = code === 'ENOENT' || code === 'ENOTDIR' ? 'not found' : `not readable (${code ?? String(err)})`;
-    throw new BatchinferError('MODEL_MISSING', `model file ${reason}: ${path}`, { expected: 'a readable .onnx file', actual: path, cause: err });
-  }
-}
-
 /**
  * Parses ONNX ModelProto bytes. `source` (a path) only appears in error messages.
  *
@@ -110,12 +96,16 @@ export function parseOnnx(bytes: Uint8Array, source = 'model'): OnnxFileInfo {
   if (!graph.node?.length) throw invalid('a graph without nodes');
   if (!graph.output?.length) throw invalid('a graph without outputs');
   if (!model.opsetImport.length) throw invalid('a model without opset imports');
+  refuseExternalData(graph, source);
 
   const initializerNames = (graph.initializer ?? []).map((t) => t.name ?? '');
   const initializers = new Set(initializerNames);
   const producedBy = new Map<string, string>();
   for (const node of graph.node) for (const out of node.output ?? []) producedBy.set(out, node.opType ?? '');
   const outputs = graph.output.map(valueInfo);
+  const inputs = (graph.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map(valueInfo);
+  checkNames('input', inputs, source);
+  checkNames('output', outputs, source);
 
   return {
     irVersion,
@@ -125,7 +115,7 @@ export function parseOnnx(bytes: Uint8Array, source = 'model'): OnnxFileInfo {
     opsets: model.opsetImport.map((o) => ({ domain: domainName(o.domain), version: toNumber(o.version) })),
     metadata: Object.fromEntries(model.metadataProps.map((p) => [p.key ?? '', p.value ?? ''])),
     graphName: graph.name ?? '',
-    inputs: (graph.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map(valueInfo),
+    inputs,
     outputs,
     initializerNames,
     producerOps: Object.fromEntries(outputs.map((o) => [o.name, producedBy.get(o.name)])),
@@ -133,6 +123,50 @@ export function parseOnnx(bytes: Uint8Array, source = 'model'): OnnxFileInfo {
     opTypes: distinctOps(graph),
     classifierLabels: classifierLabels(graph),
   };
+}
+
+/**
+ * Graph inputs and outputs are fed and fetched by name through onnxruntime's C API, where a
+ * name ends at its first NUL: 'a\0b' would be looked up as 'a' and fail mid-run. An empty
+ * or repeated name cannot be addressed either. Each is MODEL_INVALID before any data is read.
+ */
+function checkNames(kind: 'input' | 'output', values: readonly ValueInfo[], source: string): void {
+  const seen = new Set<string>();
+  values.forEach((v, i) => {
+    const name = escapeName(v.name);
+    const invalid = (problem: string, expected: string) =>
+      new BatchinferError('MODEL_INVALID', `model ${kind} ${problem}: ${source}`, { expected, actual: v.name === '' ? 'an empty name' : name });
+    if (v.name === '') throw invalid(`#${i + 1} has an empty name`, `a name for every graph ${kind}`);
+    if (v.name.includes('\0')) throw invalid(`'${name}' has a NUL character in its name`, 'names without NUL characters');
+    if (seen.has(v.name)) throw invalid(`'${name}' is declared twice`, `distinct ${kind} names`);
+    seen.add(v.name);
+  });
+}
+
+/** A name for a one-line message: control characters as escapes ('a\0b', 'a\nb', 'a\x01b'). */
+export function escapeName(name: string): string {
+  const named: Record<string, string> = { '\0': '\\0', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+  return name.replace(/[\x00-\x1f\x7f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
+ * Weights kept in external data files: the workers get the model as bytes, and onnxruntime
+ * resolves no file beside bytes, so such a model would pass validation and fail to load.
+ */
+function refuseExternalData(graph: GraphProto, source: string): void {
+  const EXTERNAL = onnx.TensorProto.DataLocation.EXTERNAL;
+  const visit = (g: GraphProto): void => {
+    for (const t of g.initializer ?? []) {
+      if (t.dataLocation !== EXTERNAL) continue;
+      const location = t.externalData?.find((e) => e.key === 'location')?.value ?? '?';
+      throw new BatchinferError('MODEL_INVALID', `model initializer '${escapeName(t.name ?? '')}' keeps its data in an external file (${location}), which batchinfer does not load: ${source}`, {
+        expected: 'a single-file model (weights inside the .onnx file)',
+        actual: `external data in ${location}`,
+      });
+    }
+    for (const node of g.node ?? []) for (const attr of node.attribute ?? []) for (const sub of [...(attr.g ? [attr.g] : []), ...(attr.graphs ?? [])]) visit(sub);
+  };
+  visit(graph);
 }
 
 /** Ops that only pass a tensor on (a converter's Identity before an output, a Cast to float). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
-import { parseOnnx, readOnnxFile } from '../../src/model/onnxFile.js';
+import { escapeName, parseOnnx, readOnnxFile } from '../../src/model/onnxFile.js';
 import { mulberry32 } from '../../scripts/fixtures/rng.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 
@@ -123,6 +123,55 @@ describe('parseOnnx on hand-built models', () => {
     expect(err.code).toBe('MODEL_INVALID');
     expect(err.expected).toBe('ONNX ModelProto');
     expect(String(err.actual)).toMatch(actual);
+  });
+
+  /** x -> Softmax -> p, with the input and output names given. */
+  const softmax = (inputs: string[], outputs: string[]) =>
+    encode({
+      irVersion: 8,
+      opsetImport: [{ version: 17 }],
+      graph: { node: [{ opType: 'Softmax', input: [inputs[0]!], output: [outputs[0]!] }], input: inputs.map((n) => tensor(n, 1, [{ dimParam: 'N' }, { dimValue: 2 }])), output: outputs.map((n) => tensor(n, 1, null)) },
+    });
+
+  it.each([
+    ['a NUL in an input name', ['a\0b'], ['p'], "model input 'a\\0b' has a NUL character in its name: m.onnx", 'names without NUL characters', 'a\\0b'],
+    ['a NUL in an output name', ['x'], ['p\0'], "model output 'p\\0' has a NUL character in its name: m.onnx", 'names without NUL characters', 'p\\0'],
+    ['an empty input name', ['x', ''], ['p'], 'model input #2 has an empty name: m.onnx', 'a name for every graph input', 'an empty name'],
+    ['an input declared twice', ['x', 'x'], ['p'], "model input 'x' is declared twice: m.onnx", 'distinct input names', 'x'],
+    ['an output declared twice, with a line break', ['x'], ['p\nq', 'p\nq'], "model output 'p\\nq' is declared twice: m.onnx", 'distinct output names', 'p\\nq'],
+  ])('rejects %s, naming it escaped', (_label, inputs, outputs, message, expected, actual) => {
+    const err = catchError(() => parseOnnx(softmax(inputs, outputs), 'm.onnx'));
+    expect(err.code).toBe('MODEL_INVALID');
+    expect(err.message).toBe(message);
+    expect(err.expected).toBe(expected);
+    expect(err.actual).toBe(actual);
+  });
+
+  it.each([
+    ['the main graph', false],
+    ['a subgraph', true],
+  ])('rejects an initializer with external data in %s, naming it and its file', (_label, nested) => {
+    const weights = { name: 'w', dims: [2], dataType: 1, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: 'w.bin' }] };
+    const body = { name: 'body', node: [{ opType: 'Identity', input: ['w'], output: ['b'] }], initializer: nested ? [weights] : [], output: [{ name: 'b' }] };
+    const bytes = encode({
+      irVersion: 8,
+      opsetImport: [{ version: 17 }],
+      graph: {
+        node: [{ opType: 'If', input: ['c'], output: ['y'], attribute: [{ name: 'then_branch', type: 5, g: body }, { name: 'else_branch', type: 5, g: body }] }],
+        initializer: nested ? [] : [weights],
+        input: [tensor('c', 9, [])],
+        output: [tensor('y', 1, null)],
+      },
+    });
+    const err = catchError(() => parseOnnx(bytes, 'm.onnx'));
+    expect(err.code).toBe('MODEL_INVALID');
+    expect(err.message).toBe("model initializer 'w' keeps its data in an external file (w.bin), which batchinfer does not load: m.onnx");
+    expect(err.actual).toBe('external data in w.bin');
+  });
+
+  it('accepts other control characters in names (onnxruntime addresses them), escaped in messages', () => {
+    expect(parseOnnx(softmax(['a\x01b'], ['p'])).inputs[0]!.name).toBe('a\x01b');
+    expect(escapeName('a\x01b\tc\x7f')).toBe('a\\x01b\\tc\\x7f');
   });
 });
 
