@@ -9,7 +9,8 @@ import { loadJob } from '../spec/loadJob.js';
 import { batchinferVersion } from '../version.js';
 import { addJobFlags, flagsToJob, type JobFlags } from './jobFlags.js';
 import { failureJson, formatBackfill, formatError, formatOutcomeLine, formatSkipped, formatStatus, formatSummary, outcomeJson } from './report.js';
-import { createProgress } from './progress.js';
+import { createProgress, type LogFormat } from './progress.js';
+import type { PartProgress } from '../core/scoreFiles.js';
 import { interruptible } from './signals.js';
 import type { WindowOutcome } from '../core/windowRuns.js';
 import { parseTime } from '../schedule/window.js';
@@ -21,6 +22,12 @@ interface RunFlags extends JobFlags {
   quiet?: boolean;
   at?: string;
   force?: boolean;
+  logFormat?: string;
+}
+
+function logFormat(value: string | undefined): LogFormat {
+  if (value === undefined || value === 'text' || value === 'json') return value ?? 'text';
+  throw new BatchinferError('USAGE', '--log-format takes text or json', { expected: 'text or json', actual: value });
 }
 
 function requireSchedule(spec: JobSpec): void {
@@ -48,7 +55,8 @@ function buildProgram(): Command {
       .option('--at <time>', 'scheduled jobs: score the window starting at this ISO 8601 time (default: the last complete window)')
       .option('--force', 'scheduled jobs: re-score a committed window and replace it atomically')
       .option('--json', 'print the run summary as JSON on stdout')
-      .option('--quiet', 'no progress bar and no human summary'),
+      .option('--quiet', 'no progress and no human summary')
+      .option('--log-format <format>', 'progress lines when stderr is not a terminal (one per finished part): text or json', 'text'),
   )
     .addHelpText(
       'after',
@@ -65,23 +73,24 @@ Examples:
       // The engines load only for commands that use them: --help and inspect of a model stay fast.
       const { runJob } = await import('../core/runJob.js');
       const { resolveWindow } = await import('../core/windowRuns.js');
-      const progress = createProgress(!flags.quiet);
+      const progress = createProgress(!flags.quiet, logFormat(flags.logFormat));
       const interrupt = interruptible(() => progress.stop());
+      const report = { onProgress: (d: number, t: number) => progress.update(d, t), onPart: (p: PartProgress) => progress.part(p) };
       let result: RunSummary | SkippedRun;
       try {
         if (spec.schedule) {
           const { spec: concrete, window } = resolveWindow(spec, flags.at ? parseTime(flags.at, '--at', spec.timezone) : undefined);
-          result = await runJob(concrete, { window, force: flags.force, signal: interrupt.signal, onProgress: (d, t) => progress.update(d, t) });
+          result = await runJob(concrete, { window, force: flags.force, signal: interrupt.signal, ...report });
         } else {
           if (flags.at || flags.force) throw new BatchinferError('USAGE', '--at and --force need a job with a `schedule`', { expected: 'a scheduled job', actual: 'no schedule' });
-          result = await runJob(spec, { signal: interrupt.signal, onProgress: (d, t) => progress.update(d, t) });
+          result = await runJob(spec, { signal: interrupt.signal, ...report });
         }
       } finally {
         progress.stop();
         interrupt.dispose();
       }
       if (!flags.quiet) process.stderr.write((result.status === 'skipped' ? formatSkipped(result) : formatSummary(result)) + '\n');
-      if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
     });
 
   program
@@ -112,7 +121,7 @@ Examples:
         interrupt.dispose();
       }
       process.stderr.write(formatBackfill(outcomes) + '\n');
-      if (flags.json) process.stdout.write(JSON.stringify(outcomes.map(outcomeJson), null, 2) + '\n');
+      if (flags.json) process.stdout.write(JSON.stringify(outcomes.map(outcomeJson)) + '\n');
       const failed = outcomes.find((o) => o.status === 'failed');
       if (failed?.error) process.exitCode = failed.error.exitCode;
     });
@@ -133,7 +142,7 @@ Examples:
       const to = flags.to ? parseTime(flags.to, '--to', spec.timezone) : undefined;
       const { jobStatus } = await import('../core/windowStatus.js');
       const states = await jobStatus(spec, from, to);
-      process.stdout.write((flags.json ? JSON.stringify(states, null, 2) : formatStatus(states)) + '\n');
+      process.stdout.write((flags.json ? JSON.stringify(states) : formatStatus(states)) + '\n');
     });
 
   addJobFlags(
@@ -148,7 +157,7 @@ Examples:
     .action(async (job: string | undefined, flags: RunFlags) => {
       const { validateJob, formatValidation } = await import('../core/validateJob.js');
       const report = await validateJob(await loadJob(job, requireOneOff(job, flagsToJob(flags))));
-      if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
       else process.stderr.write(formatValidation(report) + '\n');
     });
 
@@ -166,7 +175,7 @@ Examples:
       const { inspectPath, formatReport } = await import('../core/inspect.js');
       const features = flags.features?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
       const report = await inspectPath(path, { data: flags.data, features, csvDelimiter: flags.csvDelimiter });
-      process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatReport(report)) + '\n');
+      process.stdout.write((flags.json ? JSON.stringify(report) : formatReport(report)) + '\n');
     });
 
   return program;
@@ -189,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
   const end = argv.indexOf('--');
   const json = (end < 0 ? argv : argv.slice(0, end)).includes('--json');
   const report = (err: BatchinferError): void => {
-    if (json) process.stdout.write(JSON.stringify(failureJson(err), null, 2) + '\n');
+    if (json) process.stdout.write(JSON.stringify(failureJson(err)) + '\n');
   };
   try {
     await program.parseAsync(argv);

@@ -38,13 +38,15 @@ import { recoverSummary, stageSummary, writeSummary } from '../sink/stagedSummar
 import { describeInputChange, readManifest, sameInputs, stampInputs } from '../sink/manifest.js';
 import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
-import { scoreFiles } from './scoreFiles.js';
+import { scoreFiles, type PartProgress } from './scoreFiles.js';
 import type { Window } from '../schedule/window.js';
 import { peakRssMb, quantile, versions, type RunSummary, type SkippedRun } from './summary.js';
 
 export interface RunOptions {
   /** Called after each batch is written with rows done and rows expected in total. */
   onProgress?(rowsDone: number, rowsTotal: number): void;
+  /** Called when a part file is durable (journaled), for logs of unattended runs. */
+  onPart?(progress: PartProgress): void;
   /** Aborting (SIGTERM, SIGINT) stops taking batches; finished parts stay journaled for a resume. */
   signal?: AbortSignal;
   /** The window of a scheduled job; its output is a directory committed with a `_SUCCESS` manifest. */
@@ -110,6 +112,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       maxInFlight: workers * 2,
       signal: options.signal,
       onProgress: options.onProgress,
+      onPart: options.onPart,
       windowFilter: window && spec.windowColumn ? { column: spec.windowColumn, window } : undefined,
     });
     if (resumed) warnings.push(`resumed an interrupted run: ${result.resumedRows} rows came from its finished parts`);

@@ -28,10 +28,18 @@ export interface ScoreOptions {
   maxInFlight: number;
   signal?: AbortSignal;
   onProgress?(rowsDone: number, rowsTotal: number): void;
+  /** Called when a part is durable: rows done (resumed ones included) and expected in all, and rows resumed from a journal. */
+  onPart?(progress: PartProgress): void;
   /** Keep only rows whose `column` lies in [start, end). */
   windowFilter?: { column: string; window: Window };
   /** DuckDB's threads while rows are read for the inference workers, and for the copies it makes alone (staging, parts joined on row numbers). */
   duckdbThreads?: { reading: number; writing: number };
+}
+
+export interface PartProgress {
+  rowsDone: number;
+  rowsTotal: number;
+  rowsResumed: number;
 }
 
 /** A finished part file, and its quarantine file when rows were rejected. */
@@ -171,6 +179,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
           const labelCheck = post.labelCounts() ? takeLabels(batchLabels, part.rowCount) : undefined;
           await journal.append({ type: 'part', file: index, seq, rowStart: part.rowStart, rowEnd, rowCount: part.rowCount, rejected: partRejects.counts(), name, bytes: (await stat(path)).size, rejects, scores: post.scores ?? undefined, labelCheck });
           failpoint('part-journaled');
+          options.onPart?.({ rowsDone: rowsBefore + rowEnd, rowsTotal, rowsResumed: resumedRows });
           fileParts.push({ path, rows: part.rowCount, ...(rejects ? { rejects: join(staging, rejects.name) } : {}) });
           partRejects.clear();
           partStart = rowEnd;
