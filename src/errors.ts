@@ -94,7 +94,8 @@ export class BatchinferError extends Error {
       problems.length === 1
         ? describeProblem(first)
         : `${problems.length} problems:\n` + problems.map((p) => '  - ' + describeProblem(p)).join('\n');
-    return new BatchinferError(code, message, { expected: first.expected, actual: first.actual, problems });
+    // expected/actual belong to one problem: with several, each problem carries its own.
+    return new BatchinferError(code, message, problems.length === 1 ? { expected: first.expected, actual: first.actual, problems } : { problems });
   }
 }
 
@@ -115,6 +116,7 @@ export function describeProblem(p: Problem): string {
 const MAX_LIST_ITEMS = 20;
 
 export function formatValue(value: unknown): string {
+  if (value === '') return '""';
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.length > MAX_LIST_ITEMS) {
     return `${formatValue(value.slice(0, MAX_LIST_ITEMS)).replace(/]$/, '')},... (${value.length} in all)]`;

@@ -70,7 +70,7 @@ describe('describeProblem', () => {
   it('prints arrays as JSON, bigints as digits, and falsy values that are not undefined', () => {
     expect(describeProblem({ code: 'MODEL_MISMATCH', message: 'm', expected: ['a', 'b'], actual: 0 })).toBe('m (expected ["a","b"], got 0)');
     expect(describeProblem({ code: 'MODEL_MISMATCH', message: 'm', actual: null })).toBe('m (got null)');
-    expect(describeProblem({ code: 'MODEL_MISMATCH', message: 'm', actual: '' })).toBe('m (got )');
+    expect(describeProblem({ code: 'MODEL_MISMATCH', message: 'm', actual: '' })).toBe('m (got "")');
     expect(formatValue(12n)).toBe('12');
     expect(formatValue({ n: 5n, s: 'x' })).toBe('{"n":"5","s":"x"}');
   });
@@ -93,7 +93,9 @@ describe('BatchinferError.fromProblems', () => {
     const err = BatchinferError.fromProblems([a, b]);
     expect(err.code).toBe('SPEC_INVALID');
     expect(err.exitCode).toBe(78);
-    expect(err.expected).toBe('a path');
+    // Each problem keeps its own expected/actual; the error has none of its own.
+    expect(err.expected).toBeUndefined();
+    expect(err.actual).toBeUndefined();
     expect(err.message).toBe("2 problems:\n  - model: is required (expected a path)\n  - inputs.x: column 'q' is not in the dataset (got q)");
     expect(err.problems).toHaveLength(2);
   });

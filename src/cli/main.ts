@@ -5,9 +5,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { BatchinferError, EXIT, isBatchinferError } from '../errors.js';
-import { loadJob } from '../spec/loadJob.js';
+import { loadJob, loadJobChecked } from '../spec/loadJob.js';
 import { batchinferVersion } from '../version.js';
 import { addJobFlags, flagsToJob, type JobFlags } from './jobFlags.js';
+import type { JobFile } from '../spec/jobSpec.js';
 import { failureJson, formatBackfill, formatError, formatOutcomeLine, formatSkipped, formatStatus, formatSummary, outcomeJson } from './report.js';
 import { createProgress, type LogFormat } from './progress.js';
 import type { PartProgress } from '../core/scoreFiles.js';
@@ -23,6 +24,17 @@ interface RunFlags extends JobFlags {
   at?: string;
   force?: boolean;
   logFormat?: string;
+}
+
+/**
+ * The job of `run` and `validate`. A job whose keys have problems is still checked against
+ * its model and data where it can be, and every problem is reported together.
+ */
+async function checkedJob(job: string | undefined, overrides: JobFile): Promise<JobSpec> {
+  const { spec, problems } = await loadJobChecked(job, overrides);
+  if (problems.length === 0 && spec) return spec;
+  const { validationProblems } = await import('../core/validateJob.js');
+  throw BatchinferError.fromProblems([...problems, ...(spec ? await validationProblems(spec) : [])]);
 }
 
 function logFormat(value: string | undefined): LogFormat {
@@ -69,7 +81,7 @@ Examples:
     )
     .exitOverride()
     .action(async (job: string | undefined, flags: RunFlags) => {
-      const spec = await loadJob(job, requireOneOff(job, flagsToJob(flags)));
+      const spec = await checkedJob(job, requireOneOff(job, flagsToJob(flags)));
       // The engines load only for commands that use them: --help and inspect of a model stay fast.
       const { runJob } = await import('../core/runJob.js');
       const { resolveWindow } = await import('../core/windowRuns.js');
@@ -156,7 +168,7 @@ Examples:
     .exitOverride()
     .action(async (job: string | undefined, flags: RunFlags) => {
       const { validateJob, formatValidation } = await import('../core/validateJob.js');
-      const report = await validateJob(await loadJob(job, requireOneOff(job, flagsToJob(flags))));
+      const report = await validateJob(await checkedJob(job, requireOneOff(job, flagsToJob(flags))));
       if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
       else process.stderr.write(formatValidation(report) + '\n');
     });

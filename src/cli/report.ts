@@ -31,7 +31,7 @@ export function formatSummary(s: RunSummary): string {
   const lines = [
     `batchinfer: scored ${s.rows.out.toLocaleString('en-US')} rows in ${s.seconds.wall.toFixed(2)} s (${s.rowsPerSecond.toLocaleString('en-US')} rows/s) -> ${s.output.path}`,
     `  task ${s.task}${s.scores ? `, scores read as ${s.scores.kind} (decided by ${s.scores.decidedBy})` : ''}${s.labels ? `, labels from ${s.labels.source}` : ''}`,
-    `  ${s.batches} batches of ${s.batchSize}, ${s.workers} worker${s.workers > 1 ? 's' : ''} x ${s.threadsPerWorker} thread${s.threadsPerWorker > 1 ? 's' : ''} beside ${s.duckdbThreads.reading} DuckDB thread${s.duckdbThreads.reading > 1 ? 's' : ''}; batch p50 ${s.batchLatencyMs.p50} ms, p95 ${s.batchLatencyMs.p95} ms; peak RSS ${s.peakRssMb} MB`,
+    `  ${s.batches} batch${s.batches === 1 ? '' : 'es'} of ${s.batchSize}, ${s.workers} worker${s.workers > 1 ? 's' : ''} x ${s.threadsPerWorker} thread${s.threadsPerWorker > 1 ? 's' : ''} beside ${s.duckdbThreads.reading} DuckDB thread${s.duckdbThreads.reading > 1 ? 's' : ''}; batch p50 ${s.batchLatencyMs.p50} ms, p95 ${s.batchLatencyMs.p95} ms; peak RSS ${s.peakRssMb} MB`,
     `  seconds: ${s.seconds.stage > 0 ? `stage ${s.seconds.stage}, ` : ''}read ${s.seconds.read}, preprocess ${s.seconds.preprocess}, infer ${s.seconds.infer}, postprocess ${s.seconds.postprocess}, write ${s.seconds.write}`,
   ];
   if (s.rows.rejected > 0 || s.rejects) {

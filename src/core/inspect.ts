@@ -112,7 +112,7 @@ export function formatReport(report: ModelReport | DatasetReport): string {
   const lines = [`dataset ${report.path} (${report.format}, ${report.rows} rows, ${report.files.length} file${report.files.length > 1 ? 's' : ''})`, 'columns:'];
   lines.push(...report.columns.map((c) => `  ${c.name}  ${c.type}`));
   for (const f of report.files) {
-    const groups = f.rowGroups ? `, ${f.rowGroups.length} row groups (${f.rowGroups.map((g) => g.rows).join(', ')})` : '';
+    const groups = f.rowGroups ? `, ${f.rowGroups.length} row group${f.rowGroups.length === 1 ? '' : 's'} (${f.rowGroups.map((g) => g.rows).join(', ')})` : '';
     lines.push(`file ${f.path}: ${f.rows} rows${groups}`);
   }
   return lines.join('\n');

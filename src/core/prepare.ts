@@ -59,6 +59,8 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
     problems.push({ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'only applies to CSV inputs', expected: 'a .csv or .tsv input', actual: `Parquet input ${spec.input}` });
   }
 
+  // A wrong delimiter explains the missing columns reported after it: it comes first.
+  problems.push(...delimiterHint(dataset));
   const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, {
     untypedColumns: await isHeaderOnlyCsv(db, dataset),
     textNumbers: dataset.format === 'csv',
@@ -70,7 +72,6 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   problems.push(...outputProblems);
 
   problems.push(...reservedColumns(spec, dataset.files[0]!.path, dataset.columns));
-  problems.push(...delimiterHint(dataset));
   const byName = new Map(dataset.columns.map((c) => [c.name, c]));
   for (const column of spec.passthrough) {
     if (!byName.has(column)) {

@@ -14,7 +14,7 @@ import type { Journal } from '../sink/journal.js';
 import type { StageSeconds } from './summary.js';
 import { readBatches } from '../source/readBatches.js';
 import { BufferPool } from '../source/bufferPool.js';
-import { countRows, type DatasetFile } from '../source/dataset.js';
+import { countRows, overclaimingRowGroups, type DatasetFile } from '../source/dataset.js';
 import { stageSource } from './stageSource.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
 import type { ScoresDecision } from '../postprocess/outputPlan.js';
@@ -252,10 +252,12 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       // Every row of the file was scored or rejected. A stream that ends early (a statement
       // run on the reader's connection ends it without an error) must not commit fewer rows.
       if (partStart !== fileRows.get(index)) {
-        // A Parquet input whose row groups claim more rows than their pages hold reads short
-        // without an error: bad data, named. A staged copy is ours: a short read of it is a bug.
-        if (file === original) {
-          throw new BatchinferError('INPUT_INVALID', `${original.path} is corrupt: its row groups claim ${fileRows.get(index)} rows, but only ${partStart} could be read`, { expected: `${fileRows.get(index)} rows`, actual: `${partStart} rows` });
+        // A Parquet input whose row groups claim more rows than their columns hold reads short
+        // without an error: bad data, named. Anything else is ours.
+        const lying = file.format === 'parquet' ? await overclaimingRowGroups(db, file.path) : [];
+        if (lying.length > 0) {
+          const g = lying[0]!;
+          throw new BatchinferError('INPUT_INVALID', `${original.path} is corrupt: row group ${g.id} claims ${g.rows} rows but its columns hold ${g.values} values; ${partStart} of the ${fileRows.get(index)} rows its footer claims could be read`, { expected: `${g.rows} values in row group ${g.id}`, actual: `${g.values}` });
         }
         throw new BatchinferError('INTERNAL', `${original.path}: the rows read differ from the rows in the file`, { expected: fileRows.get(index), actual: partStart });
       }
@@ -309,7 +311,11 @@ function checkThresholds(spec: PreparedJob['spec'], rejected: number, rowsSeen: 
   }
   const total = Math.max(rowsSeen, rowsTotal);
   if (spec.maxErrorRate !== undefined && Number.isFinite(total) && total > 0 && rejected > spec.maxErrorRate * total) {
-    throw new BatchinferError('BAD_DATA', `bad rows exceed max_error_rate ${spec.maxErrorRate} (${rejected} of ${total} rows); nothing is committed`, { expected: `at most ${Math.floor(spec.maxErrorRate * total)}`, actual: rejected });
+    const allowed = Math.floor(spec.maxErrorRate * total);
+    throw new BatchinferError('BAD_DATA', `bad rows exceed max_error_rate ${spec.maxErrorRate} (${rejected} of ${total} rows); nothing is committed`, {
+      expected: `at most ${allowed} bad row${allowed === 1 ? '' : 's'} (max_error_rate ${spec.maxErrorRate} of ${total} rows)`,
+      actual: `${rejected} (${formatRate(rejected / total)})`,
+    });
   }
 }
 
@@ -352,4 +358,9 @@ export function checkAborted(signal: AbortSignal | undefined): void {
     const name = String(signal.reason ?? 'SIGTERM');
     throw new BatchinferError('INTERRUPTED', `interrupted by ${name}; the finished parts are kept and the next run resumes`, { actual: name });
   }
+}
+
+/** A share of rows as a rate, readable for small ones: 0.000300 -> 0.0003. */
+function formatRate(rate: number): string {
+  return Number(rate.toPrecision(3)).toString();
 }

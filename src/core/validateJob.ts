@@ -2,6 +2,7 @@
  * `validate`: checks a job against its model and dataset without scoring, and describes
  * what a run would do (which columns feed which input, which columns come out).
  */
+import { isBatchinferError, type Problem } from '../errors.js';
 import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { prepareJob } from './prepare.js';
@@ -38,4 +39,15 @@ export function formatValidation(r: ValidationReport): string {
     ...r.feeds.map((f) => `  ${f.input} (${f.dtype}) <- ${f.columns.join(', ')}`),
     `  output ${r.output.path} (${r.output.mode}): ${r.output.columns.join(', ')}`,
   ].join('\n');
+}
+
+/** The problems validation finds in `spec` (none when it is valid), for a report that also lists the job's own. */
+export async function validationProblems(spec: JobSpec): Promise<Problem[]> {
+  try {
+    await validateJob(spec);
+    return [];
+  } catch (err) {
+    if (!isBatchinferError(err)) throw err;
+    return err.problems.length > 0 ? [...err.problems] : [{ code: err.code, message: err.message, expected: err.expected, actual: err.actual }];
+  }
 }

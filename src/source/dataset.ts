@@ -129,6 +129,20 @@ export async function parquetRowGroups(db: Db, path: string): Promise<{ id: numb
   return rows.map((r) => ({ id: Number(r.row_group_id), rows: Number(r.row_group_num_rows) }));
 }
 
+/**
+ * Row groups of a Parquet file whose footer claims more rows than a column chunk holds values
+ * (a corrupt or tampered footer: DuckDB then reads the file short without an error).
+ */
+export async function overclaimingRowGroups(db: Db, path: string): Promise<{ id: number; rows: number; values: number }[]> {
+  const rows = await guardRead(path, () =>
+    db.query<{ id: bigint; rows: bigint; values: bigint }>(
+      'SELECT row_group_id AS id, any_value(row_group_num_rows) AS rows, min(num_values) AS values FROM parquet_metadata($1) GROUP BY row_group_id HAVING min(num_values) < any_value(row_group_num_rows) ORDER BY row_group_id',
+      [literalPath(path)],
+    ),
+  );
+  return rows.map((r) => ({ id: Number(r.id), rows: Number(r.rows), values: Number(r.values) }));
+}
+
 async function listInputFiles(db: Db, input: string, skip?: (file: string) => Promise<boolean>): Promise<{ paths: string[]; skipped: string[] }> {
   // An existing path is taken literally even if its name holds glob characters (`run[1].csv`).
   if (GLOB_CHARS.test(input) && !(await pathExists(input))) {

@@ -9,6 +9,7 @@ import * as z from 'zod';
 import { resolve } from 'node:path';
 import { defaultMemoryLimit, MEMORY_LIMIT_EXPECTED, MIN_MEMORY_LIMIT, parseMemorySize } from '../util/memorySize.js';
 import { BatchinferError, type Problem } from '../errors.js';
+import { issueToProblem } from './specIssue.js';
 import { checkTemplate, hasTemplate } from '../schedule/template.js';
 import { parseSchedule } from '../schedule/window.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
@@ -154,11 +155,36 @@ export interface ParseOptions {
  * Throws SPEC_INVALID listing every problem with its key path.
  */
 export function parseJobSpec(raw: unknown, options: ParseOptions): JobSpec {
+  const { spec, problems } = checkJobSpec(raw, options);
+  if (problems.length > 0 || !spec) throw BatchinferError.fromProblems(problems);
+  return spec;
+}
+
+/**
+ * Every problem of the raw job keys, and the spec of the keys that have none (null when
+ * model, input or output is missing or wrong): `validate` and `run` go on to check that spec
+ * against the model and the data, so a wrong key does not hide the problems there.
+ */
+export function checkJobSpec(raw: unknown, options: ParseOptions): { spec: JobSpec | null; problems: Problem[] } {
   const parsed = jobFileSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    throw BatchinferError.fromProblems(parsed.error.issues.map(issueToProblem));
+  if (parsed.success) {
+    const resolved = resolveJob(parsed.data, options);
+    return { spec: hasPaths(resolved.spec) ? resolved.spec : null, problems: resolved.problems };
   }
-  const job = parsed.data;
+  const problems = parsed.error.issues.map((issue) => issueToProblem(issue, raw));
+  // The keys that passed: every top-level key an issue names is left out.
+  const bad = new Set(parsed.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' && i.path.length === 0 ? i.keys : [String(i.path[0])])));
+  const rest = jobFileSchema.safeParse(Object.fromEntries(Object.entries((raw ?? {}) as Record<string, unknown>).filter(([k]) => !bad.has(k))));
+  if (!rest.success || bad.has('model') || bad.has('input') || bad.has('output')) return { spec: null, problems };
+  const resolved = resolveJob(rest.data, options);
+  return { spec: hasPaths(resolved.spec) ? resolved.spec : null, problems: [...problems, ...resolved.problems] };
+}
+
+function hasPaths(spec: JobSpec): boolean {
+  return spec.model !== '' && spec.input !== '' && spec.output !== '';
+}
+
+function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; problems: Problem[] } {
   const problems: Problem[] = [];
   const need = (key: 'model' | 'input' | 'output'): string => {
     const value = job[key];
@@ -221,8 +247,7 @@ export function parseJobSpec(raw: unknown, options: ParseOptions): JobSpec {
   }
   problems.push(...checkCombinations(spec));
   problems.push(...checkSchedule(spec, job));
-  if (problems.length > 0) throw BatchinferError.fromProblems(problems);
-  return spec;
+  return { spec, problems };
 }
 
 function checkInputSpec(where: string, s: InputSpec): Problem[] {
@@ -303,20 +328,3 @@ function checkSchedule(spec: JobSpec, job: JobFile): Problem[] {
   return problems;
 }
 
-function issueToProblem(issue: z.core.$ZodIssue): Problem {
-  const path = formatPath(issue.path);
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => (path ? `${path}.${k}` : k));
-    return { code: 'SPEC_INVALID', where: keys.join(', '), message: `unknown key${keys.length > 1 ? 's' : ''}` };
-  }
-  return { code: 'SPEC_INVALID', where: path || '(job)', message: issue.message.replace(/^Invalid input: /, '') };
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
-}

@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import YAML from 'yaml';
-import { BatchinferError } from '../errors.js';
-import { parseJobSpec, type JobFile, type JobSpec } from './jobSpec.js';
+import { BatchinferError, type Problem } from '../errors.js';
+import { checkJobSpec, type JobFile, type JobSpec } from './jobSpec.js';
 
 /**
  * @param jobPath the job file, or undefined for a flag-only run
@@ -14,7 +14,18 @@ import { parseJobSpec, type JobFile, type JobSpec } from './jobSpec.js';
  * @param cwd directory for relative paths of a flag-only run
  */
 export async function loadJob(jobPath: string | undefined, overrides: JobFile = {}, cwd = process.cwd()): Promise<JobSpec> {
-  if (!jobPath) return parseJobSpec(overrides, { baseDir: cwd, name: 'adhoc' });
+  const { spec, problems } = await loadJobChecked(jobPath, overrides, cwd);
+  if (problems.length > 0 || !spec) throw BatchinferError.fromProblems(problems);
+  return spec;
+}
+
+/**
+ * As `loadJob`, but a job whose keys have problems still gives the spec of the keys that have
+ * none (see `checkJobSpec`), so the model and the data can be checked too. A file that cannot
+ * be read or parsed still throws.
+ */
+export async function loadJobChecked(jobPath: string | undefined, overrides: JobFile = {}, cwd = process.cwd()): Promise<{ spec: JobSpec | null; problems: Problem[] }> {
+  if (!jobPath) return checkJobSpec(overrides, { baseDir: cwd, name: 'adhoc' });
   const absolute = resolve(cwd, jobPath);
   let text: string;
   try {
@@ -34,7 +45,7 @@ export async function loadJob(jobPath: string | undefined, overrides: JobFile = 
     throw new BatchinferError('SPEC_INVALID', `job file ${jobPath} must hold a mapping of keys`, { expected: 'mapping', actual: Array.isArray(raw) ? 'list' : typeof raw });
   }
   const merged = { ...((raw as Record<string, unknown>) ?? {}), ...withoutUndefined(overrides) };
-  return parseJobSpec(merged, { baseDir: dirname(absolute), name: basename(absolute, extname(absolute)) });
+  return checkJobSpec(merged, { baseDir: dirname(absolute), name: basename(absolute, extname(absolute)) });
 }
 
 function withoutUndefined(obj: Record<string, unknown>): Record<string, unknown> {

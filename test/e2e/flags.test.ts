@@ -105,7 +105,9 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     const result = await runCli(['run', '--model', model('mlp'), '--input', glob, '--output', output, '--features', FEATURES.join(','), '--passthrough', 'txn_id', '--review-below', '0.7', '--json']);
     expectOk(result);
     const summary = JSON.parse(result.stdout);
-    expect(result.stderr).toMatch(/^batchinfer: scored 3,000 rows/);
+    // stderr is no terminal here: a progress line per part, then the summary.
+    expect(result.stderr).toMatch(/^batchinfer: 3,000 of 3,000 rows \(100%\)/m);
+    expect(result.stderr).toMatch(/^batchinfer: scored 3,000 rows/m);
     const plural = (n: number, word: string): string => `${n} ${word}${n > 1 ? 's' : ''}`;
     expect(result.stderr).toContain(`${plural(summary.workers, 'worker')} x ${plural(summary.threadsPerWorker, 'thread')} beside ${plural(summary.duckdbThreads.reading, 'DuckDB thread')};`);
     expect(summary).toEqual(JSON.parse(await readFile(`${output}.summary.json`, 'utf8')));

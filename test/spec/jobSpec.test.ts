@@ -76,7 +76,7 @@ describe('parseJobSpec: defaults and paths', () => {
 
   it.each([':', 'Tab', ' ', '', ';;', '\\t'])('csv_delimiter %j is refused', (word) => {
     const problems = problemsOf({ ...minimal, csv_delimiter: word });
-    expect(problems).toEqual([{ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'must be one of , ; | or a tab (or comma, semicolon, pipe, tab)' }]);
+    expect(problems).toEqual([{ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'must be one of , ; | or a tab (or comma, semicolon, pipe, tab)', actual: word }]);
   });
 
   it('keeps absolute paths, a name from the job, and maps snake_case keys', () => {
