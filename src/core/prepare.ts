@@ -10,6 +10,7 @@ import { BatchinferError, type Problem } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { loadModel, type LoadedModel } from '../model/loadModel.js';
+import { sampleNumbers } from '../source/numberSample.js';
 import { countRows, csvDelimiter, describeFile, openDataset, type ColumnInfo, type Dataset } from '../source/dataset.js';
 import { DELIMITERS, delimiterName } from '../source/fileKind.js';
 import { fixedBatchOf, planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
@@ -36,6 +37,8 @@ export interface PreparedJob {
   fixedBatch: number | null;
   /** CSV columns the input files type differently: staged as their text, so no value is rounded (`textColumns`). */
   textColumns: string[];
+  /** What validation noticed that is no problem but worth saying (a summary warning; `validate` lists them). */
+  notes: string[];
 }
 
 export interface PrepareOptions {
@@ -61,11 +64,11 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
 
   // A wrong delimiter explains the missing columns reported after it: it comes first.
   problems.push(...delimiterHint(dataset));
-  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, {
-    untypedColumns: await isHeaderOnlyCsv(db, dataset),
-    textNumbers: dataset.format === 'csv',
-  });
+  const untyped = await isHeaderOnlyCsv(db, dataset);
+  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, { untypedColumns: untyped, textNumbers: dataset.format === 'csv' });
   problems.push(...feedProblems);
+  const text = untyped ? { problems: [], notes: [] } : await checkTextNumbers(db, dataset, feeds);
+  problems.push(...text.problems);
   const { size: fixedBatch, problem: batchProblem } = fixedBatchOf(model.info.inputs);
   if (batchProblem) problems.push(batchProblem);
   const { plan: output, problems: outputProblems } = planOutput(spec, model.info);
@@ -87,7 +90,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
 
-  return { spec, model, dataset, feeds, output, outputMode, outputColumns, fixedBatch, textColumns: textColumns(dataset) };
+  return { spec, model, dataset, feeds, output, outputMode, outputColumns, fixedBatch, textColumns: textColumns(dataset), notes: text.notes };
 }
 
 
@@ -210,6 +213,29 @@ function delimiterHint(dataset: Dataset): Problem[] {
   if (found.length !== 1) return [];
   const d = found[0]!;
   return [{ code: 'SCHEMA_MISMATCH', where: 'csv_delimiter', message: `${file.path} reads as one column '${clipValue(only)}' with ${delimiterName(used)}s between fields; its header looks ${delimiterName(d)}-separated: set csv_delimiter: ${delimiterName(d)} (--csv-delimiter ${delimiterName(d)})`, expected: `${delimiterName(used)}-separated columns`, actual: `${delimiterName(d)}-separated header` }];
+}
+
+/**
+ * CSV columns DuckDB typed as text that feed a number: parsed row by row, a value that is no
+ * number is a bad row. None of the sampled values a number: the column is text, and every row
+ * would be bad (a problem). Some: said in a note, with how many.
+ */
+async function checkTextNumbers(db: Db, dataset: Dataset, feeds: readonly FeedPlan[]): Promise<{ problems: Problem[]; notes: string[] }> {
+  const numeric = new Set(['float32', 'float64', 'int64', 'int32']);
+  const columns = [...new Set(feeds.filter((f) => numeric.has(f.dtype)).flatMap((f) => f.columns.filter((c) => !c.vocab && c.columnType === 'VARCHAR').map((c) => c.column)))];
+  if (dataset.format !== 'csv' || columns.length === 0) return { problems: [], notes: [] };
+  const file = dataset.files[0]!;
+  const problems: Problem[] = [];
+  const notes: string[] = [];
+  for (const s of await sampleNumbers(db, file, columns)) {
+    if (s.values === 0 || s.numbers === s.values) continue;
+    if (s.numbers === 0) {
+      problems.push({ code: 'SCHEMA_MISMATCH', where: file.path, message: `column '${s.column}' holds text (DuckDB reads it as VARCHAR): none of its first ${s.values} values is a number, so every row would be bad`, expected: 'numbers', actual: 'VARCHAR' });
+    } else {
+      notes.push(`column '${s.column}' of ${file.path} is text to DuckDB (VARCHAR): ${s.values - s.numbers} of its first ${s.values} values are not numbers and will be bad rows`);
+    }
+  }
+  return { problems, notes };
 }
 
 /** A header-only CSV reads as all VARCHAR; it still scores (to zero rows), so its types are not checked. */

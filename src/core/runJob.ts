@@ -92,6 +92,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       createdParent = await ensureOutputParent(spec.output);
       lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
     }
+    warnings.push(...job.notes);
     if (job.dataset.skipped.length > 0) warnings.push(skippedNote(job.dataset.skipped));
     const asText = job.textColumns.filter((c) => spec.passthrough.includes(c));
     if (asText.length > 0) warnings.push(`passthrough column${asText.length === 1 ? '' : 's'} ${asText.join(', ')}: the CSV files type ${asText.length === 1 ? 'it' : 'them'} differently, so ${asText.length === 1 ? 'it is' : 'they are'} written as the text the files hold (VARCHAR), with no value rounded`);

@@ -13,6 +13,8 @@ export interface ValidationReport {
   input: { path: string; files: number; format: string };
   feeds: { input: string; dtype: string; columns: string[] }[];
   output: { path: string; mode: string; columns: string[]; task: string; scoredOutput: string };
+  /** What a run would warn about (e.g. a CSV column with some values that are not numbers). */
+  notes: string[];
 }
 
 export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
@@ -25,6 +27,7 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
       input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format },
       feeds: job.feeds.map((f) => ({ input: f.input, dtype: f.dtype, columns: f.columns.map((c) => c.column) })),
       output: { path: spec.output, mode: job.outputMode, columns: job.outputColumns, task: job.output.task, scoredOutput: job.output.outputName },
+      notes: job.notes,
     };
   } finally {
     db.close();
@@ -38,6 +41,7 @@ export function formatValidation(r: ValidationReport): string {
     `  input ${r.input.path} (${r.input.files} ${r.input.format} file${r.input.files > 1 ? 's' : ''})`,
     ...r.feeds.map((f) => `  ${f.input} (${f.dtype}) <- ${f.columns.join(', ')}`),
     `  output ${r.output.path} (${r.output.mode}): ${r.output.columns.join(', ')}`,
+    ...r.notes.map((n) => `  note: ${n}`),
   ].join('\n');
 }
 

@@ -56,4 +56,16 @@ describe.concurrent('messages', { timeout: 60_000 }, () => {
     const r = await runCli(['run', '--model', model('mlp'), '--input', data('transactions.parquet'), '--output', join(dir, 'o.parquet'), '--features', FEATURES, '--fill-null', '0', '--batch-size', '4096']);
     expect(r.stderr).toMatch(/\b1 batch of 4096\b/);
   });
+
+  it('validate: a CSV text column fed to a float input is a problem when no value is a number, a note when some are not', async () => {
+    const dir = await tmp.make();
+    const csv = join(dir, 'in.csv');
+    const rows = Array.from({ length: 50 }, (_, i) => `${i === 7 ? 'n/a' : i / 10},word${i},0.5,0.5`);
+    await writeFile(csv, ['a,b,c,d', ...rows].join('\n') + '\n');
+    const text = await runCli(['validate', '--model', model('mlp'), '--input', csv, '--output', join(dir, 'o.parquet'), '--features', 'a,b,c,d']);
+    expect(expectCliError(text, 78, 'SCHEMA_MISMATCH')).toContain(`${csv}: column 'b' holds text (DuckDB reads it as VARCHAR): none of its first 50 values is a number, so every row would be bad`);
+    const some = await runCli(['validate', '--model', model('mlp'), '--input', csv, '--output', join(dir, 'o.parquet'), '--features', 'a,c,c,d', '--json']);
+    expect(some.code, some.stderr).toBe(0);
+    expect(JSON.parse(some.stdout).notes).toEqual([`column 'a' of ${csv} is text to DuckDB (VARCHAR): 1 of its first 50 values are not numbers and will be bad rows`]);
+  });
 });
