@@ -89,7 +89,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       createdParent = await ensureOutputParent(spec.output);
       lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
     }
-    if (lock.takenOver) warnings.push(`took over a stale lock of pid ${lock.takenOver.pid} on ${lock.takenOver.host} (started ${lock.takenOver.startedAt})`);
+    if (lock.takenOver) warnings.push(takeoverWarning(lock.takenOver));
     const inputs = await stampInputs(job.dataset.files.map((f) => f.path));
     staging = await openStaging(spec.output);
     const { journal, resumed } = await Journal.open(staging.dir, runFingerprint(job, inputs, window));
@@ -250,6 +250,11 @@ async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, displ
   const writer = await PartWriter.create(db, job.output, [], { byRowNumber: true });
   const names = flatColumns(job.feeds).map(({ col }) => col.column);
   await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path);
+}
+
+function takeoverWarning(holder: NonNullable<Lock['takenOver']>): string {
+  if (holder === 'unreadable') return 'replaced a lock file that was empty or unreadable (no run held it)';
+  return `took over a stale lock of pid ${holder.pid} on ${holder.host} (started ${holder.startedAt})`;
 }
 
 /** `.<name>.failed.json` beside a window's output, for `status`; removed by the next success. */
