@@ -10,6 +10,7 @@
 import { appendFile, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncPath } from './atomicFile.js';
+import { guardWrite } from '../util/writeFailure.js';
 
 export interface PartEntry {
   type: 'part';
@@ -76,22 +77,26 @@ export class Journal {
     // No journal, or one of another run (inputs, model or job changed): start over, clean.
     await clearDirectory(dir);
     const header: Header = { type: 'header', version: 1, fingerprint };
-    const handle = await open(path, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(header) + '\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsyncPath(dir);
+    await guardWrite(path, async () => {
+      const handle = await open(path, 'w');
+      try {
+        await handle.writeFile(JSON.stringify(header) + '\n');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fsyncPath(dir);
+    });
     return { journal: new Journal(dir, []), resumed: false };
   }
 
   /** Appends an entry durably. */
   async append(entry: JournalEntry): Promise<void> {
     const path = join(this.dir, JOURNAL_NAME);
-    await appendFile(path, JSON.stringify(entry) + '\n');
-    await fsyncPath(path);
+    await guardWrite(path, async () => {
+      await appendFile(path, JSON.stringify(entry) + '\n');
+      await fsyncPath(path);
+    });
     this.entries.push(entry);
   }
 
