@@ -20,8 +20,14 @@ const TRANSACTIONS = data('transactions.parquet');
 const ROWS = 3000;
 const PAGE = 4096;
 
-/** The logistic regression on the transactions fixture, in parts of 500 rows so the commit merges. */
-const args = (output: string, input = TRANSACTIONS): string[] => ['run', '--model', model('logreg'), '--input', input, '--output', output, '--features', 'f0,f1,f2,risk score', '--passthrough', 'txn_id', '--checkpoint-rows', '500', '--quiet', '--json'];
+/** The logistic regression on the transactions fixture, by default in parts of 500 rows so the commit merges them. */
+const args = (output: string, partRows = 500): string[] => ['run', '--model', model('logreg'), '--input', TRANSACTIONS, '--output', output, '--features', 'f0,f1,f2,risk score', '--passthrough', 'txn_id', '--checkpoint-rows', String(partRows), '--quiet', '--json'];
+
+/** A single output file merged from parts, and an output directory whose one file is a lone part (linked into it). */
+const SHAPES = [
+  { shape: 'a file merged from 6 parts', name: 'o.parquet', trailing: '', partRows: 500 },
+  { shape: 'a directory of one lone part', name: 'o', trailing: '/', partRows: 5000 },
+];
 
 const isRoot = process.getuid?.() === 0;
 // CI runs as root: there the tests must run (and fail loudly if they cannot mount).
@@ -48,7 +54,8 @@ describe.skipIf(skipReason !== null)('a full disk (small tmpfs at several fill l
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  const output = (): string => join(mount, 'o.parquet');
+  let name = 'o.parquet';
+  const output = (): string => join(mount, name);
   const free = (): number => Number(statfsSync(mount).bavail) * Number(statfsSync(mount).bsize);
   /** TMPDIR on the real disk: only the output's directory is full. */
   const env = (): NodeJS.ProcessEnv => ({ TMPDIR: scratch });
@@ -72,9 +79,9 @@ describe.skipIf(skipReason !== null)('a full disk (small tmpfs at several fill l
   async function expectDiskAgrees(r: CliResult): Promise<boolean> {
     const context = describeResult(r);
     const beside = (await readdir(mount)).sort();
-    expect(beside, context).not.toContain('.o.parquet.lock');
+    expect(beside, context).not.toContain(`.${name}.lock`);
     if (r.code === 0) {
-      expect(beside, context).toEqual(['filler', 'o.parquet', 'o.parquet.summary.json']);
+      expect(beside, context).toEqual(['filler', name, `${name}.summary.json`]);
       expect(JSON.parse(await readFile(`${output()}.summary.json`, 'utf8'))).toMatchObject({ status: 'ok', rows: { in: ROWS, out: ROWS } });
       expect((await readParquet(output())).rows).toEqual(reference.rows);
       return false;
@@ -85,11 +92,12 @@ describe.skipIf(skipReason !== null)('a full disk (small tmpfs at several fill l
     expect(existsSync(output()), context).toBe(false);
     expect(existsSync(`${output()}.summary.json`), context).toBe(false);
     const kept = message.includes('the scored parts are kept in');
-    expect(beside, context).toEqual(kept ? ['.o.parquet.staging', 'filler'] : ['filler']);
+    expect(beside, context).toEqual(kept ? [`.${name}.staging`, 'filler'] : ['filler']);
     return kept;
   }
 
   it('0 bytes free: the lock cannot be written, 73 naming it, and no empty lock is left to block the next run', async () => {
+    name = 'o.parquet';
     await leaveFree(0);
     const r = await runCli(args(output()), { env: env() });
     expect(await expectDiskAgrees(r)).toBe(false);
@@ -97,17 +105,20 @@ describe.skipIf(skipReason !== null)('a full disk (small tmpfs at several fill l
   });
 
   it('4 KiB free: the lock fits, the journal does not; 73 naming the journal, the lock released', async () => {
+    name = 'o.parquet';
     await leaveFree(PAGE);
     const r = await runCli(args(output()), { env: env() });
     expect(await expectDiskAgrees(r)).toBe(false);
     expect(r.stderr).toContain(`cannot write ${mount}/.o.parquet.staging/journal.jsonl:`);
   });
 
-  it('around the space the run needs: the exit code agrees with the disk; a commit out of space resumes without scoring', async () => {
+  it.each(SHAPES)('$shape, around the space the run needs: the exit code agrees with the disk; a commit out of space resumes without scoring', async ({ name: target, trailing, partRows }) => {
+    name = target;
+    const run = (extra: NodeJS.ProcessEnv = {}) => runCli(args(output() + trailing, partRows), { env: { ...env(), ...extra } });
     // What the run holds at its commit's rename is the most it needs at once.
     await empty();
     const before = free();
-    const paused = startCli(args(output()), { env: { ...env(), BATCHINFER_FAILPOINT: 'commit-renamed:1:pause=3000' } });
+    const paused = startCli(args(output() + trailing, partRows), { env: { ...env(), BATCHINFER_FAILPOINT: 'commit-renamed:1:pause=3000' } });
     let exited = false;
     void paused.result.then(() => (exited = true));
     while (!existsSync(output()) && !exited) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -117,20 +128,21 @@ describe.skipIf(skipReason !== null)('a full disk (small tmpfs at several fill l
     const outcomes: string[] = [];
     for (const level of [needed - 2 * PAGE, needed - PAGE, needed, needed + PAGE]) {
       await leaveFree(level);
-      const r = await runCli(args(output()), { env: env() });
+      const r = await run();
       const kept = await expectDiskAgrees(r);
       outcomes.push(`${level}: ${r.code}${kept ? ' kept' : ''}`);
       if (!kept) continue;
       // Room again: the next run finds every part journaled and only commits.
       await rm(join(mount, 'filler'));
-      const again = await runCli(args(output()), { env: env() });
+      const again = await run();
       expectOk(again);
       expect(JSON.parse(again.stdout)).toMatchObject({ resumedRows: ROWS, rows: { in: ROWS, out: ROWS } });
       expect((await readParquet(output())).rows).toEqual(reference.rows);
-      expect((await readdir(mount)).sort()).toEqual(['o.parquet', 'o.parquet.summary.json']);
+      expect((await readdir(mount)).sort()).toEqual([name, `${name}.summary.json`]);
     }
-    // One page short of what the run needs fails its commit; what it needs is enough.
-    expect(outcomes, outcomes.join('\n')).toEqual([`${needed - 2 * PAGE}: 73 kept`, `${needed - PAGE}: 73 kept`, `${needed}: 0`, `${needed + PAGE}: 0`]);
+    // One page short of what the run needs fails its commit (the staged summary's page); what
+    // it needs is enough. Two pages short fails the merge, or the scoring when nothing is merged.
+    expect(outcomes.slice(1), outcomes.join('\n')).toEqual([`${needed - PAGE}: 73 kept`, `${needed}: 0`, `${needed + PAGE}: 0`]);
   });
 });
 
