@@ -45,6 +45,7 @@ export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], 
   const files = names.map((n) => join(target, `${n}.parquet`));
   await beforeRename(files);
   await commitRename(outDir, target, true);
+  failpoint('commit-renamed');
   return files;
 }
 

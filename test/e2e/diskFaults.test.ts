@@ -10,8 +10,9 @@ import { existsSync, statfsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { data, describeResult, expectCliError, expectOk, model, runCli, startCli, type CliResult } from '../helpers/cli.js';
+import { JOBS_DIR, data, describeResult, expectCliError, expectOk, model, runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { readParquet } from '../helpers/parquet.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
@@ -144,6 +145,30 @@ describe.skipIf(skipReason !== null)('a full disk (small tmpfs at several fill l
     // it needs is enough. Two pages short fails the merge, or the scoring when nothing is merged.
     expect(outcomes.slice(1), outcomes.join('\n')).toEqual([`${needed - PAGE}: 73 kept`, `${needed}: 0`, `${needed + PAGE}: 0`]);
   });
+
+  it('a rejects file on a full disk: 73 naming it, nothing committed, and the next run commits without scoring again', async () => {
+    name = 'o.parquet';
+    await leaveFree(0);
+    const output = join(await tmp.make(), 'o.parquet');
+    const rejects = join(mount, 'rejects.parquet');
+    // `amount` has nulls: those rows are quarantined.
+    const quarantine = [...args(output).map((a) => (a === 'f0,f1,f2,risk score' ? 'amount,f0,f1,risk score' : a)), '--fill-null', 'error', '--on-error', 'quarantine', '--rejects', rejects];
+    const r = await runCli(quarantine, { env: env() });
+    const message = expectCliError(r, 73, 'OUTPUT_UNWRITABLE');
+    expect(message).toMatch(new RegExp(`cannot write ${mount}/\\.?rejects\\.parquet(\\.tmp)?: no space left on the device \\(ENOSPC\\)`));
+    expect(message).toContain('the scored parts are kept in');
+    expect(existsSync(output)).toBe(false);
+    expect(await readdir(mount)).toEqual(['filler']);
+    await rm(join(mount, 'filler'));
+    const again = await runCli(quarantine, { env: env() });
+    expectOk(again);
+    const summary = JSON.parse(again.stdout) as { resumedRows: number; rows: { rejected: number } };
+    expect(summary.rows.rejected).toBeGreaterThan(0);
+    expect((await readParquet(rejects)).rows).toHaveLength(summary.rows.rejected);
+    expect(summary.resumedRows).toBe(ROWS);
+    expect(existsSync(rejects)).toBe(true);
+    expect(await stagingLeftovers(output)).toEqual([]);
+  });
 });
 
 describe('after the commit', { timeout: 120_000 }, () => {
@@ -159,5 +184,18 @@ describe('after the commit', { timeout: 120_000 }, () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'ok', summaryError: expect.stringContaining('could not be written') });
     expect((await readParquet(output)).rows).toHaveLength(ROWS);
     expect(await stagingLeftovers(output)).toEqual([]);
+  });
+
+  it('backfill: a window committed without its summary is committed (exit 0), its line says the summary is missing', async () => {
+    const dir = await tmp.make();
+    const job = YAML.parse(await readFile(join(JOBS_DIR, 'transactions-hourly.yaml'), 'utf8')) as Record<string, unknown>;
+    const jobPath = join(dir, 'hourly.yaml');
+    await writeFile(jobPath, YAML.stringify({ ...job, model: model('mlp'), input: TRANSACTIONS, output: join(dir, 'out/hour={hour}/') }));
+    await mkdir(join(dir, 'out', 'hour=01.summary.json', 'keep'), { recursive: true });
+    const r = await runCli(['backfill', jobPath, '--from', '2026-11-29T00:00:00Z', '--to', '2026-11-29T02:00:00Z']);
+    expectOk(r);
+    expect(r.stderr).toMatch(/^batchinfer: window 2026-11-29T01:00:00.000Z committed, \d+ rows; warning: the output is committed, but its summary could not be written: /m);
+    expect(existsSync(join(dir, 'out', 'hour=01', '_SUCCESS'))).toBe(true);
+    expect(existsSync(join(dir, 'out', 'hour=00.summary.json'))).toBe(true);
   });
 });
