@@ -70,14 +70,10 @@ async function tryCreate(path: string, me: LockHolder): Promise<boolean> {
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {
     return await guardWrite(path, async () => {
-      const handle = await open(temp, 'wx');
-      try {
-        await handle.writeFile(JSON.stringify(me) + '\n');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      return linkNoReplace(temp, path);
+      const text = JSON.stringify(me) + '\n';
+      await writeSynced(temp, text);
+      const linked = await linkNoReplace(temp, path);
+      return linked ?? createExclusive(path, text);
     });
   } catch (err) {
     if (!isBatchinferError(err)) throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot create the lock ${path}: ${(err as Error).message}`, { expected: 'a writable directory', actual: dirname(path), cause: err });
@@ -87,14 +83,52 @@ async function tryCreate(path: string, me: LockHolder): Promise<boolean> {
   }
 }
 
-/** link(2) creates `to` only if no file has that name: exactly one of several callers wins. */
-async function linkNoReplace(from: string, to: string): Promise<boolean> {
+/** Errors of a file system without hard links (FAT, some network and FUSE file systems). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * link(2) creates `to` only if no file has that name: exactly one of several callers wins.
+ * Null when the file system has no hard links.
+ */
+async function linkNoReplace(from: string, to: string): Promise<boolean | null> {
   try {
     await link(from, to);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (NO_HARD_LINKS.has(code)) return null;
     throw err;
+  }
+}
+
+/**
+ * Without hard links: an exclusive create, then the write. A contender that reads the lock
+ * between the two sees an unreadable lock, moves it aside, reads it again and gives it back
+ * once written (`acquireLock`); only a write slower than that re-read can lose the lock.
+ */
+async function createExclusive(path: string, text: string): Promise<boolean> {
+  let created = false;
+  try {
+    await writeSynced(path, text, () => (created = true));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    // A lock that could not be written whole holds nothing: do not leave it behind.
+    if (created) await rm(path, { force: true });
+    throw err;
+  }
+}
+
+/** Creates `path` (it must not exist), writes `text` and flushes it; `onCreated` once the file exists. */
+async function writeSynced(path: string, text: string, onCreated: () => void = () => undefined): Promise<void> {
+  const handle = await open(path, 'wx');
+  onCreated();
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

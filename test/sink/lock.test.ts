@@ -5,8 +5,16 @@
 import { hostname } from 'node:os';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { acquireLock } from '../../src/sink/lock.js';
+
+/** `noHardLinks.on`: link(2) fails as on a file system without hard links (FAT, some FUSE). */
+const noHardLinks = vi.hoisted(() => ({ on: false }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  const link: typeof fs.link = (from, to) => (noHardLinks.on ? Promise.reject(Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' })) : fs.link(from, to));
+  return { ...fs, link, default: { ...fs, link } };
+});
 import { useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-lock-');
@@ -64,5 +72,23 @@ describe('acquireLock', () => {
   it('a directory it cannot write to is OUTPUT_UNWRITABLE naming the lock', async () => {
     const path = join(await tmp.make(), 'missing', '.o.parquet.lock');
     await expect(acquireLock(path, { job: 'j' })).rejects.toMatchObject({ code: 'OUTPUT_UNWRITABLE', message: expect.stringContaining(path) });
+  });
+
+  it('a file system without hard links: the lock is created exclusively, still one winner, no temporary file left', async () => {
+    noHardLinks.on = true;
+    try {
+      const dir = await tmp.make();
+      const path = join(dir, '.o.parquet.lock');
+      const results = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => acquireLock(path, { job: `j${i}` })));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'LOCKED' });
+      expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ pid: process.pid });
+      expect(await readdir(dir)).toEqual(['.o.parquet.lock']);
+      await (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireLock>>>).value.release();
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      noHardLinks.on = false;
+    }
   });
 });
