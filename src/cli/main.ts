@@ -102,6 +102,8 @@ Examples:
         interrupt.dispose();
       }
       if (!flags.quiet) process.stderr.write((result.status === 'skipped' ? formatSkipped(result) : formatSummary(result)) + '\n');
+      // Shown even with --quiet: the output is committed (exit 0) but the summary file is missing.
+      if (result.status === 'ok' && result.summaryError) process.stderr.write(`batchinfer: warning: ${result.summaryError}\n`);
       if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
     });
 

@@ -50,7 +50,8 @@ export function formatSkipped(s: SkippedRun): string {
 
 export function formatOutcomeLine(o: WindowOutcome): string {
   const what = o.status === 'failed' ? `failed: ${o.error?.code}: ${o.error?.message}` : o.status === 'skipped' ? 'already committed' : `${o.rows} rows`;
-  return `batchinfer: window ${o.window.start.toISOString()} ${o.status === 'committed' ? 'committed, ' : ''}${what}`;
+  const warning = o.summaryError ? `; warning: ${o.summaryError}` : '';
+  return `batchinfer: window ${o.window.start.toISOString()} ${o.status === 'committed' ? 'committed, ' : ''}${what}${warning}`;
 }
 
 /** The table printed at the end of a backfill. */
@@ -72,6 +73,7 @@ export function outcomeJson(o: WindowOutcome): Record<string, unknown> {
     rows: o.rows,
     seconds: o.seconds,
     ...(o.error ? { error: { code: o.error.code, message: o.error.message, exitCode: o.error.exitCode } } : {}),
+    ...(o.summaryError ? { summaryError: o.summaryError } : {}),
   };
 }
 

@@ -34,7 +34,8 @@ import { failureMarkerPath, lockPathFor, stagingPathFor } from '../sink/outputPa
 import { acquireLock, type Lock } from '../sink/lock.js';
 import { ensureOutputParent, openStaging, type Staging } from '../sink/staging.js';
 import { Journal } from '../sink/journal.js';
-import { recoverSummary, stageSummary, writeSummary } from '../sink/stagedSummary.js';
+import { placeStagedSummary, recoverSummary, stageSummary } from '../sink/stagedSummary.js';
+import { writeErrno, writeFailure } from '../util/writeFailure.js';
 import { describeInputChange, readManifest, sameInputs, stampInputs } from '../sink/manifest.js';
 import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
@@ -78,6 +79,8 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
   let staging: Staging | null = null;
   let pool: WorkerPool | null = null;
   let keepStaging = false;
+  /** Every part is scored and journaled: from here on a failure is the commit's. */
+  let scored = false;
   let committed = false;
   try {
     if (window) {
@@ -96,7 +99,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     if (job.dataset.skipped.length > 0) warnings.push(skippedNote(job.dataset.skipped));
     const asText = job.textColumns.filter((c) => spec.passthrough.includes(c));
     if (asText.length > 0) warnings.push(`passthrough column${asText.length === 1 ? '' : 's'} ${asText.join(', ')}: the CSV files type ${asText.length === 1 ? 'it' : 'them'} differently, so ${asText.length === 1 ? 'it is' : 'they are'} written as the text the files hold (VARCHAR), with no value rounded`);
-    if (lock.takenOver) warnings.push(`took over a stale lock of pid ${lock.takenOver.pid} on ${lock.takenOver.host} (started ${lock.takenOver.startedAt})`);
+    if (lock.takenOver) warnings.push(takeoverWarning(lock.takenOver));
     const inputs = await stampInputs(job.dataset.files.map((f) => f.path));
     staging = await openStaging(spec.output);
     const identity = runIdentity(job, inputs, window);
@@ -128,6 +131,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     if (result.rowsIn !== result.rowsOut + result.rejectedTotal) {
       throw new BatchinferError('INTERNAL', 'rows read differ from rows scored + rows rejected', { expected: result.rowsIn, actual: `${result.rowsOut} + ${result.rejectedTotal}` });
     }
+    scored = true;
     const writeStart = performance.now();
     await db.setThreads(allThreads);
     let rejectsFile: string | undefined;
@@ -174,11 +178,14 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
         warnings,
       };
     };
-    // The rejects file is renamed into place last before the output: a failure or a crash
-    // before that leaves neither. A window's summary is kept in staging first, for the next
-    // run to put in place should this one stop between the commit and writing it.
+    // The summary is written into staging and the rejects file renamed into place last before
+    // the output: a failure (a full disk) or a crash before that leaves neither. After the
+    // rename the summary only moves beside the output, which needs no space; a window's next
+    // run puts it in place should this one stop in between.
+    let summary: RunSummary | null = null;
     const beforeRename = async (files: string[]): Promise<void> => {
-      if (window) await stageSummary(stagingDir, summarize(files));
+      summary = summarize(files);
+      await stageSummary(stagingDir, summary);
       await rejects?.commit();
     };
     let files: string[];
@@ -190,25 +197,67 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       await rejects?.discard();
     }
     committed = true;
-    const summary = summarize(files);
-    await writeSummary(spec.output, summary);
-    if (window) await rm(failureMarkerPath(spec.output), { force: true });
-    return summary;
-  } catch (err) {
-    // An interrupted run keeps its journal so the next run resumes; any other failure starts over.
-    if (isBatchinferError(err) && err.code === 'INTERRUPTED') keepStaging = true;
+    return await afterCommit(spec.output, stagingDir, summary ?? summarize(files), window !== null);
+  } catch (caught) {
+    let err = asRunError(caught, spec.output);
+    // An interrupted run keeps its journal so the next run resumes; so does a commit that ran
+    // out of space or open files, which the next run makes without scoring again. Any other
+    // failure starts over.
+    const interrupted = isBatchinferError(err) && err.code === 'INTERRUPTED';
+    if (interrupted) keepStaging = true;
+    else if (scored && staging && isRetryableCommitFailure(err)) {
+      keepStaging = true;
+      err = keptForRetry(err, staging.dir);
+    }
     // A refusal (another run holds the lock; a committed window's inputs changed) is not a failed window.
-    else if (window && lock && isBatchinferError(err) && err.code !== 'LOCKED' && err.code !== 'INPUTS_CHANGED') await recordFailure(spec.output, err);
+    if (!interrupted && window && lock && isBatchinferError(err) && err.code !== 'LOCKED' && err.code !== 'INPUTS_CHANGED') await recordFailure(spec.output, err);
     throw err;
   } finally {
     // A pool started early for a run that failed validation (or was skipped) is not needed.
     if (early) await (await early)?.pool.close();
     await pool?.close();
     db.close();
-    if (staging && !keepStaging) await rm(staging.dir, { recursive: true, force: true });
-    await lock?.release();
+    // Cleaning up must not turn a committed run (or the failure being reported) into another
+    // error: what is left is a staging directory the next run clears, or a lock of a dead pid.
+    if (staging && !keepStaging) await rm(staging.dir, { recursive: true, force: true }).catch(() => undefined);
+    await lock?.release().catch(() => undefined);
     if (!committed && !keepStaging && createdParent) await pruneEmptyDirs(createdParent);
   }
+}
+
+/**
+ * After the commit's rename the output is there, so the run succeeds: the staged summary moves
+ * beside it, and should that fail the run says so in `summaryError` (shown as a warning)
+ * rather than exiting with an error that the output on disk would contradict.
+ */
+async function afterCommit(output: string, stagingDir: string, summary: RunSummary, window: boolean): Promise<RunSummary> {
+  let result = summary;
+  try {
+    await placeStagedSummary(stagingDir, output);
+  } catch (err) {
+    result = { ...summary, summaryError: `the output is committed, but its summary could not be written: ${(err as Error).message}` };
+  }
+  if (window) await rm(failureMarkerPath(output), { force: true }).catch(() => undefined);
+  return result;
+}
+
+/** Node's own file-system errors that escaped a narrower guard are still the output's (exit 73), naming their path. */
+function asRunError(err: unknown, output: string): unknown {
+  if (isBatchinferError(err)) return err;
+  const path = (err as NodeJS.ErrnoException | null)?.path;
+  return writeFailure(typeof path === 'string' ? path : output, err) ?? err;
+}
+
+/** Out of space or open files: the same commit can succeed once there is room. */
+function isRetryableCommitFailure(err: unknown): err is BatchinferError {
+  if (!isBatchinferError(err) || err.code !== 'OUTPUT_UNWRITABLE') return false;
+  const errno = writeErrno(err.cause);
+  return errno === 'ENOSPC' || errno === 'EDQUOT' || errno === 'EMFILE' || errno === 'ENFILE';
+}
+
+function keptForRetry(err: BatchinferError, stagingDir: string): BatchinferError {
+  const message = `${err.message}; the scored parts are kept in ${stagingDir}: the next run commits them without scoring again`;
+  return new BatchinferError(err.code, message, { expected: err.expected, actual: err.actual, cause: err.cause });
 }
 
 /**
@@ -275,6 +324,11 @@ function startedOverNote(before: Record<string, unknown> | null, now: Record<str
   const changed = before ? changedSettings(before, now) : [];
   const why = changed.length > 0 ? `its ${changed.join(', ')} differ${changed.length === 1 ? 's' : ''} from this run's` : 'it was of another job or version';
   return `started over: an interrupted run's finished parts were discarded, as ${why}`;
+}
+
+function takeoverWarning(holder: NonNullable<Lock['takenOver']>): string {
+  if (holder === 'unreadable') return 'replaced a lock file that was empty or unreadable (no run held it)';
+  return `took over a stale lock of pid ${holder.pid} on ${holder.host} (started ${holder.startedAt})`;
 }
 
 /** `.<name>.failed.json` beside a window's output, for `status`; removed by the next success. */

@@ -57,6 +57,8 @@ export interface RunSummary {
   startedAt: string;
   finishedAt: string;
   warnings: string[];
+  /** Set when the output was committed but `<output>.summary.json` could not be written. */
+  summaryError?: string;
 }
 
 /** A window that was already committed: nothing was scored. */

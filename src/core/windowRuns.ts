@@ -49,6 +49,8 @@ export interface WindowOutcome {
   rows?: number;
   seconds?: number;
   error?: BatchinferError;
+  /** A committed window whose summary file could not be written (`RunSummary.summaryError`). */
+  summaryError?: string;
 }
 
 export interface BackfillOptions extends Omit<RunOptions, 'window'> {
@@ -70,6 +72,7 @@ export async function backfill(spec: JobSpec, from: Date, to: Date, options: Bac
       const result: RunSummary | SkippedRun = await runJob(specForWindow(spec, outcome.window), { ...options, window: outcome.window });
       outcome.status = result.status === 'skipped' ? 'skipped' : 'committed';
       outcome.rows = result.rows.out;
+      if (result.status === 'ok' && result.summaryError) outcome.summaryError = result.summaryError;
     } catch (err) {
       if (!isBatchinferError(err)) throw err;
       outcome.status = 'failed';

@@ -6,6 +6,7 @@
 import { open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BatchinferError } from '../errors.js';
+import { writeFailure } from '../util/writeFailure.js';
 
 /** Removes `dir` and the directories below it if they hold no files (a failed run's created parents). */
 export async function pruneEmptyDirs(dir: string): Promise<void> {
@@ -40,7 +41,7 @@ export async function commitRename(staged: string, target: string, isDirectory =
     else await rename(staged, target);
     await fsyncPath(dirname(target));
   } catch (err) {
-    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot commit output ${target}: ${(err as Error).message}`, {
+    throw writeFailure(target, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot commit output ${target}: ${(err as Error).message}`, {
       expected: 'a writable output path',
       actual: target,
     });
@@ -57,7 +58,13 @@ async function replaceDirectory(staged: string, target: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await rename(staged, target);
+  try {
+    await rename(staged, target);
+  } catch (err) {
+    // The output stays as it was.
+    if (moved) await rename(aside, target);
+    throw err;
+  }
   if (moved) await rm(aside, { recursive: true, force: true });
 }
 
@@ -70,6 +77,6 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });
-    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message}`, { expected: 'a writable path', actual: path });
+    throw writeFailure(path, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message}`, { expected: 'a writable path', actual: path });
   }
 }

@@ -3,7 +3,7 @@
  * the parts merged in order; a directory output holds one file per input file. Until the
  * rename nothing exists at the output path, so a failed run leaves nothing behind.
  */
-import { mkdir, rename } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import type { PreparedJob } from '../core/prepare.js';
@@ -12,6 +12,7 @@ import { commitRename } from './atomicFile.js';
 import { concatParquet } from './parquetConcat.js';
 import { literalPath } from '../source/dataset.js';
 import { failpoint } from '../util/failpoint.js';
+import { writeFailure } from '../util/writeFailure.js';
 
 /**
  * Returns the committed output files. `parts[i]` are the part files of input file i, in order.
@@ -29,15 +30,22 @@ export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], 
     return [target];
   }
   const outDir = join(staging, 'output');
+  // Left by a commit that failed (a full disk): its parts are still journaled, this one starts afresh.
+  await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir);
   const names = uniqueNames(job.dataset.files.map((f) => basename(f.path, extname(f.path))));
   for (const [i, fileParts] of parts.entries()) {
-    await rename(await mergeParts(db, fileParts, join(staging, `merged-${i}.parquet`)), join(outDir, `${names[i]}.parquet`));
+    const merged = await mergeParts(db, fileParts, join(staging, `merged-${i}.parquet`));
+    const dest = join(outDir, `${names[i]}.parquet`);
+    // A lone part stays under its journaled name (linked, not moved), for a retry should the commit fail.
+    if (fileParts.length === 1) await link(merged, dest).catch(() => copyFile(merged, dest));
+    else await rename(merged, dest);
   }
   failpoint('commit-merged');
   const files = names.map((n) => join(target, `${n}.parquet`));
   await beforeRename(files);
   await commitRename(outDir, target, true);
+  failpoint('commit-renamed');
   return files;
 }
 
@@ -51,9 +59,11 @@ async function mergeParts(db: Db, parts: string[], path: string): Promise<string
   try {
     return await joinParts(db, parts, path);
   } catch (err) {
-    // The parts are this run's own files: a failure here is the disk's (full, read-only).
+    // A half-written merge would hold the space the next run needs to commit.
+    await rm(path, { force: true });
+    // The parts are this run's own files: a failure here is the disk's (full, read-only) or the open-files limit.
     if (err instanceof BatchinferError) throw err;
-    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message.split('\n')[0]}`, { expected: 'a writable output directory with free space', actual: path, cause: err });
+    throw writeFailure(path, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message.split('\n')[0]}`, { expected: 'a writable output directory with free space', actual: path, cause: err });
   }
 }
 

@@ -13,6 +13,7 @@ import type { Part } from '../core/scoreFiles.js';
 import { literalPath } from '../source/dataset.js';
 import { commitRename } from './atomicFile.js';
 import { outputTarget, rejectsTempPath } from './outputPaths.js';
+import { writeFailure } from '../util/writeFailure.js';
 
 /** `<output>.rejects.parquet` unless the job names the file. */
 export function rejectsPathFor(output: string, configured?: string): string {
@@ -41,7 +42,7 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
   try {
     await mkdir(parent, { recursive: true });
   } catch (err) {
-    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot create the rejects file ${target}: ${(err as Error).message}`, { expected: 'a writable directory', actual: parent });
+    throw writeFailure(parent, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot create the rejects file ${target}: ${(err as Error).message}`, { expected: 'a writable directory', actual: parent });
   }
   // A fixed name (the output's lock keeps runs apart): one a crash left is written over by
   // the next run, which then renames or removes it.
@@ -59,7 +60,7 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
   } catch (err) {
     await rm(merged, { force: true });
     if (err instanceof BatchinferError) throw err;
-    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot write the rejects file ${target}: ${(err as Error).message.split('\n')[0]}`, { expected: 'a writable path', actual: target });
+    throw writeFailure(target, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot write the rejects file ${target}: ${(err as Error).message.split('\n')[0]}`, { expected: 'a writable path', actual: target });
   }
   const discard = (): Promise<void> => rm(merged, { force: true });
   return {

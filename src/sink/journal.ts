@@ -10,6 +10,7 @@
 import { appendFile, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncPath } from './atomicFile.js';
+import { guardWrite } from '../util/writeFailure.js';
 
 export interface PartEntry {
   type: 'part';
@@ -92,14 +93,16 @@ export class Journal {
     // No journal, or one of another run (inputs, model or job changed): start over, clean.
     await clearDirectory(dir);
     const header: Header = { type: 'header', version: 1, fingerprint, ...(settings ? { settings } : {}) };
-    const handle = await open(path, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(header) + '\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fsyncPath(dir);
+    await guardWrite(path, async () => {
+      const handle = await open(path, 'w');
+      try {
+        await handle.writeFile(JSON.stringify(header) + '\n');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fsyncPath(dir);
+    });
     const discarded = found && found.entries.length > 0 ? { discarded: { settings: found.header.settings ?? null } } : {};
     return { journal: new Journal(dir, []), resumed: false, ...discarded };
   }
@@ -107,8 +110,10 @@ export class Journal {
   /** Appends an entry durably. */
   async append(entry: JournalEntry): Promise<void> {
     const path = join(this.dir, JOURNAL_NAME);
-    await appendFile(path, JSON.stringify(entry) + '\n');
-    await fsyncPath(path);
+    await guardWrite(path, async () => {
+      await appendFile(path, JSON.stringify(entry) + '\n');
+      await fsyncPath(path);
+    });
     this.entries.push(entry);
   }
 

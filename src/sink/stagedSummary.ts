@@ -1,15 +1,17 @@
 /**
- * A window's run summary is kept in its staging directory just before the commit's rename,
- * and written beside the output just after. A run killed between the two leaves a committed
- * window (its `_SUCCESS` manifest) without `<output>.summary.json`; the next run of the window,
+ * A run's summary is written into its staging directory just before the commit's rename (so a
+ * full disk fails the run before its output is committed), and moved beside the output just
+ * after (a rename, which needs no free space). A run killed between the two leaves a committed
+ * output without `<output>.summary.json`; for a window (its `_SUCCESS` manifest), the next run,
  * which skips it as committed, puts the staged summary in place (the manifest and the summary
  * name the same start time: they are of the same run).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { RunSummary } from '../core/summary.js';
-import { writeFileAtomic } from './atomicFile.js';
+import { fsyncPath, writeFileAtomic } from './atomicFile.js';
 import type { Manifest } from './manifest.js';
+import { guardWrite } from '../util/writeFailure.js';
 import { stagingPathFor, summaryPath } from './outputPaths.js';
 
 const STAGED_SUMMARY = 'summary.json';
@@ -22,6 +24,15 @@ export async function writeSummary(output: string, summary: RunSummary): Promise
 /** Keeps `summary` in the staging directory, for `recoverSummary`. */
 export async function stageSummary(stagingDir: string, summary: RunSummary): Promise<void> {
   await writeJson(join(stagingDir, STAGED_SUMMARY), summary);
+}
+
+/** Moves the summary `stageSummary` kept in `stagingDir` beside `output`. */
+export async function placeStagedSummary(stagingDir: string, output: string): Promise<void> {
+  const target = summaryPath(output);
+  await guardWrite(target, async () => {
+    await rename(join(stagingDir, STAGED_SUMMARY), target);
+    await fsyncPath(dirname(target));
+  });
 }
 
 /**

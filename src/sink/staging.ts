@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import { outputTarget, stagingPathFor } from './outputPaths.js';
+import { writeFailure } from '../util/writeFailure.js';
 
 export interface Staging {
   dir: string;
@@ -18,7 +19,7 @@ export async function ensureOutputParent(output: string): Promise<string | undef
   try {
     return await mkdir(parent, { recursive: true });
   } catch (err) {
-    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot create output ${output}: ${(err as Error).message}`, {
+    throw writeFailure(parent, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot create output ${output}: ${(err as Error).message}`, {
       expected: 'a writable directory',
       actual: parent,
     });
@@ -32,7 +33,7 @@ export async function openStaging(output: string): Promise<Staging> {
     await mkdir(dir, { recursive: true });
     return { dir };
   } catch (err) {
-    throw new BatchinferError('OUTPUT_UNWRITABLE', `cannot create output ${output}: ${(err as Error).message}`, {
+    throw writeFailure(dir, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot create output ${output}: ${(err as Error).message}`, {
       expected: 'a writable directory',
       actual: dirname(dir),
     });

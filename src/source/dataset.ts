@@ -4,6 +4,7 @@
  */
 import { readFile, readlink, stat, readdir } from 'node:fs/promises';
 import { pathExists } from '../util/fs.js';
+import { writeErrno, writeFailure } from '../util/writeFailure.js';
 import { extname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import { clipQuoted } from '../util/clip.js';
@@ -278,12 +279,18 @@ export async function guardCopy<T>(input: ReadSource, targetPath: string, copy: 
   }
 }
 
+/** Failures a COPY may meet reading its input as well as writing its target. */
+const UNSURE_ERRNOS = new Set(['EACCES', 'EPERM', 'EIO']);
+
 /** The error a failed COPY from `input` to `targetPath` stands for (see `guardCopy`). */
 export async function copyFailure(input: ReadSource, targetPath: string, err: unknown): Promise<BatchinferError> {
   if (err instanceof BatchinferError) return err;
   const text = err instanceof Error ? err.message : String(err);
-  if (text.includes(targetPath) || /No space left on device|Disk quota exceeded|Read-only file system/i.test(text)) {
-    return new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${targetPath}: ${clip(text.split('\n')[0] ?? text)}`, { expected: 'a writable output directory with free space', actual: targetPath, cause: err });
+  // A denied permission may be the input's; a full disk or the open-files limit is the run's.
+  const errno = writeErrno(err);
+  if (errno && !UNSURE_ERRNOS.has(errno)) return writeFailure(targetPath, err)!;
+  if (text.includes(targetPath)) {
+    return writeFailure(targetPath, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${targetPath}: ${clip(text.split('\n')[0] ?? text)}`, { expected: 'a writable output directory with free space', actual: targetPath, cause: err });
   }
   return readFailure(input, err);
 }

@@ -39,6 +39,8 @@ export interface CliOptions {
   /** Kill the CLI (SIGKILL) after this many milliseconds; the result then has `signal` set. */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Run under this open-files limit (`ulimit -n`), set by a shell that then execs node. */
+  openFiles?: number;
 }
 
 /** Spawns `node bin/batchinfer.js ...args` and resolves when it exits; never rejects on a non-zero exit. */
@@ -63,7 +65,8 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Sta
   const started = performance.now();
   // BATCHINFER_DEBUG would add stack traces to internal errors; the tests check their absence.
   const env = { ...process.env, BATCHINFER_DEBUG: '', NO_COLOR: '1', ...options.env };
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] = options.openFiles === undefined ? [process.execPath, [BIN, ...args]] : ['sh', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+  const child = spawn(command, argv, { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const result = new Promise<CliResult>((resolvePromise, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
