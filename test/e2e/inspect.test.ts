@@ -184,9 +184,11 @@ describe.concurrent('validate', { timeout: 30_000 }, () => {
     const jobPath = join(dir, 'bad.yaml');
     await writeFile(jobPath, YAML.stringify({ model: model('mlp'), input: data('transactions.parquet'), output: 'x.parquet', colour: 'red', batch_size: -1, review_below: 2 }));
     const stderr = expectCliError(await runCli(['validate', jobPath]), 78, 'SPEC_INVALID');
-    expect(stderr).toMatch(/^batchinfer: SPEC_INVALID: 3 problems:/);
+    // The job's own problems, then what the rest of the job says against the model and data.
+    expect(stderr).toMatch(/^batchinfer: SPEC_INVALID: 4 problems:/);
     expect(stderr).toContain('colour: unknown key');
-    expect(stderr).toContain('batch_size');
-    expect(stderr).toContain('review_below');
+    expect(stderr).toContain('batch_size: is out of range (expected a number above 0, got -1)');
+    expect(stderr).toContain('review_below: is out of range (expected a number of at most 1, got 2)');
+    expect(stderr).toContain("model input 'x': needs 4 columns (positions 0..3) and nothing says which");
   });
 });
