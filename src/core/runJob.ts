@@ -26,7 +26,7 @@ import { rejectsPathFor, stageRejects, type StagedRejects } from '../sink/commit
 import { PartWriter } from '../sink/partWriter.js';
 import { flatColumns, rejectSql } from '../preprocess/rowChecks.js';
 import { WorkerPool } from '../infer/workerPool.js';
-import { classNames, planOutput, requestedOutputs } from '../postprocess/outputPlan.js';
+import { planOutput, requestedOutputs } from '../postprocess/outputPlan.js';
 import { commitOutput } from '../sink/commitOutput.js';
 import { commitWindow } from '../sink/commitWindow.js';
 import { pruneEmptyDirs, writeFileAtomic } from '../sink/atomicFile.js';
@@ -41,7 +41,7 @@ import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
 import { scoreFiles, type PartProgress } from './scoreFiles.js';
 import type { Window } from '../schedule/window.js';
-import { peakRssMb, quantile, versions, type RunSummary, type SkippedRun } from './summary.js';
+import { buildSummary, versions, type RunSummary, type SkippedRun } from './summary.js';
 
 export interface RunOptions {
   /** Called after each batch is written with rows done and rows expected in total. */
@@ -145,39 +145,13 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path));
     }
     const runtimeVersion = pool.runtimeVersion;
-    const summarize = (files: string[]): RunSummary => {
-      const wall = (performance.now() - wallStart) / 1000;
-      const seconds = { ...result.seconds, write: result.seconds.write + (performance.now() - writeStart) / 1000 };
-      return {
-        status: 'ok',
-        job: spec.name,
-        ...(window ? { window: { start: window.start.toISOString(), end: window.end.toISOString() } } : {}),
-        model: { path: spec.model, sha256: job.model.sha256, output: job.output.outputName },
-        input: { path: spec.input, format: job.dataset.format, files: job.dataset.files.length },
-        output: { path: spec.output, mode: job.outputMode, files, columns: job.outputColumns },
-        task: job.output.task,
-        ...(job.output.task === 'classification'
-          ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource }, ...(labelCheck ? { labelCheck } : {}) }
-          : {}),
-        ...(job.fixedBatch ? { fixedBatch: { size: job.fixedBatch, paddedRows: result.paddedRows } } : {}),
-        rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected },
-        ...(rejectsFile ? { rejects: rejectsFile } : {}),
-        ...(resumed ? { resumedRows: result.resumedRows } : {}),
-        batches: result.latencies.length,
-        batchSize: spec.batchSize,
-        workers,
-        threadsPerWorker: threads,
-        duckdbThreads,
-        seconds: { ...roundSeconds(seconds), wall: round(wall) },
-        rowsPerSecond: Math.round(result.rowsOut / wall),
-        batchLatencyMs: { p50: round(quantile(result.latencies, 0.5)), p95: round(quantile(result.latencies, 0.95)) },
-        peakRssMb: peakRssMb(),
+    const summarize = (files: string[]): RunSummary =>
+      buildSummary({
+        spec, job, window, result, files, rejectsFile, resumed, workers, threads, duckdbThreads, warnings, startedAt,
         versions: versions(runtimeVersion, db.libraryVersion),
-        startedAt: startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        warnings,
-      };
-    };
+        wallSeconds: (performance.now() - wallStart) / 1000,
+        writeSeconds: (performance.now() - writeStart) / 1000,
+      });
     // The summary is written into staging and the rejects file renamed into place last before
     // the output: a failure (a full disk) or a crash before that leaves neither. After the
     // rename the summary only moves beside the output, which needs no space; a window's next
@@ -395,10 +369,3 @@ function threadBudget(spec: JobSpec, warnings: string[]): { workers: number; thr
   return { workers, threads };
 }
 
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
-
-function roundSeconds<T extends Record<string, number>>(s: T): T {
-  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v)])) as T;
-}

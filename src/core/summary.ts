@@ -4,6 +4,11 @@
  */
 import { batchinferVersion } from '../version.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
+import { classNames } from '../postprocess/outputPlan.js';
+import type { Window } from '../schedule/window.js';
+import type { JobSpec } from '../spec/jobSpec.js';
+import type { PreparedJob } from './prepare.js';
+import type { ScoreResult } from './scoreFiles.js';
 
 export interface StageSeconds {
   /** Copying CSV inputs (and inputs filtered to a window) to a staged Parquet file, once. */
@@ -43,6 +48,8 @@ export interface RunSummary {
   rejects?: string;
   /** Rows taken from the finished parts of an interrupted run this run resumed. */
   resumedRows?: number;
+  /** Rows this run read itself (rows.in less resumedRows): `rowsPerSecond` is theirs. */
+  rowsThisRun: number;
   batches: number;
   batchSize: number;
   workers: number;
@@ -91,4 +98,70 @@ export function quantile(values: readonly number[], q: number): number {
 export function peakRssMb(): number {
   // maxRSS is in kilobytes and covers every thread of the process, workers included.
   return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** What a finished run knows when it writes its summary. */
+export interface SummaryFacts {
+  spec: JobSpec;
+  job: PreparedJob;
+  window: Window | null;
+  result: ScoreResult;
+  /** The committed output files. */
+  files: string[];
+  rejectsFile?: string;
+  resumed: boolean;
+  workers: number;
+  threads: number;
+  duckdbThreads: { reading: number; writing: number };
+  versions: RunSummary['versions'];
+  startedAt: Date;
+  wallSeconds: number;
+  /** Writing after the last batch (the rejects file, the commit), added to the scoring's. */
+  writeSeconds: number;
+  warnings: string[];
+}
+
+/** The run summary of a finished run. Rates count only the rows this run read itself, not those it resumed. */
+export function buildSummary(f: SummaryFacts): RunSummary {
+  const { spec, job, result } = f;
+  const seconds = { ...result.seconds, write: result.seconds.write + f.writeSeconds };
+  const rowsThisRun = result.rowsIn - result.resumedRows;
+  return {
+    status: 'ok',
+    job: spec.name,
+    ...(f.window ? { window: { start: f.window.start.toISOString(), end: f.window.end.toISOString() } } : {}),
+    model: { path: spec.model, sha256: job.model.sha256, output: job.output.outputName },
+    input: { path: spec.input, format: job.dataset.format, files: job.dataset.files.length },
+    output: { path: spec.output, mode: job.outputMode, files: f.files, columns: job.outputColumns },
+    task: job.output.task,
+    ...(job.output.task === 'classification'
+      ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource }, ...(result.labelCheck ? { labelCheck: result.labelCheck } : {}) }
+      : {}),
+    ...(job.fixedBatch ? { fixedBatch: { size: job.fixedBatch, paddedRows: result.paddedRows } } : {}),
+    rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected },
+    ...(f.rejectsFile ? { rejects: f.rejectsFile } : {}),
+    ...(f.resumed ? { resumedRows: result.resumedRows } : {}),
+    rowsThisRun,
+    batches: result.latencies.length,
+    batchSize: spec.batchSize,
+    workers: f.workers,
+    threadsPerWorker: f.threads,
+    duckdbThreads: f.duckdbThreads,
+    seconds: { ...roundSeconds(seconds), wall: round(f.wallSeconds) },
+    rowsPerSecond: Math.round(rowsThisRun / f.wallSeconds),
+    batchLatencyMs: { p50: round(quantile(result.latencies, 0.5)), p95: round(quantile(result.latencies, 0.95)) },
+    peakRssMb: peakRssMb(),
+    versions: f.versions,
+    startedAt: f.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    warnings: f.warnings,
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function roundSeconds<T extends Record<string, number>>(s: T): T {
+  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round(v)])) as T;
 }

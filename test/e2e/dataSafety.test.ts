@@ -71,11 +71,16 @@ describe('a resume honours every setting that decides which rows are written', {
   it('the same settings still resume', async () => {
     const output = join(await tmp.make(), 'scores.parquet');
     await crashAfterTwoParts(output);
-    const rerun = await runCli(args(output, '--on-error', 'skip', '--json', '--workers', '1'));
+    const rerun = await runCli(args(output, '--on-error', 'skip', '--json', '--workers', '1').filter((a) => a !== '--quiet'));
     expectOk(rerun);
     const summary = JSON.parse(rerun.stdout);
-    expect(summary.resumedRows).toBeGreaterThan(0);
+    // Two parts of 1000 scored rows and the 21 NULL rows among them (every 100th) were resumed.
+    expect(summary.resumedRows).toBe(2021);
     expect(summary.rows).toMatchObject({ in: 3000, out: 2970, rejected: 30 });
+    // The rate is of this run's own rows; the human summary says how many were resumed.
+    expect(summary.rowsThisRun).toBe(979);
+    expect(summary.rowsPerSecond / (979 / summary.seconds.wall)).toBeCloseTo(1, 2);
+    expect(rerun.stderr).toMatch(/scored 2,970 rows in [\d.]+ s \([\d,]+ rows\/s over the 979 rows of this run; 2,021 resumed from an interrupted run\)/);
   });
 });
 
