@@ -22,7 +22,7 @@ import { fixedBatchOf } from '../preprocess/featurePlan.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { prepareJob, runFileOptions, type PreparedJob } from './prepare.js';
 import { runFileTest } from '../sink/runFiles.js';
-import { rejectsPathFor, stageRejects, type StagedRejects } from '../sink/commitRejects.js';
+import { rejectsPathFor, removeStaleRejects, stageRejects, type StagedRejects } from '../sink/commitRejects.js';
 import { PartWriter } from '../sink/partWriter.js';
 import { flatColumns, rejectSql } from '../preprocess/rowChecks.js';
 import { WorkerPool } from '../infer/workerPool.js';
@@ -160,6 +160,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const beforeRename = async (files: string[]): Promise<void> => {
       summary = summarize(files);
       await stageSummary(stagingDir, summary);
+      await removeStaleRejects(spec.output, rejectsFile, [...job.dataset.files.map((f) => f.path), job.model.path]);
       await rejects?.commit();
     };
     let files: string[];

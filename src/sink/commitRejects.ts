@@ -5,15 +5,16 @@
  * just before its own rename, once everything else is written: a run that fails or dies
  * before that leaves no rejects file of its own.
  */
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { Part } from '../core/scoreFiles.js';
 import { literalPath } from '../source/dataset.js';
 import { commitRename } from './atomicFile.js';
-import { outputTarget, rejectsTempPath } from './outputPaths.js';
+import { outputTarget, rejectsTempPath, summaryPath } from './outputPaths.js';
 import { writeFailure } from '../util/writeFailure.js';
+import { PathIdentity } from '../util/pathIdentity.js';
 
 /** `<output>.rejects.parquet` unless the job names the file. */
 export function rejectsPathFor(output: string, configured?: string): string {
@@ -73,4 +74,31 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
     },
     discard,
   };
+}
+
+async function someAsync<T>(items: readonly T[], test: (item: T) => Promise<boolean>): Promise<boolean> {
+  for (const item of items) if (await test(item)) return true;
+  return false;
+}
+
+/**
+ * Removes the rejects file an earlier run left beside `output` when this run writes none, or
+ * writes it elsewhere: a committed output never sits beside the rejected rows of another run.
+ * The earlier run's summary names its rejects file; the default name is checked too.
+ */
+export async function removeStaleRejects(output: string, current: string | undefined, keep: readonly string[]): Promise<void> {
+  const ids = new PathIdentity();
+  const named = await readFile(summaryPath(output), 'utf8').then(
+    (text) => (JSON.parse(text) as { rejects?: unknown }).rejects,
+    () => undefined,
+  );
+  const stale = new Set([rejectsPathFor(output), ...(typeof named === 'string' ? [named] : [])]);
+  for (const path of stale) {
+    if (current !== undefined && resolve(path) === resolve(current)) continue;
+    // A path the earlier run wrote its rejects to may hold an input or the model now.
+    if (await someAsync(keep, async (k) => ids.sameEntry(path, await ids.real(k)))) continue;
+    await rm(path, { force: true }).catch((err: unknown) => {
+      throw writeFailure(path, err) ?? err;
+    });
+  }
 }
