@@ -31,6 +31,7 @@ export interface JobFlags {
   modelSha256?: string;
   csvDelimiter?: string;
   memoryLimit?: string;
+  minRows?: string;
 }
 
 export function addJobFlags(cmd: Command): Command {
@@ -57,6 +58,7 @@ export function addJobFlags(cmd: Command): Command {
     .option('--model-sha256 <hex>', 'refuse a model whose sha256 differs (checked before any data is read)')
     .option('--csv-delimiter <char>', 'CSV inputs: , ; | or tab (default: a comma for .csv, a tab for .tsv)')
     .option('--memory-limit <size>', "memory DuckDB may use before it spills to disk: 4GB, 512MiB or 50% (default: half the machine's memory)")
+    .option('--min-rows <n>', 'fail (exit 65 TOO_FEW_ROWS, nothing committed) when the input, or a window, holds fewer rows')
     .option('--checkpoint-rows <n>', 'rows per durable part file: a crash loses at most this much work (default 1048576)');
 }
 
@@ -87,6 +89,7 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     model_sha256: flags.modelSha256,
     csv_delimiter: flags.csvDelimiter,
     memory_limit: flags.memoryLimit,
+    min_rows: number(flags.minRows, '--min-rows'),
   };
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as JobFile;
 }

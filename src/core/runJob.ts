@@ -95,7 +95,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       createdParent = await ensureOutputParent(spec.output);
       lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
     }
-    warnings.push(...job.notes);
+    warnings.push(...(spec.notes ?? []), ...job.notes);
     if (job.dataset.skipped.length > 0) warnings.push(skippedNote(job.dataset.skipped));
     const asText = job.textColumns.filter((c) => spec.passthrough.includes(c));
     if (asText.length > 0) warnings.push(`passthrough column${asText.length === 1 ? '' : 's'} ${asText.join(', ')}: the CSV files type ${asText.length === 1 ? 'it' : 'them'} differently, so ${asText.length === 1 ? 'it is' : 'they are'} written as the text the files hold (VARCHAR), with no value rounded`);
@@ -127,6 +127,11 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     if (labelCheck && labelCheck.disagreements > 0) {
       warnings.push(`model label output '${labelCheck.output}' differs from the highest-scoring class in ${labelCheck.disagreements} of ${labelCheck.rows} rows (ties in tree ensembles do this); the output holds the argmax`);
     }
+    if (spec.minRows !== undefined && result.rowsIn < spec.minRows) {
+      const what = window ? `window ${window.start.toISOString()}` : `input ${spec.input}`;
+      throw new BatchinferError('TOO_FEW_ROWS', `${what} holds ${result.rowsIn} rows, fewer than min_rows ${spec.minRows}; nothing is committed`, { expected: `at least ${spec.minRows} row${spec.minRows === 1 ? '' : 's'}`, actual: result.rowsIn });
+    }
+    if (result.rowsIn === 0) warnings.push(window ? `window ${window.start.toISOString()} has no rows: its output is empty (min_rows makes this an error)` : 'the input has no rows: the output is empty');
     // Every row read is either scored or rejected: checked before anything is committed.
     if (result.rowsIn !== result.rowsOut + result.rejectedTotal) {
       throw new BatchinferError('INTERNAL', 'rows read differ from rows scored + rows rejected', { expected: result.rowsIn, actual: `${result.rowsOut} + ${result.rejectedTotal}` });

@@ -84,6 +84,10 @@ export interface JobSpec {
   csvDelimiter?: Delimiter;
   /** Bytes DuckDB may use before it spills to the staging directory (`memory_limit`; default half the machine's). */
   memoryLimit: number;
+  /** Fail (TOO_FEW_ROWS, nothing committed) when the input (a window's rows) holds fewer rows. */
+  minRows?: number;
+  /** What the job's keys say that is no problem but worth a warning in every run's summary. */
+  notes: string[];
 }
 
 
@@ -139,6 +143,7 @@ export const jobFileSchema = z.strictObject({
   model_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a sha256 is 64 hex digits').optional(),
   csv_delimiter: z.enum(Object.keys(DELIMITER_WORDS) as [string, ...string[]], { error: DELIMITER_EXPECTED }).optional(),
   memory_limit: z.string().optional(),
+  min_rows: z.number().int().nonnegative().optional(),
 });
 
 export type JobFile = z.infer<typeof jobFileSchema>;
@@ -223,6 +228,8 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     windowColumn: job.window_column,
     csvDelimiter: job.csv_delimiter === undefined ? undefined : DELIMITER_WORDS[job.csv_delimiter],
     memoryLimit: defaultMemoryLimit(),
+    minRows: job.min_rows,
+    notes: [],
   };
   if (job.memory_limit !== undefined) {
     const bytes = parseMemorySize(job.memory_limit);
@@ -317,6 +324,9 @@ function checkSchedule(spec: JobSpec, job: JobFile): Problem[] {
   }
   if (spec.windowColumn && !spec.schedule) problems.push({ code: 'SPEC_INVALID', where: 'window_column', message: 'needs a `schedule` to define the window' });
   if (job.timezone && !job.schedule) problems.push({ code: 'SPEC_INVALID', where: 'timezone', message: 'only applies with a `schedule`' });
+  if (spec.schedule && job.input && !hasTemplate(job.input) && !spec.windowColumn) {
+    spec.notes.push('the input has no window template and the job no window_column: every window scores the whole input');
+  }
   if (spec.schedule) {
     try {
       parseSchedule(spec.schedule, spec.timezone);

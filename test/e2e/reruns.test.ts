@@ -1,12 +1,13 @@
 /**
- * What a rerun leaves beside its output (issue 15's rough edges): never another run's
- * rejects file.
+ * Rough edges of reruns and scheduled runs (issue 15): a rerun never leaves another run's
+ * rejects file beside its output; a window that scores the whole input, or no rows, says so;
+ * min_rows makes too few rows an error that commits nothing.
  */
 import { existsSync } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOk, model, runCli } from '../helpers/cli.js';
+import { data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
 import { readParquet, withDuckDb } from '../helpers/parquet.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
@@ -46,5 +47,47 @@ describe.concurrent('a rerun and the rejects file of the run before', { timeout:
     await copyFile(input, join(dir, 'x.parquet'));
     expectOk(await runCli(['run', '--model', model('mlp'), '--input', join(dir, 'x.parquet'), '--output', output, '--features', 'a,b,c,d', '--fill-null', '0', '--quiet']));
     expect((await readParquet(join(dir, 'x.parquet'))).rows).toHaveLength(1000);
+  });
+});
+
+describe.concurrent('scheduled runs that score all or nothing', { timeout: 60_000 }, () => {
+  async function hourly(keys: Record<string, unknown>): Promise<{ dir: string; job: string }> {
+    const dir = await tmp.make();
+    const job = join(dir, 'hourly.json');
+    const base = { schedule: '0 * * * *', model: model('mlp'), input: data('transactions.parquet'), output: join(dir, 'out', 'hour={hour}/'), features: ['amount', 'f0', 'f1', 'risk score'], fill_null: 0 };
+    await writeFile(job, JSON.stringify({ ...base, ...keys }));
+    return { dir, job };
+  }
+
+  it('no window template and no window_column: every window scores the whole input, and the summary says so', async () => {
+    const { job } = await hourly({});
+    const r = await runCli(['run', job, '--at', '2026-11-29T02:00:00Z', '--quiet', '--json']);
+    expectOk(r);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.rows.in).toBe(3000);
+    expect(summary.warnings).toContain('the input has no window template and the job no window_column: every window scores the whole input');
+  });
+
+  it('a window with no rows commits an empty output and says so', async () => {
+    const { job } = await hourly({ window_column: 'ts' });
+    const r = await runCli(['run', job, '--at', '2026-12-01T02:00:00Z', '--quiet', '--json']);
+    expectOk(r);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.rows.in).toBe(0);
+    expect(summary.warnings).toContain('window 2026-12-01T02:00:00.000Z has no rows: its output is empty (min_rows makes this an error)');
+  });
+
+  it('min_rows: a window with fewer rows fails with TOO_FEW_ROWS (65) and commits nothing', async () => {
+    const { dir, job } = await hourly({ window_column: 'ts', min_rows: 1 });
+    const r = await runCli(['run', job, '--at', '2026-12-01T02:00:00Z', '--quiet']);
+    expect(expectCliError(r, 65, 'TOO_FEW_ROWS')).toContain('window 2026-12-01T02:00:00.000Z holds 0 rows, fewer than min_rows 1; nothing is committed (expected at least 1 row, got 0)');
+    expect((await readdir(join(dir, 'out'))).filter((n) => !n.startsWith('.'))).toEqual([]);
+  });
+
+  it('--min-rows on a one-off run', async () => {
+    const dir = await tmp.make();
+    const r = await runCli(['run', '--model', model('mlp'), '--input', input, '--output', join(dir, 'o.parquet'), '--features', 'a,b,c,d', '--fill-null', '0', '--min-rows', '5000', '--quiet']);
+    expect(expectCliError(r, 65, 'TOO_FEW_ROWS')).toContain(`input ${input} holds 1000 rows, fewer than min_rows 5000`);
+    expect(await readdir(dir)).toEqual([]);
   });
 });

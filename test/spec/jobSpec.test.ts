@@ -63,6 +63,8 @@ describe('parseJobSpec: defaults and paths', () => {
       windowColumn: undefined,
       csvDelimiter: undefined,
       memoryLimit: expect.any(Number),
+      minRows: undefined,
+      notes: [],
     });
     expect(DEFAULT_BATCH_SIZE).toBe(2048);
   });
