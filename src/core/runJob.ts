@@ -36,7 +36,7 @@ import { ensureOutputParent, openStaging, type Staging } from '../sink/staging.j
 import { Journal } from '../sink/journal.js';
 import { placeStagedSummary, recoverSummary, stageSummary } from '../sink/stagedSummary.js';
 import { writeErrno, writeFailure } from '../util/writeFailure.js';
-import { describeInputChange, readManifest, sameInputs, stampInputs } from '../sink/manifest.js';
+import { describeInputChange, readManifest, sameInputContent, stampInputs } from '../sink/manifest.js';
 import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
 import { scoreFiles, type PartProgress } from './scoreFiles.js';
@@ -265,7 +265,7 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
     const skip = await runFileTest(spec.output, runFileOptions(spec, 'directory'));
     const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter, skip });
     const now = await stampInputs(dataset.files.map((f) => f.path));
-    if (!sameInputs(manifest.inputs, now)) {
+    if (!(await sameInputContent(manifest.inputs, now))) {
       throw new BatchinferError('INPUTS_CHANGED', `window ${window.start.toISOString()} was committed from other inputs: ${describeInputChange(manifest.inputs, now)}; rerun with --force to re-score it`, {
         expected: `${manifest.inputs.length} input files as committed at ${manifest.finishedAt}`,
         actual: `${now.length} input files now`,

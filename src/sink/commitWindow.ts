@@ -13,7 +13,7 @@ import type { Part } from '../core/scoreFiles.js';
 import type { Window } from '../schedule/window.js';
 import { versions } from '../core/summary.js';
 import { commitRename, writeFileAtomic } from './atomicFile.js';
-import { MANIFEST_NAME, sha256File, type InputFileStamp, type Manifest } from './manifest.js';
+import { MANIFEST_NAME, sha256File, withContentHashes, type InputFileStamp, type Manifest } from './manifest.js';
 import { outputTarget } from './outputPaths.js';
 import { failpoint } from '../util/failpoint.js';
 
@@ -48,7 +48,7 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
     format: 'batchinfer-manifest/1',
     job: c.job.spec.name,
     window: { start: c.window.start.toISOString(), end: c.window.end.toISOString() },
-    inputs: c.inputs,
+    inputs: await withContentHashes(c.inputs),
     rows: c.rows,
     outputs,
     model: { path: c.job.model.path, sha256: c.job.model.sha256 },

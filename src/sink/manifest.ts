@@ -15,6 +15,8 @@ export interface InputFileStamp {
   path: string;
   bytes: number;
   mtime: string;
+  /** The content's sha256 (a window's manifest): a file touched but not changed is the same input. */
+  sha256?: string;
 }
 
 export interface Manifest {
@@ -40,9 +42,25 @@ export async function stampInputs(paths: readonly string[]): Promise<InputFileSt
   );
 }
 
-/** True when both lists name the same files with the same sizes and mtimes. */
-export function sameInputs(a: readonly InputFileStamp[], b: readonly InputFileStamp[]): boolean {
-  return a.length === b.length && a.every((x, i) => x.path === b[i]!.path && x.bytes === b[i]!.bytes && x.mtime === b[i]!.mtime);
+/** The stamps with each file's sha256 added (for a window's manifest). */
+export async function withContentHashes(stamps: readonly InputFileStamp[]): Promise<InputFileStamp[]> {
+  return Promise.all(stamps.map(async (f) => ({ ...f, sha256: await sha256File(f.path) })));
+}
+
+/**
+ * True when the inputs now are those committed: the same files with the same sizes and
+ * mtimes, or, for a file whose mtime alone moved (`touch`, a copy that kept the bytes), the
+ * same content by the sha256 the manifest holds.
+ */
+export async function sameInputContent(committed: readonly InputFileStamp[], now: readonly InputFileStamp[]): Promise<boolean> {
+  if (committed.length !== now.length) return false;
+  for (const [i, was] of committed.entries()) {
+    const is = now[i]!;
+    if (was.path !== is.path || was.bytes !== is.bytes) return false;
+    if (was.mtime === is.mtime) continue;
+    if (!was.sha256 || (await sha256File(is.path)) !== was.sha256) return false;
+  }
+  return true;
 }
 
 /** Describes how two input lists differ, for the "inputs changed" message. */
@@ -53,7 +71,8 @@ export function describeInputChange(committed: readonly InputFileStamp[], now: r
   for (const f of now) {
     const old = before.get(f.path);
     if (!old) changes.push(`new file ${f.path}`);
-    else if (old.bytes !== f.bytes || old.mtime !== f.mtime) changes.push(`${f.path} changed (${old.bytes} -> ${f.bytes} bytes, mtime ${old.mtime} -> ${f.mtime})`);
+    else if (old.bytes !== f.bytes) changes.push(`${f.path} changed (${old.bytes} -> ${f.bytes} bytes, mtime ${old.mtime} -> ${f.mtime})`);
+    else if (old.mtime !== f.mtime) changes.push(`${f.path} changed (same size, mtime ${old.mtime} -> ${f.mtime}, ${old.sha256 ? 'other content' : 'no content hash to compare'})`);
   }
   for (const f of committed) if (!after.has(f.path)) changes.push(`${f.path} is gone`);
   return changes.join('; ') || 'file order changed';

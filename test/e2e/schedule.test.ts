@@ -18,7 +18,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { JOBS_DIR, data, describeResult, expectCliError, expectFailureJson, expectOk, model, runCli, startCli, type CliResult, type StartedCli } from '../helpers/cli.js';
 import { comparePredictions, expectedPredictions, featureSpecsOf, type JobKeys } from '../helpers/expected.js';
-import { readParquet, type Row } from '../helpers/parquet.js';
+import { readParquet, withDuckDb, type Row } from '../helpers/parquet.js';
 import { loadSidecar } from '../helpers/reference.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
@@ -304,7 +304,7 @@ describe.concurrent('a scheduled run of one window', { timeout: TIMEOUT }, () =>
 
     // The manifest.
     const manifest = JSON.parse(await readFile(join(out, '_SUCCESS'), 'utf8')) as Record<string, unknown> & {
-      inputs: { path: string; bytes: number; mtime: string }[];
+      inputs: { path: string; bytes: number; mtime: string; sha256?: string }[];
       outputs: { file: string; rows: number; sha256: string }[];
       rows: { in: number; out: number; rejected: number };
       versions: Record<string, string>;
@@ -345,8 +345,15 @@ describe.concurrent('a scheduled run of one window', { timeout: TIMEOUT }, () =>
     expectOk(againJson);
     expect(json(againJson)).toMatchObject({ status: 'skipped', reason: 'already committed', rows: { out: 514 }, committedAt: manifest.finishedAt });
 
-    // Inputs changed since the commit (a new mtime): refused, output untouched.
+    // Touched since the commit (a new mtime, the same bytes): the manifest's sha256 says it is the same input.
     await utimes(input, new Date(), new Date(Date.now() + 60_000));
+    const touched = await runCli(['run', s.jobPath, '--at', at('02')]);
+    expectOk(touched);
+    expect(touched.stderr).toContain('already committed');
+    expect(manifest.inputs[0]).toMatchObject({ sha256: createHash('sha256').update(await readFile(FIXTURE)).digest('hex') });
+
+    // Changed since the commit (other rows, another size): refused, output untouched.
+    await withDuckDb((q) => q(`COPY (SELECT * FROM read_parquet('${FIXTURE}') LIMIT 2999) TO '${input}' (FORMAT parquet)`));
     const changed = await runCli(['run', s.jobPath, '--at', at('02'), '--quiet']);
     const message = expectCliError(changed, 65, 'INPUTS_CHANGED');
     expect(message).toContain(input);
