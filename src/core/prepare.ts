@@ -5,7 +5,8 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { pathExists } from '../util/fs.js';
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
+import { OUTPUT_ENDINGS, outputFormatOf, type OutputFormat } from '../sink/outputFormat.js';
 import { BatchinferError, type Problem } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
@@ -35,6 +36,8 @@ export interface PreparedJob {
   outputColumns: string[];
   /** The model's fixed batch dimension (rows go to it in groups of this size), else null. */
   fixedBatch: number | null;
+  /** A file output's format, from its name (a directory output holds Parquet files). */
+  outputFormat: OutputFormat;
   /** CSV columns the input files type differently: staged as their text, so no value is rounded (`textColumns`). */
   textColumns: string[];
   /** What validation noticed that is no problem but worth saying (a summary warning; `validate` lists them). */
@@ -88,9 +91,11 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   problems.push(...(await checkRunPathsSpare(spec.output, runFiles, dataset, model.path)));
   problems.push(...(await checkRejectsPath(spec, outputMode)));
   if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
+  const outputFormat = outputMode === 'directory' ? 'parquet' : outputFormatOf(spec.output);
+  if (!outputFormat) problems.push({ code: 'SPEC_INVALID', where: 'output', message: `${spec.output}: the output's format follows its name`, expected: `a name ending in ${OUTPUT_ENDINGS.join(', ')}, or a directory ending in /`, actual: extname(spec.output) || 'no ending' });
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
 
-  return { spec, model, dataset, feeds, output, outputMode, outputColumns, fixedBatch, textColumns: textColumns(dataset), notes: text.notes };
+  return { spec, model, dataset, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(dataset), notes: text.notes };
 }
 
 

@@ -36,10 +36,10 @@ import { ensureOutputParent, openStaging, type Staging } from '../sink/staging.j
 import { Journal } from '../sink/journal.js';
 import { placeStagedSummary, recoverSummary, stageSummary } from '../sink/stagedSummary.js';
 import { writeErrno, writeFailure } from '../util/writeFailure.js';
-import { describeInputChange, readManifest, sameInputContent, stampInputs } from '../sink/manifest.js';
+import { describeInputChange, describeOutputs, readManifest, sameInputContent, stampInputs } from '../sink/manifest.js';
 import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
-import { scoreFiles, type PartProgress } from './scoreFiles.js';
+import { scoreFiles, type PartProgress, type ScoreResult } from './scoreFiles.js';
 import type { Window } from '../schedule/window.js';
 import { buildSummary, versions, type RunSummary, type SkippedRun } from './summary.js';
 
@@ -162,8 +162,8 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     // rename the summary only moves beside the output, which needs no space; a window's next
     // run puts it in place should this one stop in between.
     let summary: RunSummary | null = null;
-    const beforeRename = async (files: string[]): Promise<void> => {
-      summary = summarize(files);
+    const beforeRename = async (files: string[], staged: string[]): Promise<void> => {
+      summary = { ...summarize(files), manifest: await describeOutputs(files, staged, rowsPerFile(job, result, window !== null)) };
       await stageSummary(stagingDir, summary);
       await removeStaleRejects(spec.output, rejectsFile, [...job.dataset.files.map((f) => f.path), job.model.path]);
       await rejects?.commit();
@@ -291,6 +291,13 @@ async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, displ
   const writer = await PartWriter.create(db, job.output, [], { byRowNumber: true });
   const names = flatColumns(job.feeds).map(({ col }) => col.column);
   await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path);
+}
+
+/** Rows of each committed file: the one file, one per input file (a directory), or one per part (a window). */
+function rowsPerFile(job: PreparedJob, result: ScoreResult, window: boolean): number[] {
+  if (window) return result.parts.flat().map((p) => p.rows);
+  if (job.outputMode === 'file') return [result.rowsOut];
+  return result.parts.map((parts) => parts.reduce((n, p) => n + p.rows, 0));
 }
 
 /** Names the files a glob or directory input matched that are this output's run files. */

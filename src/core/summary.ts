@@ -9,6 +9,7 @@ import type { Window } from '../schedule/window.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import type { PreparedJob } from './prepare.js';
 import type { ScoreResult } from './scoreFiles.js';
+import type { OutputFileEntry } from '../sink/manifest.js';
 
 export interface StageSeconds {
   /** Copying CSV inputs (and inputs filtered to a window) to a staged Parquet file, once. */
@@ -64,6 +65,8 @@ export interface RunSummary {
   startedAt: string;
   finishedAt: string;
   warnings: string[];
+  /** Each committed file with its rows, size and sha256, for readers to verify what they read. */
+  manifest?: OutputFileEntry[];
   /** Set when the output was committed but `<output>.summary.json` could not be written. */
   summaryError?: string;
 }

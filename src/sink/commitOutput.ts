@@ -10,21 +10,25 @@ import type { PreparedJob } from '../core/prepare.js';
 import { BatchinferError } from '../errors.js';
 import { commitRename } from './atomicFile.js';
 import { concatParquet } from './parquetConcat.js';
+import { copyOptions, type OutputFormat } from './outputFormat.js';
 import { literalPath } from '../source/dataset.js';
 import { failpoint } from '../util/failpoint.js';
 import { writeFailure } from '../util/writeFailure.js';
+
+/** Runs once the output is complete, before its rename: the files it will commit, and where they are until then. */
+export type BeforeRename = (files: string[], staged: string[]) => Promise<void>;
 
 /**
  * Returns the committed output files. `parts[i]` are the part files of input file i, in order.
  * `beforeRename` runs once the output is complete, just before the rename that commits it,
  * with the files it will commit.
  */
-export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], staging: string, beforeRename: (files: string[]) => Promise<void> = async () => undefined): Promise<string[]> {
+export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], staging: string, beforeRename: BeforeRename = async () => undefined): Promise<string[]> {
   const target = job.spec.output.replace(/[\\/]+$/, '');
   if (job.outputMode === 'file') {
-    const merged = await mergeParts(db, parts.flat(), join(staging, 'output.parquet'));
+    const merged = job.outputFormat === 'parquet' ? await mergeParts(db, parts.flat(), join(staging, 'output.parquet')) : await writeAs(db, job.outputFormat, parts.flat(), join(staging, `output.${job.outputFormat}`));
     failpoint('commit-merged');
-    await beforeRename([target]);
+    await beforeRename([target], [merged]);
     await commitRename(merged, target);
     failpoint('commit-renamed');
     return [target];
@@ -43,7 +47,7 @@ export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], 
   }
   failpoint('commit-merged');
   const files = names.map((n) => join(target, `${n}.parquet`));
-  await beforeRename(files);
+  await beforeRename(files, names.map((n) => join(outDir, `${n}.parquet`)));
   await commitRename(outDir, target, true);
   failpoint('commit-renamed');
   return files;
@@ -79,6 +83,18 @@ async function joinParts(db: Db, parts: string[], path: string): Promise<string>
     db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts.map(literalPath), path]),
   );
   return path;
+}
+
+/** The parts, in order, written as one CSV or JSON Lines file (one thread keeps the order cheap). */
+async function writeAs(db: Db, format: OutputFormat, parts: string[], path: string): Promise<string> {
+  try {
+    await db.withThreads(1, () => db.exec(`COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (${copyOptions(format)})`, [parts.map(literalPath), path]));
+    return path;
+  } catch (err) {
+    await rm(path, { force: true });
+    if (err instanceof BatchinferError) throw err;
+    throw writeFailure(path, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message.split('\n')[0]}`, { expected: 'a writable output directory with free space', actual: path, cause: err });
+  }
 }
 
 /** `a, a, a-1` -> `a, a-1, a-1-1`: two inputs with one stem must not overwrite each other. */

@@ -93,3 +93,16 @@ export async function sha256File(path: string): Promise<string> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
+
+/** One committed output file as a summary lists it, for readers to verify what they read. */
+export interface OutputFileEntry {
+  file: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** `files` (where they will be) described from `staged` (where they are before the commit's rename). */
+export async function describeOutputs(files: readonly string[], staged: readonly string[], rows: readonly number[]): Promise<OutputFileEntry[]> {
+  return Promise.all(files.map(async (file, i) => ({ file, rows: rows[i] ?? 0, bytes: (await stat(staged[i]!)).size, sha256: await sha256File(staged[i]!) })));
+}
