@@ -57,7 +57,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
     throw new BatchinferError('MODEL_MISMATCH', `model ${spec.model} is not the pinned model (model_sha256)`, { expected: spec.modelSha256, actual: model.sha256 });
   }
   const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
-  const runFiles = runFileOptions(spec, outputMode);
+  const runFiles = runFileOptions(spec, outputMode, options.windowed ?? false);
   const skip = await runFileTest(spec.output, runFiles);
   const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter, skip }).catch((err) => collect(err, problems));
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
@@ -89,7 +89,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   problems.push(...(await checkOtherFiles(db, spec, dataset, usedColumns(spec, feeds), feeds)));
   problems.push(...checkWindowColumn(spec, byName));
   problems.push(...(await checkRunPathsSpare(spec.output, runFiles, dataset, model.path)));
-  problems.push(...(await checkRejectsPath(spec, outputMode)));
+  problems.push(...(await checkRejectsPath(spec, outputMode, options.windowed ?? false)));
   if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
   const outputFormat = outputMode === 'directory' ? 'parquet' : outputFormatOf(spec.output);
   if (!outputFormat) problems.push({ code: 'SPEC_INVALID', where: 'output', message: `${spec.output}: the output's format follows its name`, expected: `a name ending in ${OUTPUT_ENDINGS.join(', ')}, or a directory ending in /`, actual: extname(spec.output) || 'no ending' });
@@ -100,8 +100,8 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
 
 
 /** Where the run files of `spec` are: the output's kind and the rejects file. */
-export function runFileOptions(spec: JobSpec, mode: OutputMode): RunFileOptions {
-  return { directory: mode === 'directory', ...(spec.onError === 'quarantine' ? { rejects: rejectsPathFor(spec.output, spec.rejects) } : {}) };
+export function runFileOptions(spec: JobSpec, mode: OutputMode, windowed = false): RunFileOptions {
+  return { directory: mode === 'directory', windowed, ...(spec.onError === 'quarantine' ? { rejects: rejectsPathFor(spec.output, spec.rejects, windowed) } : {}) };
 }
 
 /**
@@ -140,8 +140,9 @@ function collisionMessage(runPath: RunPath, isInput: boolean): string {
  * The output's commit replaces its own path: a rejects file named like the output (or its
  * summary, or inside a directory output) was itself replaced, losing every rejected row.
  */
-async function checkRejectsPath(spec: JobSpec, mode: OutputMode): Promise<Problem[]> {
-  if (spec.onError !== 'quarantine') return [];
+async function checkRejectsPath(spec: JobSpec, mode: OutputMode, windowed: boolean): Promise<Problem[]> {
+  // A window's own rejects file is inside its directory by design, committed with it.
+  if (spec.onError !== 'quarantine' || (windowed && !spec.rejects)) return [];
   const ids = new PathIdentity();
   const rejects = rejectsPathFor(spec.output, spec.rejects);
   const target = outputTarget(spec.output);

@@ -34,7 +34,8 @@ import { failureMarkerPath, lockPathFor, stagingPathFor } from '../sink/outputPa
 import { acquireLock, type Lock } from '../sink/lock.js';
 import { ensureOutputParent, openStaging, type Staging } from '../sink/staging.js';
 import { Journal } from '../sink/journal.js';
-import { placeStagedSummary, recoverSummary, stageSummary } from '../sink/stagedSummary.js';
+import { placeStagedSummary, stageSummary, writeSummary } from '../sink/stagedSummary.js';
+import { WINDOW_REJECTS, WINDOW_SUMMARY } from '../sink/outputPaths.js';
 import { writeErrno, writeFailure } from '../util/writeFailure.js';
 import { describeInputChange, describeOutputs, readManifest, sameInputContent, stampInputs } from '../sink/manifest.js';
 import { openDataset, type DatasetFile } from '../source/dataset.js';
@@ -143,11 +144,13 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     let rejects: StagedRejects | null = null;
     const stagingDir = staging.dir;
     if (spec.onError === 'quarantine') {
-      rejectsFile = rejectsPathFor(spec.output, spec.rejects);
+      rejectsFile = rejectsPathFor(spec.output, spec.rejects, window !== null);
       const first = job.dataset.files[0]!;
       // CSV inputs and window-filtered inputs are read from their staged Parquet copy.
       const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
-      rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path));
+      // A window's own rejects file is merged in staging and committed inside the window.
+      const temp = window && !spec.rejects ? join(stagingDir, 'rejects.parquet.tmp') : undefined;
+      rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path), temp);
     }
     const runtimeVersion = pool.runtimeVersion;
     const summarize = (files: string[]): RunSummary =>
@@ -159,11 +162,16 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       });
     // The summary is written into staging and the rejects file renamed into place last before
     // the output: a failure (a full disk) or a crash before that leaves neither. After the
-    // rename the summary only moves beside the output, which needs no space; a window's next
-    // run puts it in place should this one stop in between.
+    // rename the summary only moves beside the output, which needs no space. A window's summary
+    // and own rejects file go inside the staged window directory: its rename commits them all.
     let summary: RunSummary | null = null;
-    const beforeRename = async (files: string[], staged: string[]): Promise<void> => {
+    const beforeRename = async (files: string[], staged: string[], stagedDir?: string): Promise<void> => {
       summary = { ...summarize(files), manifest: await describeOutputs(files, staged, rowsPerFile(job, result, window !== null)) };
+      if (window && stagedDir) {
+        await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary);
+        await rejects?.commit(spec.rejects ? undefined : join(stagedDir, WINDOW_REJECTS));
+        return;
+      }
       await stageSummary(stagingDir, summary);
       await removeStaleRejects(spec.output, rejectsFile, [...job.dataset.files.map((f) => f.path), job.model.path]);
       await rejects?.commit();
@@ -213,7 +221,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
 async function afterCommit(output: string, stagingDir: string, summary: RunSummary, window: boolean): Promise<RunSummary> {
   let result = summary;
   try {
-    await placeStagedSummary(stagingDir, output);
+    if (!window) await placeStagedSummary(stagingDir, output);
   } catch (err) {
     result = { ...summary, summaryError: `the output is committed, but its summary could not be written: ${(err as Error).message}` };
   }
@@ -256,13 +264,11 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
     });
   }
   if (!manifest || force) return null;
-  // A crash after the commit's rename leaves the staging directory behind (with the summary,
-  // when it came before that was written): put the summary in place, drop the rest (we hold the lock).
-  const recovered = await recoverSummary(spec.output, manifest);
+  // A crash after the commit's rename leaves the staging directory behind: drop it (we hold the lock).
   await rm(stagingPathFor(spec.output), { recursive: true, force: true });
-  let note = recovered ? 'already committed (its summary, which the committing run did not write, is now in place)' : 'already committed';
+  let note = 'already committed';
   try {
-    const skip = await runFileTest(spec.output, runFileOptions(spec, 'directory'));
+    const skip = await runFileTest(spec.output, runFileOptions(spec, 'directory', true));
     const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter, skip });
     const now = await stampInputs(dataset.files.map((f) => f.path));
     if (!(await sameInputContent(manifest.inputs, now))) {

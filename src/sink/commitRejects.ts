@@ -6,25 +6,25 @@
  * before that leaves no rejects file of its own.
  */
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { Part } from '../core/scoreFiles.js';
 import { literalPath } from '../source/dataset.js';
 import { commitRename } from './atomicFile.js';
-import { outputTarget, rejectsTempPath, summaryPath } from './outputPaths.js';
+import { outputTarget, rejectsTempPath, summaryPath, WINDOW_REJECTS } from './outputPaths.js';
 import { writeFailure } from '../util/writeFailure.js';
 import { PathIdentity } from '../util/pathIdentity.js';
 
 /** `<output>.rejects.parquet` unless the job names the file. */
-export function rejectsPathFor(output: string, configured?: string): string {
-  return configured ?? outputTarget(output) + '.rejects.parquet';
+export function rejectsPathFor(output: string, configured?: string, windowed = false): string {
+  return configured ?? (windowed ? join(outputTarget(output), WINDOW_REJECTS) : outputTarget(output) + '.rejects.parquet');
 }
 
 /** A rejects file written under a temp name beside its target. */
 export interface StagedRejects {
-  /** Renames it into place. */
-  commit(): Promise<void>;
+  /** Renames it into place: its target, or `at` (a window's, inside the staged window directory). */
+  commit(at?: string): Promise<void>;
   /** Removes the temp file if it was not committed. */
   discard(): Promise<void>;
 }
@@ -34,12 +34,13 @@ export interface StagedRejects {
  * with no rejected row at all it still writes one, empty, with the input's columns (`empty`
  * writes that file).
  */
-export async function stageRejects(db: Db, parts: Part[][], target: string, empty: (path: string) => Promise<unknown>): Promise<StagedRejects> {
+export async function stageRejects(db: Db, parts: Part[][], target: string, empty: (path: string) => Promise<unknown>, temp = rejectsTempPath(target)): Promise<StagedRejects> {
   const files = parts.flat().flatMap((p) => (p.rejects ? [p.rejects] : []));
   // Merged beside the target, not in the output's staging directory: `rejects:` may name a
   // directory that does not exist yet or another file system, where a rename from staging
-  // fails (ENOENT, EXDEV) after the whole input was scored.
-  const parent = dirname(target);
+  // fails (ENOENT, EXDEV) after the whole input was scored. A window's own rejects file is
+  // merged in its staging directory instead (`temp`), and committed with the window.
+  const parent = dirname(temp);
   try {
     await mkdir(parent, { recursive: true });
   } catch (err) {
@@ -47,7 +48,7 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
   }
   // A fixed name (the output's lock keeps runs apart): one a crash left is written over by
   // the next run, which then renames or removes it.
-  const merged = rejectsTempPath(target);
+  const merged = temp;
   await rm(merged, { force: true });
   try {
     if (files.length === 0) {
@@ -65,9 +66,10 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
   }
   const discard = (): Promise<void> => rm(merged, { force: true });
   return {
-    commit: async () => {
+    commit: async (at = target) => {
       try {
-        await commitRename(merged, target);
+        await mkdir(dirname(at), { recursive: true });
+        await commitRename(merged, at);
       } finally {
         await discard();
       }

@@ -28,7 +28,7 @@ export interface WindowCommit {
   startedAt: Date;
   rows: { in: number; out: number; rejected: number };
   /** Runs once the directory and its manifest are complete, just before the rename that commits them, with the files it will commit and where they are until then. */
-  beforeRename?(files: string[], staged: string[]): Promise<void>;
+  beforeRename?(files: string[], staged: string[], stagedDir: string): Promise<void>;
 }
 
 /** Returns the committed part files. */
@@ -60,7 +60,7 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
   await writeFileAtomic(join(outDir, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
   failpoint('commit-manifest');
   const files = outputs.map((o) => join(target, o.file));
-  await c.beforeRename?.(files, outputs.map((o) => join(outDir, o.file)));
+  await c.beforeRename?.(files, outputs.map((o) => join(outDir, o.file)), outDir);
   await commitRename(outDir, target, true);
   failpoint('commit-renamed');
   return files;

@@ -6,10 +6,19 @@ export function outputTarget(output: string): string {
   return output.replace(/[\\/]+$/, '');
 }
 
-/** `<output>.summary.json`, beside a file output or beside an output directory. */
-export function summaryPath(output: string): string {
-  return outputTarget(output) + '.summary.json';
+/**
+ * `<output>.summary.json` beside a file or directory output. A scheduled window's is inside
+ * its directory as `_summary.json`: beside it, in a partition tree (`dt=.../hour=00.summary.json`
+ * next to the `hour=` directories), it tripped readers of the parent directory, and inside it is
+ * committed with the window in the same rename.
+ */
+export function summaryPath(output: string, windowed = false): string {
+  return windowed ? join(outputTarget(output), WINDOW_SUMMARY) : outputTarget(output) + '.summary.json';
 }
+
+export const WINDOW_SUMMARY = '_summary.json';
+/** A window's rejects file, in a directory of its own inside the window, out of reach of the window's `*.parquet` globs. */
+export const WINDOW_REJECTS = join('_rejects', 'rejects.parquet');
 
 /** `.<name>.lock` beside the output. */
 export function lockPathFor(output: string): string {
@@ -47,10 +56,10 @@ export interface RunPath {
  * Every path a run of `output` writes: the output (a directory output wholesale), its summary,
  * lock, staging directory and failure marker, and the rejects file with its temp name.
  */
-export function runPaths(output: string, options: { directory: boolean; rejects?: string }): RunPath[] {
+export function runPaths(output: string, options: { directory: boolean; rejects?: string; windowed?: boolean }): RunPath[] {
   const paths: RunPath[] = [
     { kind: 'output', path: outputTarget(output), what: 'the output', tree: options.directory },
-    { kind: 'summary', path: summaryPath(output), what: "the output's summary", tree: false },
+    { kind: 'summary', path: summaryPath(output, options.windowed), what: "the output's summary", tree: false },
     { kind: 'staging', path: stagingPathFor(output), what: "the output's staging directory", tree: true },
     { kind: 'lock', path: lockPathFor(output), what: "the output's lock", tree: false },
     { kind: 'failure-marker', path: failureMarkerPath(output), what: "the output's failure marker", tree: false },

@@ -19,6 +19,8 @@ export interface RunFileOptions {
   directory: boolean;
   /** The rejects file, with on_error: quarantine. */
   rejects?: string;
+  /** A scheduled window's run: its summary is inside the output directory. */
+  windowed?: boolean;
 }
 
 /** A run path that would write over (or clear) `file`. */
@@ -50,7 +52,7 @@ export async function findCollisions(output: string, options: RunFileOptions, fi
  */
 export async function runFileTest(output: string, options: RunFileOptions): Promise<(file: string) => Promise<boolean>> {
   const ids = new PathIdentity();
-  const ours = (await pathExists(summaryPath(output))) || (options.directory && (await pathExists(join(outputTarget(output), MANIFEST_NAME))));
+  const ours = (await pathExists(summaryPath(output, options.windowed))) || (options.directory && (await pathExists(join(outputTarget(output), MANIFEST_NAME))));
   const paths = runPaths(output, options).filter((p) => ours || (p.kind !== 'output' && p.kind !== 'rejects'));
   return async (file) => {
     const real = await ids.real(file);

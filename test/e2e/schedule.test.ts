@@ -286,11 +286,13 @@ describe.concurrent('a scheduled run of one window', { timeout: TIMEOUT }, () =>
     expect(summary).toMatchObject({ status: 'ok', job: 'transactions-hourly', window: { start: '2026-11-29T02:00:00.000Z', end: '2026-11-29T03:00:00.000Z' }, rows: { in: 514, out: 514 } });
     expect(summary).not.toHaveProperty('resumedRows');
 
-    // The committed directory: parts and the manifest, nothing else; nothing left beside it but the summary.
+    // The committed directory: parts, the manifest and the summary (run files start with _,
+    // which Spark and Hive skip); nothing beside it in the partition tree.
     const names = (await readdir(out)).sort();
-    expect(names).toEqual(['_SUCCESS', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet', 'part-00003.parquet', 'part-00004.parquet']);
+    expect(names).toEqual(['_SUCCESS', '_summary.json', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet', 'part-00003.parquet', 'part-00004.parquet']);
     expect(await stagingLeftovers(out)).toEqual([]);
-    expect(existsSync(`${out}.summary.json`)).toBe(true);
+    expect((await readdir(dirname(out))).filter((n) => !n.startsWith('.'))).toEqual([basename(out)]);
+    expect(JSON.parse(await readFile(join(out, '_summary.json'), 'utf8'))).toMatchObject({ status: 'ok', rows: { in: 514, out: 514 } });
 
     // Rows: exactly the input rows with ts in [02:00, 03:00), in order, scored like the reference.
     const table = await readParquet(out);
@@ -465,18 +467,14 @@ describe.concurrent('kill -9 and resume: a windowed job', { timeout: TIMEOUT }, 
     expectOk(rerun);
     const summary = json<{ status: string; resumedRows?: number; warnings?: string[]; reason?: string }>(rerun);
     if (committed) {
-      // The killed run committed but never wrote its summary: the rerun puts it in place,
-      // from staging, with the manifest's times and a note.
-      expect(summary).toMatchObject({ status: 'skipped', reason: 'already committed (its summary, which the committing run did not write, is now in place)' });
+      // The killed run's summary was committed with the window, inside it: nothing to recover.
+      expect(summary).toMatchObject({ status: 'skipped', reason: 'already committed' });
       const manifest = JSON.parse(await readFile(join(out, '_SUCCESS'), 'utf8'));
-      const recovered = JSON.parse(await readFile(`${out}.summary.json`, 'utf8'));
-      expect(recovered).toMatchObject({ status: 'ok', window: manifest.window, rows: { in: 514, out: 514, rejected: 0 }, startedAt: manifest.startedAt, finishedAt: manifest.finishedAt });
-      expect(recovered.output.files).toEqual(manifest.outputs.map((o: { file: string }) => join(out, o.file)));
-      expect(recovered.warnings.at(-1)).toMatch(/^written by a later run from the staging directory/);
-      // Once in place it stays: a third run skips without touching it.
-      const third = await runCli(['run', s.jobPath, '--at', at('02'), '--quiet', '--json']);
-      expect(json<{ reason: string }>(third).reason).toBe('already committed');
-      expect(JSON.parse(await readFile(`${out}.summary.json`, 'utf8'))).toEqual(recovered);
+      const inside = JSON.parse(await readFile(join(out, '_summary.json'), 'utf8'));
+      expect(inside).toMatchObject({ status: 'ok', window: manifest.window, rows: { in: 514, out: 514, rejected: 0 }, startedAt: manifest.startedAt });
+      expect(inside.output.files).toEqual(manifest.outputs.map((o: { file: string }) => join(out, o.file)));
+      expect(inside.manifest.map((m: { sha256: string }) => m.sha256)).toEqual(manifest.outputs.map((o: { sha256: string }) => o.sha256));
+      expect(await stagingLeftovers(out)).toEqual([]);
     } else {
       expect(summary.status).toBe('ok');
       expect(summary.resumedRows ?? 0).toBe(resumedRows);
@@ -538,10 +536,10 @@ describe.concurrent('kill -9 and resume with quarantine: the rejects file comes 
     expect(await stagingLeftovers(out)).toEqual([]);
   });
 
-  it('a windowed job: crash at commit-manifest', async () => {
+  it('a windowed job: crash at commit-manifest (its rejects file is inside the window, committed with it)', async () => {
     const s = await stageHourly({ on_error: 'quarantine', inputs: { x: { columns: ['amount', 'f0', 'f1', 'risk score'], fill_null: 'error' } } });
     const out = s.outputOf('02');
-    const rejects = `${out}.rejects.parquet`;
+    const rejects = join(out, '_rejects', 'rejects.parquet');
     const crashed = await runCli(['run', s.jobPath, '--at', at('02'), '--quiet'], { env: { BATCHINFER_FAILPOINT: 'commit-manifest' } });
     expect(crashed.signal, describeResult(crashed)).toBe('SIGKILL');
     expect(existsSync(out)).toBe(false);
@@ -552,7 +550,11 @@ describe.concurrent('kill -9 and resume with quarantine: the rejects file comes 
     expect(summary.rows.rejected).toBeGreaterThan(0);
     expect(summary.resumedRows).toBeGreaterThan(0);
     expect((await readParquet(rejects)).rows).toHaveLength(summary.rows.rejected);
+    expect(json<{ rejects: string }>(rerun).rejects).toBe(rejects);
     expect(await stagingLeftovers(out)).toEqual([]);
+    // Nothing beside the window in the partition tree; its data files are the parts alone.
+    expect((await readdir(dirname(out))).filter((n) => !n.startsWith('.'))).toEqual([basename(out)]);
+    expect((await readdir(out)).filter((n) => n.endsWith('.parquet')).every((n) => n.startsWith('part-'))).toBe(true);
   });
 });
 
