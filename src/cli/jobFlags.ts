@@ -32,6 +32,9 @@ export interface JobFlags {
   csvDelimiter?: string;
   memoryLimit?: string;
   minRows?: string;
+  threshold?: string;
+  positive?: string;
+  reviewBand?: string;
 }
 
 export function addJobFlags(cmd: Command): Command {
@@ -50,6 +53,9 @@ export function addJobFlags(cmd: Command): Command {
     .option('--workers <n>', 'inference worker threads (default: one per core)')
     .option('--threads <n>', 'intra-op threads per worker (default: cores / workers)')
     .option('--review-below <p>', 'flag rows whose confidence is below p (needs_review column)')
+    .option('--threshold <t>', "two classes: predict the positive class when its probability is at least t (default: the likelier class)")
+    .option('--positive <label>', 'two classes: the positive class (default: the second)')
+    .option('--review-band <low,high>', 'two classes: flag rows whose positive probability lies in [low, high] (needs_review column)')
     .option('--on-error <policy>', 'bad rows: fail (default: exit 65), skip (count and leave out) or quarantine (write them to the rejects file)')
     .option('--rejects <path>', 'quarantine file (default <output>.rejects.parquet)')
     .option('--max-errors <n>', 'stop (exit 65, nothing committed) when more rows than this are bad')
@@ -79,6 +85,9 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     workers: number(flags.workers, '--workers'),
     threads: number(flags.threads, '--threads'),
     review_below: number(flags.reviewBelow, '--review-below'),
+    threshold: number(flags.threshold, '--threshold'),
+    positive_label: flags.positive,
+    review_band: flags.reviewBand === undefined ? undefined : list(flags.reviewBand)!.map((v) => number(v, '--review-band')!),
     fill_null: flags.fillNull === 'error' ? 'error' : number(flags.fillNull, '--fill-null'),
     checkpoint_rows: number(flags.checkpointRows, '--checkpoint-rows'),
     on_error: flags.onError,

@@ -30,7 +30,7 @@ export function failureJson(err: BatchinferError): Record<string, unknown> {
 export function formatSummary(s: RunSummary): string {
   const lines = [
     `batchinfer: scored ${s.rows.out.toLocaleString('en-US')} rows in ${s.seconds.wall.toFixed(2)} s (${s.rowsPerSecond.toLocaleString('en-US')} rows/s${resumedNote(s)}) -> ${s.output.path}`,
-    `  task ${s.task}${s.scores ? `, scores read as ${s.scores.kind} (decided by ${s.scores.decidedBy})` : ''}${s.labels ? `, labels from ${s.labels.source}` : ''}`,
+    `  task ${s.task}${s.scores ? `, scores read as ${s.scores.kind} (decided by ${s.scores.decidedBy})` : ''}${s.labels ? `, labels from ${s.labels.source}` : ''}${decisionNote(s)}`,
     `  ${s.batches} batch${s.batches === 1 ? '' : 'es'} of ${s.batchSize}, ${s.workers} worker${s.workers > 1 ? 's' : ''} x ${s.threadsPerWorker} thread${s.threadsPerWorker > 1 ? 's' : ''} beside ${s.duckdbThreads.reading} DuckDB thread${s.duckdbThreads.reading > 1 ? 's' : ''}; batch p50 ${s.batchLatencyMs.p50} ms, p95 ${s.batchLatencyMs.p95} ms; peak RSS ${s.peakRssMb} MB`,
     `  seconds: ${s.seconds.stage > 0 ? `stage ${s.seconds.stage}, ` : ''}read ${s.seconds.read}, preprocess ${s.seconds.preprocess}, infer ${s.seconds.infer}, postprocess ${s.seconds.postprocess}, write ${s.seconds.write}`,
   ];
@@ -42,6 +42,13 @@ export function formatSummary(s: RunSummary): string {
   if (s.labelCheck && s.labelCheck.disagreements === 0) lines.push(`  model label output ${s.labelCheck.output} agrees with the highest-scoring class on all ${s.labelCheck.rows.toLocaleString('en-US')} rows`);
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
   return lines.join('\n');
+}
+
+function decisionNote(s: RunSummary): string {
+  const d = s.decision;
+  if (!d) return '';
+  const rule = d.threshold === null ? `${d.positive} when likelier` : `${d.positive} when p(${d.positive}) >= ${d.threshold}`;
+  return `; predicts ${rule}${d.reviewBand ? `, review band [${d.reviewBand.join(', ')}]` : ''}`;
 }
 
 /** A resumed run's rate is of the rows it read itself: say how many came from the run before. */

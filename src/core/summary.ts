@@ -4,7 +4,7 @@
  */
 import { batchinferVersion } from '../version.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
-import { classNames } from '../postprocess/outputPlan.js';
+import { classNames, type ClassificationPlan } from '../postprocess/outputPlan.js';
 import type { Window } from '../schedule/window.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import type { PreparedJob } from './prepare.js';
@@ -39,6 +39,8 @@ export interface RunSummary {
   /** Classification: how scores were read and who decided. */
   scores?: { kind: 'probabilities' | 'logits'; decidedBy: string };
   labels?: { names: string[]; source: string };
+  /** Two classes with a decision rule: the positive class, the threshold used (null: the argmax) and the review band. */
+  decision?: { positive: string; threshold: number | null; reviewBand: [number, number] | null };
   /** A classifier with its own label output: rows where that label is not the argmax. */
   labelCheck?: LabelCheckReport;
   /** A model with a fixed batch dimension: rows went in groups of `size`, the last padded. */
@@ -138,7 +140,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     output: { path: spec.output, mode: job.outputMode, files: f.files, columns: job.outputColumns },
     task: job.output.task,
     ...(job.output.task === 'classification'
-      ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource }, ...(result.labelCheck ? { labelCheck: result.labelCheck } : {}) }
+      ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource }, ...decisionOf(job.output), ...(result.labelCheck ? { labelCheck: result.labelCheck } : {}) }
       : {}),
     ...(job.fixedBatch ? { fixedBatch: { size: job.fixedBatch, paddedRows: result.paddedRows } } : {}),
     rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected },
@@ -159,6 +161,12 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     finishedAt: new Date().toISOString(),
     warnings: f.warnings,
   };
+}
+
+/** The decision rule of a two-class plan as the summary and `validate` report it. */
+export function decisionOf(plan: ClassificationPlan): Pick<RunSummary, 'decision'> {
+  const d = plan.decision;
+  return d ? { decision: { positive: classNames(plan)[d.positive]!, threshold: d.threshold ?? null, reviewBand: d.reviewBand ?? null } } : {};
 }
 
 function round(x: number): number {

@@ -6,13 +6,14 @@ import { isBatchinferError, type Problem } from '../errors.js';
 import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { prepareJob } from './prepare.js';
+import { decisionOf, type RunSummary } from './summary.js';
 
 export interface ValidationReport {
   job: string;
   model: { path: string; sha256: string };
   input: { path: string; files: number; format: string };
   feeds: { input: string; dtype: string; columns: string[] }[];
-  output: { path: string; mode: string; columns: string[]; task: string; scoredOutput: string };
+  output: { path: string; mode: string; columns: string[]; task: string; scoredOutput: string; decision?: RunSummary['decision'] };
   /** What a run would warn about (e.g. a CSV column with some values that are not numbers). */
   notes: string[];
 }
@@ -26,7 +27,7 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
       model: { path: spec.model, sha256: job.model.sha256 },
       input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format },
       feeds: job.feeds.map((f) => ({ input: f.input, dtype: f.dtype, columns: f.columns.map((c) => c.column) })),
-      output: { path: spec.output, mode: job.outputMode, columns: job.outputColumns, task: job.output.task, scoredOutput: job.output.outputName },
+      output: { path: spec.output, mode: job.outputMode, columns: job.outputColumns, task: job.output.task, scoredOutput: job.output.outputName, ...(job.output.task === 'classification' ? decisionOf(job.output) : {}) },
       notes: job.notes,
     };
   } finally {
@@ -41,6 +42,7 @@ export function formatValidation(r: ValidationReport): string {
     `  input ${r.input.path} (${r.input.files} ${r.input.format} file${r.input.files > 1 ? 's' : ''})`,
     ...r.feeds.map((f) => `  ${f.input} (${f.dtype}) <- ${f.columns.join(', ')}`),
     `  output ${r.output.path} (${r.output.mode}): ${r.output.columns.join(', ')}`,
+    ...(r.output.decision ? [`  decision: ${r.output.decision.positive} when ${r.output.decision.threshold === null ? 'likelier' : `p >= ${r.output.decision.threshold}`}${r.output.decision.reviewBand ? `, review band [${r.output.decision.reviewBand.join(', ')}]` : ''}`] : []),
     ...r.notes.map((n) => `  note: ${n}`),
   ].join('\n');
 }

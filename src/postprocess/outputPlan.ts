@@ -23,6 +23,12 @@ export interface ClassificationPlan {
   scores: ScoresDecision | null;
   reviewBelow?: number;
   /**
+   * Two classes: the decision rule. `prediction` is class `positive` when its probability is
+   * at least `threshold` (else the other class), `confidence` the probability of the predicted
+   * class; `reviewBand` flags rows whose positive probability lies in [low, high].
+   */
+  decision?: { positive: number; threshold?: number; reviewBand?: [number, number] };
+  /**
    * The model's own label output (a converter's `output_label`), checked against the argmax
    * of the scores; `classes` maps its values to score columns (null: the values are indices).
    */
@@ -74,7 +80,7 @@ export function outputColumnNames(plan: OutputPlan): string[] {
   const extras = plan.extras.flatMap((e) => e.columns);
   if (plan.task === 'regression') return [...(plan.width === 1 ? ['prediction'] : Array.from({ length: plan.width }, (_, i) => `prediction_${i}`)), ...extras];
   const names = ['prediction', 'confidence', ...classNames(plan).map((l) => `prob_${l}`)];
-  if (plan.reviewBelow !== undefined) names.push('needs_review');
+  if (plan.reviewBelow !== undefined || plan.decision?.reviewBand) names.push('needs_review');
   return [...names, ...extras];
 }
 
@@ -134,6 +140,7 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
   const classification = spec.task === 'classification' || (spec.task !== 'regression' && (last >= 2 || spec.labels !== undefined || lastOp === 'Sigmoid'));
   if (!classification) {
     if (spec.reviewBelow !== undefined) problems.push({ code: 'SPEC_INVALID', where: 'review_below', message: 'only applies to classification', actual: `regression output [${shape.join(',')}]` });
+    problems.push(...decisionKeys(spec).map((key) => ({ code: 'SPEC_INVALID' as const, where: key, message: 'only applies to a two-class classifier', actual: `regression output [${shape.join(',')}]` })));
     return { plan: { task: 'regression', outputName: output.name, width: last, valueType: output.elemType === 'float64' ? 'DOUBLE' : 'FLOAT', extras }, problems };
   }
   const binary = last === 1;
@@ -162,10 +169,36 @@ export function planOutput(spec: JobSpec, model: OnnxFileInfo): { plan: OutputPl
   let scores: ScoresDecision | null = null;
   if (spec.scores) scores = { kind: spec.scores, decidedBy: 'job' };
   else if (lastOp === 'Softmax' || lastOp === 'Sigmoid') scores = { kind: 'probabilities', decidedBy: 'graph' };
+  const decision = planDecision(spec, labels ?? Array.from({ length: classes }, (_, i) => String(i)), problems);
   return {
-    plan: { task: 'classification', outputName: output.name, binary, classes, labels, labelSource, scores, reviewBelow: spec.reviewBelow, ...withLabelCheck(model, output.name, classes), extras, ...(output.elemType === 'float64' ? { float64: true } : {}) },
+    plan: { task: 'classification', outputName: output.name, binary, classes, labels, labelSource, scores, reviewBelow: spec.reviewBelow, ...(decision ? { decision } : {}), ...withLabelCheck(model, output.name, classes), extras, ...(output.elemType === 'float64' ? { float64: true } : {}) },
     problems,
   };
+}
+
+/** The decision keys a job sets. */
+function decisionKeys(spec: JobSpec): string[] {
+  return [spec.threshold !== undefined ? 'threshold' : '', spec.positiveLabel !== undefined ? 'positive_label' : '', spec.reviewBand ? 'review_band' : ''].filter((k) => k !== '');
+}
+
+/** `threshold`, `positive_label` and `review_band` of a two-class classifier; null when the job sets none. */
+function planDecision(spec: JobSpec, names: string[], problems: Problem[]): ClassificationPlan['decision'] | null {
+  const keys = decisionKeys(spec);
+  if (keys.length === 0) return null;
+  if (names.length !== 2) {
+    for (const key of keys) problems.push({ code: 'SPEC_INVALID', where: key, message: 'only applies to a two-class classifier', expected: '2 classes', actual: `${names.length} classes` });
+    return null;
+  }
+  // The second class is the positive one by default, as with 0/1 labels.
+  let positive = 1;
+  if (spec.positiveLabel !== undefined) {
+    positive = names.indexOf(spec.positiveLabel);
+    if (positive < 0) {
+      problems.push({ code: 'SPEC_INVALID', where: 'positive_label', message: 'is not one of the classes', expected: names, actual: spec.positiveLabel });
+      return null;
+    }
+  }
+  return { positive, ...(spec.threshold !== undefined ? { threshold: spec.threshold } : {}), ...(spec.reviewBand ? { reviewBand: spec.reviewBand } : {}) };
 }
 
 /**

@@ -12,7 +12,7 @@ import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db, TableAppender } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
 import { guardCopy, literalPath, readerSql, type DatasetFile, type NamedFile } from '../source/dataset.js';
-import { classNames, derivesInSql, predictionTableColumns, type OutputPlan } from '../postprocess/outputPlan.js';
+import { classNames, derivesInSql, predictionTableColumns, type ClassificationPlan, type OutputPlan } from '../postprocess/outputPlan.js';
 
 export interface PartSource {
   file: DatasetFile;
@@ -229,12 +229,34 @@ export class PartWriter {
       const values = plan.width === 1 ? ['p.v0 AS prediction'] : Array.from({ length: plan.width }, (_, i) => `p.v${i} AS ${quoteIdent(`prediction_${i}`)}`);
       return [...values, ...extras];
     }
-    const prediction = plan.labels ? `(${params.bind(plan.labels)}::VARCHAR[])[p.pred + 1]` : 'p.pred';
-    const cols = [`${prediction} AS prediction`, 'p.confidence AS confidence'];
+    const { pred, confidence } = decided(plan, params);
+    const prediction = plan.labels ? `(${params.bind(plan.labels)}::VARCHAR[])[${pred} + 1]` : pred;
+    const cols = [`${prediction} AS prediction`, `${confidence} AS confidence`];
     classNames(plan).forEach((label, i) => cols.push(`p.p${i} AS ${quoteIdent(`prob_${label}`)}`));
-    if (plan.reviewBelow !== undefined) cols.push(`(p.confidence < ${params.bind(plan.reviewBelow)} OR isnan(p.confidence)) AS needs_review`);
+    const review: string[] = [];
+    if (plan.reviewBelow !== undefined) review.push(`${confidence} < ${params.bind(plan.reviewBelow)} OR isnan(${confidence})`);
+    const band = plan.decision?.reviewBand;
+    if (band) review.push(`p.p${plan.decision!.positive} BETWEEN ${params.bind(band[0])} AND ${params.bind(band[1])}`);
+    if (review.length > 0) cols.push(`(${review.join(' OR ')}) AS needs_review`);
     return [...cols, ...extras];
   }
+}
+
+/**
+ * The predicted class and its confidence: the argmax the relation holds, or with a `threshold`
+ * the positive class when its probability (as written, float32) is at least the threshold and
+ * the other class otherwise; a NaN probability is class -1 with a NaN confidence, as the argmax has it.
+ */
+function decided(plan: ClassificationPlan, params: Params): { pred: string; confidence: string } {
+  const threshold = plan.decision?.threshold;
+  if (threshold === undefined) return { pred: 'p.pred', confidence: 'p.confidence' };
+  const pos = plan.decision!.positive;
+  const [p, other] = [`p.p${pos}`, `p.p${1 - pos}`];
+  const above = `${p} >= ${params.bind(threshold)}`;
+  return {
+    pred: `(CASE WHEN isnan(${p}) THEN -1 WHEN ${above} THEN ${pos} ELSE ${1 - pos} END)`,
+    confidence: `(CASE WHEN isnan(${p}) THEN CAST('NaN' AS FLOAT) WHEN ${above} THEN ${p} ELSE ${other} END)`,
+  };
 }
 
 function rowRange(source: PartSource, params: Params): string {

@@ -67,6 +67,12 @@ export interface JobSpec {
   extraOutputs: string[];
   scores?: ScoresKind;
   reviewBelow?: number;
+  /** Two classes: the positive class's probability from which it is predicted (default: the argmax). */
+  threshold?: number;
+  /** Two classes: the positive class (default: the second). */
+  positiveLabel?: string;
+  /** Two classes: flag rows whose positive probability lies in [low, high] for review. */
+  reviewBand?: [number, number];
   batchSize: number;
   /** Inference worker threads; default: as many as fit the cores. */
   workers?: number;
@@ -128,6 +134,9 @@ export const jobFileSchema = z.strictObject({
   extra_outputs: z.array(name).min(1).optional(),
   scores: z.enum(['probabilities', 'logits']).optional(),
   review_below: z.number().gt(0).lte(1).optional(),
+  threshold: z.number().gte(0).lte(1).optional(),
+  positive_label: z.union([z.string().min(1), z.number()]).optional(),
+  review_band: z.tuple([z.number().gte(0).lte(1), z.number().gte(0).lte(1)]).optional(),
   batch_size: positiveInt.max(10_000_000).optional(),
   workers: positiveInt.max(256).optional(),
   threads: positiveInt.max(256).optional(),
@@ -219,6 +228,9 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     extraOutputs: job.extra_outputs ?? [],
     scores: job.scores,
     reviewBelow: job.review_below,
+    threshold: job.threshold,
+    positiveLabel: job.positive_label === undefined ? undefined : String(job.positive_label),
+    reviewBand: job.review_band,
     batchSize: job.batch_size ?? DEFAULT_BATCH_SIZE,
     workers: job.workers,
     threads: job.threads,
@@ -287,6 +299,9 @@ function checkCombinations(spec: JobSpec): Problem[] {
   const problems: Problem[] = [];
   if (spec.features && Object.keys(spec.inputs).length > 0) {
     problems.push({ code: 'SPEC_INVALID', where: 'features', message: 'give `features` or `inputs`, not both' });
+  }
+  if (spec.reviewBand && spec.reviewBand[0] > spec.reviewBand[1]) {
+    problems.push({ code: 'SPEC_INVALID', where: 'review_band', message: 'must be [low, high] with low <= high', expected: '[low, high]', actual: spec.reviewBand });
   }
   if (spec.task === 'regression' && spec.reviewBelow !== undefined) {
     problems.push({ code: 'SPEC_INVALID', where: 'review_below', message: 'only applies to classification' });
