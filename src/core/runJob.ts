@@ -179,8 +179,8 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     let files: string[];
     try {
       files = window
-        ? await commitWindow({ db, job, runtimeVersion, parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, beforeRename })
-        : await commitOutput(db, job, result.parts.map((p) => p.map((part) => part.path)), staging.dir, beforeRename);
+        ? await commitWindow({ db, job: { name: spec.name, output: spec.output, model: { path: job.model.path, sha256: job.model.sha256 } }, versions: versions(runtimeVersion, db.libraryVersion), parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, beforeRename })
+        : await commitOutput(db, { path: spec.output, mode: job.outputMode, format: job.outputFormat, inputs: job.dataset.files.map((f) => f.path) }, result.parts.map((p) => p.map((part) => part.path)), staging.dir, beforeRename);
     } finally {
       await rejects?.discard();
     }

@@ -11,7 +11,7 @@ import type { Db } from '../db/duckdb.js';
 import type { WorkerPool, BatchResult } from '../infer/workerPool.js';
 import type { PreparedJob } from './prepare.js';
 import type { Journal } from '../sink/journal.js';
-import type { StageSeconds } from './summary.js';
+import type { StageSeconds } from './stageSeconds.js';
 import { readBatches } from '../source/readBatches.js';
 import { BufferPool } from '../source/bufferPool.js';
 import { countRows, overclaimingRowGroups, type DatasetFile } from '../source/dataset.js';
@@ -21,6 +21,7 @@ import type { ScoresDecision } from '../postprocess/outputPlan.js';
 import type { LabelCheckReport, LabelCounts } from '../postprocess/labelCheck.js';
 import { flatColumns, rejectSql, type RejectReason } from '../preprocess/rowChecks.js';
 import { laneRowsFor, PartWriter } from '../sink/partWriter.js';
+import type { Part } from '../sink/part.js';
 import { failpoint } from '../util/failpoint.js';
 import type { Window } from '../schedule/window.js';
 
@@ -42,12 +43,7 @@ export interface PartProgress {
   rowsResumed: number;
 }
 
-/** A finished part file, and its quarantine file when rows were rejected. */
-export interface Part {
-  path: string;
-  rows: number;
-  rejects?: string;
-}
+export type { Part } from '../sink/part.js';
 
 export interface ScoreResult {
   /** `parts[i]`: the part files of input file i, in order. */

@@ -9,23 +9,10 @@ import type { Window } from '../schedule/window.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import type { PreparedJob } from './prepare.js';
 import type { ScoreResult } from './scoreFiles.js';
+import type { StageSeconds } from './stageSeconds.js';
+export type { StageSeconds } from './stageSeconds.js';
 import type { OutputFileEntry } from '../sink/manifest.js';
 
-export interface StageSeconds {
-  /** Copying CSV inputs (and inputs filtered to a window) to a staged Parquet file, once. */
-  stage: number;
-  /** Waiting on DuckDB for feature chunks. */
-  read: number;
-  /** Copying feature vectors into batch tensors. */
-  preprocess: number;
-  /** Sum of `session.run` time over all workers (can exceed wall with several workers). */
-  infer: number;
-  /** Scores to prediction columns. */
-  postprocess: number;
-  /** Appending predictions, writing part files, committing. */
-  write: number;
-  wall: number;
-}
 
 export interface RunSummary {
   status: 'ok';

@@ -6,7 +6,6 @@
 import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
-import type { PreparedJob } from '../core/prepare.js';
 import { BatchinferError } from '../errors.js';
 import { commitRename } from './atomicFile.js';
 import { concatParquet } from './parquetConcat.js';
@@ -14,6 +13,15 @@ import { copyOptions, type OutputFormat } from './outputFormat.js';
 import { literalPath } from '../source/dataset.js';
 import { failpoint } from '../util/failpoint.js';
 import { writeFailure } from '../util/writeFailure.js';
+
+/** What the commit writes: the output path, a file (in its format) or a directory of one Parquet file per input. */
+export interface OutputSpec {
+  path: string;
+  mode: 'file' | 'directory';
+  format: OutputFormat;
+  /** The input files, in order: a directory output names its files after them. */
+  inputs: string[];
+}
 
 /** Runs once the output is complete, before its rename: the files it will commit, and where they are until then. */
 export type BeforeRename = (files: string[], staged: string[]) => Promise<void>;
@@ -23,10 +31,10 @@ export type BeforeRename = (files: string[], staged: string[]) => Promise<void>;
  * `beforeRename` runs once the output is complete, just before the rename that commits it,
  * with the files it will commit.
  */
-export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], staging: string, beforeRename: BeforeRename = async () => undefined): Promise<string[]> {
-  const target = job.spec.output.replace(/[\\/]+$/, '');
-  if (job.outputMode === 'file') {
-    const merged = job.outputFormat === 'parquet' ? await mergeParts(db, parts.flat(), join(staging, 'output.parquet')) : await writeAs(db, job.outputFormat, parts.flat(), join(staging, `output.${job.outputFormat}`));
+export async function commitOutput(db: Db, output: OutputSpec, parts: string[][], staging: string, beforeRename: BeforeRename = async () => undefined): Promise<string[]> {
+  const target = output.path.replace(/[\\/]+$/, '');
+  if (output.mode === 'file') {
+    const merged = output.format === 'parquet' ? await mergeParts(db, parts.flat(), join(staging, 'output.parquet')) : await writeAs(db, output.format, parts.flat(), join(staging, `output.${output.format}`));
     failpoint('commit-merged');
     await beforeRename([target], [merged]);
     await commitRename(merged, target);
@@ -37,7 +45,7 @@ export async function commitOutput(db: Db, job: PreparedJob, parts: string[][], 
   // Left by a commit that failed (a full disk): its parts are still journaled, this one starts afresh.
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir);
-  const names = uniqueNames(job.dataset.files.map((f) => basename(f.path, extname(f.path))));
+  const names = uniqueNames(output.inputs.map((path) => basename(path, extname(path))));
   for (const [i, fileParts] of parts.entries()) {
     const merged = await mergeParts(db, fileParts, join(staging, `merged-${i}.parquet`));
     const dest = join(outDir, `${names[i]}.parquet`);

@@ -9,7 +9,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
-import type { Part } from '../core/scoreFiles.js';
+import type { Part } from './part.js';
 import { literalPath } from '../source/dataset.js';
 import { commitRename } from './atomicFile.js';
 import { outputTarget, rejectsTempPath, summaryPath, WINDOW_REJECTS } from './outputPaths.js';

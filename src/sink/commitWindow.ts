@@ -8,10 +8,8 @@
 import { copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
-import type { PreparedJob } from '../core/prepare.js';
-import type { Part } from '../core/scoreFiles.js';
+import type { Part } from './part.js';
 import type { Window } from '../schedule/window.js';
-import { versions } from '../core/summary.js';
 import { commitRename, writeFileAtomic } from './atomicFile.js';
 import { MANIFEST_NAME, sha256File, withContentHashes, type InputFileStamp, type Manifest } from './manifest.js';
 import { outputTarget } from './outputPaths.js';
@@ -19,8 +17,9 @@ import { failpoint } from '../util/failpoint.js';
 
 export interface WindowCommit {
   db: Db;
-  job: PreparedJob;
-  runtimeVersion: string;
+  /** The job's name, its (window's) output, and the model it scored with. */
+  job: { name: string; output: string; model: { path: string; sha256: string } };
+  versions: Record<string, string>;
   parts: Part[][];
   staging: string;
   window: Window;
@@ -33,7 +32,7 @@ export interface WindowCommit {
 
 /** Returns the committed part files. */
 export async function commitWindow(c: WindowCommit): Promise<string[]> {
-  const target = outputTarget(c.job.spec.output);
+  const target = outputTarget(c.job.output);
   const outDir = join(c.staging, 'output');
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir);
@@ -46,13 +45,13 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
   }
   const manifest: Manifest = {
     format: 'batchinfer-manifest/1',
-    job: c.job.spec.name,
+    job: c.job.name,
     window: { start: c.window.start.toISOString(), end: c.window.end.toISOString() },
     inputs: await withContentHashes(c.inputs),
     rows: c.rows,
     outputs,
-    model: { path: c.job.model.path, sha256: c.job.model.sha256 },
-    versions: { ...versions(c.runtimeVersion, c.db.libraryVersion) },
+    model: c.job.model,
+    versions: { ...c.versions },
     startedAt: c.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
   };

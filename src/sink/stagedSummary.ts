@@ -6,7 +6,6 @@
  */
 import { rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { RunSummary } from '../core/summary.js';
 import { fsyncPath, writeFileAtomic } from './atomicFile.js';
 import { guardWrite } from '../util/writeFailure.js';
 import { summaryPath } from './outputPaths.js';
@@ -14,12 +13,12 @@ import { summaryPath } from './outputPaths.js';
 const STAGED_SUMMARY = 'summary.json';
 
 /** Writes `summary` at `path` (a window's, inside its staged directory). */
-export async function writeSummary(path: string, summary: RunSummary): Promise<void> {
+export async function writeSummary(path: string, summary: object): Promise<void> {
   await writeJson(path, summary);
 }
 
 /** Keeps `summary` in the staging directory, for `placeStagedSummary` after the commit. */
-export async function stageSummary(stagingDir: string, summary: RunSummary): Promise<void> {
+export async function stageSummary(stagingDir: string, summary: object): Promise<void> {
   await writeJson(join(stagingDir, STAGED_SUMMARY), summary);
 }
 
@@ -32,6 +31,6 @@ export async function placeStagedSummary(stagingDir: string, output: string): Pr
   });
 }
 
-function writeJson(path: string, summary: RunSummary): Promise<void> {
+function writeJson(path: string, summary: object): Promise<void> {
   return writeFileAtomic(path, JSON.stringify(summary, null, 2) + '\n');
 }

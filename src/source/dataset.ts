@@ -12,7 +12,8 @@ import type { Db } from '../db/duckdb.js';
 import { findCsvProblem } from './csvProblems.js';
 import { DATA_FILE_NAMES, delimiterSql, kindOf, type Delimiter } from './fileKind.js';
 
-export type DatasetFormat = 'parquet' | 'csv';
+export type { DatasetFormat } from './fileKind.js';
+import type { DatasetFormat } from './fileKind.js';
 
 export interface ColumnInfo {
   name: string;

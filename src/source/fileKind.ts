@@ -7,7 +7,8 @@
  *   kindOf('events/2026-11-29.tsv.gz'); // { format: 'csv', delimiter: '\t', compression: 'gzip' }
  */
 import { basename, extname } from 'node:path';
-import type { DatasetFormat } from './dataset.js';
+/** The formats of input files. */
+export type DatasetFormat = 'parquet' | 'csv';
 
 /** The field delimiters batchinfer reads CSV with: the name's (`,` or a tab), or the job's `csv_delimiter`. */
 export type Delimiter = ',' | ';' | '|' | '\t';
