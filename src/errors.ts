@@ -6,7 +6,7 @@
  *   throw new BatchinferError('INPUT_MISSING', 'input file not found', { expected: 'an existing file', actual: path });
  */
 
-/** Exit codes (sysexits.h), documented in the README. */
+/** Exit codes (sysexits.h), documented in the README and docs/errors.md. */
 export const EXIT = {
   OK: 0,
   USAGE: 2,

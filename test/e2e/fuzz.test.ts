@@ -28,7 +28,7 @@ const SEED = Number(process.env['FUZZ_SEED'] ?? 0x5eed_2026);
 const CASES_PER_FORMAT = 100;
 const CONCURRENCY = 3;
 const TIME_LIMIT_MS = 30_000;
-/** Exit codes a bad input may end with (README, "When things go wrong"). */
+/** Exit codes a bad input may end with (docs/errors.md). */
 const DOCUMENTED_EXITS: Record<number, string[]> = {
   65: ['BAD_DATA', 'INPUT_INVALID'],
   66: ['INPUT_MISSING'],
