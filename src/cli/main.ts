@@ -11,6 +11,7 @@ import { addJobFlags, flagsToJob, type JobFlags } from './jobFlags.js';
 import type { JobFile } from '../spec/jobSpec.js';
 import { failureJson, formatBackfill, formatError, formatOutcomeLine, formatSkipped, formatStatus, formatSummary, outcomeJson } from './report.js';
 import { createProgress, type LogFormat } from './progress.js';
+import { formatReport, formatValidation } from './formatReports.js';
 import type { PartProgress } from '../core/scoreFiles.js';
 import { interruptible } from './signals.js';
 import type { WindowOutcome } from '../core/windowRuns.js';
@@ -169,7 +170,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  batchinfer validate jobs/transactions-mlp.yaml\n  batchinfer validate --model m.onnx --input x.parquet --output y.parquet')
     .exitOverride()
     .action(async (job: string | undefined, flags: RunFlags) => {
-      const { validateJob, formatValidation } = await import('../core/validateJob.js');
+      const { validateJob } = await import('../core/validateJob.js');
       const report = await validateJob(await checkedJob(job, requireOneOff(job, flagsToJob(flags))));
       if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
       else process.stderr.write(formatValidation(report) + '\n');
@@ -186,7 +187,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  batchinfer inspect fixtures/models/mlp.onnx\n  batchinfer inspect fixtures/models/percolumn.onnx --data fixtures/data/transactions.parquet\n  batchinfer inspect fixtures/data/transactions.parquet --json')
     .exitOverride()
     .action(async (path: string, flags: { json?: boolean; data?: string; features?: string; csvDelimiter?: string }) => {
-      const { inspectPath, formatReport } = await import('../core/inspect.js');
+      const { inspectPath } = await import('../core/inspect.js');
       const features = flags.features?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
       const report = await inspectPath(path, { data: flags.data, features, csvDelimiter: flags.csvDelimiter });
       process.stdout.write((flags.json ? JSON.stringify(report) : formatReport(report)) + '\n');

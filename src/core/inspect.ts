@@ -102,64 +102,6 @@ async function inspectModel(path: string, options: InspectOptions): Promise<Mode
   return report;
 }
 
-export function formatShape(shape: (number | string)[] | null): string {
-  return shape ? `[${shape.join(',')}]` : '(unknown)';
-}
-
-/** Plain-text rendering for the terminal. */
-export function formatReport(report: ModelReport | DatasetReport): string {
-  if (report.kind === 'model') return formatModel(report);
-  const lines = [`dataset ${report.path} (${report.format}, ${report.rows} rows, ${report.files.length} file${report.files.length > 1 ? 's' : ''})`, 'columns:'];
-  lines.push(...report.columns.map((c) => `  ${c.name}  ${c.type}`));
-  for (const f of report.files) {
-    const groups = f.rowGroups ? `, ${f.rowGroups.length} row group${f.rowGroups.length === 1 ? '' : 's'} (${f.rowGroups.map((g) => g.rows).join(', ')})` : '';
-    lines.push(`file ${f.path}: ${f.rows} rows${groups}`);
-  }
-  return lines.join('\n');
-}
-
-function formatModel(report: ModelReport): string {
-  const i = report.info;
-  const byDomain = new Map<string, string[]>();
-  for (const op of i.opTypes) byDomain.set(op.domain, [...(byDomain.get(op.domain) ?? []), op.opType]);
-  const lines = [
-    `model ${report.path}`,
-    `  sha256 ${report.sha256}`,
-    `  ir_version ${i.irVersion}, producer ${i.producerName || '(none)'} ${i.producerVersion}`.trimEnd(),
-    `  opsets ${i.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`,
-    `  ops ${[...byDomain].map(([domain, ops]) => `${domain}: ${ops.join(', ')}`).join('; ')}`,
-    'inputs:',
-    ...i.inputs.map((v) => `  ${v.name}  ${v.elemType} ${formatShape(v.shape)}`),
-    'outputs:',
-    ...i.outputs.map((v) => `  ${v.name}  ${v.elemType} ${formatShape(v.shape)}${i.producerOps[v.name] ? `  (from ${i.producerOps[v.name]})` : ''}`),
-  ];
-  for (const [output, labels] of Object.entries(i.classLabels ?? {})) {
-    lines.push(`zipmap: stripped from output ${output} (onnxruntime-node cannot return a sequence of maps); classes ${labels.join(', ')}`);
-  }
-  if (report.fixedBatch) {
-    lines.push(`batch: fixed at ${report.fixedBatch} rows per run (batches are cut into groups of ${report.fixedBatch}, the last group padded)`);
-  }
-  const s = report.scoring;
-  if ('problems' in s) lines.push(`scoring: ${s.problems.map((p) => `${p.where ? `${p.where} ` : ''}${p.message}`).join('; ')}`);
-  else if (s.task === 'regression') lines.push(`scoring: output ${s.output}, regression, ${s.width} value${s.width > 1 ? 's' : ''} per row`);
-  else {
-    lines.push(`scoring: output ${s.output}, classification, ${s.classes} classes`);
-    lines.push(`labels: ${s.labels.join(', ')} (from ${s.labelSource})`);
-    if (s.labelOutput) lines.push(`label output ${s.labelOutput} is checked against the highest-scoring class`);
-  }
-  const meta = Object.entries(i.metadata);
-  if (meta.length > 0) lines.push('metadata:', ...meta.map(([k, v]) => `  ${k} = ${v}`));
-  if (report.mapping) {
-    const m = report.mapping;
-    lines.push(`mapping onto ${m.dataset}:`);
-    for (const input of m.inputs) {
-      lines.push(`  ${input.input} (${input.dtype}) <- ${input.columns.map((c) => `${c.column} ${c.type}, NULL -> ${c.nulls}`).join('; ')}`);
-    }
-    for (const p of m.problems) lines.push(`  problem: ${p.where ? `${p.where}: ` : ''}${p.message}`);
-  }
-  return lines.join('\n');
-}
-
 /** `--csv-delimiter` of `inspect` (for `run` and `validate` the job schema checks it). */
 function delimiterOption(word: string | undefined): Delimiter | undefined {
   if (word === undefined) return undefined;

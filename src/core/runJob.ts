@@ -64,7 +64,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
   const warnings: string[] = [];
   const { workers, threads } = threadBudget(spec, warnings);
   // The workers load onnxruntime and the model on their own threads while this one loads
-  // DuckDB and validates the job: ~0.2-0.4 s each on this machine, now side by side.
+  // DuckDB and validates the job: the two start-up costs overlap.
   let early = window ? null : startPoolEarly(spec, workers, threads);
   let db: Db;
   try {
@@ -370,10 +370,9 @@ async function adoptPool(early: Promise<EarlyPool | null> | null, job: PreparedJ
 
 /**
  * DuckDB's threads. While it reads rows for the workers to infer, it gets the cores they leave
- * (at least one): its threads beside theirs only contended (MLP, 1M rows: wall -5%, CPU -0.4 s;
- * the logistic regression no slower, as the reader's JS and not the decoding bounds it; one
- * thread decodes 30 float columns in half the time the reader takes for them). The copies it
- * makes alone (staging an input, a part joined on row numbers, the commit) have them all.
+ * (at least one): its threads beside theirs only contended, and one thread decodes the feature
+ * columns faster than the reader consumes them (docs/performance.md). The copies it makes
+ * alone (staging an input, a part joined on row numbers, the commit) have them all.
  */
 export function duckdbThreadBudget(cores: number, inferenceThreads: number, duckdbThreads: number): { reading: number; writing: number } {
   return { reading: Math.max(1, Math.min(duckdbThreads, cores - inferenceThreads)), writing: duckdbThreads };

@@ -131,7 +131,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       if (needsStaging(original)) {
         fileRows.set(index, await countRows(db, file));
         rowsTotal += fileRows.get(index)!;
-        // Only a copy counts as staging: a Parquet input's is exactly 0, not a GC pause's 2 ms.
+        // Only a copy counts as staging: a Parquet input's is exactly 0, not a GC pause between two clock reads.
         seconds.stage += (performance.now() - stageStart) / 1000;
       }
       // Split a part in two lanes when it will be big enough: half of the rows it will hold.
@@ -142,9 +142,9 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       const partRejects = new RejectTally();
 
       // The reader waits while a part is written. A part joined on row numbers (rows may be
-      // left out) is one parallel COPY: it gets all of DuckDB's threads (1M rows: 0.95 s on the
-      // reading budget, 0.63 s with both). A positional join runs on one thread per lane
-      // anyway, and its two lanes were slower with more (logreg 1M rows: 1.72 s against 1.80).
+      // left out) is one parallel COPY: it gets all of DuckDB's threads. A positional join runs
+      // on one thread per lane anyway, and its two lanes were slower with more
+      // (docs/performance.md, writing).
       // Set through the writer's connection: a statement on the reader's would end its stream.
       const flushPart = (): Promise<void> => (leavesRowsOut ? withThreads(writerDb, options.duckdbThreads, writePart) : writePart());
       const writePart = async (): Promise<void> => {

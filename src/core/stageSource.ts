@@ -68,9 +68,8 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
   params.push(path + '.tmp');
   const target = `$${params.length}`;
   // Only the columns the run uses (writing all of a wide CSV as Parquet was most of the staging
-  // time); uncompressed and without dictionaries (a temporary file: -20% write time); row groups
-  // of 64k rows, as the writer holds one per thread: peak RSS 354 -> 277 MB staging 1M rows of
-  // id + 30 floats, same time.
+  // time); uncompressed and without dictionaries (a temporary file, written faster so); row
+  // groups of 64k rows, as the writer holds one per thread in memory (docs/performance.md, CSV).
   const keep = options.allColumns ? null : [...new Set([...featureColumns, ...options.passthrough])];
   const floats = file.format === 'csv' && keep ? await floatColumns(db, file, options) : new Set<string>();
   const select = (asFloat: ReadonlySet<string>): string =>

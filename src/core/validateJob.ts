@@ -35,18 +35,6 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
   }
 }
 
-export function formatValidation(r: ValidationReport): string {
-  return [
-    `batchinfer: job ${r.job} is valid`,
-    `  model ${r.model.path} (sha256 ${r.model.sha256.slice(0, 12)}...)`,
-    `  input ${r.input.path} (${r.input.files} ${r.input.format} file${r.input.files > 1 ? 's' : ''})`,
-    ...r.feeds.map((f) => `  ${f.input} (${f.dtype}) <- ${f.columns.join(', ')}`),
-    `  output ${r.output.path} (${r.output.mode}): ${r.output.columns.join(', ')}`,
-    ...(r.output.decision ? [`  decision: ${r.output.decision.positive} when ${r.output.decision.threshold === null ? 'likelier' : `p >= ${r.output.decision.threshold}`}${r.output.decision.reviewBand ? `, review band [${r.output.decision.reviewBand.join(', ')}]` : ''}`] : []),
-    ...r.notes.map((n) => `  note: ${n}`),
-  ].join('\n');
-}
-
 /** The problems validation finds in `spec` (none when it is valid), for a report that also lists the job's own. */
 export async function validationProblems(spec: JobSpec): Promise<Problem[]> {
   try {

@@ -19,8 +19,8 @@ import { defaultMemoryLimit, formatBytes } from '../util/memorySize.js';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
 
 // The default import is the package's CommonJS exports. The CLI runs from a bundle
-// (scripts/bundle.mjs) holding this package's ~180 files: Node would take ~50-130 ms to load
-// them one by one (and ~135 ms more scanning them for named exports when imported from ESM).
+// (scripts/bundle.mjs) holding this package's files: loading them one by one (and scanning
+// them for named exports when imported from ESM) was much of every run's start-up.
 const { DuckDBDataChunk, DOUBLE, FLOAT, INTEGER, BIGINT, BOOLEAN, VARCHAR, listValue, structValue, version: duckdbVersion } = duckdb;
 
 /** A value bound to a `$n` parameter. Arrays bind as DuckDB lists, `{ struct }` as a STRUCT. */
@@ -100,7 +100,7 @@ export class Db {
     // Rows must come back in file order: predictions are matched to rows by position.
     config['preserve_insertion_order'] = 'true';
     // Each file is read once (features) plus once per part for passthrough: caching file
-    // blocks in memory buys nothing and grew RSS with the input size (846 MB at 10M rows).
+    // blocks in memory buys nothing and grew memory with the input size.
     config['enable_external_file_cache'] = 'false';
     const memoryLimit = options.memoryLimit ?? defaultMemoryLimit();
     config['memory_limit'] = `${Math.floor(memoryLimit / 1024)}KiB`;

@@ -88,8 +88,8 @@ export function outputColumnNames(plan: OutputPlan): string[] {
  * Two classes whose scores are known to be probabilities before the first batch (the graph
  * ends in Softmax or Sigmoid, or the job says so): the table holds the probabilities alone
  * (p1, or p0 and p1) and the part's COPY derives prediction, confidence and prob_0 = 1 - p1
- * with the same float32 arithmetic and argmax rules as `Postprocessor`. Appending 4 columns
- * instead of 1 cost ~0.17 s per 1M rows.
+ * with the same float32 arithmetic and argmax rules as `Postprocessor`: one column appended
+ * per row instead of four.
  */
 export function derivesInSql(plan: OutputPlan): boolean {
   return plan.task === 'classification' && plan.classes === 2 && plan.scores?.kind === 'probabilities' && !plan.float64;

@@ -82,8 +82,8 @@ async function mergeParts(db: Db, parts: string[], path: string): Promise<string
 async function joinParts(db: Db, parts: string[], path: string): Promise<string> {
   // Parts of one schema (the usual case) are joined by copying their row groups.
   if (await concatParquet(parts, path)) return path;
-  // One thread: an ordered parallel COPY buffers out-of-order row groups (+180 MB at 10M rows),
-  // and the merge is a straight concatenation that one core keeps up with.
+  // One thread: an ordered parallel COPY buffers out-of-order row groups (memory growing with
+  // the output), and the merge is a straight concatenation that one core keeps up with.
   await db.withThreads(1, () =>
     // By name, to the widest type: a CSV re-read as text (a value past DuckDB's type sample)
     // has text passthrough columns where the other files' parts have numbers, and casting to

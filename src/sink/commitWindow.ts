@@ -1,9 +1,11 @@
 /**
  * Commits a window's output directory: the part files in order, then the `_SUCCESS` manifest
- * (written atomically), all inside the staging directory, which then replaces the output
- * directory in one rename. Readers see the old directory, or the new one with its manifest,
- * never a mix. Parts are hard-linked, not moved, so a crash during the commit leaves the
- * journal's parts intact for the next run.
+ * (written atomically), the summary and the window's own rejects file, all inside the staging
+ * directory, which then takes the output's place: a first window in one rename; a window
+ * scored again (--force) in two, the old directory moved aside first (rename(2) cannot
+ * replace a non-empty directory), so for that moment the path is empty, never mixed.
+ * Parts are hard-linked, not moved, so a crash during the commit leaves the journal's parts
+ * intact for the next run.
  */
 import { copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';

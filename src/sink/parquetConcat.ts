@@ -1,8 +1,8 @@
 /**
  * Joins Parquet part files into one file without decoding them: the row groups (with any
  * page indexes) are copied byte for byte, one after the other, and one footer lists them all
- * with their offsets moved. Re-encoding 10M rows through DuckDB took 3.4 s on one core; this
- * takes the time of copying the bytes.
+ * with their offsets moved: the time of copying the bytes, where re-encoding through DuckDB
+ * decodes and compresses every value again.
  *
  * A part is opened only while its footer is read and while its bytes are copied: the footers
  * stay in memory, so thousands of parts need two open files, not one per part.

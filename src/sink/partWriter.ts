@@ -74,8 +74,7 @@ export class PartWriter {
 
   /**
    * A POSITIONAL JOIN runs on one DuckDB thread, so a part's rows can be split between two
-   * connections (`planPart`) whose COPYs run at once: a 1M-row part with an id column took
-   * 0.55 s as one COPY and 0.28 s as two halves.
+   * connections (`planPart`) whose COPYs run at once, on two cores (docs/performance.md, writing).
    */
   static async create(db: Db, plan: OutputPlan, passthrough: readonly string[], options: PartWriterOptions = { byRowNumber: false }): Promise<PartWriter> {
     const split = !options.byRowNumber && passthrough.length > 0 && (options.lanes ?? false);
@@ -89,7 +88,7 @@ export class PartWriter {
   /**
    * A fresh TEMP table per part. A table in the main catalog keeps every dropped or deleted
    * version alive while the reader's streaming query (another connection, an older
-   * transaction) is open: RSS grew 30 bytes a row, 846 MB at 10M rows. A connection-local
+   * transaction) is open, so memory grew with every row scored. A connection-local
    * temp table is outside that snapshot and is freed when replaced.
    */
   private async resetTable(lane: Lane): Promise<void> {
@@ -114,7 +113,7 @@ export class PartWriter {
 
   async append(columns: AppendColumn[], rowCount: number): Promise<void> {
     const lane = this.lanes.length > 1 && this.lanes[0]!.rows >= this.laneRows ? this.lanes[1]! : this.lanes[0]!;
-    // One appender per part: flushing (a commit) per batch cost 0.5 s per 1M rows.
+    // One appender per part: each flush is a commit, too costly per batch.
     lane.appender ??= await lane.db.appender(this.table);
     lane.appender.append(columns, rowCount);
     lane.rows += rowCount;

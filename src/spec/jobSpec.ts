@@ -98,9 +98,9 @@ export interface JobSpec {
 
 
 /**
- * 2048: the 30-256-256-2 MLP scores as fast as at 8192 here (raw 0.72 s vs 0.75 s per 1M rows;
- * end to end the same) with 60 MB less peak RSS (two workers' activations); the logistic
- * regression is I/O bound either way.
+ * 2048: an MLP scores as fast as at larger batches with less peak memory (each worker holds a
+ * batch's activations), and an I/O-bound model gains nothing from larger ones
+ * (`npm run bench`, docs/performance.md).
  */
 export const DEFAULT_BATCH_SIZE = 2048;
 export const DEFAULT_CHECKPOINT_ROWS = 1 << 20;
