@@ -57,6 +57,23 @@ describe('acquireLock', () => {
     await expect(acquireLock(path, { job: 'j' })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining(`pid ${process.ppid}`) });
   });
 
+  it('a lock of another host is held even when its pid is dead here: it cannot be checked from this host', async () => {
+    const dir = await tmp.make();
+    const path = join(dir, '.o.parquet.lock');
+    await writeFile(path, JSON.stringify({ pid: 2 ** 22 + 12345, host: 'other-host', startedAt: '2026-11-29T00:00:00.000Z', job: 'j' }));
+    await expect(acquireLock(path, { job: 'j' })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('other-host') });
+  });
+
+  it('a stale lock (a dead pid on this host) is taken over and named', async () => {
+    const dir = await tmp.make();
+    const path = join(dir, '.o.parquet.lock');
+    await writeFile(path, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), startedAt: '2026-11-29T00:00:00.000Z', job: 'j' }));
+    const lock = await acquireLock(path, { job: 'k' });
+    expect(lock.takenOver).toMatchObject({ pid: 2 ** 22 + 12345, host: hostname() });
+    expect(JSON.parse(await readFile(path, 'utf8'))).toMatchObject({ pid: process.pid, job: 'k' });
+    await lock.release();
+  });
+
   it('contenders: exactly one wins, the others are LOCKED, and nothing else is left', async () => {
     const dir = await tmp.make();
     const path = join(dir, '.o.parquet.lock');

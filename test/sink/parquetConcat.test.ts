@@ -65,6 +65,23 @@ describe('concatParquet', () => {
     expect(rows.map((r) => [r.id, r.label, r.score, r.even])).toEqual(expected.map((r) => [r.id, r.label, r.score, r.even]));
   });
 
+  it('keeps each row group\'s statistics and bloom filters usable: the moved offsets point at them', async () => {
+    const parts = [await writePart('s1.parquet', 0, 3000), await writePart('s2.parquet', 3000, 9000)];
+    const out = join(dir, 'stats.parquet');
+    expect(await concatParquet(parts, out)).toBe(true);
+    const stats = (sql: string, files: string | string[]) =>
+      db.query<Record<string, unknown>>(`SELECT path_in_schema, stats_min_value, stats_max_value, stats_null_count, bloom_filter_offset IS NOT NULL AS has_bloom FROM parquet_metadata(${sql}) ORDER BY file_name, row_group_id, column_id`, [files]);
+    const joined = await stats('$1', out);
+    const separate = await stats('$1::VARCHAR[]', parts);
+    expect(joined).toEqual(separate);
+    expect(joined.some((r) => r['has_bloom'] === true)).toBe(true);
+    // A bloom filter probe reads the filter at its moved offset: it must rule out a value no row
+    // group holds, and never a value a row group does hold.
+    const probe = async (value: string) => db.query<{ row_group_id: bigint; bloom_filter_excludes: boolean }>(`SELECT row_group_id, bloom_filter_excludes FROM parquet_bloom_probe($1, 'category', $2) ORDER BY row_group_id`, [out, value]);
+    expect((await probe('b')).every((r) => r.bloom_filter_excludes === false)).toBe(true);
+    expect((await probe('zzz')).every((r) => r.bloom_filter_excludes === true)).toBe(true);
+  });
+
   it('refuses parts whose schemas differ (the caller then merges through DuckDB) and writes nothing', async () => {
     const a = await writePart('s1.parquet', 0, 10);
     const b = join(dir, 's2.parquet');
