@@ -24,12 +24,12 @@ export function quantileKey(q: number): string {
 }
 
 export async function regressionMetrics(db: Db, key: string): Promise<Map<number, RegressionResult>> {
+  // The quantiles are our constants, written as DOUBLE literals (a bound list of 0, 0.05, ... failed to bind as integers).
   const rows = await db.query<{ k: number | bigint; n: bigint; mae: number; mse: number; ss_tot: number; mape: number | null; zeros: bigint; q: number[] }>(
     `SELECT ${key} AS k, count(*) AS n, avg(abs(y - yhat)) AS mae, avg(power(y - yhat, 2)) AS mse, var_pop(y) * count(*) AS ss_tot,
        avg(abs(y - yhat) / abs(y)) FILTER (WHERE y <> 0) AS mape, count(*) FILTER (WHERE y = 0) AS zeros,
-       quantile_cont(y - yhat, $1) AS q
+       quantile_cont(y - yhat, [${RESIDUAL_QUANTILES.map((q) => `${q}::DOUBLE`).join(', ')}]) AS q
      FROM ${ROWS_TABLE} GROUP BY ALL`,
-    [[...RESIDUAL_QUANTILES]],
   );
   const out = new Map<number, RegressionResult>();
   for (const r of rows) {
