@@ -20,7 +20,7 @@ export interface ClassificationResult {
   warnings: string[];
 }
 
-export async function classificationMetrics(db: Db, classes: readonly string[], positive: number | null, key: string): Promise<Map<number, ClassificationResult>> {
+export async function classificationMetrics(db: Db, classes: readonly string[], positive: number | null, key: '0' | 'g'): Promise<Map<number, ClassificationResult>> {
   const k = classes.length;
   const counts = await db.query<{ k: number | bigint; y: number; yhat: number; n: bigint }>(`SELECT ${key} AS k, y, yhat, count(*) AS n FROM ${ROWS_TABLE} GROUP BY ALL`);
   const probabilities = await probabilityMetrics(db, k, positive, key);

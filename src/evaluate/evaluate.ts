@@ -14,6 +14,7 @@ import type { Metrics } from './confusion.js';
 import { fairness, type Fairness, type GroupMetrics } from './fairness.js';
 import { checkGates, checkGatesApply, type Gate, type GateResult } from './gates.js';
 import type { ReliabilityBin } from './probabilityMetrics.js';
+import { stepsTable } from './ranking.js';
 import { regressionMetrics, type RegressionResult } from './regression.js';
 import { loadScoredOutput, ROWS_TABLE, type ReadOptions, type ScoredOutput, type Task } from './scoredOutput.js';
 import { pickThresholds, thresholdGrid, type ThresholdPicks, type ThresholdRow } from './thresholds.js';
@@ -90,8 +91,14 @@ export async function evaluateOutput(db: Db, path: string, options: EvaluateOpti
     }
     return report;
   } finally {
-    await db.exec(`DROP TABLE IF EXISTS ${ROWS_TABLE}`);
+    await dropTables(db, scored.classes.length);
   }
+}
+
+/** The temporary tables of one evaluation: the rows and each class's steps. */
+async function dropTables(db: Db, classes: number): Promise<void> {
+  const steps = Array.from({ length: classes }, (_, c) => [stepsTable(c, '0'), stepsTable(c, 'g')]).flat();
+  for (const table of [ROWS_TABLE, ...steps]) await db.exec(`DROP TABLE IF EXISTS ${table}`);
 }
 
 function checkOptions(options: EvaluateOptions): void {

@@ -250,6 +250,14 @@ describe('binary metrics against reference implementations (400 random rows, tie
     const right = rows.filter((row) => (row.p > 0.5 ? 'fraud' : 'legit') === row.label).length;
     close(r.metrics['accuracy'], right / rows.length, 12);
   });
+  it('the threshold grid counts p >= t on the float32 scores, also for scores on the grid itself (0.35f < 0.35)', () => {
+    for (const t of r.thresholds!) {
+      const flagged = p1.filter((p) => p >= t.threshold).length;
+      const tp = p1.filter((p, i) => p >= t.threshold && pos[i]).length;
+      expect(t.flagged_share, String(t.threshold)).toBeCloseTo(flagged / rows.length, 12);
+      expect(t.precision, String(t.threshold)).toBeCloseTo(flagged > 0 ? tp / flagged : 0, 12);
+    }
+  });
   it('every metric is the same with the rows in another order', async () => {
     const shuffled = [...rows].reverse().sort((a, b) => (a.group! < b.group! ? -1 : a.group! > b.group! ? 1 : 0));
     const r2 = await evaluateOutput(db, await writeBinary(await tmp.make(), shuffled), { label: 'truth' });
