@@ -19,7 +19,7 @@ import { jsonValue } from '../util/jsonValue.js';
 export const DEFAULT_TOLERANCE = 1e-6;
 export const EXAMPLES = 10;
 const POS = '__batchinfer_row';
-const TABLES = { a: 'batchinfer_cmp_actual', b: 'batchinfer_cmp_expected', d: 'batchinfer_cmp_diff' } as const;
+const DIFF_TABLE = 'batchinfer_cmp_diff';
 
 export interface CompareOptions {
   /** Key columns (unique in both files); without it, `byPosition` must be set. */
@@ -64,14 +64,12 @@ export async function compareOutputs(db: Db, actual: string, expected: string, o
   const b = await openDataset(db, expected);
   const key = options.byPosition ? null : [...options.key!];
   checkKey(key, a, b);
-  await load(db, TABLES.a, a);
-  await load(db, TABLES.b, b);
   try {
-    if (key) for (const [t, path] of [[TABLES.a, actual], [TABLES.b, expected]] as const) await checkUnique(db, t, key, path);
+    if (key) for (const d of [a, b]) await checkUnique(db, d, key);
     const names = (d: Dataset): string[] => d.columns.map((c) => c.name);
     const keyCols = key ?? [POS];
     const pairs: ColumnPair[] = a.columns.filter((c) => names(b).includes(c.name) && !keyCols.includes(c.name)).map((c) => ({ name: c.name, actual: c, expected: b.columns.find((e) => e.name === c.name)! }));
-    await join(db, keyCols, pairs, tolerance);
+    await join(db, a, b, keyCols, pairs, tolerance);
     const report = await summarise(db, keyCols, pairs, tolerance, key);
     report.columns.only_in_actual = names(a).filter((n) => !names(b).includes(n));
     report.columns.only_in_expected = names(b).filter((n) => !names(a).includes(n));
@@ -80,7 +78,7 @@ export async function compareOutputs(db: Db, actual: string, expected: string, o
     report.equal = r.missing + r.extra + r.differing + report.columns.only_in_actual.length + report.columns.only_in_expected.length + report.columns.type_differences.length === 0;
     return report;
   } finally {
-    for (const t of Object.values(TABLES)) await db.exec(`DROP TABLE IF EXISTS ${t}`);
+    await db.exec(`DROP TABLE IF EXISTS ${DIFF_TABLE}`);
   }
 }
 
@@ -100,28 +98,34 @@ function checkKey(key: string[] | null, a: Dataset, b: Dataset): void {
   }
 }
 
-/** The dataset's rows with their position in file order (from 1). */
-async function load(db: Db, table: string, d: Dataset): Promise<void> {
-  const paths = d.files.map((f) => literalPath(f.path));
-  await guardRead(d.input, () => db.exec(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT *, row_number() OVER () AS ${POS} FROM ${readerSql(d.files[0]!, '$1')}`, [paths]));
+/** The dataset's rows with their position in file order (from 1), its paths bound to `placeholder`. */
+function rowsSql(d: Dataset, placeholder: string): string {
+  return `(SELECT *, row_number() OVER () AS ${POS} FROM ${readerSql(d.files[0]!, placeholder)})`;
 }
 
-async function checkUnique(db: Db, table: string, key: readonly string[], path: string): Promise<void> {
+function pathsOf(d: Dataset): string[] {
+  return d.files.map((f) => literalPath(f.path));
+}
+
+async function checkUnique(db: Db, d: Dataset, key: readonly string[]): Promise<void> {
   const cols = key.map(quoteIdent).join(', ');
-  const rows = await db.query<Record<string, unknown>>(`SELECT ${cols}, count(*) AS __n FROM ${table} GROUP BY ALL HAVING count(*) > 1 ORDER BY __n DESC, ${cols} LIMIT 3`);
+  const rows = await guardRead(d.input, () => db.query<Record<string, unknown>>(`SELECT ${cols}, count(*) AS __n FROM ${readerSql(d.files[0]!, '$1')} GROUP BY ALL HAVING count(*) > 1 ORDER BY __n DESC, ${cols} LIMIT 3`, [pathsOf(d)]));
   if (rows.length === 0) return;
   const shown = rows.map((r) => `${key.map((k) => `${k}=${JSON.stringify(jsonValue(r[k]))}`).join(', ')} (${Number(r['__n'])} rows)`).join('; ');
-  throw new BatchinferError('INPUT_INVALID', `key ${key.join(', ')} is not unique in ${path}: ${shown}`, { expected: 'one row per key', actual: shown });
+  throw new BatchinferError('INPUT_INVALID', `key ${key.join(', ')} is not unique in ${d.input}: ${shown}`, { expected: 'one row per key', actual: shown });
 }
 
-/** Joins the two tables on the key into k{j}, in_a, in_b, a{i}, b{i} and d{i} (values differ). */
-async function join(db: Db, keyCols: readonly string[], pairs: readonly ColumnPair[], tolerance: CompareReport['tolerance']): Promise<void> {
+/**
+ * Joins the two files on the key into one table of k{j}, in_a, in_b, a{i}, b{i} and d{i}
+ * (values differ), read straight from the files (no copy of either file is kept).
+ */
+async function join(db: Db, a: Dataset, b: Dataset, keyCols: readonly string[], pairs: readonly ColumnPair[], tolerance: CompareReport['tolerance']): Promise<void> {
   const on = keyCols.map((k) => `a.${quoteIdent(k)} IS NOT DISTINCT FROM b.${quoteIdent(k)}`).join(' AND ');
   const keys = keyCols.map((k, j) => `coalesce(a.${quoteIdent(k)}, b.${quoteIdent(k)}) AS k${j}`);
   const values = pairs.flatMap((p, i) => [`a.${quoteIdent(p.name)} AS a${i}`, `b.${quoteIdent(p.name)} AS b${i}`]);
-  const diffs = pairs.map((p, i) => `(in_a AND in_b AND ${diffSql(p, i, '$1', '$2')}) AS d${i}`);
-  const joined = `SELECT ${[...keys, `a.${POS} IS NOT NULL AS in_a`, `b.${POS} IS NOT NULL AS in_b`, ...values].join(', ')} FROM ${TABLES.a} a FULL OUTER JOIN ${TABLES.b} b ON ${on}`;
-  await db.exec(`CREATE OR REPLACE TEMP TABLE ${TABLES.d} AS SELECT *${diffs.map((d) => `, ${d}`).join('')} FROM (${joined})`, [tolerance.absolute, tolerance.relative]);
+  const diffs = pairs.map((p, i) => `(in_a AND in_b AND ${diffSql(p, i, '$3', '$4')}) AS d${i}`);
+  const joined = `SELECT ${[...keys, `a.${POS} IS NOT NULL AS in_a`, `b.${POS} IS NOT NULL AS in_b`, ...values].join(', ')} FROM ${rowsSql(a, '$1')} a FULL OUTER JOIN ${rowsSql(b, '$2')} b ON ${on}`;
+  await guardRead(a.input, () => db.exec(`CREATE OR REPLACE TEMP TABLE ${DIFF_TABLE} AS SELECT *${diffs.map((d) => `, ${d}`).join('')} FROM (${joined})`, [pathsOf(a), pathsOf(b), tolerance.absolute, tolerance.relative]));
 }
 
 async function summarise(db: Db, keyCols: readonly string[], pairs: readonly ColumnPair[], tolerance: CompareReport['tolerance'], key: string[] | null): Promise<CompareReport> {
@@ -130,14 +134,14 @@ async function summarise(db: Db, keyCols: readonly string[], pairs: readonly Col
   const [s] = await db.query<Record<string, unknown>>(
     `SELECT count(*) FILTER (WHERE in_a) AS actual, count(*) FILTER (WHERE in_b) AS expected, count(*) FILTER (WHERE in_a AND in_b) AS matched,
        count(*) FILTER (WHERE in_b AND NOT in_a) AS missing, count(*) FILTER (WHERE in_a AND NOT in_b) AS extra, count(*) FILTER (WHERE ${anyDiff}) AS differing
-       ${perColumn.map((c) => `, ${c}`).join('')} FROM ${TABLES.d}`,
+       ${perColumn.map((c) => `, ${c}`).join('')} FROM ${DIFF_TABLE}`,
   );
   const n = (k: string): number => Number(s![k]);
   const order = keyCols.map((_, j) => `k${j}`).join(', ');
   const keyOf = (r: Record<string, unknown>): KeyValues => (key ? Object.fromEntries(key.map((k, j) => [k, jsonValue(r[`k${j}`])])) : { row: jsonValue(r['k0']) });
-  const differing = await db.query<Record<string, unknown>>(`SELECT * FROM ${TABLES.d} WHERE ${anyDiff} ORDER BY ${order} LIMIT ${EXAMPLES}`);
-  const missing = await db.query<Record<string, unknown>>(`SELECT ${order} FROM ${TABLES.d} WHERE in_b AND NOT in_a ORDER BY ${order} LIMIT ${EXAMPLES}`);
-  const extra = await db.query<Record<string, unknown>>(`SELECT ${order} FROM ${TABLES.d} WHERE in_a AND NOT in_b ORDER BY ${order} LIMIT ${EXAMPLES}`);
+  const differing = await db.query<Record<string, unknown>>(`SELECT * FROM ${DIFF_TABLE} WHERE ${anyDiff} ORDER BY ${order} LIMIT ${EXAMPLES}`);
+  const missing = await db.query<Record<string, unknown>>(`SELECT ${order} FROM ${DIFF_TABLE} WHERE in_b AND NOT in_a ORDER BY ${order} LIMIT ${EXAMPLES}`);
+  const extra = await db.query<Record<string, unknown>>(`SELECT ${order} FROM ${DIFF_TABLE} WHERE in_a AND NOT in_b ORDER BY ${order} LIMIT ${EXAMPLES}`);
   return {
     equal: false,
     key,
