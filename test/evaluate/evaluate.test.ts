@@ -172,6 +172,17 @@ describe('edge cases', () => {
     await expect(evaluateOutput(db, await writeBinary(await tmp.make(), WORKED), { label: 'truth', positive: 'yes' })).rejects.toMatchObject({ code: 'USAGE', expected: ['legit', 'fraud'], actual: 'yes' });
   });
 
+  it('an output of several files (a directory or glob, as run writes it) reads as one', async () => {
+    const dir = await tmp.make();
+    await writeBinary(dir, WORKED.slice(0, 3), undefined, 'part-0.parquet');
+    await writeBinary(dir, WORKED.slice(3), undefined, 'part-1.parquet');
+    for (const path of [dir, join(dir, 'part-*.parquet')]) {
+      const r = await evaluateOutput(db, path, { label: 'truth' });
+      expect(r.rows.evaluated).toBe(6);
+      close(r.metrics['roc_auc'], 7.5 / 9);
+    }
+  });
+
   it('rows with NaN probabilities (a row the model could not score) are left out and counted', async () => {
     const path = join(await tmp.make(), 'nan.parquet');
     await writeTable(path, [['truth', 'VARCHAR'], ['prediction', 'VARCHAR'], ['confidence', 'FLOAT'], ['prob_a', 'FLOAT'], ['prob_b', 'FLOAT']], [['a', 'a', 0.75, 0.75, 0.25], ['b', null, NaN, NaN, NaN], ['b', 'b', 0.5, 0.25, 0.75]]);
