@@ -70,7 +70,8 @@ export async function compareOutputs(db: Db, actual: string, expected: string, o
     const keyCols = key ?? [POS];
     const pairs: ColumnPair[] = a.columns.filter((c) => names(b).includes(c.name) && !keyCols.includes(c.name)).map((c) => ({ name: c.name, actual: c, expected: b.columns.find((e) => e.name === c.name)! }));
     await join(db, a, b, keyCols, pairs, tolerance);
-    const report = await summarise(db, keyCols, pairs, tolerance, key);
+    const counts = { actual: await rowCount(db, a), expected: await rowCount(db, b) };
+    const report = await summarise(db, counts, keyCols, pairs, tolerance, key);
     report.columns.only_in_actual = names(a).filter((n) => !names(b).includes(n));
     report.columns.only_in_expected = names(b).filter((n) => !names(a).includes(n));
     report.columns.type_differences = pairs.filter((p) => p.actual.type !== p.expected.type).map((p) => ({ column: p.name, actual: p.actual.type, expected: p.expected.type }));
@@ -116,8 +117,9 @@ async function checkUnique(db: Db, d: Dataset, key: readonly string[]): Promise<
 }
 
 /**
- * Joins the two files on the key into one table of k{j}, in_a, in_b, a{i}, b{i} and d{i}
- * (values differ), read straight from the files (no copy of either file is kept).
+ * Joins the two files on the key, read straight from them, and keeps the rows that are not
+ * equal (missing, extra or differing; few, when a golden check passes) as a table of k{j},
+ * in_a, in_b, a{i}, b{i} and d{i} (values differ). Everything the report counts is in it.
  */
 async function join(db: Db, a: Dataset, b: Dataset, keyCols: readonly string[], pairs: readonly ColumnPair[], tolerance: CompareReport['tolerance']): Promise<void> {
   const on = keyCols.map((k) => `a.${quoteIdent(k)} IS NOT DISTINCT FROM b.${quoteIdent(k)}`).join(' AND ');
@@ -125,15 +127,22 @@ async function join(db: Db, a: Dataset, b: Dataset, keyCols: readonly string[], 
   const values = pairs.flatMap((p, i) => [`a.${quoteIdent(p.name)} AS a${i}`, `b.${quoteIdent(p.name)} AS b${i}`]);
   const diffs = pairs.map((p, i) => `(in_a AND in_b AND ${diffSql(p, i, '$3', '$4')}) AS d${i}`);
   const joined = `SELECT ${[...keys, `a.${POS} IS NOT NULL AS in_a`, `b.${POS} IS NOT NULL AS in_b`, ...values].join(', ')} FROM ${rowsSql(a, '$1')} a FULL OUTER JOIN ${rowsSql(b, '$2')} b ON ${on}`;
-  await guardRead(a.input, () => db.exec(`CREATE OR REPLACE TEMP TABLE ${DIFF_TABLE} AS SELECT *${diffs.map((d) => `, ${d}`).join('')} FROM (${joined})`, [pathsOf(a), pathsOf(b), tolerance.absolute, tolerance.relative]));
+  const kept = ['NOT (in_a AND in_b)', ...pairs.map((_, i) => `d${i}`)].join(' OR ');
+  await guardRead(a.input, () =>
+    db.exec(`CREATE OR REPLACE TEMP TABLE ${DIFF_TABLE} AS SELECT * FROM (SELECT *${diffs.map((d) => `, ${d}`).join('')} FROM (${joined})) WHERE ${kept}`, [pathsOf(a), pathsOf(b), tolerance.absolute, tolerance.relative]),
+  );
 }
 
-async function summarise(db: Db, keyCols: readonly string[], pairs: readonly ColumnPair[], tolerance: CompareReport['tolerance'], key: string[] | null): Promise<CompareReport> {
+/** Rows of a dataset (a Parquet file's from its footer). */
+async function rowCount(db: Db, d: Dataset): Promise<number> {
+  return Number(await guardRead(d.input, () => db.exec(`SELECT count(*) FROM ${readerSql(d.files[0]!, '$1')}`, [pathsOf(d)])));
+}
+
+async function summarise(db: Db, counts: { actual: number; expected: number }, keyCols: readonly string[], pairs: readonly ColumnPair[], tolerance: CompareReport['tolerance'], key: string[] | null): Promise<CompareReport> {
   const anyDiff = pairs.length > 0 ? pairs.map((_, i) => `d${i}`).join(' OR ') : 'false';
   const perColumn = pairs.flatMap((p, i) => [`count(*) FILTER (WHERE d${i}) AS n${i}`, `${absDiffSql(p, i) ? `max(${absDiffSql(p, i)}) FILTER (WHERE d${i})` : 'NULL'} AS m${i}`]);
   const [s] = await db.query<Record<string, unknown>>(
-    `SELECT count(*) FILTER (WHERE in_a) AS actual, count(*) FILTER (WHERE in_b) AS expected, count(*) FILTER (WHERE in_a AND in_b) AS matched,
-       count(*) FILTER (WHERE in_b AND NOT in_a) AS missing, count(*) FILTER (WHERE in_a AND NOT in_b) AS extra, count(*) FILTER (WHERE ${anyDiff}) AS differing
+    `SELECT count(*) FILTER (WHERE in_b AND NOT in_a) AS missing, count(*) FILTER (WHERE in_a AND NOT in_b) AS extra, count(*) FILTER (WHERE ${anyDiff}) AS differing
        ${perColumn.map((c) => `, ${c}`).join('')} FROM ${DIFF_TABLE}`,
   );
   const n = (k: string): number => Number(s![k]);
@@ -146,7 +155,7 @@ async function summarise(db: Db, keyCols: readonly string[], pairs: readonly Col
     equal: false,
     key,
     tolerance,
-    rows: { actual: n('actual'), expected: n('expected'), matched: n('matched'), missing: n('missing'), extra: n('extra'), differing: n('differing') },
+    rows: { actual: counts.actual, expected: counts.expected, matched: counts.actual - n('extra'), missing: n('missing'), extra: n('extra'), differing: n('differing') },
     columns: { compared: pairs.map((p) => p.name), only_in_actual: [], only_in_expected: [], type_differences: [] },
     differences: pairs.map((p, i) => ({ column: p.name, rows: n(`n${i}`), max_abs_diff: finite(s![`m${i}`]) })).filter((d) => d.rows > 0),
     examples: differing.map((r) => ({
