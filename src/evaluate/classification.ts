@@ -57,7 +57,7 @@ function rankingMetrics(ranks: (RankingResult | null)[], positive: number | null
   const macro = (pick: (r: RankingResult) => number | null, name: string): number | null => {
     const defined = ranks.map((r) => (r ? pick(r) : null));
     const left = classes.filter((_, i) => defined[i] === null);
-    if (left.length > 0) warnings.push(`${name}: class ${left.join(', ')} ${left.length === classes.length ? 'all' : ''} left out of the one-vs-rest average (only one of label = class and label != class occurs)`.replace('  ', ' '));
+    if (left.length > 0) warnings.push(`${name}: class ${left.join(', ')} left out of the one-vs-rest average (only one of label = class and label != class occurs)`);
     const values = defined.filter((v): v is number => v !== null);
     return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null;
   };

@@ -15,7 +15,7 @@ import { fairness, type Fairness, type GroupMetrics } from './fairness.js';
 import { checkGates, checkGatesApply, type Gate, type GateResult } from './gates.js';
 import type { ReliabilityBin } from './probabilityMetrics.js';
 import { stepsTable } from './ranking.js';
-import { regressionMetrics, type RegressionResult } from './regression.js';
+import { regressionMetrics } from './regression.js';
 import { loadScoredOutput, ROWS_TABLE, type ReadOptions, type ScoredOutput, type Task } from './scoredOutput.js';
 import { pickThresholds, thresholdGrid, type ThresholdPicks, type ThresholdRow } from './thresholds.js';
 
@@ -72,7 +72,11 @@ export async function evaluateFile(path: string, options: EvaluateOptions): Prom
   }
 }
 
-/** Evaluates the scored output at `path` (file, glob or directory) with `db`. */
+/**
+ * Evaluates the scored output at `path` (file, glob or directory) with `db`: what `run
+ * --evaluate` calls on its committed output. Works in temporary tables named
+ * `batchinfer_eval_*` (dropped at the end): one evaluation at a time per connection.
+ */
 export async function evaluateOutput(db: Db, path: string, options: EvaluateOptions): Promise<EvaluationReport> {
   checkOptions(options);
   const scored = await loadScoredOutput(db, path, options);
@@ -177,4 +181,3 @@ function addGroups<R extends { rows: number; metrics: Metrics }>(report: Evaluat
   if (scored.positive === null && scored.task === 'classification') report.warnings.push('demographic parity and equalized odds need a binary output: they are null');
 }
 
-export type { RegressionResult };
