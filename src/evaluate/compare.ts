@@ -74,7 +74,11 @@ export async function compareOutputs(db: Db, actual: string, expected: string, o
     const report = await summarise(db, counts, keyCols, pairs, tolerance, key);
     report.columns.only_in_actual = names(a).filter((n) => !names(b).includes(n));
     report.columns.only_in_expected = names(b).filter((n) => !names(a).includes(n));
-    report.columns.type_differences = pairs.filter((p) => p.actual.type !== p.expected.type).map((p) => ({ column: p.name, actual: p.actual.type, expected: p.expected.type }));
+    // Over every shared column, keys too: a key that became a BIGINT is a change of the file.
+    report.columns.type_differences = a.columns.flatMap((c) => {
+      const other = b.columns.find((e) => e.name === c.name);
+      return other && other.type !== c.type ? [{ column: c.name, actual: c.type, expected: other.type }] : [];
+    });
     const r = report.rows;
     report.equal = r.missing + r.extra + r.differing + report.columns.only_in_actual.length + report.columns.only_in_expected.length + report.columns.type_differences.length === 0;
     return report;
@@ -97,6 +101,15 @@ function checkKey(key: string[] | null, a: Dataset, b: Dataset): void {
     const missing = key.filter((k) => !d.columns.some((c) => c.name === k));
     if (missing.length > 0) throw new BatchinferError('SCHEMA_MISMATCH', `${d.input} has no key column ${missing.join(', ')}`, { expected: `key columns among ${d.columns.map((c) => c.name).join(', ')}`, actual: missing });
   }
+  // Keys join by value: numbers of any width match, text does not match numbers.
+  for (const k of key) {
+    const [ta, tb] = [a, b].map((d) => d.columns.find((c) => c.name === k)!.type);
+    if (ta !== tb && !(isNumber(ta!) && isNumber(tb!))) throw new BatchinferError('SCHEMA_MISMATCH', `key column ${k} is ${ta} in ${a.input} but ${tb} in ${b.input}`, { expected: 'the same type in both files', actual: `${ta} and ${tb}` });
+  }
+}
+
+function isNumber(type: string): boolean {
+  return /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL)/.test(type);
 }
 
 /** The dataset's rows with their position in file order (from 1), its paths bound to `placeholder`. */

@@ -56,7 +56,7 @@ export async function loadScoredOutput(db: Db, path: string, options: ReadOption
     await guardRead(path, () => db.exec(sql, source.params));
   } else {
     if (classes.length < 2) throw new BatchinferError('SCHEMA_MISMATCH', `${path} has ${classes.length} prob_ column; classification needs one per class, at least 2`, { expected: 'prob_<label> columns for 2 or more classes', actual: classes.map((c) => `prob_${c}`) });
-    const labelText = labelTextSql(label, columns.find((c) => c.name === options.label)!.type);
+    const labelText = labelTextSql(label, columns.find((c) => c.name === options.label)!.type, classes);
     await checkLabelValues(db, path, source, labelText, label, classes);
     const params = [...source.params, classes];
     const list = `$${params.length}`;
@@ -82,11 +82,14 @@ function groupSelect(columns: readonly string[]): string {
 }
 
 /**
- * A label as the class names spell it: its text, and a float label with an integral value
- * as that integer (`1.0` is class `1`, as class indices name classes).
+ * A label as the class names spell it: its text, a float label with an integral value as
+ * that integer (`1.0` is class `1`, as class indices name classes), and a boolean as 1 or 0
+ * when the classes are indices.
  */
-function labelTextSql(label: string, type: string): string {
+function labelTextSql(label: string, type: string, classes: readonly string[]): string {
   if (/^(FLOAT|DOUBLE|DECIMAL)/.test(type)) return `CASE WHEN ${label} = trunc(${label}) THEN CAST(CAST(${label} AS HUGEINT) AS VARCHAR) ELSE CAST(${label} AS VARCHAR) END`;
+  // A boolean label against classes 0 and 1 (class indices): true is 1.
+  if (type === 'BOOLEAN' && !classes.includes('true') && classes.includes('1')) return `CASE WHEN ${label} THEN '1' ELSE '0' END`;
   return `CAST(${label} AS VARCHAR)`;
 }
 

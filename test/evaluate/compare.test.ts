@@ -84,6 +84,14 @@ describe('compare on a key', () => {
     await expect(compareOutputs(db, a, e, { key: ['id'] })).rejects.toMatchObject({ code: 'INPUT_INVALID', message: `key id is not unique in ${a}: id=2 (2 rows)` });
   });
 
+  it('key columns of other types: numbers of any width join, text against a number is SCHEMA_MISMATCH', async () => {
+    const [a, e] = await files(GOLDEN, GOLDEN, COLUMNS, [['id', 'BIGINT'], ['prediction', 'VARCHAR'], ['prob_a', 'FLOAT']]);
+    expect((await compareOutputs(db, a, e, { key: ['id'] })).equal).toBe(false); // the key's type changed
+    expect((await compareOutputs(db, a, e, { key: ['id'] })).rows).toMatchObject({ matched: 4, differing: 0 });
+    const [a2, e2] = await files(GOLDEN, GOLDEN.map((r) => [String(r[0]), r[1]!, r[2]!]), COLUMNS, [['id', 'VARCHAR'], ['prediction', 'VARCHAR'], ['prob_a', 'FLOAT']]);
+    await expect(compareOutputs(db, a2, e2, { key: ['id'] })).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', message: `key column id is INTEGER in ${a2} but VARCHAR in ${e2}` });
+  });
+
   it('a key column missing from a file is SCHEMA_MISMATCH', async () => {
     const [a, e] = await files(GOLDEN);
     await expect(compareOutputs(db, a, e, { key: ['txn_id'] })).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', actual: ['txn_id'] });

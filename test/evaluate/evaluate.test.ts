@@ -163,6 +163,14 @@ describe('edge cases', () => {
     }
   });
 
+  it('a boolean label against classes 0 and 1: true is class 1', async () => {
+    const path = join(await tmp.make(), 'bools.parquet');
+    await writeTable(path, [['y', 'BOOLEAN'], ['prediction', 'INTEGER'], ['confidence', 'FLOAT'], ['prob_0', 'FLOAT'], ['prob_1', 'FLOAT']], WORKED.map((w) => [w.label === 'fraud', w.prediction === 'fraud' ? 1 : 0, 0, 1 - w.p, w.p]));
+    const r = await evaluateOutput(db, path, { label: 'y' });
+    close(r.metrics['roc_auc'], 7.5 / 9);
+    expect(r.confusion!.matrix).toEqual([[2, 1], [1, 2]]);
+  });
+
   it('a missing label column is SCHEMA_MISMATCH naming it and the columns there are', async () => {
     const path = await writeBinary(await tmp.make(), WORKED);
     await expect(evaluateOutput(db, path, { label: 'is_fraud' })).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringContaining("has no column 'is_fraud'"), expected: expect.stringContaining('truth, grp, prediction') });
