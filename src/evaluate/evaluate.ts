@@ -16,7 +16,7 @@ import { checkGates, checkGatesApply, type Gate, type GateResult } from './gates
 import type { ReliabilityBin } from './probabilityMetrics.js';
 import { stepsTable } from './ranking.js';
 import { regressionMetrics } from './regression.js';
-import { loadScoredOutput, ROWS_TABLE, type ReadOptions, type ScoredOutput, type Task } from './scoredOutput.js';
+import { GROUPS_TABLE, loadScoredOutput, ROWS_TABLE, type ReadOptions, type ScoredOutput, type Task } from './scoredOutput.js';
 import { pickThresholds, thresholdGrid, type ThresholdPicks, type ThresholdRow } from './thresholds.js';
 
 export const DEFAULT_MIN_GROUP_ROWS = 30;
@@ -102,7 +102,7 @@ export async function evaluateOutput(db: Db, path: string, options: EvaluateOpti
 /** The temporary tables of one evaluation: the rows and each class's steps. */
 async function dropTables(db: Db, classes: number): Promise<void> {
   const steps = Array.from({ length: classes }, (_, c) => [stepsTable(c, '0'), stepsTable(c, 'g')]).flat();
-  for (const table of [ROWS_TABLE, ...steps]) await db.exec(`DROP TABLE IF EXISTS ${table}`);
+  for (const table of [ROWS_TABLE, GROUPS_TABLE, ...steps]) await db.exec(`DROP TABLE IF EXISTS ${table}`);
 }
 
 function checkOptions(options: EvaluateOptions): void {

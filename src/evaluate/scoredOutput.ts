@@ -7,7 +7,9 @@
  * - classification: `y` (true class index), `yhat` (predicted class index, -1 when the
  *   prediction names no class), `p0..p{K-1}` (DOUBLE probabilities), `g` (group id);
  * - regression: `y`, `yhat` (DOUBLE), `g`.
- * `g` is 0 without `--group-by`, else the dense rank of the group's values (NULL is a group).
+ * `g` is 0 without `--group-by`, else the id of the row's group in `batchinfer_eval_groups`
+ * (ids in the order of the group values; NULL is a value). A hash join on the few distinct
+ * groups: a dense_rank() window sorted all 10M rows (2.7 s).
  */
 import { BatchinferError } from '../errors.js';
 import type { Db, SqlParam } from '../db/duckdb.js';
@@ -16,6 +18,8 @@ import { jsonValue } from '../util/jsonValue.js';
 import { quoteIdent } from '../util/sql.js';
 
 export const ROWS_TABLE = 'batchinfer_eval_rows';
+/** The groups of `--group-by`: their values and ids (`g`), in value order. */
+export const GROUPS_TABLE = 'batchinfer_eval_groups';
 
 export type Task = 'classification' | 'regression';
 
@@ -48,11 +52,11 @@ export async function loadScoredOutput(db: Db, path: string, options: ReadOption
   checkColumns(path, columns, options, task, classes);
   const source = sourceSql(dataset);
   const groupColumns = [...(options.groupBy ?? [])];
-  const group = groupColumns.length === 0 ? '0' : `dense_rank() OVER (ORDER BY ${groupColumns.map(quoteIdent).join(', ')})`;
   const label = quoteIdent(options.label);
+  const { group, join } = await groupIds(db, path, source, groupColumns, label);
   if (task === 'regression') {
-    const sql = `CREATE OR REPLACE TEMP TABLE ${ROWS_TABLE} AS SELECT CAST(${label} AS DOUBLE) AS y, CAST(prediction AS DOUBLE) AS yhat, ${group} AS g${groupSelect(groupColumns)}
-      FROM ${source.sql} WHERE ${label} IS NOT NULL AND prediction IS NOT NULL AND NOT isnan(CAST(prediction AS DOUBLE))`;
+    const sql = `CREATE OR REPLACE TEMP TABLE ${ROWS_TABLE} AS SELECT CAST(${label} AS DOUBLE) AS y, CAST(prediction AS DOUBLE) AS yhat, ${group} AS g
+      FROM ${source.sql}${join} WHERE ${label} IS NOT NULL AND prediction IS NOT NULL AND NOT isnan(CAST(prediction AS DOUBLE))`;
     await guardRead(path, () => db.exec(sql, source.params));
   } else {
     if (classes.length < 2) throw new BatchinferError('SCHEMA_MISMATCH', `${path} has ${classes.length} prob_ column; classification needs one per class, at least 2`, { expected: 'prob_<label> columns for 2 or more classes', actual: classes.map((c) => `prob_${c}`) });
@@ -63,8 +67,8 @@ export async function loadScoredOutput(db: Db, path: string, options: ReadOption
     const probs = classes.map((c, i) => `CAST(${quoteIdent(`prob_${c}`)} AS DOUBLE) AS p${i}`).join(', ');
     const scored = classes.map((c) => `NOT isnan(CAST(${quoteIdent(`prob_${c}`)} AS DOUBLE))`).join(' AND ');
     const sql = `CREATE OR REPLACE TEMP TABLE ${ROWS_TABLE} AS SELECT CAST(list_position(${list}, ${labelText}) - 1 AS INTEGER) AS y,
-      CAST(coalesce(list_position(${list}, CAST(prediction AS VARCHAR)) - 1, -1) AS INTEGER) AS yhat, ${probs}, ${group} AS g${groupSelect(groupColumns)}
-      FROM ${source.sql} WHERE ${label} IS NOT NULL AND ${scored}`;
+      CAST(coalesce(list_position(${list}, CAST(prediction AS VARCHAR)) - 1, -1) AS INTEGER) AS yhat, ${probs}, ${group} AS g
+      FROM ${source.sql}${join} WHERE ${label} IS NOT NULL AND ${scored}`;
     await guardRead(path, () => db.exec(sql, params));
   }
   const counts = await countRows(db, path, source, label);
@@ -77,8 +81,19 @@ function sourceSql(dataset: Dataset): { sql: string; params: SqlParam[] } {
   return { sql: readerSql(dataset.files[0]!, '$1'), params: [dataset.files.map((f) => literalPath(f.path))] };
 }
 
-function groupSelect(columns: readonly string[]): string {
-  return columns.map((c, i) => `, ${quoteIdent(c)} AS gv${i}`).join('');
+/**
+ * Fills the groups table (the distinct values of the group columns among the labelled rows,
+ * numbered in value order) and returns the SQL that gives each row its group id.
+ */
+async function groupIds(db: Db, path: string, source: { sql: string; params: SqlParam[] }, columns: readonly string[], label: string): Promise<{ group: string; join: string }> {
+  if (columns.length === 0) return { group: '0', join: '' };
+  const values = columns.map((c, i) => `${quoteIdent(c)} AS __batchinfer_gv${i}`).join(', ');
+  const names = columns.map((_, i) => `__batchinfer_gv${i}`).join(', ');
+  await guardRead(path, () =>
+    db.exec(`CREATE OR REPLACE TEMP TABLE ${GROUPS_TABLE} AS SELECT *, row_number() OVER (ORDER BY ${names}) AS __batchinfer_g FROM (SELECT DISTINCT ${values} FROM ${source.sql} WHERE ${label} IS NOT NULL)`, source.params),
+  );
+  const on = columns.map((c, i) => `${quoteIdent(c)} IS NOT DISTINCT FROM ${GROUPS_TABLE}.__batchinfer_gv${i}`).join(' AND ');
+  return { group: `${GROUPS_TABLE}.__batchinfer_g`, join: ` JOIN ${GROUPS_TABLE} ON ${on}` };
 }
 
 /**
@@ -141,7 +156,7 @@ function positiveIndex(classes: string[], positive: string | undefined): number 
 async function groupValues(db: Db, columns: readonly string[]): Promise<Map<number, Record<string, unknown>>> {
   const values = new Map<number, Record<string, unknown>>();
   if (columns.length === 0) return values.set(0, {});
-  const rows = await db.query<Record<string, unknown>>(`SELECT DISTINCT g, ${columns.map((_, i) => `gv${i}`).join(', ')} FROM ${ROWS_TABLE} ORDER BY g`);
-  for (const row of rows) values.set(Number(row['g']), Object.fromEntries(columns.map((c, i) => [c, jsonValue(row[`gv${i}`])])));
+  const rows = await db.query<Record<string, unknown>>(`SELECT * FROM ${GROUPS_TABLE} ORDER BY __batchinfer_g`);
+  for (const row of rows) values.set(Number(row['__batchinfer_g']), Object.fromEntries(columns.map((c, i) => [c, jsonValue(row[`__batchinfer_gv${i}`])])));
   return values;
 }
