@@ -82,6 +82,7 @@ export async function evaluateOutput(db: Db, path: string, options: EvaluateOpti
   const scored = await loadScoredOutput(db, path, options);
   try {
     if (options.gates) checkGatesApply(options.gates, scored.task, (options.groupBy ?? []).length > 0, scored.positive !== null);
+    checkTargets(options, scored);
     if (scored.rows.evaluated === 0) {
       throw new BatchinferError('INPUT_INVALID', `${path} has no row to evaluate: ${scored.rows.null_labels} rows have a NULL label ${options.label}${scored.rows.unscored > 0 ? `, ${scored.rows.unscored} have no score` : ''}`, { expected: 'at least one labelled, scored row', actual: scored.rows });
     }
@@ -112,6 +113,14 @@ function checkOptions(options: EvaluateOptions): void {
   const min = options.minGroupRows;
   if (min !== undefined && !(Number.isInteger(min) && min >= 0)) throw new BatchinferError('USAGE', '--min-group-rows takes a whole number of rows', { expected: 'an integer >= 0', actual: min });
   if (options.label === '') throw new BatchinferError('USAGE', '--label names the column holding the true label', { expected: 'a column name', actual: '""' });
+}
+
+/** Threshold targets need a binary output: a multiclass or regression one has no single threshold. */
+function checkTargets(options: EvaluateOptions, scored: ScoredOutput): void {
+  const flags = [options.targetPrecision !== undefined ? '--target-precision' : null, options.targetRecall !== undefined ? '--target-recall' : null].filter((f) => f !== null);
+  if (flags.length === 0 || scored.positive !== null) return;
+  const what = scored.task === 'regression' ? 'a regression output' : `an output of ${scored.classes.length} classes`;
+  throw new BatchinferError('USAGE', `${flags.join(' and ')} ${flags.length > 1 ? 'are' : 'is'} for binary outputs; this is ${what}`, { expected: 'a binary classification output', actual: what });
 }
 
 function base(scored: ScoredOutput, options: EvaluateOptions): EvaluationReport {

@@ -339,6 +339,10 @@ describe('multiclass', () => {
     expect(r.calibration!.reliability.reduce((a, b) => a + b.rows, 0)).toBe(300);
   });
 
+  it('--target-precision on a multiclass output is a usage error', async () => {
+    await expect(evaluateOutput(db, await writeMulticlass(await tmp.make(), classes, rows), { label: 'truth', targetPrecision: 0.9 })).rejects.toMatchObject({ code: 'USAGE', message: '--target-precision is for binary outputs; this is an output of 3 classes' });
+  });
+
   it('a class that never occurs among the labels is left out of the one-vs-rest AUC with a warning', async () => {
     const some = rows.filter((row) => row.label !== 'c');
     const r2 = await evaluateOutput(db, await writeMulticlass(await tmp.make(), classes, some), { label: 'truth' });
