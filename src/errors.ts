@@ -9,6 +9,12 @@
 /** Exit codes (sysexits.h), documented in the README and docs/errors.md. */
 export const EXIT = {
   OK: 0,
+  /**
+   * A check ran and found a difference, as `diff` and test runners say it: a quality gate of
+   * `evaluate` failed, or `compare` found the files differ. Not an error code: the command
+   * still prints its whole report (and --json its report, not a failure document).
+   */
+  CHECK_FAILED: 1,
   USAGE: 2,
   DATA: 65,
   NO_INPUT: 66,

@@ -31,6 +31,11 @@ describe('error codes -> exit codes', () => {
     }
     for (const [code, exit] of table) expect(ERROR_CODES[code]).toBe(exit);
   });
+
+  it('no error exits 1: 1 is a check that found a difference (a failed gate, files that differ)', () => {
+    expect(EXIT.CHECK_FAILED).toBe(1);
+    for (const [code, exit] of Object.entries(ERROR_CODES)) expect(exit, code).not.toBe(EXIT.CHECK_FAILED);
+  });
 });
 
 describe('BatchinferError', () => {

@@ -43,6 +43,45 @@ function logFormat(value: string | undefined): LogFormat {
   throw new BatchinferError('USAGE', '--log-format takes text or json', { expected: 'text or json', actual: value });
 }
 
+interface EvaluateFlags {
+  label: string;
+  task?: string;
+  positive?: string;
+  groupBy?: string;
+  minGroupRows?: string;
+  targetPrecision?: string;
+  targetRecall?: string;
+  failBelow?: string;
+  failAbove?: string;
+  json?: boolean;
+}
+
+/**
+ * The one place a check's verdict becomes exit 1 (EXIT.CHECK_FAILED): a failed gate of
+ * evaluate, files that differ in compare. The report is printed first; errors keep their codes.
+ */
+function checkFailed(failed: boolean): void {
+  if (failed) process.exitCode = EXIT.CHECK_FAILED;
+}
+
+function taskOption(value: string | undefined): 'classification' | 'regression' | undefined {
+  if (value === undefined || value === 'classification' || value === 'regression') return value;
+  throw new BatchinferError('USAGE', '--task takes classification or regression', { expected: 'classification or regression', actual: value });
+}
+
+function numberOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new BatchinferError('USAGE', `${flag} takes a number`, { expected: 'a number', actual: value });
+  return n;
+}
+
+function listOption(value: string, flag: string): string[] {
+  const items = value.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new BatchinferError('USAGE', `${flag} takes column names separated by commas`, { expected: 'COL[,COL]', actual: value });
+  return items;
+}
+
 function requireSchedule(spec: JobSpec): void {
   if (!spec.schedule) throw new BatchinferError('USAGE', `job ${spec.name} has no \`schedule\``, { expected: 'a scheduled job', actual: 'no schedule' });
 }
@@ -191,6 +230,79 @@ Examples:
       const features = flags.features?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
       const report = await inspectPath(path, { data: flags.data, features, csvDelimiter: flags.csvDelimiter });
       process.stdout.write((flags.json ? JSON.stringify(report) : formatReport(report)) + '\n');
+    });
+
+  program
+    .command('evaluate')
+    .argument('<scored>', 'a scored output of run (Parquet/CSV file, glob or directory) with a column holding the true label')
+    .requiredOption('--label <column>', 'the column holding the true label (a class name as the prob_<label> columns spell it, or a number for regression)')
+    .option('--task <task>', 'classification or regression (default: classification when the output has prob_ columns)')
+    .option('--positive <label>', 'binary: the positive class (default: the second class, as with 0/1)')
+    .option('--group-by <cols>', 'metrics per group of these columns, and the fairness differences between groups')
+    .option('--min-group-rows <n>', 'groups with fewer rows are reported but left out of the differences', '30')
+    .option('--target-precision <p>', 'binary: the lowest threshold whose precision reaches p')
+    .option('--target-recall <r>', 'binary: the highest threshold whose recall reaches r')
+    .option('--fail-below <gates>', 'exit 1 when a metric is below its bound, e.g. accuracy=0.9,roc_auc=0.95')
+    .option('--fail-above <gates>', 'exit 1 when a metric is above its bound, e.g. log_loss=0.3,demographic_parity_difference=0.1')
+    .option('--json', 'print the report as one JSON document on stdout')
+    .description('measure a scored output against its true labels: accuracy, AUC, calibration, thresholds, per-group fairness; quality gates exit 1')
+    .addHelpText(
+      'after',
+      `
+A failed gate (or a gate on an undefined metric, such as the AUC of a single-class label)
+exits 1 after the report; a gate naming an unknown metric is a usage error (exit 2).
+
+Examples:
+  batchinfer evaluate scores.parquet --label is_fraud
+  batchinfer evaluate scores.parquet --label is_fraud --positive fraud --target-precision 0.9
+  batchinfer evaluate scores.parquet --label is_fraud --group-by region --fail-above demographic_parity_difference=0.1
+  batchinfer evaluate scores.parquet --label is_fraud --fail-below accuracy=0.9,roc_auc=0.95 --json
+  batchinfer evaluate prices.parquet --label price --task regression`,
+    )
+    .exitOverride()
+    .action(async (scored: string, flags: EvaluateFlags) => {
+      const { parseGates } = await import('../evaluate/gates.js');
+      const gates = [...(flags.failBelow ? parseGates(flags.failBelow, 'below') : []), ...(flags.failAbove ? parseGates(flags.failAbove, 'above') : [])];
+      const { evaluateFile } = await import('../evaluate/evaluate.js');
+      const report = await evaluateFile(scored, {
+        label: flags.label,
+        task: taskOption(flags.task),
+        positive: flags.positive,
+        groupBy: flags.groupBy ? listOption(flags.groupBy, '--group-by') : undefined,
+        minGroupRows: numberOption(flags.minGroupRows, '--min-group-rows'),
+        targetPrecision: numberOption(flags.targetPrecision, '--target-precision'),
+        targetRecall: numberOption(flags.targetRecall, '--target-recall'),
+        gates: gates.length > 0 ? gates : undefined,
+      });
+      const { formatEvaluation, formatGates } = await import('./evaluateReport.js');
+      process.stdout.write((flags.json ? JSON.stringify(report) : formatEvaluation(report)) + '\n');
+      if (report.gates) process.stderr.write(formatGates(report) + '\n');
+      checkFailed(report.gates?.passed === false);
+    });
+
+  program
+    .command('compare')
+    .argument('<actual>', 'the output to check (Parquet/CSV file, glob or directory)')
+    .argument('<expected>', 'the golden output it should equal')
+    .option('--key <cols>', 'match rows on these columns (unique in both files)')
+    .option('--by-position', 'match rows by their position in file order')
+    .option('--tolerance <abs>', 'floats: largest absolute difference that still counts as equal', '1e-6')
+    .option('--rtol <rel>', 'floats: also equal within this share of the expected value (|a - e| <= tolerance + rtol x |e|)', '0')
+    .option('--json', 'print the report as one JSON document on stdout')
+    .description('compare an output with a golden file, row by row: missing, extra and differing rows per column; exit 1 when they differ')
+    .addHelpText('after', '\nExit 0 when the files are equal, 1 when they differ (rows, values, columns or column types).\n\nExamples:\n  batchinfer compare out.parquet golden.parquet --key txn_id\n  batchinfer compare out.parquet golden.parquet --by-position --tolerance 0\n  batchinfer compare out.parquet golden.parquet --key txn_id --tolerance 1e-4 --rtol 1e-3 --json')
+    .exitOverride()
+    .action(async (actual: string, expected: string, flags: { key?: string; byPosition?: boolean; tolerance: string; rtol: string; json?: boolean }) => {
+      const { compareFiles } = await import('../evaluate/compare.js');
+      const report = await compareFiles(actual, expected, {
+        key: flags.key ? listOption(flags.key, '--key') : undefined,
+        byPosition: flags.byPosition,
+        tolerance: numberOption(flags.tolerance, '--tolerance'),
+        rtol: numberOption(flags.rtol, '--rtol'),
+      });
+      const { formatCompare } = await import('./evaluateReport.js');
+      process.stdout.write((flags.json ? JSON.stringify(report) : formatCompare(report)) + '\n');
+      checkFailed(!report.equal);
     });
 
   return program;
