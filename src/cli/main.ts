@@ -13,6 +13,8 @@ import { failureJson, formatBackfill, formatError, formatOutcomeLine, formatSkip
 import { createProgress, type LogFormat } from './progress.js';
 import { formatReport, formatValidation } from './formatReports.js';
 import type { PartProgress } from '../core/scoreFiles.js';
+import type { RunCheckResult, RunChecks } from '../core/checkRun.js';
+import { resolve } from 'node:path';
 import { interruptible } from './signals.js';
 import type { WindowOutcome } from '../core/windowRuns.js';
 import { parseTime } from '../schedule/window.js';
@@ -25,6 +27,13 @@ interface RunFlags extends JobFlags {
   at?: string;
   force?: boolean;
   logFormat?: string;
+  evaluate?: string;
+  groupBy?: string;
+  failBelow?: string;
+  failAbove?: string;
+  expect?: string;
+  expectKey?: string;
+  tolerance?: string;
 }
 
 /**
@@ -62,6 +71,39 @@ interface EvaluateFlags {
  */
 function checkFailed(failed: boolean): void {
   if (failed) process.exitCode = EXIT.CHECK_FAILED;
+}
+
+/**
+ * `run --evaluate` and `run --expect`, checked before anything is scored: the label must be a
+ * passthrough column (else the output does not hold it), gates need --evaluate.
+ */
+async function runChecks(flags: RunFlags, spec: JobSpec): Promise<RunChecks | null> {
+  const gates = [...(flags.failBelow ? (await import('../evaluate/gates.js')).parseGates(flags.failBelow, 'below') : []), ...(flags.failAbove ? (await import('../evaluate/gates.js')).parseGates(flags.failAbove, 'above') : [])];
+  if (!flags.evaluate && (gates.length > 0 || flags.groupBy)) throw new BatchinferError('USAGE', '--fail-below, --fail-above and --group-by need --evaluate COLUMN', { expected: '--evaluate COLUMN', actual: 'no --evaluate' });
+  if (!flags.expect && (flags.expectKey || flags.tolerance)) throw new BatchinferError('USAGE', '--expect-key and --tolerance need --expect GOLDEN', { expected: '--expect GOLDEN', actual: 'no --expect' });
+  if (!flags.evaluate && !flags.expect) return null;
+  if (/\.jsonl$/i.test(spec.output)) throw new BatchinferError('USAGE', '--evaluate and --expect read Parquet or CSV outputs', { expected: 'an output ending in .parquet or .csv, or a directory', actual: spec.output });
+  const groupBy = flags.groupBy ? listOption(flags.groupBy, '--group-by') : undefined;
+  for (const column of [flags.evaluate, ...(groupBy ?? [])]) {
+    if (column !== undefined && !spec.passthrough.includes(column)) {
+      throw new BatchinferError('SPEC_INVALID', `--evaluate: column '${column}' is not a passthrough column, so the output will not hold it; add it to passthrough`, { expected: spec.passthrough, actual: column });
+    }
+  }
+  return {
+    ...(flags.evaluate ? { evaluate: { label: flags.evaluate, positive: spec.positiveLabel, groupBy, gates: gates.length > 0 ? gates : undefined } } : {}),
+    ...(flags.expect ? { expect: { golden: resolve(flags.expect), key: flags.expectKey ? listOption(flags.expectKey, '--expect-key') : undefined, byPosition: !flags.expectKey, tolerance: numberOption(flags.tolerance, '--tolerance') } } : {}),
+  };
+}
+
+/** The checks' reports for people, on stderr (stdout is for --json): gates and differences even with --quiet. */
+async function printChecks(checked: RunCheckResult, quiet: boolean): Promise<void> {
+  const { formatEvaluation, formatGates, formatCompare } = await import('./evaluateReport.js');
+  if (checked.evaluation) {
+    if (!quiet) process.stderr.write(`${formatEvaluation(checked.evaluation)}\nmetrics written to ${checked.evaluation.path}\n`);
+    if (checked.evaluation.gates) process.stderr.write(formatGates(checked.evaluation) + '\n');
+  }
+  if (checked.comparison && (!quiet || !checked.comparison.equal)) process.stderr.write(`compared with ${checked.comparison.golden}:\n${formatCompare(checked.comparison)}\n`);
+  if (checked.failed) process.stderr.write('batchinfer: the output is committed, but a check failed (exit 1)\n');
 }
 
 function taskOption(value: string | undefined): 'classification' | 'regression' | undefined {
@@ -108,7 +150,14 @@ function buildProgram(): Command {
       .option('--force', 'scheduled jobs: re-score a committed window and replace it atomically')
       .option('--json', 'print the run summary as JSON on stdout')
       .option('--quiet', 'no progress and no human summary')
-      .option('--log-format <format>', 'progress lines when stderr is not a terminal (one per finished part): text or json', 'text'),
+      .option('--log-format <format>', 'progress lines when stderr is not a terminal (one per finished part): text or json', 'text')
+      .option('--evaluate <column>', 'measure the committed scores against the true labels this passthrough column holds; writes <output>.metrics.json')
+      .option('--group-by <cols>', 'with --evaluate: metrics per group and the fairness differences between groups')
+      .option('--fail-below <gates>', 'with --evaluate: exit 1 when a metric is below its bound, e.g. accuracy=0.9,roc_auc=0.95 (the output stays committed)')
+      .option('--fail-above <gates>', 'with --evaluate: exit 1 when a metric is above its bound, e.g. log_loss=0.3')
+      .option('--expect <golden>', 'compare the committed output with a golden one; exit 1 when they differ (the output stays committed)')
+      .option('--expect-key <cols>', 'with --expect: match rows on these columns (default: by position)')
+      .option('--tolerance <abs>', 'with --expect: largest absolute difference of floats that counts as equal (default 1e-6)'),
   )
     .addHelpText(
       'after',
@@ -122,6 +171,7 @@ Examples:
     .exitOverride()
     .action(async (job: string | undefined, flags: RunFlags) => {
       const spec = await checkedJob(job, requireOneOff(job, flagsToJob(flags)));
+      const checks = await runChecks(flags, spec);
       // The engines load only for commands that use them: --help and inspect of a model stay fast.
       const { runJob } = await import('../core/runJob.js');
       const { resolveWindow } = await import('../core/windowRuns.js');
@@ -144,7 +194,10 @@ Examples:
       if (!flags.quiet) process.stderr.write((result.status === 'skipped' ? formatSkipped(result) : formatSummary(result)) + '\n');
       // Shown even with --quiet: the output is committed (exit 0) but the summary file is missing.
       if (result.status === 'ok' && result.summaryError) process.stderr.write(`batchinfer: warning: ${result.summaryError}\n`);
-      if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+      const checked = result.status === 'ok' && checks ? await (await import('../core/checkRun.js')).checkRun(result, checks) : null;
+      if (checked) await printChecks(checked, flags.quiet ?? false);
+      if (flags.json) process.stdout.write(JSON.stringify(checked ? { ...result, ...(checked.evaluation ? { evaluation: checked.evaluation } : {}), ...(checked.comparison ? { comparison: checked.comparison } : {}) } : result) + '\n');
+      checkFailed(checked?.failed ?? false);
     });
 
   program
