@@ -7,7 +7,7 @@
 import { BatchinferError } from '../errors.js';
 import type { Metrics } from './confusion.js';
 
-export type Task = 'classification' | 'regression';
+import type { Task } from '../spec/jobSpec.js';
 
 export type GateKind = 'below' | 'above';
 

@@ -21,7 +21,8 @@ export const ROWS_TABLE = 'batchinfer_eval_rows';
 /** The groups of `--group-by`: their values and ids (`g`), in value order. */
 export const GROUPS_TABLE = 'batchinfer_eval_groups';
 
-export type Task = 'classification' | 'regression';
+export type { Task } from '../spec/jobSpec.js';
+import type { Task } from '../spec/jobSpec.js';
 
 export interface ScoredOutput {
   task: Task;

@@ -18,6 +18,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { data, model, runCli, type CliResult } from '../helpers/cli.js';
+import { mulberry32 as prng } from '../../scripts/fixtures/rng.js';
 import { readParquet, withDuckDb } from '../helpers/parquet.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
@@ -37,18 +38,6 @@ const DOCUMENTED_EXITS: Record<number, string[]> = {
 };
 const OUTPUT_COLUMNS = ['txn_id', 'prediction', 'confidence', 'prob_legit', 'prob_fraud'];
 const POLICIES = ['fail', 'skip', 'quarantine'] as const;
-
-/** mulberry32: a small, well-mixed 32-bit PRNG (our own, so the cases never change under us). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly next: () => number;

@@ -61,14 +61,5 @@ export async function writeMulticlass(dir: string, classes: readonly string[], r
   }));
 }
 
-/** A seeded generator of numbers in [0, 1) (mulberry32), for reproducible random tables. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of numbers in [0, 1), for reproducible random tables (the fixtures' own mulberry32). */
+export { mulberry32 as random } from '../../scripts/fixtures/rng.js';
