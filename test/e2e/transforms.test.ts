@@ -1,0 +1,153 @@
+/**
+ * One job using several transforms at once (issue 19 part 1), scored by a model that returns
+ * its features (Concat of x [N,4] and a one-hot [N,3]), so every written value is compared
+ * with a reference scorer computing each transform from its definition here: clip, log1p,
+ * log, bucketize (numpy.digitize), min_max, one_hot, in the fixed order. Bad values
+ * (OUT_OF_DOMAIN for log, UNKNOWN_CATEGORY for one_hot) flow like every other reason:
+ * quarantined with their reason, counted in the summary, or failing the run.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeModel } from '../../scripts/fixtures/onnxBuilder.js';
+import { expectCliError, expectOk, runCli } from '../helpers/cli.js';
+import { readParquet, withDuckDb } from '../helpers/parquet.js';
+import { useTempDirs } from '../helpers/tempDir.js';
+
+const tmp = useTempDirs('batchinfer-e2e-transforms-');
+
+const CATEGORIES = ['web', 'store', 'phone'];
+const BINS = [0.1, 0.5, 0.9];
+const ROWS = 300;
+
+interface DataRow {
+  id: number;
+  amount: number | null;
+  f1: number;
+  f2: number;
+  n: number;
+  channel: string;
+}
+
+/** Deterministic rows reaching every edge: negative amounts, f1 <= 0 every 37th row, f2 on the bin edges, an unknown channel every 50th. */
+function dataRows(): DataRow[] {
+  return Array.from({ length: ROWS }, (_, i) => ({
+    id: i,
+    amount: i % 23 === 0 ? null : ((i * 7919) % 120000) - 20000 + 0.25,
+    f1: i % 37 === 5 ? -(i % 3) : ((i * 13) % 2000) / 7 + 0.5,
+    f2: [0.1, 0.5, 0.9, 0.0999, 0.95, -3, 0.3][i % 7]!,
+    n: (i * 3) % 40,
+    channel: i % 50 === 49 ? 'fax' : CATEGORIES[i % 3]!,
+  }));
+}
+
+const clip = (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi);
+const digitize = (x: number, bins: number[]): number => bins.filter((b) => b <= x).length;
+
+/** The reference scorer: the 7 features of a good row, or its reject reason. */
+function reference(r: DataRow): number[] | 'OUT_OF_DOMAIN' | 'UNKNOWN_CATEGORY' {
+  const f1 = clip(r.f1, -10, 1000);
+  if (f1 <= 0) return 'OUT_OF_DOMAIN';
+  if (!CATEGORIES.includes(r.channel)) return 'UNKNOWN_CATEGORY';
+  return [
+    Math.log1p(clip(r.amount ?? 0, 0, 50000)),
+    Math.log(f1),
+    digitize(clip(r.f2, -10, 1000), BINS),
+    (clip(r.n, -10, 1000) - 0) / (20 - 0),
+    ...CATEGORIES.map((c) => (c === r.channel ? 1 : 0)),
+  ];
+}
+
+const JOB = {
+  task: 'regression',
+  inputs: {
+    x: {
+      columns: ['amount', 'f1', 'f2', 'n'],
+      fill_null: 0,
+      clip: [-10, 1000],
+      per_column: {
+        amount: { log1p: true, clip: [0, 50000] },
+        f1: { log: true },
+        f2: { bucketize: BINS },
+        n: { min_max: { min: 0, max: 20 } },
+      },
+    },
+    ch: { one_hot: { column: 'channel', categories: CATEGORIES, unknown: 'error' } },
+  },
+};
+
+describe('a job with several transforms at once', () => {
+  let dir: string;
+  const rows = dataRows();
+
+  beforeAll(async () => {
+    dir = await tmp.make();
+    const feature = (name: string, width: number) => ({ name, elemType: 'float32' as const, shape: ['N', width] });
+    const bytes = encodeModel({
+      name: 'features',
+      description: 'returns its features: Concat(x, ch)',
+      inputs: [feature('x', 4), feature('ch', 3)],
+      outputs: [feature('value', 7)],
+      nodes: [{ op: 'Concat', inputs: ['x', 'ch'], outputs: ['value'], attrs: { axis: 1 } }],
+      params: {},
+      features: {},
+    });
+    await writeFile(join(dir, 'features.onnx'), bytes);
+    await writeFile(join(dir, 'rows.json'), rows.map((r) => JSON.stringify(r)).join('\n'));
+    await withDuckDb(async (q) => {
+      await q(`COPY (SELECT id::INTEGER AS id, amount::DOUBLE AS amount, f1::DOUBLE AS f1, f2::DOUBLE AS f2, n::INTEGER AS n, channel::VARCHAR AS channel FROM read_json($1, format = 'newline_delimited') ORDER BY id) TO '${join(dir, 'in.parquet')}' (FORMAT parquet)`, [join(dir, 'rows.json')]);
+    });
+  });
+
+  async function run(extra: Record<string, unknown>, name: string) {
+    const jobPath = join(dir, `${name}.yaml`);
+    await writeFile(jobPath, YAML.stringify({ model: 'features.onnx', input: 'in.parquet', output: `${name}.parquet`, passthrough: ['id'], ...JOB, ...extra }));
+    return runCli(['run', jobPath, '--quiet', '--json'], { cwd: dir, timeoutMs: 90_000 });
+  }
+
+  it('quarantine: every good row equals the reference (float32), every bad row is rejected with its reason', async () => {
+    const result = await run({ on_error: 'quarantine' }, 'q');
+    expectOk(result);
+    const expected = rows.map((r) => ({ id: r.id, ref: reference(r) }));
+    const good = expected.filter((e) => Array.isArray(e.ref));
+    const bad = expected.filter((e) => !Array.isArray(e.ref));
+    expect(bad.filter((e) => e.ref === 'OUT_OF_DOMAIN').length).toBeGreaterThan(0);
+    expect(bad.filter((e) => e.ref === 'UNKNOWN_CATEGORY').length).toBeGreaterThan(0);
+
+    const out = await readParquet(join(dir, 'q.parquet'));
+    expect(out.rows.map((r) => r['id'])).toEqual(good.map((e) => e.id));
+    out.rows.forEach((row, i) => {
+      const ref = good[i]!.ref as number[];
+      ref.forEach((v, k) => expect(Math.abs(Number(row[`prediction_${k}`]) - v), `row ${row['id']} position ${k}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v))));
+    });
+
+    const summary = JSON.parse(result.stdout);
+    const count = (reason: string) => bad.filter((e) => e.ref === reason).length;
+    expect(summary.rows.rejectedByReason).toEqual({ OUT_OF_DOMAIN: count('OUT_OF_DOMAIN'), UNKNOWN_CATEGORY: count('UNKNOWN_CATEGORY') });
+    const rejects = await readParquet(join(dir, 'q.parquet.rejects.parquet'));
+    expect(rejects.rows.map((r) => [r['id'], r['reject_reason'], r['reject_column']])).toEqual(bad.map((e) => [e.id, e.ref, e.ref === 'OUT_OF_DOMAIN' ? 'f1' : 'channel']));
+    // Row 5: f1 = -2, clipped to [-10, 1000] (still -2), then log.
+    const domain = rejects.rows.find((r) => r['reject_reason'] === 'OUT_OF_DOMAIN')!;
+    expect([domain['id'], domain['reject_message']]).toEqual([5, '-2.0 in column f1 is outside the domain of log (after clip): it must be > 0']);
+  });
+
+  it('fail: the first bad row stops the run (65) with its reason', async () => {
+    const result = await run({ on_error: 'fail' }, 'f');
+    const stderr = expectCliError(result, 65, 'BAD_DATA');
+    const first = rows.find((r) => !Array.isArray(reference(r)))!;
+    expect(stderr).toContain(`row ${first.id + 1}:`);
+    expect(stderr).toContain(String(reference(first)));
+  });
+
+  it('validate refuses a transform on a text column and a one-hot wider than the model input, all at once (78)', async () => {
+    const jobPath = join(dir, 'bad.yaml');
+    const inputs = { x: { ...JOB.inputs.x, per_column: { ...JOB.inputs.x.per_column, n: { clip: [0, 1] } }, columns: ['amount', 'f1', 'f2', 'channel'] }, ch: { one_hot: { column: 'channel', categories: [...CATEGORIES, 'fax'] } } };
+    await writeFile(jobPath, YAML.stringify({ model: 'features.onnx', input: 'in.parquet', output: 'bad.parquet', task: 'regression', inputs }));
+    const result = await runCli(['validate', jobPath], { cwd: dir });
+    const stderr = expectCliError(result, 78, 'SPEC_INVALID');
+    expect(stderr).toContain('inputs.x.clip');
+    expect(stderr).toContain("'channel' is not one");
+    expect(stderr).toContain('inputs.ch.one_hot');
+  });
+});
