@@ -162,6 +162,12 @@ describe('planFeeds with transforms', () => {
     expect([f2!.clip, f2!.bucketize, f2!.minMax]).toEqual([[0, 1000], [1, 2], { min: 0, max: 3 }]);
   });
 
+  it('each transform changes the plan, which the run identity hashes (core/fingerprint.ts: job.feeds)', () => {
+    const plan = (extra: Partial<InputSpec>) => JSON.stringify(planFeeds(job({ x: { columns: ['amount', 'f1'], ...extra } }), [input('x', 'float32', ['N', 2])], columns).feeds);
+    const variants: Partial<InputSpec>[] = [{}, { clip: [0, 1] }, { clip: [0, 2] }, { log: 'log' }, { log: 'log1p' }, { bucketize: [1] }, { minMax: { min: [0, 0], max: [1, 1] } }, { perColumn: { f1: { clip: [0, 1] } } }, { fillNull: 3.2 }];
+    expect(new Set(variants.map(plan)).size).toBe(variants.length);
+  });
+
   it('every transform is checked against the column type and the input dtype, at its key path', () => {
     const spec = job({
       x: { columns: ['amount', 'channel'], perColumn: { channel: { clip: [0, 1] } } },
