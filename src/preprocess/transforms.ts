@@ -140,3 +140,17 @@ export function minMaxSql(x: string, t: ColumnTransforms, params: Params): strin
 export function oneHotSql(value: string, oneHot: OneHotPosition, target: string, params: Params): string {
   return `CAST((${value} = ${params.bind(oneHot.categories[oneHot.position]!)}) AS ${target})`;
 }
+
+/** A column's steps in the order they apply, as `inspect --job` shows them: `clip [0, 1000]`, `log1p`, ... */
+export function describeSteps(col: ColumnTransforms & { nulls: { kind: string; value?: unknown }; scale?: { mean: number; std: number }; vocab?: { values: string[] }; oneHot?: OneHotPosition }): string[] {
+  const steps: string[] = [];
+  if (col.nulls.kind === 'fill') steps.push(`fill_null ${String(col.nulls.value)}`);
+  if (col.vocab) steps.push(`vocab index (${col.vocab.values.length} values)`);
+  if (col.oneHot) steps.push(`one_hot = ${col.oneHot.categories[col.oneHot.position]}`);
+  if (col.clip) steps.push(`clip [${col.clip.join(', ')}]`);
+  if (col.log) steps.push(col.log);
+  if (col.bucketize) steps.push(`bucketize [${col.bucketize.join(', ')}]`);
+  if (col.scale) steps.push(`scale (x - ${col.scale.mean}) / ${col.scale.std}`);
+  if (col.minMax) steps.push(`min_max [${col.minMax.min}, ${col.minMax.max}]`);
+  return steps;
+}

@@ -150,4 +150,29 @@ describe('a job with several transforms at once', () => {
     expect(stderr).toContain("'channel' is not one");
     expect(stderr).toContain('inputs.ch.one_hot');
   });
+
+  it('inspect --data --job shows each position with its column, its steps in order and min/mean/max of the good rows of a sample', async () => {
+    const jobPath = join(dir, 'inspect.yaml');
+    await writeFile(jobPath, YAML.stringify({ model: 'elsewhere.onnx', input: 'elsewhere.parquet', output: 'o.parquet', ...JOB }));
+    const result = await runCli(['inspect', 'features.onnx', '--data', 'in.parquet', '--job', 'inspect.yaml'], { cwd: dir });
+    expectOk(result);
+    const good = rows.map(reference).filter((r): r is number[] => Array.isArray(r));
+    const stats = (k: number) => {
+      const values = good.map((r) => Math.fround(r[k]!));
+      return { min: Math.min(...values), mean: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) };
+    };
+    const line = (k: number): string => result.stdout.split('\n').find((l) => l.trimStart().startsWith(`[${k}] `))!;
+    expect(line(0)).toContain('[0] amount DOUBLE -> fill_null 0 -> clip [0, 50000] -> log1p');
+    expect(line(1)).toContain('[1] f1 DOUBLE -> fill_null 0 -> clip [-10, 1000] -> log');
+    expect(line(2)).toContain('[2] f2 DOUBLE -> fill_null 0 -> clip [-10, 1000] -> bucketize [0.1, 0.5, 0.9]');
+    expect(line(3)).toContain('[3] n INTEGER -> fill_null 0 -> clip [-10, 1000] -> min_max [0, 20]');
+    for (let k = 0; k < 4; k++) {
+      const m = /min (\S+)  mean (\S+)  max (\S+)/.exec(line(k))!;
+      const ref = stats(k);
+      [ref.min, ref.mean, ref.max].forEach((v, i) => expect(Math.abs(Number(m[i + 1]) - v), `${line(k)}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))));
+    }
+    expect(result.stdout).toContain('one_hot = store');
+    const bad = rows.length - good.length;
+    expect(result.stdout).toContain(`sample: first ${rows.length} rows of the first file, ${bad} bad`);
+  });
 });
