@@ -6,6 +6,7 @@
  * (OUT_OF_DOMAIN for log, UNKNOWN_CATEGORY for one_hot) flow like every other reason:
  * quarantined with their reason, counted in the summary, or failing the run.
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -130,6 +131,22 @@ describe('a job with several transforms at once', () => {
     // Row 5: f1 = -2, clipped to [-10, 1000] (still -2), then log.
     const domain = rejects.rows.find((r) => r['reject_reason'] === 'OUT_OF_DOMAIN')!;
     expect([domain['id'], domain['reject_message']]).toEqual([5, '-2.0 in column f1 is outside the domain of log (after clip): it must be > 0']);
+  });
+
+  it('a CSV of the same rows (text parsed per row, a staged copy) gives the same output and rejects', async () => {
+    await withDuckDb(async (q) => {
+      await q(`COPY (SELECT * FROM read_parquet('${join(dir, 'in.parquet')}')) TO '${join(dir, 'in.csv')}' (FORMAT csv, HEADER)`);
+    });
+    const jobPath = join(dir, 'csv.yaml');
+    await writeFile(jobPath, YAML.stringify({ model: 'features.onnx', input: 'in.csv', output: 'csv.parquet', passthrough: ['id'], on_error: 'quarantine', ...JOB }));
+    expectOk(await runCli(['run', jobPath, '--quiet'], { cwd: dir, timeoutMs: 90_000 }));
+    if (!existsSync(join(dir, 'q.parquet'))) expectOk(await run({ on_error: 'quarantine' }, 'q'));
+    const [csv, parquet] = [await readParquet(join(dir, 'csv.parquet')), await readParquet(join(dir, 'q.parquet'))];
+    // The CSV's id is sniffed as BIGINT; every feature must be the same float32.
+    const byId = (rows: Record<string, unknown>[]) => rows.map((r) => ({ ...r, id: Number(r['id']) }));
+    expect(byId(csv.rows)).toEqual(byId(parquet.rows));
+    const rejects = await readParquet(join(dir, 'csv.parquet.rejects.parquet'));
+    expect(rejects.rows.map((r) => [r['reject_row'], r['reject_reason']])).toEqual((await readParquet(join(dir, 'q.parquet.rejects.parquet'))).rows.map((r) => [r['reject_row'], r['reject_reason']]));
   });
 
   it('fail: the first bad row stops the run (65) with its reason', async () => {
