@@ -82,9 +82,11 @@ export function transformProblems(t: ColumnSettings, column: string, numberColum
   const integer = dtype === 'int64' || dtype === 'int32';
   for (const key of keys) {
     const where = t.where[key]!;
+    // Into an integer input: bucketize's index, after what comes before it; scale and min_max give floats.
+    const fitsInteger = integer && t.bucketize !== undefined && key !== 'scale' && key !== 'minMax';
     if (!numberColumn) {
       problems.push({ code: 'SPEC_INVALID', where, message: `needs a numeric column; '${column}' is not one`, expected: 'an integer, float or boolean column', actual: column });
-    } else if (!float && !(integer && t.bucketize !== undefined && t.minMax === undefined && t.scale === undefined)) {
+    } else if (!float && !fitsInteger) {
       problems.push({ code: 'SPEC_INVALID', where, message: `gives a float, and the model input is ${dtype}`, expected: integer ? 'a float32 or float64 model input, or bucketize as the last transform' : 'a float32 or float64 model input', actual: dtype });
     }
   }

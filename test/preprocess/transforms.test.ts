@@ -172,12 +172,16 @@ describe('planFeeds with transforms', () => {
     const spec = job({
       x: { columns: ['amount', 'channel'], perColumn: { channel: { clip: [0, 1] } } },
       n: { column: 'score', log: 'log' },
-      b: { column: 'score', bucketize: [0.5] },
+      b: { column: 'score', clip: [0, 1], bucketize: [0.5] },
+      s: { column: 'score', bucketize: [0.5], minMax: { min: [0], max: [2] } },
     });
-    const { problems } = planFeeds(spec, [input('x', 'float32', ['N', 2]), input('n', 'int64', ['N']), input('b', 'int64', ['N'])], columns);
+    const models = ['n', 'b', 's'].map((name) => input(name, 'int64', ['N']));
+    const { problems } = planFeeds(spec, [input('x', 'float32', ['N', 2]), ...models], columns);
+    // bucketize (and clip before it) feeds an integer input; min_max after it does not.
     expect(problems.map((p) => [p.code, p.where])).toEqual([
       ['SPEC_INVALID', 'inputs.x.per_column.channel.clip'],
       ['SPEC_INVALID', 'inputs.n.log'],
+      ['SPEC_INVALID', 'inputs.s.min_max'],
     ]);
   });
 
