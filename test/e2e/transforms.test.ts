@@ -157,6 +157,15 @@ describe('a job with several transforms at once', () => {
     expect(stderr).toContain(String(reference(first)));
   });
 
+  it('validate lists each position with its steps in the order they apply', async () => {
+    const jobPath = join(dir, 'valid.yaml');
+    await writeFile(jobPath, YAML.stringify({ model: 'features.onnx', input: 'in.parquet', output: 'v.parquet', ...JOB }));
+    const result = await runCli(['validate', jobPath], { cwd: dir });
+    expectOk(result);
+    expect(result.stderr).toContain('x (float32) <- amount (fill_null 0 -> clip [0, 50000] -> log1p), f1 (fill_null 0 -> clip [-10, 1000] -> log), f2 (fill_null 0 -> clip [-10, 1000] -> bucketize [0.1, 0.5, 0.9]), n (fill_null 0 -> clip [-10, 1000] -> min_max [0, 20])');
+    expect(result.stderr).toContain('ch (float32) <- channel (one_hot = web), channel (one_hot = store), channel (one_hot = phone)');
+  });
+
   it('validate refuses a transform on a text column and a one-hot wider than the model input, all at once (78)', async () => {
     const jobPath = join(dir, 'bad.yaml');
     const inputs = { x: { ...JOB.inputs.x, per_column: { ...JOB.inputs.x.per_column, n: { clip: [0, 1] } }, columns: ['amount', 'f1', 'f2', 'channel'] }, ch: { one_hot: { column: 'channel', categories: [...CATEGORIES, 'fax'] } } };
