@@ -47,9 +47,10 @@ export function columnSettings(s: InputSpec, specWhere: string, column: string, 
   const pick = <K extends 'clip' | 'log' | 'bucketize'>(key: K, snake: string): [InputSpec[K] | undefined, string | undefined] =>
     own?.[key] !== undefined ? [own[key] as InputSpec[K], `${ownWhere}.${snake}`] : s[key] !== undefined ? [s[key], `${specWhere}.${snake}`] : [undefined, undefined];
   const [clip, clipWhere] = pick('clip', 'clip');
-  const [log, logWhere] = pick('log', own?.log ?? s.log ?? 'log');
+  // A column's `log: false` (null here) switches off the input's log for it.
+  const [log, logWhere] = own?.log === null ? [undefined, undefined] : pick('log', own?.log ?? s.log ?? 'log');
   const [bucketize, bucketWhere] = pick('bucketize', 'bucketize');
-  const settings: ColumnSettings = { fillNull: own?.fillNull ?? s.fillNull, clip, log, bucketize, where: { clip: clipWhere, log: logWhere, bucketize: bucketWhere } };
+  const settings: ColumnSettings = { fillNull: own?.fillNull ?? s.fillNull, clip, log: log ?? undefined, bucketize, where: { clip: clipWhere, log: logWhere, bucketize: bucketWhere } };
   if (own?.scale || own?.minMax) {
     settings.scale = own.scale;
     settings.minMax = own.minMax;

@@ -46,7 +46,8 @@ export type LogKind = 'log' | 'log1p';
 export interface ColumnSettingsSpec {
   fillNull?: number | 'error';
   clip?: [number, number];
-  log?: LogKind;
+  /** null: `log: false` / `log1p: false`, no log for this column although the input has one. */
+  log?: LogKind | null;
   bucketize?: number[];
   scale?: { mean: number; std: number };
   minMax?: { min: number; max: number };
@@ -357,7 +358,8 @@ function resolvePerColumn(where: string, raw: Record<string, RawColumnSettings>,
   const out: Record<string, ColumnSettingsSpec> = {};
   for (const [column, c] of Object.entries(raw)) {
     const at = `${where}.per_column.${column}`;
-    out[column] = { fillNull: resolveFill(`${at}.fill_null`, c.fill_null, problems), clip: c.clip, log: logKind(at, c, problems), bucketize: c.bucketize, scale: c.scale, minMax: c.min_max };
+    const off = c.log === false || c.log1p === false;
+    out[column] = { fillNull: resolveFill(`${at}.fill_null`, c.fill_null, problems), clip: c.clip, log: logKind(at, c, problems) ?? (off ? null : undefined), bucketize: c.bucketize, scale: c.scale, minMax: c.min_max };
   }
   return out;
 }

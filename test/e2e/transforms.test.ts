@@ -149,6 +149,16 @@ describe('a job with several transforms at once', () => {
     expect(rejects.rows.map((r) => [r['reject_row'], r['reject_reason']])).toEqual((await readParquet(join(dir, 'q.parquet.rejects.parquet'))).rows.map((r) => [r['reject_row'], r['reject_reason']]));
   });
 
+  it('skip: the same good rows as quarantine, the bad ones counted by reason and no rejects file', async () => {
+    const result = await run({ on_error: 'skip' }, 's');
+    expectOk(result);
+    const refs = rows.map(reference);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.rows).toMatchObject({ in: ROWS, out: refs.filter(Array.isArray).length, rejected: refs.filter((r) => !Array.isArray(r)).length });
+    expect(Object.keys(summary.rows.rejectedByReason).sort()).toEqual(['OUT_OF_DOMAIN', 'UNKNOWN_CATEGORY']);
+    expect(existsSync(join(dir, 's.parquet.rejects.parquet'))).toBe(false);
+  });
+
   it('fail: the first bad row stops the run (65) with its reason', async () => {
     const result = await run({ on_error: 'fail' }, 'f');
     const stderr = expectCliError(result, 65, 'BAD_DATA');

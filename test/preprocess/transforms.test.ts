@@ -160,6 +160,9 @@ describe('planFeeds with transforms', () => {
     expect([amount!.clip, amount!.log, amount!.minMax]).toEqual([[0, 50000], 'log1p', { min: 0, max: 10 }]);
     expect([f1!.clip, f1!.log, f1!.bucketize]).toEqual([[0, 1000], 'log1p', undefined]);
     expect([f2!.clip, f2!.bucketize, f2!.minMax]).toEqual([[0, 1000], [1, 2], { min: 0, max: 3 }]);
+    // `log: false` under per_column (null in the spec) switches the input's log off for that column.
+    const off = planFeeds(job({ x: { columns: ['amount', 'f1'], log: 'log', perColumn: { f1: { log: null } } } }), [input('x', 'float32', ['N', 2])], columns);
+    expect(off.feeds[0]!.columns.map((c) => c.log)).toEqual(['log', undefined]);
   });
 
   it('each transform changes the plan, which the run identity hashes (core/fingerprint.ts: job.feeds)', () => {

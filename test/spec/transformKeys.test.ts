@@ -34,6 +34,8 @@ describe('transform keys', () => {
       options,
     );
     expect(spec.inputs.x).toMatchObject({ clip: [0, 1000], log: 'log1p', fillNull: 2.5, perColumn: { amount: { log: 'log', clip: [0, 50000], fillNull: 3.2 }, f2: { bucketize: [0.1, 0.5, 0.9], minMax: { min: 0, max: 3 } } } });
+    const off = parseJobSpec({ ...minimal, inputs: { x: { columns: ['a', 'b'], log: true, per_column: { b: { log: false } } } } }, options);
+    expect(off.inputs.x!.perColumn).toEqual({ b: { log: null } });
     expect(spec.inputs.channel).toMatchObject({ oneHot: { column: 'channel', categories: ['web', 'store', 1], unknown: 'error', dropFirst: false } });
   });
 
