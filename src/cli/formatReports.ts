@@ -11,11 +11,16 @@ export function formatValidation(r: ValidationReport): string {
     `batchinfer: job ${r.job} is valid`,
     `  model ${r.model.path} (sha256 ${r.model.sha256.slice(0, 12)}...)`,
     `  input ${r.input.path} (${r.input.files} ${r.input.format} file${r.input.files > 1 ? 's' : ''})`,
-    ...r.feeds.map((f) => `  ${f.input} (${f.dtype}) <- ${f.columns.join(', ')}`),
+    ...r.feeds.map((f) => `  ${f.input} (${f.dtype}) <- ${f.columns.map((c, k) => (f.steps?.[k]?.length ? `${c} (${f.steps[k]!.join(' -> ')})` : c)).join(', ')}`),
     `  output ${r.output.path} (${r.output.mode}): ${r.output.columns.join(', ')}`,
     ...(r.output.decision ? [`  decision: ${r.output.decision.positive} when ${r.output.decision.threshold === null ? 'likelier' : `p >= ${r.output.decision.threshold}`}${r.output.decision.reviewBand ? `, review band [${r.output.decision.reviewBand.join(', ')}]` : ''}`] : []),
     ...r.notes.map((n) => `  note: ${n}`),
   ].join('\n');
+}
+
+/** A sampled value, 6 significant digits; `-` when no row had one. */
+function formatNumber(v: number | null): string {
+  return v === null ? '-' : String(Number(v.toPrecision(6)));
 }
 
 export function formatShape(shape: (number | string)[] | null): string {
@@ -69,8 +74,20 @@ function formatModel(report: ModelReport): string {
     const m = report.mapping;
     lines.push(`mapping onto ${m.dataset}:`);
     for (const input of m.inputs) {
-      lines.push(`  ${input.input} (${input.dtype}) <- ${input.columns.map((c) => `${c.column} ${c.type}, NULL -> ${c.nulls}`).join('; ')}`);
+      if (!input.columns.some((c) => c.steps)) {
+        lines.push(`  ${input.input} (${input.dtype}) <- ${input.columns.map((c) => `${c.column} ${c.type}, NULL -> ${c.nulls}`).join('; ')}`);
+        continue;
+      }
+      // With --job: one line per position, its steps in the order they apply and its sampled values.
+      lines.push(`  ${input.input} (${input.dtype}):`);
+      input.columns.forEach((c, k) => {
+        const steps = c.steps && c.steps.length > 0 ? ` -> ${c.steps.join(' -> ')}` : '';
+        const s = c.sample;
+        const values = s ? `   min ${formatNumber(s.min)}  mean ${formatNumber(s.mean)}  max ${formatNumber(s.max)}` : '';
+        lines.push(`    [${k}] ${c.column} ${c.type}${steps}${c.nulls === 'bad row' ? ' (NULL: bad row)' : ''}${values}`);
+      });
     }
+    if (m.sample) lines.push(`  sample: first ${m.sample.rows} rows of the first file, ${m.sample.rejected} bad (left out of min/mean/max)`);
     for (const p of m.problems) lines.push(`  problem: ${p.where ? `${p.where}: ` : ''}${p.message}`);
   }
   return lines.join('\n');

@@ -276,12 +276,14 @@ Examples:
     .option('--data <path>', 'models: show which dataset column would feed each input')
     .option('--features <cols>', 'models, with --data: columns for the single [N,K] input, as run --features')
     .option('--csv-delimiter <char>', 'CSV datasets: , ; | or tab, as run --csv-delimiter')
-    .addHelpText('after', '\nExamples:\n  batchinfer inspect fixtures/models/mlp.onnx\n  batchinfer inspect fixtures/models/percolumn.onnx --data fixtures/data/transactions.parquet\n  batchinfer inspect fixtures/data/transactions.parquet --json')
+    .option('--job <file>', 'models, with --data: build the inputs as this job file does (transforms), with min/mean/max per position on a sample')
+    .addHelpText('after', '\nExamples:\n  batchinfer inspect fixtures/models/mlp.onnx\n  batchinfer inspect fixtures/models/percolumn.onnx --data fixtures/data/transactions.parquet\n  batchinfer inspect model.onnx --data x.parquet --job job.yaml\n  batchinfer inspect fixtures/data/transactions.parquet --json')
     .exitOverride()
-    .action(async (path: string, flags: { json?: boolean; data?: string; features?: string; csvDelimiter?: string }) => {
+    .action(async (path: string, flags: { json?: boolean; data?: string; features?: string; csvDelimiter?: string; job?: string }) => {
       const { inspectPath } = await import('../core/inspect.js');
       const features = flags.features?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-      const report = await inspectPath(path, { data: flags.data, features, csvDelimiter: flags.csvDelimiter });
+      if (flags.job && !flags.data) throw new BatchinferError('USAGE', 'inspect --job needs --data: the dataset to build the inputs from', { expected: '--data <path>', actual: '--job without --data' });
+      const report = await inspectPath(path, { data: flags.data, features, csvDelimiter: flags.csvDelimiter, job: flags.job });
       process.stdout.write((flags.json ? JSON.stringify(report) : formatReport(report)) + '\n');
     });
 

@@ -4,15 +4,19 @@
  * `--data` the column feeding each input), or what a dataset holds (columns, types, rows,
  * Parquet row groups).
  */
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { Db } from '../db/duckdb.js';
 import { BatchinferError, type Problem } from '../errors.js';
 import { loadModel } from '../model/loadModel.js';
 import type { OnnxFileInfo } from '../model/onnxFile.js';
-import { fixedBatchOf, planFeeds } from '../preprocess/featurePlan.js';
+import { featureSql, fixedBatchOf, planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
+import { flatColumns, rejectSql } from '../preprocess/rowChecks.js';
+import { describeSteps } from '../preprocess/transforms.js';
+import { loadJob } from '../spec/loadJob.js';
+import { Params } from '../util/sql.js';
 import { classNames, planOutput } from '../postprocess/outputPlan.js';
 import { parseJobSpec } from '../spec/jobSpec.js';
-import { countRows, openDataset, parquetRowGroups, type ColumnInfo } from '../source/dataset.js';
+import { countRows, literalPath, openDataset, parquetRowGroups, readerSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
 
 /** How batchinfer would score the model with no job keys beyond `--features`. */
@@ -24,8 +28,18 @@ export type Scoring =
 export interface InputMapping {
   input: string;
   dtype: string;
-  columns: { column: string; type: string; nulls: string }[];
+  columns: { column: string; type: string; nulls: string; steps?: string[]; sample?: PositionSample }[];
 }
+
+/** A position's values on the sample's good rows (null when none has a value). */
+export interface PositionSample {
+  min: number | null;
+  mean: number | null;
+  max: number | null;
+}
+
+/** Rows `inspect --job` reads from the first data file for min/mean/max. */
+export const INSPECT_SAMPLE_ROWS = 10_000;
 
 export interface ModelReport {
   kind: 'model';
@@ -36,7 +50,7 @@ export interface ModelReport {
   fixedBatch: number | null;
   scoring: Scoring;
   /** With `--data`: the column feeding each input, and what stops the mapping. */
-  mapping?: { dataset: string; inputs: InputMapping[]; problems: Problem[] };
+  mapping?: { dataset: string; inputs: InputMapping[]; problems: Problem[]; sample?: { rows: number; rejected: number } };
 }
 
 export interface DatasetReport {
@@ -55,6 +69,8 @@ export interface InspectOptions {
   features?: string[];
   /** CSV datasets: the delimiter, as `run --csv-delimiter` (a character or its name). */
   csvDelimiter?: string;
+  /** With `data`: build the inputs as this job file does (its transforms), with values on a sample. */
+  job?: string;
 }
 
 export async function inspectPath(path: string, options: InspectOptions = {}): Promise<ModelReport | DatasetReport> {
@@ -76,7 +92,9 @@ export async function inspectPath(path: string, options: InspectOptions = {}): P
 async function inspectModel(path: string, options: InspectOptions): Promise<ModelReport> {
   const model = await loadModel(path);
   const info = model.info;
-  const spec = parseJobSpec({ model: path, input: options.data ?? path, output: `${path}.inspect`, ...(options.features ? { features: options.features } : {}) }, { baseDir: process.cwd(), name: 'inspect' });
+  const overrides = { model: path, input: options.data ?? path, output: `${path}.inspect`, ...(options.features ? { features: options.features } : {}) };
+  // A job file's own paths are relative to it; these come from the command line.
+  const spec = options.job ? await loadJob(options.job, { ...overrides, model: resolve(path), input: resolve(overrides.input) }) : parseJobSpec(overrides, { baseDir: process.cwd(), name: 'inspect' });
   const { plan, problems } = planOutput(spec, info);
   let scoring: Scoring;
   if (!plan || problems.length > 0) scoring = { problems };
@@ -86,20 +104,50 @@ async function inspectModel(path: string, options: InspectOptions): Promise<Mode
   if (options.data) {
     const db = await Db.open();
     try {
-      const dataset = await openDataset(db, options.data, { delimiter: delimiterOption(options.csvDelimiter) });
+      const dataset = await openDataset(db, options.data, { delimiter: delimiterOption(options.csvDelimiter) ?? spec.csvDelimiter });
       const { feeds, problems: mapProblems } = planFeeds(spec, info.inputs, dataset.columns, { textNumbers: dataset.format === 'csv' });
       const types = new Map(dataset.columns.map((c) => [c.name, c.type]));
-      const inputs = feeds.map((f) => ({
+      const inputs: InputMapping[] = feeds.map((f) => ({
         input: f.input,
         dtype: f.dtype,
-        columns: f.columns.map((c) => ({ column: c.column, type: types.get(c.column) ?? '?', nulls: c.nulls.kind === 'fill' ? `fill ${c.nulls.value}` : c.nulls.kind === 'nan' ? 'NaN' : 'bad row' })),
+        columns: f.columns.map((c) => ({ column: c.column, type: types.get(c.column) ?? '?', nulls: c.nulls.kind === 'fill' ? `fill ${c.nulls.value}` : c.nulls.kind === 'nan' ? 'NaN' : 'bad row', ...(options.job ? { steps: describeSteps(c) } : {}) })),
       }));
       report.mapping = { dataset: options.data, inputs, problems: mapProblems };
+      const first = dataset.files[0];
+      if (options.job && first && feeds.length > 0 && mapProblems.length === 0) {
+        const sample = await sampleFeatures(db, first, feeds);
+        const positions = inputs.flatMap((i) => i.columns);
+        positions.forEach((p, k) => (p.sample = sample.positions[k]));
+        report.mapping.sample = { rows: sample.rows, rejected: sample.rejected };
+      }
     } finally {
       db.close();
     }
   }
   return report;
+}
+
+/**
+ * min/mean/max of every feature position over the good rows among the first
+ * INSPECT_SAMPLE_ROWS of a file, computed by the same SQL a run uses (featureSql, the row checks).
+ */
+async function sampleFeatures(db: Db, file: DatasetFile, feeds: readonly FeedPlan[]): Promise<{ rows: number; rejected: number; positions: PositionSample[] }> {
+  const params = new Params();
+  const path = params.bind(literalPath(file.path));
+  const columns = flatColumns(feeds);
+  const exprs = columns.map(({ feed, col }, k) => `CAST(${featureSql(col, feed.dtype, params)} AS DOUBLE) AS f${k}`);
+  const reject = rejectSql(feeds, params) ?? 'NULL';
+  const limit = params.bind(INSPECT_SAMPLE_ROWS);
+  const good = 'FILTER (WHERE r IS NULL)';
+  const aggs = columns.map((_, k) => `min(f${k}) ${good} AS min${k}, avg(f${k}) ${good} AS mean${k}, max(f${k}) ${good} AS max${k}`);
+  const sql = `SELECT count(*) AS n, count(r) AS bad, ${aggs.join(', ')} FROM (SELECT ${exprs.join(', ')}, ${reject} AS r FROM ${readerSql(file, path)} LIMIT ${limit})`;
+  const [row] = await db.query<Record<string, number | bigint | null>>(sql, params.values);
+  const num = (v: number | bigint | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
+  return {
+    rows: num(row?.['n']) ?? 0,
+    rejected: num(row?.['bad']) ?? 0,
+    positions: columns.map((_, k) => ({ min: num(row?.[`min${k}`]), mean: num(row?.[`mean${k}`]), max: num(row?.[`max${k}`]) })),
+  };
 }
 
 /** `--csv-delimiter` of `inspect` (for `run` and `validate` the job schema checks it). */

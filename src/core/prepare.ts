@@ -228,7 +228,7 @@ function delimiterHint(dataset: Dataset): Problem[] {
  */
 async function checkTextNumbers(db: Db, dataset: Dataset, feeds: readonly FeedPlan[]): Promise<{ problems: Problem[]; notes: string[] }> {
   const numeric = new Set(['float32', 'float64', 'int64', 'int32']);
-  const columns = [...new Set(feeds.filter((f) => numeric.has(f.dtype)).flatMap((f) => f.columns.filter((c) => !c.vocab && c.columnType === 'VARCHAR').map((c) => c.column)))];
+  const columns = [...new Set(feeds.filter((f) => numeric.has(f.dtype)).flatMap((f) => f.columns.filter((c) => !c.vocab && !c.oneHot && c.columnType === 'VARCHAR').map((c) => c.column)))];
   if (dataset.format !== 'csv' || columns.length === 0) return { problems: [], notes: [] };
   const file = dataset.files[0]!;
   const problems: Problem[] = [];

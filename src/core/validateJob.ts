@@ -6,13 +6,15 @@ import { isBatchinferError, type Problem } from '../errors.js';
 import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { prepareJob } from './prepare.js';
+import { describeSteps, hasTransforms } from '../preprocess/transforms.js';
 import { decisionOf, type RunSummary } from './summary.js';
 
 export interface ValidationReport {
   job: string;
   model: { path: string; sha256: string };
   input: { path: string; files: number; format: string };
-  feeds: { input: string; dtype: string; columns: string[] }[];
+  /** `steps`: with transforms or one_hot, each position's steps in the order they apply. */
+  feeds: { input: string; dtype: string; columns: string[]; steps?: string[][] }[];
   output: { path: string; mode: string; columns: string[]; task: string; scoredOutput: string; decision?: RunSummary['decision'] };
   /** What a run would warn about (e.g. a CSV column with some values that are not numbers). */
   notes: string[];
@@ -26,7 +28,12 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
       job: spec.name,
       model: { path: spec.model, sha256: job.model.sha256 },
       input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format },
-      feeds: job.feeds.map((f) => ({ input: f.input, dtype: f.dtype, columns: f.columns.map((c) => c.column) })),
+      feeds: job.feeds.map((f) => ({
+        input: f.input,
+        dtype: f.dtype,
+        columns: f.columns.map((c) => c.column),
+        ...(f.columns.some((c) => hasTransforms(c) || c.oneHot) ? { steps: f.columns.map(describeSteps) } : {}),
+      })),
       output: { path: spec.output, mode: job.outputMode, columns: job.outputColumns, task: job.output.task, scoredOutput: job.output.outputName, ...(job.output.task === 'classification' ? decisionOf(job.output) : {}) },
       notes: job.notes,
     };

@@ -8,6 +8,7 @@ import type { InputSpec, JobSpec } from '../spec/jobSpec.js';
 import type { ColumnInfo } from '../source/dataset.js';
 import type { ValueInfo } from '../model/onnxFile.js';
 import { quoteIdent, type Params } from '../util/sql.js';
+import { bucketizeSql, clipSql, columnSettings, hasTransforms, logSql, minMaxSql, oneHotSql, transformProblems, type ColumnTransforms, type OneHotPosition } from './transforms.js';
 
 /** Feature dtypes we can build. */
 export const FEED_DTYPES = ['float32', 'float64', 'int64', 'int32', 'string', 'bool'] as const;
@@ -16,7 +17,7 @@ export type FeedDtype = (typeof FEED_DTYPES)[number];
 /** How NULLs in a column reach the tensor. */
 export type NullPolicy = { kind: 'fill'; value: number | string } | { kind: 'error' } | { kind: 'nan' };
 
-export interface ColumnFeed {
+export interface ColumnFeed extends ColumnTransforms {
   column: string;
   columnType: string;
   nulls: NullPolicy;
@@ -28,6 +29,7 @@ export interface ColumnFeed {
   parsed: boolean;
   scale?: { mean: number; std: number };
   vocab?: { values: string[]; unknown: number | 'error' };
+  oneHot?: OneHotPosition;
 }
 
 export interface FeedPlan {
@@ -144,11 +146,19 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
     // Mapped by name alone (no `inputs` entry, no `features`): the scikit-learn per-column layout.
     const byNameOnly = !spec.inputs[info.name] && !(spec.features && modelInputs.length === 1);
     const specWhere = spec.inputs[info.name] ? `inputs.${info.name}` : spec.features ? 'features' : where;
-    const names = inputSpec.columns ?? [inputSpec.column!];
+    const oneHot = inputSpec.oneHot;
+    // A one-hot input reads its column once per position (category, minus the first with drop_first).
+    const names = oneHot ? Array<string>(oneHot.categories.length - (oneHot.dropFirst ? 1 : 0)).fill(oneHot.column) : (inputSpec.columns ?? [inputSpec.column!]);
     const countMismatch = names.length !== k;
     if (countMismatch) {
-      problems.push({ code: 'MODEL_MISMATCH', where: specWhere, message: `model input '${info.name}' takes ${k} feature${k > 1 ? 's' : ''} per row [${shape.join(',')}]`, expected: k, actual: names.length });
+      const what = oneHot ? `; one_hot gives one position per category${oneHot.dropFirst ? ' but the first' : ''}` : '';
+      problems.push({ code: 'MODEL_MISMATCH', where: oneHot ? `${specWhere}.one_hot` : specWhere, message: `model input '${info.name}' takes ${k} feature${k > 1 ? 's' : ''} per row [${shape.join(',')}]${what}`, expected: k, actual: names.length });
     }
+    if (oneHot && dtype !== 'float32' && dtype !== 'float64') {
+      problems.push({ code: 'MODEL_MISMATCH', where: `${specWhere}.one_hot`, message: 'builds float positions', expected: 'a float32 or float64 model input', actual: dtype });
+      continue;
+    }
+    if (oneHot && !oneHotColumnFits(oneHot.column, `${specWhere}.one_hot.column`, byName, options, problems)) continue;
     const plan: FeedPlan = { input: info.name, dtype, rank, columns: [] };
     names.forEach((column, i) => {
       const col = byName.get(column);
@@ -156,7 +166,14 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
         problems.push({ code: 'SCHEMA_MISMATCH', where: specWhere, message: `column '${column}' is not in the dataset`, expected: columns.map((c) => c.name), actual: column });
         return;
       }
-      if (!options.untypedColumns && !castable(col.type, dtype, !!inputSpec.vocab, options.textNumbers ?? false)) {
+      const settings = columnSettings(inputSpec, specWhere, column, i);
+      if (hasTransforms(settings)) {
+        const cls = typeClass(col.type);
+        const numberColumn = options.untypedColumns || cls === 'int' || cls === 'float' || cls === 'bool' || (cls === 'string' && (options.textNumbers ?? false));
+        const found = transformProblems(settings, column, numberColumn, dtype);
+        problems.push(...found);
+        if (found.length > 0) return;
+      } else if (!options.untypedColumns && !castable(col.type, dtype, !!inputSpec.vocab || !!oneHot, options.textNumbers ?? false)) {
         problems.push({ code: 'SCHEMA_MISMATCH', where: specWhere, message: `column '${column}' cannot feed ${dtype} input '${info.name}'`, expected: `a column castable to ${dtype}`, actual: col.type });
         return;
       }
@@ -164,11 +181,11 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
         problems.push({ code: 'MODEL_MISMATCH', where: specWhere, message: '`vocab` builds integer indices', expected: 'an int64 or int32 model input', actual: dtype });
         return;
       }
-      if (inputSpec.scale && dtype !== 'float32' && dtype !== 'float64') {
-        problems.push({ code: 'SPEC_INVALID', where: `${specWhere}.scale`, message: 'only applies to float inputs', expected: 'a float32 or float64 model input', actual: dtype });
+      if (settings.scale && dtype !== 'float32' && dtype !== 'float64') {
+        problems.push({ code: 'SPEC_INVALID', where: settings.where.scale!, message: 'only applies to float inputs', expected: 'a float32 or float64 model input', actual: dtype });
         return;
       }
-      const fill = inputSpec.fillNull ?? spec.fillNull;
+      const fill = settings.fillNull ?? spec.fillNull;
       if (inputSpec.vocab && typeof fill === 'number' && !(Number.isInteger(fill) && fill >= 0 && fill < inputSpec.vocab.length)) {
         problems.push({ code: 'SPEC_INVALID', where: `${specWhere}.fill_null`, message: 'with `vocab`, fill_null is the index given to NULLs', expected: `0..${inputSpec.vocab.length - 1}`, actual: fill });
         return;
@@ -176,17 +193,34 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
       plan.columns.push({
         column,
         columnType: col.type,
-        nulls: nullPolicy(inputSpec, spec.fillNull, byNameOnly && (dtype === 'float32' || dtype === 'float64')),
+        nulls: nullPolicy(settings.fillNull, spec.fillNull, byNameOnly && (dtype === 'float32' || dtype === 'float64')),
         allowNan: spec.allowNan ?? false,
         range: inputSpec.range,
-        parsed: (options.textNumbers ?? false) && !inputSpec.vocab && dtype !== 'string' && dtype !== 'bool',
-        scale: inputSpec.scale ? { mean: inputSpec.scale.mean[i]!, std: inputSpec.scale.std[i]! } : undefined,
+        parsed: (options.textNumbers ?? false) && !inputSpec.vocab && !oneHot && dtype !== 'string' && dtype !== 'bool',
+        scale: settings.scale,
         vocab: inputSpec.vocab ? { values: inputSpec.vocab.map(String), unknown: inputSpec.unknown ?? 'error' } : undefined,
+        clip: settings.clip,
+        log: settings.log,
+        bucketize: settings.bucketize,
+        minMax: settings.minMax,
+        oneHot: oneHot ? { categories: oneHot.categories.map(String), position: i + (oneHot.dropFirst ? 1 : 0), unknown: oneHot.unknown, checksUnknown: i === 0 } : undefined,
       });
     });
     if (!countMismatch) feeds.push(plan);
   }
   return { feeds, problems };
+}
+
+/** One-hot compares the column's text: a string, integer or boolean column (a float's text is ambiguous). Reported once, not per position. */
+function oneHotColumnFits(column: string, where: string, byName: Map<string, ColumnInfo>, options: PlanOptions, problems: Problem[]): boolean {
+  const col = byName.get(column);
+  if (!col) {
+    problems.push({ code: 'SCHEMA_MISMATCH', where, message: `column '${column}' is not in the dataset`, expected: [...byName.keys()], actual: column });
+    return false;
+  }
+  if (options.untypedColumns || castable(col.type, 'float32', true, false)) return true;
+  problems.push({ code: 'SCHEMA_MISMATCH', where, message: `column '${column}' cannot be one-hot encoded (categories are compared as text)`, expected: 'a string, integer or boolean column', actual: col.type });
+  return false;
 }
 
 /**
@@ -218,8 +252,8 @@ function resolveInputSpec(spec: JobSpec, input: string, inputCount: number, colu
  * how scikit-learn pipelines mark a missing value, and the Imputer inside the graph replaces
  * it. Everything else refuses NULLs (a bad row) unless fill_null gives a value.
  */
-function nullPolicy(s: InputSpec, jobDefault: JobSpec['fillNull'], nanForMissing: boolean): NullPolicy {
-  const fill = s.fillNull ?? jobDefault;
+function nullPolicy(own: InputSpec['fillNull'], jobDefault: JobSpec['fillNull'], nanForMissing: boolean): NullPolicy {
+  const fill = own ?? jobDefault;
   if (fill === undefined && nanForMissing) return { kind: 'nan' };
   if (fill === undefined || fill === 'error') return { kind: 'error' };
   return { kind: 'fill', value: fill };
@@ -232,7 +266,7 @@ function nullPolicy(s: InputSpec, jobDefault: JobSpec['fillNull'], nanForMissing
  * rowChecks.ts), cheaper than that cast and its range check per value in SQL.
  */
 export function narrowsInReader(feed: ColumnFeed, dtype: FeedDtype): boolean {
-  return dtype === 'float32' && feed.columnType === 'DOUBLE' && !feed.vocab && !feed.scale && !feed.parsed;
+  return dtype === 'float32' && feed.columnType === 'DOUBLE' && !feed.vocab && !feed.oneHot && !feed.scale && !hasTransforms(feed) && !feed.parsed;
 }
 
 /**
@@ -261,7 +295,8 @@ export function floatStagedColumns(feeds: readonly FeedPlan[], passthrough: read
   const no = new Set<string>(passthrough);
   for (const feed of feeds) {
     for (const col of feed.columns) {
-      const plain = feed.dtype === 'float32' && !col.scale && !col.vocab && !col.range;
+      // Transforms judge the DOUBLE (a log of the float32 rounding differs); one_hot compares text.
+      const plain = feed.dtype === 'float32' && !col.scale && !col.vocab && !col.range && !col.oneHot && !hasTransforms(col);
       (plain ? yes : no).add(col.column);
     }
   }
@@ -286,9 +321,10 @@ export function featureSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): 
     const onNull = fill === undefined ? 'NULL' : params.bind(fill);
     return `CAST(CASE WHEN ${col} IS NULL THEN ${onNull} ELSE coalesce(list_position(${list}::VARCHAR[], CAST(${col} AS VARCHAR)) - 1, ${missing}) END AS ${target})`;
   }
+  if (feed.oneHot) return oneHotSql(categorySql(feed, params), feed.oneHot, target, params);
   // Already the tensor's type, nothing to fill or scale: DuckDB only decodes (a cast to the
   // working type and back cost as much as the decoding itself).
-  if (fill === undefined && !feed.scale && !feed.parsed && feed.columnType === target) return col;
+  if (fill === undefined && !feed.scale && !hasTransforms(feed) && !feed.parsed && feed.columnType === target) return col;
   if (narrowsInReader(feed, dtype)) return fill === undefined ? col : workingSql(feed, dtype, params);
   const expr = workingSql(feed, dtype, params);
   // float32 and int32 are computed wider; a value that does not fit becomes NULL here instead
@@ -313,6 +349,8 @@ export function narrowed(dtype: FeedDtype): boolean {
 export function triesCast(feed: ColumnFeed, dtype: FeedDtype): boolean {
   // Text (a CSV column) parses per row; a failure rejects the row (PARSE_ERROR).
   if (feed.parsed || (feed.columnType === 'VARCHAR' && dtype !== 'string' && dtype !== 'bool')) return true;
+  // Transformed columns are computed in DOUBLE, which holds every integer (rounded).
+  if (hasTransforms(feed)) return false;
   // A UBIGINT or HUGEINT beyond the int64 range would fail the query (the row check: OUT_OF_RANGE).
   return (dtype === 'int64' || dtype === 'int32') && WIDE_INTEGERS.has(feed.columnType);
 }
@@ -322,13 +360,31 @@ export function triesCast(feed: ColumnFeed, dtype: FeedDtype): boolean {
  * filled, scaled. The row checks evaluate it too, to find values the tensor type cannot hold.
  */
 export function workingSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): string {
+  let expr = logSql(clippedSql(feed, dtype, params), feed, params);
+  expr = bucketizeSql(expr, feed, params);
+  // bucketize's index into an integer input: back to the working type (the only transform they take).
+  if (hasTransforms(feed) && workingType(dtype) !== 'DOUBLE') expr = `CAST(${expr} AS ${workingType(dtype)})`;
+  if (feed.scale) expr = `((${expr} - ${params.bind(feed.scale.mean)}) / ${params.bind(feed.scale.std)})`;
+  return minMaxSql(expr, feed, params);
+}
+
+/**
+ * The feature up to clip: the column in the working type (DOUBLE when transformed), NULLs
+ * filled, clipped. What log judges: its row check (OUT_OF_DOMAIN) evaluates this.
+ */
+export function clippedSql(feed: ColumnFeed, dtype: FeedDtype, params: Params): string {
   const col = quoteIdent(feed.column);
-  const working = workingType(dtype);
+  const working = hasTransforms(feed) ? 'DOUBLE' : workingType(dtype);
   const fill = feed.nulls.kind === 'fill' ? feed.nulls.value : undefined;
   // A boolean feeds a string input by its decimal text, '1' or '0', as integers do.
   const source = dtype === 'string' && feed.columnType === 'BOOLEAN' ? `CAST(${col} AS INTEGER)` : col;
   let expr = `${triesCast(feed, dtype) ? 'TRY_CAST' : 'CAST'}(${source} AS ${working})`;
   if (fill !== undefined) expr = `coalesce(${expr}, CAST(${params.bind(fill)} AS ${working}))`;
-  if (feed.scale) expr = `((${expr} - ${params.bind(feed.scale.mean)}) / ${params.bind(feed.scale.std)})`;
-  return expr;
+  return clipSql(expr, feed, params);
+}
+
+/** A one-hot or vocabulary column's value as text, NULLs filled (fill_null comes first). */
+export function categorySql(feed: ColumnFeed, params: Params): string {
+  const text = `CAST(${quoteIdent(feed.column)} AS VARCHAR)`;
+  return feed.nulls.kind === 'fill' ? `coalesce(${text}, CAST(${params.bind(feed.nulls.value)} AS VARCHAR))` : text;
 }

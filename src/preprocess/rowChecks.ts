@@ -6,14 +6,16 @@
  *
  * Reasons: NULL_VALUE (fill_null: error), PARSE_ERROR (text in a numeric column of a CSV),
  * NOT_FINITE (NaN or Infinity without allow_nan), UNKNOWN_CATEGORY (unknown: error),
- * OUT_OF_RANGE (outside an input's `range`).
+ * OUT_OF_RANGE (outside an input's `range`), OUT_OF_DOMAIN (a value log or log1p is not
+ * defined for, after fill_null and clip).
  */
 import type { Params } from '../util/sql.js';
 import { quoteIdent } from '../util/sql.js';
 import { clipValueSql } from '../util/clip.js';
-import { narrowed, narrowsInReader, triesCast, workingSql, workingType, type ColumnFeed, type FeedPlan } from './featurePlan.js';
+import { categorySql, clippedSql, narrowed, narrowsInReader, triesCast, workingSql, workingType, type ColumnFeed, type FeedPlan } from './featurePlan.js';
+import { hasTransforms, logBound } from './transforms.js';
 
-export const REJECT_REASONS = ['NULL_VALUE', 'PARSE_ERROR', 'NOT_FINITE', 'UNKNOWN_CATEGORY', 'OUT_OF_RANGE'] as const;
+export const REJECT_REASONS = ['NULL_VALUE', 'PARSE_ERROR', 'NOT_FINITE', 'UNKNOWN_CATEGORY', 'OUT_OF_RANGE', 'OUT_OF_DOMAIN'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export interface Rejection {
@@ -118,9 +120,22 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
     }
     return checks;
   }
+  if (col.oneHot) {
+    // Once per row, on the input's first position; the value after fill_null is judged.
+    const { categories, unknown, checksUnknown } = col.oneHot;
+    if (unknown === 'error' && checksUnknown) {
+      checks.push({
+        reason: 'UNKNOWN_CATEGORY',
+        when: (p) => `${categorySql(col, p)} IS NOT NULL AND list_position(${p.bind(categories)}::VARCHAR[], ${categorySql(col, p)}) IS NULL`,
+        message: (p) => `coalesce(${quotedValue}, 'NULL (filled)') || ' in column ' || ${name(p)} || ' is not in one_hot.categories and unknown is error'`,
+      });
+    }
+    return checks;
+  }
+  const transformed = hasTransforms(col);
   const numeric = NUMERIC_TARGETS.has(feed.dtype);
   if (numeric && (col.parsed || col.columnType === 'VARCHAR')) {
-    const parsed = FLOAT_TARGETS.has(feed.dtype) ? 'DOUBLE' : 'BIGINT';
+    const parsed = FLOAT_TARGETS.has(feed.dtype) || transformed ? 'DOUBLE' : 'BIGINT';
     checks.push({ reason: 'PARSE_ERROR', when: () => `${c} IS NOT NULL AND TRY_CAST(${c} AS ${parsed}) IS NULL`, message: (p) => `${quotedValue} || ' in column ' || ${name(p)} || ' is not a number'` });
   }
   const asDouble = `TRY_CAST(${c} AS DOUBLE)`;
@@ -129,7 +144,8 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
     // A float column into a float tensor: the feature holds the same NaN or Infinity (scaling
     // keeps them; a finite value scaled past the range is OUT_OF_RANGE on this column).
     // (float64 has no such overflow check, so a scaled float64 feature stays with SQL.)
-    const scannable = FLOAT_TARGETS.has(feed.dtype) && !col.parsed && (col.columnType === 'FLOAT' || col.columnType === 'DOUBLE') && !(col.scale && !narrowed(feed.dtype));
+    // Not a transformed one: clip makes Infinity finite, log makes a finite value NULL.
+    const scannable = FLOAT_TARGETS.has(feed.dtype) && !col.parsed && !transformed && (col.columnType === 'FLOAT' || col.columnType === 'DOUBLE') && !(col.scale && !narrowed(feed.dtype));
     if (col.nulls.kind === 'nan' && FLOAT_TARGETS.has(feed.dtype)) {
       // NaN marks a missing value here (as NULL does): only infinities are bad.
       checks.push({ reason: 'NOT_FINITE', when: () => `isinf(${asDouble})`, message: (p) => `${text} || ' in column ' || ${name(p)} || ' is infinite (set allow_nan to pass it)'`, ...(scannable ? { scan: 'infinite' as const } : {}) });
@@ -137,7 +153,7 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
       checks.push({ reason: 'NOT_FINITE', when: () => `NOT isfinite(${asDouble})`, message: (p) => `${text} || ' in column ' || ${name(p)} || ' is not finite (set allow_nan to pass NaN/Infinity)'`, ...(scannable ? { scan: 'notFinite' as const } : {}) });
     }
   }
-  if (numeric && col.parsed && !FLOAT_TARGETS.has(feed.dtype)) {
+  if (numeric && col.parsed && !FLOAT_TARGETS.has(feed.dtype) && !transformed) {
     // TRY_CAST('2.5' AS BIGINT) rounds to 3: a fraction is no integer (as a DOUBLE column is refused for int inputs).
     checks.push({
       reason: 'PARSE_ERROR',
@@ -163,6 +179,15 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
       message: (p) => `${text} || ' in column ' || ${name(p)} || ' is outside range [' || ${p.bind(String(min))} || ', ' || ${p.bind(String(max))} || ']'`,
     });
   }
+  if (col.log) {
+    // After fill_null and clip, as log sees it; NaN (allow_nan) compares above 0 and passes.
+    const kind = col.log;
+    checks.push({
+      reason: 'OUT_OF_DOMAIN',
+      when: (p) => `${clippedSql(col, feed.dtype, p)} <= ${logBound(kind)}`,
+      message: (p) => `coalesce(${text}, 'NULL (filled)') || ' in column ' || ${name(p)} || ' is outside the domain of ${kind}' || ${p.bind(col.clip ? ' (after clip)' : '')} || ': it must be > ${logBound(kind)}'`,
+    });
+  }
   if (numeric && narrowed(feed.dtype) && mayNotFit(col, feed.dtype)) {
     // A DOUBLE beyond float32's range (1e300), or an integer beyond int32's, after fill and
     // scale: featureSql leaves it NULL (a plain CAST failed the whole run).
@@ -172,10 +197,10 @@ function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
       when: (p) => {
         const value = workingSql(col, feed.dtype, p);
         // Scaling can also overflow DOUBLE itself: a finite value must stay finite.
-        const overflow = col.scale ? ` OR (NOT isfinite(${value}) AND isfinite(${asDouble}))` : '';
+        const overflow = col.scale || col.minMax ? ` OR (NOT isfinite(${value}) AND isfinite(${asDouble}))` : '';
         return `(${value} IS NOT NULL AND (TRY_CAST(${value} AS ${TENSOR_SQL[feed.dtype]}) IS NULL${overflow}))`;
       },
-      message: (p) => `${text} || ' in column ' || ${name(p)} || ' does not fit ${feed.dtype} model input ' || ${p.bind(`'${feed.input}'`)}${col.scale ? ` || ' (after scaling)'` : ''}`,
+      message: (p) => `${text} || ' in column ' || ${name(p)} || ' does not fit ${feed.dtype} model input ' || ${p.bind(`'${feed.input}'`)}${col.scale || transformed ? ` || ' (after ${transformed ? 'transforms' : 'scaling'})'` : ''}`,
     });
   }
   return checks;
@@ -193,9 +218,13 @@ const FITS: Record<string, Set<string>> = {
 
 /** Whether a column's values (filled, scaled) can fall outside a narrowed tensor type. */
 function mayNotFit(col: ColumnFeed, dtype: string): boolean {
-  if (col.scale || col.parsed) return true;
+  if (col.scale || col.parsed || col.minMax) return true;
+  const limit = dtype === 'float32' ? FLT_MAX : INT32 - 1;
+  // A bucket index and a log are small; a clipped value is within its bounds.
+  if (col.bucketize || col.log) return false;
+  if (col.clip) return Math.max(Math.abs(col.clip[0]), Math.abs(col.clip[1])) > limit;
   const fill = col.nulls.kind === 'fill' && typeof col.nulls.value === 'number' ? Math.abs(col.nulls.value) : 0;
-  if (fill > (dtype === 'float32' ? FLT_MAX : INT32 - 1)) return true;
+  if (fill > limit) return true;
   const fits = FITS[dtype]?.has(col.columnType) ?? false;
   return !fits && !(dtype === 'float32' && col.columnType.startsWith('DECIMAL'));
 }

@@ -29,6 +29,35 @@ export interface InputSpec {
   unknown?: number | 'error';
   /** Values outside [min, max] are bad rows. */
   range?: [number, number];
+  /** Transforms of every column (see preprocess/transforms.ts for their order and meaning). */
+  clip?: [number, number];
+  log?: LogKind;
+  bucketize?: number[];
+  minMax?: { min: number[]; max: number[] };
+  /** A column's own settings, each replacing the input-level one of the same key. */
+  perColumn?: Record<string, ColumnSettingsSpec>;
+  /** One float position per category (the input has no `column`/`columns`). */
+  oneHot?: OneHotSpec;
+}
+
+export type LogKind = 'log' | 'log1p';
+
+/** What `per_column` may set for one column; scale and min_max as single numbers. */
+export interface ColumnSettingsSpec {
+  fillNull?: number | 'error';
+  clip?: [number, number];
+  /** null: `log: false` / `log1p: false`, no log for this column although the input has one. */
+  log?: LogKind | null;
+  bucketize?: number[];
+  scale?: { mean: number; std: number };
+  minMax?: { min: number; max: number };
+}
+
+export interface OneHotSpec {
+  column: string;
+  categories: (string | number)[];
+  unknown: 'ignore' | 'error';
+  dropFirst: boolean;
 }
 
 /** What happens to a bad row: fail the run, leave it out, or write it to the rejects file. */
@@ -108,10 +137,39 @@ export const DEFAULT_CHECKPOINT_ROWS = 1 << 20;
 const name = z.string().min(1);
 const positiveInt = z.number().int().positive();
 
+/** `mean`/`median` alone need a reference profile (not yet built): checkInputSpec says so. */
+const fillNullSchema = z.union([z.number(), z.literal('error'), z.literal('mean'), z.literal('median'), z.strictObject({ mean: z.number() }), z.strictObject({ median: z.number() })]);
+const transformKeys = {
+  fill_null: fillNullSchema.optional(),
+  clip: z.tuple([z.number(), z.number()]).optional(),
+  log: z.boolean().optional(),
+  log1p: z.boolean().optional(),
+  bucketize: z.array(z.number()).min(1).optional(),
+};
+
 const inputSpecSchema = z.strictObject({
   columns: z.array(name).min(1).optional(),
   column: name.optional(),
-  fill_null: z.union([z.number(), z.literal('error')]).optional(),
+  ...transformKeys,
+  min_max: z.strictObject({ min: z.array(z.number()), max: z.array(z.number()) }).optional(),
+  per_column: z
+    .record(
+      z.string(),
+      z.strictObject({
+        ...transformKeys,
+        scale: z.strictObject({ mean: z.number(), std: z.number() }).optional(),
+        min_max: z.strictObject({ min: z.number(), max: z.number() }).optional(),
+      }),
+    )
+    .optional(),
+  one_hot: z
+    .strictObject({
+      column: name,
+      categories: z.array(z.union([z.string(), z.number()])).min(1),
+      unknown: z.enum(['ignore', 'error']).optional(),
+      drop_first: z.boolean().optional(),
+    })
+    .optional(),
   scale: z.strictObject({ mean: z.array(z.number()), std: z.array(z.number()) }).optional(),
   vocab: z.array(z.union([z.string(), z.number()])).min(1).optional(),
   unknown: z.union([z.number().int(), z.literal('error')]).optional(),
@@ -253,14 +311,21 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
   spec.checkpointRows = Math.max(1, Math.ceil(checkpoint / spec.batchSize)) * spec.batchSize;
   for (const [inputName, s] of Object.entries(job.inputs ?? {})) {
     const where = `inputs.${inputName}`;
+    const fill = resolveFill(`${where}.fill_null`, s.fill_null, problems);
     spec.inputs[inputName] = {
       columns: s.columns,
       column: s.column,
-      fillNull: s.fill_null,
+      fillNull: fill,
       scale: s.scale,
       vocab: s.vocab,
       unknown: s.unknown,
       range: s.range,
+      clip: s.clip,
+      log: logKind(`${where}`, s, problems),
+      bucketize: s.bucketize,
+      minMax: s.min_max,
+      perColumn: s.per_column ? resolvePerColumn(where, s.per_column, problems) : undefined,
+      oneHot: s.one_hot ? { column: s.one_hot.column, categories: s.one_hot.categories, unknown: s.one_hot.unknown ?? 'error', dropFirst: s.one_hot.drop_first ?? false } : undefined,
     };
     problems.push(...checkInputSpec(where, spec.inputs[inputName]!));
   }
@@ -269,13 +334,79 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
   return { spec, problems };
 }
 
+type RawFill = z.infer<typeof fillNullSchema> | undefined;
+type RawTransforms = { log?: boolean; log1p?: boolean };
+
+/** `{mean: 3.2}` and `{median: 3.2}` are given values; `mean` alone would need a reference profile. */
+function resolveFill(where: string, fill: RawFill, problems: Problem[]): number | 'error' | undefined {
+  if (fill === 'mean' || fill === 'median') {
+    problems.push({ code: 'SPEC_INVALID', where, message: `\`${fill}\` needs a reference profile, which batchinfer does not build yet; give the value from training`, expected: `a number, error, or {${fill}: VALUE}`, actual: fill });
+    return undefined;
+  }
+  if (typeof fill === 'object') return 'mean' in fill ? fill.mean : fill.median;
+  return fill;
+}
+
+function logKind(where: string, s: RawTransforms, problems: Problem[]): LogKind | undefined {
+  if (s.log && s.log1p) problems.push({ code: 'SPEC_INVALID', where: `${where}.log1p`, message: 'give `log` or `log1p`, not both' });
+  return s.log1p ? 'log1p' : s.log ? 'log' : undefined;
+}
+
+type RawColumnSettings = RawTransforms & { fill_null?: RawFill; clip?: [number, number]; bucketize?: number[]; scale?: { mean: number; std: number }; min_max?: { min: number; max: number } };
+
+function resolvePerColumn(where: string, raw: Record<string, RawColumnSettings>, problems: Problem[]): Record<string, ColumnSettingsSpec> {
+  const out: Record<string, ColumnSettingsSpec> = {};
+  for (const [column, c] of Object.entries(raw)) {
+    const at = `${where}.per_column.${column}`;
+    const off = c.log === false || c.log1p === false;
+    out[column] = { fillNull: resolveFill(`${at}.fill_null`, c.fill_null, problems), clip: c.clip, log: logKind(at, c, problems) ?? (off ? null : undefined), bucketize: c.bucketize, scale: c.scale, minMax: c.min_max };
+  }
+  return out;
+}
+
+/** Problems of transform keys alone (their fit to a column's type is planFeeds'). */
+function checkTransforms(where: string, t: { clip?: [number, number]; bucketize?: number[] }): Problem[] {
+  const problems: Problem[] = [];
+  if (t.clip && !(t.clip[0] <= t.clip[1])) problems.push({ code: 'SPEC_INVALID', where: `${where}.clip`, message: 'must be [LO, HI] with LO <= HI', expected: '[LO, HI]', actual: t.clip });
+  if (t.bucketize && t.bucketize.some((b, i) => i > 0 && !(b > t.bucketize![i - 1]!))) {
+    problems.push({ code: 'SPEC_INVALID', where: `${where}.bucketize`, message: 'bin edges must be strictly increasing', expected: '[b1 < b2 < ...]', actual: t.bucketize });
+  }
+  return problems;
+}
+
 function checkInputSpec(where: string, s: InputSpec): Problem[] {
   const problems: Problem[] = [];
-  const bad = (message: string, expected?: unknown, actual?: unknown): void => {
-    problems.push({ code: 'SPEC_INVALID', where, message, expected, actual });
+  const bad = (message: string, expected?: unknown, actual?: unknown, key?: string): void => {
+    problems.push({ code: 'SPEC_INVALID', where: key ? `${where}.${key}` : where, message, expected, actual });
   };
+  if (s.oneHot) {
+    const others = (['columns', 'column', 'scale', 'vocab', 'unknown', 'range', 'clip', 'log', 'bucketize', 'minMax', 'perColumn'] as const).filter((k) => s[k] !== undefined);
+    if (others.length > 0) bad('`one_hot` names its own column and takes no other transform', 'one_hot (and fill_null) alone', others, 'one_hot');
+    if (new Set(s.oneHot.categories.map(String)).size !== s.oneHot.categories.length) bad('has duplicate categories', undefined, s.oneHot.categories, 'one_hot.categories');
+    if (s.oneHot.dropFirst && s.oneHot.categories.length < 2) bad('drop_first needs at least 2 categories', undefined, s.oneHot.categories, 'one_hot.drop_first');
+    return problems;
+  }
+  problems.push(...checkTransforms(where, s));
+  const width = s.columns?.length ?? 1;
+  if (s.minMax) {
+    if (s.minMax.min.length !== width) bad('`min_max.min` needs one value per column', width, s.minMax.min.length, 'min_max');
+    if (s.minMax.max.length !== width) bad('`min_max.max` needs one value per column', width, s.minMax.max.length, 'min_max');
+    if (s.minMax.min.some((m, i) => !(m < (s.minMax!.max[i] ?? Infinity)))) bad('each min must be below its max', 'min < max', s.minMax, 'min_max');
+    if (s.scale) bad('give `scale` or `min_max`, not both', undefined, undefined, 'min_max');
+  }
+  const numeric = s.clip || s.log || s.bucketize || s.minMax || s.perColumn;
+  if (s.vocab && numeric) bad('`vocab` takes no numeric transforms (clip, log, log1p, bucketize, min_max, per_column)');
+  const listed = new Set(s.columns ?? (s.column ? [s.column] : []));
+  for (const [column, c] of Object.entries(s.perColumn ?? {})) {
+    const at = `per_column.${column}`;
+    if (!listed.has(column)) bad('names a column the input does not list', [...listed], column, at);
+    problems.push(...checkTransforms(`${where}.${at}`, c));
+    if (c.scale?.std === 0) bad('`scale.std` must not be 0', undefined, 0, `${at}.scale`);
+    if (c.minMax && !(c.minMax.min < c.minMax.max)) bad('min must be below max', 'min < max', c.minMax, `${at}.min_max`);
+    if (c.scale && c.minMax) bad('give `scale` or `min_max`, not both', undefined, undefined, `${at}.min_max`);
+  }
   if (s.columns && s.column) bad('give either `columns` or `column`, not both');
-  if (!s.columns && !s.column) bad('needs `columns` (one per position) or `column`');
+  if (!s.columns && !s.column) bad('needs `columns` (one per position), `column`, or `one_hot`');
   if (s.vocab && s.columns) bad('`vocab` maps a single `column`, not `columns`');
   if (s.unknown !== undefined && !s.vocab) bad('`unknown` only applies with `vocab`');
   if (s.vocab && typeof s.unknown === 'number' && (s.unknown < 0 || s.unknown >= s.vocab.length)) {
