@@ -29,7 +29,7 @@ import { WorkerPool } from '../infer/workerPool.js';
 import { planOutput, requestedOutputs } from '../postprocess/outputPlan.js';
 import { commitOutput } from '../sink/commitOutput.js';
 import { commitWindow } from '../sink/commitWindow.js';
-import { pruneEmptyDirs, writeFileAtomic } from '../sink/atomicFile.js';
+import { DEFAULT_REJECTS_MODE, pruneEmptyDirs, writeFileAtomic } from '../sink/atomicFile.js';
 import { failureMarkerPath, lockPathFor, stagingPathFor } from '../sink/outputPaths.js';
 import { acquireLock, type Lock } from '../sink/lock.js';
 import { ensureOutputParent, openStaging, type Staging } from '../sink/staging.js';
@@ -150,7 +150,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
       // A window's own rejects file is merged in staging and committed inside the window.
       const temp = window && !spec.rejects ? join(stagingDir, 'rejects.parquet.tmp') : undefined;
-      rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path), temp);
+      rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path), { temp, fileMode: spec.fileMode ?? DEFAULT_REJECTS_MODE });
     }
     const runtimeVersion = pool.runtimeVersion;
     const summarize = (files: string[]): RunSummary =>
@@ -168,19 +168,19 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const beforeRename = async (files: string[], staged: string[], stagedDir?: string): Promise<void> => {
       summary = { ...summarize(files), manifest: await describeOutputs(files, staged, rowsPerFile(job, result, window !== null)) };
       if (window && stagedDir) {
-        await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary);
+        await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary, spec.fileMode);
         await rejects?.commit(spec.rejects ? undefined : join(stagedDir, WINDOW_REJECTS));
         return;
       }
-      await stageSummary(stagingDir, summary);
+      await stageSummary(stagingDir, summary, spec.fileMode);
       await removeStaleRejects(spec.output, rejectsFile, [...job.dataset.files.map((f) => f.path), job.model.path]);
       await rejects?.commit();
     };
     let files: string[];
     try {
       files = window
-        ? await commitWindow({ db, job: { name: spec.name, output: spec.output, model: { path: job.model.path, sha256: job.model.sha256 } }, versions: versions(runtimeVersion, db.libraryVersion), parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, beforeRename })
-        : await commitOutput(db, { path: spec.output, mode: job.outputMode, format: job.outputFormat, inputs: job.dataset.files.map((f) => f.path) }, result.parts.map((p) => p.map((part) => part.path)), staging.dir, beforeRename);
+        ? await commitWindow({ db, job: { name: spec.name, output: spec.output, model: { path: job.model.path, sha256: job.model.sha256 } }, versions: versions(runtimeVersion, db.libraryVersion), parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, fileMode: spec.fileMode, beforeRename })
+        : await commitOutput(db, { path: spec.output, mode: job.outputMode, format: job.outputFormat, inputs: job.dataset.files.map((f) => f.path), fileMode: spec.fileMode }, result.parts.map((p) => p.map((part) => part.path)), staging.dir, beforeRename);
     } finally {
       await rejects?.discard();
     }
@@ -198,7 +198,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       err = keptForRetry(err, staging.dir);
     }
     // A refusal (another run holds the lock; a committed window's inputs changed) is not a failed window.
-    if (!interrupted && window && lock && isBatchinferError(err) && err.code !== 'LOCKED' && err.code !== 'INPUTS_CHANGED') await recordFailure(spec.output, err);
+    if (!interrupted && window && lock && isBatchinferError(err) && err.code !== 'LOCKED' && err.code !== 'INPUTS_CHANGED') await recordFailure(spec.output, err, spec.fileMode);
     throw err;
   } finally {
     // A pool started early for a run that failed validation (or was skipped) is not needed.
@@ -325,9 +325,9 @@ function takeoverWarning(holder: NonNullable<Lock['takenOver']>): string {
 }
 
 /** `.<name>.failed.json` beside a window's output, for `status`; removed by the next success. */
-async function recordFailure(output: string, err: BatchinferError): Promise<void> {
+async function recordFailure(output: string, err: BatchinferError, fileMode: number | undefined): Promise<void> {
   const record = { code: err.code, message: err.message, at: new Date().toISOString() };
-  await writeFileAtomic(failureMarkerPath(output), JSON.stringify(record) + '\n').catch(() => undefined);
+  await writeFileAtomic(failureMarkerPath(output), JSON.stringify(record) + '\n', fileMode).catch(() => undefined);
 }
 
 interface EarlyPool {

@@ -92,9 +92,20 @@ export interface JobSpec {
   memoryLimit: number;
   /** Fail (TOO_FEW_ROWS, nothing committed) when the input (a window's rows) holds fewer rows. */
   minRows?: number;
+  /** Mode of the files a run commits (outputs, summaries, manifests, metrics; default: the umask's). */
+  fileMode?: number;
+  /** No raw data value in messages, warnings, the summary or the rejects file's `reject_message`. */
+  redact: boolean;
+  /** The rejected rows' own columns the rejects file keeps (default: all). */
+  rejectsColumns?: string[];
+  /** Where the model runs: onnxruntime's CPU or CUDA execution provider, or CUDA when it loads. */
+  device: Device;
   /** What the job's keys say that is no problem but worth a warning in every run's summary. */
   notes: string[];
 }
+
+/** `cpu`, `cuda` (GPU 0), `cuda:N`, or `auto` (CUDA when its provider loads, else CPU). */
+export type Device = 'cpu' | 'auto' | `cuda:${number}`;
 
 
 /**
@@ -106,6 +117,9 @@ export const DEFAULT_BATCH_SIZE = 2048;
 export const DEFAULT_CHECKPOINT_ROWS = 1 << 20;
 
 const name = z.string().min(1);
+/** A quoted string: YAML reads an unquoted 0640 as the decimal number 640. */
+export const FILE_MODE_EXPECTED = "an octal mode in quotes, e.g. '0640'";
+export const DEVICE_EXPECTED = 'cpu, cuda, cuda:N or auto';
 const positiveInt = z.number().int().positive();
 
 const inputSpecSchema = z.strictObject({
@@ -153,6 +167,10 @@ export const jobFileSchema = z.strictObject({
   csv_delimiter: z.enum(Object.keys(DELIMITER_WORDS) as [string, ...string[]], { error: DELIMITER_EXPECTED }).optional(),
   memory_limit: z.string().optional(),
   min_rows: z.number().int().nonnegative().optional(),
+  file_mode: z.string({ error: FILE_MODE_EXPECTED }).regex(/^0?[0-7]{3}$/, FILE_MODE_EXPECTED).optional(),
+  redact: z.boolean().optional(),
+  rejects_columns: z.array(name).optional(),
+  device: z.string().regex(/^(cpu|auto|cuda(:\d{1,2})?)$/, DEVICE_EXPECTED).optional(),
 });
 
 export type JobFile = z.infer<typeof jobFileSchema>;
@@ -241,6 +259,10 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     csvDelimiter: job.csv_delimiter === undefined ? undefined : DELIMITER_WORDS[job.csv_delimiter],
     memoryLimit: defaultMemoryLimit(),
     minRows: job.min_rows,
+    fileMode: job.file_mode === undefined ? undefined : parseInt(job.file_mode, 8),
+    redact: job.redact ?? false,
+    rejectsColumns: job.rejects_columns,
+    device: deviceOf(job.device),
     notes: [],
   };
   if (job.memory_limit !== undefined) {
@@ -267,6 +289,12 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
   problems.push(...checkCombinations(spec));
   problems.push(...checkSchedule(spec, job));
   return { spec, problems };
+}
+
+/** `cuda` is GPU 0. */
+function deviceOf(device: string | undefined): Device {
+  if (device === undefined || device === 'cpu' || device === 'auto') return device ?? 'cpu';
+  return `cuda:${Number(device.split(':')[1] ?? 0)}`;
 }
 
 function checkInputSpec(where: string, s: InputSpec): Problem[] {
@@ -317,6 +345,13 @@ function checkCombinations(spec: JobSpec): Problem[] {
   }
   if (spec.rejects && spec.onError !== 'quarantine') {
     problems.push({ code: 'SPEC_INVALID', where: 'rejects', message: 'only applies with on_error: quarantine', actual: spec.onError });
+  }
+  if (spec.rejectsColumns && spec.onError !== 'quarantine') {
+    problems.push({ code: 'SPEC_INVALID', where: 'rejects_columns', message: 'only applies with on_error: quarantine', actual: spec.onError });
+  }
+  // Owner read and write: a later run reads the summary and renames over the files.
+  if (spec.fileMode !== undefined && (spec.fileMode & 0o600) !== 0o600) {
+    problems.push({ code: 'SPEC_INVALID', where: 'file_mode', message: 'must let the owner read and write (0600 or more)', expected: "0600 or more, e.g. '0640'", actual: spec.fileMode.toString(8).padStart(4, '0') });
   }
   if (spec.model && spec.model === spec.output) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the model file' });
