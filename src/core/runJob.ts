@@ -26,6 +26,7 @@ import { rejectsPathFor, removeStaleRejects, stageRejects, type StagedRejects } 
 import { PartWriter } from '../sink/partWriter.js';
 import { flatColumns, rejectSql } from '../preprocess/rowChecks.js';
 import { WorkerPool } from '../infer/workerPool.js';
+import { fallbackWarning } from '../infer/device.js';
 import { planOutput, requestedOutputs } from '../postprocess/outputPlan.js';
 import { commitOutput } from '../sink/commitOutput.js';
 import { commitWindow } from '../sink/commitWindow.js';
@@ -110,6 +111,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const started = early;
     early = null;
     pool = await adoptPool(started, job, workers, threads);
+    if (pool.fallback !== undefined) warnings.push(fallbackWarning(pool.fallback));
     const allThreads = await db.threads();
     const duckdbThreads = duckdbThreadBudget(availableParallelism(), workers * threads, allThreads);
     const result = await scoreFiles(db, pool, job, staging.dir, journal, {
@@ -153,9 +155,10 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path), { temp, fileMode: spec.fileMode ?? DEFAULT_REJECTS_MODE });
     }
     const runtimeVersion = pool.runtimeVersion;
+    const providers = pool.providers;
     const summarize = (files: string[]): RunSummary =>
       buildSummary({
-        spec, job, window, result, files, rejectsFile, resumed, workers, threads, duckdbThreads, warnings, startedAt,
+        spec, job, window, result, files, rejectsFile, resumed, workers, threads, duckdbThreads, warnings, startedAt, providers,
         versions: versions(runtimeVersion, db.libraryVersion),
         wallSeconds: (performance.now() - wallStart) / 1000,
         writeSeconds: (performance.now() - writeStart) / 1000,
@@ -352,7 +355,7 @@ async function startPoolEarly(spec: JobSpec, workers: number, threads: number): 
     if (!plan) return null;
     const fixedBatch = fixedBatchOf(model.info.inputs).size;
     const outputNames = requestedOutputs(plan);
-    const pool = await WorkerPool.start({ model: model.bytes, workers, intraOpThreads: threads, outputNames, fixedBatch });
+    const pool = await WorkerPool.start({ model: model.bytes, workers, intraOpThreads: threads, outputNames, fixedBatch, device: spec.device });
     return { pool, key: poolKey(model.sha256, outputNames, fixedBatch) };
   } catch {
     return null;
@@ -365,7 +368,7 @@ async function adoptPool(early: Promise<EarlyPool | null> | null, job: PreparedJ
   const started = early ? await early : null;
   if (started && started.key === poolKey(job.model.sha256, outputNames, job.fixedBatch)) return started.pool;
   await started?.pool.close();
-  return WorkerPool.start({ model: job.model.bytes, workers, intraOpThreads: threads, outputNames, fixedBatch: job.fixedBatch });
+  return WorkerPool.start({ model: job.model.bytes, workers, intraOpThreads: threads, outputNames, fixedBatch: job.fixedBatch, device: job.spec.device });
 }
 
 /**
@@ -378,10 +381,15 @@ export function duckdbThreadBudget(cores: number, inferenceThreads: number, duck
   return { reading: Math.max(1, Math.min(duckdbThreads, cores - inferenceThreads)), writing: duckdbThreads };
 }
 
-/** Workers x intra-op threads fit the cores unless the user asks otherwise. */
+/**
+ * Workers x intra-op threads fit the cores unless the user asks otherwise. On CUDA one worker
+ * feeds the GPU (its threads run the nodes CUDA does not take); `auto` plans for the CPU it
+ * falls back to.
+ */
 function threadBudget(spec: JobSpec, warnings: string[]): { workers: number; threads: number } {
   const cores = availableParallelism();
-  const workers = spec.workers ?? Math.max(1, Math.floor(cores / (spec.threads ?? 1)));
+  const gpu = spec.device.startsWith('cuda');
+  const workers = spec.workers ?? (gpu ? 1 : Math.max(1, Math.floor(cores / (spec.threads ?? 1))));
   const threads = spec.threads ?? Math.max(1, Math.floor(cores / workers));
   if (workers * threads > cores) warnings.push(`${workers} workers x ${threads} threads exceeds ${cores} cores; expect contention`);
   return { workers, threads };

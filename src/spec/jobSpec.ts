@@ -13,6 +13,7 @@ import { issueToProblem } from './specIssue.js';
 import { checkTemplate, hasTemplate } from '../schedule/template.js';
 import { parseSchedule } from '../schedule/window.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
+import { CUDA_BATCH_SIZE, type Device } from '../infer/device.js';
 
 /** How one model input is built from dataset columns. */
 export interface InputSpec {
@@ -103,9 +104,6 @@ export interface JobSpec {
   /** What the job's keys say that is no problem but worth a warning in every run's summary. */
   notes: string[];
 }
-
-/** `cpu`, `cuda` (GPU 0), `cuda:N`, or `auto` (CUDA when its provider loads, else CPU). */
-export type Device = 'cpu' | 'auto' | `cuda:${number}`;
 
 
 /**
@@ -249,7 +247,7 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     threshold: job.threshold,
     positiveLabel: job.positive_label === undefined ? undefined : String(job.positive_label),
     reviewBand: job.review_band,
-    batchSize: job.batch_size ?? DEFAULT_BATCH_SIZE,
+    batchSize: job.batch_size ?? (deviceOf(job.device).startsWith('cuda') ? CUDA_BATCH_SIZE : DEFAULT_BATCH_SIZE),
     workers: job.workers,
     threads: job.threads,
     checkpointRows: 0,
