@@ -38,6 +38,7 @@ import { Journal } from '../sink/journal.js';
 import { placeStagedSummary, stageSummary, writeSummary } from '../sink/stagedSummary.js';
 import { WINDOW_REJECTS, WINDOW_SUMMARY } from '../sink/outputPaths.js';
 import { writeErrno, writeFailure } from '../util/writeFailure.js';
+import { redactError } from '../util/redact.js';
 import { describeInputChange, describeOutputs, readManifest, sameInputContent, stampInputs } from '../sink/manifest.js';
 import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
@@ -190,7 +191,8 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     committed = true;
     return await afterCommit(spec.output, stagingDir, summary ?? summarize(files), window !== null);
   } catch (caught) {
-    let err = asRunError(caught, spec.output);
+    // Redacted before anything records or prints it (the failure marker, stderr, --json).
+    let err = spec.redact ? redactError(asRunError(caught, spec.output)) : asRunError(caught, spec.output);
     // An interrupted run keeps its journal so the next run resumes; so does a commit that ran
     // out of space or open files, which the next run makes without scoring again. Any other
     // failure starts over.
@@ -299,7 +301,7 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
 async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, display: DatasetFile, path: string): Promise<void> {
   const writer = await PartWriter.create(db, job.output, [], { byRowNumber: true });
   const names = flatColumns(job.feeds).map(({ col }) => col.column);
-  await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path);
+  await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path, job.spec.rejectsColumns);
 }
 
 /** Rows of each committed file: the one file, one per input file (a directory), or one per part (a window). */

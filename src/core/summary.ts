@@ -3,6 +3,7 @@
  * as JSON with `--json` and written beside the output as `<output>.summary.json`.
  */
 import { batchinferVersion } from '../version.js';
+import { redactMessage } from '../util/redact.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
 import { classNames, type ClassificationPlan } from '../postprocess/outputPlan.js';
 import type { Window } from '../schedule/window.js';
@@ -151,7 +152,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     versions: f.versions,
     startedAt: f.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    warnings: f.warnings,
+    warnings: spec.redact ? f.warnings.map(redactMessage) : f.warnings,
   };
 }
 

@@ -38,6 +38,8 @@ export interface FeedPlan {
   rank: 1 | 2;
   /** Columns, one per position of the last axis. */
   columns: ColumnFeed[];
+  /** `redact: true`: reject messages name no value (set only then, so other runs' identities stay as they were). */
+  redact?: true;
 }
 
 
@@ -149,7 +151,7 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
     if (countMismatch) {
       problems.push({ code: 'MODEL_MISMATCH', where: specWhere, message: `model input '${info.name}' takes ${k} feature${k > 1 ? 's' : ''} per row [${shape.join(',')}]`, expected: k, actual: names.length });
     }
-    const plan: FeedPlan = { input: info.name, dtype, rank, columns: [] };
+    const plan: FeedPlan = { input: info.name, dtype, rank, columns: [], ...(spec.redact ? { redact: true as const } : {}) };
     names.forEach((column, i) => {
       const col = byName.get(column);
       if (!col) {
