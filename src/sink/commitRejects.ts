@@ -52,8 +52,9 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
   const merged = temp;
   await rm(merged, { force: true });
   try {
-    // Created empty with its mode first: DuckDB writes into the existing file (truncating it,
-    // keeping its mode), so the raw rows never sit under the umask's wider one; set again after.
+    // Created empty with its mode first, and DuckDB told to write into it (USE_TMP_FILE false:
+    // by default it writes a new file beside an existing one and renames it over, with the
+    // umask's mode), so the raw rows never sit under a wider mode; set again at the commit.
     await writeFile(merged, '', { mode: options.fileMode });
     await applyMode(merged, options.fileMode);
     if (files.length === 0) {
@@ -62,7 +63,7 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
       // By name, to the widest type: the files of a glob may differ in columns the job does not
       // use, and a CSV re-read as text (a value past DuckDB's type sample) quarantines text
       // where another file's rows are DOUBLE; casting 'abc' to the first file's type failed.
-      await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [files.map(literalPath), merged]);
+      await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)', [files.map(literalPath), merged]);
     }
   } catch (err) {
     await rm(merged, { force: true });

@@ -182,7 +182,8 @@ export class PartWriter {
   /**
    * Writes the part's rejected rows, their original columns (all, or only `keep`: the job's
    * `rejects_columns`) plus where and why, to `path`. `check` is the row-check expression
-   * (NULL for good rows) built on `params`.
+   * (NULL for good rows) built on `params`. Written into `path` when it exists (USE_TMP_FILE
+   * false), keeping the mode it was created with (commitRejects.ts).
    */
   async writeRejects(source: PartSource, display: NamedFile, columnNames: readonly string[], check: (params: Params) => string, path: string, keep?: readonly string[]): Promise<number> {
     const params = new Params();
@@ -198,7 +199,7 @@ export class PartWriter {
           substr(batchinfer_reject, length(${reason}) + length(${index}) + 3) AS reject_message
         FROM (SELECT *, ${check(params)} AS batchinfer_reject FROM ${scan})
         WHERE batchinfer_reject IS NOT NULL ORDER BY file_row_number
-      ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd)`;
+      ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)`;
     return Number(await guardCopy(display, path, () => this.lanes[0]!.db.exec(sql, params.values)));
   }
 

@@ -48,6 +48,12 @@ describe.concurrent('file modes', { timeout: 60_000 }, () => {
     expect(await modeOf(`${output}.rejects.parquet`)).toBe('0600');
   });
 
+  it('a quarantine run with no bad row still writes its (empty) rejects file 0600', async () => {
+    const output = join(await tmp.make(), 'scores.parquet');
+    expectOk(await run(output, '--fill-null', '0'));
+    expect(await modeOf(`${output}.rejects.parquet`)).toBe('0600');
+  });
+
   it('a CSV output (written by DuckDB) and a rejects file a job names get the mode too', async () => {
     const dir = await tmp.make();
     const output = join(dir, 'scores.csv');
