@@ -98,6 +98,12 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       createdParent = await ensureOutputParent(spec.output);
       lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
     }
+    // The workers before the staging directory: one that cannot start (a CUDA device that does
+    // not load) leaves an interrupted run's journal as it was, for a run that can.
+    const started = early;
+    early = null;
+    pool = await adoptPool(started, job, workers, threads);
+    if (pool.fallback !== undefined) warnings.push(fallbackWarning(pool.fallback));
     warnings.push(...(spec.notes ?? []), ...job.notes);
     if (job.dataset.skipped.length > 0) warnings.push(skippedNote(job.dataset.skipped));
     const asText = job.textColumns.filter((c) => spec.passthrough.includes(c));
@@ -109,10 +115,6 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const { journal, resumed, discarded } = await Journal.open(staging.dir, identity);
     if (discarded) warnings.push(startedOverNote(discarded.settings, identity.settings));
     await db.spillTo(join(staging.dir, `spill-${process.pid}`));
-    const started = early;
-    early = null;
-    pool = await adoptPool(started, job, workers, threads);
-    if (pool.fallback !== undefined) warnings.push(fallbackWarning(pool.fallback));
     const allThreads = await db.threads();
     const duckdbThreads = duckdbThreadBudget(availableParallelism(), workers * threads, allThreads);
     const result = await scoreFiles(db, pool, job, staging.dir, journal, {

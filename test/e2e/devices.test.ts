@@ -59,6 +59,20 @@ describe.concurrent('--device', { timeout: 60_000 }, () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('cuda after a crashed run: the crashed run\'s journal is left as it was, and a CPU run resumes from it', async () => {
+    const dir = await tmp.make();
+    const output = join(dir, 'scores.parquet');
+    const small = ['--batch-size', '500', '--checkpoint-rows', '500'];
+    const crashed = await runCli(['run', ...ARGS, '--output', output, ...small], { env: { BATCHINFER_FAILPOINT: 'part-journaled:2' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    const journal = await readFile(join(dir, '.scores.parquet.staging', 'journal.jsonl'), 'utf8');
+    expectCliError(await run(output, ...small, '--device', 'cuda'), 78, 'SPEC_INVALID');
+    expect(await readFile(join(dir, '.scores.parquet.staging', 'journal.jsonl'), 'utf8')).toBe(journal);
+    const resumed = await run(output, ...small, '--json');
+    expectOk(resumed);
+    expect(JSON.parse(resumed.stdout).resumedRows).toBe(1000);
+  });
+
   it('--json: the failure report carries the same code and exit', async () => {
     const dir = await tmp.make();
     const r = await run(join(dir, 'scores.parquet'), '--device', 'cuda', '--json');
