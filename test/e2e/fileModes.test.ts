@@ -94,6 +94,15 @@ describe.concurrent('file modes', { timeout: 60_000 }, () => {
     for (const name of ['part-00000.parquet', '_SUCCESS', '_summary.json', join('_rejects', 'rejects.parquet')]) expect([name, await modeOf(join(window, name))]).toEqual([name, '0640']);
   });
 
+  it("a window's failure marker (a NULL feature: BAD_DATA) gets the mode too", async () => {
+    const dir = await tmp.make();
+    const job = { schedule: '0 * * * *', model: model('mlp'), input, window_column: 'ts', output: join(dir, 'out/hour={hour}/'), features: ['a', 'b', 'c', 'd'], file_mode: '0640' };
+    const jobPath = join(dir, 'hourly.yaml');
+    await writeFile(jobPath, YAML.stringify(job));
+    expectCliError(await runCli(['run', jobPath, '--at', '2026-11-29T01:00:00Z', '--quiet'], { cwd: dir }), 65, 'BAD_DATA');
+    expect(await modeOf(join(dir, 'out', '.hour=01.failed.json'))).toBe('0640');
+  });
+
   it('the staging directory a crashed run leaves (its journal and parts inside) is 0700', async () => {
     const output = join(await tmp.make(), 'scores.parquet');
     const crashed = await runCli(['run', '--input', input, '--output', output, ...BASE, '--batch-size', '100', '--checkpoint-rows', '100'], { env: { BATCHINFER_FAILPOINT: 'part-journaled:1' } });

@@ -175,6 +175,22 @@ describe.concurrent('--redact', { timeout: 120_000 }, () => {
     }
   });
 
+  it("a scheduled window failing on a bad row: its failure marker and status hold no value", async () => {
+    const dir = await tmp.make();
+    const input = join(dir, 'one.csv');
+    await writeFile(input, toCsv(rowsWith([PLANTED[3]!], [7])));
+    const jobPath = join(dir, 'hourly.yaml');
+    await writeFile(jobPath, YAML.stringify({ ...job(input, join(dir, 'out/hour={hour}/')), schedule: '0 * * * *', redact: true }));
+    const result = await runCli(['run', jobPath, '--at', '2026-11-29T01:00:00Z', '--json'], { cwd: dir });
+    expectCliError(result, 65, 'BAD_DATA');
+    const marker = await readFile(join(dir, 'out', '.hour=01.failed.json'), 'utf8');
+    expect(marker).toContain('BAD_DATA');
+    const status = await runCli(['status', jobPath, '--from', '2026-11-29T01:00:00Z', '--to', '2026-11-29T02:00:00Z', '--json'], { cwd: dir });
+    expectOk(status);
+    expect(status.stdout).toContain('failed');
+    expect(found(result.stdout + result.stderr + marker + status.stdout)).toEqual([]);
+  });
+
   it('a corrupt Parquet page: INPUT_INVALID, no planted value', async () => {
     const dir = await tmp.make();
     const clean = join(dir, 'clean.parquet');
