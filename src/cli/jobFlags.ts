@@ -35,6 +35,10 @@ export interface JobFlags {
   threshold?: string;
   positive?: string;
   reviewBand?: string;
+  fileMode?: string;
+  redact?: boolean;
+  rejectsColumns?: string;
+  device?: string;
 }
 
 export function addJobFlags(cmd: Command): Command {
@@ -65,6 +69,10 @@ export function addJobFlags(cmd: Command): Command {
     .option('--csv-delimiter <char>', 'CSV inputs: , ; | or tab (default: a comma for .csv, a tab for .tsv)')
     .option('--memory-limit <size>', "memory DuckDB may use before it spills to disk: 4GB, 512MiB or 50% (default: half the machine's memory)")
     .option('--min-rows <n>', 'fail (exit 65 TOO_FEW_ROWS, nothing committed) when the input, or a window, holds fewer rows')
+    .option('--file-mode <mode>', "mode of the files a run commits (outputs, summaries, manifests, metrics), octal like 0640 (default: the umask's; the rejects file 0600)")
+    .option('--redact', 'no data value in messages, warnings, the summary or the rejects file\'s reject_message (codes, row numbers and columns stay)')
+    .option('--rejects-columns <cols>', "comma-separated columns of the rejected rows the rejects file keeps (default: all)")
+    .option('--device <device>', 'cpu (default), cuda, cuda:N or auto (CUDA when its provider loads, else CPU with a warning)')
     .option('--checkpoint-rows <n>', 'rows per durable part file: a crash loses at most this much work (default 1048576)');
 }
 
@@ -99,6 +107,10 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     csv_delimiter: flags.csvDelimiter,
     memory_limit: flags.memoryLimit,
     min_rows: number(flags.minRows, '--min-rows'),
+    file_mode: flags.fileMode,
+    redact: flags.redact,
+    rejects_columns: flags.rejectsColumns === undefined ? undefined : list(flags.rejectsColumns),
+    device: flags.device,
   };
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as JobFile;
 }

@@ -92,6 +92,7 @@ async function runChecks(flags: RunFlags, spec: JobSpec): Promise<RunChecks | nu
   return {
     ...(flags.evaluate ? { evaluate: { label: flags.evaluate, positive: spec.positiveLabel, groupBy, gates: gates.length > 0 ? gates : undefined } } : {}),
     ...(flags.expect ? { expect: { golden: resolve(flags.expect), key: flags.expectKey ? listOption(flags.expectKey, '--expect-key') : undefined, byPosition: !flags.expectKey, tolerance: numberOption(flags.tolerance, '--tolerance') } } : {}),
+    fileMode: spec.fileMode,
   };
 }
 

@@ -16,6 +16,8 @@ import type { RunSummary } from './summary.js';
 export interface RunChecks {
   evaluate?: EvaluateOptions;
   expect?: CompareOptions & { golden: string };
+  /** Mode of the metrics file (the job's `file_mode`; default: the umask's). */
+  fileMode?: number;
 }
 
 export interface RunCheckResult {
@@ -38,7 +40,7 @@ export async function checkRun(summary: RunSummary, checks: RunChecks): Promise<
     if (checks.evaluate) {
       const report = await evaluateOutput(db, output, checks.evaluate);
       const path = metricsPath(output, summary.window !== undefined);
-      await writeFileAtomic(path, JSON.stringify(report, null, 2) + '\n');
+      await writeFileAtomic(path, JSON.stringify(report, null, 2) + '\n', checks.fileMode);
       result.evaluation = { ...report, path };
       if (report.gates?.passed === false) result.failed = true;
     }

@@ -4,8 +4,10 @@
  * they go is one of them: the inputs (paths, sizes, mtimes), the model, the feature plans
  * (fills, ranges, scales, vocabularies, allow_nan), the output plan (task, labels, scores,
  * review_below, extra outputs), on_error and the rejects file, passthrough, batch and
- * checkpoint sizes, the window and its column and time zone, the CSV delimiter and the
- * batchinfer version. Settings that only change how fast or under what name a run goes
+ * checkpoint sizes, the window and its column and time zone, the CSV delimiter, the rejects
+ * file's columns, redaction (in the feed plans: it words the reject messages) and the
+ * batchinfer version. File modes and the device are not: a mode is set at the commit, and a
+ * device changes how fast, not what (within float tolerance). Settings that only change how fast or under what name a run goes
  * (workers, threads, name, max_errors, the model's path when its bytes are the same) are not.
  */
 import { createHash } from 'node:crypto';
@@ -39,6 +41,8 @@ export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[],
     window_column: spec.windowColumn ?? null,
     timezone: spec.timezone,
     csv_delimiter: spec.csvDelimiter ?? null,
+    // Only when set: the identities of runs without it (and their journals) stay as they were.
+    ...(spec.rejectsColumns ? { rejects_columns: spec.rejectsColumns } : {}),
   };
   return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };
 }

@@ -84,6 +84,11 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
       problems.push({ code: 'SCHEMA_MISMATCH', where: 'passthrough', message: `column '${column}' is not in the dataset`, expected: dataset.columns.map((c) => c.name), actual: column });
     }
   }
+  for (const column of spec.rejectsColumns ?? []) {
+    if (!dataset.columns.some((c) => c.name === column)) {
+      problems.push({ code: 'SCHEMA_MISMATCH', where: 'rejects_columns', message: `column '${column}' is not in the dataset`, expected: dataset.columns.map((c) => c.name), actual: column });
+    }
+  }
   const outputColumns = [...spec.passthrough, ...(output ? outputColumnNames(output) : [])];
   problems.push(...checkColumnNames(spec.passthrough, output ? outputColumnNames(output) : []));
   problems.push(...(await checkOtherFiles(db, spec, dataset, usedColumns(spec, feeds), feeds)));

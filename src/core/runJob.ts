@@ -26,10 +26,11 @@ import { rejectsPathFor, removeStaleRejects, stageRejects, type StagedRejects } 
 import { PartWriter } from '../sink/partWriter.js';
 import { flatColumns, rejectSql } from '../preprocess/rowChecks.js';
 import { WorkerPool } from '../infer/workerPool.js';
+import { fallbackWarning } from '../infer/device.js';
 import { planOutput, requestedOutputs } from '../postprocess/outputPlan.js';
 import { commitOutput } from '../sink/commitOutput.js';
 import { commitWindow } from '../sink/commitWindow.js';
-import { pruneEmptyDirs, writeFileAtomic } from '../sink/atomicFile.js';
+import { DEFAULT_REJECTS_MODE, pruneEmptyDirs, writeFileAtomic } from '../sink/atomicFile.js';
 import { failureMarkerPath, lockPathFor, stagingPathFor } from '../sink/outputPaths.js';
 import { acquireLock, type Lock } from '../sink/lock.js';
 import { ensureOutputParent, openStaging, type Staging } from '../sink/staging.js';
@@ -37,6 +38,7 @@ import { Journal } from '../sink/journal.js';
 import { placeStagedSummary, stageSummary, writeSummary } from '../sink/stagedSummary.js';
 import { WINDOW_REJECTS, WINDOW_SUMMARY } from '../sink/outputPaths.js';
 import { writeErrno, writeFailure } from '../util/writeFailure.js';
+import { redactError } from '../util/redact.js';
 import { describeInputChange, describeOutputs, readManifest, sameInputContent, stampInputs } from '../sink/manifest.js';
 import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
@@ -96,6 +98,12 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       createdParent = await ensureOutputParent(spec.output);
       lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
     }
+    // The workers before the staging directory: one that cannot start (a CUDA device that does
+    // not load) leaves an interrupted run's journal as it was, for a run that can.
+    const started = early;
+    early = null;
+    pool = await adoptPool(started, job, workers, threads);
+    if (pool.fallback !== undefined) warnings.push(fallbackWarning(pool.fallback));
     warnings.push(...(spec.notes ?? []), ...job.notes);
     if (job.dataset.skipped.length > 0) warnings.push(skippedNote(job.dataset.skipped));
     const asText = job.textColumns.filter((c) => spec.passthrough.includes(c));
@@ -107,9 +115,6 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const { journal, resumed, discarded } = await Journal.open(staging.dir, identity);
     if (discarded) warnings.push(startedOverNote(discarded.settings, identity.settings));
     await db.spillTo(join(staging.dir, `spill-${process.pid}`));
-    const started = early;
-    early = null;
-    pool = await adoptPool(started, job, workers, threads);
     const allThreads = await db.threads();
     const duckdbThreads = duckdbThreadBudget(availableParallelism(), workers * threads, allThreads);
     const result = await scoreFiles(db, pool, job, staging.dir, journal, {
@@ -150,12 +155,13 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
       // A window's own rejects file is merged in staging and committed inside the window.
       const temp = window && !spec.rejects ? join(stagingDir, 'rejects.parquet.tmp') : undefined;
-      rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path), temp);
+      rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path), { temp, fileMode: spec.fileMode ?? DEFAULT_REJECTS_MODE });
     }
     const runtimeVersion = pool.runtimeVersion;
+    const providers = pool.providers;
     const summarize = (files: string[]): RunSummary =>
       buildSummary({
-        spec, job, window, result, files, rejectsFile, resumed, workers, threads, duckdbThreads, warnings, startedAt,
+        spec, job, window, result, files, rejectsFile, resumed, workers, threads, duckdbThreads, warnings, startedAt, providers,
         versions: versions(runtimeVersion, db.libraryVersion),
         wallSeconds: (performance.now() - wallStart) / 1000,
         writeSeconds: (performance.now() - writeStart) / 1000,
@@ -168,26 +174,27 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const beforeRename = async (files: string[], staged: string[], stagedDir?: string): Promise<void> => {
       summary = { ...summarize(files), manifest: await describeOutputs(files, staged, rowsPerFile(job, result, window !== null)) };
       if (window && stagedDir) {
-        await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary);
+        await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary, spec.fileMode);
         await rejects?.commit(spec.rejects ? undefined : join(stagedDir, WINDOW_REJECTS));
         return;
       }
-      await stageSummary(stagingDir, summary);
+      await stageSummary(stagingDir, summary, spec.fileMode);
       await removeStaleRejects(spec.output, rejectsFile, [...job.dataset.files.map((f) => f.path), job.model.path]);
       await rejects?.commit();
     };
     let files: string[];
     try {
       files = window
-        ? await commitWindow({ db, job: { name: spec.name, output: spec.output, model: { path: job.model.path, sha256: job.model.sha256 } }, versions: versions(runtimeVersion, db.libraryVersion), parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, beforeRename })
-        : await commitOutput(db, { path: spec.output, mode: job.outputMode, format: job.outputFormat, inputs: job.dataset.files.map((f) => f.path) }, result.parts.map((p) => p.map((part) => part.path)), staging.dir, beforeRename);
+        ? await commitWindow({ db, job: { name: spec.name, output: spec.output, model: { path: job.model.path, sha256: job.model.sha256 } }, versions: versions(runtimeVersion, db.libraryVersion), parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, fileMode: spec.fileMode, beforeRename })
+        : await commitOutput(db, { path: spec.output, mode: job.outputMode, format: job.outputFormat, inputs: job.dataset.files.map((f) => f.path), fileMode: spec.fileMode }, result.parts.map((p) => p.map((part) => part.path)), staging.dir, beforeRename);
     } finally {
       await rejects?.discard();
     }
     committed = true;
     return await afterCommit(spec.output, stagingDir, summary ?? summarize(files), window !== null);
   } catch (caught) {
-    let err = asRunError(caught, spec.output);
+    // Redacted before anything records or prints it (the failure marker, stderr, --json).
+    let err = spec.redact ? redactError(asRunError(caught, spec.output)) : asRunError(caught, spec.output);
     // An interrupted run keeps its journal so the next run resumes; so does a commit that ran
     // out of space or open files, which the next run makes without scoring again. Any other
     // failure starts over.
@@ -198,7 +205,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       err = keptForRetry(err, staging.dir);
     }
     // A refusal (another run holds the lock; a committed window's inputs changed) is not a failed window.
-    if (!interrupted && window && lock && isBatchinferError(err) && err.code !== 'LOCKED' && err.code !== 'INPUTS_CHANGED') await recordFailure(spec.output, err);
+    if (!interrupted && window && lock && isBatchinferError(err) && err.code !== 'LOCKED' && err.code !== 'INPUTS_CHANGED') await recordFailure(spec.output, err, spec.fileMode);
     throw err;
   } finally {
     // A pool started early for a run that failed validation (or was skipped) is not needed.
@@ -296,7 +303,7 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
 async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, display: DatasetFile, path: string): Promise<void> {
   const writer = await PartWriter.create(db, job.output, [], { byRowNumber: true });
   const names = flatColumns(job.feeds).map(({ col }) => col.column);
-  await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path);
+  await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path, job.spec.rejectsColumns);
 }
 
 /** Rows of each committed file: the one file, one per input file (a directory), or one per part (a window). */
@@ -325,9 +332,9 @@ function takeoverWarning(holder: NonNullable<Lock['takenOver']>): string {
 }
 
 /** `.<name>.failed.json` beside a window's output, for `status`; removed by the next success. */
-async function recordFailure(output: string, err: BatchinferError): Promise<void> {
+async function recordFailure(output: string, err: BatchinferError, fileMode: number | undefined): Promise<void> {
   const record = { code: err.code, message: err.message, at: new Date().toISOString() };
-  await writeFileAtomic(failureMarkerPath(output), JSON.stringify(record) + '\n').catch(() => undefined);
+  await writeFileAtomic(failureMarkerPath(output), JSON.stringify(record) + '\n', fileMode).catch(() => undefined);
 }
 
 interface EarlyPool {
@@ -352,7 +359,7 @@ async function startPoolEarly(spec: JobSpec, workers: number, threads: number): 
     if (!plan) return null;
     const fixedBatch = fixedBatchOf(model.info.inputs).size;
     const outputNames = requestedOutputs(plan);
-    const pool = await WorkerPool.start({ model: model.bytes, workers, intraOpThreads: threads, outputNames, fixedBatch });
+    const pool = await WorkerPool.start({ model: model.bytes, workers, intraOpThreads: threads, outputNames, fixedBatch, device: spec.device });
     return { pool, key: poolKey(model.sha256, outputNames, fixedBatch) };
   } catch {
     return null;
@@ -365,7 +372,7 @@ async function adoptPool(early: Promise<EarlyPool | null> | null, job: PreparedJ
   const started = early ? await early : null;
   if (started && started.key === poolKey(job.model.sha256, outputNames, job.fixedBatch)) return started.pool;
   await started?.pool.close();
-  return WorkerPool.start({ model: job.model.bytes, workers, intraOpThreads: threads, outputNames, fixedBatch: job.fixedBatch });
+  return WorkerPool.start({ model: job.model.bytes, workers, intraOpThreads: threads, outputNames, fixedBatch: job.fixedBatch, device: job.spec.device });
 }
 
 /**
@@ -378,10 +385,15 @@ export function duckdbThreadBudget(cores: number, inferenceThreads: number, duck
   return { reading: Math.max(1, Math.min(duckdbThreads, cores - inferenceThreads)), writing: duckdbThreads };
 }
 
-/** Workers x intra-op threads fit the cores unless the user asks otherwise. */
+/**
+ * Workers x intra-op threads fit the cores unless the user asks otherwise. On CUDA one worker
+ * feeds the GPU (its threads run the nodes CUDA does not take); `auto` plans for the CPU it
+ * falls back to.
+ */
 function threadBudget(spec: JobSpec, warnings: string[]): { workers: number; threads: number } {
   const cores = availableParallelism();
-  const workers = spec.workers ?? Math.max(1, Math.floor(cores / (spec.threads ?? 1)));
+  const gpu = spec.device.startsWith('cuda');
+  const workers = spec.workers ?? (gpu ? 1 : Math.max(1, Math.floor(cores / (spec.threads ?? 1))));
   const threads = spec.threads ?? Math.max(1, Math.floor(cores / workers));
   if (workers * threads > cores) warnings.push(`${workers} workers x ${threads} threads exceeds ${cores} cores; expect contention`);
   return { workers, threads };

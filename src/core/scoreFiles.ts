@@ -166,7 +166,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
           let rejects: { name: string; bytes: number } | undefined;
           if (spec.onError === 'quarantine' && partRejects.total > 0) {
             const rejectsName = `rejects-${index}-${seq}.parquet`;
-            const written = await writer.writeRejects({ ...span, rowStart: part.rowStart, rowEnd }, original, columnNames, (params) => rejectSql(feeds, params)!, join(staging, rejectsName + '.tmp'));
+            const written = await writer.writeRejects({ ...span, rowStart: part.rowStart, rowEnd }, original, columnNames, (params) => rejectSql(feeds, params)!, join(staging, rejectsName + '.tmp'), spec.rejectsColumns);
             if (written !== partRejects.total) throw new BatchinferError('INTERNAL', 'quarantined rows differ from rejected rows', { expected: partRejects.total, actual: written });
             await rename(join(staging, rejectsName + '.tmp'), join(staging, rejectsName));
             rejects = { name: rejectsName, bytes: (await stat(join(staging, rejectsName))).size };

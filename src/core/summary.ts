@@ -3,6 +3,7 @@
  * as JSON with `--json` and written beside the output as `<output>.summary.json`.
  */
 import { batchinferVersion } from '../version.js';
+import { redactMessage } from '../util/redact.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
 import { classNames, type ClassificationPlan } from '../postprocess/outputPlan.js';
 import type { Window } from '../schedule/window.js';
@@ -44,6 +45,8 @@ export interface RunSummary {
   batchSize: number;
   workers: number;
   threadsPerWorker: number;
+  /** The device the job asked for (`cpu`, `cuda:N`, `auto`), and the execution provider each worker's session ran on. */
+  device: { requested: string; providers: string[] };
   /** DuckDB's threads while it reads rows for the workers (the cores they leave), and for the copies it makes alone. */
   duckdbThreads: { reading: number; writing: number };
   seconds: StageSeconds;
@@ -105,6 +108,8 @@ export interface SummaryFacts {
   workers: number;
   threads: number;
   duckdbThreads: { reading: number; writing: number };
+  /** The execution provider of each worker. */
+  providers: string[];
   versions: RunSummary['versions'];
   startedAt: Date;
   wallSeconds: number;
@@ -138,6 +143,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     batchSize: spec.batchSize,
     workers: f.workers,
     threadsPerWorker: f.threads,
+    device: { requested: spec.device, providers: f.providers },
     duckdbThreads: f.duckdbThreads,
     seconds: { ...roundSeconds(seconds), wall: round(f.wallSeconds) },
     rowsPerSecond: Math.round(rowsThisRun / f.wallSeconds),
@@ -146,7 +152,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     versions: f.versions,
     startedAt: f.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    warnings: f.warnings,
+    warnings: spec.redact ? f.warnings.map(redactMessage) : f.warnings,
   };
 }
 

@@ -3,6 +3,7 @@
  * what a run would do (which columns feed which input, which columns come out).
  */
 import { isBatchinferError, type Problem } from '../errors.js';
+import { redactError, redactMessage } from '../util/redact.js';
 import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { prepareJob } from './prepare.js';
@@ -35,8 +36,11 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
         ...(f.columns.some((c) => hasTransforms(c) || c.oneHot) ? { steps: f.columns.map(describeSteps) } : {}),
       })),
       output: { path: spec.output, mode: job.outputMode, columns: job.outputColumns, task: job.output.task, scoredOutput: job.output.outputName, ...(job.output.task === 'classification' ? decisionOf(job.output) : {}) },
-      notes: job.notes,
+      notes: spec.redact ? job.notes.map(redactMessage) : job.notes,
     };
+  } catch (err) {
+    // Problems quoting the data (DuckDB's read errors) say no value with `redact`.
+    throw spec.redact ? redactError(err) : err;
   } finally {
     db.close();
   }

@@ -6,7 +6,16 @@
  * calls `runSession` from worker threads (see `worker.ts`).
  */
 import ort from 'onnxruntime-node';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { BatchinferError } from '../errors.js';
+import { cudaUnavailable, type Device, type Provider } from './device.js';
+
+// Fatal only, set before the first session: a CUDA provider that does not load is reported
+// once, as our error or the summary's warning; ORT's environment logger would print its own
+// coloured line to stderr first.
+ort.env.logLevel = 'fatal';
 
 export type TensorDtype = 'float32' | 'float64' | 'int64' | 'int32' | 'string' | 'bool' | 'int8' | 'uint8' | 'float16';
 
@@ -28,9 +37,15 @@ export interface RuntimeValueInfo {
 
 export interface SessionOptions {
   intraOpThreads: number;
+  /** Where to run (default cpu). */
+  device?: Device;
 }
 
 export interface OrtSession {
+  /** The execution provider the session runs on: `cpu` or `cuda:N`. */
+  readonly provider: Provider;
+  /** `auto` fell back to CPU: why CUDA did not load. */
+  readonly fallback?: string;
   readonly inputs: RuntimeValueInfo[];
   readonly outputs: RuntimeValueInfo[];
   run(feeds: Record<string, TensorData>, outputNames: readonly string[]): Promise<Record<string, TensorData>>;
@@ -39,12 +54,55 @@ export interface OrtSession {
 
 export const ORT_VERSION: string = ort.env.versions?.node ?? ort.env.versions?.common ?? 'unknown';
 
-/** Opens an ORT session on model bytes; failures become MODEL_INVALID with ORT's own words. */
+/**
+ * Opens an ORT session on model bytes, on the device asked for; failures become MODEL_INVALID
+ * with ORT's own words. CUDA that does not load is SPEC_INVALID naming how to get it
+ * (`cuda:N`), or a CPU session with the reason in `fallback` (`auto`).
+ */
 export async function openSession(model: Uint8Array, options: SessionOptions): Promise<OrtSession> {
-  let session: ort.InferenceSession;
+  const device = options.device ?? 'cpu';
+  if (device === 'cpu') return wrap(await createSession(model, options.intraOpThreads, ['cpu']), 'cpu');
+  const deviceId = device === 'auto' ? 0 : Number(device.slice('cuda:'.length));
+  let cuda: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model, {
-      intraOpNumThreads: options.intraOpThreads,
+    cuda = await createSession(model, options.intraOpThreads, [{ name: 'cuda', deviceId }]);
+  } catch (err) {
+    if (err instanceof BatchinferError && !isProviderFailure(err.cause)) throw err;
+    const reason = cudaFailureReason(err instanceof BatchinferError ? err.cause : err);
+    if (device !== 'auto') throw cudaUnavailable(device, reason);
+    return wrap(await createSession(model, options.intraOpThreads, ['cpu']), 'cpu', reason);
+  }
+  return wrap(cuda, `cuda:${deviceId}`);
+}
+
+/** ORT's words when an execution provider cannot be added (its library, CUDA or cuDNN missing, no device). */
+function isProviderFailure(err: unknown): boolean {
+  return /ExecutionProvider|providers_(shared|cuda)|CUDA|cudnn|libcu/i.test(firstLine(err));
+}
+
+/** Why CUDA did not load: the provider files onnxruntime-node did not install, or ORT's first line. */
+function cudaFailureReason(err: unknown): string {
+  const dir = ortBinaryDir();
+  const missing = dir ? ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'].filter((f) => !existsSync(join(dir, f))) : [];
+  if (dir && process.platform === 'linux' && missing.length > 0) return `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not in ${dir}`;
+  return firstLine(err);
+}
+
+/** Where onnxruntime-node keeps its native libraries (and the CUDA provider files it downloads). */
+function ortBinaryDir(): string | null {
+  try {
+    const main = createRequire(import.meta.url).resolve('onnxruntime-node');
+    return join(dirname(main), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return null;
+  }
+}
+
+async function createSession(model: Uint8Array, intraOpThreads: number, executionProviders: ort.InferenceSession.ExecutionProviderConfig[]): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(model, {
+      executionProviders,
+      intraOpNumThreads: intraOpThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
@@ -55,11 +113,17 @@ export async function openSession(model: Uint8Array, options: SessionOptions): P
   } catch (err) {
     throw new BatchinferError('MODEL_INVALID', `onnxruntime cannot load the model: ${firstLine(err)}`, {
       expected: 'a model onnxruntime ' + ORT_VERSION + ' can run',
+      cause: err,
     });
   }
+}
+
+function wrap(session: ort.InferenceSession, provider: Provider, fallback?: string): OrtSession {
   const inputs = session.inputMetadata.map(describeValue);
   const outputs = session.outputMetadata.map(describeValue);
   return {
+    provider,
+    ...(fallback === undefined ? {} : { fallback }),
     inputs,
     outputs,
     async run(feeds, outputNames) {

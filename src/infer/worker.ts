@@ -32,8 +32,8 @@ function detachable(tensor: TensorData): { tensor: TensorData; buffer?: ArrayBuf
 
 let session: OrtSession;
 try {
-  session = await openSession(init.model, { intraOpThreads: init.intraOpThreads });
-  post({ type: 'ready', inputs: session.inputs, outputs: session.outputs, version: ORT_VERSION });
+  session = await openSession(init.model, { intraOpThreads: init.intraOpThreads, device: init.device });
+  post({ type: 'ready', inputs: session.inputs, outputs: session.outputs, version: ORT_VERSION, provider: session.provider, ...(session.fallback === undefined ? {} : { fallback: session.fallback }) });
 } catch (err) {
   post({ type: 'error', id: null, error: serialize(err) });
   process.exit(0);

@@ -15,6 +15,7 @@ import { BatchinferError } from '../errors.js';
 import { disableOrtTelemetry } from './ortEnvironment.js';
 import type { TensorData, RuntimeValueInfo } from './ort.js';
 import type { FromWorker, SerializedError, WorkerInit } from './protocol.js';
+import type { Device, Provider } from './device.js';
 
 export interface PoolOptions {
   model: Uint8Array;
@@ -23,6 +24,8 @@ export interface PoolOptions {
   outputNames: string[];
   /** The model's fixed batch dimension, if it has one (see fixedBatch.ts). */
   fixedBatch?: number | null;
+  /** Where the workers run (default cpu). */
+  device?: Device;
 }
 
 export interface BatchResult {
@@ -57,6 +60,10 @@ export class WorkerPool {
     readonly outputs: RuntimeValueInfo[],
     /** onnxruntime's version, as the workers loaded it. */
     readonly runtimeVersion: string,
+    /** The execution provider of each worker's session. */
+    readonly providers: Provider[],
+    /** `auto` fell back to CPU: why CUDA did not load. */
+    readonly fallback: string | undefined,
   ) {}
 
   static async start(options: PoolOptions): Promise<WorkerPool> {
@@ -66,6 +73,7 @@ export class WorkerPool {
       intraOpThreads: options.intraOpThreads,
       outputNames: options.outputNames,
       fixedBatch: options.fixedBatch ?? null,
+      device: options.device ?? 'cpu',
     };
     const started = Array.from({ length: options.workers }, () => spawnWorker(init));
     const results = await Promise.allSettled(started);
@@ -78,7 +86,8 @@ export class WorkerPool {
     }
     const ready = results.map((r) => (r as PromiseFulfilledResult<{ worker: Worker; info: ReadyInfo }>).value);
     const slots = ready.map(({ worker }) => ({ worker, inFlight: 0, pending: new Map<number, Pending>() }));
-    const pool = new WorkerPool(slots, ready[0]!.info.inputs, ready[0]!.info.outputs, ready[0]!.info.version);
+    const infos = ready.map((r) => r.info);
+    const pool = new WorkerPool(slots, infos[0]!.inputs, infos[0]!.outputs, infos[0]!.version, infos.map((i) => i.provider), infos.find((i) => i.fallback !== undefined)?.fallback);
     for (const slot of slots) pool.listen(slot);
     return pool;
   }
@@ -148,6 +157,8 @@ interface ReadyInfo {
   inputs: RuntimeValueInfo[];
   outputs: RuntimeValueInfo[];
   version: string;
+  provider: Provider;
+  fallback?: string;
 }
 
 function createWorker(init: WorkerInit): Worker {
@@ -168,7 +179,8 @@ function spawnWorker(init: WorkerInit): Promise<{ worker: Worker; info: ReadyInf
     const onMessage = (message: FromWorker): void => {
       if (message.type === 'ready') {
         cleanup();
-        resolve({ worker, info: { inputs: message.inputs, outputs: message.outputs, version: message.version } });
+        const { inputs, outputs, version, provider, fallback } = message;
+        resolve({ worker, info: { inputs, outputs, version, provider, ...(fallback === undefined ? {} : { fallback }) } });
       } else if (message.type === 'error' && message.id === null) {
         cleanup();
         void worker.terminate();

@@ -40,6 +40,8 @@ export interface FeedPlan {
   rank: 1 | 2;
   /** Columns, one per position of the last axis. */
   columns: ColumnFeed[];
+  /** `redact: true`: reject messages name no value (set only then, so other runs' identities stay as they were). */
+  redact?: true;
 }
 
 
@@ -159,7 +161,7 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
       continue;
     }
     if (oneHot && !oneHotColumnFits(oneHot.column, `${specWhere}.one_hot.column`, byName, options, problems)) continue;
-    const plan: FeedPlan = { input: info.name, dtype, rank, columns: [] };
+    const plan: FeedPlan = { input: info.name, dtype, rank, columns: [], ...(spec.redact ? { redact: true as const } : {}) };
     names.forEach((column, i) => {
       const col = byName.get(column);
       if (!col) {

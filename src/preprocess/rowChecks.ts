@@ -12,6 +12,7 @@
 import type { Params } from '../util/sql.js';
 import { quoteIdent } from '../util/sql.js';
 import { clipValueSql } from '../util/clip.js';
+import { REDACTED } from '../util/redact.js';
 import { categorySql, clippedSql, narrowed, narrowsInReader, triesCast, workingSql, workingType, type ColumnFeed, type FeedPlan } from './featurePlan.js';
 import { hasTransforms, logBound } from './transforms.js';
 
@@ -100,9 +101,10 @@ const FLOAT_TARGETS = new Set(['float32', 'float64']);
 function checksOf(feed: FeedPlan, col: ColumnFeed): Check[] {
   const c = quoteIdent(col.column);
   const raw = `CAST(${c} AS VARCHAR)`;
-  // Values in messages are clipped (util/clip.ts): a bad value may be a secret, or huge.
-  const text = clipValueSql(raw, false);
-  const quotedValue = clipValueSql(raw, true);
+  // Values in messages are clipped (util/clip.ts): a bad value may be a secret, or huge; with
+  // `redact` they are left out (the reason, row and column still say what is wrong).
+  const text = feed.redact ? `'${REDACTED}'` : clipValueSql(raw, false);
+  const quotedValue = feed.redact ? `'''${REDACTED}'''` : clipValueSql(raw, true);
   const checks: Check[] = [];
   const name = (params: Params): string => params.bind(col.column);
   if (col.nulls.kind === 'error') {

@@ -3,7 +3,7 @@
  * fsynced, then renamed over the target; the directory is fsynced so the rename survives
  * a crash. Staging directories live beside the output under a dot-name readers ignore.
  */
-import { open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import { writeFailure } from '../util/writeFailure.js';
@@ -33,9 +33,35 @@ export async function fsyncPath(path: string): Promise<void> {
   }
 }
 
-/** Renames a finished file or directory onto `target` after flushing it to disk. */
-export async function commitRename(staged: string, target: string, isDirectory = false): Promise<void> {
+/** The staging directory (and the journal in it) holds raw rows: its owner's alone. */
+export const PRIVATE_DIR_MODE = 0o700;
+/** The rejects file holds raw rows: its owner's alone unless the job sets `file_mode`. */
+export const DEFAULT_REJECTS_MODE = 0o600;
+
+/** A directory output's mode for files of `fileMode`: search (x) wherever read (r) is allowed. */
+export function directoryModeOf(fileMode: number): number {
+  return fileMode | ((fileMode & 0o444) >> 2);
+}
+
+/**
+ * Gives `path` the mode `fileMode` (undefined: leaves the umask's); a directory gets
+ * `directoryModeOf(fileMode)` and everything below it the same treatment. Set before the
+ * commit's rename, so the committed path never has another mode.
+ */
+export async function applyMode(path: string, fileMode: number | undefined, isDirectory = false): Promise<void> {
+  if (fileMode === undefined) return;
+  if (!isDirectory) return chmod(path, fileMode);
+  for (const e of await readdir(path, { withFileTypes: true })) await applyMode(join(path, e.name), fileMode, e.isDirectory());
+  await chmod(path, directoryModeOf(fileMode));
+}
+
+/**
+ * Renames a finished file or directory onto `target` after flushing it to disk, with the
+ * mode `fileMode` (see `applyMode`).
+ */
+export async function commitRename(staged: string, target: string, isDirectory = false, fileMode?: number): Promise<void> {
   try {
+    await applyMode(staged, fileMode, isDirectory);
     if (!isDirectory) await fsyncPath(staged);
     if (isDirectory) await replaceDirectory(staged, target);
     else await rename(staged, target);
@@ -68,11 +94,13 @@ async function replaceDirectory(staged: string, target: string): Promise<void> {
   if (moved) await rm(aside, { recursive: true, force: true });
 }
 
-/** Writes a small file atomically (temp name, fsync, rename). */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+/** Writes a small file atomically (temp name, fsync, rename), created with `fileMode` (default: the umask's). */
+export async function writeFileAtomic(path: string, data: string, fileMode?: number): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
   try {
-    await writeFile(temp, data);
+    // Created with the mode (less the umask), then set exactly: it never holds data under a wider one.
+    await writeFile(temp, data, fileMode === undefined ? {} : { mode: fileMode });
+    await applyMode(temp, fileMode);
     await fsyncPath(temp);
     await rename(temp, path);
   } catch (err) {

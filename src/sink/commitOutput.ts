@@ -21,6 +21,8 @@ export interface OutputSpec {
   format: OutputFormat;
   /** The input files, in order: a directory output names its files after them. */
   inputs: string[];
+  /** Mode of the committed files (a directory's: `directoryModeOf`); default: the umask's. */
+  fileMode?: number;
 }
 
 /** Runs once the output is complete, before its rename: the files it will commit, and where they are until then. */
@@ -37,7 +39,7 @@ export async function commitOutput(db: Db, output: OutputSpec, parts: string[][]
     const merged = output.format === 'parquet' ? await mergeParts(db, parts.flat(), join(staging, 'output.parquet')) : await writeAs(db, output.format, parts.flat(), join(staging, `output.${output.format}`));
     failpoint('commit-merged');
     await beforeRename([target], [merged]);
-    await commitRename(merged, target);
+    await commitRename(merged, target, false, output.fileMode);
     failpoint('commit-renamed');
     return [target];
   }
@@ -56,7 +58,7 @@ export async function commitOutput(db: Db, output: OutputSpec, parts: string[][]
   failpoint('commit-merged');
   const files = names.map((n) => join(target, `${n}.parquet`));
   await beforeRename(files, names.map((n) => join(outDir, `${n}.parquet`)));
-  await commitRename(outDir, target, true);
+  await commitRename(outDir, target, true, output.fileMode);
   failpoint('commit-renamed');
   return files;
 }

@@ -5,13 +5,13 @@
  * just before its own rename, once everything else is written: a run that fails or dies
  * before that leaves no rejects file of its own.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { Part } from './part.js';
 import { literalPath } from '../source/dataset.js';
-import { commitRename } from './atomicFile.js';
+import { applyMode, commitRename } from './atomicFile.js';
 import { outputTarget, rejectsTempPath, summaryPath, WINDOW_REJECTS } from './outputPaths.js';
 import { writeFailure } from '../util/writeFailure.js';
 import { PathIdentity } from '../util/pathIdentity.js';
@@ -34,7 +34,8 @@ export interface StagedRejects {
  * with no rejected row at all it still writes one, empty, with the input's columns (`empty`
  * writes that file).
  */
-export async function stageRejects(db: Db, parts: Part[][], target: string, empty: (path: string) => Promise<unknown>, temp = rejectsTempPath(target)): Promise<StagedRejects> {
+export async function stageRejects(db: Db, parts: Part[][], target: string, empty: (path: string) => Promise<unknown>, options: { temp?: string; fileMode: number }): Promise<StagedRejects> {
+  const temp = options.temp ?? rejectsTempPath(target);
   const files = parts.flat().flatMap((p) => (p.rejects ? [p.rejects] : []));
   // Merged beside the target, not in the output's staging directory: `rejects:` may name a
   // directory that does not exist yet or another file system, where a rename from staging
@@ -51,13 +52,18 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
   const merged = temp;
   await rm(merged, { force: true });
   try {
+    // Created empty with its mode first, and DuckDB told to write into it (USE_TMP_FILE false:
+    // by default it writes a new file beside an existing one and renames it over, with the
+    // umask's mode), so the raw rows never sit under a wider mode; set again at the commit.
+    await writeFile(merged, '', { mode: options.fileMode });
+    await applyMode(merged, options.fileMode);
     if (files.length === 0) {
       await empty(merged);
     } else {
       // By name, to the widest type: the files of a glob may differ in columns the job does not
       // use, and a CSV re-read as text (a value past DuckDB's type sample) quarantines text
       // where another file's rows are DOUBLE; casting 'abc' to the first file's type failed.
-      await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [files.map(literalPath), merged]);
+      await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)', [files.map(literalPath), merged]);
     }
   } catch (err) {
     await rm(merged, { force: true });
@@ -69,7 +75,7 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
     commit: async (at = target) => {
       try {
         await mkdir(dirname(at), { recursive: true });
-        await commitRename(merged, at);
+        await commitRename(merged, at, false, options.fileMode);
       } finally {
         await discard();
       }

@@ -28,6 +28,8 @@ export interface WindowCommit {
   inputs: InputFileStamp[];
   startedAt: Date;
   rows: { in: number; out: number; rejected: number };
+  /** Mode of the committed files (the directory's: `directoryModeOf`); default: the umask's. */
+  fileMode?: number;
   /** Runs once the directory and its manifest are complete, just before the rename that commits them, with the files it will commit and where they are until then. */
   beforeRename?(files: string[], staged: string[], stagedDir: string): Promise<void>;
 }
@@ -58,11 +60,11 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
     finishedAt: new Date().toISOString(),
   };
   failpoint('commit-linked');
-  await writeFileAtomic(join(outDir, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFileAtomic(join(outDir, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n', c.fileMode);
   failpoint('commit-manifest');
   const files = outputs.map((o) => join(target, o.file));
   await c.beforeRename?.(files, outputs.map((o) => join(outDir, o.file)), outDir);
-  await commitRename(outDir, target, true);
+  await commitRename(outDir, target, true, c.fileMode);
   failpoint('commit-renamed');
   return files;
 }

@@ -180,16 +180,18 @@ export class PartWriter {
   }
 
   /**
-   * Writes the part's rejected rows, all original columns plus where and why, to `path`.
-   * `check` is the row-check expression (NULL for good rows) built on `params`.
+   * Writes the part's rejected rows, their original columns (all, or only `keep`: the job's
+   * `rejects_columns`) plus where and why, to `path`. `check` is the row-check expression
+   * (NULL for good rows) built on `params`. Written into `path` when it exists (USE_TMP_FILE
+   * false), keeping the mode it was created with (commitRejects.ts).
    */
-  async writeRejects(source: PartSource, display: NamedFile, columnNames: readonly string[], check: (params: Params) => string, path: string): Promise<number> {
+  async writeRejects(source: PartSource, display: NamedFile, columnNames: readonly string[], check: (params: Params) => string, path: string, keep?: readonly string[]): Promise<number> {
     const params = new Params();
     const scan = `${readerSql(source.file, params.bind(literalPath(source.file.path)), ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
     const reason = `split_part(batchinfer_reject, '|', 1)`;
     const index = `split_part(batchinfer_reject, '|', 2)`;
     const sql = `COPY (
-        SELECT * EXCLUDE (batchinfer_reject, file_row_number),
+        SELECT ${keep ? keep.map((c) => `${quoteIdent(c)}, `).join('') : '* EXCLUDE (batchinfer_reject, file_row_number), '}
           file_row_number + 1 AS reject_row,
           ${params.bind(display.path)} AS reject_file,
           (${params.bind([...columnNames])}::VARCHAR[])[CAST(${index} AS INTEGER) + 1] AS reject_column,
@@ -197,7 +199,7 @@ export class PartWriter {
           substr(batchinfer_reject, length(${reason}) + length(${index}) + 3) AS reject_message
         FROM (SELECT *, ${check(params)} AS batchinfer_reject FROM ${scan})
         WHERE batchinfer_reject IS NOT NULL ORDER BY file_row_number
-      ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd)`;
+      ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)`;
     return Number(await guardCopy(display, path, () => this.lanes[0]!.db.exec(sql, params.values)));
   }
 

@@ -13,13 +13,13 @@ import { summaryPath } from './outputPaths.js';
 const STAGED_SUMMARY = 'summary.json';
 
 /** Writes `summary` at `path` (a window's, inside its staged directory). */
-export async function writeSummary(path: string, summary: object): Promise<void> {
-  await writeJson(path, summary);
+export async function writeSummary(path: string, summary: object, fileMode?: number): Promise<void> {
+  await writeJson(path, summary, fileMode);
 }
 
 /** Keeps `summary` in the staging directory, for `placeStagedSummary` after the commit. */
-export async function stageSummary(stagingDir: string, summary: object): Promise<void> {
-  await writeJson(join(stagingDir, STAGED_SUMMARY), summary);
+export async function stageSummary(stagingDir: string, summary: object, fileMode?: number): Promise<void> {
+  await writeJson(join(stagingDir, STAGED_SUMMARY), summary, fileMode);
 }
 
 /** Moves the summary `stageSummary` kept in `stagingDir` beside `output`. */
@@ -31,6 +31,6 @@ export async function placeStagedSummary(stagingDir: string, output: string): Pr
   });
 }
 
-function writeJson(path: string, summary: object): Promise<void> {
-  return writeFileAtomic(path, JSON.stringify(summary, null, 2) + '\n');
+function writeJson(path: string, summary: object, fileMode?: number): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(summary, null, 2) + '\n', fileMode);
 }

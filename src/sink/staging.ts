@@ -3,7 +3,8 @@
  * the commit is a rename. Its name is fixed (not random) so that a run after a crash finds
  * the journal of the run before; the lock guarantees one run uses it at a time.
  */
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
+import { PRIVATE_DIR_MODE } from './atomicFile.js';
 import { dirname } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import { outputTarget, stagingPathFor } from './outputPaths.js';
@@ -26,11 +27,16 @@ export async function ensureOutputParent(output: string): Promise<string | undef
   }
 }
 
-/** Creates the staging directory beside the output (if missing). */
+/**
+ * Creates the staging directory beside the output (if missing), its owner's alone (0700): its
+ * part files, quarantined rows and journal hold the data. One a run before this one left is
+ * made private too.
+ */
 export async function openStaging(output: string): Promise<Staging> {
   const dir = stagingPathFor(output);
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await chmod(dir, PRIVATE_DIR_MODE);
     return { dir };
   } catch (err) {
     throw writeFailure(dir, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot create output ${output}: ${(err as Error).message}`, {

@@ -13,6 +13,7 @@ import { issueToProblem } from './specIssue.js';
 import { checkTemplate, hasTemplate } from '../schedule/template.js';
 import { parseSchedule } from '../schedule/window.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
+import { CUDA_BATCH_SIZE, type Device } from '../infer/device.js';
 
 /** How one model input is built from dataset columns. */
 export interface InputSpec {
@@ -121,6 +122,14 @@ export interface JobSpec {
   memoryLimit: number;
   /** Fail (TOO_FEW_ROWS, nothing committed) when the input (a window's rows) holds fewer rows. */
   minRows?: number;
+  /** Mode of the files a run commits (outputs, summaries, manifests, metrics; default: the umask's). */
+  fileMode?: number;
+  /** No raw data value in messages, warnings, the summary or the rejects file's `reject_message`. */
+  redact: boolean;
+  /** The rejected rows' own columns the rejects file keeps (default: all). */
+  rejectsColumns?: string[];
+  /** Where the model runs: onnxruntime's CPU or CUDA execution provider, or CUDA when it loads. */
+  device: Device;
   /** What the job's keys say that is no problem but worth a warning in every run's summary. */
   notes: string[];
 }
@@ -135,6 +144,9 @@ export const DEFAULT_BATCH_SIZE = 2048;
 export const DEFAULT_CHECKPOINT_ROWS = 1 << 20;
 
 const name = z.string().min(1);
+/** A quoted string: YAML reads an unquoted 0640 as the decimal number 640. */
+export const FILE_MODE_EXPECTED = "an octal mode in quotes, e.g. '0640'";
+export const DEVICE_EXPECTED = 'cpu, cuda, cuda:N or auto';
 const positiveInt = z.number().int().positive();
 
 /** `mean`/`median` alone need a reference profile (not yet built): checkInputSpec says so. */
@@ -211,6 +223,10 @@ export const jobFileSchema = z.strictObject({
   csv_delimiter: z.enum(Object.keys(DELIMITER_WORDS) as [string, ...string[]], { error: DELIMITER_EXPECTED }).optional(),
   memory_limit: z.string().optional(),
   min_rows: z.number().int().nonnegative().optional(),
+  file_mode: z.string({ error: FILE_MODE_EXPECTED }).regex(/^0?[0-7]{3}$/, FILE_MODE_EXPECTED).optional(),
+  redact: z.boolean().optional(),
+  rejects_columns: z.array(name).optional(),
+  device: z.string().regex(/^(cpu|auto|cuda(:\d{1,2})?)$/, DEVICE_EXPECTED).optional(),
 });
 
 export type JobFile = z.infer<typeof jobFileSchema>;
@@ -289,7 +305,7 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     threshold: job.threshold,
     positiveLabel: job.positive_label === undefined ? undefined : String(job.positive_label),
     reviewBand: job.review_band,
-    batchSize: job.batch_size ?? DEFAULT_BATCH_SIZE,
+    batchSize: job.batch_size ?? (deviceOf(job.device).startsWith('cuda') ? CUDA_BATCH_SIZE : DEFAULT_BATCH_SIZE),
     workers: job.workers,
     threads: job.threads,
     checkpointRows: 0,
@@ -299,6 +315,10 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     csvDelimiter: job.csv_delimiter === undefined ? undefined : DELIMITER_WORDS[job.csv_delimiter],
     memoryLimit: defaultMemoryLimit(),
     minRows: job.min_rows,
+    fileMode: job.file_mode === undefined ? undefined : parseInt(job.file_mode, 8),
+    redact: job.redact ?? false,
+    rejectsColumns: job.rejects_columns,
+    device: deviceOf(job.device),
     notes: [],
   };
   if (job.memory_limit !== undefined) {
@@ -372,6 +392,12 @@ function checkTransforms(where: string, t: { clip?: [number, number]; bucketize?
     problems.push({ code: 'SPEC_INVALID', where: `${where}.bucketize`, message: 'bin edges must be strictly increasing', expected: '[b1 < b2 < ...]', actual: t.bucketize });
   }
   return problems;
+}
+
+/** `cuda` is GPU 0. */
+function deviceOf(device: string | undefined): Device {
+  if (device === undefined || device === 'cpu' || device === 'auto') return device ?? 'cpu';
+  return `cuda:${Number(device.split(':')[1] ?? 0)}`;
 }
 
 function checkInputSpec(where: string, s: InputSpec): Problem[] {
@@ -448,6 +474,13 @@ function checkCombinations(spec: JobSpec): Problem[] {
   }
   if (spec.rejects && spec.onError !== 'quarantine') {
     problems.push({ code: 'SPEC_INVALID', where: 'rejects', message: 'only applies with on_error: quarantine', actual: spec.onError });
+  }
+  if (spec.rejectsColumns && spec.onError !== 'quarantine') {
+    problems.push({ code: 'SPEC_INVALID', where: 'rejects_columns', message: 'only applies with on_error: quarantine', actual: spec.onError });
+  }
+  // Owner read and write: a later run reads the summary and renames over the files.
+  if (spec.fileMode !== undefined && (spec.fileMode & 0o600) !== 0o600) {
+    problems.push({ code: 'SPEC_INVALID', where: 'file_mode', message: 'must let the owner read and write (0600 or more)', expected: "0600 or more, e.g. '0640'", actual: spec.fileMode.toString(8).padStart(4, '0') });
   }
   if (spec.model && spec.model === spec.output) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the model file' });

@@ -5,7 +5,7 @@ describe('flagsToJob', () => {
   it('turns flags into job keys: lists split on commas, numbers parsed, paths made absolute from the working directory', () => {
     expect(
       flagsToJob(
-        { model: 'm.onnx', input: 'data/*.parquet', output: 'out/', features: 'a, b,c', passthrough: 'id', batchSize: '512', fillNull: 'error', reviewBand: '0.4,0.6', threshold: '0.3', positive: 'fraud', allowNan: true, minRows: '10', memoryLimit: '2GB' },
+        { model: 'm.onnx', input: 'data/*.parquet', output: 'out/', features: 'a, b,c', passthrough: 'id', batchSize: '512', fillNull: 'error', reviewBand: '0.4,0.6', threshold: '0.3', positive: 'fraud', allowNan: true, minRows: '10', memoryLimit: '2GB', fileMode: '0640', redact: true, rejectsColumns: 'id, ts', device: 'cuda:1' },
         '/work',
       ),
     ).toEqual({
@@ -22,6 +22,10 @@ describe('flagsToJob', () => {
       allow_nan: true,
       min_rows: 10,
       memory_limit: '2GB',
+      file_mode: '0640',
+      redact: true,
+      rejects_columns: ['id', 'ts'],
+      device: 'cuda:1',
     });
   });
 

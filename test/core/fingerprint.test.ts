@@ -31,6 +31,16 @@ describe('runFingerprint', () => {
     expect(new Set(prints).size).toBe(4);
   });
 
+  it('differs with rejects_columns and with redaction (in the feed plans); not with file_mode or device; unchanged when they are unset', () => {
+    const base = runIdentity(job(), inputs, null);
+    expect(Object.keys(base.settings)).not.toContain('rejects_columns');
+    expect(runFingerprint(job({ rejectsColumns: ['id'] }), inputs, null)).not.toBe(base.fingerprint);
+    const redacted = { ...job(), feeds: [{ input: 'x', dtype: 'float32', rank: 2, columns: [], redact: true }] } as unknown as PreparedJob;
+    const plain = { ...job(), feeds: [{ input: 'x', dtype: 'float32', rank: 2, columns: [] }] } as unknown as PreparedJob;
+    expect(runFingerprint(redacted, inputs, null)).not.toBe(runFingerprint(plain, inputs, null));
+    expect(runFingerprint(job({ fileMode: 0o640, device: 'auto' }), inputs, null)).toBe(base.fingerprint);
+  });
+
   it('differs with the batch size, the passthrough columns or the inputs', () => {
     const base = runFingerprint(job(), inputs, null);
     expect(runFingerprint(job({ batchSize: 1024 }), inputs, null)).not.toBe(base);

@@ -105,6 +105,21 @@ describe('WorkerPool lifecycle', () => {
     expect((err as Error).message).toMatch(/^onnxruntime cannot load the model: /);
   });
 
+  it('providers: one per worker; auto without a CUDA provider falls back to cpu and says why; cuda is SPEC_INVALID', async () => {
+    expect([pool.providers, pool.fallback]).toEqual([['cpu', 'cpu'], undefined]);
+    const auto = await WorkerPool.start({ model: mlpBytes, workers: 1, intraOpThreads: 1, outputNames: ['probabilities'], device: 'auto' });
+    try {
+      expect(auto.providers).toEqual(['cpu']);
+      expect(auto.fallback).toMatch(/libonnxruntime_providers_cuda\.so/);
+      expect((await auto.run(feed(0, 3))).outputs.probabilities!.dims).toEqual([3, 2]);
+    } finally {
+      await auto.close();
+    }
+    const err = await WorkerPool.start({ model: mlpBytes, workers: 1, intraOpThreads: 1, outputNames: ['probabilities'], device: 'cuda:0' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SPEC_INVALID', exitCode: 78 });
+    expect((err as Error).message).toMatch(/^device cuda:0: onnxruntime's CUDA execution provider did not load/);
+  });
+
   it('close() is idempotent and later runs are refused', async () => {
     const own = await WorkerPool.start({ model: mlpBytes, workers: 1, intraOpThreads: 1, outputNames: ['probabilities'] });
     const result = await own.run(feed(0, 3));

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
-import { commitRename, writeFileAtomic } from '../../src/sink/atomicFile.js';
+import { commitRename, directoryModeOf, writeFileAtomic } from '../../src/sink/atomicFile.js';
 import { ensureOutputParent, openStaging } from '../../src/sink/staging.js';
 import { rejection } from '../helpers/rejection.js';
 
@@ -137,5 +137,41 @@ describe('ensureOutputParent and openStaging', () => {
     await writeFile(join(dir, 'file'), 'x');
     const err = await rejection(openStaging(join(dir, 'file', 'scores.parquet')));
     expect(err.code).toBe('OUTPUT_UNWRITABLE');
+  });
+});
+
+describe('file modes', () => {
+  const modeOf = async (path: string): Promise<number> => (await stat(path)).mode & 0o777;
+
+  it('directoryModeOf adds search wherever read is allowed', () => {
+    expect(directoryModeOf(0o640)).toBe(0o750);
+    expect(directoryModeOf(0o600)).toBe(0o700);
+    expect(directoryModeOf(0o644)).toBe(0o755);
+    expect(directoryModeOf(0o604)).toBe(0o705);
+  });
+
+  it('writeFileAtomic creates the file with the mode it is given', async () => {
+    await writeFileAtomic(join(dir, 'summary.json'), '{}', 0o640);
+    expect(await modeOf(join(dir, 'summary.json'))).toBe(0o640);
+  });
+
+  it('commitRename gives a staged directory and everything below it the mode before the rename', async () => {
+    const staged = join(dir, '.out.staging');
+    await mkdir(join(staged, '_rejects'), { recursive: true });
+    await writeFile(join(staged, 'part-00000.parquet'), 'x', { mode: 0o666 });
+    await writeFile(join(staged, '_rejects', 'rejects.parquet'), 'x');
+    await commitRename(staged, join(dir, 'out'), true, 0o640);
+    expect(await modeOf(join(dir, 'out'))).toBe(0o750);
+    expect(await modeOf(join(dir, 'out', '_rejects'))).toBe(0o750);
+    expect(await modeOf(join(dir, 'out', 'part-00000.parquet'))).toBe(0o640);
+    expect(await modeOf(join(dir, 'out', '_rejects', 'rejects.parquet'))).toBe(0o640);
+  });
+
+  it('openStaging makes the staging directory 0700, also one an earlier run left wider', async () => {
+    const output = join(dir, 'preds.parquet');
+    await mkdir(join(dir, '.preds.parquet.staging'));
+    await chmod(join(dir, '.preds.parquet.staging'), 0o755);
+    const { dir: staging } = await openStaging(output);
+    expect(await modeOf(staging)).toBe(0o700);
   });
 });

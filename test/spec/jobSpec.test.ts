@@ -64,9 +64,35 @@ describe('parseJobSpec: defaults and paths', () => {
       csvDelimiter: undefined,
       memoryLimit: expect.any(Number),
       minRows: undefined,
+      fileMode: undefined,
+      redact: false,
+      rejectsColumns: undefined,
+      device: 'cpu',
       notes: [],
     });
     expect(DEFAULT_BATCH_SIZE).toBe(2048);
+  });
+
+  it.each([['0640', 0o640], ['600', 0o600], ['0777', 0o777]])('file_mode %j is octal %o', (mode, expected) => {
+    expect(parseJobSpec({ ...minimal, file_mode: mode }, options).fileMode).toBe(expected);
+  });
+
+  it.each([[640, 'file_mode'], ['0400', 'file_mode'], ['08', 'file_mode'], ['01640', 'file_mode']])('file_mode %j is refused', (mode, where) => {
+    expect(wheres({ ...minimal, file_mode: mode })).toEqual([where]);
+  });
+
+  it.each([['cpu', 'cpu'], ['auto', 'auto'], ['cuda', 'cuda:0'], ['cuda:1', 'cuda:1']])('device %j is %j', (device, expected) => {
+    expect(parseJobSpec({ ...minimal, device }, options).device).toBe(expected);
+  });
+
+  it.each(['gpu', 'cuda:', 'cuda:x', 'CPU', 'tensorrt'])('device %j is refused', (device) => {
+    expect(problemsOf({ ...minimal, device })[0]).toMatchObject({ where: 'device', message: expect.stringContaining('cpu, cuda, cuda:N or auto') });
+  });
+
+  it('redact and rejects_columns (with quarantine)', () => {
+    const spec = parseJobSpec({ ...minimal, redact: true, on_error: 'quarantine', rejects_columns: ['id'] }, options);
+    expect([spec.redact, spec.rejectsColumns]).toEqual([true, ['id']]);
+    expect(wheres({ ...minimal, rejects_columns: ['id'] })).toEqual(['rejects_columns']);
   });
 
   it.each([
