@@ -2,7 +2,7 @@
  * Finds the files an `input` names (a file, a glob or a directory), their format, schema and
  * row counts. Every read goes through DuckDB with the path bound as a parameter.
  */
-import { readFile, readlink, stat, readdir } from 'node:fs/promises';
+import { readFile, readlink, realpath, stat, readdir } from 'node:fs/promises';
 import { pathExists } from '../util/fs.js';
 import { writeErrno, writeFailure } from '../util/writeFailure.js';
 import { extname, join, resolve } from 'node:path';
@@ -165,8 +165,7 @@ async function listInputFiles(db: Db, input: string, skip?: (file: string) => Pr
     throw await missingInput(input, err);
   }
   if (info.isDirectory()) {
-    const names = (await readdir(input)).filter((n) => !n.startsWith('.') && !n.startsWith('_') && kindOf(n) !== null);
-    const { kept, skipped } = await leaveOut(names.sort().map((n) => resolve(join(input, n))), skip);
+    const { kept, skipped } = await leaveOut(await dataFilesBelow(resolve(input)), skip);
     if (kept.length === 0) {
       throw new BatchinferError('INPUT_MISSING', `input directory ${input} holds no Parquet or CSV file${skipped.length > 0 ? ' but the run\'s own files' : ''}`, {
         expected: `at least one ${DATA_FILE_NAMES} file`,
@@ -177,6 +176,31 @@ async function listInputFiles(db: Db, input: string, skip?: (file: string) => Pr
   }
   formatOf(input);
   return { paths: [input], skipped: [] };
+}
+
+/**
+ * Every data file below `dir`, recursively, sorted by path. Names starting with `_` or `.`
+ * are left out at every level, as Spark and Hive do (`_SUCCESS`, `_temporary/`, `.staging`).
+ */
+export async function dataFilesBelow(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  // A symlink back to a directory above would walk forever: each real directory is read once.
+  const seen = new Set<string>();
+  const walk = async (at: string): Promise<void> => {
+    const real = await realpath(at);
+    if (seen.has(real)) return;
+    seen.add(real);
+    for (const entry of await readdir(at, { withFileTypes: true })) {
+      if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
+      const path = join(at, entry.name);
+      // A symlink counts as what it points to (a dangling one as neither).
+      const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path).then((s) => s.isDirectory(), () => false)));
+      if (isDir) await walk(path);
+      else if (kindOf(entry.name) !== null) found.push(path);
+    }
+  };
+  await walk(dir);
+  return found.sort();
 }
 
 async function leaveOut(files: string[], skip?: (file: string) => Promise<boolean>): Promise<{ kept: string[]; skipped: string[] }> {

@@ -1,6 +1,6 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
@@ -32,6 +32,7 @@ async function dirWith(name: string, files: Record<string, string | null>): Prom
   const dir = join(root, name);
   await mkdir(dir, { recursive: true });
   for (const [file, source] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
     if (source === null) await writeFile(join(dir, file), 'not data');
     else await copyFile(source, join(dir, file));
   }
@@ -81,6 +82,29 @@ describe('openDataset: resolving the input', () => {
       expect(dataset.files.map((f) => f.path)).toEqual([join(dir, 'part-01.PARQUET'), join(dir, 'part-02.parquet'), join(dir, 'part-10.parquet')]);
       expect(dataset.format).toBe('parquet');
     }
+  });
+
+  it('a directory is read recursively, sorted by path, _ and . names left out at every level', async () => {
+    const dir = await dirWith('nested', {
+      'b/part-0.parquet': join(PARTS, 'part-1.parquet'),
+      'a/x/part-0.parquet': join(PARTS, 'part-0.parquet'),
+      'c.parquet': join(PARTS, 'part-2.parquet'),
+      'a/_temporary/part-0.parquet': null,
+      'a/.staging/part-0.parquet': null,
+      '_logs/part-0.parquet': null,
+      'b/_SUCCESS': null,
+      'b/.part-1.parquet.crc': null,
+      'b/notes.txt': null,
+    });
+    const dataset = await openDataset(db, dir);
+    expect(dataset.files.map((f) => f.path)).toEqual([join(dir, 'a/x/part-0.parquet'), join(dir, 'b/part-0.parquet'), join(dir, 'c.parquet')]);
+  });
+
+  it('a nested directory mixing Parquet and CSV is refused', async () => {
+    const dir = await dirWith('mixednested', { 'a/part.parquet': join(PARTS, 'part-0.parquet'), 'b/deep/part.csv': join(DATA, 'transactions.csv') });
+    const err = await rejection(openDataset(db, dir));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toMatch(/mixes Parquet and CSV files/);
   });
 
   it('a glob matching nothing is INPUT_MISSING', async () => {
