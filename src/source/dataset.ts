@@ -11,6 +11,8 @@ import { clipQuoted } from '../util/clip.js';
 import type { Db } from '../db/duckdb.js';
 import { findCsvProblem } from './csvProblems.js';
 import { DATA_FILE_NAMES, delimiterSql, kindOf, type Delimiter } from './fileKind.js';
+import { globRoot, typePartitions, type PartitionValue } from './partitions.js';
+import { Params, quoteIdent } from '../util/sql.js';
 
 export type { DatasetFormat } from './fileKind.js';
 import type { DatasetFormat } from './fileKind.js';
@@ -28,6 +30,8 @@ export interface DatasetFile {
   columns?: readonly ColumnInfo[];
   /** CSV: the job's `csv_delimiter`; without it, the name's (`csvDelimiter`). */
   delimiter?: Delimiter;
+  /** Hive partition keys of the `key=value` directories below the input's root (partitions.ts), read as columns. */
+  partitions?: readonly PartitionValue[];
 }
 
 /** An input file as messages name it: its path, and for a CSV the delimiter it is read with (to find a bad line). */
@@ -79,16 +83,31 @@ export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter
   return csvReaderSql(file, placeholder, true, extra);
 }
 
+/**
+ * The rows of `file` with its partition columns after its own: `readerSql` with the path
+ * and each partition value bound on `params` (values are typed by partitions.ts).
+ */
+export function scanSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' | 'partitions'>, params: Params, extra = ''): string {
+  const reader = readerSql(file, params.bind(literalPath(file.path)), extra);
+  const partitions = file.partitions ?? [];
+  if (partitions.length === 0) return reader;
+  const columns = partitions.map((p) => `CAST(${params.bind(p.value)} AS ${p.type}) AS ${quoteIdent(p.name)}`).join(', ');
+  return `(SELECT *, ${columns} FROM ${reader})`;
+}
+
 function csvReaderSql(file: NamedFile, placeholder: string, header: boolean, extra = ''): string {
   return `read_csv(${placeholder}, header = ${header}, delim = ${delimiterSql(csvDelimiter(file))}, quote = '"', escape = '"', auto_detect = true, hive_partitioning = false${extra})`;
 }
 
 /** Resolves `input` to its files, sorted by path, and reads the first file's schema. */
 export async function openDataset(db: Db, input: string, options: OpenOptions = {}): Promise<Dataset> {
-  const { paths, skipped } = await listInputFiles(db, input, options.skip);
-  const files = paths.map((path): DatasetFile => {
+  const { paths, skipped, root } = await listInputFiles(db, input, options.skip);
+  const partitions = root === null ? paths.map(() => []) : typePartitions(root, paths);
+  const files = paths.map((path, i): DatasetFile => {
     const format = formatOf(path);
-    return format === 'csv' && options.delimiter ? { path, format, delimiter: options.delimiter } : { path, format };
+    const file: DatasetFile = format === 'csv' && options.delimiter ? { path, format, delimiter: options.delimiter } : { path, format };
+    if (partitions[i]!.length > 0) file.partitions = partitions[i];
+    return file;
   });
   const formats = new Set(files.map((f) => f.format));
   if (formats.size > 1) {
@@ -106,10 +125,10 @@ export async function openDataset(db: Db, input: string, options: OpenOptions = 
 /** Reads a file's column names and types. */
 export async function describeFile(db: Db, file: DatasetFile): Promise<ColumnInfo[]> {
   await checkNotEmpty(file);
-  const rows = await guardRead(file, () =>
-    db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(file, '$1')}`, [literalPath(file.path)]),
-  );
+  const params = new Params();
+  const rows = await guardRead(file, () => db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${scanSql(file, params)}`, params.values));
   const columns = rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+  checkPartitionNames(file, columns);
   if (file.format === 'csv' && kindOf(file.path)?.compression !== 'none') await checkCompressedNotEmpty(db, file, columns);
   return columns;
 }
@@ -145,7 +164,19 @@ export async function overclaimingRowGroups(db: Db, path: string): Promise<{ id:
   return rows.map((r) => ({ id: Number(r.id), rows: Number(r.rows), values: Number(r.values) }));
 }
 
-async function listInputFiles(db: Db, input: string, skip?: (file: string) => Promise<boolean>): Promise<{ paths: string[]; skipped: string[] }> {
+/** A partition key that is also a column of the file: which one a row means is unclear. */
+function checkPartitionNames(file: DatasetFile, columns: readonly ColumnInfo[]): void {
+  const keys = new Set((file.partitions ?? []).map((p) => p.name));
+  const own = columns.slice(0, columns.length - keys.size).find((c) => keys.has(c.name));
+  if (!own) return;
+  throw new BatchinferError('INPUT_INVALID', `input file ${file.path} holds a column ${own.name}, which is also a partition key of its directories (${own.name}=...)`, {
+    expected: `partition key ${own.name} only in the directory names`,
+    actual: `a column ${own.name} in the file too`,
+  });
+}
+
+/** The files an input names; `root` is the directory whose `key=value` subdirectories are partitions (null: a file named alone). */
+async function listInputFiles(db: Db, input: string, skip?: (file: string) => Promise<boolean>): Promise<{ paths: string[]; skipped: string[]; root: string | null }> {
   // An existing path is taken literally even if its name holds glob characters (`run[1].csv`).
   if (GLOB_CHARS.test(input) && !(await pathExists(input))) {
     const rows = await db.query<{ file: string }>('SELECT file FROM glob($1) ORDER BY file', [input]);
@@ -156,7 +187,7 @@ async function listInputFiles(db: Db, input: string, skip?: (file: string) => Pr
         actual: rows.length === 0 ? 'no files' : skipped.length > 0 ? `${skipped.length} files this run writes` : `${rows.length} files of other types`,
       });
     }
-    return { paths: files, skipped };
+    return { paths: files, skipped, root: resolve(globRoot(input)) };
   }
   let info;
   try {
@@ -172,10 +203,10 @@ async function listInputFiles(db: Db, input: string, skip?: (file: string) => Pr
         actual: skipped.length > 0 ? `${skipped.length} files this run writes` : 'none',
       });
     }
-    return { paths: kept, skipped };
+    return { paths: kept, skipped, root: resolve(input) };
   }
   formatOf(input);
-  return { paths: [input], skipped: [] };
+  return { paths: [input], skipped: [], root: null };
 }
 
 /**

@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
-import { countRows, describeFile, literalPath, openDataset, parquetRowGroups } from '../../src/source/dataset.js';
+import { countRows, describeFile, literalPath, openDataset, parquetRowGroups, scanSql } from '../../src/source/dataset.js';
+import { Params } from '../../src/util/sql.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 import { rejection } from '../helpers/rejection.js';
 import { TRANSACTION_COLUMNS } from '../helpers/transactions.js';
@@ -252,5 +253,42 @@ describe('paths with glob characters', () => {
     expect(await countRows(db, dataset.files[0]!)).toBe(1);
     const quoted = await openDataset(db, join(dir, "it's *here?.csv"));
     expect(await countRows(db, quoted.files[0]!)).toBe(3);
+  });
+});
+
+describe('openDataset: hive partition keys', () => {
+  const files = { 'dt=2026-11-29/hour=05/part-0.parquet': join(PARTS, 'part-0.parquet'), 'dt=2026-11-29/hour=06/part-0.parquet': join(PARTS, 'part-1.parquet'), 'dt=2026-11-30/hour=05/part-0.parquet': join(PARTS, 'part-2.parquet'), 'dt=2026-11-30/_SUCCESS': null };
+
+  it('a directory of key=value directories reads its keys as typed columns after the file\'s own', async () => {
+    const dir = await dirWith('hive', files);
+    for (const input of [dir, join(dir, '*', '*', '*.parquet')]) {
+      const dataset = await openDataset(db, input);
+      expect(dataset.files.map((f) => f.path)).toEqual(Object.keys(files).slice(0, 3).map((f) => join(dir, f)));
+      expect(dataset.columns).toEqual([...TRANSACTION_COLUMNS, { name: 'dt', type: 'DATE' }, { name: 'hour', type: 'BIGINT' }]);
+      const params = new Params();
+      const rows = await db.query<{ dt: unknown; hour: bigint; n: bigint }>(`SELECT CAST(dt AS VARCHAR) AS dt, hour, count(*) AS n FROM ${scanSql(dataset.files[1]!, params)} GROUP BY ALL`, params.values);
+      expect(rows).toEqual([{ dt: '2026-11-29', hour: 6n, n: BigInt(await countRows(db, dataset.files[1]!)) }]);
+    }
+  });
+
+  it('a file named alone under dt=... has no dt column (an output read back), nor do keys above a directory input', async () => {
+    const dir = await dirWith('hive-alone', files);
+    expect((await openDataset(db, join(dir, 'dt=2026-11-29/hour=05/part-0.parquet'))).columns).toEqual(TRANSACTION_COLUMNS);
+    const below = await openDataset(db, join(dir, 'dt=2026-11-29'));
+    expect(below.columns).toEqual([...TRANSACTION_COLUMNS, { name: 'hour', type: 'BIGINT' }]);
+  });
+
+  it('a date key with a value that is not a date is INPUT_INVALID naming the file', async () => {
+    const dir = await dirWith('hive-baddate', { 'dt=2026-11-29/a.parquet': join(PARTS, 'part-0.parquet'), 'dt=2026-11-31/a.parquet': join(PARTS, 'part-1.parquet') });
+    const err = await rejection(openDataset(db, dir));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toBe(`input file ${join(dir, 'dt=2026-11-31/a.parquet')}: partition dt=2026-11-31 is not a date, while other dt values below ${dir} are`);
+  });
+
+  it('a partition key that is also a column of the file is INPUT_INVALID', async () => {
+    const dir = await dirWith('hive-clash', { 'amount=1/a.parquet': join(PARTS, 'part-0.parquet') });
+    const err = await rejection(openDataset(db, dir));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toBe(`input file ${join(dir, 'amount=1/a.parquet')} holds a column amount, which is also a partition key of its directories (amount=...)`);
   });
 });
