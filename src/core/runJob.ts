@@ -145,9 +145,11 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const stagingDir = staging.dir;
     if (spec.onError === 'quarantine') {
       rejectsFile = rejectsPathFor(spec.output, spec.rejects, window !== null);
-      const first = job.dataset.files[0]!;
+      // The first file read (a window on a partition key may leave out file 0).
+      const index = result.filesRead[0] ?? 0;
+      const first = job.dataset.files[index]!;
       // CSV inputs and window-filtered inputs are read from their staged Parquet copy.
-      const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
+      const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, `source-${index}.parquet`), format: 'parquet' };
       // A window's own rejects file is merged in staging and committed inside the window.
       const temp = window && !spec.rejects ? join(stagingDir, 'rejects.parquet.tmp') : undefined;
       rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path), temp);

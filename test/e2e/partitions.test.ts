@@ -1,0 +1,92 @@
+/**
+ * Hive-partitioned inputs end to end: `events/dt=.../hour=.../*.parquet` read as a directory
+ * gives its rows the typed keys as columns (passthrough, features), and a daily job whose
+ * window_column is the `dt` key reads only that day's files.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
+import { readParquet, withDuckDb } from '../helpers/parquet.js';
+import { useTempDirs } from '../helpers/tempDir.js';
+
+const tmp = useTempDirs('batchinfer-e2e-partitions-');
+const DAYS = ['2026-11-29', '2026-11-30', '2026-12-01'];
+/** events/dt=<day>/hour=<5|6>/data_0.parquet, 40 rows each, the keys only in the directory names. */
+let events: string;
+/** The same rows in one file, in the directory's file order, with dt and hour as columns. */
+let flat: string;
+
+beforeAll(async () => {
+  const dir = await tmp.make();
+  events = join(dir, 'events');
+  flat = join(dir, 'flat.parquet');
+  const rows = `SELECT i AS id, (i % 97) / 10.0 AS a, (i % 13) / 13.0 AS b, (i % 7) / 7.0 AS c,
+      DATE '2026-11-29' + CAST(i // 80 AS INTEGER) AS dt, CAST(5 + (i // 40) % 2 AS BIGINT) AS hour FROM range(240) t(i)`;
+  await withDuckDb(async (q) => {
+    await q(`COPY (${rows}) TO '${events}' (FORMAT parquet, PARTITION_BY (dt, hour))`);
+    await q(`COPY (${rows} ORDER BY dt, hour, id) TO '${flat}' (FORMAT parquet)`);
+  });
+  // What Spark and Hive leave beside the data: never read.
+  await writeFile(join(events, '_SUCCESS'), '');
+  await mkdir(join(events, `dt=${DAYS[0]}`, '_temporary'), { recursive: true });
+  await writeFile(join(events, `dt=${DAYS[0]}`, '_temporary', 'part-9.parquet'), 'not parquet');
+});
+
+const FLAGS = ['--model', model('mlp'), '--labels', 'legit,fraud', '--quiet'];
+
+describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
+  it('partition keys as passthrough and as a feature: the same scores as the keys held as columns', async () => {
+    const dir = await tmp.make();
+    const args = ['--features', 'a,b,c,hour', '--passthrough', 'id,dt,hour', '--json'];
+    const r = await runCli(['run', ...FLAGS, '--input', events + '/', '--output', join(dir, 'p.parquet'), ...args]);
+    expectOk(r);
+    expectOk(await runCli(['run', ...FLAGS, '--input', flat, '--output', join(dir, 'f.parquet'), ...args]));
+    const got = await readParquet(join(dir, 'p.parquet'));
+    expect(got.rows).toHaveLength(240);
+    expect(got.rows).toEqual((await readParquet(join(dir, 'f.parquet'))).rows);
+    const types = await withDuckDb((q) => q(`SELECT column_name, column_type FROM (DESCRIBE SELECT dt, hour FROM '${join(dir, 'p.parquet')}')`));
+    expect(types).toEqual([{ column_name: 'dt', column_type: 'DATE' }, { column_name: 'hour', column_type: 'BIGINT' }]);
+    expect(JSON.parse(r.stdout).input).toEqual({ path: events + '/', format: 'parquet', files: 6, filesRead: 6, partitions: [{ name: 'dt', type: 'DATE' }, { name: 'hour', type: 'BIGINT' }] });
+  });
+
+  it('a daily job with window_column on the dt key scores only that day, reading only its 2 files of 6', async () => {
+    const dir = await tmp.make();
+    const job = { name: 'daily', schedule: '0 0 * * *', model: model('mlp'), input: events, window_column: 'dt', output: join(dir, 'out/day={date}/'), features: ['a', 'b', 'c', 'hour'], labels: ['legit', 'fraud'], passthrough: ['id', 'dt'], on_error: 'quarantine' };
+    await writeFile(join(dir, 'job.yaml'), YAML.stringify(job));
+    const r = await runCli(['run', join(dir, 'job.yaml'), '--at', `${DAYS[1]}T00:00:00Z`, '--quiet', '--json']);
+    expectOk(r);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.input).toMatchObject({ files: 6, filesRead: 2 });
+    expect(summary.rows.out).toBe(80);
+    const out = join(dir, `out/day=${DAYS[1]}`);
+    const parts = (await readdir(out)).filter((f) => f.endsWith('.parquet'));
+    const ids = (await Promise.all(parts.map(async (p) => (await readParquet(join(out, p))).rows.map((row) => Number(row.id))))).flat();
+    expect(ids.sort((x, y) => x - y)).toEqual(Array.from({ length: 80 }, (_, i) => 80 + i));
+    // The window's empty rejects file takes its columns from a file it read (file 0 was not).
+    expect((await readParquet(join(out, '_rejects', 'rejects.parquet'))).rows).toEqual([]);
+  });
+
+  it('a window no partition falls in reads one file, scores no row, and commits an empty window', async () => {
+    const dir = await tmp.make();
+    const job = { name: 'daily', schedule: '0 0 * * *', model: model('mlp'), input: events, window_column: 'dt', output: join(dir, 'out/{date}/'), features: ['a', 'b', 'c', 'hour'], labels: ['legit', 'fraud'], passthrough: ['id', 'dt'], on_error: 'quarantine' };
+    await writeFile(join(dir, 'job.yaml'), YAML.stringify(job));
+    const r = await runCli(['run', join(dir, 'job.yaml'), '--at', '2026-12-05T00:00:00Z', '--quiet', '--json']);
+    expectOk(r);
+    expect(JSON.parse(r.stdout)).toMatchObject({ input: { files: 6, filesRead: 1 }, rows: { in: 0, out: 0 } });
+    expect(existsSync(join(dir, 'out/2026-12-05/_SUCCESS'))).toBe(true);
+  });
+
+  it('a dt directory that is not a date: 65 naming the file, nothing left behind', async () => {
+    const dir = await tmp.make();
+    const input = join(dir, 'events');
+    await withDuckDb((q) => q(`COPY (SELECT i AS id, 0.1 AS a, 0.2 AS b, 0.3 AS c, 0.4 AS d, DATE '2026-11-29' + CAST(i // 10 AS INTEGER) AS dt FROM range(20) t(i)) TO '${input}' (FORMAT parquet, PARTITION_BY (dt))`));
+    await rename(join(input, 'dt=2026-11-30'), join(input, 'dt=2026-11-31'));
+    const r = await runCli(['run', ...FLAGS, '--input', input, '--output', join(dir, 'out', 'o.parquet'), '--features', 'a,b,c,d']);
+    const message = expectCliError(r, 65, 'INPUT_INVALID');
+    expect(message).toContain(`input file ${join(input, 'dt=2026-11-31', 'data_0.parquet')}: partition dt=2026-11-31 is not a date, while other dt values below ${input} are`);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+});
