@@ -41,6 +41,7 @@ import { describeInputChange, describeOutputs, readManifest, sameInputContent, s
 import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
 import { scoreFiles, type PartProgress, type ScoreResult } from './scoreFiles.js';
+import { windowFiles } from './windowFiles.js';
 import type { Window } from '../schedule/window.js';
 import { buildSummary, versions, type RunSummary, type SkippedRun } from './summary.js';
 
@@ -91,7 +92,10 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       if (skipped) return skipped;
       early = startPoolEarly(spec, workers, threads);
     }
-    const job = await prepareJob(db, spec, { windowed: window !== null });
+    const prepared = await prepareJob(db, spec, { windowed: window !== null });
+    const filesMatched = prepared.dataset.files.length;
+    // A window on a partition key: its own partitions are its inputs (windowFiles.ts).
+    const job = window && spec.windowColumn ? { ...prepared, dataset: { ...prepared.dataset, files: await windowFiles(db, prepared.dataset.files, { column: spec.windowColumn, window }) } } : prepared;
     if (!lock) {
       createdParent = await ensureOutputParent(spec.output);
       lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
@@ -145,11 +149,9 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const stagingDir = staging.dir;
     if (spec.onError === 'quarantine') {
       rejectsFile = rejectsPathFor(spec.output, spec.rejects, window !== null);
-      // The first file read (a window on a partition key may leave out file 0).
-      const index = result.filesRead[0] ?? 0;
-      const first = job.dataset.files[index]!;
+      const first = job.dataset.files[0]!;
       // CSV inputs and window-filtered inputs are read from their staged Parquet copy.
-      const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, `source-${index}.parquet`), format: 'parquet' };
+      const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
       // A window's own rejects file is merged in staging and committed inside the window.
       const temp = window && !spec.rejects ? join(stagingDir, 'rejects.parquet.tmp') : undefined;
       rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path), temp);
@@ -157,7 +159,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const runtimeVersion = pool.runtimeVersion;
     const summarize = (files: string[]): RunSummary =>
       buildSummary({
-        spec, job, window, result, files, rejectsFile, resumed, workers, threads, duckdbThreads, warnings, startedAt,
+        spec, job, window, result, files, filesMatched, rejectsFile, resumed, workers, threads, duckdbThreads, warnings, startedAt,
         versions: versions(runtimeVersion, db.libraryVersion),
         wallSeconds: (performance.now() - wallStart) / 1000,
         writeSeconds: (performance.now() - writeStart) / 1000,
@@ -272,7 +274,8 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
   try {
     const skip = await runFileTest(spec.output, runFileOptions(spec, 'directory', true));
     const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter, skip });
-    const now = await stampInputs(dataset.files.map((f) => f.path));
+    const files = spec.windowColumn ? await windowFiles(db, dataset.files, { column: spec.windowColumn, window }) : dataset.files;
+    const now = await stampInputs(files.map((f) => f.path));
     if (!(await sameInputContent(manifest.inputs, now))) {
       throw new BatchinferError('INPUTS_CHANGED', `window ${window.start.toISOString()} was committed from other inputs: ${describeInputChange(manifest.inputs, now)}; rerun with --force to re-score it`, {
         expected: `${manifest.inputs.length} input files as committed at ${manifest.finishedAt}`,

@@ -15,7 +15,7 @@ import type { StageSeconds } from './stageSeconds.js';
 import { readBatches } from '../source/readBatches.js';
 import { BufferPool } from '../source/bufferPool.js';
 import { countRows, overclaimingRowGroups, type DatasetFile } from '../source/dataset.js';
-import { stageSource, windowMayKeep } from './stageSource.js';
+import { stageSource } from './stageSource.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
 import type { ScoresDecision } from '../postprocess/outputPlan.js';
 import type { LabelCheckReport, LabelCounts } from '../postprocess/labelCheck.js';
@@ -48,8 +48,6 @@ export type { Part } from '../sink/part.js';
 export interface ScoreResult {
   /** `parts[i]`: the part files of input file i, in order. */
   parts: Part[][];
-  /** Indexes of the input files read; a window on a partition key leaves out the files outside it. */
-  filesRead: number[];
   /** Rows read: scored + rejected. */
   rowsIn: number;
   rowsOut: number;
@@ -106,8 +104,6 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     if (options.duckdbThreads) await db.setThreads(options.duckdbThreads.reading);
     const totalKnown = job.dataset.files.every((f) => !needsStaging(f));
     const columnNames = flatColumns(job.feeds).map(({ col }) => col.column);
-    const pruned = await prunedFiles(db, job.dataset.files, options.windowFilter);
-    const filesRead: number[] = [];
 
     for (const [index, original] of job.dataset.files.entries()) {
       checkAborted(options.signal);
@@ -122,8 +118,6 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
         rowsOut += p.rowCount;
         resumedRows += p.rowEnd - p.rowStart;
       }
-      if (pruned.has(index)) continue;
-      filesRead.push(index);
       if (done) {
         rowsBefore += done.rows;
         continue;
@@ -267,24 +261,11 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       rowsBefore += partStart;
     }
     checkThresholds(spec, totals.total, rowsIn, rowsIn);
-    return { parts, filesRead, rowsIn, rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows, latencies, paddedRows, seconds, scores: post.scores, labelCheck: post.labels };
+    return { parts, rowsIn, rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows, latencies, paddedRows, seconds, scores: post.scores, labelCheck: post.labels };
   } finally {
     closeWriter();
     writerDb.close();
   }
-}
-
-/**
- * Files a window on a partition key leaves out (`windowMayKeep`): they are not read. Should
- * the window leave out every file, the first is read all the same (its filter keeps none of
- * its rows): the window's empty output and rejects files get their columns from it.
- */
-async function prunedFiles(db: Db, files: readonly DatasetFile[], filter: ScoreOptions['windowFilter']): Promise<Set<number>> {
-  const pruned = new Set<number>();
-  if (!filter) return pruned;
-  for (const [i, f] of files.entries()) if (!(await windowMayKeep(db, f, filter))) pruned.add(i);
-  if (pruned.size === files.length) pruned.delete(0);
-  return pruned;
 }
 
 /** Runs `write` with all of DuckDB's threads (through `db`), then goes back to its reading threads. */

@@ -110,21 +110,6 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
   await rename(path + '.tmp', path);
 }
 
-/**
- * Whether a window filter on `column` can keep any row of `file`: false when the column is one
- * of its partition keys (one value for the whole file) and that value lies outside the window,
- * so the file is not read at all. DuckDB compares as the staging copy's filter does.
- */
-export async function windowMayKeep(db: Db, file: DatasetFile, filter: NonNullable<StageOptions['filter']>): Promise<boolean> {
-  const key = file.partitions?.find((p) => p.name === filter.column);
-  if (!key) return true;
-  const params = new Params();
-  const value = `CAST(${params.bind(key.value)} AS ${key.type})`;
-  const sql = `SELECT coalesce(${value} >= CAST(${params.bind(filter.window.start.toISOString())} AS TIMESTAMPTZ) AND ${value} < CAST(${params.bind(filter.window.end.toISOString())} AS TIMESTAMPTZ), false) AS keep`;
-  const [row] = await db.query<{ keep: boolean }>(sql, params.values);
-  return row?.keep === true;
-}
-
 /** The `textColumns` this file has (read_csv refuses a type for a column it does not hold). */
 async function presentTextColumns(db: Db, file: DatasetFile, options: StageOptions): Promise<string[]> {
   if (file.format !== 'csv' || !options.textColumns || options.textColumns.length === 0) return [];

@@ -20,7 +20,7 @@ export interface RunSummary {
   /** The window of a scheduled job. */
   window?: { start: string; end: string };
   model: { path: string; sha256: string; output: string };
-  /** `filesRead`: the files scored (a window on a partition key reads only its own); `partitions`: the hive keys read as columns. */
+  /** `files`: those the input matched; `filesRead`: those scored (a window on a partition key reads only its own); `partitions`: the hive keys read as columns. */
   input: { path: string; format: string; files: number; filesRead: number; partitions?: { name: string; type: string }[] };
   output: { path: string; mode: 'file' | 'directory'; files: string[]; columns: string[] };
   task: 'classification' | 'regression';
@@ -101,6 +101,8 @@ export interface SummaryFacts {
   result: ScoreResult;
   /** The committed output files. */
   files: string[];
+  /** The input's files; `job.dataset.files` are those read (a window on a partition key reads its own). */
+  filesMatched: number;
   rejectsFile?: string;
   resumed: boolean;
   workers: number;
@@ -130,7 +132,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     job: spec.name,
     ...(f.window ? { window: { start: f.window.start.toISOString(), end: f.window.end.toISOString() } } : {}),
     model: { path: spec.model, sha256: job.model.sha256, output: job.output.outputName },
-    input: { path: spec.input, format: job.dataset.format, files: job.dataset.files.length, filesRead: result.filesRead.length, ...partitionKeys(job) },
+    input: { path: spec.input, format: job.dataset.format, files: f.filesMatched, filesRead: job.dataset.files.length, ...partitionKeys(job) },
     output: { path: spec.output, mode: job.outputMode, files: f.files, columns: job.outputColumns },
     task: job.output.task,
     ...(job.output.task === 'classification'

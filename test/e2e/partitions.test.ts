@@ -4,7 +4,7 @@
  * window_column is the `dt` key reads only that day's files.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -54,7 +54,10 @@ describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
 
   it('a daily job with window_column on the dt key scores only that day, reading only its 2 files of 6', async () => {
     const dir = await tmp.make();
-    const job = { name: 'daily', schedule: '0 0 * * *', model: model('mlp'), input: events, window_column: 'dt', output: join(dir, 'out/day={date}/'), features: ['a', 'b', 'c', 'hour'], labels: ['legit', 'fraud'], passthrough: ['id', 'dt'], on_error: 'quarantine' };
+    // Its own copy: a partition is added below.
+    const input = join(dir, 'events');
+    await cp(events, input, { recursive: true });
+    const job = { name: 'daily', schedule: '0 0 * * *', model: model('mlp'), input, window_column: 'dt', output: join(dir, 'out/day={date}/'), features: ['a', 'b', 'c', 'hour'], labels: ['legit', 'fraud'], passthrough: ['id', 'dt'], on_error: 'quarantine' };
     await writeFile(join(dir, 'job.yaml'), YAML.stringify(job));
     const r = await runCli(['run', join(dir, 'job.yaml'), '--at', `${DAYS[1]}T00:00:00Z`, '--quiet', '--json']);
     expectOk(r);
@@ -67,6 +70,14 @@ describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
     expect(ids.sort((x, y) => x - y)).toEqual(Array.from({ length: 80 }, (_, i) => 80 + i));
     // The window's empty rejects file takes its columns from a file it read (file 0 was not).
     expect((await readParquet(join(out, '_rejects', 'rejects.parquet'))).rows).toEqual([]);
+    // Its inputs are its own partitions: a new day's partition does not change them.
+    await cp(join(input, `dt=${DAYS[2]}`), join(input, 'dt=2026-12-09'), { recursive: true });
+    const again = await runCli(['run', join(dir, 'job.yaml'), '--at', `${DAYS[1]}T00:00:00Z`, '--quiet', '--json']);
+    expectOk(again);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'skipped', reason: 'already committed' });
+    // A change to one of its own files is refused as ever.
+    await writeFile(join(input, `dt=${DAYS[1]}`, 'hour=5', 'data_0.parquet'), await readFile(join(input, `dt=${DAYS[2]}`, 'hour=5', 'data_0.parquet')));
+    expectCliError(await runCli(['run', join(dir, 'job.yaml'), '--at', `${DAYS[1]}T00:00:00Z`, '--quiet']), 65, 'INPUTS_CHANGED');
   });
 
   it('a window no partition falls in reads one file, scores no row, and commits an empty window', async () => {
