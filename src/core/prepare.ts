@@ -59,7 +59,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
   const runFiles = runFileOptions(spec, outputMode, options.windowed ?? false);
   const skip = await runFileTest(spec.output, runFiles);
-  const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter, skip }).catch((err) => collect(err, problems));
+  const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip }).catch((err) => collect(err, problems));
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
   if (spec.csvDelimiter && dataset.format !== 'csv') {
     problems.push({ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'only applies to CSV inputs', expected: 'a .csv or .tsv input', actual: `Parquet input ${spec.input}` });

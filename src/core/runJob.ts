@@ -273,7 +273,7 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
   let note = 'already committed';
   try {
     const skip = await runFileTest(spec.output, runFileOptions(spec, 'directory', true));
-    const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter, skip });
+    const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip });
     const files = spec.windowColumn ? await windowFiles(db, dataset.files, { column: spec.windowColumn, window }) : dataset.files;
     const now = await stampInputs(files.map((f) => f.path));
     if (!(await sameInputContent(manifest.inputs, now))) {

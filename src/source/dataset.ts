@@ -11,7 +11,7 @@ import { clipQuoted } from '../util/clip.js';
 import type { Db } from '../db/duckdb.js';
 import { findCsvProblem } from './csvProblems.js';
 import { DATA_FILE_NAMES, delimiterSql, kindOf, type Delimiter } from './fileKind.js';
-import { globRoot, typePartitions, type PartitionValue } from './partitions.js';
+import { globRoot, typePartitions, type PartitionValue, type RootedFile } from './partitions.js';
 import { Params, quoteIdent } from '../util/sql.js';
 
 export type { DatasetFormat } from './fileKind.js';
@@ -99,10 +99,27 @@ function csvReaderSql(file: NamedFile, placeholder: string, header: boolean, ext
   return `read_csv(${placeholder}, header = ${header}, delim = ${delimiterSql(csvDelimiter(file))}, quote = '"', escape = '"', auto_detect = true, hive_partitioning = false${extra})`;
 }
 
-/** Resolves `input` to its files, sorted by path, and reads the first file's schema. */
-export async function openDataset(db: Db, input: string, options: OpenOptions = {}): Promise<Dataset> {
-  const { paths, skipped, root } = await listInputFiles(db, input, options.skip);
-  const partitions = root === null ? paths.map(() => []) : typePartitions(root, paths);
+/**
+ * Resolves `input` to its files and reads the first file's schema. A list's entries are
+ * concatenated in the order given, each entry's files sorted by path; a file two entries
+ * name is read once, where it first comes.
+ */
+export async function openDataset(db: Db, inputs: string | readonly string[], options: OpenOptions = {}): Promise<Dataset> {
+  const input = typeof inputs === 'string' ? inputs : inputs.join(', ');
+  const rooted: RootedFile[] = [];
+  const skipped: string[] = [];
+  const seen = new Set<string>();
+  for (const entry of typeof inputs === 'string' ? [inputs] : inputs) {
+    const listed = await listInputFiles(db, entry, options.skip);
+    skipped.push(...listed.skipped.filter((f) => !skipped.includes(f)));
+    for (const path of listed.paths) {
+      if (seen.has(resolve(path))) continue;
+      seen.add(resolve(path));
+      rooted.push({ root: listed.root, path });
+    }
+  }
+  const partitions = typePartitions(rooted);
+  const paths = rooted.map((f) => f.path);
   const files = paths.map((path, i): DatasetFile => {
     const format = formatOf(path);
     const file: DatasetFile = format === 'csv' && options.delimiter ? { path, format, delimiter: options.delimiter } : { path, format };

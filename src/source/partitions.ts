@@ -45,6 +45,12 @@ export function partitionSegments(root: string, file: string): { name: string; v
   return found;
 }
 
+/** An input file and the root its partition keys are read below (null: a file named alone, none). */
+export interface RootedFile {
+  root: string | null;
+  path: string;
+}
+
 /**
  * Each file's typed partition values (one array per file, empty when there are none). Every
  * file must sit under the same keys. A key whose values are all integers is BIGINT; a key
@@ -52,14 +58,17 @@ export function partitionSegments(root: string, file: string): { name: string; v
  * `dt=2026-13-01` among dates is an error naming its file, not a silent change to text);
  * anything else is VARCHAR.
  */
-export function typePartitions(root: string, files: readonly string[]): PartitionValue[][] {
-  const raw = files.map((f) => partitionSegments(root, f));
+export function typePartitions(rooted: readonly RootedFile[]): PartitionValue[][] {
+  const files = rooted.map((f) => f.path);
+  const raw = rooted.map((f) => (f.root === null ? [] : partitionSegments(f.root, f.path)));
+  // The input's roots, as messages name them.
+  const root = [...new Set(rooted.map((f) => f.root ?? f.path))].join(', ');
   const keys = raw[0]?.map((p) => p.name) ?? [];
   for (const [i, parts] of raw.entries()) {
     const names = parts.map((p) => p.name);
     if (names.join('/') === keys.join('/') && new Set(names).size === names.length) continue;
     const what = (k: readonly string[]): string => (k.length === 0 ? 'no partition keys' : `partition keys ${k.join(', ')}`);
-    throw new BatchinferError('INPUT_INVALID', `input file ${files[i]} sits under ${what(names)}, but ${files[0]} under ${what(keys)}: every file below ${root} must sit under the same key=value directories`, {
+    throw new BatchinferError('INPUT_INVALID', `input file ${files[i]} sits under ${what(names)}, but ${files[0]} under ${what(keys)}: every file of ${root} must sit under the same key=value directories below the input's root`, {
       expected: what(keys),
       actual: what(names),
     });

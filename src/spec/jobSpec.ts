@@ -41,7 +41,10 @@ export type ScoresKind = 'probabilities' | 'logits';
 export interface JobSpec {
   name: string;
   model: string;
+  /** The input path (a file, glob or directory); for a list, its entries joined by ", " (for messages). */
   input: string;
+  /** A job file's `input:` list of paths and globs, resolved: read in this order (`openDataset`). */
+  inputList?: string[];
   output: string;
   passthrough: string[];
   labels?: string[];
@@ -122,7 +125,7 @@ const inputSpecSchema = z.strictObject({
 export const jobFileSchema = z.strictObject({
   name: name.optional(),
   model: name.optional(),
-  input: name.optional(),
+  input: z.union([name, z.array(name).min(1)]).optional(),
   output: name.optional(),
   passthrough: z.array(name).optional(),
   labels: z.array(z.string()).min(1).optional(),
@@ -200,17 +203,19 @@ function hasPaths(spec: JobSpec): boolean {
 
 function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; problems: Problem[] } {
   const problems: Problem[] = [];
+  // Keep a trailing separator: it marks an output directory.
+  const absolute = (value: string): string => resolve(options.baseDir, value) + (/[\\/]$/.test(value) ? '/' : '');
   const need = (key: 'model' | 'input' | 'output'): string => {
     const value = job[key];
     if (!value) problems.push({ code: 'SPEC_INVALID', where: key, message: 'is required', expected: 'a path' });
     if (!value) return '';
-    // Keep a trailing separator: it marks an output directory.
-    return resolve(options.baseDir, value) + (/[\\/]$/.test(value) ? '/' : '');
+    return typeof value === 'string' ? absolute(value) : value.map(absolute).join(', ');
   };
   const spec: JobSpec = {
     name: job.name ?? options.name,
     model: need('model'),
     input: need('input'),
+    ...(Array.isArray(job.input) ? { inputList: job.input.map(absolute) } : {}),
     output: need('output'),
     passthrough: job.passthrough ?? [],
     labels: job.labels,
@@ -321,7 +326,7 @@ function checkCombinations(spec: JobSpec): Problem[] {
   if (spec.model && spec.model === spec.output) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the model file' });
   }
-  if (spec.input && spec.input === spec.output) {
+  if (spec.input && (spec.inputList ?? [spec.input]).includes(spec.output)) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the input' });
   }
   return problems;
@@ -330,16 +335,16 @@ function checkCombinations(spec: JobSpec): Problem[] {
 function checkSchedule(spec: JobSpec, job: JobFile): Problem[] {
   const problems: Problem[] = [];
   for (const key of ['input', 'output', 'rejects'] as const) {
-    const value = job[key];
-    if (!value) continue;
-    problems.push(...checkTemplate(key, value));
-    if (hasTemplate(value) && !spec.schedule) {
-      problems.push({ code: 'SPEC_INVALID', where: key, message: 'uses window templates but the job has no `schedule`', actual: value });
+    for (const value of [job[key] ?? []].flat()) {
+      problems.push(...checkTemplate(key, value));
+      if (hasTemplate(value) && !spec.schedule) {
+        problems.push({ code: 'SPEC_INVALID', where: key, message: 'uses window templates but the job has no `schedule`', actual: value });
+      }
     }
   }
   if (spec.windowColumn && !spec.schedule) problems.push({ code: 'SPEC_INVALID', where: 'window_column', message: 'needs a `schedule` to define the window' });
   if (job.timezone && !job.schedule) problems.push({ code: 'SPEC_INVALID', where: 'timezone', message: 'only applies with a `schedule`' });
-  if (spec.schedule && job.input && !hasTemplate(job.input) && !spec.windowColumn) {
+  if (spec.schedule && job.input && ![job.input].flat().some(hasTemplate) && !spec.windowColumn) {
     spec.notes.push('the input has no window template and the job no window_column: every window scores the whole input');
   }
   if (spec.schedule) {

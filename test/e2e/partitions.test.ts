@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
@@ -88,6 +88,19 @@ describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
     expectOk(r);
     expect(JSON.parse(r.stdout)).toMatchObject({ input: { files: 6, filesRead: 1 }, rows: { in: 0, out: 0 } });
     expect(existsSync(join(dir, 'out/2026-12-05/_SUCCESS'))).toBe(true);
+  });
+
+  it('an input list: entries read in the order given (relative to the job file), each keeping the keys below its own root', async () => {
+    const dir = await tmp.make();
+    const input = [relative(dir, join(events, `dt=${DAYS[2]}`, '*', '*.parquet')), relative(dir, join(events, `dt=${DAYS[0]}`)) + '/'];
+    const job = { model: model('mlp'), input, output: join(dir, 'o.parquet'), features: ['a', 'b', 'c', 'hour'], labels: ['legit', 'fraud'], passthrough: ['id', 'hour'] };
+    await writeFile(join(dir, 'job.yaml'), YAML.stringify(job));
+    const r = await runCli(['run', join(dir, 'job.yaml'), '--quiet', '--json']);
+    expectOk(r);
+    expect(JSON.parse(r.stdout).input).toMatchObject({ paths: input.map((p) => resolve(dir, p) + (p.endsWith('/') ? '/' : '')), files: 4, filesRead: 4, partitions: [{ name: 'hour', type: 'BIGINT' }] });
+    const rows = (await readParquet(join(dir, 'o.parquet'))).rows;
+    expect(rows.map((row) => Number(row.id))).toEqual([...Array.from({ length: 80 }, (_, i) => 160 + i), ...Array.from({ length: 80 }, (_, i) => i)]);
+    expect(rows.map((row) => Number(row.hour))).toEqual([160, 0].flatMap(() => [...Array(40).fill(5), ...Array(40).fill(6)]));
   });
 
   it('a dt directory that is not a date: 65 naming the file, nothing left behind', async () => {

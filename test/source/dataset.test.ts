@@ -108,6 +108,22 @@ describe('openDataset: resolving the input', () => {
     expect(err.message).toMatch(/mixes Parquet and CSV files/);
   });
 
+  it('a list: entries in the order given, the files of each sorted, a file two entries match read once', async () => {
+    const dir = await dirWith('list', { 'z/b.parquet': join(PARTS, 'part-1.parquet'), 'z/a.parquet': join(PARTS, 'part-0.parquet'), 'y.parquet': join(PARTS, 'part-2.parquet') });
+    const dataset = await openDataset(db, [join(dir, 'y.parquet'), join(dir, 'z'), join(dir, 'z', '*.parquet'), join(dir, 'y.parquet')]);
+    expect(dataset.files.map((f) => f.path)).toEqual([join(dir, 'y.parquet'), join(dir, 'z/a.parquet'), join(dir, 'z/b.parquet')]);
+    expect(dataset.input).toBe([join(dir, 'y.parquet'), join(dir, 'z'), join(dir, 'z', '*.parquet'), join(dir, 'y.parquet')].join(', '));
+    const missing = await rejection(openDataset(db, [join(dir, 'y.parquet'), join(dir, 'nope.parquet')]));
+    expect(missing.code).toBe('INPUT_MISSING');
+    expect(missing.message).toBe(`input ${join(dir, 'nope.parquet')} does not exist`);
+  });
+
+  it('a list mixing Parquet and CSV entries is refused', async () => {
+    const err = await rejection(openDataset(db, [join(PARTS, 'part-0.parquet'), join(DATA, 'transactions.csv')]));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toMatch(/mixes Parquet and CSV files/);
+  });
+
   it('a glob matching nothing is INPUT_MISSING', async () => {
     const err = await rejection(openDataset(db, join(root, 'nowhere', '*.parquet')));
     expect(err.code).toBe('INPUT_MISSING');

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
-import { globRoot, partitionSegments, typePartitions } from '../../src/source/partitions.js';
+import { globRoot, partitionSegments, typePartitions as typeRooted } from '../../src/source/partitions.js';
+
+const typePartitions = (root: string, files: string[]) => typeRooted(files.map((path) => ({ root, path })));
 
 const ROOT = '/data/events';
 const at = (...dirs: string[]): string => join(ROOT, ...dirs, 'part-0.parquet');
@@ -56,7 +58,7 @@ describe('partition keys of the key=value directories below the root', () => {
   it('files under different keys are INPUT_INVALID naming both', () => {
     const err = thrown(() => typePartitions(ROOT, [at('dt=2026-11-29'), at()]));
     expect(err.code).toBe('INPUT_INVALID');
-    expect(err.message).toBe(`input file ${at()} sits under no partition keys, but ${at('dt=2026-11-29')} under partition keys dt: every file below ${ROOT} must sit under the same key=value directories`);
+    expect(err.message).toBe(`input file ${at()} sits under no partition keys, but ${at('dt=2026-11-29')} under partition keys dt: every file of ${ROOT} must sit under the same key=value directories below the input's root`);
   });
 
   it('no key=value directories: no partitions', () => {

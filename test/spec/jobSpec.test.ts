@@ -31,6 +31,19 @@ describe('parseJobSpec: defaults and paths', () => {
     expect(parseJobSpec({ ...minimal, memory_limit: '2GiB' }, options).memoryLimit).toBe(2 * 2 ** 30);
   });
 
+  it('input may be a list of paths and globs, each resolved against baseDir, in the order given', () => {
+    const spec = parseJobSpec({ ...minimal, input: ['b/*.parquet', 'a/', '/abs/x.parquet'] }, options);
+    expect(spec.inputList).toEqual([resolve(BASE, 'b/*.parquet'), resolve(BASE, 'a') + '/', '/abs/x.parquet']);
+    expect(spec.input).toBe(spec.inputList!.join(', '));
+    expect(parseJobSpec(minimal, options)).not.toHaveProperty('inputList');
+  });
+
+  it('an input list: empty, an entry that is the output, or a template without a schedule, is refused', () => {
+    expect(wheres({ ...minimal, input: [] })).toEqual(['input']);
+    expect(wheres({ ...minimal, input: ['a.parquet', 'out.parquet'] })).toEqual(['output']);
+    expect(wheres({ ...minimal, input: ['a.parquet', 'in/dt={date}/'] })).toEqual(['input']);
+  });
+
   it('applies defaults and resolves paths against baseDir', () => {
     const spec = parseJobSpec(minimal, options);
     expect(spec).toEqual({
