@@ -80,6 +80,16 @@ describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
     expectCliError(await runCli(['run', join(dir, 'job.yaml'), '--at', `${DAYS[1]}T00:00:00Z`, '--quiet']), 65, 'INPUTS_CHANGED');
   });
 
+  it('window_column on an integer key (hour) is refused before anything is read: 78', async () => {
+    const dir = await tmp.make();
+    const job = { name: 'hourly', schedule: '0 * * * *', model: model('mlp'), input: events, window_column: 'hour', output: join(dir, 'out/{date}/{hour}/'), features: ['a', 'b', 'c', 'hour'], labels: ['legit', 'fraud'] };
+    await writeFile(join(dir, 'job.yaml'), YAML.stringify(job));
+    const r = await runCli(['run', join(dir, 'job.yaml'), '--at', `${DAYS[1]}T05:00:00Z`, '--quiet']);
+    expect(expectCliError(r, 78, 'SCHEMA_MISMATCH')).toContain("column 'hour' does not hold times");
+    // Only the failure marker `status` reads is left beside the window's output.
+    expect(existsSync(join(dir, `out/${DAYS[1]}/05`))).toBe(false);
+  });
+
   it('a window no partition falls in reads one file, scores no row, and commits an empty window', async () => {
     const dir = await tmp.make();
     const job = { name: 'daily', schedule: '0 0 * * *', model: model('mlp'), input: events, window_column: 'dt', output: join(dir, 'out/{date}/'), features: ['a', 'b', 'c', 'hour'], labels: ['legit', 'fraud'], passthrough: ['id', 'dt'], on_error: 'quarantine' };
@@ -101,6 +111,16 @@ describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
     const rows = (await readParquet(join(dir, 'o.parquet'))).rows;
     expect(rows.map((row) => Number(row.id))).toEqual([...Array.from({ length: 80 }, (_, i) => 160 + i), ...Array.from({ length: 80 }, (_, i) => i)]);
     expect(rows.map((row) => Number(row.hour))).toEqual([160, 0].flatMap(() => [...Array(40).fill(5), ...Array(40).fill(6)]));
+  });
+
+  it('CSV partitions: the keys feed the model and pass through as from Parquet', async () => {
+    const dir = await tmp.make();
+    const csv = join(dir, 'events');
+    await withDuckDb((q) => q(`COPY (SELECT * FROM '${flat}') TO '${csv}' (FORMAT csv, HEADER, PARTITION_BY (dt, hour))`));
+    const args = ['--features', 'a,b,c,hour', '--passthrough', 'id,dt,hour'];
+    expectOk(await runCli(['run', ...FLAGS, '--input', csv, '--output', join(dir, 'c.parquet'), ...args]));
+    expectOk(await runCli(['run', ...FLAGS, '--input', flat, '--output', join(dir, 'f.parquet'), ...args]));
+    expect((await readParquet(join(dir, 'c.parquet'))).rows).toEqual((await readParquet(join(dir, 'f.parquet'))).rows);
   });
 
   it('a dt directory that is not a date: 65 naming the file, nothing left behind', async () => {
