@@ -74,7 +74,9 @@ export function literalPath(path: string): string {
 
 /** The DuckDB table function reading `file`, with its (literalPath) path bound to `placeholder`. */
 export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter'>, placeholder: string, extra = ''): string {
-  // Hive partitioning off: a file under `dt=2026-11-29/` must not grow a `dt` column.
+  // DuckDB's hive partitioning off: it would read every key=value directory of the path, and
+  // a file named alone under `dt=2026-11-29/` must not grow a `dt` column. The keys below an
+  // input's root are added by `scanSql` (partitions.ts).
   // CSV is RFC 4180 (a comma, a tab for .tsv, or the job's csv_delimiter; double quotes, ""
   // inside quotes); only the column types are sniffed. A sniffed dialect turns a broken file
   // into a different table: one ragged line made DuckDB fall back to a single column named
