@@ -92,10 +92,8 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       if (skipped) return skipped;
       early = startPoolEarly(spec, workers, threads);
     }
-    const prepared = await prepareJob(db, spec, { windowed: window !== null });
-    const filesMatched = prepared.dataset.files.length;
     // A window on a partition key: its own partitions are its inputs (windowFiles.ts).
-    const job = window && spec.windowColumn ? { ...prepared, dataset: { ...prepared.dataset, files: await windowFiles(db, prepared.dataset.files, { column: spec.windowColumn, window }) } } : prepared;
+    const job = await prepareJob(db, spec, { windowed: window !== null, ...(window ? { window } : {}) });
     if (!lock) {
       createdParent = await ensureOutputParent(spec.output);
       lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
@@ -159,7 +157,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     const runtimeVersion = pool.runtimeVersion;
     const summarize = (files: string[]): RunSummary =>
       buildSummary({
-        spec, job, window, result, files, filesMatched, rejectsFile, resumed, workers, threads, duckdbThreads, warnings, startedAt,
+        spec, job, window, result, files, rejectsFile, resumed, workers, threads, duckdbThreads, warnings, startedAt,
         versions: versions(runtimeVersion, db.libraryVersion),
         wallSeconds: (performance.now() - wallStart) / 1000,
         writeSeconds: (performance.now() - writeStart) / 1000,
@@ -273,9 +271,9 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
   let note = 'already committed';
   try {
     const skip = await runFileTest(spec.output, runFileOptions(spec, 'directory', true));
-    const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip });
-    const files = spec.windowColumn ? await windowFiles(db, dataset.files, { column: spec.windowColumn, window }) : dataset.files;
-    const now = await stampInputs(files.map((f) => f.path));
+    const filter = spec.windowColumn ? { column: spec.windowColumn, window } : null;
+    const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip, ...(filter ? { narrow: (files: DatasetFile[]) => windowFiles(db, files, filter) } : {}) });
+    const now = await stampInputs(dataset.files.map((f) => f.path));
     if (!(await sameInputContent(manifest.inputs, now))) {
       throw new BatchinferError('INPUTS_CHANGED', `window ${window.start.toISOString()} was committed from other inputs: ${describeInputChange(manifest.inputs, now)}; rerun with --force to re-score it`, {
         expected: `${manifest.inputs.length} input files as committed at ${manifest.finishedAt}`,

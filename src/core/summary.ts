@@ -101,8 +101,6 @@ export interface SummaryFacts {
   result: ScoreResult;
   /** The committed output files. */
   files: string[];
-  /** The input's files; `job.dataset.files` are those read (a window on a partition key reads its own). */
-  filesMatched: number;
   rejectsFile?: string;
   resumed: boolean;
   workers: number;
@@ -132,7 +130,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     job: spec.name,
     ...(f.window ? { window: { start: f.window.start.toISOString(), end: f.window.end.toISOString() } } : {}),
     model: { path: spec.model, sha256: job.model.sha256, output: job.output.outputName },
-    input: { path: spec.input, ...(spec.inputList ? { paths: spec.inputList } : {}), format: job.dataset.format, files: f.filesMatched, filesRead: job.dataset.files.length, ...partitionKeys(job) },
+    input: { path: spec.input, ...(spec.inputList ? { paths: spec.inputList } : {}), format: job.dataset.format, files: job.dataset.matched, filesRead: job.dataset.files.length, ...partitionKeys(job) },
     output: { path: spec.output, mode: job.outputMode, files: f.files, columns: job.outputColumns },
     task: job.output.task,
     ...(job.output.task === 'classification'

@@ -26,10 +26,14 @@ export async function windowFiles(db: Db, files: readonly DatasetFile[], filter:
   return kept.length === 0 && files.length > 0 ? [files[0]!] : kept;
 }
 
-/** False when `filter.column` is a partition key of `file` whose value lies outside the window (NULL does too). */
+/**
+ * False when `filter.column` is a DATE partition key of `file` whose value lies outside the
+ * window (NULL does too). A key of another type is no time: validation refuses it as a
+ * window_column (SCHEMA_MISMATCH), so it prunes nothing here.
+ */
 export async function windowMayKeep(db: Db, file: DatasetFile, filter: WindowFilter): Promise<boolean> {
   const key = file.partitions?.find((p) => p.name === filter.column);
-  if (!key) return true;
+  if (!key || key.type !== 'DATE') return true;
   const params = new Params();
   const value = `CAST(${params.bind(key.value)} AS ${key.type})`;
   const start = params.bind(filter.window.start.toISOString());

@@ -43,6 +43,8 @@ export interface OpenOptions {
   delimiter?: Delimiter;
   /** Files a glob or directory matched that are not inputs (the run's own files); a path named alone is never skipped. */
   skip?: (file: string) => Promise<boolean>;
+  /** The files to read of those matched (a window's partitions), chosen before any is opened; it must keep one. */
+  narrow?: (files: DatasetFile[]) => Promise<DatasetFile[]>;
 }
 
 /** The delimiter a CSV file is read with: the job's, else `.tsv` a tab, else a comma. */
@@ -59,6 +61,8 @@ export interface Dataset {
   columns: ColumnInfo[];
   /** Files the glob or directory matched that `skip` left out. */
   skipped: string[];
+  /** How many files the input matched: more than `files` when `narrow` left some out. */
+  matched: number;
 }
 
 const GLOB_CHARS = /[*?[]/;
@@ -122,13 +126,14 @@ export async function openDataset(db: Db, inputs: string | readonly string[], op
   }
   const partitions = typePartitions(rooted);
   const paths = rooted.map((f) => f.path);
-  const files = paths.map((path, i): DatasetFile => {
+  const all = paths.map((path, i): DatasetFile => {
     const format = formatOf(path);
     const file: DatasetFile = format === 'csv' && options.delimiter ? { path, format, delimiter: options.delimiter } : { path, format };
     if (partitions[i]!.length > 0) file.partitions = partitions[i];
     return file;
   });
-  const formats = new Set(files.map((f) => f.format));
+  const files = options.narrow ? await options.narrow(all) : all;
+  const formats = new Set(all.map((f) => f.format));
   if (formats.size > 1) {
     throw new BatchinferError('INPUT_INVALID', `input ${input} mixes Parquet and CSV files`, {
       expected: 'one format',
@@ -138,7 +143,7 @@ export async function openDataset(db: Db, inputs: string | readonly string[], op
   const first: DatasetFile = files[0]!;
   const columns = await describeFile(db, first);
   first.columns = columns;
-  return { input, files, format: first.format, columns, skipped };
+  return { input, files, format: first.format, columns, skipped, matched: all.length };
 }
 
 /** Reads a file's column names and types. */

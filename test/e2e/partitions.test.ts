@@ -80,6 +80,18 @@ describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
     expectCliError(await runCli(['run', join(dir, 'job.yaml'), '--at', `${DAYS[1]}T00:00:00Z`, '--quiet']), 65, 'INPUTS_CHANGED');
   });
 
+  it('a window does not open other days\' files: one that is corrupt does not fail it', async () => {
+    const dir = await tmp.make();
+    const input = join(dir, 'events');
+    await cp(events, input, { recursive: true });
+    await writeFile(join(input, `dt=${DAYS[0]}`, 'hour=5', 'data_0.parquet'), 'not parquet');
+    const job = { name: 'daily', schedule: '0 0 * * *', model: model('mlp'), input, window_column: 'dt', output: join(dir, 'out/{date}/'), features: ['a', 'b', 'c', 'hour'], labels: ['legit', 'fraud'] };
+    await writeFile(join(dir, 'job.yaml'), YAML.stringify(job));
+    const r = await runCli(['run', join(dir, 'job.yaml'), '--at', `${DAYS[2]}T00:00:00Z`, '--quiet', '--json']);
+    expectOk(r);
+    expect(JSON.parse(r.stdout)).toMatchObject({ input: { files: 6, filesRead: 2 }, rows: { out: 80 } });
+  });
+
   it('window_column on an integer key (hour) is refused before anything is read: 78', async () => {
     const dir = await tmp.make();
     const job = { name: 'hourly', schedule: '0 * * * *', model: model('mlp'), input: events, window_column: 'hour', output: join(dir, 'out/{date}/{hour}/'), features: ['a', 'b', 'c', 'hour'], labels: ['legit', 'fraud'] };

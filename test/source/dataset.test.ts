@@ -46,7 +46,7 @@ describe('openDataset: resolving the input', () => {
     const path = join(DATA, 'transactions.parquet');
     const dataset = await openDataset(db, path);
     // The file keeps the columns read, so staging a CSV need not sniff it again.
-    expect(dataset).toEqual({ input: path, files: [{ path, format: 'parquet', columns: TRANSACTION_COLUMNS }], format: 'parquet', columns: TRANSACTION_COLUMNS, skipped: [] });
+    expect(dataset).toEqual({ input: path, files: [{ path, format: 'parquet', columns: TRANSACTION_COLUMNS }], format: 'parquet', columns: TRANSACTION_COLUMNS, skipped: [], matched: 1 });
   });
 
   it('a single CSV file gets the same column names and types', async () => {
