@@ -39,6 +39,8 @@ export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[],
     window_column: spec.windowColumn ?? null,
     timezone: spec.timezone,
     csv_delimiter: spec.csvDelimiter ?? null,
+    // Only when set: fingerprints of jobs without it stay as they were.
+    ...(spec.partitionTypes ? { partition_types: spec.partitionTypes } : {}),
   };
   return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };
 }

@@ -66,8 +66,9 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   // A window on a partition key narrows the input before any file is opened: it does not read other days' files.
   const filter = options.window && spec.windowColumn ? { column: spec.windowColumn, window: options.window } : null;
   const narrow = filter ? (files: DatasetFile[]) => windowFiles(db, files, filter) : undefined;
-  const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip, ...(narrow ? { narrow } : {}) }).catch((err) => collect(err, problems));
+  const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip, partitionTypes: spec.partitionTypes, ...(narrow ? { narrow } : {}) }).catch((err) => collect(err, problems));
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
+  problems.push(...unknownPartitionTypes(spec, dataset));
   if (spec.csvDelimiter && dataset.format !== 'csv') {
     problems.push({ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'only applies to CSV inputs', expected: 'a .csv or .tsv input', actual: `Parquet input ${spec.input}` });
   }
@@ -105,6 +106,14 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   return { spec, model, dataset, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(dataset), notes: text.notes };
 }
 
+
+/** A `partition_types` key the input's files do not sit under. */
+function unknownPartitionTypes(spec: JobSpec, dataset: Dataset): Problem[] {
+  const keys = (dataset.files[0]?.partitions ?? []).map((p) => p.name);
+  return Object.keys(spec.partitionTypes ?? {})
+    .filter((k) => !keys.includes(k))
+    .map((k) => ({ code: 'SPEC_INVALID' as const, where: `partition_types.${k}`, message: `'${k}' is not a partition key of the input (no ${k}=... directories below its root)`, expected: keys.length > 0 ? keys : 'no partition keys', actual: k }));
+}
 
 /** Where the run files of `spec` are: the output's kind and the rejects file. */
 export function runFileOptions(spec: JobSpec, mode: OutputMode, windowed = false): RunFileOptions {

@@ -272,7 +272,7 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
   try {
     const skip = await runFileTest(spec.output, runFileOptions(spec, 'directory', true));
     const filter = spec.windowColumn ? { column: spec.windowColumn, window } : null;
-    const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip, ...(filter ? { narrow: (files: DatasetFile[]) => windowFiles(db, files, filter) } : {}) });
+    const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip, partitionTypes: spec.partitionTypes, ...(filter ? { narrow: (files: DatasetFile[]) => windowFiles(db, files, filter) } : {}) });
     const now = await stampInputs(dataset.files.map((f) => f.path));
     if (!(await sameInputContent(manifest.inputs, now))) {
       throw new BatchinferError('INPUTS_CHANGED', `window ${window.start.toISOString()} was committed from other inputs: ${describeInputChange(manifest.inputs, now)}; rerun with --force to re-score it`, {

@@ -11,7 +11,7 @@ import { clipQuoted } from '../util/clip.js';
 import type { Db } from '../db/duckdb.js';
 import { findCsvProblem } from './csvProblems.js';
 import { DATA_FILE_NAMES, delimiterSql, kindOf, type Delimiter } from './fileKind.js';
-import { globRoot, typePartitions, type PartitionValue, type RootedFile } from './partitions.js';
+import { globRoot, typePartitions, type PartitionTypeName, type PartitionValue, type RootedFile } from './partitions.js';
 import { Params, quoteIdent } from '../util/sql.js';
 
 export type { DatasetFormat } from './fileKind.js';
@@ -43,6 +43,8 @@ export interface OpenOptions {
   delimiter?: Delimiter;
   /** Files a glob or directory matched that are not inputs (the run's own files); a path named alone is never skipped. */
   skip?: (file: string) => Promise<boolean>;
+  /** Partition keys typed as given instead of from their values (the job's partition_types). */
+  partitionTypes?: Readonly<Record<string, PartitionTypeName>>;
   /** The files to read of those matched (a window's partitions), chosen before any is opened; it must keep one. */
   narrow?: (files: DatasetFile[]) => Promise<DatasetFile[]>;
 }
@@ -124,7 +126,7 @@ export async function openDataset(db: Db, inputs: string | readonly string[], op
       rooted.push({ root: listed.root, path });
     }
   }
-  const partitions = typePartitions(rooted);
+  const partitions = typePartitions(rooted, options.partitionTypes);
   const paths = rooted.map((f) => f.path);
   const all = paths.map((path, i): DatasetFile => {
     const format = formatOf(path);

@@ -11,6 +11,11 @@ import { BatchinferError } from '../errors.js';
 
 export type PartitionType = 'DATE' | 'BIGINT' | 'VARCHAR';
 
+/** The types a job may give a key (`partition_types`), and the DuckDB type each reads as. */
+export const PARTITION_TYPE_NAMES = ['date', 'integer', 'text'] as const;
+export type PartitionTypeName = (typeof PARTITION_TYPE_NAMES)[number];
+const GIVEN: Record<PartitionTypeName, PartitionType> = { date: 'DATE', integer: 'BIGINT', text: 'VARCHAR' };
+
 export interface PartitionValue {
   name: string;
   type: PartitionType;
@@ -58,7 +63,7 @@ export interface RootedFile {
  * `dt=2026-13-01` among dates is an error naming its file, not a silent change to text);
  * anything else is VARCHAR.
  */
-export function typePartitions(rooted: readonly RootedFile[]): PartitionValue[][] {
+export function typePartitions(rooted: readonly RootedFile[], given: Readonly<Record<string, PartitionTypeName>> = {}): PartitionValue[][] {
   const files = rooted.map((f) => f.path);
   const raw = rooted.map((f) => (f.root === null ? [] : partitionSegments(f.root, f.path)));
   // The input's roots, as messages name them.
@@ -73,19 +78,25 @@ export function typePartitions(rooted: readonly RootedFile[]): PartitionValue[][
       actual: what(names),
     });
   }
-  const types = keys.map((_, k) => keyType(root, files, raw.map((parts) => parts[k]!)));
+  const types = keys.map((key, k) => keyType(root, files, raw.map((parts) => parts[k]!), Object.hasOwn(given, key) ? GIVEN[given[key]!] : undefined));
   return raw.map((parts) => parts.map((p, k) => ({ name: p.name, type: types[k]!, value: p.value })));
 }
 
-function keyType(root: string, files: readonly string[], values: readonly { name: string; value: string | null }[]): PartitionType {
+/** A key's type: `given` (partition_types), whose every value must then fit it, or the one its values imply. */
+function keyType(root: string, files: readonly string[], values: readonly { name: string; value: string | null }[], given?: PartitionType): PartitionType {
+  if (given === 'VARCHAR') return given;
   const present = values.filter((v) => v.value !== null).map((v) => v.value!);
-  if (present.length > 0 && present.every(isInt64)) return 'BIGINT';
-  if (!present.some((v) => DATE_SHAPE.test(v))) return 'VARCHAR';
-  const bad = values.findIndex((v) => v.value !== null && !isDate(v.value));
-  if (bad < 0) return 'DATE';
+  if (!given && present.length > 0 && present.every(isInt64)) return 'BIGINT';
+  if (!given && !present.some((v) => DATE_SHAPE.test(v))) return 'VARCHAR';
+  const type = given ?? 'DATE';
+  const fits = type === 'DATE' ? isDate : isInt64;
+  const bad = values.findIndex((v) => v.value !== null && !fits(v.value));
+  if (bad < 0) return type;
   const { name, value } = values[bad]!;
-  throw new BatchinferError('INPUT_INVALID', `input file ${files[bad]}: partition ${name}=${value} is not a date, while other ${name} values below ${root} are`, {
-    expected: `a date YYYY-MM-DD for partition key ${name}`,
+  const what = type === 'DATE' ? 'a date' : 'an integer';
+  const why = given ? `partition_types gives ${name} as ${type === 'DATE' ? 'date' : 'integer'}` : `other ${name} values below ${root} are dates`;
+  throw new BatchinferError('INPUT_INVALID', `input file ${files[bad]}: partition ${name}=${value} is not ${what}, while ${why}`, {
+    expected: `${type === 'DATE' ? 'a date YYYY-MM-DD' : 'a 64-bit integer'} for partition key ${name}`,
     actual: value,
   });
 }

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { defaultMemoryLimit, MEMORY_LIMIT_EXPECTED, MIN_MEMORY_LIMIT, parseMemorySize } from '../util/memorySize.js';
 import { BatchinferError, type Problem } from '../errors.js';
 import { issueToProblem } from './specIssue.js';
+import { PARTITION_TYPE_NAMES, type PartitionTypeName } from '../source/partitions.js';
 import { checkTemplate, hasTemplate } from '../schedule/template.js';
 import { parseSchedule } from '../schedule/window.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
@@ -91,6 +92,8 @@ export interface JobSpec {
   windowColumn?: string;
   /** CSV inputs: the field delimiter, instead of the one the file name implies (`.csv` comma, `.tsv` tab). */
   csvDelimiter?: Delimiter;
+  /** Hive partition keys typed as given instead of from their values (`partition_types`, source/partitions.ts). */
+  partitionTypes?: Record<string, PartitionTypeName>;
   /** Bytes DuckDB may use before it spills to the staging directory (`memory_limit`; default half the machine's). */
   memoryLimit: number;
   /** Fail (TOO_FEW_ROWS, nothing committed) when the input (a window's rows) holds fewer rows. */
@@ -154,6 +157,7 @@ export const jobFileSchema = z.strictObject({
   allow_nan: z.boolean().optional(),
   model_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a sha256 is 64 hex digits').optional(),
   csv_delimiter: z.enum(Object.keys(DELIMITER_WORDS) as [string, ...string[]], { error: DELIMITER_EXPECTED }).optional(),
+  partition_types: z.record(name, z.enum(PARTITION_TYPE_NAMES)).optional(),
   memory_limit: z.string().optional(),
   min_rows: z.number().int().nonnegative().optional(),
 });
@@ -244,6 +248,7 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     timezone: job.timezone ?? 'UTC',
     windowColumn: job.window_column,
     csvDelimiter: job.csv_delimiter === undefined ? undefined : DELIMITER_WORDS[job.csv_delimiter],
+    partitionTypes: job.partition_types,
     memoryLimit: defaultMemoryLimit(),
     minRows: job.min_rows,
     notes: [],

@@ -92,6 +92,21 @@ describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ input: { files: 6, filesRead: 2 }, rows: { out: 80 } });
   });
 
+  it('partition_types: dt as text reads a dt=latest directory; a key the input does not have is 78', async () => {
+    const dir = await tmp.make();
+    const input = join(dir, 'events');
+    await withDuckDb((q) => q(`COPY (SELECT i AS id, 0.1 AS a, 0.2 AS b, 0.3 AS c, 0.4 AS d, DATE '2026-11-29' + CAST(i // 10 AS INTEGER) AS dt FROM range(20) t(i)) TO '${input}' (FORMAT parquet, PARTITION_BY (dt))`));
+    await rename(join(input, 'dt=2026-11-30'), join(input, 'dt=latest'));
+    const job = { model: model('mlp'), input, output: join(dir, 'o.parquet'), features: ['a', 'b', 'c', 'd'], labels: ['legit', 'fraud'], passthrough: ['id', 'dt'], partition_types: { dt: 'text' } };
+    await writeFile(join(dir, 'job.yaml'), YAML.stringify(job));
+    expectOk(await runCli(['run', join(dir, 'job.yaml'), '--quiet']));
+    expect((await readParquet(join(dir, 'o.parquet'))).rows.map((r) => r.dt)).toEqual([...Array(10).fill('2026-11-29'), ...Array(10).fill('latest')]);
+    await writeFile(join(dir, 'bad.yaml'), YAML.stringify({ ...job, output: join(dir, 'b.parquet'), partition_types: { dt: 'text', region: 'text' } }));
+    const r = await runCli(['run', join(dir, 'bad.yaml'), '--quiet']);
+    expect(expectCliError(r, 78, 'SPEC_INVALID')).toContain("partition_types.region: 'region' is not a partition key of the input (no region=... directories below its root)");
+    expect(existsSync(join(dir, 'b.parquet'))).toBe(false);
+  });
+
   it('window_column on an integer key (hour) is refused before anything is read: 78', async () => {
     const dir = await tmp.make();
     const job = { name: 'hourly', schedule: '0 * * * *', model: model('mlp'), input: events, window_column: 'hour', output: join(dir, 'out/{date}/{hour}/'), features: ['a', 'b', 'c', 'hour'], labels: ['legit', 'fraud'] };
@@ -142,7 +157,7 @@ describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
     await rename(join(input, 'dt=2026-11-30'), join(input, 'dt=2026-11-31'));
     const r = await runCli(['run', ...FLAGS, '--input', input, '--output', join(dir, 'out', 'o.parquet'), '--features', 'a,b,c,d']);
     const message = expectCliError(r, 65, 'INPUT_INVALID');
-    expect(message).toContain(`input file ${join(input, 'dt=2026-11-31', 'data_0.parquet')}: partition dt=2026-11-31 is not a date, while other dt values below ${input} are`);
+    expect(message).toContain(`input file ${join(input, 'dt=2026-11-31', 'data_0.parquet')}: partition dt=2026-11-31 is not a date, while other dt values below ${input} are dates`);
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 });

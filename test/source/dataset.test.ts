@@ -298,7 +298,7 @@ describe('openDataset: hive partition keys', () => {
     const dir = await dirWith('hive-baddate', { 'dt=2026-11-29/a.parquet': join(PARTS, 'part-0.parquet'), 'dt=2026-11-31/a.parquet': join(PARTS, 'part-1.parquet') });
     const err = await rejection(openDataset(db, dir));
     expect(err.code).toBe('INPUT_INVALID');
-    expect(err.message).toBe(`input file ${join(dir, 'dt=2026-11-31/a.parquet')}: partition dt=2026-11-31 is not a date, while other dt values below ${dir} are`);
+    expect(err.message).toBe(`input file ${join(dir, 'dt=2026-11-31/a.parquet')}: partition dt=2026-11-31 is not a date, while other dt values below ${dir} are dates`);
   });
 
   it('a partition key that is also a column of the file is INPUT_INVALID', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
 import { globRoot, partitionSegments, typePartitions as typeRooted } from '../../src/source/partitions.js';
 
-const typePartitions = (root: string, files: string[]) => typeRooted(files.map((path) => ({ root, path })));
+const typePartitions = (root: string, files: string[], given = {}) => typeRooted(files.map((path) => ({ root, path })), given);
 
 const ROOT = '/data/events';
 const at = (...dirs: string[]): string => join(ROOT, ...dirs, 'part-0.parquet');
@@ -46,9 +46,23 @@ describe('partition keys of the key=value directories below the root', () => {
       const err = thrown(() => typePartitions(ROOT, [at('dt=2026-11-29'), at(`dt=${bad}`)]));
       expect(err.code).toBe('INPUT_INVALID');
       expect(err.exitCode).toBe(65);
-      expect(err.message).toBe(`input file ${at(`dt=${bad}`)}: partition dt=${bad} is not a date, while other dt values below ${ROOT} are`);
+      expect(err.message).toBe(`input file ${at(`dt=${bad}`)}: partition dt=${bad} is not a date, while other dt values below ${ROOT} are dates`);
       expect(err.actual).toBe(bad);
     }
+  });
+
+  it('partition_types: text keeps dates and anything else as text; integer or date refuses a value that is not one, naming the file', () => {
+    const files = [at('dt=2026-11-29', 'shard=007'), at('dt=latest', 'shard=x1')];
+    expect(typePartitions(ROOT, files, { dt: 'text', shard: 'text' })[1]).toEqual([
+      { name: 'dt', type: 'VARCHAR', value: 'latest' },
+      { name: 'shard', type: 'VARCHAR', value: 'x1' },
+    ]);
+    const err = thrown(() => typePartitions(ROOT, files, { dt: 'text', shard: 'integer' }));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toBe(`input file ${files[1]}: partition shard=x1 is not an integer, while partition_types gives shard as integer`);
+    const date = thrown(() => typePartitions(ROOT, [at('dt=20261129')], { dt: 'date' }));
+    expect(date.message).toBe(`input file ${at('dt=20261129')}: partition dt=20261129 is not a date, while partition_types gives dt as date`);
+    expect(typePartitions(ROOT, [at('dt=20261129')])[0]![0]!.type).toBe('BIGINT');
   });
 
   it('a NULL partition (Hive default) keeps its key typed', () => {

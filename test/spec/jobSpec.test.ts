@@ -44,6 +44,11 @@ describe('parseJobSpec: defaults and paths', () => {
     expect(wheres({ ...minimal, input: ['a.parquet', 'in/dt={date}/'] })).toEqual(['input']);
   });
 
+  it('partition_types: date, integer or text per key', () => {
+    expect(parseJobSpec({ ...minimal, partition_types: { dt: 'text', hour: 'integer' } }, options).partitionTypes).toEqual({ dt: 'text', hour: 'integer' });
+    expect(wheres({ ...minimal, partition_types: { dt: 'timestamp' } })).toEqual(['partition_types.dt']);
+  });
+
   it('applies defaults and resolves paths against baseDir', () => {
     const spec = parseJobSpec(minimal, options);
     expect(spec).toEqual({
