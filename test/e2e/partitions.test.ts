@@ -150,6 +150,20 @@ describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
     expect((await readParquet(join(dir, 'c.parquet'))).rows).toEqual((await readParquet(join(dir, 'f.parquet'))).rows);
   });
 
+  it('an output directory inside a directory input is not read back by the recursive listing', async () => {
+    const dir = await tmp.make();
+    const input = join(dir, 'in');
+    await cp(events, input, { recursive: true });
+    const args = ['run', ...FLAGS, '--input', input, '--output', join(input, 'scores') + '/', '--features', 'a,b,c,hour', '--passthrough', 'id', '--json'];
+    expectOk(await runCli(args));
+    const again = await runCli(args);
+    expectOk(again);
+    const summary = JSON.parse(again.stdout);
+    expect(summary.input).toMatchObject({ files: 6, filesRead: 6 });
+    expect(summary.rows.out).toBe(240);
+    expect(summary.warnings.join('\n')).toMatch(/left out 6 files the input matched that are this output's own/);
+  });
+
   it('a dt directory that is not a date: 65 naming the file, nothing left behind', async () => {
     const dir = await tmp.make();
     const input = join(dir, 'events');
