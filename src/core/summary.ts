@@ -115,7 +115,7 @@ export interface SummaryFacts {
 }
 
 /** The hive partition keys the input's files sit under, as columns (none: no key). */
-function partitionKeys(job: SummaryFacts['job']): { partitions?: { name: string; type: string }[] } {
+export function partitionKeys(job: SummaryFacts['job']): { partitions?: { name: string; type: string }[] } {
   const keys = job.dataset.files[0]?.partitions ?? [];
   return keys.length === 0 ? {} : { partitions: keys.map((p) => ({ name: p.name, type: p.type })) };
 }

@@ -6,12 +6,13 @@ import { isBatchinferError, type Problem } from '../errors.js';
 import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { prepareJob } from './prepare.js';
-import { decisionOf, type RunSummary } from './summary.js';
+import { decisionOf, partitionKeys, type RunSummary } from './summary.js';
 
 export interface ValidationReport {
   job: string;
   model: { path: string; sha256: string };
-  input: { path: string; files: number; format: string };
+  /** `partitions`: the hive keys read as columns (none: left out). */
+  input: { path: string; files: number; format: string; partitions?: { name: string; type: string }[] };
   feeds: { input: string; dtype: string; columns: string[] }[];
   output: { path: string; mode: string; columns: string[]; task: string; scoredOutput: string; decision?: RunSummary['decision'] };
   /** What a run would warn about (e.g. a CSV column with some values that are not numbers). */
@@ -25,7 +26,7 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
     return {
       job: spec.name,
       model: { path: spec.model, sha256: job.model.sha256 },
-      input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format },
+      input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format, ...partitionKeys(job) },
       feeds: job.feeds.map((f) => ({ input: f.input, dtype: f.dtype, columns: f.columns.map((c) => c.column) })),
       output: { path: spec.output, mode: job.outputMode, columns: job.outputColumns, task: job.output.task, scoredOutput: job.output.outputName, ...(job.output.task === 'classification' ? decisionOf(job.output) : {}) },
       notes: job.notes,

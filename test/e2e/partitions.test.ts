@@ -164,6 +164,15 @@ describe.concurrent('hive-partitioned inputs', { timeout: 60_000 }, () => {
     expect(summary.warnings.join('\n')).toMatch(/left out 6 files the input matched that are this output's own/);
   });
 
+  it('validate names the partition keys and their types', async () => {
+    const dir = await tmp.make();
+    const r = await runCli(['validate', '--model', model('mlp'), '--input', events, '--output', join(dir, 'o.parquet'), '--features', 'a,b,c,hour', '--labels', 'legit,fraud']);
+    expectOk(r);
+    expect(r.stderr).toContain(`input ${events} (6 parquet files; partition keys dt DATE, hour BIGINT)`);
+    const json = await runCli(['validate', '--model', model('mlp'), '--input', events, '--output', join(dir, 'o.parquet'), '--features', 'a,b,c,hour', '--labels', 'legit,fraud', '--json']);
+    expect(JSON.parse(json.stdout).input.partitions).toEqual([{ name: 'dt', type: 'DATE' }, { name: 'hour', type: 'BIGINT' }]);
+  });
+
   it('a dt directory that is not a date: 65 naming the file, nothing left behind', async () => {
     const dir = await tmp.make();
     const input = join(dir, 'events');
