@@ -247,7 +247,10 @@ export async function dataFilesBelow(dir: string): Promise<string[]> {
     const real = await realpath(at);
     if (seen.has(real)) return;
     seen.add(real);
-    for (const entry of await readdir(at, { withFileTypes: true })) {
+    const entries = await readdir(at, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new BatchinferError('INPUT_INVALID', `input directory ${at} cannot be read: ${err.code === 'EACCES' ? 'permission denied' : err.message}`, { expected: 'a readable directory', actual: err.code ?? err.message });
+    });
+    for (const entry of entries) {
       if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
       const path = join(at, entry.name);
       // A symlink counts as what it points to (a dangling one as neither).

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -99,6 +99,19 @@ describe('openDataset: resolving the input', () => {
     });
     const dataset = await openDataset(db, dir);
     expect(dataset.files.map((f) => f.path)).toEqual([join(dir, 'a/x/part-0.parquet'), join(dir, 'b/part-0.parquet'), join(dir, 'c.parquet')]);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('a subdirectory that cannot be read is INPUT_INVALID naming it', async () => {
+    const dir = await dirWith('locked', { 'a/part.parquet': join(PARTS, 'part-0.parquet'), 'b/part.parquet': join(PARTS, 'part-1.parquet') });
+    await chmod(join(dir, 'b'), 0o000);
+    try {
+      const err = await rejection(openDataset(db, dir));
+      expect(err.code).toBe('INPUT_INVALID');
+      expect(err.exitCode).toBe(65);
+      expect(err.message).toBe(`input directory ${join(dir, 'b')} cannot be read: permission denied`);
+    } finally {
+      await chmod(join(dir, 'b'), 0o755);
+    }
   });
 
   it('a nested directory mixing Parquet and CSV is refused', async () => {
