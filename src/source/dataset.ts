@@ -1,6 +1,7 @@
 /**
- * Finds the files an `input` names (a file, a glob or a directory), their format, schema and
- * row counts. Every read goes through DuckDB with the path bound as a parameter.
+ * Finds the files an `input` names (a file, a glob, a directory read recursively, or a list of
+ * them), their format, hive partition keys (partitions.ts), schema and row counts. Every read
+ * goes through DuckDB with the path and partition values bound as parameters.
  */
 import { readFile, readlink, realpath, stat, readdir } from 'node:fs/promises';
 import { pathExists } from '../util/fs.js';
