@@ -365,7 +365,7 @@ Examples:
 }
 
 /** A run without a job file needs the three paths as flags. */
-function requireOneOff<T extends { model?: string; input?: string; output?: string }>(job: string | undefined, overrides: T): T {
+function requireOneOff<T extends { model?: string; input?: string | string[]; output?: string }>(job: string | undefined, overrides: T): T {
   if (job) return overrides;
   const missing = (['model', 'input', 'output'] as const).filter((k) => !overrides[k]).map((k) => `--${k}`);
   if (missing.length > 0) {

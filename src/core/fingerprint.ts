@@ -43,6 +43,8 @@ export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[],
     csv_delimiter: spec.csvDelimiter ?? null,
     // Only when set: the identities of runs without it (and their journals) stay as they were.
     ...(spec.rejectsColumns ? { rejects_columns: spec.rejectsColumns } : {}),
+    // Only when set: fingerprints of jobs without it stay as they were.
+    ...(spec.partitionTypes ? { partition_types: spec.partitionTypes } : {}),
   };
   return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };
 }

@@ -12,7 +12,7 @@ import type { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { loadModel, type LoadedModel } from '../model/loadModel.js';
 import { sampleNumbers } from '../source/numberSample.js';
-import { countRows, csvDelimiter, describeFile, openDataset, type ColumnInfo, type Dataset } from '../source/dataset.js';
+import { countRows, csvDelimiter, describeFile, openDataset, type ColumnInfo, type Dataset, type DatasetFile } from '../source/dataset.js';
 import { DELIMITERS, delimiterName } from '../source/fileKind.js';
 import { fixedBatchOf, planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { outputColumnNames, planOutput, type OutputPlan } from '../postprocess/outputPlan.js';
@@ -22,6 +22,8 @@ import { findCollisions, runFileTest, type RunFileOptions } from '../sink/runFil
 import type { RunPath } from '../sink/outputPaths.js';
 import { clipValue } from '../util/clip.js';
 import { PathIdentity } from '../util/pathIdentity.js';
+import type { Window } from '../schedule/window.js';
+import { windowFiles } from './windowFiles.js';
 
 export type OutputMode = 'file' | 'directory';
 
@@ -47,6 +49,8 @@ export interface PreparedJob {
 export interface PrepareOptions {
   /** A scheduled job's window run: the output is always a directory. */
   windowed?: boolean;
+  /** The window run's window: with a `window_column` that is a partition key, only its files are the input (windowFiles.ts). */
+  window?: Window;
 }
 
 export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions = {}): Promise<PreparedJob> {
@@ -59,8 +63,12 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
   const runFiles = runFileOptions(spec, outputMode, options.windowed ?? false);
   const skip = await runFileTest(spec.output, runFiles);
-  const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter, skip }).catch((err) => collect(err, problems));
+  // A window on a partition key narrows the input before any file is opened: it does not read other days' files.
+  const filter = options.window && spec.windowColumn ? { column: spec.windowColumn, window: options.window } : null;
+  const narrow = filter ? (files: DatasetFile[]) => windowFiles(db, files, filter) : undefined;
+  const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip, partitionTypes: spec.partitionTypes, ...(narrow ? { narrow } : {}) }).catch((err) => collect(err, problems));
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
+  problems.push(...unknownPartitionTypes(spec, dataset));
   if (spec.csvDelimiter && dataset.format !== 'csv') {
     problems.push({ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'only applies to CSV inputs', expected: 'a .csv or .tsv input', actual: `Parquet input ${spec.input}` });
   }
@@ -103,6 +111,14 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   return { spec, model, dataset, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(dataset), notes: text.notes };
 }
 
+
+/** A `partition_types` key the input's files do not sit under. */
+function unknownPartitionTypes(spec: JobSpec, dataset: Dataset): Problem[] {
+  const keys = (dataset.files[0]?.partitions ?? []).map((p) => p.name);
+  return Object.keys(spec.partitionTypes ?? {})
+    .filter((k) => !keys.includes(k))
+    .map((k) => ({ code: 'SPEC_INVALID' as const, where: `partition_types.${k}`, message: `'${k}' is not a partition key of the input (no ${k}=... directories below its root)`, expected: keys.length > 0 ? keys : 'no partition keys', actual: k }));
+}
 
 /** Where the run files of `spec` are: the output's kind and the rejects file. */
 export function runFileOptions(spec: JobSpec, mode: OutputMode, windowed = false): RunFileOptions {

@@ -43,6 +43,7 @@ import { describeInputChange, describeOutputs, readManifest, sameInputContent, s
 import { openDataset, type DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
 import { scoreFiles, type PartProgress, type ScoreResult } from './scoreFiles.js';
+import { windowFiles } from './windowFiles.js';
 import type { Window } from '../schedule/window.js';
 import { buildSummary, versions, type RunSummary, type SkippedRun } from './summary.js';
 
@@ -93,7 +94,8 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
       if (skipped) return skipped;
       early = startPoolEarly(spec, workers, threads);
     }
-    const job = await prepareJob(db, spec, { windowed: window !== null });
+    // A window on a partition key: its own partitions are its inputs (windowFiles.ts).
+    const job = await prepareJob(db, spec, { windowed: window !== null, ...(window ? { window } : {}) });
     if (!lock) {
       createdParent = await ensureOutputParent(spec.output);
       lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
@@ -276,7 +278,8 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
   let note = 'already committed';
   try {
     const skip = await runFileTest(spec.output, runFileOptions(spec, 'directory', true));
-    const dataset = await openDataset(db, spec.input, { delimiter: spec.csvDelimiter, skip });
+    const filter = spec.windowColumn ? { column: spec.windowColumn, window } : null;
+    const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip, partitionTypes: spec.partitionTypes, ...(filter ? { narrow: (files: DatasetFile[]) => windowFiles(db, files, filter) } : {}) });
     const now = await stampInputs(dataset.files.map((f) => f.path));
     if (!(await sameInputContent(manifest.inputs, now))) {
       throw new BatchinferError('INPUTS_CHANGED', `window ${window.start.toISOString()} was committed from other inputs: ${describeInputChange(manifest.inputs, now)}; rerun with --force to re-score it`, {

@@ -11,13 +11,13 @@
  */
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Db, SqlParam } from '../db/duckdb.js';
+import type { Db } from '../db/duckdb.js';
 import type { Journal } from '../sink/journal.js';
 import type { Window } from '../schedule/window.js';
-import { copyFailure, describeFile, guardCopy, literalPath, readerSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
+import { copyFailure, describeFile, guardCopy, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { floatStagedColumns, stagedFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns } from '../preprocess/rowChecks.js';
-import { quoteIdent } from '../util/sql.js';
+import { Params, quoteIdent } from '../util/sql.js';
 import { failpoint } from '../util/failpoint.js';
 
 export interface StageOptions {
@@ -58,15 +58,14 @@ export async function stageSource(db: Db, file: DatasetFile, index: number, opti
 
 async function copySource(db: Db, file: DatasetFile, path: string, options: StageOptions): Promise<void> {
   const featureColumns = flatColumns(options.feeds).map(({ col }) => col.column);
-  const params: SqlParam[] = [literalPath(file.path)];
+  // Bound first, in this order, for every copy: the window, the target; each copy's reader after.
+  const fixed = new Params();
   let where = '';
   if (options.filter) {
-    params.push(options.filter.window.start.toISOString(), options.filter.window.end.toISOString());
     const col = quoteIdent(options.filter.column);
-    where = ` WHERE ${col} >= CAST($2 AS TIMESTAMPTZ) AND ${col} < CAST($3 AS TIMESTAMPTZ)`;
+    where = ` WHERE ${col} >= CAST(${fixed.bind(options.filter.window.start.toISOString())} AS TIMESTAMPTZ) AND ${col} < CAST(${fixed.bind(options.filter.window.end.toISOString())} AS TIMESTAMPTZ)`;
   }
-  params.push(path + '.tmp');
-  const target = `$${params.length}`;
+  const target = fixed.bind(path + '.tmp');
   // Only the columns the run uses (writing all of a wide CSV as Parquet was most of the staging
   // time); uncompressed and without dictionaries (a temporary file, written faster so); row
   // groups of 64k rows, as the writer holds one per thread in memory (docs/performance.md, CSV).
@@ -76,14 +75,16 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
     keep && keep.length > 0 ? keep.map((c) => (asFloat.has(c) ? `CAST(CAST(${quoteIdent(c)} AS DOUBLE) AS FLOAT) AS ${quoteIdent(c)}` : quoteIdent(c))).join(', ') : '*';
   const text = await presentTextColumns(db, file, options);
   // Columns the files type differently are read as the text they hold, whatever else is.
-  const typed = (columns: readonly string[]): { extra: string; params: SqlParam[] } => {
+  const typed = (columns: readonly string[], params: Params): string => {
     const all = [...new Set([...columns, ...text])];
-    return all.length === 0 ? { extra: '', params: [] } : { extra: `, types = $${params.length + 1}`, params: [{ struct: Object.fromEntries(all.map((c) => [c, 'VARCHAR'])) }] };
+    return all.length === 0 ? '' : `, types = ${params.bind({ struct: Object.fromEntries(all.map((c) => [c, 'VARCHAR'])) })}`;
   };
   const copy = (textColumns: readonly string[] | 'all', asFloat: ReadonlySet<string> = new Set()): Promise<unknown> => {
-    const types = textColumns === 'all' ? { extra: ', all_varchar = true', params: [] } : typed(textColumns);
+    const params = new Params();
+    for (const value of fixed.values) params.bind(value);
+    const extra = textColumns === 'all' ? ', all_varchar = true' : typed(textColumns, params);
     const floatNow = new Set([...asFloat].filter((c) => !text.includes(c)));
-    return db.exec(`COPY (SELECT ${select(floatNow)} FROM ${readerSql(file, '$1', types.extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, [...params, ...types.params]);
+    return db.exec(`COPY (SELECT ${select(floatNow)} FROM ${scanSql(file, params, extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, params.values);
   };
   const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
   // A read that fails on a value DuckDB cannot convert gives way to a more tolerant one.

@@ -21,7 +21,8 @@ export interface RunSummary {
   /** The window of a scheduled job. */
   window?: { start: string; end: string };
   model: { path: string; sha256: string; output: string };
-  input: { path: string; format: string; files: number };
+  /** `paths`: an input list's entries; `files`: those the input matched; `filesRead`: those scored (a window on a partition key reads only its own); `partitions`: the hive keys read as columns. */
+  input: { path: string; paths?: string[]; format: string; files: number; filesRead: number; partitions?: { name: string; type: string }[] };
   output: { path: string; mode: 'file' | 'directory'; files: string[]; columns: string[] };
   task: 'classification' | 'regression';
   /** Classification: how scores were read and who decided. */
@@ -118,6 +119,12 @@ export interface SummaryFacts {
   warnings: string[];
 }
 
+/** The hive partition keys the input's files sit under, as columns (none: no key). */
+export function partitionKeys(job: SummaryFacts['job']): { partitions?: { name: string; type: string }[] } {
+  const keys = job.dataset.files[0]?.partitions ?? [];
+  return keys.length === 0 ? {} : { partitions: keys.map((p) => ({ name: p.name, type: p.type })) };
+}
+
 /** The run summary of a finished run. Rates count only the rows this run read itself, not those it resumed. */
 export function buildSummary(f: SummaryFacts): RunSummary {
   const { spec, job, result } = f;
@@ -128,7 +135,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     job: spec.name,
     ...(f.window ? { window: { start: f.window.start.toISOString(), end: f.window.end.toISOString() } } : {}),
     model: { path: spec.model, sha256: job.model.sha256, output: job.output.outputName },
-    input: { path: spec.input, format: job.dataset.format, files: job.dataset.files.length },
+    input: { path: spec.input, ...(spec.inputList ? { paths: spec.inputList } : {}), format: job.dataset.format, files: job.dataset.matched, filesRead: job.dataset.files.length, ...partitionKeys(job) },
     output: { path: spec.output, mode: job.outputMode, files: f.files, columns: job.outputColumns },
     task: job.output.task,
     ...(job.output.task === 'classification'

@@ -8,12 +8,13 @@ import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { prepareJob } from './prepare.js';
 import { describeSteps, hasTransforms } from '../preprocess/transforms.js';
-import { decisionOf, type RunSummary } from './summary.js';
+import { decisionOf, partitionKeys, type RunSummary } from './summary.js';
 
 export interface ValidationReport {
   job: string;
   model: { path: string; sha256: string };
-  input: { path: string; files: number; format: string };
+  /** `partitions`: the hive keys read as columns (none: left out). */
+  input: { path: string; files: number; format: string; partitions?: { name: string; type: string }[] };
   /** `steps`: with transforms or one_hot, each position's steps in the order they apply. */
   feeds: { input: string; dtype: string; columns: string[]; steps?: string[][] }[];
   output: { path: string; mode: string; columns: string[]; task: string; scoredOutput: string; decision?: RunSummary['decision'] };
@@ -28,7 +29,7 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
     return {
       job: spec.name,
       model: { path: spec.model, sha256: job.model.sha256 },
-      input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format },
+      input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format, ...partitionKeys(job) },
       feeds: job.feeds.map((f) => ({
         input: f.input,
         dtype: f.dtype,

@@ -16,9 +16,11 @@ import type { RunSummary, SkippedRun } from './summary.js';
 /** The job as it runs for one window: templates filled, the output a directory. */
 export function specForWindow(spec: JobSpec, window: Window): JobSpec {
   const output = renderTemplate(spec.output, window, spec.timezone);
+  const inputList = spec.inputList?.map((entry) => renderTemplate(entry, window, spec.timezone));
   return {
     ...spec,
-    input: renderTemplate(spec.input, window, spec.timezone),
+    input: inputList ? inputList.join(', ') : renderTemplate(spec.input, window, spec.timezone),
+    ...(inputList ? { inputList } : {}),
     output: /[\\/]$/.test(output) ? output : output + '/',
     // A fixed rejects path would be overwritten by every window: it may use the templates too.
     ...(spec.rejects ? { rejects: renderTemplate(spec.rejects, window, spec.timezone) } : {}),

@@ -11,7 +11,7 @@
 import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db, TableAppender } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
-import { guardCopy, literalPath, readerSql, type DatasetFile, type NamedFile } from '../source/dataset.js';
+import { guardCopy, scanSql, type DatasetFile, type NamedFile } from '../source/dataset.js';
 import { classNames, derivesInSql, predictionTableColumns, type ClassificationPlan, type OutputPlan } from '../postprocess/outputPlan.js';
 
 export interface PartSource {
@@ -160,7 +160,7 @@ export class PartWriter {
     const order = this.byRowNumber ? ' ORDER BY p.rn' : '';
     if (this.passthrough.length > 0) {
       const cols = this.passthrough.map(quoteIdent).join(', ');
-      const scan = `${readerSql(source.file, params.bind(literalPath(source.file.path)), ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
+      const scan = `${scanSql(source.file, params, ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
       from = this.byRowNumber
         ? `(SELECT ${cols}, file_row_number AS batchinfer_rn FROM ${scan}) AS src JOIN ${predictions} AS p ON src.batchinfer_rn = p.rn`
         : `(SELECT ${cols} FROM ${scan}) AS src POSITIONAL JOIN ${predictions} AS p`;
@@ -187,7 +187,7 @@ export class PartWriter {
    */
   async writeRejects(source: PartSource, display: NamedFile, columnNames: readonly string[], check: (params: Params) => string, path: string, keep?: readonly string[]): Promise<number> {
     const params = new Params();
-    const scan = `${readerSql(source.file, params.bind(literalPath(source.file.path)), ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
+    const scan = `${scanSql(source.file, params, ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
     const reason = `split_part(batchinfer_reject, '|', 1)`;
     const index = `split_part(batchinfer_reject, '|', 2)`;
     const sql = `COPY (

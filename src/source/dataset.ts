@@ -1,8 +1,9 @@
 /**
- * Finds the files an `input` names (a file, a glob or a directory), their format, schema and
- * row counts. Every read goes through DuckDB with the path bound as a parameter.
+ * Finds the files an `input` names (a file, a glob, a directory read recursively, or a list of
+ * them), their format, hive partition keys (partitions.ts), schema and row counts. Every read
+ * goes through DuckDB with the path and partition values bound as parameters.
  */
-import { readFile, readlink, stat, readdir } from 'node:fs/promises';
+import { readFile, readlink, realpath, stat, readdir } from 'node:fs/promises';
 import { pathExists } from '../util/fs.js';
 import { writeErrno, writeFailure } from '../util/writeFailure.js';
 import { extname, join, resolve } from 'node:path';
@@ -11,6 +12,8 @@ import { clipQuoted } from '../util/clip.js';
 import type { Db } from '../db/duckdb.js';
 import { findCsvProblem } from './csvProblems.js';
 import { DATA_FILE_NAMES, delimiterSql, kindOf, type Delimiter } from './fileKind.js';
+import { globRoot, typePartitions, type PartitionTypeName, type PartitionValue, type RootedFile } from './partitions.js';
+import { Params, quoteIdent } from '../util/sql.js';
 
 export type { DatasetFormat } from './fileKind.js';
 import type { DatasetFormat } from './fileKind.js';
@@ -28,6 +31,8 @@ export interface DatasetFile {
   columns?: readonly ColumnInfo[];
   /** CSV: the job's `csv_delimiter`; without it, the name's (`csvDelimiter`). */
   delimiter?: Delimiter;
+  /** Hive partition keys of the `key=value` directories below the input's root (partitions.ts), read as columns. */
+  partitions?: readonly PartitionValue[];
 }
 
 /** An input file as messages name it: its path, and for a CSV the delimiter it is read with (to find a bad line). */
@@ -39,6 +44,10 @@ export interface OpenOptions {
   delimiter?: Delimiter;
   /** Files a glob or directory matched that are not inputs (the run's own files); a path named alone is never skipped. */
   skip?: (file: string) => Promise<boolean>;
+  /** Partition keys typed as given instead of from their values (the job's partition_types). */
+  partitionTypes?: Readonly<Record<string, PartitionTypeName>>;
+  /** The files to read of those matched (a window's partitions), chosen before any is opened; it must keep one. */
+  narrow?: (files: DatasetFile[]) => Promise<DatasetFile[]>;
 }
 
 /** The delimiter a CSV file is read with: the job's, else `.tsv` a tab, else a comma. */
@@ -55,6 +64,8 @@ export interface Dataset {
   columns: ColumnInfo[];
   /** Files the glob or directory matched that `skip` left out. */
   skipped: string[];
+  /** How many files the input matched: more than `files` when `narrow` left some out. */
+  matched: number;
 }
 
 const GLOB_CHARS = /[*?[]/;
@@ -70,7 +81,9 @@ export function literalPath(path: string): string {
 
 /** The DuckDB table function reading `file`, with its (literalPath) path bound to `placeholder`. */
 export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter'>, placeholder: string, extra = ''): string {
-  // Hive partitioning off: a file under `dt=2026-11-29/` must not grow a `dt` column.
+  // DuckDB's hive partitioning off: it would read every key=value directory of the path, and
+  // a file named alone under `dt=2026-11-29/` must not grow a `dt` column. The keys below an
+  // input's root are added by `scanSql` (partitions.ts).
   // CSV is RFC 4180 (a comma, a tab for .tsv, or the job's csv_delimiter; double quotes, ""
   // inside quotes); only the column types are sniffed. A sniffed dialect turns a broken file
   // into a different table: one ragged line made DuckDB fall back to a single column named
@@ -79,18 +92,51 @@ export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter
   return csvReaderSql(file, placeholder, true, extra);
 }
 
+/**
+ * The rows of `file` with its partition columns after its own: `readerSql` with the path
+ * and each partition value bound on `params` (values are typed by partitions.ts).
+ */
+export function scanSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' | 'partitions'>, params: Params, extra = ''): string {
+  const reader = readerSql(file, params.bind(literalPath(file.path)), extra);
+  const partitions = file.partitions ?? [];
+  if (partitions.length === 0) return reader;
+  const columns = partitions.map((p) => `CAST(${params.bind(p.value)} AS ${p.type}) AS ${quoteIdent(p.name)}`).join(', ');
+  return `(SELECT *, ${columns} FROM ${reader})`;
+}
+
 function csvReaderSql(file: NamedFile, placeholder: string, header: boolean, extra = ''): string {
   return `read_csv(${placeholder}, header = ${header}, delim = ${delimiterSql(csvDelimiter(file))}, quote = '"', escape = '"', auto_detect = true, hive_partitioning = false${extra})`;
 }
 
-/** Resolves `input` to its files, sorted by path, and reads the first file's schema. */
-export async function openDataset(db: Db, input: string, options: OpenOptions = {}): Promise<Dataset> {
-  const { paths, skipped } = await listInputFiles(db, input, options.skip);
-  const files = paths.map((path): DatasetFile => {
+/**
+ * Resolves `input` to its files and reads the first file's schema. A list's entries are
+ * concatenated in the order given, each entry's files sorted by path; a file two entries
+ * name is read once, where it first comes.
+ */
+export async function openDataset(db: Db, inputs: string | readonly string[], options: OpenOptions = {}): Promise<Dataset> {
+  const input = typeof inputs === 'string' ? inputs : inputs.join(', ');
+  const rooted: RootedFile[] = [];
+  const skipped: string[] = [];
+  const seen = new Set<string>();
+  for (const entry of typeof inputs === 'string' ? [inputs] : inputs) {
+    const listed = await listInputFiles(db, entry, options.skip);
+    skipped.push(...listed.skipped.filter((f) => !skipped.includes(f)));
+    for (const path of listed.paths) {
+      if (seen.has(resolve(path))) continue;
+      seen.add(resolve(path));
+      rooted.push({ root: listed.root, path });
+    }
+  }
+  const partitions = typePartitions(rooted, options.partitionTypes);
+  const paths = rooted.map((f) => f.path);
+  const all = paths.map((path, i): DatasetFile => {
     const format = formatOf(path);
-    return format === 'csv' && options.delimiter ? { path, format, delimiter: options.delimiter } : { path, format };
+    const file: DatasetFile = format === 'csv' && options.delimiter ? { path, format, delimiter: options.delimiter } : { path, format };
+    if (partitions[i]!.length > 0) file.partitions = partitions[i];
+    return file;
   });
-  const formats = new Set(files.map((f) => f.format));
+  const files = options.narrow ? await options.narrow(all) : all;
+  const formats = new Set(all.map((f) => f.format));
   if (formats.size > 1) {
     throw new BatchinferError('INPUT_INVALID', `input ${input} mixes Parquet and CSV files`, {
       expected: 'one format',
@@ -100,16 +146,16 @@ export async function openDataset(db: Db, input: string, options: OpenOptions = 
   const first: DatasetFile = files[0]!;
   const columns = await describeFile(db, first);
   first.columns = columns;
-  return { input, files, format: first.format, columns, skipped };
+  return { input, files, format: first.format, columns, skipped, matched: all.length };
 }
 
 /** Reads a file's column names and types. */
 export async function describeFile(db: Db, file: DatasetFile): Promise<ColumnInfo[]> {
   await checkNotEmpty(file);
-  const rows = await guardRead(file, () =>
-    db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${readerSql(file, '$1')}`, [literalPath(file.path)]),
-  );
+  const params = new Params();
+  const rows = await guardRead(file, () => db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${scanSql(file, params)}`, params.values));
   const columns = rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+  checkPartitionNames(file, columns);
   if (file.format === 'csv' && kindOf(file.path)?.compression !== 'none') await checkCompressedNotEmpty(db, file, columns);
   return columns;
 }
@@ -145,7 +191,19 @@ export async function overclaimingRowGroups(db: Db, path: string): Promise<{ id:
   return rows.map((r) => ({ id: Number(r.id), rows: Number(r.rows), values: Number(r.values) }));
 }
 
-async function listInputFiles(db: Db, input: string, skip?: (file: string) => Promise<boolean>): Promise<{ paths: string[]; skipped: string[] }> {
+/** A partition key that is also a column of the file: which one a row means is unclear. */
+function checkPartitionNames(file: DatasetFile, columns: readonly ColumnInfo[]): void {
+  const keys = new Set((file.partitions ?? []).map((p) => p.name));
+  const own = columns.slice(0, columns.length - keys.size).find((c) => keys.has(c.name));
+  if (!own) return;
+  throw new BatchinferError('INPUT_INVALID', `input file ${file.path} holds a column ${own.name}, which is also a partition key of its directories (${own.name}=...)`, {
+    expected: `partition key ${own.name} only in the directory names`,
+    actual: `a column ${own.name} in the file too`,
+  });
+}
+
+/** The files an input names; `root` is the directory whose `key=value` subdirectories are partitions (null: a file named alone). */
+async function listInputFiles(db: Db, input: string, skip?: (file: string) => Promise<boolean>): Promise<{ paths: string[]; skipped: string[]; root: string | null }> {
   // An existing path is taken literally even if its name holds glob characters (`run[1].csv`).
   if (GLOB_CHARS.test(input) && !(await pathExists(input))) {
     const rows = await db.query<{ file: string }>('SELECT file FROM glob($1) ORDER BY file', [input]);
@@ -156,7 +214,7 @@ async function listInputFiles(db: Db, input: string, skip?: (file: string) => Pr
         actual: rows.length === 0 ? 'no files' : skipped.length > 0 ? `${skipped.length} files this run writes` : `${rows.length} files of other types`,
       });
     }
-    return { paths: files, skipped };
+    return { paths: files, skipped, root: resolve(globRoot(input)) };
   }
   let info;
   try {
@@ -165,18 +223,45 @@ async function listInputFiles(db: Db, input: string, skip?: (file: string) => Pr
     throw await missingInput(input, err);
   }
   if (info.isDirectory()) {
-    const names = (await readdir(input)).filter((n) => !n.startsWith('.') && !n.startsWith('_') && kindOf(n) !== null);
-    const { kept, skipped } = await leaveOut(names.sort().map((n) => resolve(join(input, n))), skip);
+    const { kept, skipped } = await leaveOut(await dataFilesBelow(resolve(input)), skip);
     if (kept.length === 0) {
       throw new BatchinferError('INPUT_MISSING', `input directory ${input} holds no Parquet or CSV file${skipped.length > 0 ? ' but the run\'s own files' : ''}`, {
         expected: `at least one ${DATA_FILE_NAMES} file`,
         actual: skipped.length > 0 ? `${skipped.length} files this run writes` : 'none',
       });
     }
-    return { paths: kept, skipped };
+    return { paths: kept, skipped, root: resolve(input) };
   }
   formatOf(input);
-  return { paths: [input], skipped: [] };
+  return { paths: [input], skipped: [], root: null };
+}
+
+/**
+ * Every data file below `dir`, recursively, sorted by path. Names starting with `_` or `.`
+ * are left out at every level, as Spark and Hive do (`_SUCCESS`, `_temporary/`, `.staging`).
+ */
+export async function dataFilesBelow(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  // A symlink back to a directory above would walk forever: each real directory is read once.
+  const seen = new Set<string>();
+  const walk = async (at: string): Promise<void> => {
+    const real = await realpath(at);
+    if (seen.has(real)) return;
+    seen.add(real);
+    const entries = await readdir(at, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new BatchinferError('INPUT_INVALID', `input directory ${at} cannot be read: ${err.code === 'EACCES' ? 'permission denied' : err.message}`, { expected: 'a readable directory', actual: err.code ?? err.message });
+    });
+    for (const entry of entries) {
+      if (entry.name.startsWith('.') || entry.name.startsWith('_')) continue;
+      const path = join(at, entry.name);
+      // A symlink counts as what it points to (a dangling one as neither).
+      const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(path).then((s) => s.isDirectory(), () => false)));
+      if (isDir) await walk(path);
+      else if (kindOf(entry.name) !== null) found.push(path);
+    }
+  };
+  await walk(dir);
+  return found.sort();
 }
 
 async function leaveOut(files: string[], skip?: (file: string) => Promise<boolean>): Promise<{ kept: string[]; skipped: string[] }> {

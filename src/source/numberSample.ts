@@ -4,8 +4,8 @@
  * row), or text throughout (every row bad): validation tells the two apart before a run.
  */
 import type { Db } from '../db/duckdb.js';
-import { quoteIdent } from '../util/sql.js';
-import { guardRead, literalPath, readerSql, type DatasetFile } from './dataset.js';
+import { Params, quoteIdent } from '../util/sql.js';
+import { guardRead, scanSql, type DatasetFile } from './dataset.js';
 
 /** Rows DuckDB's CSV sniffer reads to type the columns. */
 export const CSV_SAMPLE_ROWS = 20_480;
@@ -21,6 +21,7 @@ export interface NumberSample {
 export async function sampleNumbers(db: Db, file: DatasetFile, columns: readonly string[]): Promise<NumberSample[]> {
   if (columns.length === 0) return [];
   const select = columns.map((c, i) => `count(${quoteIdent(c)}) AS v${i}, count(TRY_CAST(${quoteIdent(c)} AS DOUBLE)) AS n${i}`).join(', ');
-  const [row] = await guardRead(file, () => db.query<Record<string, bigint>>(`SELECT ${select} FROM (SELECT * FROM ${readerSql(file, '$1')} LIMIT ${CSV_SAMPLE_ROWS})`, [literalPath(file.path)]));
+  const params = new Params();
+  const [row] = await guardRead(file, () => db.query<Record<string, bigint>>(`SELECT ${select} FROM (SELECT * FROM ${scanSql(file, params)} LIMIT ${CSV_SAMPLE_ROWS})`, params.values));
   return columns.map((column, i) => ({ column, values: Number(row?.[`v${i}`] ?? 0), numbers: Number(row?.[`n${i}`] ?? 0) }));
 }

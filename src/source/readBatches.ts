@@ -15,7 +15,7 @@ import { flatColumns, parseRejection, rejectSql, scannedChecks, type RejectReaso
 import { ChunkChecks } from './chunkChecks.js';
 import { allocateFeed, type BufferPool, type FeedBuffer } from './bufferPool.js';
 import { Params } from '../util/sql.js';
-import { guardRead, literalPath, readerSql, type DatasetFile, type NamedFile, type ReadSource } from './dataset.js';
+import { guardRead, scanSql, type DatasetFile, type NamedFile, type ReadSource } from './dataset.js';
 
 export interface Batch {
   /** File row (0-based) where this batch's span starts. */
@@ -51,17 +51,17 @@ export interface ReadOptions {
 /** The SELECT producing every feature column (`f0, f1, ...`, feed order) and the row check. */
 export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRow = 0): { sql: string; params: Params; rejectIndex: number } {
   const params = new Params();
-  const path = params.bind(literalPath(file.path));
   if (fromRow > 0 && file.format !== 'parquet') throw new BatchinferError('INTERNAL', 'resuming mid-file needs a Parquet source');
+  // The scan binds first: its path is $1.
+  const scan = scanSql(file, params, fromRow === 0 ? '' : ', file_row_number = true');
   const exprs = flatColumns(feeds).map(({ feed, col }) => featureSql(col, feed.dtype, params));
   // NULL and non-finite features are found by the reader itself (chunkChecks.ts).
   const reject = rejectSql(feeds, params, { withoutScanned: true });
   const rejectIndex = reject ? exprs.length : -1;
   if (reject) exprs.push(reject);
   const select = exprs.length > 0 ? exprs.map((e, i) => `${e} AS f${i}`).join(', ') : '1 AS f0';
-  if (fromRow === 0) return { sql: `SELECT ${select} FROM ${readerSql(file, path)}`, params, rejectIndex };
+  if (fromRow === 0) return { sql: `SELECT ${select} FROM ${scan}`, params, rejectIndex };
   // The row-number filter is pushed into the Parquet scan: skipped row groups are not read.
-  const scan = readerSql(file, path, ', file_row_number = true');
   return { sql: `SELECT ${select} FROM ${scan} WHERE file_row_number >= ${params.bind(fromRow)}`, params, rejectIndex };
 }
 
@@ -142,7 +142,7 @@ async function exactMessage(db: Db, file: DatasetFile, feeds: readonly FeedPlan[
   if (file.format !== 'parquet') return 'a value is not finite (set allow_nan to pass NaN/Infinity)';
   const params = new Params();
   const check = rejectSql(feeds, params)!;
-  const scan = readerSql(file, params.bind(literalPath(file.path)), ', file_row_number = true');
+  const scan = scanSql(file, params, ', file_row_number = true');
   const rows = await db.query<{ r: string | null }>(`SELECT ${check} AS r FROM ${scan} WHERE file_row_number = ${params.bind(fileRow)}`, params.values);
   const text = rows[0]?.r;
   return text ? parseRejection(text).message : 'a value is not finite';

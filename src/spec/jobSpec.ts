@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { defaultMemoryLimit, MEMORY_LIMIT_EXPECTED, MIN_MEMORY_LIMIT, parseMemorySize } from '../util/memorySize.js';
 import { BatchinferError, type Problem } from '../errors.js';
 import { issueToProblem } from './specIssue.js';
+import { PARTITION_TYPE_NAMES, type PartitionTypeName } from '../source/partitions.js';
 import { checkTemplate, hasTemplate } from '../schedule/template.js';
 import { parseSchedule } from '../schedule/window.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
@@ -71,7 +72,10 @@ export type ScoresKind = 'probabilities' | 'logits';
 export interface JobSpec {
   name: string;
   model: string;
+  /** The input path (a file, glob or directory); for a list, its entries joined by ", " (for messages). */
   input: string;
+  /** A job file's `input:` list of paths and globs, resolved: read in this order (`openDataset`). */
+  inputList?: string[];
   output: string;
   passthrough: string[];
   labels?: string[];
@@ -118,6 +122,8 @@ export interface JobSpec {
   windowColumn?: string;
   /** CSV inputs: the field delimiter, instead of the one the file name implies (`.csv` comma, `.tsv` tab). */
   csvDelimiter?: Delimiter;
+  /** Hive partition keys typed as given instead of from their values (`partition_types`, source/partitions.ts). */
+  partitionTypes?: Record<string, PartitionTypeName>;
   /** Bytes DuckDB may use before it spills to the staging directory (`memory_limit`; default half the machine's). */
   memoryLimit: number;
   /** Fail (TOO_FEW_ROWS, nothing committed) when the input (a window's rows) holds fewer rows. */
@@ -192,7 +198,7 @@ const inputSpecSchema = z.strictObject({
 export const jobFileSchema = z.strictObject({
   name: name.optional(),
   model: name.optional(),
-  input: name.optional(),
+  input: z.union([name, z.array(name).min(1)]).optional(),
   output: name.optional(),
   passthrough: z.array(name).optional(),
   labels: z.array(z.string()).min(1).optional(),
@@ -221,6 +227,7 @@ export const jobFileSchema = z.strictObject({
   allow_nan: z.boolean().optional(),
   model_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a sha256 is 64 hex digits').optional(),
   csv_delimiter: z.enum(Object.keys(DELIMITER_WORDS) as [string, ...string[]], { error: DELIMITER_EXPECTED }).optional(),
+  partition_types: z.record(name, z.enum(PARTITION_TYPE_NAMES)).optional(),
   memory_limit: z.string().optional(),
   min_rows: z.number().int().nonnegative().optional(),
   file_mode: z.string({ error: FILE_MODE_EXPECTED }).regex(/^0?[0-7]{3}$/, FILE_MODE_EXPECTED).optional(),
@@ -274,17 +281,19 @@ function hasPaths(spec: JobSpec): boolean {
 
 function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; problems: Problem[] } {
   const problems: Problem[] = [];
+  // Keep a trailing separator: it marks an output directory.
+  const absolute = (value: string): string => resolve(options.baseDir, value) + (/[\\/]$/.test(value) ? '/' : '');
   const need = (key: 'model' | 'input' | 'output'): string => {
     const value = job[key];
     if (!value) problems.push({ code: 'SPEC_INVALID', where: key, message: 'is required', expected: 'a path' });
     if (!value) return '';
-    // Keep a trailing separator: it marks an output directory.
-    return resolve(options.baseDir, value) + (/[\\/]$/.test(value) ? '/' : '');
+    return typeof value === 'string' ? absolute(value) : value.map(absolute).join(', ');
   };
   const spec: JobSpec = {
     name: job.name ?? options.name,
     model: need('model'),
     input: need('input'),
+    ...(Array.isArray(job.input) ? { inputList: job.input.map(absolute) } : {}),
     output: need('output'),
     passthrough: job.passthrough ?? [],
     labels: job.labels,
@@ -313,6 +322,7 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     timezone: job.timezone ?? 'UTC',
     windowColumn: job.window_column,
     csvDelimiter: job.csv_delimiter === undefined ? undefined : DELIMITER_WORDS[job.csv_delimiter],
+    partitionTypes: job.partition_types,
     memoryLimit: defaultMemoryLimit(),
     minRows: job.min_rows,
     fileMode: job.file_mode === undefined ? undefined : parseInt(job.file_mode, 8),
@@ -485,7 +495,7 @@ function checkCombinations(spec: JobSpec): Problem[] {
   if (spec.model && spec.model === spec.output) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the model file' });
   }
-  if (spec.input && spec.input === spec.output) {
+  if (spec.input && (spec.inputList ?? [spec.input]).includes(spec.output)) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the input' });
   }
   return problems;
@@ -494,16 +504,16 @@ function checkCombinations(spec: JobSpec): Problem[] {
 function checkSchedule(spec: JobSpec, job: JobFile): Problem[] {
   const problems: Problem[] = [];
   for (const key of ['input', 'output', 'rejects'] as const) {
-    const value = job[key];
-    if (!value) continue;
-    problems.push(...checkTemplate(key, value));
-    if (hasTemplate(value) && !spec.schedule) {
-      problems.push({ code: 'SPEC_INVALID', where: key, message: 'uses window templates but the job has no `schedule`', actual: value });
+    for (const value of [job[key] ?? []].flat()) {
+      problems.push(...checkTemplate(key, value));
+      if (hasTemplate(value) && !spec.schedule) {
+        problems.push({ code: 'SPEC_INVALID', where: key, message: 'uses window templates but the job has no `schedule`', actual: value });
+      }
     }
   }
   if (spec.windowColumn && !spec.schedule) problems.push({ code: 'SPEC_INVALID', where: 'window_column', message: 'needs a `schedule` to define the window' });
   if (job.timezone && !job.schedule) problems.push({ code: 'SPEC_INVALID', where: 'timezone', message: 'only applies with a `schedule`' });
-  if (spec.schedule && job.input && !hasTemplate(job.input) && !spec.windowColumn) {
+  if (spec.schedule && job.input && ![job.input].flat().some(hasTemplate) && !spec.windowColumn) {
     spec.notes.push('the input has no window template and the job no window_column: every window scores the whole input');
   }
   if (spec.schedule) {

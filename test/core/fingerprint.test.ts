@@ -41,6 +41,10 @@ describe('runFingerprint', () => {
     expect(runFingerprint(job({ fileMode: 0o640, device: 'auto' }), inputs, null)).toBe(base.fingerprint);
   });
 
+  it('a job without partition_types keeps the settings it had (an interrupted run still resumes after an upgrade)', () => {
+    expect(Object.keys(runIdentity(job(), inputs, null).settings)).not.toContain('partition_types');
+  });
+
   it('differs with the batch size, the passthrough columns or the inputs', () => {
     const base = runFingerprint(job(), inputs, null);
     expect(runFingerprint(job({ batchSize: 1024 }), inputs, null)).not.toBe(base);
@@ -57,6 +61,7 @@ describe('runFingerprint', () => {
     ['the time zone', {}, { timezone: 'Europe/Berlin' }],
     ['the window column', {}, { windowColumn: 'ts' }],
     ['the checkpoint rows', {}, { checkpointRows: 1000 }],
+    ['partition_types', {}, { partitionTypes: { dt: 'text' } }],
   ] as [string, Partial<JobSpec>, Partial<JobSpec>][])('differs with %s', (_name, before, after) => {
     expect(runFingerprint(job(after), inputs, null)).not.toBe(runFingerprint(job(before), inputs, null));
   });

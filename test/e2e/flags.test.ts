@@ -111,7 +111,7 @@ describe.concurrent('flag-only runs', { timeout: 60_000 }, () => {
     const plural = (n: number, word: string): string => `${n} ${word}${n > 1 ? 's' : ''}`;
     expect(result.stderr).toContain(`${plural(summary.workers, 'worker')} x ${plural(summary.threadsPerWorker, 'thread')} beside ${plural(summary.duckdbThreads.reading, 'DuckDB thread')};`);
     expect(summary).toEqual(JSON.parse(await readFile(`${output}.summary.json`, 'utf8')));
-    expect(summary.input).toEqual({ path: glob, format: 'parquet', files: 3 });
+    expect(summary.input).toEqual({ path: glob, format: 'parquet', files: 3, filesRead: 3 });
     expect(summary.output).toMatchObject({ path: output, mode: 'file', files: [output] });
     expect(summary.rows).toEqual({ in: 3000, out: 3000, rejected: 0, rejectedByReason: {} });
     const out = await readParquet(output);

@@ -1,11 +1,12 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
-import { countRows, describeFile, literalPath, openDataset, parquetRowGroups } from '../../src/source/dataset.js';
+import { countRows, describeFile, literalPath, openDataset, parquetRowGroups, scanSql } from '../../src/source/dataset.js';
+import { Params } from '../../src/util/sql.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 import { rejection } from '../helpers/rejection.js';
 import { TRANSACTION_COLUMNS } from '../helpers/transactions.js';
@@ -32,6 +33,7 @@ async function dirWith(name: string, files: Record<string, string | null>): Prom
   const dir = join(root, name);
   await mkdir(dir, { recursive: true });
   for (const [file, source] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, file)), { recursive: true });
     if (source === null) await writeFile(join(dir, file), 'not data');
     else await copyFile(source, join(dir, file));
   }
@@ -44,7 +46,7 @@ describe('openDataset: resolving the input', () => {
     const path = join(DATA, 'transactions.parquet');
     const dataset = await openDataset(db, path);
     // The file keeps the columns read, so staging a CSV need not sniff it again.
-    expect(dataset).toEqual({ input: path, files: [{ path, format: 'parquet', columns: TRANSACTION_COLUMNS }], format: 'parquet', columns: TRANSACTION_COLUMNS, skipped: [] });
+    expect(dataset).toEqual({ input: path, files: [{ path, format: 'parquet', columns: TRANSACTION_COLUMNS }], format: 'parquet', columns: TRANSACTION_COLUMNS, skipped: [], matched: 1 });
   });
 
   it('a single CSV file gets the same column names and types', async () => {
@@ -81,6 +83,58 @@ describe('openDataset: resolving the input', () => {
       expect(dataset.files.map((f) => f.path)).toEqual([join(dir, 'part-01.PARQUET'), join(dir, 'part-02.parquet'), join(dir, 'part-10.parquet')]);
       expect(dataset.format).toBe('parquet');
     }
+  });
+
+  it('a directory is read recursively, sorted by path, _ and . names left out at every level', async () => {
+    const dir = await dirWith('nested', {
+      'b/part-0.parquet': join(PARTS, 'part-1.parquet'),
+      'a/x/part-0.parquet': join(PARTS, 'part-0.parquet'),
+      'c.parquet': join(PARTS, 'part-2.parquet'),
+      'a/_temporary/part-0.parquet': null,
+      'a/.staging/part-0.parquet': null,
+      '_logs/part-0.parquet': null,
+      'b/_SUCCESS': null,
+      'b/.part-1.parquet.crc': null,
+      'b/notes.txt': null,
+    });
+    const dataset = await openDataset(db, dir);
+    expect(dataset.files.map((f) => f.path)).toEqual([join(dir, 'a/x/part-0.parquet'), join(dir, 'b/part-0.parquet'), join(dir, 'c.parquet')]);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('a subdirectory that cannot be read is INPUT_INVALID naming it', async () => {
+    const dir = await dirWith('locked', { 'a/part.parquet': join(PARTS, 'part-0.parquet'), 'b/part.parquet': join(PARTS, 'part-1.parquet') });
+    await chmod(join(dir, 'b'), 0o000);
+    try {
+      const err = await rejection(openDataset(db, dir));
+      expect(err.code).toBe('INPUT_INVALID');
+      expect(err.exitCode).toBe(65);
+      expect(err.message).toBe(`input directory ${join(dir, 'b')} cannot be read: permission denied`);
+    } finally {
+      await chmod(join(dir, 'b'), 0o755);
+    }
+  });
+
+  it('a nested directory mixing Parquet and CSV is refused', async () => {
+    const dir = await dirWith('mixednested', { 'a/part.parquet': join(PARTS, 'part-0.parquet'), 'b/deep/part.csv': join(DATA, 'transactions.csv') });
+    const err = await rejection(openDataset(db, dir));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toMatch(/mixes Parquet and CSV files/);
+  });
+
+  it('a list: entries in the order given, the files of each sorted, a file two entries match read once', async () => {
+    const dir = await dirWith('list', { 'z/b.parquet': join(PARTS, 'part-1.parquet'), 'z/a.parquet': join(PARTS, 'part-0.parquet'), 'y.parquet': join(PARTS, 'part-2.parquet') });
+    const dataset = await openDataset(db, [join(dir, 'y.parquet'), join(dir, 'z'), join(dir, 'z', '*.parquet'), join(dir, 'y.parquet')]);
+    expect(dataset.files.map((f) => f.path)).toEqual([join(dir, 'y.parquet'), join(dir, 'z/a.parquet'), join(dir, 'z/b.parquet')]);
+    expect(dataset.input).toBe([join(dir, 'y.parquet'), join(dir, 'z'), join(dir, 'z', '*.parquet'), join(dir, 'y.parquet')].join(', '));
+    const missing = await rejection(openDataset(db, [join(dir, 'y.parquet'), join(dir, 'nope.parquet')]));
+    expect(missing.code).toBe('INPUT_MISSING');
+    expect(missing.message).toBe(`input ${join(dir, 'nope.parquet')} does not exist`);
+  });
+
+  it('a list mixing Parquet and CSV entries is refused', async () => {
+    const err = await rejection(openDataset(db, [join(PARTS, 'part-0.parquet'), join(DATA, 'transactions.csv')]));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toMatch(/mixes Parquet and CSV files/);
   });
 
   it('a glob matching nothing is INPUT_MISSING', async () => {
@@ -228,5 +282,42 @@ describe('paths with glob characters', () => {
     expect(await countRows(db, dataset.files[0]!)).toBe(1);
     const quoted = await openDataset(db, join(dir, "it's *here?.csv"));
     expect(await countRows(db, quoted.files[0]!)).toBe(3);
+  });
+});
+
+describe('openDataset: hive partition keys', () => {
+  const files = { 'dt=2026-11-29/hour=05/part-0.parquet': join(PARTS, 'part-0.parquet'), 'dt=2026-11-29/hour=06/part-0.parquet': join(PARTS, 'part-1.parquet'), 'dt=2026-11-30/hour=05/part-0.parquet': join(PARTS, 'part-2.parquet'), 'dt=2026-11-30/_SUCCESS': null };
+
+  it('a directory of key=value directories reads its keys as typed columns after the file\'s own', async () => {
+    const dir = await dirWith('hive', files);
+    for (const input of [dir, join(dir, '*', '*', '*.parquet')]) {
+      const dataset = await openDataset(db, input);
+      expect(dataset.files.map((f) => f.path)).toEqual(Object.keys(files).slice(0, 3).map((f) => join(dir, f)));
+      expect(dataset.columns).toEqual([...TRANSACTION_COLUMNS, { name: 'dt', type: 'DATE' }, { name: 'hour', type: 'BIGINT' }]);
+      const params = new Params();
+      const rows = await db.query<{ dt: unknown; hour: bigint; n: bigint }>(`SELECT CAST(dt AS VARCHAR) AS dt, hour, count(*) AS n FROM ${scanSql(dataset.files[1]!, params)} GROUP BY ALL`, params.values);
+      expect(rows).toEqual([{ dt: '2026-11-29', hour: 6n, n: BigInt(await countRows(db, dataset.files[1]!)) }]);
+    }
+  });
+
+  it('a file named alone under dt=... has no dt column (an output read back), nor do keys above a directory input', async () => {
+    const dir = await dirWith('hive-alone', files);
+    expect((await openDataset(db, join(dir, 'dt=2026-11-29/hour=05/part-0.parquet'))).columns).toEqual(TRANSACTION_COLUMNS);
+    const below = await openDataset(db, join(dir, 'dt=2026-11-29'));
+    expect(below.columns).toEqual([...TRANSACTION_COLUMNS, { name: 'hour', type: 'BIGINT' }]);
+  });
+
+  it('a date key with a value that is not a date is INPUT_INVALID naming the file', async () => {
+    const dir = await dirWith('hive-baddate', { 'dt=2026-11-29/a.parquet': join(PARTS, 'part-0.parquet'), 'dt=2026-11-31/a.parquet': join(PARTS, 'part-1.parquet') });
+    const err = await rejection(openDataset(db, dir));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toBe(`input file ${join(dir, 'dt=2026-11-31/a.parquet')}: partition dt=2026-11-31 is not a date, while other dt values below ${dir} are dates`);
+  });
+
+  it('a partition key that is also a column of the file is INPUT_INVALID', async () => {
+    const dir = await dirWith('hive-clash', { 'amount=1/a.parquet': join(PARTS, 'part-0.parquet') });
+    const err = await rejection(openDataset(db, dir));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toBe(`input file ${join(dir, 'amount=1/a.parquet')} holds a column amount, which is also a partition key of its directories (amount=...)`);
   });
 });

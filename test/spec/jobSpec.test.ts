@@ -31,6 +31,24 @@ describe('parseJobSpec: defaults and paths', () => {
     expect(parseJobSpec({ ...minimal, memory_limit: '2GiB' }, options).memoryLimit).toBe(2 * 2 ** 30);
   });
 
+  it('input may be a list of paths and globs, each resolved against baseDir, in the order given', () => {
+    const spec = parseJobSpec({ ...minimal, input: ['b/*.parquet', 'a/', '/abs/x.parquet'] }, options);
+    expect(spec.inputList).toEqual([resolve(BASE, 'b/*.parquet'), resolve(BASE, 'a') + '/', '/abs/x.parquet']);
+    expect(spec.input).toBe(spec.inputList!.join(', '));
+    expect(parseJobSpec(minimal, options)).not.toHaveProperty('inputList');
+  });
+
+  it('an input list: empty, an entry that is the output, or a template without a schedule, is refused', () => {
+    expect(wheres({ ...minimal, input: [] })).toEqual(['input']);
+    expect(wheres({ ...minimal, input: ['a.parquet', 'out.parquet'] })).toEqual(['output']);
+    expect(wheres({ ...minimal, input: ['a.parquet', 'in/dt={date}/'] })).toEqual(['input']);
+  });
+
+  it('partition_types: date, integer or text per key', () => {
+    expect(parseJobSpec({ ...minimal, partition_types: { dt: 'text', hour: 'integer' } }, options).partitionTypes).toEqual({ dt: 'text', hour: 'integer' });
+    expect(wheres({ ...minimal, partition_types: { dt: 'timestamp' } })).toEqual(['partition_types.dt']);
+  });
+
   it('applies defaults and resolves paths against baseDir', () => {
     const spec = parseJobSpec(minimal, options);
     expect(spec).toEqual({
