@@ -1,8 +1,19 @@
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+/** `unreadable.path`: readdir of that directory fails with EACCES, as for a user without the permission (root has them all). */
+const unreadable = vi.hoisted(() => ({ path: '' }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  const readdir = ((path: string, ...rest: unknown[]) =>
+    unreadable.path && String(path) === unreadable.path
+      ? Promise.reject(Object.assign(new Error(`EACCES: permission denied, scandir '${path}'`), { code: 'EACCES' }))
+      : (fs.readdir as (...a: unknown[]) => Promise<unknown>)(path, ...rest)) as typeof fs.readdir;
+  return { ...fs, readdir, default: { ...fs, readdir } };
+});
 import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
 import { countRows, describeFile, literalPath, openDataset, parquetRowGroups, scanSql } from '../../src/source/dataset.js';
@@ -101,16 +112,16 @@ describe('openDataset: resolving the input', () => {
     expect(dataset.files.map((f) => f.path)).toEqual([join(dir, 'a/x/part-0.parquet'), join(dir, 'b/part-0.parquet'), join(dir, 'c.parquet')]);
   });
 
-  it.skipIf(process.getuid?.() === 0)('a subdirectory that cannot be read is INPUT_INVALID naming it', async () => {
+  it('a subdirectory that cannot be read is INPUT_INVALID naming it', async () => {
     const dir = await dirWith('locked', { 'a/part.parquet': join(PARTS, 'part-0.parquet'), 'b/part.parquet': join(PARTS, 'part-1.parquet') });
-    await chmod(join(dir, 'b'), 0o000);
+    unreadable.path = join(dir, 'b');
     try {
       const err = await rejection(openDataset(db, dir));
       expect(err.code).toBe('INPUT_INVALID');
       expect(err.exitCode).toBe(65);
       expect(err.message).toBe(`input directory ${join(dir, 'b')} cannot be read: permission denied`);
     } finally {
-      await chmod(join(dir, 'b'), 0o755);
+      unreadable.path = '';
     }
   });
 
