@@ -70,20 +70,12 @@ export async function commitOutput(db: Db, output: OutputSpec, parts: string[][]
  */
 async function mergeParts(db: Db, parts: string[], path: string): Promise<string> {
   if (parts.length === 1) return parts[0]!;
-  try {
-    return await joinParts(db, parts, path);
-  } catch (err) {
-    // A half-written merge would hold the space the next run needs to commit.
-    await rm(path, { force: true });
-    // The parts are this run's own files: a failure here is the disk's (full, read-only) or the open-files limit.
-    if (err instanceof BatchinferError) throw err;
-    throw writeFailure(path, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message.split('\n')[0]}`, { expected: 'a writable output directory with free space', actual: path, cause: err });
-  }
+  return writeMerged(path, () => joinParts(db, parts, path));
 }
 
-async function joinParts(db: Db, parts: string[], path: string): Promise<string> {
+async function joinParts(db: Db, parts: string[], path: string): Promise<void> {
   // Parts of one schema (the usual case) are joined by copying their row groups.
-  if (await concatParquet(parts, path)) return path;
+  if (await concatParquet(parts, path)) return;
   // One thread: an ordered parallel COPY buffers out-of-order row groups (memory growing with
   // the output), and the merge is a straight concatenation that one core keeps up with.
   await db.withThreads(1, () =>
@@ -92,13 +84,23 @@ async function joinParts(db: Db, parts: string[], path: string): Promise<string>
     // the first part's type failed on the first value that is not a number.
     db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts.map(literalPath), path]),
   );
-  return path;
 }
 
 /** The parts, in order, written as one CSV or JSON Lines file (one thread keeps the order cheap). */
 async function writeAs(db: Db, format: OutputFormat, parts: string[], path: string): Promise<string> {
-  try {
+  return writeMerged(path, async () => {
     await db.withThreads(1, () => db.exec(`COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (${copyOptions(format)})`, [parts.map(literalPath), path]));
+  });
+}
+
+/**
+ * Writes the file at `path` from the run's parts. The parts are this run's own files, so a
+ * failure is the disk's (full, read-only) or the open-files limit: OUTPUT_UNWRITABLE naming
+ * the path, with the half-written file removed (it would hold the space the next run needs).
+ */
+async function writeMerged(path: string, write: () => Promise<void>): Promise<string> {
+  try {
+    await write();
     return path;
   } catch (err) {
     await rm(path, { force: true });
