@@ -62,11 +62,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   }
   const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
   const runFiles = runFileOptions(spec, outputMode, options.windowed ?? false);
-  const skip = await runFileTest(spec.output, runFiles);
-  // A window on a partition key narrows the input before any file is opened: it does not read other days' files.
-  const filter = options.window && spec.windowColumn ? { column: spec.windowColumn, window: options.window } : null;
-  const narrow = filter ? (files: DatasetFile[]) => windowFiles(db, files, filter) : undefined;
-  const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip, partitionTypes: spec.partitionTypes, ...(narrow ? { narrow } : {}) }).catch((err) => collect(err, problems));
+  const dataset = await openJobInput(db, spec, runFiles, options.window).catch((err) => collect(err, problems));
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
   problems.push(...unknownPartitionTypes(spec, dataset));
   if (spec.csvDelimiter && dataset.format !== 'csv') {
@@ -111,6 +107,18 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   return { spec, model, dataset, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(dataset), notes: text.notes };
 }
 
+
+/**
+ * The job's input as a run reads it: its files, less this output's own run files; for a window
+ * on a partition key, only the window's files (narrowed before any file is opened: other days'
+ * files are not read). `alreadyCommitted` stamps the same files to compare with a manifest.
+ */
+export async function openJobInput(db: Db, spec: JobSpec, runFiles: RunFileOptions, window?: Window): Promise<Dataset> {
+  const skip = await runFileTest(spec.output, runFiles);
+  const filter = window && spec.windowColumn ? { column: spec.windowColumn, window } : null;
+  const narrow = filter ? (files: DatasetFile[]) => windowFiles(db, files, filter) : undefined;
+  return openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip, partitionTypes: spec.partitionTypes, ...(narrow ? { narrow } : {}) });
+}
 
 /** A `partition_types` key the input's files do not sit under. */
 function unknownPartitionTypes(spec: JobSpec, dataset: Dataset): Problem[] {

@@ -20,8 +20,7 @@ import type { Db } from '../db/duckdb.js';
 import { loadModel } from '../model/loadModel.js';
 import { fixedBatchOf } from '../preprocess/featurePlan.js';
 import type { JobSpec } from '../spec/jobSpec.js';
-import { prepareJob, runFileOptions, type PreparedJob } from './prepare.js';
-import { runFileTest } from '../sink/runFiles.js';
+import { openJobInput, prepareJob, runFileOptions, type PreparedJob } from './prepare.js';
 import { rejectsPathFor, removeStaleRejects, stageRejects, type StagedRejects } from '../sink/commitRejects.js';
 import { PartWriter } from '../sink/partWriter.js';
 import { flatColumns, rejectSql } from '../preprocess/rowChecks.js';
@@ -40,10 +39,9 @@ import { WINDOW_REJECTS, WINDOW_SUMMARY } from '../sink/outputPaths.js';
 import { writeErrno, writeFailure } from '../util/writeFailure.js';
 import { redactError } from '../util/redact.js';
 import { describeInputChange, describeOutputs, readManifest, sameInputContent, stampInputs } from '../sink/manifest.js';
-import { openDataset, type DatasetFile } from '../source/dataset.js';
+import type { DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
 import { scoreFiles, type PartProgress, type ScoreResult } from './scoreFiles.js';
-import { windowFiles } from './windowFiles.js';
 import type { Window } from '../schedule/window.js';
 import { buildSummary, versions, type RunSummary, type SkippedRun } from './summary.js';
 
@@ -277,9 +275,7 @@ async function alreadyCommitted(db: Db, spec: JobSpec, window: Window, force: bo
   await rm(stagingPathFor(spec.output), { recursive: true, force: true });
   let note = 'already committed';
   try {
-    const skip = await runFileTest(spec.output, runFileOptions(spec, 'directory', true));
-    const filter = spec.windowColumn ? { column: spec.windowColumn, window } : null;
-    const dataset = await openDataset(db, spec.inputList ?? spec.input, { delimiter: spec.csvDelimiter, skip, partitionTypes: spec.partitionTypes, ...(filter ? { narrow: (files: DatasetFile[]) => windowFiles(db, files, filter) } : {}) });
+    const dataset = await openJobInput(db, spec, runFileOptions(spec, 'directory', true), window);
     const now = await stampInputs(dataset.files.map((f) => f.path));
     if (!(await sameInputContent(manifest.inputs, now))) {
       throw new BatchinferError('INPUTS_CHANGED', `window ${window.start.toISOString()} was committed from other inputs: ${describeInputChange(manifest.inputs, now)}; rerun with --force to re-score it`, {
