@@ -38,7 +38,7 @@ import { placeStagedSummary, stageSummary, writeSummary } from '../sink/stagedSu
 import { WINDOW_REJECTS, WINDOW_SUMMARY } from '../sink/outputPaths.js';
 import { writeErrno, writeFailure } from '../util/writeFailure.js';
 import { redactError } from '../util/redact.js';
-import { describeInputChange, describeOutputs, readManifest, sameInputContent, stampInputs } from '../sink/manifest.js';
+import { describeInputChange, describeOutputs, readManifest, sameInputContent, stampInputs, type OutputFileEntry } from '../sink/manifest.js';
 import type { DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
 import { scoreFiles, type PartProgress, type ScoreResult } from './scoreFiles.js';
@@ -171,21 +171,21 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     // rename the summary only moves beside the output, which needs no space. A window's summary
     // and own rejects file go inside the staged window directory: its rename commits them all.
     let summary: RunSummary | null = null;
-    const beforeRename = async (files: string[], staged: string[], stagedDir?: string): Promise<void> => {
-      summary = { ...summarize(files), manifest: await describeOutputs(files, staged, rowsPerFile(job, result, window !== null)) };
-      if (window && stagedDir) {
-        await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary, spec.fileMode);
-        await rejects?.commit(spec.rejects ? undefined : join(stagedDir, WINDOW_REJECTS));
-        return;
-      }
+    const beforeRename = async (files: string[], staged: string[]): Promise<void> => {
+      summary = { ...summarize(files), manifest: await describeOutputs(files, staged, rowsPerFile(job, result)) };
       await stageSummary(stagingDir, summary, spec.fileMode);
       await removeStaleRejects(spec.output, rejectsFile, [...job.dataset.files.map((f) => f.path), job.model.path]);
       await rejects?.commit();
     };
+    const beforeWindowRename = async (entries: OutputFileEntry[], stagedDir: string): Promise<void> => {
+      summary = { ...summarize(entries.map((e) => e.file)), manifest: entries };
+      await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary, spec.fileMode);
+      await rejects?.commit(spec.rejects ? undefined : join(stagedDir, WINDOW_REJECTS));
+    };
     let files: string[];
     try {
       files = window
-        ? await commitWindow({ db, job: { name: spec.name, output: spec.output, model: { path: job.model.path, sha256: job.model.sha256 } }, versions: versions(runtimeVersion, db.libraryVersion), parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, fileMode: spec.fileMode, beforeRename })
+        ? await commitWindow({ db, job: { name: spec.name, output: spec.output, model: { path: job.model.path, sha256: job.model.sha256 } }, versions: versions(runtimeVersion, db.libraryVersion), parts: result.parts, staging: staging.dir, window, inputs, startedAt, rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal }, fileMode: spec.fileMode, beforeRename: beforeWindowRename })
         : await commitOutput(db, { path: spec.output, mode: job.outputMode, format: job.outputFormat, inputs: job.dataset.files.map((f) => f.path), fileMode: spec.fileMode }, result.parts.map((p) => p.map((part) => part.path)), staging.dir, beforeRename);
     } finally {
       await rejects?.discard();
@@ -305,9 +305,8 @@ async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, displ
   await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path, job.spec.rejectsColumns);
 }
 
-/** Rows of each committed file: the one file, one per input file (a directory), or one per part (a window). */
-function rowsPerFile(job: PreparedJob, result: ScoreResult, window: boolean): number[] {
-  if (window) return result.parts.flat().map((p) => p.rows);
+/** Rows of each committed file: the one file, or one per input file (a directory). */
+function rowsPerFile(job: PreparedJob, result: ScoreResult): number[] {
   if (job.outputMode === 'file') return [result.rowsOut];
   return result.parts.map((parts) => parts.reduce((n, p) => n + p.rows, 0));
 }

@@ -13,7 +13,7 @@ import type { Db } from '../db/duckdb.js';
 import type { Part } from './part.js';
 import type { Window } from '../schedule/window.js';
 import { commitRename, writeFileAtomic } from './atomicFile.js';
-import { MANIFEST_NAME, sha256File, withContentHashes, type InputFileStamp, type Manifest } from './manifest.js';
+import { describeOutputs, MANIFEST_NAME, withContentHashes, type InputFileStamp, type Manifest, type OutputFileEntry } from './manifest.js';
 import { outputTarget } from './outputPaths.js';
 import { failpoint } from '../util/failpoint.js';
 
@@ -30,8 +30,12 @@ export interface WindowCommit {
   rows: { in: number; out: number; rejected: number };
   /** Mode of the committed files (the directory's: `directoryModeOf`); default: the umask's. */
   fileMode?: number;
-  /** Runs once the directory and its manifest are complete, just before the rename that commits them, with the files it will commit and where they are until then. */
-  beforeRename?(files: string[], staged: string[], stagedDir: string): Promise<void>;
+  /**
+   * Runs once the directory and its manifest are complete, just before the rename that commits
+   * them: the files it will commit (where they will be, with their rows, size and sha256) and the
+   * staged directory, for run files committed with it.
+   */
+  beforeRename?(files: OutputFileEntry[], stagedDir: string): Promise<void>;
 }
 
 /** Returns the committed part files. */
@@ -40,13 +44,11 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
   const outDir = join(c.staging, 'output');
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir);
-  const outputs: Manifest['outputs'] = [];
-  let n = 0;
-  for (const part of c.parts.flat()) {
-    const name = `part-${String(n++).padStart(5, '0')}.parquet`;
-    await link(part.path, join(outDir, name)).catch(() => copyFile(part.path, join(outDir, name)));
-    outputs.push({ file: name, rows: part.rows, sha256: await sha256File(part.path) });
-  }
+  const parts = c.parts.flat();
+  const names = parts.map((_, n) => `part-${String(n).padStart(5, '0')}.parquet`);
+  for (const [n, part] of parts.entries()) await link(part.path, join(outDir, names[n]!)).catch(() => copyFile(part.path, join(outDir, names[n]!)));
+  const entries = await describeOutputs(names.map((name) => join(target, name)), names.map((name) => join(outDir, name)), parts.map((p) => p.rows));
+  const outputs: Manifest['outputs'] = entries.map((e, n) => ({ file: names[n]!, rows: e.rows, sha256: e.sha256 }));
   const manifest: Manifest = {
     format: 'batchinfer-manifest/1',
     job: c.job.name,
@@ -62,9 +64,8 @@ export async function commitWindow(c: WindowCommit): Promise<string[]> {
   failpoint('commit-linked');
   await writeFileAtomic(join(outDir, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n', c.fileMode);
   failpoint('commit-manifest');
-  const files = outputs.map((o) => join(target, o.file));
-  await c.beforeRename?.(files, outputs.map((o) => join(outDir, o.file)), outDir);
+  await c.beforeRename?.(entries, outDir);
   await commitRename(outDir, target, true, c.fileMode);
   failpoint('commit-renamed');
-  return files;
+  return entries.map((e) => e.file);
 }
