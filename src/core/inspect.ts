@@ -16,7 +16,7 @@ import { loadJob } from '../spec/loadJob.js';
 import { Params } from '../util/sql.js';
 import { classNames, planOutput } from '../postprocess/outputPlan.js';
 import { parseJobSpec } from '../spec/jobSpec.js';
-import { countRows, literalPath, openDataset, parquetRowGroups, readerSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
+import { countRows, openDataset, parquetRowGroups, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
 
 /** How batchinfer would score the model with no job keys beyond `--features`. */
@@ -133,14 +133,15 @@ async function inspectModel(path: string, options: InspectOptions): Promise<Mode
  */
 async function sampleFeatures(db: Db, file: DatasetFile, feeds: readonly FeedPlan[]): Promise<{ rows: number; rejected: number; positions: PositionSample[] }> {
   const params = new Params();
-  const path = params.bind(literalPath(file.path));
+  // The run's reader, partition keys included.
+  const source = scanSql(file, params);
   const columns = flatColumns(feeds);
   const exprs = columns.map(({ feed, col }, k) => `CAST(${featureSql(col, feed.dtype, params)} AS DOUBLE) AS f${k}`);
   const reject = rejectSql(feeds, params) ?? 'NULL';
   const limit = params.bind(INSPECT_SAMPLE_ROWS);
   const good = 'FILTER (WHERE r IS NULL)';
   const aggs = columns.map((_, k) => `min(f${k}) ${good} AS min${k}, avg(f${k}) ${good} AS mean${k}, max(f${k}) ${good} AS max${k}`);
-  const sql = `SELECT count(*) AS n, count(r) AS bad, ${aggs.join(', ')} FROM (SELECT ${exprs.join(', ')}, ${reject} AS r FROM ${readerSql(file, path)} LIMIT ${limit})`;
+  const sql = `SELECT count(*) AS n, count(r) AS bad, ${aggs.join(', ')} FROM (SELECT ${exprs.join(', ')}, ${reject} AS r FROM ${source} LIMIT ${limit})`;
   const [row] = await db.query<Record<string, number | bigint | null>>(sql, params.values);
   const num = (v: number | bigint | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
   return {
