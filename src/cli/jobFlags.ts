@@ -120,7 +120,8 @@ function list(value: string | undefined): string[] | undefined {
   return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-function number(value: string | undefined, flag: string): number | undefined {
+/** A flag's number; anything else is a USAGE error naming the flag. */
+export function number(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) {

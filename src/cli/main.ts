@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { BatchinferError, EXIT, isBatchinferError } from '../errors.js';
 import { loadJob, loadJobChecked } from '../spec/loadJob.js';
 import { batchinferVersion } from '../version.js';
-import { addJobFlags, flagsToJob, type JobFlags } from './jobFlags.js';
+import { addJobFlags, flagsToJob, number, type JobFlags } from './jobFlags.js';
 import type { JobFile } from '../spec/jobSpec.js';
 import { failureJson, formatBackfill, formatError, formatOutcomeLine, formatSkipped, formatStatus, formatSummary, outcomeJson } from './report.js';
 import { createProgress, type LogFormat } from './progress.js';
@@ -91,7 +91,7 @@ async function runChecks(flags: RunFlags, spec: JobSpec): Promise<RunChecks | nu
   }
   return {
     ...(flags.evaluate ? { evaluate: { label: flags.evaluate, positive: spec.positiveLabel, groupBy, gates: gates.length > 0 ? gates : undefined } } : {}),
-    ...(flags.expect ? { expect: { golden: resolve(flags.expect), key: flags.expectKey ? listOption(flags.expectKey, '--expect-key') : undefined, byPosition: !flags.expectKey, tolerance: numberOption(flags.tolerance, '--tolerance') } } : {}),
+    ...(flags.expect ? { expect: { golden: resolve(flags.expect), key: flags.expectKey ? listOption(flags.expectKey, '--expect-key') : undefined, byPosition: !flags.expectKey, tolerance: number(flags.tolerance, '--tolerance') } } : {}),
     fileMode: spec.fileMode,
   };
 }
@@ -110,13 +110,6 @@ async function printChecks(checked: RunCheckResult, quiet: boolean): Promise<voi
 function taskOption(value: string | undefined): 'classification' | 'regression' | undefined {
   if (value === undefined || value === 'classification' || value === 'regression') return value;
   throw new BatchinferError('USAGE', '--task takes classification or regression', { expected: 'classification or regression', actual: value });
-}
-
-function numberOption(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new BatchinferError('USAGE', `${flag} takes a number`, { expected: 'a number', actual: value });
-  return n;
 }
 
 function listOption(value: string, flag: string): string[] {
@@ -325,9 +318,9 @@ Examples:
         task: taskOption(flags.task),
         positive: flags.positive,
         groupBy: flags.groupBy ? listOption(flags.groupBy, '--group-by') : undefined,
-        minGroupRows: numberOption(flags.minGroupRows, '--min-group-rows'),
-        targetPrecision: numberOption(flags.targetPrecision, '--target-precision'),
-        targetRecall: numberOption(flags.targetRecall, '--target-recall'),
+        minGroupRows: number(flags.minGroupRows, '--min-group-rows'),
+        targetPrecision: number(flags.targetPrecision, '--target-precision'),
+        targetRecall: number(flags.targetRecall, '--target-recall'),
         gates: gates.length > 0 ? gates : undefined,
       });
       const { formatEvaluation, formatGates } = await import('./evaluateReport.js');
@@ -353,8 +346,8 @@ Examples:
       const report = await compareFiles(actual, expected, {
         key: flags.key ? listOption(flags.key, '--key') : undefined,
         byPosition: flags.byPosition,
-        tolerance: numberOption(flags.tolerance, '--tolerance'),
-        rtol: numberOption(flags.rtol, '--rtol'),
+        tolerance: number(flags.tolerance, '--tolerance'),
+        rtol: number(flags.rtol, '--rtol'),
       });
       const { formatCompare } = await import('./evaluateReport.js');
       process.stdout.write((flags.json ? JSON.stringify(report) : formatCompare(report)) + '\n');
