@@ -15,16 +15,23 @@ export class PathIdentity {
   /** dev:ino of directories already looked up (a glob's files share their directories). */
   private readonly dirIds = new Map<string, string | null>();
 
+  /** Real paths already resolved: a run path is compared with every input file. */
+  private readonly reals = new Map<string, string>();
+
   /** The path with every symlink of its existing part resolved, absolute. */
   async real(path: string): Promise<string> {
     const absolute = resolve(path);
+    const known = this.reals.get(absolute);
+    if (known !== undefined) return known;
+    let real: string;
     try {
-      return await realpath(absolute);
+      real = await realpath(absolute);
     } catch {
       const parent = dirname(absolute);
-      if (parent === absolute) return absolute;
-      return join(await this.real(parent), basename(absolute));
+      real = parent === absolute ? absolute : join(await this.real(parent), basename(absolute));
     }
+    this.reals.set(absolute, real);
+    return real;
   }
 
   /**
