@@ -12,9 +12,10 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectCliError, expectOk, model, runCli, type CliResult } from '../helpers/cli.js';
+import { expectCliError, expectOk, runCli, type CliResult } from '../helpers/cli.js';
 import { readParquet, withDuckDb } from '../helpers/parquet.js';
 import { useTempDirs } from '../helpers/tempDir.js';
+import { mixedJob } from '../helpers/mixedJob.js';
 
 const tmp = useTempDirs('batchinfer-e2e-redact-');
 
@@ -61,17 +62,7 @@ function rowsWith(planted: readonly Planted[], at: readonly number[], count = RO
 
 const SECRETS = [...PLANTED.map((p) => p.secret), ...PLANTED.map((_, k) => `zqxRowSecret${k}`)];
 
-function job(input: string, output: string, extra: Record<string, unknown> = {}) {
-  return {
-    model: model('mixed'),
-    input,
-    output,
-    passthrough: ['txn_id'],
-    labels: ['legit', 'fraud'],
-    inputs: { x: { columns: ['amount', 'f0', 'f1'], range: [-1000, 1000] }, merchant: { column: 'merchant_category', vocab: ['grocery', 'travel', 'fuel'], unknown: 'error' } },
-    ...extra,
-  };
-}
+const job = mixedJob;
 
 async function runJob(dir: string, input: string, flags: string[], extra: Record<string, unknown> = {}): Promise<{ result: CliResult; output: string }> {
   const output = join(dir, 'scores.parquet');

@@ -16,16 +16,16 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeResult, expectCliError, expectOk, model, runCli, type CliResult } from '../helpers/cli.js';
+import { describeResult, expectCliError, expectOk, runCli, type CliResult } from '../helpers/cli.js';
 import { comparePredictions, expectedPredictions, type FeatureSpec } from '../helpers/expected.js';
 import { readParquet, withDuckDb, type Row } from '../helpers/parquet.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
+import { mixedJob, MIXED_LABELS, MIXED_VOCAB } from '../helpers/mixedJob.js';
 
 const tmp = useTempDirs('batchinfer-e2e-rows-');
 
-const LABELS = ['legit', 'fraud'];
-const VOCAB = ['grocery', 'travel', 'fuel'];
-const RANGE: [number, number] = [-1000, 1000];
+const LABELS = MIXED_LABELS;
+const VOCAB = MIXED_VOCAB;
 const REJECT_COLUMNS = ['reject_row', 'reject_file', 'reject_column', 'reject_reason', 'reject_message'];
 /** DuckDB sniffs CSV column types from this many rows. */
 const CSV_SAMPLE_ROWS = 20480;
@@ -107,21 +107,9 @@ const SPECS: Record<string, FeatureSpec> = {
   merchant: { column: 'merchant_category', vocab: VOCAB, unknown: 'error' },
 };
 
-/** The job: mixed model, every check on, fill_null error (the default). */
+/** The job: mixed model, every check on, fill_null error (the default); batches of 4096. */
 function job(input: string, output: string, extra: Record<string, unknown> = {}) {
-  return {
-    model: model('mixed'),
-    input,
-    output,
-    passthrough: ['txn_id'],
-    labels: LABELS,
-    inputs: {
-      x: { columns: ['amount', 'f0', 'f1'], range: RANGE },
-      merchant: { column: 'merchant_category', vocab: VOCAB, unknown: 'error' },
-    },
-    batch_size: 4096,
-    ...extra,
-  };
+  return mixedJob(input, output, { batch_size: 4096, ...extra });
 }
 
 const duck = withDuckDb;
