@@ -4,7 +4,8 @@
  * they go is one of them: the inputs (paths, sizes, mtimes), the model, the feature plans
  * (fills, ranges, scales, vocabularies, allow_nan), the output plan (task, labels, scores,
  * review_below, extra outputs), on_error and the rejects file, passthrough, batch and
- * checkpoint sizes, the window and its column and time zone, the CSV delimiter, the rejects
+ * checkpoint sizes, the window and its column and time zone, the CSV delimiter, the computed
+ * columns and the `where` filter, the rejects
  * file's columns, redaction (in the feed plans: it words the reject messages) and the
  * batchinfer version. File modes and the device are not: a mode is set at the commit, and a
  * device changes how fast, not what (within float tolerance). Settings that only change how fast or under what name a run goes
@@ -45,6 +46,9 @@ export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[],
     ...(spec.rejectsColumns ? { rejects_columns: spec.rejectsColumns } : {}),
     // Only when set: fingerprints of jobs without it stay as they were.
     ...(spec.partitionTypes ? { partition_types: spec.partitionTypes } : {}),
+    // The expressions as checked and rendered (feed plans name computed columns, not how they are made).
+    ...(spec.computed ? { computed: job.dataset.files[0]?.computed ?? spec.computed } : {}),
+    ...(spec.where !== undefined ? { where: job.dataset.files[0]?.where ?? spec.where } : {}),
   };
   return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };
 }

@@ -24,6 +24,7 @@ import { clipValue } from '../util/clip.js';
 import { PathIdentity } from '../util/pathIdentity.js';
 import type { Window } from '../schedule/window.js';
 import { windowFiles } from './windowFiles.js';
+import { applyExpressions } from './jobExpressions.js';
 
 export type OutputMode = 'file' | 'directory';
 
@@ -65,6 +66,8 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   const dataset = await openJobInput(db, spec, runFiles, options.window).catch((err) => collect(err, problems));
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
   problems.push(...unknownPartitionTypes(spec, dataset));
+  // `computed` and `where` (jobExpressions.ts): the computed columns join the dataset's columns.
+  problems.push(...(await applyExpressions(db, spec, dataset)));
   if (spec.csvDelimiter && dataset.format !== 'csv') {
     problems.push({ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'only applies to CSV inputs', expected: 'a .csv or .tsv input', actual: `Parquet input ${spec.input}` });
   }

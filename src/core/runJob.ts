@@ -151,8 +151,8 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     if (spec.onError === 'quarantine') {
       rejectsFile = rejectsPathFor(spec.output, spec.rejects, window !== null);
       const first = job.dataset.files[0]!;
-      // CSV inputs and window-filtered inputs are read from their staged Parquet copy.
-      const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
+      // CSV inputs and window- or where-filtered inputs are read from their staged Parquet copy.
+      const source: DatasetFile = first.format === 'parquet' && !(window && spec.windowColumn) && first.where === undefined ? first : { path: join(stagingDir, 'source-0.parquet'), format: 'parquet' };
       // A window's own rejects file is merged in staging and committed inside the window.
       const temp = window && !spec.rejects ? join(stagingDir, 'rejects.parquet.tmp') : undefined;
       rejects = await stageRejects(db, result.parts, rejectsFile, (path) => emptyRejects(db, job, source, first, path), { temp, fileMode: spec.fileMode ?? DEFAULT_REJECTS_MODE });

@@ -15,7 +15,7 @@ import type { StageSeconds } from './stageSeconds.js';
 import { readBatches } from '../source/readBatches.js';
 import { BufferPool } from '../source/bufferPool.js';
 import { countRows, overclaimingRowGroups, type DatasetFile } from '../source/dataset.js';
-import { stageSource } from './stageSource.js';
+import { filteredRows, stageSource } from './stageSource.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
 import type { ScoresDecision } from '../postprocess/outputPlan.js';
 import type { LabelCheckReport, LabelCounts } from '../postprocess/labelCheck.js';
@@ -55,6 +55,8 @@ export interface ScoreResult {
   rejectedTotal: number;
   /** Rows taken from a previous interrupted run's journal. */
   resumedRows: number;
+  /** Rows the job's `where` left out (not read, so in no other count); undefined without a `where`. */
+  rowsFiltered?: number;
   latencies: number[];
   /** Rows added to fill a fixed-size model batch (dropped from the output). */
   paddedRows: number;
@@ -96,7 +98,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
     const buffers = new BufferPool();
     // Rows of the files before the current one, for progress.
     let rowsBefore = 0;
-    const needsStaging = (f: DatasetFile): boolean => f.format !== 'parquet' || options.windowFilter !== undefined;
+    const needsStaging = (f: DatasetFile): boolean => f.format !== 'parquet' || options.windowFilter !== undefined || f.where !== undefined;
     // Rows per file (staged files are counted once staged), for progress and for the lanes.
     const fileRows = new Map<number, number>();
     for (const [i, f] of job.dataset.files.entries()) if (!needsStaging(f)) fileRows.set(i, await countRows(db, f));
@@ -261,7 +263,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, sta
       rowsBefore += partStart;
     }
     checkThresholds(spec, totals.total, rowsIn, rowsIn);
-    return { parts, rowsIn, rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows, latencies, paddedRows, seconds, scores: post.scores, labelCheck: post.labels };
+    return { parts, rowsIn, rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows, rowsFiltered: filteredRows(journal, spec.where), latencies, paddedRows, seconds, scores: post.scores, labelCheck: post.labels };
   } finally {
     closeWriter();
     writerDb.close();

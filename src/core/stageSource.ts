@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import type { Journal } from '../sink/journal.js';
 import type { Window } from '../schedule/window.js';
-import { copyFailure, describeFile, guardCopy, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
+import { copyFailure, countRows, describeFile, guardCopy, guardRead, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { floatStagedColumns, stagedFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns } from '../preprocess/rowChecks.js';
 import { Params, quoteIdent } from '../util/sql.js';
@@ -51,20 +51,41 @@ export async function stageSource(db: Db, file: DatasetFile, index: number, opti
   if (!options.journal.source(index)) {
     await copySource(db, file, path, options);
     failpoint('source-staged');
-    await options.journal.append({ type: 'source', file: index, name, bytes: (await stat(path)).size });
+    const filtered = file.where === undefined ? {} : { filtered: (await rowsBeforeWhere(db, file, options.filter)) - (await countRows(db, staged)) };
+    await options.journal.append({ type: 'source', file: index, name, bytes: (await stat(path)).size, ...filtered });
   }
   return { file: staged, feeds: stagedFeeds(options.feeds, await describeFile(db, staged)) };
 }
 
+/** Rows the job's `where` left out of all the staged copies (the journal's), or undefined without a `where`. */
+export function filteredRows(journal: Journal, where: string | undefined): number | undefined {
+  if (where === undefined) return undefined;
+  return journal.entries.reduce((n, e) => n + (e.type === 'source' ? (e.filtered ?? 0) : 0), 0);
+}
+
+/** The rows of `file` the `where` was applied to: all of them, or a window's (a second read: only with both). */
+async function rowsBeforeWhere(db: Db, file: DatasetFile, filter: StageOptions['filter']): Promise<number> {
+  if (!filter) return countRows(db, file);
+  const params = new Params();
+  const sql = `SELECT count(*) FROM ${scanSql({ ...file, where: undefined }, params)}${windowWhere(filter, params)}`;
+  return Number(await guardRead(file, () => db.exec(sql, params.values)));
+}
+
+/** ` WHERE` the window's rows, its instants bound on `params`. */
+function windowWhere(filter: NonNullable<StageOptions['filter']>, params: Params): string {
+  const col = quoteIdent(filter.column);
+  return ` WHERE ${col} >= CAST(${params.bind(filter.window.start.toISOString())} AS TIMESTAMPTZ) AND ${col} < CAST(${params.bind(filter.window.end.toISOString())} AS TIMESTAMPTZ)`;
+}
+
 async function copySource(db: Db, file: DatasetFile, path: string, options: StageOptions): Promise<void> {
+  // Computed columns are no columns of the CSV reader: they are not typed by it.
+  const computed = new Set((file.computed ?? []).map((c) => c.name));
   const featureColumns = flatColumns(options.feeds).map(({ col }) => col.column);
+  const readColumns = featureColumns.filter((c) => !computed.has(c));
   // Bound first, in this order, for every copy: the window, the target; each copy's reader after.
+  // The job's `where` is in the scan itself (scanSql).
   const fixed = new Params();
-  let where = '';
-  if (options.filter) {
-    const col = quoteIdent(options.filter.column);
-    where = ` WHERE ${col} >= CAST(${fixed.bind(options.filter.window.start.toISOString())} AS TIMESTAMPTZ) AND ${col} < CAST(${fixed.bind(options.filter.window.end.toISOString())} AS TIMESTAMPTZ)`;
-  }
+  const where = options.filter ? windowWhere(options.filter, fixed) : '';
   const target = fixed.bind(path + '.tmp');
   // Only the columns the run uses (writing all of a wide CSV as Parquet was most of the staging
   // time); uncompressed and without dictionaries (a temporary file, written faster so); row
@@ -105,7 +126,7 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
   // in a "numeric" column) fails the read. Read the feature columns as text (they parse row
   // by row, bad rows follow on_error) and keep the other columns' types; only if a
   // passthrough column breaks too is every column text.
-  if (failed && featureColumns.length > 0) failed = await attempt(() => copy(featureColumns));
+  if (failed && readColumns.length > 0) failed = await attempt(() => copy(readColumns));
   if (failed) await guardCopy(file, path + '.tmp', () => copy('all'));
   await rename(path + '.tmp', path);
 }
@@ -114,8 +135,9 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
 async function presentTextColumns(db: Db, file: DatasetFile, options: StageOptions): Promise<string[]> {
   if (file.format !== 'csv' || !options.textColumns || options.textColumns.length === 0) return [];
   const columns = options.columns ?? (await describeFile(db, file));
+  const computed = new Set((file.computed ?? []).map((c) => c.name));
   const names = new Set(columns.map((c) => c.name));
-  return options.textColumns.filter((c) => names.has(c));
+  return options.textColumns.filter((c) => names.has(c) && !computed.has(c));
 }
 
 /** The float-staged feature columns (`floatStagedColumns`) this CSV's reader types as numbers. */

@@ -34,8 +34,8 @@ export interface RunSummary {
   labelCheck?: LabelCheckReport;
   /** A model with a fixed batch dimension: rows went in groups of `size`, the last padded. */
   fixedBatch?: { size: number; paddedRows: number };
-  /** in = out (scored) + rejected; rejected rows are left out (skip) or quarantined. */
-  rows: { in: number; out: number; rejected: number; rejectedByReason: Record<string, number> };
+  /** in = out (scored) + rejected; rejected rows are left out (skip) or quarantined. `filtered`: rows the job's `where` left out (in no other count). */
+  rows: { in: number; out: number; rejected: number; rejectedByReason: Record<string, number>; filtered?: number };
   /** The quarantine file (on_error: quarantine). */
   rejects?: string;
   /** Rows taken from the finished parts of an interrupted run this run resumed. */
@@ -142,7 +142,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
       ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource }, ...decisionOf(job.output), ...(result.labelCheck ? { labelCheck: result.labelCheck } : {}) }
       : {}),
     ...(job.fixedBatch ? { fixedBatch: { size: job.fixedBatch, paddedRows: result.paddedRows } } : {}),
-    rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected },
+    rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected, ...(result.rowsFiltered !== undefined ? { filtered: result.rowsFiltered } : {}) },
     ...(f.rejectsFile ? { rejects: f.rejectsFile } : {}),
     ...(f.resumed ? { resumedRows: result.resumedRows } : {}),
     rowsThisRun,

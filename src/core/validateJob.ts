@@ -6,7 +6,7 @@ import { isBatchinferError, type Problem } from '../errors.js';
 import { redactError, redactMessage } from '../util/redact.js';
 import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
-import { prepareJob } from './prepare.js';
+import { prepareJob, type PreparedJob } from './prepare.js';
 import { describeSteps, hasTransforms } from '../preprocess/transforms.js';
 import { decisionOf, partitionKeys, type RunSummary } from './summary.js';
 
@@ -14,12 +14,19 @@ export interface ValidationReport {
   job: string;
   model: { path: string; sha256: string };
   /** `partitions`: the hive keys read as columns (none: left out). */
-  input: { path: string; files: number; format: string; partitions?: { name: string; type: string }[] };
+  input: { path: string; files: number; format: string; partitions?: { name: string; type: string }[]; computed?: ComputedReport[]; where?: string };
   /** `steps`: with transforms or one_hot, each position's steps in the order they apply. */
   feeds: { input: string; dtype: string; columns: string[]; steps?: string[][] }[];
   output: { path: string; mode: string; columns: string[]; task: string; scoredOutput: string; decision?: RunSummary['decision'] };
   /** What a run would warn about (e.g. a CSV column with some values that are not numbers). */
   notes: string[];
+}
+
+/** A computed column as a run makes it: its type and the SQL rendered from the checked expression. */
+export interface ComputedReport {
+  name: string;
+  type: string;
+  sql: string;
 }
 
 export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
@@ -29,7 +36,7 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
     return {
       job: spec.name,
       model: { path: spec.model, sha256: job.model.sha256 },
-      input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format, ...partitionKeys(job) },
+      input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format, ...partitionKeys(job), ...expressionsOf(job) },
       feeds: job.feeds.map((f) => ({
         input: f.input,
         dtype: f.dtype,
@@ -45,6 +52,14 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
   } finally {
     db.close();
   }
+}
+
+/** The job's computed columns and filter as a run applies them (checked and rendered, jobExpressions.ts). */
+export function expressionsOf(job: PreparedJob): { computed?: ComputedReport[]; where?: string } {
+  const first = job.dataset.files[0];
+  const types = new Map(job.dataset.columns.map((c) => [c.name, c.type]));
+  const computed = (first?.computed ?? []).map((c) => ({ name: c.name, type: types.get(c.name) ?? 'unknown', sql: c.sql }));
+  return { ...(computed.length > 0 ? { computed } : {}), ...(first?.where !== undefined ? { where: first.where } : {}) };
 }
 
 /** The problems validation finds in `spec` (none when it is valid), for a report that also lists the job's own. */

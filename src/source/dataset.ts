@@ -33,6 +33,19 @@ export interface DatasetFile {
   delimiter?: Delimiter;
   /** Hive partition keys of the `key=value` directories below the input's root (partitions.ts), read as columns. */
   partitions?: readonly PartitionValue[];
+  /** The job's computed columns, after the file's own and its partition keys (SQL checked and rendered by spec/sqlExpression.ts). */
+  computed?: readonly ComputedColumn[];
+  /**
+   * The job's row filter (checked SQL, spec/sqlExpression.ts). A filtered file is read from its
+   * staged copy (core/stageSource.ts), whose rows are numbered after the filter.
+   */
+  where?: string;
+}
+
+export interface ComputedColumn {
+  name: string;
+  /** Rendered by spec/sqlExpression.ts from the checked expression: never the user's text. */
+  sql: string;
 }
 
 /** An input file as messages name it: its path, and for a CSV the delimiter it is read with (to find a bad line). */
@@ -93,15 +106,18 @@ export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter
 }
 
 /**
- * The rows of `file` with its partition columns after its own: `readerSql` with the path
- * and each partition value bound on `params` (values are typed by partitions.ts).
+ * The rows of `file` with its partition columns after its own, then its computed columns, and
+ * only those its `where` keeps: `readerSql` with the path and each partition value bound on
+ * `params` (values are typed by partitions.ts). Computed columns and the filter are SQL that
+ * spec/sqlExpression.ts rendered from a checked expression.
  */
-export function scanSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' | 'partitions'>, params: Params, extra = ''): string {
+export function scanSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' | 'partitions' | 'computed' | 'where'>, params: Params, extra = ''): string {
   const reader = readerSql(file, params.bind(literalPath(file.path)), extra);
   const partitions = file.partitions ?? [];
-  if (partitions.length === 0) return reader;
-  const columns = partitions.map((p) => `CAST(${params.bind(p.value)} AS ${p.type}) AS ${quoteIdent(p.name)}`).join(', ');
-  return `(SELECT *, ${columns} FROM ${reader})`;
+  const keyed = partitions.length === 0 ? reader : `(SELECT *, ${partitions.map((p) => `CAST(${params.bind(p.value)} AS ${p.type}) AS ${quoteIdent(p.name)}`).join(', ')} FROM ${reader})`;
+  const computed = file.computed ?? [];
+  const withComputed = computed.length === 0 ? keyed : `(SELECT *, ${computed.map((c) => `${c.sql} AS ${quoteIdent(c.name)}`).join(', ')} FROM ${keyed})`;
+  return file.where === undefined ? withComputed : `(SELECT * FROM ${withComputed} WHERE ${file.where})`;
 }
 
 function csvReaderSql(file: NamedFile, placeholder: string, header: boolean, extra = ''): string {
@@ -155,7 +171,7 @@ export async function describeFile(db: Db, file: DatasetFile): Promise<ColumnInf
   const params = new Params();
   const rows = await guardRead(file, () => db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${scanSql(file, params)}`, params.values));
   const columns = rows.map((r) => ({ name: r.column_name, type: r.column_type }));
-  checkPartitionNames(file, columns);
+  checkPartitionNames(file, columns.slice(0, columns.length - (file.computed?.length ?? 0)));
   if (file.format === 'csv' && kindOf(file.path)?.compression !== 'none') await checkCompressedNotEmpty(db, file, columns);
   return columns;
 }

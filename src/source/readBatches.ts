@@ -52,6 +52,8 @@ export interface ReadOptions {
 export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRow = 0): { sql: string; params: Params; rejectIndex: number } {
   const params = new Params();
   if (fromRow > 0 && file.format !== 'parquet') throw new BatchinferError('INTERNAL', 'resuming mid-file needs a Parquet source');
+  // Its rows are numbered after the filter: only its staged copy may be read (stageSource.ts).
+  if (file.where !== undefined) throw new BatchinferError('INTERNAL', 'a filtered input is read from its staged copy');
   // The scan binds first: its path is $1.
   const scan = scanSql(file, params, fromRow === 0 ? '' : ', file_row_number = true');
   const exprs = flatColumns(feeds).map(({ feed, col }) => featureSql(col, feed.dtype, params));

@@ -122,6 +122,10 @@ export interface JobSpec {
   windowColumn?: string;
   /** CSV inputs: the field delimiter, instead of the one the file name implies (`.csv` comma, `.tsv` tab). */
   csvDelimiter?: Delimiter;
+  /** Columns computed from each row by a checked SQL expression (spec/sqlExpression.ts), by name, in order. */
+  computed?: Record<string, string>;
+  /** Keep only the rows for which this checked SQL expression is true (`rows.filtered` counts the others). */
+  where?: string;
   /** Hive partition keys typed as given instead of from their values (`partition_types`, source/partitions.ts). */
   partitionTypes?: Record<string, PartitionTypeName>;
   /** Bytes DuckDB may use before it spills to the staging directory (`memory_limit`; default half the machine's). */
@@ -228,6 +232,8 @@ export const jobFileSchema = z.strictObject({
   model_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a sha256 is 64 hex digits').optional(),
   csv_delimiter: z.enum(Object.keys(DELIMITER_WORDS) as [string, ...string[]], { error: DELIMITER_EXPECTED }).optional(),
   partition_types: z.record(name, z.enum(PARTITION_TYPE_NAMES)).optional(),
+  computed: z.record(name, z.string().min(1)).optional(),
+  where: z.string().min(1).optional(),
   memory_limit: z.string().optional(),
   min_rows: z.number().int().nonnegative().optional(),
   file_mode: z.string({ error: FILE_MODE_EXPECTED }).regex(/^0?[0-7]{3}$/, FILE_MODE_EXPECTED).optional(),
@@ -323,6 +329,8 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     windowColumn: job.window_column,
     csvDelimiter: job.csv_delimiter === undefined ? undefined : DELIMITER_WORDS[job.csv_delimiter],
     partitionTypes: job.partition_types,
+    computed: job.computed,
+    where: job.where,
     memoryLimit: defaultMemoryLimit(),
     minRows: job.min_rows,
     fileMode: job.file_mode === undefined ? undefined : parseInt(job.file_mode, 8),

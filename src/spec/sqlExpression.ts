@@ -74,17 +74,18 @@ class Refusal extends Error {}
 
 /**
  * Checks `text` as one scalar expression over `columns` and renders it. Column names match
- * as DuckDB matches them (exactly, else without case when that names one column).
+ * as DuckDB matches them (exactly, else without case when that names one column); a name in
+ * `unavailable` is refused with its reason.
  * Returns a SPEC_INVALID problem at `where` instead when it is refused.
  */
-export async function checkExpression(db: Db, text: string, where: string, columns: readonly string[]): Promise<CheckedExpression | Problem> {
+export async function checkExpression(db: Db, text: string, where: string, columns: readonly string[], unavailable: Readonly<Record<string, string>> = {}): Promise<CheckedExpression | Problem> {
   const refuse = (message: string, actual?: unknown): Problem => ({ code: 'SPEC_INVALID', where, message, expected: 'one SQL expression over the dataset\'s columns, with the functions docs/job-files.md lists', actual });
   if (text.trim() === '') return refuse('is empty');
   if (text.length > MAX_EXPRESSION_LENGTH) return refuse(`is longer than ${MAX_EXPRESSION_LENGTH} characters`, `${text.length} characters`);
   if (text.includes('\u0000')) return refuse('holds a NUL character');
   try {
     const tree = await parseExpression(db, text);
-    const resolver = new ColumnResolver(columns);
+    const resolver = new ColumnResolver(columns, unavailable);
     const sql = render(tree, resolver, 0);
     // The rendered text must parse to the tree checked (identifiers and literals as rendered).
     const again = await parseExpression(db, sql);
@@ -125,10 +126,16 @@ async function parseExpression(db: Db, text: string): Promise<Node> {
 
 class ColumnResolver {
   private readonly seen = new Set<string>();
-  constructor(private readonly columns: readonly string[]) {}
+  constructor(
+    private readonly columns: readonly string[],
+    /** Names that are no column here, with why (another computed column). */
+    private readonly unavailable: Readonly<Record<string, string>>,
+  ) {}
 
   /** The dataset's name for `name`, as DuckDB's binder would match it. */
   resolve(name: string): string {
+    const why = Object.entries(this.unavailable).find(([c]) => c.toLowerCase() === name.toLowerCase())?.[1];
+    if (why !== undefined) throw new Refusal(`uses ${why}`);
     const exact = this.columns.find((c) => c === name);
     const folded = this.columns.filter((c) => c.toLowerCase() === name.toLowerCase());
     const found = exact ?? (folded.length === 1 ? folded[0] : undefined);

@@ -1,0 +1,82 @@
+/**
+ * A job's `computed` columns and `where` filter, checked against the dataset and attached to
+ * its files: every reader then sees them through `scanSql` (source/dataset.ts). Each
+ * expression is checked and rendered by spec/sqlExpression.ts; here it is also bound against
+ * the first file (DuckDB's binder says whether its functions take those column types), the
+ * computed columns' types join the dataset's columns, and the filter must be a condition.
+ */
+import type { Db } from '../db/duckdb.js';
+import type { Problem } from '../errors.js';
+import type { JobSpec } from '../spec/jobSpec.js';
+import { checkExpression, isChecked } from '../spec/sqlExpression.js';
+import { readFailure, scanSql, type ColumnInfo, type ComputedColumn, type Dataset, type DatasetFile } from '../source/dataset.js';
+import { clipQuoted } from '../util/clip.js';
+import { Params } from '../util/sql.js';
+
+/** Names the readers add to a file's columns (prepare.ts `reservedColumns`): no computed column may take one. */
+const RESERVED = new Set(['file_row_number', 'batchinfer_rn', 'batchinfer_reject']);
+
+/**
+ * Checks the job's expressions; when all pass, attaches them to every file of `dataset` and
+ * appends the computed columns (with their types) to `dataset.columns`. Returns the problems.
+ */
+export async function applyExpressions(db: Db, spec: JobSpec, dataset: Dataset): Promise<Problem[]> {
+  if (!spec.computed && spec.where === undefined) return [];
+  const problems: Problem[] = [];
+  const own = dataset.columns.map((c) => c.name);
+  const computed: ComputedColumn[] = [];
+  for (const [name, text] of Object.entries(spec.computed ?? {})) {
+    const where = `computed.${name}`;
+    const clash = [...own, ...computed.map((c) => c.name)].find((c) => c.toLowerCase() === name.toLowerCase());
+    if (clash !== undefined || RESERVED.has(name.toLowerCase())) {
+      problems.push({ code: 'SPEC_INVALID', where, message: clash !== undefined ? `names a column the dataset (or another computed column) already has: '${clash}' (names are compared without case)` : `'${name}' is a name batchinfer reserves`, expected: 'a new column name', actual: name });
+      continue;
+    }
+    // Computed columns read the file's columns only: one may not use another (no order to resolve).
+    const others = Object.keys(spec.computed ?? {}).filter((c) => c !== name);
+    const checked = await checkExpression(db, text, where, own, Object.fromEntries(others.map((c) => [c, `'${c}', another computed column: a computed column may use only the dataset's own columns`])));
+    if (isChecked(checked)) computed.push({ name, sql: checked.sql });
+    else problems.push(checked);
+  }
+  let filter: string | undefined;
+  if (spec.where !== undefined) {
+    const checked = await checkExpression(db, spec.where, 'where', [...own, ...Object.keys(spec.computed ?? {})]);
+    if (isChecked(checked)) filter = checked.sql;
+    else problems.push(checked);
+  }
+  if (problems.length > 0) return problems;
+  const first = dataset.files[0]!;
+  const types: ColumnInfo[] = [];
+  for (const c of computed) {
+    const type = await bindType(db, { ...first, computed: undefined, where: undefined }, c.sql, `computed.${c.name}`, problems);
+    if (type !== null) types.push({ name: c.name, type });
+  }
+  if (filter !== undefined) {
+    const type = await bindType(db, { ...first, computed, where: undefined }, filter, 'where', problems);
+    if (type !== null && type !== 'BOOLEAN') problems.push({ code: 'SPEC_INVALID', where: 'where', message: 'must be a condition (true keeps the row)', expected: 'BOOLEAN', actual: type });
+  }
+  if (problems.length > 0) return problems;
+  for (const file of dataset.files) {
+    if (computed.length > 0) file.computed = computed;
+    if (filter !== undefined) file.where = filter;
+  }
+  dataset.columns.push(...types);
+  first.columns = dataset.columns;
+  return [];
+}
+
+/** The type DuckDB binds `sql` to over `file`'s rows; null (and a problem at `where`) when it does not bind. */
+async function bindType(db: Db, file: DatasetFile, sql: string, where: string, problems: Problem[]): Promise<string | null> {
+  const params = new Params();
+  const statement = `DESCRIBE SELECT ${sql} AS v FROM ${scanSql(file, params)}`;
+  try {
+    const [row] = await db.query<{ column_type: string }>(statement, params.values);
+    return row!.column_type;
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    if (!/Binder Error|Conversion Error|Catalog Error/i.test(text)) throw await readFailure(file, err);
+    const reason = clipQuoted(text.split('\n')[0]!.replace(/^[^:]*Error: /, ''));
+    problems.push({ code: 'SPEC_INVALID', where, message: `does not apply to the dataset's columns: ${reason}`, expected: 'an expression DuckDB can bind to the columns\' types' });
+    return null;
+  }
+}
