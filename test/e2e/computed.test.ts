@@ -160,7 +160,7 @@ describe('computed columns and the where filter', () => {
   describe('refuses every expression that is not a checked scalar one (78), in validate and run, leaving nothing', () => {
     const attempts: [string, string][] = [
       ['1); DROP TABLE x; --', 'not an SQL expression'],
-      ["read_csv('/etc/passwd')", 'read_csv() , which'],
+      ["read_csv('/etc/passwd')", 'read_csv(), which'],
       ['(SELECT max(amount) FROM in_table)', 'subquery'],
       ["getenv('HOME')", 'getenv()'],
       ["current_setting('threads')", 'current_setting()'],
