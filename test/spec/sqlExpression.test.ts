@@ -51,6 +51,9 @@ describe('checkExpression renders what it checked', () => {
     'amount IS NOT NULL AND income IS DISTINCT FROM amount',
     'ln(abs(amount)) / log10(100)',
     '-amount',
+    "if(country = 'DE', ifnull(income, 0), 1)",
+    'amount > 0 AND amount::VARCHAR ILIKE \'1%\' OR country NOT LIKE \'F%\'',
+    "amount / 0.005 + (-0.25) + 1.5e-7 - 12345678.875",
   ];
 
   for (const text of cases) {
