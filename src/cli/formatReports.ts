@@ -75,6 +75,8 @@ function formatModel(report: ModelReport): string {
   if (report.mapping) {
     const m = report.mapping;
     lines.push(`mapping onto ${m.dataset}:`);
+    for (const c of m.computed ?? []) lines.push(`  computed ${c.name} (${c.type}) = ${c.sql}`);
+    if (m.where !== undefined) lines.push(`  where ${m.where} (the sample is of the rows it keeps)`);
     for (const input of m.inputs) {
       if (!input.columns.some((c) => c.steps)) {
         lines.push(`  ${input.input} (${input.dtype}) <- ${input.columns.map((c) => `${c.column} ${c.type}, NULL -> ${c.nulls}`).join('; ')}`);

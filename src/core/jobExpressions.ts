@@ -80,3 +80,18 @@ async function bindType(db: Db, file: DatasetFile, sql: string, where: string, p
     return null;
   }
 }
+
+/** A computed column as a run makes it: its type and the SQL rendered from the checked expression. */
+export interface ComputedReport {
+  name: string;
+  type: string;
+  sql: string;
+}
+
+/** The computed columns and filter attached to `dataset` (`applyExpressions`), for `validate` and `inspect`. */
+export function expressionReport(dataset: Dataset): { computed?: ComputedReport[]; where?: string } {
+  const first = dataset.files[0];
+  const types = new Map(dataset.columns.map((c) => [c.name, c.type]));
+  const computed = (first?.computed ?? []).map((c) => ({ name: c.name, type: types.get(c.name) ?? 'unknown', sql: c.sql }));
+  return { ...(computed.length > 0 ? { computed } : {}), ...(first?.where !== undefined ? { where: first.where } : {}) };
+}

@@ -6,7 +6,8 @@ import { isBatchinferError, type Problem } from '../errors.js';
 import { redactError, redactMessage } from '../util/redact.js';
 import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
-import { prepareJob, type PreparedJob } from './prepare.js';
+import { prepareJob } from './prepare.js';
+import { expressionReport, type ComputedReport } from './jobExpressions.js';
 import { describeSteps, hasTransforms } from '../preprocess/transforms.js';
 import { decisionOf, partitionKeys, type RunSummary } from './summary.js';
 
@@ -22,13 +23,6 @@ export interface ValidationReport {
   notes: string[];
 }
 
-/** A computed column as a run makes it: its type and the SQL rendered from the checked expression. */
-export interface ComputedReport {
-  name: string;
-  type: string;
-  sql: string;
-}
-
 export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
   const db = await Db.open({ memoryLimit: spec.memoryLimit });
   try {
@@ -36,7 +30,7 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
     return {
       job: spec.name,
       model: { path: spec.model, sha256: job.model.sha256 },
-      input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format, ...partitionKeys(job), ...expressionsOf(job) },
+      input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format, ...partitionKeys(job), ...expressionReport(job.dataset) },
       feeds: job.feeds.map((f) => ({
         input: f.input,
         dtype: f.dtype,
@@ -52,14 +46,6 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
   } finally {
     db.close();
   }
-}
-
-/** The job's computed columns and filter as a run applies them (checked and rendered, jobExpressions.ts). */
-export function expressionsOf(job: PreparedJob): { computed?: ComputedReport[]; where?: string } {
-  const first = job.dataset.files[0];
-  const types = new Map(job.dataset.columns.map((c) => [c.name, c.type]));
-  const computed = (first?.computed ?? []).map((c) => ({ name: c.name, type: types.get(c.name) ?? 'unknown', sql: c.sql }));
-  return { ...(computed.length > 0 ? { computed } : {}), ...(first?.where !== undefined ? { where: first.where } : {}) };
 }
 
 /** The problems validation finds in `spec` (none when it is valid), for a report that also lists the job's own. */

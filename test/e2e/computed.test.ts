@@ -109,6 +109,17 @@ describe('computed columns and the where filter', () => {
     expect(JSON.parse(result.stdout).rows.filtered).toBe(ROWS - rows.filter((r) => keeps(r)).length);
   });
 
+  it('quarantine: a bad computed value is a rejected row of the filtered rows, the rejects file holds the computed column', async () => {
+    // fill_null error: a NULL ratio (income 0) is a bad row, numbered in the filtered rows.
+    const result = await run('q', { on_error: 'quarantine', inputs: { x: { columns: ['amount', 'ratio', 'hour'], fill_null: 'error' } } });
+    expectOk(result);
+    const kept = rows.filter((r) => keeps(r));
+    const bad = kept.filter((r) => r.income === 0);
+    expect(JSON.parse(result.stdout).rows).toMatchObject({ in: kept.length, out: kept.length - bad.length, rejected: bad.length, filtered: ROWS - kept.length });
+    const rejects = (await readParquet(join(dir, 'q.parquet.rejects.parquet'))).rows;
+    expect(rejects.map((r) => [r['id'], r['ratio'], r['reject_reason'], r['reject_column']])).toEqual(bad.map((r) => [r.id, null, 'NULL_VALUE', 'ratio']));
+  });
+
   it('computed columns without a where read the Parquet file in place; no filtered count', async () => {
     const result = await run('n', { where: undefined });
     expectOk(result);
@@ -155,6 +166,19 @@ describe('computed columns and the where filter', () => {
       { name: 'hour', type: 'BIGINT', sql: 'hour("ts")' },
     ]);
     expect(report.input.where).toBe(`(("country" = 'DE') AND ("amount" > 0))`);
+  });
+
+  it('inspect --job shows the computed columns and the filter, and samples the rows it keeps', async () => {
+    const jobPath = join(dir, 'i.yaml');
+    await writeFile(jobPath, YAML.stringify(job('i')));
+    const result = await runCli(['inspect', 'features.onnx', '--data', 'in.parquet', '--job', 'i.yaml'], { cwd: dir });
+    expectOk(result);
+    expect(result.stdout).toContain('computed ratio (DOUBLE) = ("amount" / nullif("income", 0))');
+    expect(result.stdout).toContain(`where (("country" = 'DE') AND ("amount" > 0))`);
+    const kept = rows.filter((r) => keeps(r));
+    expect(result.stdout).toContain(`sample: first ${kept.length} rows of the first file, 0 bad`);
+    const hour = result.stdout.split('\n').find((l) => l.trimStart().startsWith('[2] hour'))!;
+    expect(hour).toContain(`max ${Math.max(...kept.map((r) => r.hourOfDay))}`);
   });
 
   describe('refuses every expression that is not a checked scalar one (78), in validate and run, leaving nothing', () => {
