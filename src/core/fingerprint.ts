@@ -46,9 +46,9 @@ export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[],
     ...(spec.rejectsColumns ? { rejects_columns: spec.rejectsColumns } : {}),
     // Only when set: fingerprints of jobs without it stay as they were.
     ...(spec.partitionTypes ? { partition_types: spec.partitionTypes } : {}),
-    // The expressions as checked and rendered (feed plans name computed columns, not how they are made).
-    ...(spec.computed ? { computed: job.dataset.files[0]?.computed ?? spec.computed } : {}),
-    ...(spec.where !== undefined ? { where: job.dataset.files[0]?.where ?? spec.where } : {}),
+    // Only when set. The job's text: the feed plans name computed columns, not how they are made.
+    ...(spec.computed ? { computed: spec.computed } : {}),
+    ...(spec.where !== undefined ? { where: spec.where } : {}),
   };
   return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };
 }
