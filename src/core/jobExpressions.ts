@@ -65,6 +65,16 @@ export async function applyExpressions(db: Db, spec: JobSpec, dataset: Dataset):
   return [];
 }
 
+/**
+ * `problems` less the missing-column ones a refused `computed` key causes (no computed column
+ * is added then, so every use of one is "not in the dataset"): the refusal says why.
+ */
+export function withoutComputedEchoes(spec: JobSpec, problems: Problem[]): Problem[] {
+  const names = new Set(Object.keys(spec.computed ?? {}));
+  if (!problems.some((p) => p.where?.startsWith('computed.'))) return problems;
+  return problems.filter((p) => !(typeof p.actual === 'string' && names.has(p.actual) && /is not in the dataset/.test(p.message)));
+}
+
 /** The type DuckDB binds `sql` to over `file`'s rows; null (and a problem at `where`) when it does not bind. */
 async function bindType(db: Db, file: DatasetFile, sql: string, where: string, problems: Problem[]): Promise<string | null> {
   const params = new Params();

@@ -24,7 +24,7 @@ import { clipValue } from '../util/clip.js';
 import { PathIdentity } from '../util/pathIdentity.js';
 import type { Window } from '../schedule/window.js';
 import { windowFiles } from './windowFiles.js';
-import { applyExpressions } from './jobExpressions.js';
+import { applyExpressions, withoutComputedEchoes } from './jobExpressions.js';
 
 export type OutputMode = 'file' | 'directory';
 
@@ -105,7 +105,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
   const outputFormat = outputMode === 'directory' ? 'parquet' : outputFormatOf(spec.output);
   if (!outputFormat) problems.push({ code: 'SPEC_INVALID', where: 'output', message: `${spec.output}: the output's format follows its name`, expected: `a name ending in ${OUTPUT_ENDINGS.join(', ')}, or a directory ending in /`, actual: extname(spec.output) || 'no ending' });
-  if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
+  if (problems.length > 0 || !output) throw BatchinferError.fromProblems(withoutComputedEchoes(spec, problems));
 
   return { spec, model, dataset, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(dataset), notes: text.notes };
 }

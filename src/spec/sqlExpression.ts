@@ -79,7 +79,7 @@ class Refusal extends Error {}
  * Returns a SPEC_INVALID problem at `where` instead when it is refused.
  */
 export async function checkExpression(db: Db, text: string, where: string, columns: readonly string[], unavailable: Readonly<Record<string, string>> = {}): Promise<CheckedExpression | Problem> {
-  const refuse = (message: string, actual?: unknown): Problem => ({ code: 'SPEC_INVALID', where, message, expected: 'one SQL expression over the dataset\'s columns, with the functions docs/job-files.md lists', actual });
+  const refuse = (message: string, actual?: unknown): Problem => ({ code: 'SPEC_INVALID', where, message, expected: 'one SQL expression over the dataset\'s columns, of the allowed functions (docs/job-files.md)', actual });
   if (text.trim() === '') return refuse('is empty');
   if (text.length > MAX_EXPRESSION_LENGTH) return refuse(`is longer than ${MAX_EXPRESSION_LENGTH} characters`, `${text.length} characters`);
   if (text.includes('\u0000')) return refuse('holds a NUL character');
@@ -206,7 +206,7 @@ function renderFunction(node: Node, sub: (n: unknown) => string): string {
   const name = String(node['function_name']);
   // Rendered from the allow-list's own string, not the parsed one.
   const canonical = ALLOWED_FUNCTIONS.find((f) => f === name);
-  if (canonical === undefined) throw new Refusal(`calls ${name}(), which is not on the allowed list (docs/job-files.md)`);
+  if (canonical === undefined) throw new Refusal(`calls ${name}(), which is not an allowed function`);
   const schema = node['schema'];
   if ((schema !== '' && schema !== 'main') || node['catalog'] !== '') throw new Refusal(`calls ${String(schema)}.${name}(): only the built-in functions are allowed`);
   const orders = (node['order_bys'] as Node | null)?.['orders'] as unknown[] | undefined;

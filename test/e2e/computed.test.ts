@@ -202,6 +202,8 @@ describe('computed columns and the where filter', () => {
           const stderr = expectCliError(await runCli([command, jobPath], { cwd: dir, timeoutMs: 60_000 }), 78, 'SPEC_INVALID');
           expect(stderr).toContain('computed.ratio');
           expect(stderr).toContain(reason);
+          // The refusal alone: not also every use of the computed columns as "not in the dataset".
+          expect(stderr).not.toContain('is not in the dataset (expected');
         }
         const flag = await runCli(['run', '--model', 'features.onnx', '--input', 'in.parquet', '--output', `${name}-flag.parquet`, '--features', 'amount,income,id', '--where', text], { cwd: dir, timeoutMs: 60_000 });
         expect(expectCliError(flag, 78, 'SPEC_INVALID')).toContain('where');
