@@ -12,7 +12,7 @@ import type { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { loadModel, type LoadedModel } from '../model/loadModel.js';
 import { sampleNumbers } from '../source/numberSample.js';
-import { countRows, csvDelimiter, describeFile, openDataset, type ColumnInfo, type Dataset, type DatasetFile } from '../source/dataset.js';
+import { countRows, csvDelimiter, describeFile, openDataset, readByExpressions, type ColumnInfo, type Dataset, type DatasetFile } from '../source/dataset.js';
 import { DELIMITERS, delimiterName } from '../source/fileKind.js';
 import { fixedBatchOf, planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { outputColumnNames, planOutput, type OutputPlan } from '../postprocess/outputPlan.js';
@@ -349,7 +349,8 @@ async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Se
 /**
  * The columns a CSV glob's files type differently (DuckDB sniffs each file alone: BIGINT in one
  * hour, DOUBLE in the next). Merged to the widest type, 9007199254740993 came out as
- * 9007199254740992: they are copied as the text the files hold instead, exactly.
+ * 9007199254740992: they are copied as the text the files hold instead, exactly. Not those the
+ * job's expressions read: those keep each file's types (text would not bind in `amount / 2`).
  */
 function textColumns(dataset: Dataset): string[] {
   if (dataset.format !== 'csv' || dataset.files.length < 2) return [];
@@ -357,7 +358,7 @@ function textColumns(dataset: Dataset): string[] {
   for (const file of dataset.files) {
     for (const c of file.columns ?? []) types.set(c.name, (types.get(c.name) ?? new Set()).add(c.type));
   }
-  return [...types].filter(([, seen]) => seen.size > 1).map(([name]) => name);
+  return [...types].filter(([name, seen]) => seen.size > 1 && !readByExpressions(dataset.files[0]!, name)).map(([name]) => name);
 }
 
 /** A path ending in a separator, or an existing directory, gets one part file per input file. */

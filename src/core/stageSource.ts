@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import type { Journal } from '../sink/journal.js';
 import type { Window } from '../schedule/window.js';
-import { copyFailure, countRows, describeFile, guardCopy, guardRead, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
+import { copyFailure, countRows, describeFile, guardCopy, guardRead, readByExpressions, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { floatStagedColumns, stagedFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns } from '../preprocess/rowChecks.js';
 import { Params, quoteIdent } from '../util/sql.js';
@@ -78,10 +78,11 @@ function windowWhere(filter: NonNullable<StageOptions['filter']>, params: Params
 }
 
 async function copySource(db: Db, file: DatasetFile, path: string, options: StageOptions): Promise<void> {
-  // Computed columns are no columns of the CSV reader: they are not typed by it.
+  // Computed columns are no columns of the CSV reader: it does not type them. The columns the
+  // expressions read keep the reader's types: as text they would not bind (`amount / 2`).
   const computed = new Set((file.computed ?? []).map((c) => c.name));
   const featureColumns = flatColumns(options.feeds).map(({ col }) => col.column);
-  const readColumns = featureColumns.filter((c) => !computed.has(c));
+  const readColumns = featureColumns.filter((c) => !computed.has(c) && !readByExpressions(file, c));
   // Bound first, in this order, for every copy: the window, the target; each copy's reader after.
   // The job's `where` is in the scan itself (scanSql).
   const fixed = new Params();

@@ -120,6 +120,17 @@ export function scanSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' 
   return file.where === undefined ? withComputed : `(SELECT * FROM ${withComputed} WHERE ${file.where})`;
 }
 
+/**
+ * Whether the file's computed columns or `where` read `column`: their SQL (rendered by
+ * spec/sqlExpression.ts) names every column quoted. (A string literal holding the same quoted
+ * name only makes this true for a column they do not read.) Such a column keeps the type the
+ * reader gives it: as text it would not bind in `amount / 2`.
+ */
+export function readByExpressions(file: Pick<DatasetFile, 'computed' | 'where'>, column: string): boolean {
+  const quoted = quoteIdent(column);
+  return [...(file.computed ?? []).map((c) => c.sql), file.where ?? ''].some((sql) => sql.includes(quoted));
+}
+
 function csvReaderSql(file: NamedFile, placeholder: string, header: boolean, extra = ''): string {
   return `read_csv(${placeholder}, header = ${header}, delim = ${delimiterSql(csvDelimiter(file))}, quote = '"', escape = '"', auto_detect = true, hive_partitioning = false${extra})`;
 }

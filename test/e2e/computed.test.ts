@@ -120,6 +120,16 @@ describe('computed columns and the where filter', () => {
     expect(rejects.map((r) => [r['id'], r['ratio'], r['reject_reason'], r['reject_column']])).toEqual(bad.map((r) => [r.id, null, 'NULL_VALUE', 'ratio']));
   });
 
+  it('a CSV glob whose files type a column the expressions read differently (BIGINT, DOUBLE) keeps each file\'s numbers', async () => {
+    await writeFile(join(dir, 'glob-a.csv'), 'id,amount,income,hourOfDay\n1,10,4,1\n2,20,0,2\n3,-30,6,3\n');
+    await writeFile(join(dir, 'glob-b.csv'), 'id,amount,income,hourOfDay\n4,10,2.5,4\n5,20,0.5,5\n');
+    const result = await run('g', { input: 'glob-*.csv', computed: { ratio: COMPUTED.ratio }, where: 'amount > 0', inputs: { x: { columns: ['amount', 'ratio', 'hourOfDay'], fill_null: -1 } }, passthrough: ['id', 'income', 'ratio'] });
+    expectOk(result);
+    const out = (await readParquet(join(dir, 'g.parquet'))).rows.map((r) => [Number(r['id']), r['income'], r['ratio'], r['prediction_1']]);
+    expect(out).toEqual([[1, 4, 2.5, 2.5], [2, 0, null, -1], [4, 2.5, 4, 4], [5, 0.5, 40, 40]]);
+    expect(JSON.parse(result.stdout).rows.filtered).toBe(1);
+  });
+
   it('computed columns without a where read the Parquet file in place; no filtered count', async () => {
     const result = await run('n', { where: undefined });
     expectOk(result);
