@@ -4,6 +4,7 @@
  * expression is checked and rendered by spec/sqlExpression.ts; here it is also bound against
  * the first file (DuckDB's binder says whether its functions take those column types), the
  * computed columns' types join the dataset's columns, and the filter must be a condition.
+ * A computed column may read the ones defined before it, the filter all of them.
  */
 import type { Db } from '../db/duckdb.js';
 import type { Problem } from '../errors.js';
@@ -32,9 +33,13 @@ export async function applyExpressions(db: Db, spec: JobSpec, dataset: Dataset):
       problems.push({ code: 'SPEC_INVALID', where, message: clash !== undefined ? `names a column the dataset (or another computed column) already has: '${clash}' (names are compared without case)` : `'${name}' is a name batchinfer reserves`, expected: 'a new column name', actual: name });
       continue;
     }
-    // Computed columns read the file's columns only: one may not use another (no order to resolve).
-    const others = Object.keys(spec.computed ?? {}).filter((c) => c !== name);
-    const checked = await checkExpression(db, text, where, own, Object.fromEntries(others.map((c) => [c, `'${c}', another computed column: a computed column may use only the dataset's own columns`])));
+    // A computed column reads the file's columns and the computed columns before it (scanSql makes them in order).
+    const names = Object.keys(spec.computed ?? {});
+    const later = names.slice(names.indexOf(name));
+    const before = computed.map((c) => c.name);
+    const refused = names.filter((c) => !before.includes(c));
+    const why = (c: string): string => (c === name ? `'${c}' itself` : later.includes(c) ? `'${c}', a computed column defined after it (a computed column may use those before it)` : `'${c}', a computed column that is refused`);
+    const checked = await checkExpression(db, text, where, [...own, ...before], Object.fromEntries(refused.map((c) => [c, why(c)])));
     if (isChecked(checked)) computed.push({ name, sql: checked.sql });
     else problems.push(checked);
   }
@@ -47,9 +52,11 @@ export async function applyExpressions(db: Db, spec: JobSpec, dataset: Dataset):
   if (problems.length > 0) return problems;
   const first = dataset.files[0]!;
   const types: ColumnInfo[] = [];
-  for (const c of computed) {
-    const type = await bindType(db, { ...first, computed: undefined, where: undefined }, c.sql, `computed.${c.name}`, problems);
-    if (type !== null) types.push({ name: c.name, type });
+  for (const [i, c] of computed.entries()) {
+    const type = await bindType(db, { ...first, computed: computed.slice(0, i), where: undefined }, c.sql, `computed.${c.name}`, problems);
+    // The ones after it read it: they would only repeat its binder error.
+    if (type === null) break;
+    types.push({ name: c.name, type });
   }
   if (filter !== undefined) {
     const type = await bindType(db, { ...first, computed, where: undefined }, filter, 'where', problems);

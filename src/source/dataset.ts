@@ -33,7 +33,7 @@ export interface DatasetFile {
   delimiter?: Delimiter;
   /** Hive partition keys of the `key=value` directories below the input's root (partitions.ts), read as columns. */
   partitions?: readonly PartitionValue[];
-  /** The job's computed columns, after the file's own and its partition keys (SQL checked and rendered by spec/sqlExpression.ts). */
+  /** The job's computed columns, after the file's own and its partition keys, in order, each able to read those before it (SQL checked and rendered by spec/sqlExpression.ts). */
   computed?: readonly ComputedColumn[];
   /**
    * The job's row filter (checked SQL, spec/sqlExpression.ts). A filtered file is read from its
@@ -115,8 +115,8 @@ export function scanSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' 
   const reader = readerSql(file, params.bind(literalPath(file.path)), extra);
   const partitions = file.partitions ?? [];
   const keyed = partitions.length === 0 ? reader : `(SELECT *, ${partitions.map((p) => `CAST(${params.bind(p.value)} AS ${p.type}) AS ${quoteIdent(p.name)}`).join(', ')} FROM ${reader})`;
-  const computed = file.computed ?? [];
-  const withComputed = computed.length === 0 ? keyed : `(SELECT *, ${computed.map((c) => `${c.sql} AS ${quoteIdent(c.name)}`).join(', ')} FROM ${keyed})`;
+  // One level per computed column, in order: each may read the ones before it.
+  const withComputed = (file.computed ?? []).reduce((from, c) => `(SELECT *, ${c.sql} AS ${quoteIdent(c.name)} FROM ${from})`, keyed);
   return file.where === undefined ? withComputed : `(SELECT * FROM ${withComputed} WHERE ${file.where})`;
 }
 

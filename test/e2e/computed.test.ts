@@ -130,6 +130,17 @@ describe('computed columns and the where filter', () => {
     expect(JSON.parse(result.stdout).rows.filtered).toBe(1);
   });
 
+  it('a computed column may read the ones before it, and the where any of them', async () => {
+    const result = await run('chain', { computed: { ...COMPUTED, scaled: 'coalesce(ratio, 0) * 10 + hour' }, where: 'scaled > 5', inputs: { x: { columns: ['amount', 'scaled', 'hour'] } }, passthrough: ['id'] });
+    expectOk(result);
+    const scaled = (r: DataRow): number => (ratio(r) ?? 0) * 10 + r.hourOfDay;
+    const kept = rows.filter((r) => scaled(r) > 5);
+    const out = (await readParquet(join(dir, 'chain.parquet'))).rows;
+    expect(out.map((r) => r['id'])).toEqual(kept.map((r) => r.id));
+    out.forEach((row, i) => expect(Number(row['prediction_1'])).toBeCloseTo(Math.fround(scaled(kept[i]!)), 4));
+    expect(JSON.parse(result.stdout).rows.filtered).toBe(ROWS - kept.length);
+  });
+
   it('computed columns without a where read the Parquet file in place; no filtered count', async () => {
     const result = await run('n', { where: undefined });
     expectOk(result);
@@ -224,12 +235,14 @@ describe('computed columns and the where filter', () => {
     }
   });
 
-  it('a where that is no condition, and a computed column using another, are refused naming the key', async () => {
+  it('a where that is no condition, and a computed column using a later one or itself, are refused naming the key', async () => {
     const jobPath = join(dir, 'kinds.yaml');
     await writeFile(jobPath, YAML.stringify(job('kinds', { where: 'amount + 1' })));
     expect(expectCliError(await runCli(['validate', jobPath], { cwd: dir }), 78, 'SPEC_INVALID')).toContain('where: must be a condition');
-    await writeFile(jobPath, YAML.stringify(job('kinds', { computed: { ...COMPUTED, twice: 'ratio * 2' } })));
-    expect(expectCliError(await runCli(['validate', jobPath], { cwd: dir }), 78, 'SPEC_INVALID')).toContain("computed.twice: uses 'ratio', another computed column");
+    await writeFile(jobPath, YAML.stringify(job('kinds', { computed: { twice: 'ratio * 2', ...COMPUTED } })));
+    expect(expectCliError(await runCli(['validate', jobPath], { cwd: dir }), 78, 'SPEC_INVALID')).toContain("computed.twice: uses 'ratio', a computed column defined after it");
+    await writeFile(jobPath, YAML.stringify(job('kinds', { computed: { ...COMPUTED, self: 'self + 1' } })));
+    expect(expectCliError(await runCli(['validate', jobPath], { cwd: dir }), 78, 'SPEC_INVALID')).toContain("computed.self: uses 'self' itself");
     await writeFile(jobPath, YAML.stringify(job('kinds', { computed: { ...COMPUTED, amount: 'income * 2' } })));
     expect(expectCliError(await runCli(['validate', jobPath], { cwd: dir }), 78, 'SPEC_INVALID')).toContain('computed.amount: names a column the dataset');
     await writeFile(jobPath, YAML.stringify(job('kinds', { computed: { ...COMPUTED, hour: 'hour(amount)' } })));
