@@ -102,6 +102,15 @@ describe('computed columns and the where filter', () => {
     expect(rows.filter((r) => keeps(r) && r.income === 0).length).toBeGreaterThan(0);
   });
 
+  it('the summary for people says how many rows the where left out', async () => {
+    const jobPath = join(dir, 'people.yaml');
+    await writeFile(jobPath, YAML.stringify(job('people')));
+    const result = await runCli(['run', jobPath], { cwd: dir, timeoutMs: 90_000 });
+    expectOk(result);
+    const kept = rows.filter((r) => keeps(r)).length;
+    expect(result.stderr).toContain(`where left out ${ROWS - kept} rows (kept ${kept})`);
+  });
+
   it('a CSV input gives the same rows (its staged copy holds the computed columns)', async () => {
     const result = await run('c', { input: 'in.csv' });
     expectOk(result);
