@@ -48,8 +48,8 @@ export interface ComputedColumn {
   sql: string;
 }
 
-/** An input file as messages name it: its path, and for a CSV the delimiter it is read with (to find a bad line). */
-export type NamedFile = Pick<DatasetFile, 'path' | 'delimiter'>;
+/** An input file as messages name it: its path, for a CSV the delimiter it is read with (to find a bad line), and its `where` (rows are counted after it). */
+export type NamedFile = Pick<DatasetFile, 'path' | 'delimiter' | 'where'>;
 export type ReadSource = string | NamedFile;
 
 export interface OpenOptions {

@@ -99,7 +99,9 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
           if ((options.onError ?? 'fail') === 'fail') {
             const col = columns[rejection.columnIndex];
             const message = rejection.message ?? (await exactMessage(db, file, feeds, fileRow));
-            throw new BatchinferError('BAD_DATA', `${display} row ${fileRow + 1}: ${message}`, {
+            // A filtered file is read from its staged copy: its rows are counted after the filter.
+            const row = `row ${fileRow + 1}${source.where !== undefined ? ' of the rows the where keeps' : ''}`;
+            throw new BatchinferError('BAD_DATA', `${display} ${row}: ${message}`, {
               expected: col ? `a valid value for model input '${col.feed.input}' (or on_error: skip | quarantine)` : 'a valid row',
               actual: rejection.reason,
             });

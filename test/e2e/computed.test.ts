@@ -150,6 +150,15 @@ describe('computed columns and the where filter', () => {
     expect(JSON.parse(result.stdout).rows.filtered).toBe(ROWS - kept.length);
   });
 
+  it('fail: a bad row is named by its number among the rows the where keeps', async () => {
+    const result = await run('f', { inputs: { x: { columns: ['amount', 'ratio', 'hour'], fill_null: 'error' } } });
+    const stderr = expectCliError(result, 65, 'BAD_DATA');
+    const kept = rows.filter((r) => keeps(r));
+    const first = kept.findIndex((r) => r.income === 0);
+    expect(stderr).toContain(`in.parquet row ${first + 1} of the rows the where keeps: NULL in column ratio`);
+    expect(existsSync(join(dir, 'f.parquet'))).toBe(false);
+  });
+
   it('computed columns without a where read the Parquet file in place; no filtered count', async () => {
     const result = await run('n', { where: undefined });
     expectOk(result);
