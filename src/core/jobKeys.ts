@@ -1,0 +1,27 @@
+/**
+ * A job's encryption keys, read (spec/encryption.ts) and registered in DuckDB
+ * (db/parquetKeys.ts) before any input is opened. What a run keeps of them is their
+ * fingerprints (first 8 hex digits of sha256): part of the run identity, so parts written
+ * under one key are not resumed under another.
+ */
+import type { Db } from '../db/duckdb.js';
+import { registerParquetKeys } from '../db/parquetKeys.js';
+import { loadKey } from '../spec/encryption.js';
+import type { JobSpec } from '../spec/jobSpec.js';
+
+/** Fingerprints of the keys a run uses, by role: `{input: 'a1b2c3d4', output: '...'}`. */
+export type KeyFingerprints = { input?: string; output?: string };
+
+/**
+ * Loads and registers the keys `spec.encryption` names; null for a job without encryption.
+ * `BATCHINFER_TEST_UNSAFE_MBEDTLS=1` is for the test suite only: DuckDB then encrypts without
+ * OpenSSL, which it calls not secure (db/parquetKeys.ts).
+ */
+export async function openJobKeys(db: Db, spec: Pick<JobSpec, 'encryption'>, env: NodeJS.ProcessEnv = process.env): Promise<KeyFingerprints | null> {
+  const e = spec.encryption;
+  if (!e || (!e.inputKey && !e.outputKey)) return null;
+  const input = e.inputKey ? await loadKey(e.inputKey, e, env) : undefined;
+  const output = e.outputKey ? await loadKey(e.outputKey, e, env) : undefined;
+  await registerParquetKeys(db, { ...(input ? { input } : {}), ...(output ? { output } : {}) }, { unsafeTestCrypto: env['BATCHINFER_TEST_UNSAFE_MBEDTLS'] === '1' });
+  return { ...(input ? { input: input.fingerprint } : {}), ...(output ? { output: output.fingerprint } : {}) };
+}
