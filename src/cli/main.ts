@@ -93,6 +93,7 @@ async function runChecks(flags: RunFlags, spec: JobSpec): Promise<RunChecks | nu
     ...(flags.evaluate ? { evaluate: { label: flags.evaluate, positive: spec.positiveLabel, groupBy, gates: gates.length > 0 ? gates : undefined } } : {}),
     ...(flags.expect ? { expect: { golden: resolve(flags.expect), key: flags.expectKey ? listOption(flags.expectKey, '--expect-key') : undefined, byPosition: !flags.expectKey, tolerance: number(flags.tolerance, '--tolerance') } } : {}),
     fileMode: spec.fileMode,
+    ...(spec.encryption ? { encryption: spec.encryption } : {}),
   };
 }
 

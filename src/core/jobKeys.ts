@@ -6,7 +6,7 @@
  */
 import type { Db } from '../db/duckdb.js';
 import { registerParquetKeys } from '../db/parquetKeys.js';
-import { loadKey } from '../spec/encryption.js';
+import { loadKey, type EncryptionSpec } from '../spec/encryption.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 
 /** Fingerprints of the keys a run uses, by role: `{input: 'a1b2c3d4', output: '...'}`. */
@@ -24,4 +24,10 @@ export async function openJobKeys(db: Db, spec: Pick<JobSpec, 'encryption'>, env
   const output = e.outputKey ? await loadKey(e.outputKey, e, env) : undefined;
   await registerParquetKeys(db, { ...(input ? { input } : {}), ...(output ? { output } : {}) }, { unsafeTestCrypto: env['BATCHINFER_TEST_UNSAFE_MBEDTLS'] === '1' });
   return { ...(input ? { input: input.fingerprint } : {}), ...(output ? { output: output.fingerprint } : {}) };
+}
+
+/** Registers the job's output key for reading what the run committed (`run --evaluate`, `--expect`). */
+export async function openOutputKey(db: Db, encryption: EncryptionSpec | undefined, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!encryption?.outputKey) return;
+  await registerParquetKeys(db, { input: await loadKey(encryption.outputKey, encryption, env) });
 }

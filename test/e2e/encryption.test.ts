@@ -64,6 +64,14 @@ beforeAll(async () => {
 const ENV = { BATCHINFER_TEST_UNSAFE_MBEDTLS: '1', BATCHINFER_KEY_CUSTOMERS: inputKey.toString('base64'), BATCHINFER_KEY_SCORES: outputKey.toString('hex') };
 const ENCRYPTION = { input: { footer_key: 'customers' }, output: { footer_key: 'scores' } };
 
+let labelledInput: string | undefined;
+/** The encrypted input with a `truth` column, for --evaluate. */
+async function labelled(): Promise<string> {
+  labelledInput ??= join(dir, 'labelled.parquet');
+  if (!existsSync(labelledInput)) await writeEncrypted(`SELECT *, CASE WHEN id % 3 = 0 THEN 'fraud' ELSE 'legit' END AS truth FROM (${ROWS})`, labelledInput, inputKey);
+  return labelledInput;
+}
+
 async function writeJob(keys: Record<string, unknown>, input = encrypted): Promise<{ job: string; output: string }> {
   const at = await tmp.make();
   const output = join(at, 'scores.parquet');
@@ -101,6 +109,68 @@ describe.concurrent('encrypted Parquet', { timeout: 60_000 }, () => {
     // No key value on stdout/stderr or in the summary; the fingerprints are there.
     const summary = await readFile(`${output}.summary.json`, 'utf8');
     expectNoKey([r.stdout, r.stderr, summary]);
+  });
+
+  it('parts, staged rejects and the merged output of a crashed run are all encrypted, hold no plaintext row and no key; the resumed run commits encrypted output and rejects', async () => {
+    // Small parts (so the output is merged by DuckDB) and quarantine (a NULL feature every 50th row).
+    const { job, output } = await writeJob({ encryption: ENCRYPTION, on_error: 'quarantine', fill_null: 'error', batch_size: 100, checkpoint_rows: 100 });
+    const crashed = await runCli(['run', job, '--quiet'], { env: { ...ENV, BATCHINFER_FAILPOINT: 'commit-merged' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    const staging = join(output, '..', '.scores.parquet.staging');
+    const left = [...(await allFiles(staging)), ...(await allFiles(join(output, '..'))).filter((f) => f.includes('rejects'))];
+    const parquet = left.filter((f) => f.endsWith('.parquet'));
+    // Six parts, their six rejects files, the merged output and the staged rejects file.
+    expect(parquet.length).toBeGreaterThanOrEqual(14);
+    for (const file of parquet) expect([file, await isEncryptedFile(file)]).toEqual([file, true]);
+    for (const file of left) {
+      const bytes = await readFile(file);
+      expect([file, bytes.includes(MARKER)]).toEqual([file, false]);
+      expectNoKey([bytes.toString('latin1')]);
+    }
+    const r = await runCli(['run', job, '--json'], { env: ENV });
+    expectOk(r);
+    expect(await isEncryptedFile(output)).toBe(true);
+    const rows = await readEncrypted(output, outputKey);
+    expect(rows.map((row) => Number(row['id']))).toEqual([...Array(600).keys()].filter((i) => i % 50 !== 0));
+    const rejects = `${output}.rejects.parquet`;
+    expect(await isEncryptedFile(rejects)).toBe(true);
+    const rejected = await readEncrypted(rejects, outputKey);
+    expect(rejected.map((row) => Number(row['id']))).toEqual([0, 50, 100, 150, 200, 250, 300, 350, 400, 450, 500, 550]);
+    expect(rejected[1]!['note']).toBe(`${MARKER}50`);
+    await expect(readParquet(rejects)).rejects.toThrow(/encrypted/);
+    expectNoKey([r.stdout, r.stderr, await readFile(`${output}.summary.json`, 'utf8')]);
+  });
+
+  it('a window filtered by its column: the staged copy of the input is encrypted; the window directory holds encrypted parts', async () => {
+    const at = await tmp.make();
+    const jobPath = join(at, 'hourly.yaml');
+    await writeFile(jobPath, YAML.stringify({ schedule: '0 * * * *', model: model('mlp'), input: encrypted, window_column: 'ts', output: join(at, 'out/hour={hour}/'), features: ['a', 'b', 'c', 'd'], labels: ['legit', 'fraud'], passthrough: ['id', 'note'], fill_null: 0, encryption: ENCRYPTION }));
+    const crashed = await runCli(['run', jobPath, '--at', '2026-11-29T01:00:00Z', '--quiet'], { env: { ...ENV, BATCHINFER_FAILPOINT: 'source-staged' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    const staged = (await allFiles(join(at, 'out'))).filter((f) => f.endsWith('.parquet'));
+    expect(staged.some((f) => /source-0\.parquet$/.test(f))).toBe(true);
+    for (const file of staged) {
+      expect([file, await isEncryptedFile(file)]).toEqual([file, true]);
+      expect((await readFile(file)).includes(MARKER)).toBe(false);
+    }
+    expectOk(await runCli(['run', jobPath, '--at', '2026-11-29T01:00:00Z', '--quiet'], { env: ENV }));
+    const window = join(at, 'out', 'hour=01');
+    const parts = (await readdir(window)).filter((n) => n.endsWith('.parquet'));
+    expect(parts.length).toBeGreaterThan(0);
+    const rows: Row[] = [];
+    for (const part of parts) {
+      expect(await isEncryptedFile(join(window, part))).toBe(true);
+      rows.push(...(await readEncrypted(join(window, part), outputKey)));
+    }
+    // Minutes 60..119 of the input fall in the window 01:00-02:00.
+    expect(rows.map((row) => Number(row['id']))).toEqual([...Array(60).keys()].map((i) => i + 60));
+  });
+
+  it('run --evaluate reads the encrypted output it committed with the output key', async () => {
+    const { job, output } = await writeJob({ encryption: ENCRYPTION, passthrough: ['id', 'note', 'truth'] }, await labelled());
+    expectOk(await runCli(['run', job, '--evaluate', 'truth', '--quiet'], { env: ENV }));
+    const metrics = JSON.parse(await readFile(`${output}.metrics.json`, 'utf8')) as { rows: { evaluated: number } };
+    expect(metrics.rows.evaluated).toBe(600);
   });
 
   it('an encrypted input and no key in the job: KEY_MISSING (78), one line, nothing written', async () => {
