@@ -141,6 +141,20 @@ describe.concurrent('encrypted Parquet', { timeout: 60_000 }, () => {
     expectNoKey([r.stdout, r.stderr, await readFile(`${output}.summary.json`, 'utf8')]);
   });
 
+  it('a run under another output key starts over instead of resuming parts written under the old one', async () => {
+    const { job, output } = await writeJob({ encryption: ENCRYPTION, batch_size: 100, checkpoint_rows: 100 });
+    const crashed = await runCli(['run', job, '--quiet'], { env: { ...ENV, BATCHINFER_FAILPOINT: 'part-journaled:3' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    const journal = await readFile(join(output, '..', '.scores.parquet.staging', 'journal.jsonl'), 'utf8');
+    expectNoKey([journal]);
+    const newKey = randomBytes(32);
+    const r = await runCli(['run', job, '--json'], { env: { ...ENV, BATCHINFER_KEY_SCORES: newKey.toString('base64') } });
+    expectOk(r);
+    const summary = JSON.parse(await readFile(`${output}.summary.json`, 'utf8')) as { warnings: string[] };
+    expect(summary.warnings.join('\n')).toMatch(/started over.*encryption/s);
+    expect((await readEncrypted(output, newKey)).length).toBe(600);
+  });
+
   it('a window filtered by its column: the staged copy of the input is encrypted; the window directory holds encrypted parts', async () => {
     const at = await tmp.make();
     const jobPath = join(at, 'hourly.yaml');
