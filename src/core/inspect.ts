@@ -16,6 +16,7 @@ import { loadJob } from '../spec/loadJob.js';
 import { Params } from '../util/sql.js';
 import { classNames, planOutput } from '../postprocess/outputPlan.js';
 import { parseJobSpec } from '../spec/jobSpec.js';
+import { openInputKey } from './jobKeys.js';
 import { countRows, openDataset, parquetRowGroups, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
 
@@ -104,6 +105,7 @@ async function inspectModel(path: string, options: InspectOptions): Promise<Mode
   if (options.data) {
     const db = await Db.open();
     try {
+      await openInputKey(db, spec.encryption);
       const dataset = await openDataset(db, options.data, { delimiter: delimiterOption(options.csvDelimiter) ?? spec.csvDelimiter });
       const { feeds, problems: mapProblems } = planFeeds(spec, info.inputs, dataset.columns, { textNumbers: dataset.format === 'csv' });
       const types = new Map(dataset.columns.map((c) => [c.name, c.type]));

@@ -29,7 +29,7 @@ export async function isEncryptedParquet(path: string): Promise<boolean> {
 
 /** An encrypted file read without a key. */
 export function keyMissing(path: string): BatchinferError {
-  return new BatchinferError('KEY_MISSING', `input file ${path} is encrypted (Parquet modular encryption) and the job names no key for it: set encryption: {input: {footer_key: NAME}, output: {footer_key: NAME}} and the key's value in BATCHINFER_KEY_<NAME> (hex or base64) or a key file (encryption.keys.NAME.file)`, {
+  return new BatchinferError('KEY_MISSING', `input file ${path} is encrypted (Parquet modular encryption) and no key is given for it: name one in the job, encryption: {input: {footer_key: NAME}, output: {footer_key: NAME}} and the key's value in BATCHINFER_KEY_<NAME> (hex or base64) or a key file (encryption.keys.NAME.file)`, {
     expected: 'encryption.input.footer_key',
     actual: 'an encrypted file and no key',
   });

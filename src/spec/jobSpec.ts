@@ -16,7 +16,6 @@ import { parseSchedule } from '../schedule/window.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
 import { CUDA_BATCH_SIZE, type Device } from '../infer/device.js';
 import { parseEncryption, type EncryptionSpec } from './encryption.js';
-import { outputFormatOf } from '../sink/outputFormat.js';
 
 /** How one model input is built from dataset columns. */
 export interface InputSpec {
@@ -513,17 +512,14 @@ function checkCombinations(spec: JobSpec): Problem[] {
 
 /**
  * An encrypted input's rows are written (parts, rejects, output) encrypted: with the output's
- * key, so the job needs one; DuckDB encrypts Parquet only.
+ * key, so the job needs one. (That the output is Parquet is checked where a run opens its keys,
+ * core/jobKeys.ts: `inspect` makes up a job whose output is no file.)
  */
 function checkEncryption(spec: JobSpec): Problem[] {
   const e = spec.encryption;
   const problems: Problem[] = [];
   if (e?.inputKey && !e.outputKey) {
     problems.push({ code: 'SPEC_INVALID', where: 'encryption.output', message: 'is required with encryption.input: the rows of an encrypted input are written encrypted (output, rejects, staged parts), with the output key', expected: '{footer_key: NAME}', actual: 'nothing' });
-  }
-  const endsInSlash = /[\\/]$/.test(spec.output);
-  if (e?.outputKey && spec.output && !endsInSlash && !spec.schedule && outputFormatOf(spec.output) !== 'parquet') {
-    problems.push({ code: 'SPEC_INVALID', where: 'encryption.output', message: 'needs a Parquet output: DuckDB encrypts Parquet files only', expected: 'an output ending in .parquet, or a directory', actual: spec.output });
   }
   return problems;
 }

@@ -187,6 +187,18 @@ describe.concurrent('encrypted Parquet', { timeout: 60_000 }, () => {
     expect(metrics.rows.evaluated).toBe(600);
   });
 
+  it('validate and inspect --job read an encrypted input with the job\'s key; inspect without one is KEY_MISSING', async () => {
+    const { job } = await writeJob({ encryption: ENCRYPTION });
+    const v = await runCli(['validate', job, '--json'], { env: ENV });
+    expectOk(v);
+    expect((JSON.parse(v.stdout) as { input: { files: number } }).input.files).toBe(1);
+    const i = await runCli(['inspect', model('mlp'), '--data', encrypted, '--job', job, '--json'], { env: ENV });
+    expectOk(i);
+    expect((JSON.parse(i.stdout) as { mapping: { sample: { rows: number } } }).mapping.sample.rows).toBeGreaterThan(0);
+    expectNoKey([v.stdout, v.stderr, i.stdout, i.stderr]);
+    expectCliError(await runCli(['inspect', encrypted]), 78, 'KEY_MISSING');
+  });
+
   it('an encrypted input and no key in the job: KEY_MISSING (78), one line, nothing written', async () => {
     const { job, output } = await writeJob({});
     const stderr = expectCliError(await runCli(['run', job], { env: ENV }), 78, 'KEY_MISSING');
@@ -263,6 +275,12 @@ describe.concurrent('encrypted Parquet', { timeout: 60_000 }, () => {
     const { job } = await writeJob({ encryption: { input: { footer_key: 'customers' } } });
     const stderr = expectCliError(await runCli(['run', job], { env: ENV }), 78, 'SPEC_INVALID');
     expect(stderr).toContain('encryption.output');
+  });
+
+  it('encryption.output with a CSV output is refused: DuckDB encrypts Parquet only', async () => {
+    const { job, output } = await writeJob({ encryption: ENCRYPTION });
+    const stderr = expectCliError(await runCli(['run', job, '--output', output.replace(/\.parquet$/, '.csv')], { env: ENV }), 78, 'SPEC_INVALID');
+    expect(stderr).toContain('needs a Parquet output');
   });
 
   it('without OpenSSL (httpfs) and without the test-only setting, asking for encrypted output fails clearly before anything is written', async () => {
