@@ -34,7 +34,8 @@ export async function openJobKeys(db: Db, spec: Pick<JobSpec, 'encryption' | 'ou
 /** Registers the job's output key for reading what the run committed (`run --evaluate`, `--expect`). */
 export async function openOutputKey(db: Db, encryption: EncryptionSpec | undefined, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!encryption?.outputKey) return;
-  await registerParquetKeys(db, { input: await loadKey(encryption.outputKey, encryption, env) });
+  // Evaluating reads the whole output decrypted: DuckDB's spills are encrypted as the run's were.
+  await registerParquetKeys(db, { input: await loadKey(encryption.outputKey, encryption, env) }, { encryptSpills: true, unsafeTestCrypto: env['BATCHINFER_TEST_UNSAFE_MBEDTLS'] === '1' });
 }
 
 /** Registers the job's input key alone (`inspect --job`: it reads the input, writes nothing). */

@@ -22,6 +22,8 @@ export interface KeyToRegister {
 export interface RegisterOptions {
   /** Tests only: let DuckDB encrypt with mbedtls, which it says is not secure. */
   unsafeTestCrypto?: boolean;
+  /** Encrypt DuckDB's spill files though no output key is registered (reading decrypted rows in bulk). */
+  encryptSpills?: boolean;
 }
 
 /** The DuckDB name a job's key is registered under: names are matched without case, like their variables. */
@@ -35,21 +37,25 @@ export function jobKeyName(duckdbName: string): string {
 }
 
 /**
- * Registers the input key (reading) and the output key (writing; checked by writing a
- * one-row file to a private temporary directory), and encrypts DuckDB's spill files from
- * then on (`temp_file_encryption`, with a key DuckDB makes for the process and never writes).
+ * Registers the input key (reading) and the output key (writing), and with an output key, or
+ * `encryptSpills`, makes DuckDB able to encrypt (checked by writing a one-row file to a
+ * private temporary directory) and encrypts its spill files from then on
+ * (`temp_file_encryption`, with a key DuckDB makes for the process and never writes).
  */
 export async function registerParquetKeys(db: Db, keys: { input?: KeyToRegister; output?: KeyToRegister }, options: RegisterOptions = {}): Promise<void> {
   if (keys.input) {
     await db.addParquetKey(duckdbKeyName(keys.input.name), keys.input.bytes);
     db.parquetKeys.input = duckdbKeyName(keys.input.name);
   }
-  if (!keys.output) return;
-  await db.addParquetKey(duckdbKeyName(keys.output.name), keys.output.bytes);
-  db.parquetKeys.output = duckdbKeyName(keys.output.name);
+  if (keys.output) {
+    await db.addParquetKey(duckdbKeyName(keys.output.name), keys.output.bytes);
+    db.parquetKeys.output = duckdbKeyName(keys.output.name);
+  }
+  const writer = db.parquetKeys.output ?? (options.encryptSpills ? db.parquetKeys.input : undefined);
+  if (!writer) return;
   if (options.unsafeTestCrypto) await db.exec('SET force_mbedtls_unsafe = true');
   else await db.exec('LOAD httpfs').catch(() => undefined);
-  await checkEncryptedWrites(db, db.parquetKeys.output);
+  await checkEncryptedWrites(db, writer);
   await db.exec('SET temp_file_encryption = true');
 }
 
@@ -73,7 +79,7 @@ function keyLiteral(name: string): string {
 async function checkEncryptedWrites(db: Db, name: string): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'batchinfer-keycheck-'));
   try {
-    await db.exec(`COPY (SELECT 1 AS probe) TO $1 (FORMAT parquet${writeKeyOption(db)})`, [join(dir, 'probe.parquet')]);
+    await db.exec(`COPY (SELECT 1 AS probe) TO $1 (FORMAT parquet, ENCRYPTION_CONFIG {footer_key: ${keyLiteral(name)}})`, [join(dir, 'probe.parquet')]);
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
     if (!/crypto module|httpfs|mbedtls/i.test(text)) throw err;

@@ -180,6 +180,36 @@ describe.concurrent('encrypted Parquet', { timeout: 60_000 }, () => {
     expect(rows.map((row) => Number(row['id']))).toEqual([...Array(60).keys()].map((i) => i + 60));
   });
 
+  it('a directory of encrypted files to a directory output: one encrypted file per input, in order', async () => {
+    const inputs = await tmp.make();
+    await writeEncrypted(`SELECT * FROM (${ROWS}) WHERE id < 250`, join(inputs, 'a.parquet'), inputKey);
+    await writeEncrypted(`SELECT * FROM (${ROWS}) WHERE id >= 250`, join(inputs, 'b.parquet'), inputKey);
+    const { job, output } = await writeJob({ encryption: ENCRYPTION, batch_size: 100, checkpoint_rows: 100 }, inputs);
+    const out = output.replace(/scores\.parquet$/, 'scores/');
+    expectOk(await runCli(['run', job, '--output', out, '--quiet'], { env: ENV }));
+    expect((await readdir(out)).sort()).toEqual(['a.parquet', 'b.parquet']);
+    for (const [name, from] of [['a.parquet', 0], ['b.parquet', 250]] as const) {
+      expect(await isEncryptedFile(join(out, name))).toBe(true);
+      const rows = await readEncrypted(join(out, name), outputKey);
+      expect(rows.map((r) => Number(r['id']))).toEqual([...Array(name === 'a.parquet' ? 250 : 350).keys()].map((i) => i + from));
+    }
+  });
+
+  it('a plain CSV input with an encrypted output: its staged copy is encrypted too', async () => {
+    const at = await tmp.make();
+    const csv = join(at, 'in.csv');
+    await withDuckDb((q) => q(`COPY (${ROWS}) TO '${csv}' (FORMAT csv, HEADER true)`));
+    const { job, output } = await writeJob({ encryption: { output: { footer_key: 'scores' } } }, csv);
+    const crashed = await runCli(['run', job, '--quiet'], { env: { ...ENV, BATCHINFER_FAILPOINT: 'source-staged' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    const staged = (await allFiles(join(output, '..', '.scores.parquet.staging'))).filter((f) => f.endsWith('.parquet'));
+    expect(staged.length).toBe(1);
+    expect(await isEncryptedFile(staged[0]!)).toBe(true);
+    expect((await readFile(staged[0]!)).includes(MARKER)).toBe(false);
+    expectOk(await runCli(['run', job, '--quiet'], { env: ENV }));
+    expect((await readEncrypted(output, outputKey)).length).toBe(600);
+  });
+
   it('run --evaluate reads the encrypted output it committed with the output key', async () => {
     const { job, output } = await writeJob({ encryption: ENCRYPTION, passthrough: ['id', 'note', 'truth'] }, await labelled());
     expectOk(await runCli(['run', job, '--evaluate', 'truth', '--quiet'], { env: ENV }));
