@@ -48,6 +48,8 @@ export interface RunSummary {
   threadsPerWorker: number;
   /** The device the job asked for (`cpu`, `cuda:N`, `auto`), and the execution provider each worker's session ran on. */
   device: { requested: string; providers: string[] };
+  /** The names of the keys encrypted inputs were read with and the output written with (never their values). */
+  encryption?: { inputKey?: string; outputKey?: string };
   /** DuckDB's threads while it reads rows for the workers (the cores they leave), and for the copies it makes alone. */
   duckdbThreads: { reading: number; writing: number };
   seconds: StageSeconds;
@@ -151,6 +153,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     workers: f.workers,
     threadsPerWorker: f.threads,
     device: { requested: spec.device, providers: f.providers },
+    ...(spec.encryption && (spec.encryption.inputKey || spec.encryption.outputKey) ? { encryption: { ...(spec.encryption.inputKey ? { inputKey: spec.encryption.inputKey } : {}), ...(spec.encryption.outputKey ? { outputKey: spec.encryption.outputKey } : {}) } } : {}),
     duckdbThreads: f.duckdbThreads,
     seconds: { ...roundSeconds(seconds), wall: round(f.wallSeconds) },
     rowsPerSecond: Math.round(rowsThisRun / f.wallSeconds),

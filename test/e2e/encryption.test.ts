@@ -108,6 +108,7 @@ describe.concurrent('encrypted Parquet', { timeout: 60_000 }, () => {
     await expect(readParquet(output)).rejects.toThrow(/encrypted/);
     // No key value on stdout/stderr or in the summary; the fingerprints are there.
     const summary = await readFile(`${output}.summary.json`, 'utf8');
+    expect((JSON.parse(summary) as { encryption: unknown }).encryption).toEqual({ inputKey: 'customers', outputKey: 'scores' });
     expectNoKey([r.stdout, r.stderr, summary]);
   });
 
