@@ -43,20 +43,26 @@ export function jobKeyName(duckdbName: string): string {
  * (`temp_file_encryption`, with a key DuckDB makes for the process and never writes).
  */
 export async function registerParquetKeys(db: Db, keys: { input?: KeyToRegister; output?: KeyToRegister }, options: RegisterOptions = {}): Promise<void> {
-  if (keys.input) {
-    await db.addParquetKey(duckdbKeyName(keys.input.name), keys.input.bytes);
-    db.parquetKeys.input = duckdbKeyName(keys.input.name);
-  }
-  if (keys.output) {
-    await db.addParquetKey(duckdbKeyName(keys.output.name), keys.output.bytes);
-    db.parquetKeys.output = duckdbKeyName(keys.output.name);
-  }
+  if (keys.input) db.parquetKeys.input = await addKey(db, keys.input);
+  if (keys.output) db.parquetKeys.output = await addKey(db, keys.output);
   const writer = db.parquetKeys.output ?? (options.encryptSpills ? db.parquetKeys.input : undefined);
   if (!writer) return;
   if (options.unsafeTestCrypto) await db.exec('SET force_mbedtls_unsafe = true');
   else await db.exec('LOAD httpfs').catch(() => undefined);
   await checkEncryptedWrites(db, writer);
   await db.exec('SET temp_file_encryption = true');
+}
+
+/** Registers `key` under its DuckDB name; a refusal names the job's key. */
+async function addKey(db: Db, key: KeyToRegister): Promise<string> {
+  const name = duckdbKeyName(key.name);
+  try {
+    await db.addParquetKey(name, key.bytes);
+  } catch (err) {
+    if (err instanceof BatchinferError) throw new BatchinferError(err.code, `key ${key.name}: ${err.message}`, { expected: err.expected, actual: err.actual });
+    throw err;
+  }
+  return name;
 }
 
 /** `, encryption_config = {...}` for a reader of files encrypted with key `name` (one of ours); '' without. */

@@ -265,6 +265,14 @@ describe.concurrent('encrypted Parquet', { timeout: 60_000 }, () => {
     expect(stderr.includes(bad)).toBe(false);
   });
 
+  it('a 16-byte key of random bytes: KEY_INVALID naming the key, since DuckDB takes 16-byte keys only as text', async () => {
+    const { job } = await writeJob({ encryption: ENCRYPTION });
+    const key = Buffer.from('ff'.repeat(16), 'hex').toString('hex');
+    const stderr = expectCliError(await runCli(['run', job], { env: { ...ENV, BATCHINFER_KEY_CUSTOMERS: key } }), 78, 'KEY_INVALID');
+    expect(stderr).toContain('key customers: a 16-byte key can reach DuckDB only as text');
+    expect(stderr.includes(key)).toBe(false);
+  });
+
   it('a key file: used at 0600, refused at 0640 (group may read it) with KEY_INVALID', async () => {
     const keyDir = await tmp.make();
     const keyFile = join(keyDir, 'customers.key');
