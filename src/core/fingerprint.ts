@@ -5,8 +5,8 @@
  * (fills, ranges, scales, vocabularies, allow_nan), the output plan (task, labels, scores,
  * review_below, extra outputs), on_error and the rejects file, passthrough, batch and
  * checkpoint sizes, the window and its column and time zone, the CSV delimiter, the rejects
- * file's columns, redaction (in the feed plans: it words the reject messages), the encryption keys' fingerprints and the
- * batchinfer version. File modes and the device are not: a mode is set at the commit, and a
+ * file's columns, redaction (in the feed plans: it words the reject messages), the
+ * encryption keys' fingerprints (never their values) and the batchinfer version. File modes and the device are not: a mode is set at the commit, and a
  * device changes how fast, not what (within float tolerance). Settings that only change how fast or under what name a run goes
  * (workers, threads, name, max_errors, the model's path when its bytes are the same) are not.
  */
@@ -46,7 +46,7 @@ export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[],
     ...(spec.rejectsColumns ? { rejects_columns: spec.rejectsColumns } : {}),
     // Only when set: fingerprints of jobs without it stay as they were.
     ...(spec.partitionTypes ? { partition_types: spec.partitionTypes } : {}),
-    // Only when set: the keys' fingerprints (never their values), so parts encrypted under one key are not resumed under another.
+    // Only when set: parts encrypted under one key are not resumed under another.
     ...(keys ? { encryption: keys } : {}),
   };
   return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };

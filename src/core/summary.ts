@@ -153,7 +153,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     workers: f.workers,
     threadsPerWorker: f.threads,
     device: { requested: spec.device, providers: f.providers },
-    ...(spec.encryption && (spec.encryption.inputKey || spec.encryption.outputKey) ? { encryption: { ...(spec.encryption.inputKey ? { inputKey: spec.encryption.inputKey } : {}), ...(spec.encryption.outputKey ? { outputKey: spec.encryption.outputKey } : {}) } } : {}),
+    ...keyNames(spec),
     duckdbThreads: f.duckdbThreads,
     seconds: { ...roundSeconds(seconds), wall: round(f.wallSeconds) },
     rowsPerSecond: Math.round(rowsThisRun / f.wallSeconds),
@@ -164,6 +164,13 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     finishedAt: new Date().toISOString(),
     warnings: spec.redact ? f.warnings.map(redactMessage) : f.warnings,
   };
+}
+
+/** The names of the job's keys, when it has any (never their values). */
+function keyNames(spec: JobSpec): Pick<RunSummary, 'encryption'> {
+  const e = spec.encryption;
+  if (!e?.inputKey && !e?.outputKey) return {};
+  return { encryption: { ...(e.inputKey ? { inputKey: e.inputKey } : {}), ...(e.outputKey ? { outputKey: e.outputKey } : {}) } };
 }
 
 /** The decision rule of a two-class plan as the summary and `validate` report it. */
