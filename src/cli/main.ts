@@ -93,6 +93,7 @@ async function runChecks(flags: RunFlags, spec: JobSpec): Promise<RunChecks | nu
     ...(flags.evaluate ? { evaluate: { label: flags.evaluate, positive: spec.positiveLabel, groupBy, gates: gates.length > 0 ? gates : undefined } } : {}),
     ...(flags.expect ? { expect: { golden: resolve(flags.expect), key: flags.expectKey ? listOption(flags.expectKey, '--expect-key') : undefined, byPosition: !flags.expectKey, tolerance: number(flags.tolerance, '--tolerance') } } : {}),
     fileMode: spec.fileMode,
+    ...(spec.encryption ? { encryption: spec.encryption } : {}),
   };
 }
 
@@ -132,7 +133,7 @@ function buildProgram(): Command {
       writeErr: (s) => process.stderr.write(s),
       writeOut: (s) => process.stdout.write(s),
       // Usage errors get the same one-line shape as every other error.
-      outputError: (s, write) => write(`batchinfer: USAGE: ${s.replace(/^error: /, '')}`),
+      outputError: (s, write) => write(`batchinfer: USAGE: ${usageError(s.replace(/^error: /, '')).message}`),
     });
 
   addJobFlags(
@@ -367,6 +368,19 @@ function requireOneOff<T extends { model?: string; input?: string | string[]; ou
   return overrides;
 }
 
+/**
+ * Commander's words on a bad command line, without the value of an unknown `--flag=value`
+ * (it may be a secret); a flag named like a key says where keys come from instead.
+ */
+function usageError(message: string): BatchinferError {
+  const unknown = /^unknown option '(--?[^=']*)(=[^']*)?'/.exec(message);
+  if (!unknown) return new BatchinferError('USAGE', message);
+  const flag = unknown[1]!;
+  const newline = message.endsWith('\n') ? '\n' : '';
+  if (/key/i.test(flag)) return new BatchinferError('USAGE', `${flag}: key values are never taken from the command line (ps and shell history show it): set BATCHINFER_KEY_<NAME> or name a key file in the job (encryption.keys.<NAME>.file)${newline}`);
+  return new BatchinferError('USAGE', message.replace(unknown[0], `unknown option '${flag}'`));
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   // A command asked for JSON reports a failure as JSON on stdout too (scripts and CI parse one
@@ -384,7 +398,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and version exit 0; commander already printed its usage message.
       if (err.exitCode === 0) return EXIT.OK;
-      report(new BatchinferError('USAGE', err.message.replace(/^error: /, '')));
+      report(usageError(err.message.replace(/^error: /, '')));
       return EXIT.USAGE;
     }
     if (isBatchinferError(err)) {

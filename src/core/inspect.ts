@@ -17,6 +17,7 @@ import { Params } from '../util/sql.js';
 import { classNames, planOutput } from '../postprocess/outputPlan.js';
 import { parseJobSpec } from '../spec/jobSpec.js';
 import { applyExpressions, expressionReport, type ComputedReport } from './jobExpressions.js';
+import { openInputKey } from './jobKeys.js';
 import { countRows, openDataset, parquetRowGroups, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
 
@@ -105,6 +106,7 @@ async function inspectModel(path: string, options: InspectOptions): Promise<Mode
   if (options.data) {
     const db = await Db.open();
     try {
+      await openInputKey(db, spec.encryption);
       const dataset = await openDataset(db, options.data, { delimiter: delimiterOption(options.csvDelimiter) ?? spec.csvDelimiter });
       // The job's computed columns join the dataset's; its `where` filters the sample.
       const expressionProblems = options.job ? await applyExpressions(db, spec, dataset) : [];

@@ -41,6 +41,7 @@ import { redactError } from '../util/redact.js';
 import { describeInputChange, describeOutputs, readManifest, sameInputContent, stampInputs, type OutputFileEntry } from '../sink/manifest.js';
 import type { DatasetFile } from '../source/dataset.js';
 import { changedSettings, runIdentity } from './fingerprint.js';
+import { openJobKeys } from './jobKeys.js';
 import { scoreFiles, type PartProgress, type ScoreResult } from './scoreFiles.js';
 import type { Window } from '../schedule/window.js';
 import { buildSummary, versions, type RunSummary, type SkippedRun } from './summary.js';
@@ -85,6 +86,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
   let scored = false;
   let committed = false;
   try {
+    const keys = await openJobKeys(db, spec);
     if (window) {
       createdParent = await ensureOutputParent(spec.output);
       lock = await acquireLock(lockPathFor(spec.output), { job: spec.name });
@@ -111,7 +113,7 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     if (lock.takenOver) warnings.push(takeoverWarning(lock.takenOver));
     const inputs = await stampInputs(job.dataset.files.map((f) => f.path));
     staging = await openStaging(spec.output);
-    const identity = runIdentity(job, inputs, window);
+    const identity = runIdentity(job, inputs, window, keys);
     const { journal, resumed, discarded } = await Journal.open(staging.dir, identity);
     if (discarded) warnings.push(startedOverNote(discarded.settings, identity.settings));
     await db.spillTo(join(staging.dir, `spill-${process.pid}`));

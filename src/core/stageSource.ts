@@ -18,6 +18,7 @@ import { copyFailure, countRows, describeFile, guardCopy, guardRead, readByExpre
 import { floatStagedColumns, stagedFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns } from '../preprocess/rowChecks.js';
 import { Params, quoteIdent } from '../util/sql.js';
+import { writeKeyOption } from '../db/parquetKeys.js';
 import { failpoint } from '../util/failpoint.js';
 
 export interface StageOptions {
@@ -47,7 +48,9 @@ const NUMBER_TYPES = new Set(['DOUBLE', 'FLOAT', 'BIGINT', 'INTEGER']);
 export async function stageSource(db: Db, file: DatasetFile, index: number, options: StageOptions): Promise<StagedSource> {
   const name = `source-${index}.parquet`;
   const path = join(options.staging, name);
-  const staged = { path, format: 'parquet' as const };
+  // Encrypted with the output key when the job has one: a staged copy of an encrypted input is no plaintext copy.
+  const key = db.parquetKeys.output;
+  const staged = { path, format: 'parquet' as const, ...(key ? { key } : {}) };
   if (!options.journal.source(index)) {
     await copySource(db, file, path, options);
     failpoint('source-staged');
@@ -106,7 +109,7 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
     for (const value of fixed.values) params.bind(value);
     const extra = textColumns === 'all' ? ', all_varchar = true' : typed(textColumns, params);
     const floatNow = new Set([...asFloat].filter((c) => !text.includes(c)));
-    return db.exec(`COPY (SELECT ${select(floatNow)} FROM ${scanSql(file, params, extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, params.values);
+    return db.exec(`COPY (SELECT ${select(floatNow)} FROM ${scanSql(file, params, extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536${writeKeyOption(db)})`, params.values);
   };
   const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
   // A read that fails on a value DuckDB cannot convert gives way to a more tolerant one.

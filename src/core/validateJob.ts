@@ -6,6 +6,7 @@ import { isBatchinferError, type Problem } from '../errors.js';
 import { redactError, redactMessage } from '../util/redact.js';
 import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
+import { openJobKeys } from './jobKeys.js';
 import { prepareJob } from './prepare.js';
 import { expressionReport, type ComputedReport } from './jobExpressions.js';
 import { describeSteps, hasTransforms } from '../preprocess/transforms.js';
@@ -26,6 +27,7 @@ export interface ValidationReport {
 export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
   const db = await Db.open({ memoryLimit: spec.memoryLimit });
   try {
+    await openJobKeys(db, spec);
     const job = await prepareJob(db, spec);
     return {
       job: spec.name,
