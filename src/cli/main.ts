@@ -168,10 +168,10 @@ Examples:
       const spec = await checkedJob(job, requireOneOff(job, flagsToJob(flags)));
       const checks = await runChecks(flags, spec);
       // The engines load only for commands that use them: --help and inspect of a model stay fast.
-      const { runJob } = await import('../core/runJob.js');
+      const { runJob, releaseRunsSync } = await import('../core/runJob.js');
       const { resolveWindow } = await import('../core/windowRuns.js');
       const progress = createProgress(!flags.quiet, logFormat(flags.logFormat));
-      const interrupt = interruptible(() => progress.stop());
+      const interrupt = interruptible({ onInterrupt: () => progress.stop(), releaseSync: releaseRunsSync });
       const report = { onProgress: (d: number, t: number) => progress.update(d, t), onPart: (p: PartProgress) => progress.part(p) };
       let result: RunSummary | SkippedRun;
       try {
@@ -209,8 +209,8 @@ Examples:
     .action(async (job: string, flags: { from: string; to: string; continueOnError?: boolean; force?: boolean; json?: boolean }) => {
       const spec = await loadJob(job);
       requireSchedule(spec);
-      const { backfill } = await import('../core/windowRuns.js');
-      const interrupt = interruptible();
+      const { backfill, releaseRunsSync } = await import('../core/windowRuns.js');
+      const interrupt = interruptible({ releaseSync: releaseRunsSync });
       let outcomes: WindowOutcome[];
       try {
         outcomes = await backfill(spec, parseTime(flags.from, '--from', spec.timezone), parseTime(flags.to, '--to', spec.timezone), {

@@ -98,7 +98,8 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   }
   const outputColumns = [...spec.passthrough, ...(output ? outputColumnNames(output) : [])];
   problems.push(...checkColumnNames(spec.passthrough, output ? outputColumnNames(output) : []));
-  problems.push(...(await checkOtherFiles(db, spec, dataset, usedColumns(spec, feeds), feeds)));
+  const others = await checkOtherFiles(db, spec, dataset, usedColumns(spec, feeds), feeds);
+  problems.push(...others.problems);
   problems.push(...checkWindowColumn(spec, byName));
   problems.push(...(await checkRunPathsSpare(spec.output, runFiles, dataset, model.path)));
   problems.push(...(await checkRejectsPath(spec, outputMode, options.windowed ?? false)));
@@ -107,7 +108,10 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   if (!outputFormat) problems.push({ code: 'SPEC_INVALID', where: 'output', message: `${spec.output}: the output's format follows its name`, expected: `a name ending in ${OUTPUT_ENDINGS.join(', ')}, or a directory ending in /`, actual: extname(spec.output) || 'no ending' });
   if (problems.length > 0 || !output) throw BatchinferError.fromProblems(withoutComputedEchoes(spec, problems));
 
-  return { spec, model, dataset, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(dataset), notes: text.notes };
+  // Each file keeps the columns read here: a staged CSV copy is typed by them.
+  const files = dataset.files.map((f) => (others.columns.has(f) ? { ...f, columns: others.columns.get(f) } : f));
+  const read = { ...dataset, files };
+  return { spec, model, dataset: read, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(read), notes: text.notes };
 }
 
 
@@ -307,9 +311,10 @@ function usedColumns(spec: JobSpec, feeds: FeedPlan[]): Set<string> {
   return used;
 }
 
-/** Every file of a multi-file input must hold the used columns with the first file's types (each file keeps the columns read). */
-async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Set<string>, feeds: readonly FeedPlan[]): Promise<Problem[]> {
+/** Every file of a multi-file input must hold the used columns with the first file's types; returns the columns read of each. */
+async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Set<string>, feeds: readonly FeedPlan[]): Promise<{ problems: Problem[]; columns: Map<DatasetFile, ColumnInfo[]> }> {
   const problems: Problem[] = [];
+  const read = new Map<DatasetFile, ColumnInfo[]>();
   // A bool input casts its column as is (no per-row parsing): its type must agree everywhere.
   const boolFeeds = new Set(feeds.filter((f) => f.dtype === 'bool').flatMap((f) => f.columns.map((c) => c.column)));
   const first = dataset.files[0]!;
@@ -318,7 +323,7 @@ async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Se
     let columns: ColumnInfo[];
     try {
       columns = await describeFile(db, file);
-      file.columns = columns;
+      read.set(file, columns);
     } catch (err) {
       collect(err, problems);
       continue;
@@ -343,12 +348,12 @@ async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Se
       }
     }
   }
-  return problems;
+  return { problems, columns: read };
 }
 
 /**
  * The columns a CSV glob's files type differently (DuckDB sniffs each file alone: BIGINT in one
- * hour, DOUBLE in the next). Merged to the widest type, 9007199254740993 came out as
+ * hour, DOUBLE in the next). Merged to the widest type, 9007199254740993 would come out as
  * 9007199254740992: they are copied as the text the files hold instead, exactly. Not those the
  * job's expressions read: those keep each file's types (text would not bind in `amount / 2`).
  */

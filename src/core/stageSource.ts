@@ -10,10 +10,9 @@
  * rows then follow `on_error`).
  */
 import { rename, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import type { Journal } from '../sink/journal.js';
-import type { Window } from '../schedule/window.js';
 import { copyFailure, countRows, describeFile, guardCopy, guardRead, readByExpressions, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { floatStagedColumns, stagedFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns } from '../preprocess/rowChecks.js';
@@ -22,10 +21,11 @@ import { writeKeyOption } from '../db/parquetKeys.js';
 import { failpoint } from '../util/failpoint.js';
 
 export interface StageOptions {
-  staging: string;
+  /** The staged copy's path, in the staging directory (the execution plan's `staged`). */
+  target: string;
   journal: Journal;
-  /** Keep only rows whose `column` lies in [start, end). */
-  filter?: { column: string; window: Window };
+  /** Keep only rows whose `column` lies in [start, end) (ISO instants). */
+  filter?: { column: string; start: string; end: string } | null;
   feeds: readonly FeedPlan[];
   passthrough: readonly string[];
   /** Copy every column (the rejects file wants them all, with their original types). */
@@ -46,8 +46,8 @@ export interface StagedSource {
 const NUMBER_TYPES = new Set(['DOUBLE', 'FLOAT', 'BIGINT', 'INTEGER']);
 
 export async function stageSource(db: Db, file: DatasetFile, index: number, options: StageOptions): Promise<StagedSource> {
-  const name = `source-${index}.parquet`;
-  const path = join(options.staging, name);
+  const path = options.target;
+  const name = basename(path);
   // Encrypted with the output key when the job has one: a staged copy of an encrypted input is no plaintext copy.
   const key = db.parquetKeys.output;
   const staged = { path, format: 'parquet' as const, ...(key ? { key } : {}) };
@@ -77,7 +77,7 @@ async function rowsBeforeWhere(db: Db, file: DatasetFile, filter: StageOptions['
 /** ` WHERE` the window's rows, its instants bound on `params`. */
 function windowWhere(filter: NonNullable<StageOptions['filter']>, params: Params): string {
   const col = quoteIdent(filter.column);
-  return ` WHERE ${col} >= CAST(${params.bind(filter.window.start.toISOString())} AS TIMESTAMPTZ) AND ${col} < CAST(${params.bind(filter.window.end.toISOString())} AS TIMESTAMPTZ)`;
+  return ` WHERE ${col} >= CAST(${params.bind(filter.start)} AS TIMESTAMPTZ) AND ${col} < CAST(${params.bind(filter.end)} AS TIMESTAMPTZ)`;
 }
 
 async function copySource(db: Db, file: DatasetFile, path: string, options: StageOptions): Promise<void> {
@@ -91,8 +91,8 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
   const fixed = new Params();
   const where = options.filter ? windowWhere(options.filter, fixed) : '';
   const target = fixed.bind(path + '.tmp');
-  // Only the columns the run uses (writing all of a wide CSV as Parquet was most of the staging
-  // time); uncompressed and without dictionaries (a temporary file, written faster so); row
+  // Only the columns the run uses (writing all of a wide CSV as Parquet would be most of the
+  // staging time); uncompressed and without dictionaries (a temporary file, written faster so); row
   // groups of 64k rows, as the writer holds one per thread in memory (docs/performance.md, CSV).
   const keep = options.allColumns ? null : [...new Set([...featureColumns, ...options.passthrough])];
   const floats = file.format === 'csv' && keep ? await floatColumns(db, file, options) : new Set<string>();

@@ -1,6 +1,7 @@
 /**
  * `validate`: checks a job against its model and dataset without scoring, and describes
- * what a run would do (which columns feed which input, which columns come out).
+ * what a run would do (which columns feed which input, which columns come out, and the
+ * execution plan).
  */
 import { isBatchinferError, type Problem } from '../errors.js';
 import { redactError, redactMessage } from '../util/redact.js';
@@ -11,6 +12,7 @@ import { prepareJob } from './prepare.js';
 import { expressionReport, type ComputedReport } from './jobExpressions.js';
 import { describeSteps, hasTransforms } from '../preprocess/transforms.js';
 import { decisionOf, partitionKeys, type RunSummary } from './summary.js';
+import { planExecution, type ExecutionPlan } from './executionPlan.js';
 
 export interface ValidationReport {
   job: string;
@@ -22,6 +24,8 @@ export interface ValidationReport {
   output: { path: string; mode: string; columns: string[]; task: string; scoredOutput: string; decision?: RunSummary['decision'] };
   /** What a run would warn about (e.g. a CSV column with some values that are not numbers). */
   notes: string[];
+  /** What a run would do, decided before it reads a row (executionPlan.ts). */
+  plan: ExecutionPlan;
 }
 
 export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
@@ -41,6 +45,7 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
       })),
       output: { path: spec.output, mode: job.outputMode, columns: job.outputColumns, task: job.output.task, scoredOutput: job.output.outputName, ...(job.output.task === 'classification' ? decisionOf(job.output) : {}) },
       notes: spec.redact ? job.notes.map(redactMessage) : job.notes,
+      plan: await planExecution(db, job, { window: null }),
     };
   } catch (err) {
     // Problems quoting the data (DuckDB's read errors) say no value with `redact`.

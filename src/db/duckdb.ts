@@ -143,7 +143,7 @@ export class Db {
     // Rows must come back in file order: predictions are matched to rows by position.
     config['preserve_insertion_order'] = 'true';
     // Each file is read once (features) plus once per part for passthrough: caching file
-    // blocks in memory buys nothing and grew memory with the input size.
+    // blocks in memory buys nothing and would grow memory with the input size.
     config['enable_external_file_cache'] = 'false';
     const memoryLimit = options.memoryLimit ?? defaultMemoryLimit();
     config['memory_limit'] = `${Math.floor(memoryLimit / 1024)}KiB`;

@@ -37,6 +37,11 @@ export interface PartWriterOptions {
   lanes?: boolean;
 }
 
+/** Lanes exist only for the positional join with passthrough columns, the one COPY DuckDB runs on a single thread. */
+export function usesLanes(byRowNumber: boolean, passthrough: readonly string[]): boolean {
+  return !byRowNumber && passthrough.length > 0;
+}
+
 /** Parts under twice this many rows stay whole: two COPYs buy nothing on small parts. */
 export const MIN_LANE_ROWS = 16_384;
 
@@ -78,7 +83,7 @@ export class PartWriter {
    * connections (`planPart`) whose COPYs run at once, on two cores (docs/performance.md, writing).
    */
   static async create(db: Db, plan: OutputPlan, passthrough: readonly string[], options: PartWriterOptions = { byRowNumber: false }): Promise<PartWriter> {
-    const split = !options.byRowNumber && passthrough.length > 0 && (options.lanes ?? false);
+    const split = usesLanes(options.byRowNumber, passthrough) && (options.lanes ?? false);
     const dbs = split ? [db, await db.fork()] : [db];
     const lanes = dbs.map((d) => ({ db: d, appender: null, rows: 0 }));
     const writer = new PartWriter(lanes, 'predictions_segment', plan, passthrough, options.byRowNumber);
@@ -89,7 +94,7 @@ export class PartWriter {
   /**
    * A fresh TEMP table per part. A table in the main catalog keeps every dropped or deleted
    * version alive while the reader's streaming query (another connection, an older
-   * transaction) is open, so memory grew with every row scored. A connection-local
+   * transaction) is open, so memory would grow with every row scored. A connection-local
    * temp table is outside that snapshot and is freed when replaced.
    */
   private async resetTable(lane: Lane): Promise<void> {

@@ -9,7 +9,7 @@
  */
 import { BatchinferError } from '../errors.js';
 import type { ColumnChunk, ColumnVector, Db } from '../db/duckdb.js';
-import type { TensorData, TensorValues } from '../infer/ort.js';
+import type { TensorData, TensorValues } from '../util/tensor.js';
 import { featureSql, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns, parseRejection, rejectSql, scannedChecks, type RejectReason } from '../preprocess/rowChecks.js';
 import { ChunkChecks } from './chunkChecks.js';
@@ -41,7 +41,7 @@ export interface ReadOptions {
   fromRow?: number;
   /** `fail` throws BAD_DATA on the first bad row; otherwise bad rows are counted and left out. */
   onError?: 'fail' | 'skip' | 'quarantine';
-  /** Record each scored row's file row number (needed when rows can be left out). */
+  /** Record each scored row's file row number: by default when rows can be left out (`onError` skip or quarantine). */
   trackRows?: boolean;
   /** Buffers the inference workers handed back, filled again instead of allocating new ones. */
   buffers?: BufferPool;
@@ -74,7 +74,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   const source = options.display ?? file;
   const display = source.path;
   const columns = flatColumns(feeds);
-  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, batchSize, start, options.trackRows ?? false, options.buffers);
+  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, batchSize, start, options.trackRows ?? (options.onError ?? 'fail') !== 'fail', options.buffers);
   let builder = newBuilder(fromRow);
   let fileRow = fromRow;
   // Time spent waiting on DuckDB vs copying into tensors; the consumer's time while this
