@@ -34,7 +34,8 @@ async function stage(file: DatasetFile, filter?: { column: string; window: { sta
   const staging = join(dir, `staging-${seq++}`);
   await mkdir(staging);
   const { journal } = await Journal.open(staging, 'test');
-  const staged = await stageSource(db, file, 0, { staging, journal, feeds: [], passthrough: ['amount', 'twice'], allColumns: false, ...(filter ? { filter } : {}) });
+  const window = filter ? { filter: { column: filter.column, start: filter.window.start.toISOString(), end: filter.window.end.toISOString() } } : {};
+  const staged = await stageSource(db, file, 0, { target: join(staging, 'source-0.parquet'), journal, feeds: [], passthrough: ['amount', 'twice'], allColumns: false, ...window });
   return { rows: await countRows(db, staged.file), filtered: filteredRows(journal, 'set'), staged: staged.file };
 }
 
