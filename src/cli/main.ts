@@ -453,6 +453,32 @@ Examples:
       checkFailed(failed.length > 0);
     });
 
+  program
+    .command('report')
+    .argument('<output>', 'the output of a run (its summary, metrics and profile are read from beside it)')
+    .option('--reference <ref>', 'add the drift against this reference: a profile (.json) or a dataset')
+    .option('--method <method>', 'with --reference: psi, ks, wasserstein or js, as drift --method', 'psi')
+    .option('--threshold <x>', "with --reference: the method's threshold, as drift --threshold")
+    .option('-o, --out <file>', 'the HTML file to write (default <output>.report.html)')
+    .option('--file-mode <mode>', "mode of the report file, octal like 0640 (default: the umask's)")
+    .description('write one self-contained HTML report of a run: rows, time, rejects, predictions, drift and evaluation (no network needed to open it)')
+    .addHelpText('after', '\nExamples:\n  batchinfer report scores.parquet\n  batchinfer report scores.parquet --reference train.profile.json -o report.html')
+    .exitOverride()
+    .action(async (output: string, flags: { reference?: string; method: string; threshold?: string; out?: string; fileMode?: string }) => {
+      const fileMode = fileModeOption(flags.fileMode);
+      const { DRIFT_METHODS } = await import('../drift/drift.js');
+      const method = DRIFT_METHODS.find((m) => m === flags.method);
+      if (!method) throw new BatchinferError('USAGE', `--method takes ${DRIFT_METHODS.join(', ')}`, { expected: DRIFT_METHODS.join(', '), actual: flags.method });
+      const { reportInputs } = await import('../core/reportInputs.js');
+      const inputs = await reportInputs(output, { reference: flags.reference, method, threshold: number(flags.threshold, '--threshold') });
+      const { renderReport } = await import('./htmlReport.js');
+      const { outputTarget } = await import('../sink/outputPaths.js');
+      const target = flags.out ?? `${outputTarget(output)}.report.html`;
+      const { writeFileAtomic } = await import('../sink/atomicFile.js');
+      await writeFileAtomic(target, renderReport(inputs), fileMode);
+      process.stderr.write(`report: ${target}\n`);
+    });
+
   return program;
 }
 
