@@ -239,11 +239,12 @@ const UNSEEN_SHOWN = 20;
 
 function schemaChanges(reference: Profile, current: Profile, ref: Map<string, ColumnProfile>, cur: Map<string, ColumnProfile>): SchemaChanges {
   const changes: SchemaChanges = { added: [], removed: [], retyped: [], unseen_categories: [] };
-  for (const c of current.columns) if (!ref.has(c.name)) changes.added.push({ column: c.name, type: c.type });
+  // A scored output's prediction columns against a training set are not a schema change.
+  for (const c of current.columns) if (!ref.has(c.name) && !isPredictionColumn(c.name)) changes.added.push({ column: c.name, type: c.type });
   for (const r of reference.columns) {
     const c = cur.get(r.name);
     if (!c) {
-      changes.removed.push({ column: r.name, type: r.type });
+      if (!isPredictionColumn(r.name)) changes.removed.push({ column: r.name, type: r.type });
       continue;
     }
     if (c.type !== r.type) changes.retyped.push({ column: r.name, reference: r.type, current: c.type });
