@@ -4,7 +4,8 @@
  * `drift`. Why this design and its measured accuracy and cost: docs/drift.md.
  *
  * Values live in compactors, one per level; an item at level h stands for 2^h values. A full
- * compactor is sorted and every other item moves up a level. The offset (odd or even items)
+ * compactor is sorted and every other item moves up a level (levels above the intake are kept
+ * sorted, items moving up are merged in: only the intake is ever sorted). The offset (odd or even items)
  * alternates per level instead of being drawn at random, so a sketch of the same values in
  * the same order is the same sketch (profiles are reproducible) and the errors of two
  * consecutive compactions of a level cancel. Capacities shrink by 2/3 per level below the
@@ -39,6 +40,10 @@ export class QuantileSketch {
   private sizes: number[] = [];
   private parity: number[] = [];
   private capacities: number[] = [];
+  /** Per level, the buffer a merge writes into before the two swap. */
+  private spare: (Float64Array | undefined)[] = [];
+  /** The items a compaction moves up. */
+  private up = new Float64Array(0);
   private retained = 0;
   private maxRetained = 0;
   /** Values added (the total weight). */
@@ -59,7 +64,10 @@ export class QuantileSketch {
       }
       const level0 = this.levels[0]!;
       let size = this.sizes[0]!;
-      for (let j = 0; j < room; j++) level0[size++] = values[i + j]!;
+      // A typed array is copied (and widened to float64) in bulk.
+      if (ArrayBuffer.isView(values)) level0.set((values as Float32Array | Float64Array).subarray(i, i + room), size);
+      else for (let j = 0; j < room; j++) level0[size + j] = values[i + j]!;
+      size += room;
       this.sizes[0] = size;
       this.retained += room;
       this.n += room;
@@ -148,7 +156,8 @@ export class QuantileSketch {
       const bytes = Buffer.from(text, 'base64');
       const items = new Float64Array(bytes.byteLength / 8);
       new Uint8Array(items.buffer).set(bytes);
-      sketch.append(h, items);
+      // Sorted as written; sorted again so a hand-edited file cannot break the levels' order.
+      sketch.append(h, items.sort());
       sketch.parity[h] = json.parity[h] ?? 0;
     });
     sketch.n = json.n;
@@ -175,11 +184,28 @@ export class QuantileSketch {
     this.levels[h] = bigger;
   }
 
+  /** Adds items to level h: appended to the unsorted intake (h = 0), merged into a sorted level (h >= 1; `items` sorted). */
   private append(h: number, items: Float64Array): void {
-    this.reserve(h, this.sizes[h]! + items.length);
-    this.levels[h]!.set(items, this.sizes[h]!);
-    this.sizes[h]! += items.length;
+    const size = this.sizes[h]!;
+    this.reserve(h, size + items.length);
+    if (h === 0 || size === 0) this.levels[h]!.set(items, size);
+    else this.mergeSorted(h, items);
+    this.sizes[h] = size + items.length;
     this.retained += items.length;
+  }
+
+  /** Merges sorted `items` into sorted level h through its spare buffer (no allocation once the buffers have grown). */
+  private mergeSorted(h: number, items: Float64Array): void {
+    const a = this.levels[h]!;
+    const na = this.sizes[h]!;
+    const n = na + items.length;
+    let out = this.spare[h];
+    if (!out || out.length < a.length) out = this.spare[h] = new Float64Array(a.length);
+    let i = 0;
+    let j = 0;
+    for (let o = 0; o < n; o++) out[o] = j >= items.length || (i < na && a[i]! <= items[j]!) ? a[i++]! : items[j++]!;
+    this.spare[h] = a;
+    this.levels[h] = out;
   }
 
   /** Compacts the lowest full level (growing a level when it is the top), as KLL's lazy compress. */
@@ -192,14 +218,16 @@ export class QuantileSketch {
     }
   }
 
-  /** Sorts level h and moves every other item up; an odd item out stays. */
+  /** Sorts level h (the intake; higher levels are kept sorted) and moves every other item up; an odd item out stays. */
   private compact(h: number): void {
     const size = this.sizes[h]!;
-    const items = this.levels[h]!.subarray(0, size).sort();
+    const items = this.levels[h]!.subarray(0, size);
+    if (h === 0) items.sort();
     const pairs = size - (size % 2);
     const offset = this.parity[h]!;
     this.parity[h] = 1 - offset;
-    const up = new Float64Array(pairs / 2);
+    if (this.up.length < pairs / 2) this.up = new Float64Array(pairs);
+    const up = this.up.subarray(0, pairs / 2);
     for (let i = 0; i < up.length; i++) up[i] = items[2 * i + offset]!;
     // The odd item (the largest) stays at this level.
     if (size % 2 === 1) items[0] = items[size - 1]!;
