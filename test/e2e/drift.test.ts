@@ -6,7 +6,7 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectCliError, expectOk, runCli, type CliResult } from '../helpers/cli.js';
+import { data, expectCliError, expectOk, runCli, type CliResult } from '../helpers/cli.js';
 import { withDuckDb } from '../helpers/parquet.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
@@ -87,6 +87,12 @@ describe.concurrent('profile', { timeout: 60_000 }, () => {
     expect(scored.prediction).toEqual({ rows: 2000, classes: { legit: 1800, fraud: 200 }, review: 100, review_rate: 0.05 });
   });
 
+  it('the same rows give the same profile, byte for byte (the sketch has no randomness)', async () => {
+    const [a, b] = [path('again-1.profile.json'), path('again-2.profile.json')];
+    for (const out of [a, b]) expectOk(await runCli(['profile', path('ref.parquet'), '--output', out]));
+    expect(await readFile(a, 'utf8')).toBe(await readFile(b, 'utf8'));
+  });
+
   it('bad input: a missing column, a missing dataset, an unwritable output, --merge of a non-profile', async () => {
     expect(expectCliError(await runCli(['profile', path('ref.parquet'), '--columns', 'x,nope', '--output', path('bad.json')]), 78, 'SCHEMA_MISMATCH')).toContain("has no column 'nope'");
     expect(expectCliError(await runCli(['profile', path('missing.parquet'), '--output', path('bad.json')]), 66, 'INPUT_MISSING')).toContain('does not exist');
@@ -136,6 +142,13 @@ describe.concurrent('drift', { timeout: 60_000 }, () => {
     expect(share.stdout).toMatch(/^drift: 2 of 4 columns drifted \(psi > 0\.2\); dataset drift: no \(50\.0% of the columns\)$/m);
     expect(share.stdout).toMatch(/^x +numeric .* DRIFTED$/m);
     expect(share.stdout).toContain('schema: region has 1000 rows of categories the reference never had: d');
+  });
+
+  it('the same data as CSV and as Parquet: no drift; the column CSV reads as BIGINT is retyped', async () => {
+    const doc = json(await runCli(['drift', '--reference', data('transactions.parquet'), '--current', data('transactions.csv'), '--json', '--fail-on', 'column']));
+    expect(doc.drifted_columns).toBe(0);
+    for (const c of doc.columns) expect([c.column, c.psi]).toEqual([c.column, 0]);
+    expect(doc.schema).toEqual({ added: [], removed: [], retyped: [{ column: 'n_items', reference: 'INTEGER', current: 'BIGINT' }], unseen_categories: [] });
   });
 
   it('--method ks uses p < 0.05 / columns; --method wasserstein with --threshold', async () => {

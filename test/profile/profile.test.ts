@@ -79,6 +79,22 @@ function profileRows(values: Float64Array, from: number, to: number): Profile {
   return JSON.parse(JSON.stringify(profiler.profile()));
 }
 
+describe('Profiler, as a scoring run calls it per batch', () => {
+  it('addColumn takes float32 or float64 arrays of a batch; addPredictions class indices and review flags', () => {
+    const profiler = new Profiler('run');
+    profiler.addColumn('amount', new Float32Array([1.5, 2.5, 99, 0]), 3);
+    profiler.addColumn('amount', new Float32Array([4.5]));
+    profiler.addColumn('score', Float64Array.from([0.25, 0.75]));
+    profiler.addPredictions(Int32Array.from([0, 1, 1, -1]), ['legit', 'fraud'], 4, Uint8Array.from([1, 0, 1, 1]));
+    profiler.addRows(4);
+    const p = profiler.profile();
+    expect(p.columns.map((c) => [c.name, c.type, c.rows, c.numeric!.min, c.numeric!.max])).toEqual([['amount', 'FLOAT', 4, 1.5, 99], ['score', 'DOUBLE', 2, 0.25, 0.75]]);
+    // The row without a prediction (-1) is left out, its review flag too.
+    expect(p.prediction).toEqual({ rows: 3, classes: { legit: 1, fraud: 2 }, review: 2, review_rate: 2 / 3 });
+    expect(p.rows).toBe(4);
+  });
+});
+
 describe('mergeProfiles', () => {
   it('merging parts gives the profile of the union: exact counts equal, moments and quantiles within rounding and sketch error', () => {
     const values = normals(21, 300_000, 5, 2);
