@@ -20,6 +20,7 @@ import type { WindowOutcome } from '../core/windowRuns.js';
 import { parseTime } from '../schedule/window.js';
 import type { RunSummary, SkippedRun } from '../core/summary.js';
 import type { JobSpec } from '../spec/jobSpec.js';
+import type { Db } from '../db/duckdb.js';
 
 interface RunFlags extends JobFlags {
   json?: boolean;
@@ -117,6 +118,14 @@ function listOption(value: string, flag: string): string[] {
   const items = value.split(',').map((s) => s.trim());
   if (items.some((s) => s === '')) throw new BatchinferError('USAGE', `${flag} takes column names separated by commas`, { expected: 'COL[,COL]', actual: value });
   return items;
+}
+
+/** `--file-mode 0640`, as the job key `file_mode`: octal, the owner may read and write. */
+function fileModeOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const mode = /^0?[0-7]{3}$/.test(value) ? parseInt(value, 8) : NaN;
+  if (!Number.isInteger(mode) || (mode & 0o600) !== 0o600) throw new BatchinferError('USAGE', '--file-mode takes an octal mode that lets the owner read and write, e.g. 0640', { expected: "0600 or more, e.g. '0640'", actual: value });
+  return mode;
 }
 
 function requireSchedule(spec: JobSpec): void {
@@ -353,6 +362,122 @@ Examples:
       const { formatCompare } = await import('./evaluateReport.js');
       process.stdout.write((flags.json ? JSON.stringify(report) : formatCompare(report)) + '\n');
       checkFailed(!report.equal);
+    });
+
+  program
+    .command('profile')
+    .argument('<paths...>', 'a dataset (Parquet/CSV file, glob or directory); with --merge, profile files')
+    .requiredOption('--output <file>', 'the profile to write (JSON, written atomically)')
+    .option('--columns <cols>', 'profile only these columns (default: every number, string and boolean column)')
+    .option('--merge', 'merge the profiles given into the profile of their union')
+    .option('--file-mode <mode>', 'mode of the profile file, octal like 0640 (default: the umask\'s)')
+    .option('--json', 'print the profile as JSON on stdout too')
+    .description('profile a dataset (rows, NULLs, min, max, mean, std, quantile sketch, category counts) as a reference for drift, or merge profiles')
+    .addHelpText('after', '\nExamples:\n  batchinfer profile train.parquet --output train.profile.json\n  batchinfer profile train.parquet --columns amount,region --output ref.profile.json\n  batchinfer profile --merge a.profile.json b.profile.json --output ab.profile.json')
+    .exitOverride()
+    .action(async (paths: string[], flags: { output: string; columns?: string; merge?: boolean; fileMode?: string; json?: boolean }) => {
+      const fileMode = fileModeOption(flags.fileMode);
+      const { writeProfile, readProfile } = await import('../profile/profileFile.js');
+      let profile;
+      if (flags.merge) {
+        if (flags.columns) throw new BatchinferError('USAGE', '--columns is for profiling a dataset, not for --merge', { expected: 'profile DATA --columns ... or profile --merge A B ...', actual: '--merge with --columns' });
+        const { mergeProfiles } = await import('../profile/profile.js');
+        const profiles = [];
+        for (const path of paths) profiles.push(await readProfile(path));
+        profile = mergeProfiles(profiles);
+      } else {
+        if (paths.length !== 1) throw new BatchinferError('USAGE', 'profile takes one dataset (a glob or directory names many files); give --merge to merge profile files', { expected: 'one DATA path', actual: paths });
+        const { Db } = await import('../db/duckdb.js');
+        const { profileDataset } = await import('../profile/profileDataset.js');
+        const db = await Db.open();
+        try {
+          const result = await profileDataset(db, paths[0]!, { columns: flags.columns ? listOption(flags.columns, '--columns') : undefined });
+          profile = result.profile;
+          if (result.skipped.length > 0) process.stderr.write(`batchinfer: left out columns of types a profile does not hold: ${result.skipped.map((c) => `${c.name} (${c.type})`).join(', ')}\n`);
+        } finally {
+          db.close();
+        }
+      }
+      await writeProfile(flags.output, profile, fileMode);
+      const { formatProfile } = await import('./driftReport.js');
+      if (flags.json) process.stdout.write(JSON.stringify(profile) + '\n');
+      else process.stderr.write(formatProfile(profile, flags.output) + '\n');
+    });
+
+  program
+    .command('drift')
+    .requiredOption('--reference <ref>', 'the reference: a profile (.json) or a dataset, profiled on the fly')
+    .requiredOption('--current <cur>', 'the data to check: a profile (.json) or a dataset (a scored output adds prediction drift)')
+    .option('--method <method>', 'what decides a column drifted: psi (> 0.2), ks (p < 0.05, Bonferroni over the columns), wasserstein (> 0.1, in reference standard deviations) or js (> 0.1)', 'psi')
+    .option('--threshold <x>', "the method's threshold instead of its default (ks: the significance level)")
+    .option('--drift-share <share>', 'dataset drift when at least this share of the columns drifted', '0.5')
+    .option('--columns <cols>', 'compare only these columns')
+    .option('--fail-on <what>', 'exit 1 when this drift is found: column, dataset or prediction (comma-separated for several)')
+    .option('--json', 'print the report as one JSON document on stdout')
+    .description('compare data with a reference: per-column PSI, KS, Wasserstein, chi-square, Jensen-Shannon and NULL rates; dataset, prediction and schema drift; --fail-on exits 1')
+    .addHelpText(
+      'after',
+      `
+Every statistic is reported whatever the method; the method and threshold decide which
+columns count as drifted. With --fail-on, drift found exits 1 after the report.
+
+Examples:
+  batchinfer drift --reference train.profile.json --current scores.parquet
+  batchinfer drift --reference train.parquet --current today.parquet --method ks --json
+  batchinfer drift --reference ref.profile.json --current cur.profile.json --fail-on dataset,prediction`,
+    )
+    .exitOverride()
+    .action(async (flags: { reference: string; current: string; method: string; threshold?: string; driftShare: string; columns?: string; failOn?: string; json?: boolean }) => {
+      const { DRIFT_METHODS, compareProfiles } = await import('../drift/drift.js');
+      const method = DRIFT_METHODS.find((m) => m === flags.method);
+      if (!method) throw new BatchinferError('USAGE', `--method takes ${DRIFT_METHODS.join(', ')}`, { expected: DRIFT_METHODS.join(', '), actual: flags.method });
+      const failOn = flags.failOn === undefined ? [] : listOption(flags.failOn, '--fail-on');
+      const wrong = failOn.find((f) => !['column', 'dataset', 'prediction'].includes(f));
+      if (wrong) throw new BatchinferError('USAGE', '--fail-on takes column, dataset or prediction', { expected: 'column, dataset or prediction', actual: wrong });
+      const options = { method, threshold: number(flags.threshold, '--threshold'), driftShare: number(flags.driftShare, '--drift-share'), columns: flags.columns ? listOption(flags.columns, '--columns') : undefined };
+      const { profileOf } = await import('../profile/profileFile.js');
+      let db: Db | undefined;
+      const openDb = async (): Promise<Db> => (db ??= await (await import('../db/duckdb.js')).Db.open());
+      let report;
+      try {
+        const reference = await profileOf(flags.reference, openDb, options.columns);
+        const current = await profileOf(flags.current, openDb);
+        report = compareProfiles(reference, current, options);
+      } finally {
+        db?.close();
+      }
+      const { formatDrift } = await import('./driftReport.js');
+      process.stdout.write((flags.json ? JSON.stringify(report) : formatDrift(report)) + '\n');
+      const found = { column: report.drifted_columns > 0, dataset: report.dataset_drift, prediction: report.prediction?.drifted ?? false };
+      const failed = failOn.filter((f) => found[f as keyof typeof found]);
+      if (failed.length > 0) process.stderr.write(`batchinfer: ${failed.join(' and ')} drift found (--fail-on ${failOn.join(',')}): exit 1\n`);
+      checkFailed(failed.length > 0);
+    });
+
+  program
+    .command('report')
+    .argument('<output>', 'the output of a run (its summary, metrics and profile are read from beside it)')
+    .option('--reference <ref>', 'add the drift against this reference: a profile (.json) or a dataset')
+    .option('--method <method>', 'with --reference: psi, ks, wasserstein or js, as drift --method', 'psi')
+    .option('--threshold <x>', "with --reference: the method's threshold, as drift --threshold")
+    .option('-o, --out <file>', 'the HTML file to write (default <output>.report.html)')
+    .option('--file-mode <mode>', "mode of the report file, octal like 0640 (default: the umask's)")
+    .description('write one self-contained HTML report of a run: rows, time, rejects, predictions, drift and evaluation (no network needed to open it)')
+    .addHelpText('after', '\nExamples:\n  batchinfer report scores.parquet\n  batchinfer report scores.parquet --reference train.profile.json -o report.html')
+    .exitOverride()
+    .action(async (output: string, flags: { reference?: string; method: string; threshold?: string; out?: string; fileMode?: string }) => {
+      const fileMode = fileModeOption(flags.fileMode);
+      const { DRIFT_METHODS } = await import('../drift/drift.js');
+      const method = DRIFT_METHODS.find((m) => m === flags.method);
+      if (!method) throw new BatchinferError('USAGE', `--method takes ${DRIFT_METHODS.join(', ')}`, { expected: DRIFT_METHODS.join(', '), actual: flags.method });
+      const { reportInputs } = await import('../core/reportInputs.js');
+      const inputs = await reportInputs(output, { reference: flags.reference, method, threshold: number(flags.threshold, '--threshold') });
+      const { renderReport } = await import('./htmlReport.js');
+      const { outputTarget } = await import('../sink/outputPaths.js');
+      const target = flags.out ?? `${outputTarget(output)}.report.html`;
+      const { writeFileAtomic } = await import('../sink/atomicFile.js');
+      await writeFileAtomic(target, renderReport(inputs), fileMode);
+      process.stderr.write(`report: ${target}\n`);
     });
 
   return program;

@@ -1,0 +1,232 @@
+/**
+ * The profile of one column, built chunk by chunk from typed arrays (numbers) or value lists
+ * (strings), and merged with the profile of other rows of the same column.
+ *
+ * - numbers: rows, NULLs, NaN, +/-Inf, and over the finite values min, max, mean, standard
+ *   deviation (count, mean and M2 merged with Chan et al.'s parallel formula) and a quantile
+ *   sketch (quantileSketch.ts);
+ * - strings, booleans and integers: exact category counts of up to CATEGORY_LIMIT distinct
+ *   values, later ones counted as `other` (docs/drift.md: how truncated counts merge).
+ *
+ * A chunk costs one pass for min, max, sum and the non-finite counts, one for M2, and the
+ * sketch's copy; nothing is allocated per value (strings aside: DuckDB hands them over as such).
+ */
+import { QuantileSketch, type SketchJson } from './quantileSketch.js';
+
+/** Distinct values whose counts a profile keeps; later values count as `other`. */
+export const CATEGORY_LIMIT = 1000;
+
+export type ColumnKind = 'numeric' | 'categorical';
+
+export interface CategoryCounts {
+  /** [value, rows], most rows first, then by value. */
+  values: [string | number, number][];
+  /** Rows whose value is not among `values`. */
+  other: number;
+  /** True when some value's rows were counted in `other` (more than CATEGORY_LIMIT distinct values met). */
+  truncated: boolean;
+}
+
+export interface NumericSummary {
+  /** Finite values. */
+  count: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  /** Sum of squared differences from the mean (for merging); std = sqrt(m2 / (count - 1)). */
+  m2: number;
+  std: number | null;
+  sketch: SketchJson;
+}
+
+export interface ColumnProfile {
+  name: string;
+  /** The DuckDB type it was read as, e.g. DOUBLE, VARCHAR, INTEGER. */
+  type: string;
+  kind: ColumnKind;
+  rows: number;
+  nulls: number;
+  nan: number;
+  inf: number;
+  numeric: NumericSummary | null;
+  categories: CategoryCounts | null;
+}
+
+export type NumberArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+
+/** Builds the profile of one column from chunks of rows. */
+export class ColumnProfiler {
+  rows = 0;
+  nulls = 0;
+  nan = 0;
+  inf = 0;
+  private count = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  private mean = 0;
+  private m2 = 0;
+  private readonly sketch: QuantileSketch | null;
+  private readonly counts: Map<string | number, number> | null;
+  private other = 0;
+  private truncated = false;
+  /** Finite values of a chunk that held NaN or Inf, copied for the sketch. */
+  private scratch = new Float64Array(0);
+
+  constructor(
+    readonly name: string,
+    readonly type: string,
+    readonly kind: ColumnKind,
+    /** Also count categories of the numbers (integer-coded columns). */
+    readonly countNumbers = false,
+  ) {
+    this.sketch = kind === 'numeric' ? new QuantileSketch() : null;
+    this.counts = kind === 'categorical' || countNumbers ? new Map() : null;
+  }
+
+  /** Counts `count` NULL rows. */
+  addNulls(count: number): void {
+    this.rows += count;
+    this.nulls += count;
+  }
+
+  /** Adds `rows` numbers (NULLs already left out: count them with addNulls). */
+  addNumbers(values: NumberArray, rows = values.length): void {
+    if (rows === 0) return;
+    this.rows += rows;
+    let min = Infinity;
+    let max = -Infinity;
+    let sum = 0;
+    let nonFinite = 0;
+    for (let i = 0; i < rows; i++) {
+      const v = values[i]!;
+      if (v - v !== 0) {
+        nonFinite++;
+        continue;
+      }
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    let finite: NumberArray = values;
+    if (nonFinite > 0) finite = this.keepFinite(values, rows);
+    const n = rows - nonFinite;
+    if (this.counts) this.countValues(finite, n);
+    if (n === 0) return;
+    const mean = sum / n;
+    let m2 = 0;
+    for (let i = 0; i < n; i++) {
+      const d = finite[i]! - mean;
+      m2 += d * d;
+    }
+    this.mergeMoments(n, mean, m2, min, max);
+    this.sketch?.addArray(finite, n);
+  }
+
+  /** Adds category values (strings, or booleans as text); null counts as a NULL row. */
+  addValues(values: readonly (string | null)[], rows = values.length): void {
+    for (let i = 0; i < rows; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) this.addNulls(1);
+      else {
+        this.rows++;
+        this.countOne(v, 1);
+      }
+    }
+  }
+
+  /** Adds the rows of `other`, a profile of the same column. */
+  merge(other: ColumnProfile): void {
+    this.rows += other.rows;
+    this.nulls += other.nulls;
+    this.nan += other.nan;
+    this.inf += other.inf;
+    const o = other.numeric;
+    if (o && o.count > 0) {
+      this.mergeMoments(o.count, o.mean!, o.m2, o.min!, o.max!);
+      this.sketch?.merge(QuantileSketch.fromJSON(o.sketch));
+    }
+    if (other.categories && this.counts) {
+      for (const [value, n] of other.categories.values) this.counts.set(value, (this.counts.get(value) ?? 0) + n);
+      this.other += other.categories.other;
+      this.truncated ||= other.categories.truncated;
+      this.keepLargest();
+    }
+  }
+
+  /** After a merge: the CATEGORY_LIMIT values of the most rows stay, the others' rows move to `other`. */
+  private keepLargest(): void {
+    const counts = this.counts!;
+    if (counts.size <= CATEGORY_LIMIT) return;
+    for (const [value, n] of [...counts.entries()].sort(byCount).slice(CATEGORY_LIMIT)) {
+      counts.delete(value);
+      this.other += n;
+    }
+    this.truncated = true;
+  }
+
+  toJSON(): ColumnProfile {
+    const numeric: NumericSummary | null = this.sketch
+      ? {
+          count: this.count,
+          min: this.count > 0 ? this.min : null,
+          max: this.count > 0 ? this.max : null,
+          mean: this.count > 0 ? this.mean : null,
+          m2: this.m2,
+          std: this.count > 1 ? Math.sqrt(this.m2 / (this.count - 1)) : null,
+          sketch: this.sketch.toJSON(),
+        }
+      : null;
+    return { name: this.name, type: this.type, kind: this.kind, rows: this.rows, nulls: this.nulls, nan: this.nan, inf: this.inf, numeric, categories: this.categoriesJson() };
+  }
+
+  /** Chan, Golub and LeVeque's update of count, mean and M2 with another group's. */
+  private mergeMoments(n: number, mean: number, m2: number, min: number, max: number): void {
+    const total = this.count + n;
+    const delta = mean - this.mean;
+    this.mean += (delta * n) / total;
+    this.m2 += m2 + (delta * delta * this.count * n) / total;
+    this.count = total;
+    if (min < this.min) this.min = min;
+    if (max > this.max) this.max = max;
+  }
+
+  private keepFinite(values: NumberArray, rows: number): Float64Array {
+    if (this.scratch.length < rows) this.scratch = new Float64Array(rows);
+    let n = 0;
+    for (let i = 0; i < rows; i++) {
+      const v = values[i]!;
+      if (v - v === 0) this.scratch[n++] = v;
+      else if (Number.isNaN(v)) this.nan++;
+      else this.inf++;
+    }
+    return this.scratch;
+  }
+
+  private countValues(values: NumberArray, n: number): void {
+    for (let i = 0; i < n; i++) this.countOne(values[i]!, 1);
+  }
+
+  private countOne(value: string | number, n: number): void {
+    const counts = this.counts!;
+    const seen = counts.get(value);
+    if (seen !== undefined) counts.set(value, seen + n);
+    else if (counts.size < CATEGORY_LIMIT) counts.set(value, n);
+    else {
+      this.other += n;
+      this.truncated = true;
+    }
+  }
+
+  private categoriesJson(): CategoryCounts | null {
+    if (!this.counts) return null;
+    const values = [...this.counts.entries()].sort(byCount);
+    return { values, other: this.other, truncated: this.truncated };
+  }
+}
+
+/** Most rows first; ties by value (numbers before strings), so equal counts give equal files. */
+function byCount(a: [string | number, number], b: [string | number, number]): number {
+  if (a[1] !== b[1]) return b[1] - a[1];
+  if (typeof a[0] === typeof b[0]) return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+  return typeof a[0] === 'number' ? -1 : 1;
+}
