@@ -58,9 +58,9 @@ describe.concurrent('the label output of a classifier', { timeout: 60_000 }, () 
   it('class names that do not follow the scores (a ZipMap with its labels reordered) show up as disagreements, with examples and a warning', async () => {
     const dir = await tmp.make();
     const tampered = onnx.ModelProto.decode(await readFile(model('sk_tree')));
-    const zipMap = tampered.graph!.node.find((n) => n.opType === 'ZipMap')!;
-    const labels = zipMap.attribute.find((a) => a.name === 'classlabels_int64s')!;
-    labels.ints = [labels.ints[1]!, labels.ints[0]!, labels.ints[2]!];
+    const zipMap = tampered.graph!.node!.find((n) => n.opType === 'ZipMap')!;
+    const labels = zipMap.attribute!.find((a) => a.name === 'classlabels_int64s')!;
+    labels.ints = [labels.ints![1]!, labels.ints![0]!, labels.ints![2]!];
     const path = join(dir, 'swapped.onnx');
     await writeFile(path, onnx.ModelProto.encode(tampered).finish());
     const { summary, out } = await scoreTree(path);
@@ -76,8 +76,8 @@ describe.concurrent('the label output of a classifier', { timeout: 60_000 }, () 
   it('a run resumed after a crash counts every row: the parts it took from the journal carry their counts', async () => {
     const dir = await tmp.make();
     const tampered = onnx.ModelProto.decode(await readFile(model('sk_tree')));
-    const labels = tampered.graph!.node.find((n) => n.opType === 'ZipMap')!.attribute.find((a) => a.name === 'classlabels_int64s')!;
-    labels.ints = [labels.ints[1]!, labels.ints[0]!, labels.ints[2]!];
+    const labels = tampered.graph!.node!.find((n) => n.opType === 'ZipMap')!.attribute!.find((a) => a.name === 'classlabels_int64s')!;
+    labels.ints = [labels.ints![1]!, labels.ints![0]!, labels.ints![2]!];
     const path = join(dir, 'swapped.onnx');
     await writeFile(path, onnx.ModelProto.encode(tampered).finish());
     const whole = await scoreTree(path);

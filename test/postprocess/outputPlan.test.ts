@@ -7,7 +7,7 @@ import type { JobSpec } from '../../src/spec/jobSpec.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 
 function job(extra: Partial<JobSpec> = {}): JobSpec {
-  return { name: 't', model: '/m.onnx', input: '/in.parquet', output: '/out.parquet', passthrough: [], inputs: {}, extraOutputs: [], batchSize: 8192, ...extra };
+  return { name: 't', model: '/m.onnx', input: '/in.parquet', output: '/out.parquet', passthrough: [], inputs: {}, extraOutputs: [], batchSize: 8192, ...extra } as JobSpec;
 }
 
 const out = (name: string, elemType: string, shape: (number | string)[] | null): ValueInfo => ({ name, elemType, shape });

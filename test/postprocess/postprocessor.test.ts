@@ -14,7 +14,7 @@ function classification(extra: Partial<ClassificationPlan> = {}): Classification
 const binaryPlan = (scores: ClassificationPlan['scores'] = null) => classification({ binary: true, classes: 2, scores });
 
 /** Columns as plain arrays: [pred, confidence, p0, p1, ...]. */
-const plain = (columns: AppendColumn[]) => columns.map((c) => [...(c.data as ArrayLike<number>)] as number[]);
+const plain = (columns: AppendColumn[]) => columns.map((c) => Array.from(c.data as ArrayLike<number>));
 
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
 const f = Math.fround;

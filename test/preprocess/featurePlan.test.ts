@@ -10,7 +10,7 @@ import { TRANSACTION_COLUMNS } from '../helpers/transactions.js';
 
 /** A resolved job with only what planFeeds reads. */
 function job(extra: { inputs?: Record<string, InputSpec>; features?: string[] } = {}): JobSpec {
-  return { name: 't', model: '/m.onnx', input: '/in.parquet', output: '/out.parquet', passthrough: [], inputs: extra.inputs ?? {}, features: extra.features, batchSize: 8192 };
+  return { name: 't', model: '/m.onnx', input: '/in.parquet', output: '/out.parquet', passthrough: [], inputs: extra.inputs ?? {}, features: extra.features, batchSize: 8192 } as unknown as JobSpec;
 }
 
 const input = (name: string, elemType: string, shape: (number | string)[] | null): ValueInfo => ({ name, elemType, shape });
@@ -300,7 +300,7 @@ describe('featureSql through DuckDB', () => {
 
   afterAll(() => db?.close());
 
-  const feed = (column: string, columnType: string, extra: Partial<ColumnFeed> = {}): ColumnFeed => ({ column, columnType, nulls: { kind: 'error' }, ...extra });
+  const feed = (column: string, columnType: string, extra: Partial<ColumnFeed> = {}): ColumnFeed => ({ column, columnType, nulls: { kind: 'error' }, allowNan: false, parsed: false, ...extra });
 
   /** Runs one feature expression over t; returns the SQL type and the values in row order. */
   async function evaluate(f: ColumnFeed, dtype: FeedDtype): Promise<{ type: string; values: unknown[] }> {

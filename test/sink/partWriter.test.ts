@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import { laneRowsFor, MIN_LANE_ROWS, PartWriter } from '../../src/sink/partWriter.js';
 import { Postprocessor } from '../../src/postprocess/postprocessor.js';
-import { derivesInSql, type ClassificationPlan } from '../../src/postprocess/outputPlan.js';
+import { derivesInSql, type ClassificationPlan, type OutputPlan } from '../../src/postprocess/outputPlan.js';
 import { copyFailure } from '../../src/source/dataset.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 import { useTempDirs } from '../helpers/tempDir.js';
@@ -49,7 +49,7 @@ describe('PartWriter.writeParts failures', () => {
 });
 
 describe('lanes: a part split between two connections', () => {
-  const plan = { task: 'regression', outputName: 'v', width: 1, valueType: 'FLOAT', extras: [] } as const;
+  const plan: OutputPlan = { task: 'regression', outputName: 'v', width: 1, valueType: 'FLOAT', extras: [] };
   /** A writer with lanes of `laneRows` rows, fed `rows` rows (v = row / 2) in batches of 4. */
   async function laneWriter(laneRows: number, rows: number): Promise<PartWriter> {
     const writer = await PartWriter.create(db, plan, ['txn_id'], { byRowNumber: false, lanes: true });

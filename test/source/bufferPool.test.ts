@@ -12,8 +12,8 @@ describe('BufferPool', () => {
     expect([...again]).toEqual(new Array(8).fill(0));
     // Same bytes, other dtype: int32 reuses it too (a view of the same length in bytes).
     pool.put([again.buffer as ArrayBuffer]);
-    expect(allocateFeed('int32', 8, pool).buffer).toBe(first.buffer);
-    expect(allocateFeed('float32', 8, pool).buffer).not.toBe(first.buffer);
+    expect((allocateFeed('int32', 8, pool) as Int32Array).buffer).toBe(first.buffer);
+    expect((allocateFeed('float32', 8, pool) as Float32Array).buffer).not.toBe(first.buffer);
     expect(allocateFeed('float64', 3, pool)).toEqual(new Float64Array(3));
   });
 

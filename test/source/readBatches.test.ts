@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(() => db?.close());
 
-const col = (column: string, extra: Partial<ColumnFeed> = {}): ColumnFeed => ({ column, columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, ...extra });
+const col = (column: string, extra: Partial<ColumnFeed> = {}): ColumnFeed => ({ column, columnType: 'DOUBLE', nulls: { kind: 'fill', value: 0 }, allowNan: false, parsed: false, ...extra });
 
 /** The `x` input of logreg/mlp: four columns, null amount -> 0. */
 const X_FEED: FeedPlan = { input: 'x', dtype: 'float32', rank: 2, columns: X_COLUMNS.map((c) => col(c)) };
@@ -34,7 +34,7 @@ const merchantFeed = (unknown: number | 'error'): FeedPlan => ({
   input: 'merchant',
   dtype: 'int64',
   rank: 1,
-  columns: [{ column: 'merchant_category', columnType: 'VARCHAR', nulls: { kind: 'error' }, vocab: { values: VOCAB, unknown } }],
+  columns: [{ column: 'merchant_category', columnType: 'VARCHAR', nulls: { kind: 'error' }, allowNan: false, parsed: false, vocab: { values: VOCAB, unknown } }],
 });
 
 async function readAll(file: DatasetFile, feeds: FeedPlan[], options: ReadOptions): Promise<Batch[]> {
@@ -89,7 +89,7 @@ describe('readBatches: batch boundaries', () => {
 
   it('batches of different feeds do not share buffers', async () => {
     const [batch] = await readAll(PARQUET, [X_FEED, merchantFeed(0)], { batchSize: 10 });
-    expect(batch!.feeds.x!.data.buffer).not.toBe(batch!.feeds.merchant!.data.buffer);
+    expect((batch!.feeds.x!.data as Float32Array).buffer).not.toBe((batch!.feeds.merchant!.data as BigInt64Array).buffer);
   });
 
   it('reads CSV the same as Parquet', async () => {
@@ -103,7 +103,7 @@ describe('readBatches: batch boundaries', () => {
 
   it('an empty file yields no batch', async () => {
     const empty: DatasetFile = { path: join(FIXTURES_DIR, 'data', 'empty.csv'), format: 'csv' };
-    const feed: FeedPlan = { input: 'id', dtype: 'string', rank: 1, columns: [{ column: 'txn_id', columnType: 'VARCHAR', nulls: { kind: 'error' } }] };
+    const feed: FeedPlan = { input: 'id', dtype: 'string', rank: 1, columns: [{ column: 'txn_id', columnType: 'VARCHAR', nulls: { kind: 'error' }, allowNan: false, parsed: false }] };
     expect(await readAll(empty, [feed], { batchSize: 8 })).toEqual([]);
   });
 
