@@ -166,6 +166,18 @@ async function driftOfWindows(job: string, flags: DriftFlags, options: DriftOpti
   checkFailed(failed.length > 0);
 }
 
+/** `report JOB`: the page of the job's drift series, and where it goes. */
+async function seriesReport(job: string, flags: { reference?: string; from?: string; to?: string; out?: string }, options: DriftOptions): Promise<{ target: string; html: string }> {
+  const spec = await loadJob(job);
+  requireSchedule(spec);
+  const from = flags.from ? parseTime(flags.from, '--from', spec.timezone) : undefined;
+  const to = flags.to ? parseTime(flags.to, '--to', spec.timezone) : undefined;
+  const { driftSeries } = await import('../core/driftSeries.js');
+  const series = await driftSeries(spec, { ...options, reference: flags.reference ? resolve(flags.reference) : undefined, from, to });
+  const { renderSeriesReport } = await import('./seriesReport.js');
+  return { target: flags.out ?? `${resolve(job).replace(/\.(ya?ml|json)$/i, '')}.report.html`, html: renderSeriesReport(series, spec.name) };
+}
+
 function requireSchedule(spec: JobSpec): void {
   if (!spec.schedule) throw new BatchinferError('USAGE', `job ${spec.name} has no \`schedule\``, { expected: 'a scheduled job', actual: 'no schedule' });
 }
@@ -504,26 +516,35 @@ Examples:
 
   program
     .command('report')
-    .argument('<output>', 'the output of a run (its summary, metrics and profile are read from beside it)')
-    .option('--reference <ref>', 'add the drift against this reference: a profile (.json) or a dataset')
+    .argument('<output>', 'the output of a run (its summary, metrics and profile are read from beside it), or a scheduled job file (.yaml/.yml, or any job file with --from/--to)')
+    .option('--reference <ref>', "add the drift against this reference: a profile (.json) or a dataset (with a job: instead of the job's reference)")
+    .option('--from <time>', 'a scheduled job: first window start (ISO 8601); default: the last 24 windows, as status')
+    .option('--to <time>', 'a scheduled job: end of the range (ISO 8601, exclusive)')
     .option('--method <method>', 'with --reference: psi, ks, wasserstein or js, as drift --method', 'psi')
     .option('--threshold <x>', "with --reference: the method's threshold, as drift --threshold")
-    .option('-o, --out <file>', 'the HTML file to write (default <output>.report.html)')
+    .option('-o, --out <file>', 'the HTML file to write (default <output>.report.html; for a job <job>.report.html beside the job file)')
     .option('--file-mode <mode>', "mode of the report file, octal like 0640 (default: the umask's)")
-    .description('write one self-contained HTML report of a run: rows, time, rejects, predictions, drift and evaluation (no network needed to open it)')
-    .addHelpText('after', '\nExamples:\n  batchinfer report scores.parquet\n  batchinfer report scores.parquet --reference train.profile.json -o report.html')
+    .description('write one self-contained HTML report of a run: rows, time, rejects, predictions, drift and evaluation (no network needed to open it); of a scheduled job: its drift window by window')
+    .addHelpText('after', '\nExamples:\n  batchinfer report scores.parquet\n  batchinfer report scores.parquet --reference train.profile.json -o report.html\n  batchinfer report jobs/hourly.yaml --from 2026-11-28T00:00:00Z --to 2026-11-29T00:00:00Z -o drift.html')
     .exitOverride()
-    .action(async (output: string, flags: { reference?: string; method: string; threshold?: string; out?: string; fileMode?: string }) => {
+    .action(async (output: string, flags: { reference?: string; from?: string; to?: string; method: string; threshold?: string; out?: string; fileMode?: string }) => {
       const fileMode = fileModeOption(flags.fileMode);
       const { DRIFT_METHODS } = await import('../drift/drift.js');
       const method = DRIFT_METHODS.find((m) => m === flags.method);
       if (!method) throw new BatchinferError('USAGE', `--method takes ${DRIFT_METHODS.join(', ')}`, { expected: DRIFT_METHODS.join(', '), actual: flags.method });
+      const options = { method, threshold: number(flags.threshold, '--threshold') };
+      const { writeFileAtomic } = await import('../sink/atomicFile.js');
+      if (/\.ya?ml$/i.test(output) || flags.from || flags.to) {
+        const { target, html } = await seriesReport(output, flags, options);
+        await writeFileAtomic(target, html, fileMode);
+        process.stderr.write(`report: ${target}\n`);
+        return;
+      }
       const { reportInputs } = await import('../core/reportInputs.js');
-      const inputs = await reportInputs(output, { reference: flags.reference, method, threshold: number(flags.threshold, '--threshold') });
+      const inputs = await reportInputs(output, { reference: flags.reference, ...options });
       const { renderReport } = await import('./htmlReport.js');
       const { outputTarget } = await import('../sink/outputPaths.js');
       const target = flags.out ?? `${outputTarget(output)}.report.html`;
-      const { writeFileAtomic } = await import('../sink/atomicFile.js');
       await writeFileAtomic(target, renderReport(inputs), fileMode);
       process.stderr.write(`report: ${target}\n`);
     });

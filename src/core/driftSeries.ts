@@ -49,7 +49,7 @@ export async function driftSeries(spec: JobSpec, options: DriftSeriesOptions = {
     for (const state of states) {
       const window = { start: state.start, end: state.end };
       if (state.state !== 'committed') {
-        missing.push({ ...window, reason: state.state });
+        missing.push({ ...window, reason: state.state === 'missing' ? 'not run' : state.state });
         continue;
       }
       const path = windowProfilePath(state.output);

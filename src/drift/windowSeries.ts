@@ -19,11 +19,11 @@ export interface WindowDrift {
   prediction_drift: boolean | null;
 }
 
-/** A window of the range without a row: not committed (its state, as `status` says), or committed without a profile. */
+/** A window of the range without a row: committed without a profile, never run, or not committed (its state, as `status` says). */
 export interface MissingWindow {
   start: string;
   end: string;
-  reason: 'no profile' | 'missing' | 'failed' | 'locked' | 'partial';
+  reason: 'no profile' | 'not run' | 'failed' | 'locked' | 'partial';
 }
 
 export interface DriftSeries {

@@ -1,51 +1,26 @@
 /**
- * `drift JOB --from T1 --to T2` (issue 17): an hourly job whose column `a` moves a little more
- * every hour, its windows committed by `backfill`, each given the `_profile.json` a run keeps
- * in its window directory (written here with `batchinfer profile` on the window's input). The
+ * `drift JOB --from T1 --to T2` (issue 17) on the hourly job of test/helpers/driftingJob.ts,
+ * whose column `a` moves a little more every hour, its windows committed and given the
+ * `_profile.json` a run keeps in its window directory (hour 05 none). The
  * series must equal the one-off `drift --reference REF --current WINDOW_PROFILE` of every
  * window, show the slow drift growing, list the windows without a profile, and gate on the
  * latest window with a profile. Every misuse is a USAGE error.
  */
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeModel } from '../../scripts/fixtures/onnxBuilder.js';
 import { expectCliError, expectOk, runCli, type CliResult } from '../helpers/cli.js';
-import { withDuckDb } from '../helpers/parquet.js';
+import { at, DAY, HOURS, stageDriftingJob } from '../helpers/driftingJob.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-driftseries-');
-const DAY = '2026-11-29';
-const HOURS = ['00', '01', '02', '03', '04', '05'];
-const at = (hh: string): string => `${DAY}T${hh}:00:00.000Z`;
-/** 600 rows of hour `h`: `a` uniform on [0.08 h, 1 + 0.08 h) (a slow drift), `b` the same every hour, `cat` x/y/z. */
-const hourSql = (h: number, offset = 0): string =>
-  `SELECT i, ((i * 7919 + ${h * 13}) % 1000) / 1000.0 + ${0.08 * h} AS a, ((i * 104729) % 997) / 997.0 AS b, ['x', 'y', 'z'][i % 3 + 1] AS cat FROM range(${offset}, ${offset + 600}) t(i)`;
-
 let dir: string;
 let job: string;
 
 beforeAll(async () => {
   dir = await tmp.make();
-  const feature = { name: 'x', elemType: 'float32' as const, shape: ['N', 2] };
-  await writeFile(join(dir, 'identity.onnx'), encodeModel({ name: 'identity', description: 'returns its features', inputs: [feature], outputs: [{ ...feature, name: 'value' }], nodes: [{ op: 'Identity', inputs: ['x'], outputs: ['value'] }], params: {}, features: {} }));
-  await withDuckDb(async (q) => {
-    await q(`COPY (${hourSql(0, 5000).replace('range(5000, 5600)', 'range(5000, 7000)')}) TO '${join(dir, 'train.parquet')}' (FORMAT parquet)`);
-    for (const [h, hh] of HOURS.entries()) {
-      await mkdir(join(dir, `in/dt=${DAY}/hour=${hh}`), { recursive: true });
-      await q(`COPY (${hourSql(h)}) TO '${join(dir, `in/dt=${DAY}/hour=${hh}/part.parquet`)}' (FORMAT parquet)`);
-    }
-  });
-  job = join(dir, 'hourly.yaml');
-  const keys = { schedule: '0 * * * *', model: 'identity.onnx', input: 'in/dt={date}/hour={hour}/part.parquet', output: 'out/dt={date}/hour={hour}/', task: 'regression', passthrough: ['cat'], features: ['a', 'b'], reference: 'train.profile.json' };
-  await writeFile(job, YAML.stringify(keys));
-  expectOk(await runCli(['profile', 'train.parquet', '--columns', 'a,b,cat', '--output', 'train.profile.json'], { cwd: dir }));
-  expectOk(await runCli(['backfill', job, '--from', at('00'), '--to', at('06')], { cwd: dir, timeoutMs: 120_000 }));
-  // What a run will write: the profile of the window's data, inside its committed directory. Hour 05 has none.
-  for (const hh of HOURS.slice(0, 5)) {
-    expectOk(await runCli(['profile', `in/dt=${DAY}/hour=${hh}/part.parquet`, '--columns', 'a,b,cat', '--output', `out/dt=${DAY}/hour=${hh}/_profile.json`], { cwd: dir }));
-  }
+  job = await stageDriftingJob(dir);
 }, 180_000);
 
 function json(r: CliResult): any {
@@ -61,7 +36,7 @@ describe.concurrent('drift JOB --from --to', { timeout: 60_000 }, () => {
     expect(series.windows.map((w: { start: string }) => w.start)).toEqual(HOURS.slice(0, 5).map(at));
     expect(series.missing).toEqual([
       { start: at('05'), end: at('06'), reason: 'no profile' },
-      { start: at('06'), end: at('07'), reason: 'missing' },
+      { start: at('06'), end: at('07'), reason: 'not run' },
     ]);
     for (const [i, hh] of HOURS.slice(0, 5).entries()) {
       const one = json(await runCli(['drift', '--reference', 'train.profile.json', '--current', `out/dt=${DAY}/hour=${hh}/_profile.json`, '--json'], { cwd: dir }));
