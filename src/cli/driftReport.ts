@@ -1,6 +1,7 @@
 /** `drift` and `profile` reports for people (stdout, unless --json). */
 import type { ColumnDrift, DriftReport } from '../drift/drift.js';
 import type { Profile } from '../profile/profile.js';
+import type { DriftSeries } from '../drift/windowSeries.js';
 
 function figure(v: number | null, digits = 4): string {
   if (v === null) return '-';
@@ -43,4 +44,29 @@ export function formatDrift(r: DriftReport): string {
 export function formatProfile(p: Profile, output: string): string {
   const numeric = p.columns.filter((c) => c.kind === 'numeric').length;
   return `profile: ${p.rows.toLocaleString('en-US')} rows, ${p.columns.length} columns (${numeric} numeric, ${p.columns.length - numeric} categorical)${p.prediction ? ', with predictions' : ''} -> ${output}`;
+}
+
+/** What the series' figures are, by method. */
+const SERIES_STATISTIC = { psi: 'PSI', js: 'Jensen-Shannon distance', wasserstein: 'Wasserstein distance in reference standard deviations (categorical: JS)', ks: 'KS p-value (categorical: chi-square p-value)' } as const;
+
+/**
+ * `drift JOB`: one line per window (time runs down, as in `status`), one column per compared
+ * column holding the method's statistic, `*` after a drifted cell; then the missing windows.
+ */
+export function formatDriftSeries(s: DriftSeries): string {
+  const rule = s.method === 'ks' ? `p < ${s.threshold} / columns (Bonferroni)` : `${s.method} > ${s.threshold}`;
+  const names = [...new Set(s.windows.flatMap((w) => Object.keys(w.columns)))];
+  const widths = names.map((n) => Math.max(n.length, 9));
+  const lines = [`drift of ${s.windows.length} window${s.windows.length === 1 ? '' : 's'} against ${s.reference}: ${SERIES_STATISTIC[s.method]} per column (${rule}; * drifted)`];
+  lines.push(['window start'.padEnd(24), ...names.map((n, i) => n.padStart(widths[i]!)), 'dataset'.padStart(8), 'predictions'.padStart(12)].join(' '));
+  for (const w of s.windows) {
+    const cells = names.map((n, i) => {
+      const v = w.columns[n];
+      return (v === undefined ? '' : figure(v) + (w.drifted.includes(n) ? '*' : ' ')).padStart(widths[i]!);
+    });
+    const predictions = w.prediction_drift === null ? '-' : w.prediction_drift ? 'DRIFTED' : 'no';
+    lines.push([w.start.padEnd(24), ...cells, (w.dataset_drift ? 'DRIFTED' : 'no').padStart(8), predictions.padStart(12)].join(' ').trimEnd());
+  }
+  if (s.missing.length > 0) lines.push(`missing ${s.missing.length}: ${s.missing.map((m) => `${m.start} (${m.reason})`).join(', ')}`);
+  return lines.join('\n');
 }

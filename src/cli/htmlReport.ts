@@ -10,7 +10,7 @@ import { sampleCdf, type WeightedSample } from '../drift/statistics.js';
 import type { ColumnProfile } from '../profile/columnProfile.js';
 import { QuantileSketch } from '../profile/quantileSketch.js';
 
-const CSS = `
+export const CSS = `
 :root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --line: #d0d7de; --ref: #0969da; --cur: #d1242f; --ok: #1a7f37; --warn: #bf3989; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --line: #3d444d; --ref: #4493f8; --cur: #f85149; --ok: #3fb950; --warn: #db61a2; } }
 body { font: 15px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; max-width: 72rem; padding: 1rem 1.5rem 3rem; }
@@ -25,21 +25,21 @@ table { border-collapse: collapse; margin: .5rem 0; } th, td { padding: .2rem .6
 @media print { nav { display: none; } body { max-width: none; } h2 { break-after: avoid; } table, svg { break-inside: avoid; } }
 `;
 
-function esc(text: unknown): string {
+export function esc(text: unknown): string {
   return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-function num(v: number | null | undefined, digits = 4): string {
+export function num(v: number | null | undefined, digits = 4): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
   if (v !== 0 && Math.abs(v) < 1e-4) return v.toExponential(1);
   return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(digits);
 }
 
-function pct(v: number | null | undefined): string {
+export function pct(v: number | null | undefined): string {
   return v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)}%`;
 }
 
-function table(caption: string, head: readonly string[], rows: readonly (readonly string[])[], rowClass: (i: number) => string = () => ''): string {
+export function table(caption: string, head: readonly string[], rows: readonly (readonly string[])[], rowClass: (i: number) => string = () => ''): string {
   const body = rows.map((r, i) => `<tr${rowClass(i) ? ` class="${rowClass(i)}"` : ''}>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
   const thead = head.some((h) => h !== '') ? `<thead><tr>${head.map((h) => `<th scope="col">${esc(h)}</th>`).join('')}</tr></thead>` : '';
   return `<table${thead ? '' : ' class="pairs"'}><caption class="muted">${esc(caption)}</caption>${thead}<tbody>${body}</tbody></table>`;
@@ -194,12 +194,17 @@ function profileSection(r: ReportInputs): string {
 /** The whole page. */
 export function renderReport(r: ReportInputs): string {
   const sections = [runSection(r), predictionSection(r), driftSection(r), evaluationSection(r), profileSection(r)].filter((s) => s !== '');
+  return page(`batchinfer report: ${r.output}`, 'batchinfer report', esc(r.output), sections);
+}
+
+/** A self-contained page of `sections` (each `<section id><h2>`), with a contents list linking to each; `css` adds to the common style. */
+export function page(title: string, heading: string, subtitle: string, sections: readonly string[], css = ''): string {
   const nav = sections.map((s) => /<section id="([^"]+)"><h2>([^<]*)/.exec(s)).filter((m) => m !== null).map((m) => `<li><a href="#${m![1]}">${m![2]}</a></li>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>batchinfer report: ${esc(r.output)}</title><style>${CSS}</style></head>
-<body><header><h1>batchinfer report</h1><p class="muted">${esc(r.output)}</p><nav aria-label="Contents"><ul>${nav.join('')}</ul></nav></header>
+<title>${esc(title)}</title><style>${CSS}${css}</style></head>
+<body><header><h1>${esc(heading)}</h1><p class="muted">${subtitle}</p><nav aria-label="Contents"><ul>${nav.join('')}</ul></nav></header>
 <main>${sections.join('\n')}</main></body></html>
 `;
 }

@@ -21,6 +21,7 @@ import { parseTime } from '../schedule/window.js';
 import type { RunSummary, SkippedRun } from '../core/summary.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import type { Db } from '../db/duckdb.js';
+import type { DriftOptions } from '../drift/drift.js';
 
 interface RunFlags extends JobFlags {
   json?: boolean;
@@ -126,6 +127,55 @@ function fileModeOption(value: string | undefined): number | undefined {
   const mode = /^0?[0-7]{3}$/.test(value) ? parseInt(value, 8) : NaN;
   if (!Number.isInteger(mode) || (mode & 0o600) !== 0o600) throw new BatchinferError('USAGE', '--file-mode takes an octal mode that lets the owner read and write, e.g. 0640', { expected: "0600 or more, e.g. '0640'", actual: value });
   return mode;
+}
+
+interface DriftFlags {
+  reference?: string;
+  current?: string;
+  from?: string;
+  to?: string;
+  method: string;
+  threshold?: string;
+  driftShare: string;
+  columns?: string;
+  failOn?: string;
+  json?: boolean;
+}
+
+/** `drift JOB`: the series of the job's windows; --fail-on judges the latest window with a profile. */
+async function driftOfWindows(job: string, flags: DriftFlags, options: DriftOptions, failOn: readonly string[]): Promise<void> {
+  if (flags.current) throw new BatchinferError('USAGE', "--current is for comparing one dataset; with JOB each window's profile is the current", { expected: 'drift JOB [--from T1 --to T2] or drift --reference REF --current CUR', actual: '--current with JOB' });
+  const spec = await loadJob(job);
+  requireSchedule(spec);
+  const from = flags.from ? parseTime(flags.from, '--from', spec.timezone) : undefined;
+  const to = flags.to ? parseTime(flags.to, '--to', spec.timezone) : undefined;
+  const { driftSeries } = await import('../core/driftSeries.js');
+  const series = await driftSeries(spec, { ...options, reference: flags.reference ? resolve(flags.reference) : undefined, from, to });
+  const { formatDriftSeries } = await import('./driftReport.js');
+  process.stdout.write((flags.json ? JSON.stringify(series) : formatDriftSeries(series)) + '\n');
+  if (failOn.length === 0) return;
+  const { latestWindow } = await import('../drift/windowSeries.js');
+  const latest = latestWindow(series);
+  if (!latest) {
+    process.stderr.write(`batchinfer: no window in the range has a profile, so --fail-on ${failOn.join(',')} has nothing to judge: exit 1\n`);
+    return checkFailed(true);
+  }
+  const found = { column: latest.drifted_columns > 0, dataset: latest.dataset_drift, prediction: latest.prediction_drift ?? false };
+  const failed = failOn.filter((f) => found[f as keyof typeof found]);
+  if (failed.length > 0) process.stderr.write(`batchinfer: ${failed.join(' and ')} drift found in the latest window with a profile, ${latest.start} (--fail-on ${failOn.join(',')}): exit 1\n`);
+  checkFailed(failed.length > 0);
+}
+
+/** `report JOB`: the page of the job's drift series, and where it goes. */
+async function seriesReport(job: string, flags: { reference?: string; from?: string; to?: string; out?: string }, options: DriftOptions): Promise<{ target: string; html: string }> {
+  const spec = await loadJob(job);
+  requireSchedule(spec);
+  const from = flags.from ? parseTime(flags.from, '--from', spec.timezone) : undefined;
+  const to = flags.to ? parseTime(flags.to, '--to', spec.timezone) : undefined;
+  const { driftSeries } = await import('../core/driftSeries.js');
+  const series = await driftSeries(spec, { ...options, reference: flags.reference ? resolve(flags.reference) : undefined, from, to });
+  const { renderSeriesReport } = await import('./seriesReport.js');
+  return { target: flags.out ?? `${resolve(job).replace(/\.(ya?ml|json)$/i, '')}.report.html`, html: renderSeriesReport(series, spec.name) };
 }
 
 function requireSchedule(spec: JobSpec): void {
@@ -406,28 +456,35 @@ Examples:
 
   program
     .command('drift')
-    .requiredOption('--reference <ref>', 'the reference: a profile (.json) or a dataset, profiled on the fly')
-    .requiredOption('--current <cur>', 'the data to check: a profile (.json) or a dataset (a scored output adds prediction drift)')
+    .argument('[job]', 'a scheduled job file: the drift of each window in --from/--to against the reference')
+    .option('--reference <ref>', "the reference: a profile (.json) or a dataset, profiled on the fly (with JOB: default the job's reference)")
+    .option('--current <cur>', 'the data to check: a profile (.json) or a dataset (a scored output adds prediction drift)')
+    .option('--from <time>', "with JOB: first window start (ISO 8601); default: the last 24 windows, as status")
+    .option('--to <time>', 'with JOB: end of the range (ISO 8601, exclusive)')
     .option('--method <method>', 'what decides a column drifted: psi (> 0.2), ks (p < 0.05, Bonferroni over the columns), wasserstein (> 0.1, in reference standard deviations) or js (> 0.1)', 'psi')
     .option('--threshold <x>', "the method's threshold instead of its default (ks: the significance level)")
     .option('--drift-share <share>', 'dataset drift when at least this share of the columns drifted', '0.5')
     .option('--columns <cols>', 'compare only these columns')
-    .option('--fail-on <what>', 'exit 1 when this drift is found: column, dataset or prediction (comma-separated for several)')
+    .option('--fail-on <what>', 'exit 1 when this drift is found (with JOB: in the latest window with a profile): column, dataset or prediction (comma-separated for several)')
     .option('--json', 'print the report as one JSON document on stdout')
-    .description('compare data with a reference: per-column PSI, KS, Wasserstein, chi-square, Jensen-Shannon and NULL rates; dataset, prediction and schema drift; --fail-on exits 1')
+    .description('compare data with a reference: per-column PSI, KS, Wasserstein, chi-square, Jensen-Shannon and NULL rates; dataset, prediction and schema drift; --fail-on exits 1. With a scheduled JOB: the series window by window')
     .addHelpText(
       'after',
       `
 Every statistic is reported whatever the method; the method and threshold decide which
 columns count as drifted. With --fail-on, drift found exits 1 after the report.
+With a scheduled JOB, each committed window's _profile.json is compared with the reference and
+the method's statistic is shown per column and window; --fail-on judges the latest window that
+has a profile (exit 1 too when no window in the range has one: nothing was checked).
 
 Examples:
   batchinfer drift --reference train.profile.json --current scores.parquet
   batchinfer drift --reference train.parquet --current today.parquet --method ks --json
-  batchinfer drift --reference ref.profile.json --current cur.profile.json --fail-on dataset,prediction`,
+  batchinfer drift --reference ref.profile.json --current cur.profile.json --fail-on dataset,prediction
+  batchinfer drift jobs/hourly.yaml --from 2026-11-28T00:00:00Z --to 2026-11-29T00:00:00Z --fail-on dataset`,
     )
     .exitOverride()
-    .action(async (flags: { reference: string; current: string; method: string; threshold?: string; driftShare: string; columns?: string; failOn?: string; json?: boolean }) => {
+    .action(async (job: string | undefined, flags: DriftFlags) => {
       const { DRIFT_METHODS, compareProfiles } = await import('../drift/drift.js');
       const method = DRIFT_METHODS.find((m) => m === flags.method);
       if (!method) throw new BatchinferError('USAGE', `--method takes ${DRIFT_METHODS.join(', ')}`, { expected: DRIFT_METHODS.join(', '), actual: flags.method });
@@ -435,6 +492,9 @@ Examples:
       const wrong = failOn.find((f) => !['column', 'dataset', 'prediction'].includes(f));
       if (wrong) throw new BatchinferError('USAGE', '--fail-on takes column, dataset or prediction', { expected: 'column, dataset or prediction', actual: wrong });
       const options = { method, threshold: number(flags.threshold, '--threshold'), driftShare: number(flags.driftShare, '--drift-share'), columns: flags.columns ? listOption(flags.columns, '--columns') : undefined };
+      if (job) return driftOfWindows(job, flags, options, failOn);
+      if (flags.from || flags.to) throw new BatchinferError('USAGE', '--from and --to take a scheduled JOB: drift JOB --from T1 --to T2', { expected: 'drift JOB --from T1 --to T2', actual: 'no JOB' });
+      if (!flags.reference || !flags.current) throw new BatchinferError('USAGE', 'drift compares --reference REF with --current CUR, or the windows of a scheduled JOB with its reference', { expected: 'drift --reference REF --current CUR, or drift JOB --from T1 --to T2', actual: `missing ${[flags.reference ? '' : '--reference', flags.current ? '' : '--current'].filter(Boolean).join(' and ')}` });
       const { profileOf } = await import('../profile/profileFile.js');
       let db: Db | undefined;
       const openDb = async (): Promise<Db> => (db ??= await (await import('../db/duckdb.js')).Db.open());
@@ -456,26 +516,35 @@ Examples:
 
   program
     .command('report')
-    .argument('<output>', 'the output of a run (its summary, metrics and profile are read from beside it)')
-    .option('--reference <ref>', 'add the drift against this reference: a profile (.json) or a dataset')
+    .argument('<output>', 'the output of a run (its summary, metrics and profile are read from beside it), or a scheduled job file (.yaml/.yml, or any job file with --from/--to)')
+    .option('--reference <ref>', "add the drift against this reference: a profile (.json) or a dataset (with a job: instead of the job's reference)")
+    .option('--from <time>', 'a scheduled job: first window start (ISO 8601); default: the last 24 windows, as status')
+    .option('--to <time>', 'a scheduled job: end of the range (ISO 8601, exclusive)')
     .option('--method <method>', 'with --reference: psi, ks, wasserstein or js, as drift --method', 'psi')
     .option('--threshold <x>', "with --reference: the method's threshold, as drift --threshold")
-    .option('-o, --out <file>', 'the HTML file to write (default <output>.report.html)')
+    .option('-o, --out <file>', 'the HTML file to write (default <output>.report.html; for a job <job>.report.html beside the job file)')
     .option('--file-mode <mode>', "mode of the report file, octal like 0640 (default: the umask's)")
-    .description('write one self-contained HTML report of a run: rows, time, rejects, predictions, drift and evaluation (no network needed to open it)')
-    .addHelpText('after', '\nExamples:\n  batchinfer report scores.parquet\n  batchinfer report scores.parquet --reference train.profile.json -o report.html')
+    .description('write one self-contained HTML report of a run: rows, time, rejects, predictions, drift and evaluation (no network needed to open it); of a scheduled job: its drift window by window')
+    .addHelpText('after', '\nExamples:\n  batchinfer report scores.parquet\n  batchinfer report scores.parquet --reference train.profile.json -o report.html\n  batchinfer report jobs/hourly.yaml --from 2026-11-28T00:00:00Z --to 2026-11-29T00:00:00Z -o drift.html')
     .exitOverride()
-    .action(async (output: string, flags: { reference?: string; method: string; threshold?: string; out?: string; fileMode?: string }) => {
+    .action(async (output: string, flags: { reference?: string; from?: string; to?: string; method: string; threshold?: string; out?: string; fileMode?: string }) => {
       const fileMode = fileModeOption(flags.fileMode);
       const { DRIFT_METHODS } = await import('../drift/drift.js');
       const method = DRIFT_METHODS.find((m) => m === flags.method);
       if (!method) throw new BatchinferError('USAGE', `--method takes ${DRIFT_METHODS.join(', ')}`, { expected: DRIFT_METHODS.join(', '), actual: flags.method });
+      const options = { method, threshold: number(flags.threshold, '--threshold') };
+      const { writeFileAtomic } = await import('../sink/atomicFile.js');
+      if (/\.ya?ml$/i.test(output) || flags.from || flags.to) {
+        const { target, html } = await seriesReport(output, flags, options);
+        await writeFileAtomic(target, html, fileMode);
+        process.stderr.write(`report: ${target}\n`);
+        return;
+      }
       const { reportInputs } = await import('../core/reportInputs.js');
-      const inputs = await reportInputs(output, { reference: flags.reference, method, threshold: number(flags.threshold, '--threshold') });
+      const inputs = await reportInputs(output, { reference: flags.reference, ...options });
       const { renderReport } = await import('./htmlReport.js');
       const { outputTarget } = await import('../sink/outputPaths.js');
       const target = flags.out ?? `${outputTarget(output)}.report.html`;
-      const { writeFileAtomic } = await import('../sink/atomicFile.js');
       await writeFileAtomic(target, renderReport(inputs), fileMode);
       process.stderr.write(`report: ${target}\n`);
     });

@@ -17,6 +17,7 @@ import { Params } from '../util/sql.js';
 import { classNames, planOutput } from '../postprocess/outputPlan.js';
 import { parseJobSpec } from '../spec/jobSpec.js';
 import { applyExpressions, expressionReport, type ComputedReport } from './jobExpressions.js';
+import { referenceValuesFor } from './referenceFills.js';
 import { openInputKey } from './jobKeys.js';
 import { countRows, openDataset, parquetRowGroups, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
@@ -110,13 +111,14 @@ async function inspectModel(path: string, options: InspectOptions): Promise<Mode
       const dataset = await openDataset(db, options.data, { delimiter: delimiterOption(options.csvDelimiter) ?? spec.csvDelimiter });
       // The job's computed columns join the dataset's; its `where` filters the sample.
       const expressionProblems = options.job ? await applyExpressions(db, spec, dataset) : [];
-      const { feeds, problems: planProblems } = planFeeds(spec, info.inputs, dataset.columns, { textNumbers: dataset.format === 'csv' });
-      const mapProblems = [...expressionProblems, ...planProblems];
+      const reference = await referenceValuesFor(spec);
+      const { feeds, problems: planProblems } = planFeeds(spec, info.inputs, dataset.columns, { textNumbers: dataset.format === 'csv', reference: reference.values });
+      const mapProblems = [...expressionProblems, ...(reference.problem ? [reference.problem] : []), ...planProblems];
       const types = new Map(dataset.columns.map((c) => [c.name, c.type]));
       const inputs: InputMapping[] = feeds.map((f) => ({
         input: f.input,
         dtype: f.dtype,
-        columns: f.columns.map((c) => ({ column: c.column, type: types.get(c.column) ?? '?', nulls: c.nulls.kind === 'fill' ? `fill ${c.nulls.value}` : c.nulls.kind === 'nan' ? 'NaN' : 'bad row', ...(options.job ? { steps: describeSteps(c) } : {}) })),
+        columns: f.columns.map((c) => ({ column: c.column, type: types.get(c.column) ?? '?', nulls: c.nulls.kind === 'fill' ? `fill ${c.nulls.value}${c.nulls.stat ? ` (reference ${c.nulls.stat})` : ''}` : c.nulls.kind === 'nan' ? 'NaN' : 'bad row', ...(options.job ? { steps: describeSteps(c) } : {}) })),
       }));
       report.mapping = { dataset: options.data, inputs, problems: mapProblems, ...expressionReport(dataset) };
       const first = dataset.files[0];

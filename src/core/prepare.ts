@@ -25,6 +25,7 @@ import { PathIdentity } from '../util/pathIdentity.js';
 import type { Window } from '../schedule/window.js';
 import { windowFiles } from './windowFiles.js';
 import { applyExpressions, withoutComputedEchoes } from './jobExpressions.js';
+import { referenceValuesFor } from './referenceFills.js';
 
 export type OutputMode = 'file' | 'directory';
 
@@ -64,7 +65,10 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
   const runFiles = runFileOptions(spec, outputMode, options.windowed ?? false);
   const dataset = await openJobInput(db, spec, runFiles, options.window).catch((err) => collect(err, problems));
-  if (!model || !dataset) throw BatchinferError.fromProblems(problems);
+  // `fill_null: mean|median` values: the plan cannot be built without them.
+  const reference = await referenceValuesFor(spec);
+  if (reference.problem) problems.push(reference.problem);
+  if (!model || !dataset || reference.problem) throw BatchinferError.fromProblems(problems);
   problems.push(...unknownPartitionTypes(spec, dataset));
   // `computed` and `where` (jobExpressions.ts): the computed columns join the dataset's columns.
   problems.push(...(await applyExpressions(db, spec, dataset)));
@@ -75,7 +79,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   // A wrong delimiter explains the missing columns reported after it: it comes first.
   problems.push(...delimiterHint(dataset));
   const untyped = await isHeaderOnlyCsv(db, dataset);
-  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, { untypedColumns: untyped, textNumbers: dataset.format === 'csv' });
+  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, { untypedColumns: untyped, textNumbers: dataset.format === 'csv', reference: reference.values });
   problems.push(...feedProblems);
   const text = untyped ? { problems: [], notes: [] } : await checkTextNumbers(db, dataset, feeds);
   problems.push(...text.problems);

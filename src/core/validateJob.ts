@@ -13,19 +13,31 @@ import { expressionReport, type ComputedReport } from './jobExpressions.js';
 import { describeSteps, hasTransforms } from '../preprocess/transforms.js';
 import { decisionOf, partitionKeys, type RunSummary } from './summary.js';
 import { planExecution, type ExecutionPlan } from './executionPlan.js';
+import type { FeedPlan } from '../preprocess/featurePlan.js';
 
 export interface ValidationReport {
   job: string;
   model: { path: string; sha256: string };
   /** `partitions`: the hive keys read as columns (none: left out). */
   input: { path: string; files: number; format: string; partitions?: { name: string; type: string }[]; computed?: ComputedReport[]; where?: string };
-  /** `steps`: with transforms or one_hot, each position's steps in the order they apply. */
-  feeds: { input: string; dtype: string; columns: string[]; steps?: string[][] }[];
+  /**
+   * `steps`: with transforms, one_hot or a reference fill, each position's steps in the order
+   * they apply; `fills`: the values `fill_null: mean|median` took from the reference profile.
+   */
+  feeds: { input: string; dtype: string; columns: string[]; steps?: string[][]; fills?: ReferenceFillReport[] }[];
   output: { path: string; mode: string; columns: string[]; task: string; scoredOutput: string; decision?: RunSummary['decision'] };
   /** What a run would warn about (e.g. a CSV column with some values that are not numbers). */
   notes: string[];
   /** What a run would do, decided before it reads a row (executionPlan.ts). */
   plan: ExecutionPlan;
+}
+
+/** A NULL fill taken from the job's reference profile: the column, the statistic, the value used. */
+export interface ReferenceFillReport {
+  column: string;
+  stat: 'mean' | 'median';
+  value: number;
+  reference: string;
 }
 
 export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
@@ -37,12 +49,16 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
       job: spec.name,
       model: { path: spec.model, sha256: job.model.sha256 },
       input: { path: spec.input, files: job.dataset.files.length, format: job.dataset.format, ...partitionKeys(job), ...expressionReport(job.dataset) },
-      feeds: job.feeds.map((f) => ({
-        input: f.input,
-        dtype: f.dtype,
-        columns: f.columns.map((c) => c.column),
-        ...(f.columns.some((c) => hasTransforms(c) || c.oneHot) ? { steps: f.columns.map(describeSteps) } : {}),
-      })),
+      feeds: job.feeds.map((f) => {
+        const fills = referenceFills(f, spec.reference);
+        return {
+          input: f.input,
+          dtype: f.dtype,
+          columns: f.columns.map((c) => c.column),
+          ...(f.columns.some((c) => hasTransforms(c) || c.oneHot) || fills.length > 0 ? { steps: f.columns.map(describeSteps) } : {}),
+          ...(fills.length > 0 ? { fills } : {}),
+        };
+      }),
       output: { path: spec.output, mode: job.outputMode, columns: job.outputColumns, task: job.output.task, scoredOutput: job.output.outputName, ...(job.output.task === 'classification' ? decisionOf(job.output) : {}) },
       notes: spec.redact ? job.notes.map(redactMessage) : job.notes,
       plan: await planExecution(db, job, { window: null }),
@@ -53,6 +69,10 @@ export async function validateJob(spec: JobSpec): Promise<ValidationReport> {
   } finally {
     db.close();
   }
+}
+
+function referenceFills(feed: FeedPlan, reference: string | undefined): ReferenceFillReport[] {
+  return feed.columns.flatMap((c) => (c.nulls.kind === 'fill' && c.nulls.stat ? [{ column: c.column, stat: c.nulls.stat, value: Number(c.nulls.value), reference: reference ?? '' }] : []));
 }
 
 /** The problems validation finds in `spec` (none when it is valid), for a report that also lists the job's own. */

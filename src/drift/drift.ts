@@ -107,7 +107,8 @@ export function compareProfiles(reference: Profile, current: Profile, options: D
   };
 }
 
-function checkOptions(threshold: number, method: DriftMethod, driftShare: number | undefined): void {
+/** Refuses a threshold or drift share the method cannot use (USAGE). */
+export function checkOptions(threshold: number, method: DriftMethod, driftShare: number | undefined): void {
   if (!(threshold > 0) || (method === 'ks' && threshold >= 1)) throw new BatchinferError('USAGE', `--threshold for --method ${method} takes a number above 0${method === 'ks' ? ' and below 1 (a significance level)' : ''}`, { expected: method === 'ks' ? 'a p-value level, e.g. 0.05' : 'a positive number', actual: threshold });
   if (driftShare !== undefined && !(driftShare > 0 && driftShare <= 1)) throw new BatchinferError('USAGE', '--drift-share takes a share of the columns above 0 and at most 1', { expected: 'a number in (0, 1]', actual: driftShare });
 }

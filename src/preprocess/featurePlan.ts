@@ -4,18 +4,19 @@
  * Every problem in spec x model x dataset is collected before failing.
  */
 import type { Problem } from '../errors.js';
-import type { InputSpec, JobSpec } from '../spec/jobSpec.js';
+import { isReferenceFill, type InputSpec, type JobSpec } from '../spec/jobSpec.js';
 import type { ColumnInfo } from '../source/dataset.js';
 import type { ValueInfo } from '../model/onnxFile.js';
 import { quoteIdent, type Params } from '../util/sql.js';
-import { bucketizeSql, clipSql, columnSettings, hasTransforms, logSql, minMaxSql, oneHotSql, transformProblems, type ColumnTransforms, type OneHotPosition } from './transforms.js';
+import { referenceFillValue, type ReferenceValues } from './referenceFill.js';
+import { bucketizeSql, clipSql, columnSettings, hasTransforms, logSql, minMaxSql, oneHotSql, transformProblems, type ColumnSettings, type ColumnTransforms, type OneHotPosition } from './transforms.js';
 
 /** Feature dtypes we can build. */
 export const FEED_DTYPES = ['float32', 'float64', 'int64', 'int32', 'string', 'bool'] as const;
 export type FeedDtype = (typeof FEED_DTYPES)[number];
 
-/** How NULLs in a column reach the tensor. */
-export type NullPolicy = { kind: 'fill'; value: number | string } | { kind: 'error' } | { kind: 'nan' };
+/** How NULLs in a column reach the tensor (`stat`: the value is the reference profile's mean or median of the column). */
+export type NullPolicy = { kind: 'fill'; value: number | string; stat?: 'mean' | 'median' } | { kind: 'error' } | { kind: 'nan' };
 
 export interface ColumnFeed extends ColumnTransforms {
   column: string;
@@ -95,6 +96,8 @@ export interface PlanOptions {
   untypedColumns?: boolean;
   /** Text columns may feed numeric inputs, parsed per row (CSV: types are sniffed guesses). */
   textNumbers?: boolean;
+  /** The job's reference profile's values, for `fill_null: mean|median` (referenceFill.ts). */
+  reference?: ReferenceValues;
 }
 
 export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], columns: readonly ColumnInfo[], options: PlanOptions = {}): { feeds: FeedPlan[]; problems: Problem[] } {
@@ -187,6 +190,15 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
         problems.push({ code: 'SPEC_INVALID', where: settings.where.scale!, message: 'only applies to float inputs', expected: 'a float32 or float64 model input', actual: dtype });
         return;
       }
+      const nulls = nullPolicy(settings, spec.fillNull, byNameOnly && (dtype === 'float32' || dtype === 'float64'), column, options.reference);
+      if ('problem' in nulls) {
+        problems.push(nulls.problem);
+        return;
+      }
+      if (nulls.kind === 'fill' && nulls.stat && dtype !== 'float32' && dtype !== 'float64') {
+        problems.push({ code: 'SPEC_INVALID', where: settings.where.fillNull!, message: `\`${nulls.stat}\` fills column '${column}' with a float (${nulls.value}), and the model input is ${dtype}`, expected: 'a float32 or float64 model input, or a given value', actual: dtype });
+        return;
+      }
       const fill = settings.fillNull ?? spec.fillNull;
       if (inputSpec.vocab && typeof fill === 'number' && !(Number.isInteger(fill) && fill >= 0 && fill < inputSpec.vocab.length)) {
         problems.push({ code: 'SPEC_INVALID', where: `${specWhere}.fill_null`, message: 'with `vocab`, fill_null is the index given to NULLs', expected: `0..${inputSpec.vocab.length - 1}`, actual: fill });
@@ -195,7 +207,7 @@ export function planFeeds(spec: JobSpec, modelInputs: readonly ValueInfo[], colu
       plan.columns.push({
         column,
         columnType: col.type,
-        nulls: nullPolicy(settings.fillNull, spec.fillNull, byNameOnly && (dtype === 'float32' || dtype === 'float64')),
+        nulls,
         allowNan: spec.allowNan ?? false,
         range: inputSpec.range,
         parsed: (options.textNumbers ?? false) && !inputSpec.vocab && !oneHot && dtype !== 'string' && dtype !== 'bool',
@@ -252,13 +264,16 @@ function resolveInputSpec(spec: JobSpec, input: string, inputCount: number, colu
 /**
  * With no fill_null anywhere, a float input mapped by name alone gets NaN for NULL: that is
  * how scikit-learn pipelines mark a missing value, and the Imputer inside the graph replaces
- * it. Everything else refuses NULLs (a bad row) unless fill_null gives a value.
+ * it. Everything else refuses NULLs (a bad row) unless fill_null gives a value, or names the
+ * reference profile's mean or median of the column (resolved here, so the plan holds the value).
  */
-function nullPolicy(own: InputSpec['fillNull'], jobDefault: JobSpec['fillNull'], nanForMissing: boolean): NullPolicy {
-  const fill = own ?? jobDefault;
+function nullPolicy(settings: ColumnSettings, jobDefault: JobSpec['fillNull'], nanForMissing: boolean, column: string, reference: ReferenceValues | undefined): NullPolicy | { problem: Problem } {
+  const fill = settings.fillNull ?? jobDefault;
   if (fill === undefined && nanForMissing) return { kind: 'nan' };
   if (fill === undefined || fill === 'error') return { kind: 'error' };
-  return { kind: 'fill', value: fill };
+  if (!isReferenceFill(fill)) return { kind: 'fill', value: fill };
+  const resolved = referenceFillValue(fill, column, settings.where.fillNull!, reference);
+  return 'problem' in resolved ? resolved : { kind: 'fill', value: resolved.value, stat: fill.stat };
 }
 
 /**

@@ -8,7 +8,7 @@
  * Also `one_hot`: one float position per category (`oneHotSql`).
  */
 import type { Problem } from '../errors.js';
-import type { InputSpec, LogKind } from '../spec/jobSpec.js';
+import type { FillNull, InputSpec, LogKind } from '../spec/jobSpec.js';
 import type { Params } from '../util/sql.js';
 
 /** The numeric transforms of one column (fill_null and scale live on ColumnFeed as before). */
@@ -34,10 +34,10 @@ export interface OneHotPosition {
 
 /** A column's settings after merging the input-level keys and its `per_column` entry. */
 export interface ColumnSettings extends ColumnTransforms {
-  fillNull?: number | 'error';
+  fillNull?: FillNull;
   scale?: { mean: number; std: number };
   /** The key path each setting came from, for problems: `inputs.x.per_column.amount.clip`. */
-  where: Partial<Record<'clip' | 'log' | 'bucketize' | 'minMax' | 'scale', string>>;
+  where: Partial<Record<'fillNull' | 'clip' | 'log' | 'bucketize' | 'minMax' | 'scale', string>>;
 }
 
 /** The settings of column `i` (`column`) of an input: its per_column entry wins key by key. */
@@ -50,7 +50,8 @@ export function columnSettings(s: InputSpec, specWhere: string, column: string, 
   // A column's `log: false` (null here) switches off the input's log for it.
   const [log, logWhere] = own?.log === null ? [undefined, undefined] : pick('log', own?.log ?? s.log ?? 'log');
   const [bucketize, bucketWhere] = pick('bucketize', 'bucketize');
-  const settings: ColumnSettings = { fillNull: own?.fillNull ?? s.fillNull, clip, log: log ?? undefined, bucketize, where: { clip: clipWhere, log: logWhere, bucketize: bucketWhere } };
+  const fillWhere = own?.fillNull !== undefined ? `${ownWhere}.fill_null` : `${specWhere}.fill_null`;
+  const settings: ColumnSettings = { fillNull: own?.fillNull ?? s.fillNull, clip, log: log ?? undefined, bucketize, where: { fillNull: fillWhere, clip: clipWhere, log: logWhere, bucketize: bucketWhere } };
   if (own?.scale || own?.minMax) {
     settings.scale = own.scale;
     settings.minMax = own.minMax;
@@ -145,9 +146,9 @@ export function oneHotSql(value: string, oneHot: OneHotPosition, target: string,
 }
 
 /** A column's steps in the order they apply, as `inspect --job` shows them: `clip [0, 1000]`, `log1p`, ... */
-export function describeSteps(col: ColumnTransforms & { nulls: { kind: string; value?: unknown }; scale?: { mean: number; std: number }; vocab?: { values: string[] }; oneHot?: OneHotPosition }): string[] {
+export function describeSteps(col: ColumnTransforms & { nulls: { kind: string; value?: unknown; stat?: string }; scale?: { mean: number; std: number }; vocab?: { values: string[] }; oneHot?: OneHotPosition }): string[] {
   const steps: string[] = [];
-  if (col.nulls.kind === 'fill') steps.push(`fill_null ${String(col.nulls.value)}`);
+  if (col.nulls.kind === 'fill') steps.push(`fill_null ${String(col.nulls.value)}${col.nulls.stat ? ` (reference ${col.nulls.stat})` : ''}`);
   if (col.vocab) steps.push(`vocab index (${col.vocab.values.length} values)`);
   if (col.oneHot) steps.push(`one_hot = ${col.oneHot.categories[col.oneHot.position]}`);
   if (col.clip) steps.push(`clip [${col.clip.join(', ')}]`);

@@ -23,8 +23,8 @@ export interface InputSpec {
   columns?: string[];
   /** A single column (shape [N] or [N,1]). */
   column?: string;
-  /** Value for NULLs, or 'error' to refuse rows with NULLs. */
-  fillNull?: number | 'error';
+  /** Value for NULLs, 'error' to refuse rows with NULLs, or the reference profile's mean/median of each column. */
+  fillNull?: FillNull;
   scale?: { mean: number[]; std: number[] };
   /** Maps values to int64 indices (position in this list). */
   vocab?: (string | number)[];
@@ -45,9 +45,20 @@ export interface InputSpec {
 
 export type LogKind = 'log' | 'log1p';
 
+/** `fill_null: mean` / `median`: the column's statistic in the job's `reference` profile (resolved by the feed plan). */
+export interface ReferenceFill {
+  stat: 'mean' | 'median';
+}
+
+export type FillNull = number | 'error' | ReferenceFill;
+
+export function isReferenceFill(fill: FillNull | undefined): fill is ReferenceFill {
+  return typeof fill === 'object';
+}
+
 /** What `per_column` may set for one column; scale and min_max as single numbers. */
 export interface ColumnSettingsSpec {
-  fillNull?: number | 'error';
+  fillNull?: FillNull;
   clip?: [number, number];
   /** null: `log: false` / `log1p: false`, no log for this column although the input has one. */
   log?: LogKind | null;
@@ -81,6 +92,8 @@ export interface JobSpec {
   passthrough: string[];
   labels?: string[];
   inputs: Record<string, InputSpec>;
+  /** A profile (absolute path) of the data the model was trained on: `fill_null: mean|median` take their values from it. */
+  reference?: string;
   /** Columns for the model's single feature input, in order (`--features`). */
   features?: string[];
   /** Default `fill_null` for inputs that do not set their own (`--fill-null`). */
@@ -162,7 +175,7 @@ export const FILE_MODE_EXPECTED = "an octal mode in quotes, e.g. '0640'";
 export const DEVICE_EXPECTED = 'cpu, cuda, cuda:N or auto';
 const positiveInt = z.number().int().positive();
 
-/** `mean`/`median` alone need a reference profile (not yet built): checkInputSpec says so. */
+/** `mean`/`median` alone take the column's value from the job's `reference` profile; `{mean: 3.2}` gives it. */
 const fillNullSchema = z.union([z.number(), z.literal('error'), z.literal('mean'), z.literal('median'), z.strictObject({ mean: z.number() }), z.strictObject({ median: z.number() })]);
 const transformKeys = {
   fill_null: fillNullSchema.optional(),
@@ -211,6 +224,7 @@ export const jobFileSchema = z.strictObject({
   labels: z.array(z.string()).min(1).optional(),
   inputs: z.record(z.string(), inputSpecSchema).optional(),
   features: z.array(name).min(1).optional(),
+  reference: name.optional(),
   fill_null: z.union([z.number(), z.literal('error')]).optional(),
   task: z.enum(['classification', 'regression']).optional(),
   output_name: name.optional(),
@@ -310,6 +324,7 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     labels: job.labels,
     inputs: {},
     features: job.features,
+    ...(job.reference !== undefined ? { reference: resolve(options.baseDir, job.reference) } : {}),
     fillNull: job.fill_null,
     onError: job.on_error ?? 'fail',
     rejects: job.rejects ? resolve(options.baseDir, job.rejects) : undefined,
@@ -357,7 +372,8 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
   spec.checkpointRows = Math.max(1, Math.ceil(checkpoint / spec.batchSize)) * spec.batchSize;
   for (const [inputName, s] of Object.entries(job.inputs ?? {})) {
     const where = `inputs.${inputName}`;
-    const fill = resolveFill(`${where}.fill_null`, s.fill_null, problems);
+    const reference = { path: spec.reference, columns: s.columns ?? [s.column ?? s.one_hot?.column ?? inputName] };
+    const fill = resolveFill(`${where}.fill_null`, s.fill_null, reference, problems);
     spec.inputs[inputName] = {
       columns: s.columns,
       column: s.column,
@@ -370,7 +386,7 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
       log: logKind(`${where}`, s, problems),
       bucketize: s.bucketize,
       minMax: s.min_max,
-      perColumn: s.per_column ? resolvePerColumn(where, s.per_column, problems) : undefined,
+      perColumn: s.per_column ? resolvePerColumn(where, s.per_column, spec.reference, problems) : undefined,
       oneHot: s.one_hot ? { column: s.one_hot.column, categories: s.one_hot.categories, unknown: s.one_hot.unknown ?? 'error', dropFirst: s.one_hot.drop_first ?? false } : undefined,
     };
     problems.push(...checkInputSpec(where, spec.inputs[inputName]!));
@@ -383,10 +399,15 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
 type RawFill = z.infer<typeof fillNullSchema> | undefined;
 type RawTransforms = { log?: boolean; log1p?: boolean };
 
-/** `{mean: 3.2}` and `{median: 3.2}` are given values; `mean` alone would need a reference profile. */
-function resolveFill(where: string, fill: RawFill, problems: Problem[]): number | 'error' | undefined {
+/**
+ * `{mean: 3.2}` and `{median: 3.2}` are given values; `mean` alone is the column's mean in the
+ * job's `reference` profile, so the job needs one (the profile's values are the feed plan's).
+ */
+function resolveFill(where: string, fill: RawFill, reference: { path: string | undefined; columns: string[] }, problems: Problem[]): FillNull | undefined {
   if (fill === 'mean' || fill === 'median') {
-    problems.push({ code: 'SPEC_INVALID', where, message: `\`${fill}\` needs a reference profile, which batchinfer does not build yet; give the value from training`, expected: `a number, error, or {${fill}: VALUE}`, actual: fill });
+    if (reference.path !== undefined) return { stat: fill };
+    const columns = reference.columns.map((c) => `'${c}'`).join(', ');
+    problems.push({ code: 'SPEC_INVALID', where, message: `\`${fill}\` of column ${columns} comes from a reference profile, and the job names none: set \`reference: PROFILE\` (written by batchinfer profile on the training data) or give the value`, expected: `reference: PROFILE, or fill_null: {${fill}: VALUE}`, actual: 'no reference' });
     return undefined;
   }
   if (typeof fill === 'object') return 'mean' in fill ? fill.mean : fill.median;
@@ -400,12 +421,12 @@ function logKind(where: string, s: RawTransforms, problems: Problem[]): LogKind 
 
 type RawColumnSettings = RawTransforms & { fill_null?: RawFill; clip?: [number, number]; bucketize?: number[]; scale?: { mean: number; std: number }; min_max?: { min: number; max: number } };
 
-function resolvePerColumn(where: string, raw: Record<string, RawColumnSettings>, problems: Problem[]): Record<string, ColumnSettingsSpec> {
+function resolvePerColumn(where: string, raw: Record<string, RawColumnSettings>, reference: string | undefined, problems: Problem[]): Record<string, ColumnSettingsSpec> {
   const out: Record<string, ColumnSettingsSpec> = {};
   for (const [column, c] of Object.entries(raw)) {
     const at = `${where}.per_column.${column}`;
     const off = c.log === false || c.log1p === false;
-    out[column] = { fillNull: resolveFill(`${at}.fill_null`, c.fill_null, problems), clip: c.clip, log: logKind(at, c, problems) ?? (off ? null : undefined), bucketize: c.bucketize, scale: c.scale, minMax: c.min_max };
+    out[column] = { fillNull: resolveFill(`${at}.fill_null`, c.fill_null, { path: reference, columns: [column] }, problems), clip: c.clip, log: logKind(at, c, problems) ?? (off ? null : undefined), bucketize: c.bucketize, scale: c.scale, minMax: c.min_max };
   }
   return out;
 }
@@ -431,6 +452,7 @@ function checkInputSpec(where: string, s: InputSpec): Problem[] {
   const bad = (message: string, expected?: unknown, actual?: unknown, key?: string): void => {
     problems.push({ code: 'SPEC_INVALID', where: key ? `${where}.${key}` : where, message, expected, actual });
   };
+  if (isReferenceFill(s.fillNull) && (s.oneHot || s.vocab)) bad(`\`${s.fillNull.stat}\` fills a number; a ${s.oneHot ? 'one_hot' : 'vocab'} input takes a category (give it as a value)`, 'a value or error', s.fillNull.stat, 'fill_null');
   if (s.oneHot) {
     const others = (['columns', 'column', 'scale', 'vocab', 'unknown', 'range', 'clip', 'log', 'bucketize', 'minMax', 'perColumn'] as const).filter((k) => s[k] !== undefined);
     if (others.length > 0) bad('`one_hot` names its own column and takes no other transform', 'one_hot (and fill_null) alone', others, 'one_hot');

@@ -3,15 +3,18 @@
  * driven by playwright-core, every request but the file itself blocked and counted. The page
  * must make no request, log no console error, hold the run's key figures, reach its sections
  * from the keyboard, and a screenshot is saved. Under CI=true a missing browser fails the
- * test; elsewhere the browser tests skip, saying why.
+ * test; elsewhere the browser tests skip, saying why. A scheduled job's report (`report JOB
+ * --from --to`) shows its drift series: a chart per column and the table of windows.
  */
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import YAML from 'yaml';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
+import { at, DAY, stageDriftingJob } from '../helpers/driftingJob.js';
 import { withDuckDb } from '../helpers/parquet.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
@@ -111,6 +114,66 @@ describe.skipIf(!hasBrowser)('report in a browser', { timeout: 120_000 }, () => 
     const source = await readFile(html, 'utf8');
     expect(source).not.toMatch(/<script|https?:\/\/|<link/i);
     expect(source.match(/<svg/g)!.length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe.skipIf(!hasBrowser)('the report of a scheduled job in a browser', { timeout: 180_000 }, () => {
+  let browser: Browser;
+  let jobDir: string;
+  let job: string;
+  beforeAll(async () => {
+    jobDir = await tmp.make();
+    job = await stageDriftingJob(jobDir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    return async () => browser.close();
+  }, 180_000);
+
+  it('a chart per column (statistic vs window) and the table: drifted cells marked, the missing window listed; no request, no console error', async () => {
+    const html = join(jobDir, 'series.html');
+    const r = await runCli(['report', job, '--from', at('00'), '--to', at('06'), '-o', html], { cwd: jobDir });
+    expectOk(r);
+    expect(r.stderr).toBe(`report: ${html}\n`);
+    const series = JSON.parse((await runCli(['drift', job, '--from', at('00'), '--to', at('06'), '--json'], { cwd: jobDir })).stdout);
+    const page = await openInBrowser(browser, html, join(jobDir, 'series.png'));
+    expect(page.requests).toEqual([]);
+    expect(page.errors).toEqual([]);
+    expect(page.focused).toEqual(['Summary', 'Per column', 'Windows']);
+    expect(page.text).toMatch(/5\s+windows with a profile/);
+    expect(page.text).toMatch(/1\s+windows missing/);
+    expect(page.text).toContain(`${DAY} 05:00`);
+    expect(page.text).toContain('missing (no profile)');
+    // Every window's PSI of `a` as the table shows it (4 decimals), drifted ones marked.
+    for (const w of series.windows) {
+      const a = w.columns.a as number;
+      expect(page.text).toContain(`${a.toFixed(4)}${w.drifted.includes('a') ? ' drifted' : ''}`);
+    }
+    const drifted = series.windows.filter((w: { drifted: string[] }) => w.drifted.includes('a')).length;
+    expect(drifted).toBeGreaterThan(0);
+    const source = await readFile(html, 'utf8');
+    expect(source).not.toMatch(/<script|https?:\/\/|<link/i);
+    // One chart per column; a dot per window with a profile, the drifted ones hot.
+    expect(source.match(/<svg/g)!.length).toBe(3);
+    expect(source).toContain(`aria-label="a: PSI in 5 windows, ${drifted} drifted; dashed: the threshold 0.2000"`);
+    expect(source.match(/<circle class="pt hot"/g)!.length).toBe(series.windows.reduce((n: number, w: { drifted: string[] }) => n + w.drifted.length, 0));
+    expect((await stat(join(jobDir, 'series.png'))).size).toBeGreaterThan(10_000);
+  });
+
+  it('the default file is beside the job; --method ks charts p-values; a job without schedule or reference is refused', async () => {
+    const r = await runCli(['report', job, '--from', at('00'), '--to', at('06'), '--method', 'ks'], { cwd: jobDir });
+    expectOk(r);
+    const html = join(jobDir, 'hourly.report.html');
+    expect(r.stderr).toBe(`report: ${html}\n`);
+    const source = await readFile(html, 'utf8');
+    expect(source).toContain('KS p-value (categorical: χ² p-value) per column');
+    const page = await openInBrowser(browser, html, join(jobDir, 'ks.png'));
+    expect(page.errors).toEqual([]);
+    expect(expectCliError(await runCli(['report', join(jobDir, 'nowhere.yaml')], { cwd: jobDir }), 66, 'SPEC_MISSING')).toContain('does not exist');
+    const keys = YAML.parse(await readFile(job, 'utf8'));
+    await writeFile(join(jobDir, 'noref.yaml'), YAML.stringify({ ...keys, reference: undefined }));
+    expect(expectCliError(await runCli(['report', 'noref.yaml', '--from', at('00'), '--to', at('01')], { cwd: jobDir }), 2, 'USAGE')).toContain('names no `reference`');
+    await writeFile(join(jobDir, 'once.yaml'), YAML.stringify({ ...keys, schedule: undefined, input: 'train.parquet', output: 'once.parquet' }));
+    expect(expectCliError(await runCli(['report', 'once.yaml'], { cwd: jobDir }), 2, 'USAGE')).toContain('has no `schedule`');
+    expect(existsSync(join(jobDir, 'noref.report.html')) || existsSync(join(jobDir, 'once.report.html'))).toBe(false);
   });
 });
 

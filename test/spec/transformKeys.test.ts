@@ -63,6 +63,30 @@ describe('transform keys', () => {
         'inputs.e',
       ].sort(),
     );
-    expect(problems.find((p) => p.where === 'inputs.d.fill_null')!.message).toMatch(/reference profile/);
+    expect(problems.find((p) => p.where === 'inputs.d.fill_null')!.message).toMatch(/`mean` of column 'p' comes from a reference profile, and the job names none: set `reference: PROFILE`/);
+  });
+
+  it('fill_null: mean|median with a reference: left for the feed plan to resolve; the reference is relative to the job file', () => {
+    const spec = parseJobSpec({ ...minimal, reference: 'ref/train.profile.json', inputs: { x: { columns: ['a', 'b'], fill_null: 'median', per_column: { b: { fill_null: 'mean' } } } } }, options);
+    expect(spec.reference).toBe('/jobs/ref/train.profile.json');
+    expect(spec.inputs.x).toMatchObject({ fillNull: { stat: 'median' }, perColumn: { b: { fillNull: { stat: 'mean' } } } });
+    expect(parseJobSpec(minimal, options)).not.toHaveProperty('reference');
+  });
+
+  it('fill_null: mean|median without a reference names each column; on a vocab or one_hot input it is refused', () => {
+    const problems = problemsOf({ x: { columns: ['a', 'b'], fill_null: 'mean', per_column: { b: { fill_null: 'median' } } } });
+    expect(problems.map((p) => [p.where, p.message.split(' comes')[0]])).toEqual([
+      ['inputs.x.fill_null', "`mean` of column 'a', 'b'"],
+      ['inputs.x.per_column.b.fill_null', "`median` of column 'b'"],
+    ]);
+    try {
+      parseJobSpec({ ...minimal, reference: 'r.json', inputs: { v: { column: 'c', vocab: ['x'], fill_null: 'mean' }, h: { one_hot: { column: 'c', categories: ['x'] }, fill_null: 'median' } } }, options);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as BatchinferError).problems.map((p) => [p.code, p.where, p.message])).toEqual([
+        ['SPEC_INVALID', 'inputs.v.fill_null', '`mean` fills a number; a vocab input takes a category (give it as a value)'],
+        ['SPEC_INVALID', 'inputs.h.fill_null', '`median` fills a number; a one_hot input takes a category (give it as a value)'],
+      ]);
+    }
   });
 });
