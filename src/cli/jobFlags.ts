@@ -54,7 +54,7 @@ export function addJobFlags(cmd: Command): Command {
     .option('--task <task>', 'classification or regression')
     .option('--output-name <name>', 'which model output to score when there are several')
     .option('--extra-outputs <names>', 'comma-separated other model outputs to write as columns beside the predictions')
-    .option('--batch-size <n>', 'rows per inference batch (default 2048)')
+    .option('--batch-size <n>', 'rows per inference batch, or auto: measured on the first rows (default auto; 2048 for runs too small to measure)')
     .option('--workers <n>', 'inference worker threads (default: one per core)')
     .option('--threads <n>', 'intra-op threads per worker (default: cores / workers)')
     .option('--review-below <p>', 'flag rows whose confidence is below p (needs_review column)')
@@ -91,7 +91,7 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     task: flags.task,
     output_name: flags.outputName,
     extra_outputs: list(flags.extraOutputs),
-    batch_size: number(flags.batchSize, '--batch-size'),
+    batch_size: flags.batchSize === 'auto' ? 'auto' : number(flags.batchSize, '--batch-size'),
     workers: number(flags.workers, '--workers'),
     threads: number(flags.threads, '--threads'),
     review_below: number(flags.reviewBelow, '--review-below'),

@@ -39,7 +39,10 @@ export interface ExecutionPlan {
   /** A 2-class probabilities output whose class and confidence the part's COPY derives in SQL. */
   derivesInSql: boolean;
   threads: ThreadPlan;
+  /** Rows per batch; with `batchSizing` auto, the size kept when the run is too small to measure candidates. */
   batchSize: number;
+  /** `auto`: the run measures candidate sizes on its first rows and keeps the fastest (infer/batchSizer.ts). */
+  batchSizing: 'auto' | 'fixed';
   /** Rows per part file: each is journaled, so a resumed run starts after the last. */
   checkpointRows: number;
   /** Batches at the workers at once: a slow model holds the reader back. */
@@ -114,6 +117,8 @@ export async function planExecution(db: Db, job: PreparedJob, options: PlanOptio
     derivesInSql: derivesInSql(job.output),
     threads: { cores, workers, intraOpThreads, duckdb: duckdbThreadBudget(cores, workers * intraOpThreads, await db.threads()) },
     batchSize: spec.batchSize,
+    // A model with a fixed batch dimension keeps it: its batches are cut to that size anyway.
+    batchSizing: spec.batchSizeAuto && !job.fixedBatch ? 'auto' : 'fixed',
     checkpointRows: spec.checkpointRows,
     maxInFlight: workers * 2,
     output: {

@@ -13,6 +13,7 @@ import type { Journal } from '../sink/journal.js';
 import type { StageSeconds } from './stageSeconds.js';
 import type { ExecutionPlan, PlannedFile } from './executionPlan.js';
 import { readBatches } from '../source/readBatches.js';
+import { BatchSizer, type BatchSizeReport } from '../infer/batchSizer.js';
 import { BufferPool } from '../source/bufferPool.js';
 import { countRows, overclaimingRowGroups, type DatasetFile } from '../source/dataset.js';
 import { filteredRows, stageSource } from './stageSource.js';
@@ -59,6 +60,8 @@ export interface ScoreResult {
   scores: ScoresDecision | null;
   /** The model's label output against the argmax (classifiers exported with one). */
   labelCheck: LabelCheckReport | null;
+  /** The batch size the run used, and how `auto` chose it. */
+  batchSizing: BatchSizeReport;
 }
 
 interface InFlight {
@@ -110,6 +113,8 @@ class Scoring {
   private rowsBefore = 0;
   private rowsTotal: number;
   private readonly fileRows: (number | null)[];
+  /** Made at the first file scored, from the rows known to be left (infer/batchSizer.ts). */
+  private sizer: BatchSizer | null = null;
 
   constructor(
     private readonly db: Db,
@@ -138,7 +143,7 @@ class Scoring {
     // The copies that follow (the commit) have all of DuckDB's threads.
     await db.setThreads(plan.threads.duckdb.writing);
     const { totals, post } = this;
-    return { parts: sink.parts, rowsIn: this.rowsIn, rowsOut: sink.rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows: this.resumedRows, rowsFiltered: filteredRows(this.journal, job.spec.where), latencies: this.latencies, paddedRows: this.paddedRows, seconds: this.seconds, scores: post.scores, labelCheck: post.labels };
+    return { parts: sink.parts, rowsIn: this.rowsIn, rowsOut: sink.rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows: this.resumedRows, rowsFiltered: filteredRows(this.journal, job.spec.where), latencies: this.latencies, paddedRows: this.paddedRows, seconds: this.seconds, scores: post.scores, labelCheck: post.labels, batchSizing: (this.sizer ?? this.newSizer(0)).report() };
   }
 
   /** Takes the parts an earlier run finished of file `index`; true when it finished the file. */
@@ -175,10 +180,11 @@ class Scoring {
     const { job, options } = this;
     const rows = this.fileRows[index]!;
     const fromRow = sink.startFile({ index, source: file, display: original, rows, rejectCheck: (params) => rejectSql(feeds, params)! });
+    const sizer = (this.sizer ??= this.newSizer(this.rowsTotal - this.rowsBefore - fromRow));
     const queue: InFlight[] = [];
     try {
       for await (const batch of readBatches(this.db, file, feeds, {
-        batchSize: this.plan.batchSize,
+        batchSize: () => sizer.next(),
         display: original,
         fromRow,
         // Rows left out (skip, quarantine) carry their row numbers: the parts join on them.
@@ -215,11 +221,18 @@ class Scoring {
     this.rowsBefore += sink.rowsWritten;
   }
 
+  /** The run's batch sizes: fixed, or measured over the first of the `rows` rows left. */
+  private newSizer(rows: number): BatchSizer {
+    const { plan } = this;
+    return plan.batchSizing === 'auto' ? BatchSizer.auto(rows, plan.maxInFlight, plan.batchSize) : BatchSizer.fixed(plan.batchSize);
+  }
+
   /** A batch back from the workers, in submission order: its predictions go to the sink. */
   private async drainOne(sink: PartSink, head: InFlight): Promise<void> {
     sink.extendSpan(head.rowEnd, head.rejected);
     if (head.result) {
       const { outputs, ms, padded, returned } = await head.result;
+      this.sizer?.returned(head.rows, performance.now());
       this.buffers.put(returned);
       this.latencies.push(ms);
       this.paddedRows += padded;
@@ -234,6 +247,8 @@ class Scoring {
       this.seconds.postprocess += (appendStart - postStart) / 1000;
       await sink.append(columns, head.rows);
       this.seconds.write += (performance.now() - appendStart) / 1000;
+    } else {
+      this.sizer?.returned(0, performance.now());
     }
     if (sink.full) {
       checkAborted(this.options.signal);

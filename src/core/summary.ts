@@ -2,6 +2,7 @@
  * The run summary: what a run did, how long each stage took, and what it ran with. Printed
  * as JSON with `--json` and written beside the output as `<output>.summary.json`.
  */
+import type { BatchSizeReport } from '../infer/batchSizer.js';
 import { batchinferVersion } from '../version.js';
 import { redactMessage } from '../util/redact.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
@@ -43,7 +44,10 @@ export interface RunSummary {
   /** Rows this run read itself (rows.in less resumedRows): `rowsPerSecond` is theirs. */
   rowsThisRun: number;
   batches: number;
+  /** The batch size the run settled on. */
   batchSize: number;
+  /** `auto`: the candidate sizes measured on the first rows (rows and rows/s each; none when the run was too small to measure); `fixed`: the job's size. */
+  batchSizing: BatchSizeReport;
   workers: number;
   threadsPerWorker: number;
   /** The device the job asked for (`cpu`, `cuda:N`, `auto`), and the execution provider each worker's session ran on. */
@@ -149,7 +153,8 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     ...(f.resumed ? { resumedRows: result.resumedRows } : {}),
     rowsThisRun,
     batches: result.latencies.length,
-    batchSize: spec.batchSize,
+    batchSize: result.batchSizing.chosen,
+    batchSizing: result.batchSizing,
     workers: f.workers,
     threadsPerWorker: f.threads,
     device: { requested: spec.device, providers: f.providers },

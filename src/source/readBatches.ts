@@ -32,7 +32,8 @@ export interface Batch {
 }
 
 export interface ReadOptions {
-  batchSize: number;
+  /** Rows per batch, or the size of each next batch (`batch_size: auto` tunes it while reading: infer/batchSizer.ts). */
+  batchSize: number | (() => number);
   /** The input file as the user named it, for messages (CSV inputs are read from a staged Parquet copy). */
   display?: NamedFile;
   /** Time accounting: called with ms spent waiting on DuckDB and ms spent assembling. */
@@ -70,12 +71,16 @@ export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRo
 export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly FeedPlan[], options: ReadOptions): AsyncGenerator<Batch> {
   const fromRow = options.fromRow ?? 0;
   const { sql, params, rejectIndex } = batchQuery(file, feeds, fromRow);
-  const batchSize = options.batchSize;
+  const fixed = options.batchSize;
+  const sizeOf = typeof fixed === 'number' ? () => fixed : fixed;
   const source = options.display ?? file;
   const display = source.path;
   const columns = flatColumns(feeds);
-  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, batchSize, start, options.trackRows ?? (options.onError ?? 'fail') !== 'fail', options.buffers);
-  let builder = newBuilder(fromRow);
+  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, sizeOf(), start, options.trackRows ?? (options.onError ?? 'fail') !== 'fail', options.buffers);
+  // Made when the batch takes its first row: a batch size is asked for only for a batch that is yielded.
+  let builder: BatchBuilder | null = null;
+  let batchStart = fromRow;
+  const current = (): BatchBuilder => (builder ??= newBuilder(batchStart));
   let fileRow = fromRow;
   // Time spent waiting on DuckDB vs copying into tensors; the consumer's time while this
   // generator is suspended at `yield` is neither.
@@ -106,23 +111,25 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
               actual: rejection.reason,
             });
           }
-          builder.reject(rejection.reason);
+          current().reject(rejection.reason);
           offset++;
           fileRow++;
         }
       }
-      let take = Math.min(chunk.rowCount - offset, batchSize - builder.rowCount);
+      const filling = current();
+      let take = Math.min(chunk.rowCount - offset, filling.capacity - filling.rowCount);
       if (anyBad) {
         let good = 0;
         while (good < take && !checks.isBad(offset + good)) good++;
         take = good;
       }
-      if (take > 0) builder.copy(chunk, offset, take, fileRow);
+      if (take > 0) filling.copy(chunk, offset, take, fileRow);
       offset += take;
       fileRow += take;
-      if (builder.rowCount === batchSize) {
-        const batch = builder.finish(fileRow);
-        builder = newBuilder(fileRow);
+      if (filling.rowCount === filling.capacity) {
+        const batch = filling.finish(fileRow);
+        builder = null;
+        batchStart = fileRow;
         prepMs += performance.now() - started;
         options.onTiming?.(readMs, prepMs);
         readMs = prepMs = 0;
@@ -135,7 +142,8 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   }
   readMs += performance.now() - waitStart;
   options.onTiming?.(readMs, prepMs);
-  if (builder.rowCount > 0 || builder.hasRejects) yield builder.finish(fileRow);
+  const last = builder as BatchBuilder | null;
+  if (last && (last.rowCount > 0 || last.hasRejects)) yield last.finish(fileRow);
 }
 
 /**
@@ -171,7 +179,7 @@ class BatchBuilder {
 
   constructor(
     private readonly feeds: readonly FeedPlan[],
-    capacity: number,
+    readonly capacity: number,
     private readonly rowStart: number,
     trackRows: boolean,
     pool?: BufferPool,

@@ -121,7 +121,10 @@ export interface JobSpec {
   positiveLabel?: string;
   /** Two classes: flag rows whose positive probability lies in [low, high] for review. */
   reviewBand?: [number, number];
+  /** Rows per batch: the job's `batch_size`, or (auto) the size kept when a run is too small to tune. */
   batchSize: number;
+  /** `batch_size: auto` (the default on CPU): the run measures candidate sizes on its first rows (infer/batchSizer.ts). */
+  batchSizeAuto: boolean;
   /** Inference worker threads; default: as many as fit the cores. */
   workers?: number;
   /** Intra-op threads per worker. */
@@ -234,7 +237,7 @@ export const jobFileSchema = z.strictObject({
   threshold: z.number().gte(0).lte(1).optional(),
   positive_label: z.union([z.string().min(1), z.number()]).optional(),
   review_band: z.tuple([z.number().gte(0).lte(1), z.number().gte(0).lte(1)]).optional(),
-  batch_size: positiveInt.max(10_000_000).optional(),
+  batch_size: z.union([positiveInt.max(10_000_000), z.literal('auto')]).optional(),
   workers: positiveInt.max(256).optional(),
   threads: positiveInt.max(256).optional(),
   checkpoint_rows: positiveInt.optional(),
@@ -340,7 +343,9 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     threshold: job.threshold,
     positiveLabel: job.positive_label === undefined ? undefined : String(job.positive_label),
     reviewBand: job.review_band,
-    batchSize: job.batch_size ?? (deviceOf(job.device).startsWith('cuda') ? CUDA_BATCH_SIZE : DEFAULT_BATCH_SIZE),
+    batchSize: typeof job.batch_size === 'number' ? job.batch_size : deviceOf(job.device).startsWith('cuda') ? CUDA_BATCH_SIZE : DEFAULT_BATCH_SIZE,
+    // A CUDA run keeps its size: the candidates are CPU sizes, and one worker feeds the GPU.
+    batchSizeAuto: typeof job.batch_size !== 'number' && !deviceOf(job.device).startsWith('cuda'),
     workers: job.workers,
     threads: job.threads,
     checkpointRows: 0,

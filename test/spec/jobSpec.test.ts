@@ -66,6 +66,7 @@ describe('parseJobSpec: defaults and paths', () => {
       scores: undefined,
       reviewBelow: undefined,
       batchSize: 2048,
+      batchSizeAuto: true,
       workers: undefined,
       threads: undefined,
       fillNull: undefined,

@@ -18,8 +18,8 @@ describe('job key problems in our words', () => {
   it.each([
     [{ review_below: 5 }, 'review_below', 'is out of range', 'a number of at most 1', 5],
     [{ workers: 0 }, 'workers', 'is out of range', 'a number above 0', 0],
-    [{ batch_size: 1.5 }, 'batch_size', 'has the wrong type', 'a whole number', 1.5],
-    [{ batch_size: 'big' }, 'batch_size', 'has the wrong type', 'a number', 'big'],
+    [{ batch_size: 1.5 }, 'batch_size', 'is not an accepted value', 'a whole number or "auto"', 1.5],
+    [{ batch_size: 'big' }, 'batch_size', 'is not an accepted value', 'a number or "auto"', 'big'],
     [{ on_error: 'abort' }, 'on_error', 'is not an accepted value', 'one of "fail", "skip", "quarantine"', 'abort'],
     [{ fill_null: true }, 'fill_null', 'is not an accepted value', 'a number or "error"', true],
   ])('%j: %s %s', (keys, where, message, expected, actual) => {

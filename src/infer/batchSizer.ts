@@ -1,0 +1,171 @@
+/**
+ * The batch size of a run: fixed (the job's `batch_size`, a CUDA run, a model with a fixed
+ * batch dimension), or chosen by measurement (`batch_size: auto`, the default). The best size
+ * differs by orders of magnitude between models: a small MLP is fastest at a few thousand
+ * rows (its activations stay in cache), a logistic regression at tens of thousands (the cost
+ * of a call dominates). So an `auto` run scores its first rows at each candidate size in
+ * turn, with the real workers and the whole pipeline, and keeps the fastest.
+ *
+ * How it measures: batches come back in the order they were read. Each batch is charged the
+ * time between the previous batch's return and its own, so a candidate's rate is the pace at
+ * which the pipeline returned its rows: reading, inference and writing together, whichever
+ * is the bottleneck (`typicalMsPerRow` leaves out the pauses that are no candidate's doing).
+ * The first batches (the pipeline filling) are not measured.
+ * Candidates go from small to large, and tuning stops early once a candidate is clearly
+ * slower than the best. The rows scored while tuning are the run's own rows: nothing is
+ * scored twice, and the output does not depend on the batch size.
+ *
+ * @example
+ *   const sizer = BatchSizer.auto(1_000_000, 4);
+ *   const size = sizer.next();           // for each batch the reader builds
+ *   sizer.returned(rows, performance.now()); // for each batch back from the workers, in order
+ *   sizer.report();                      // { mode: 'auto', chosen, candidates: [...] }
+ */
+
+/** Candidate sizes, small to large. */
+export const AUTO_CANDIDATES: readonly number[] = [1024, 4096, 16384, 65536];
+/** Rows each candidate scores at least (whole batches, and never fewer than MIN_BATCHES). */
+const SEGMENT_ROWS = 32_768;
+const MIN_BATCHES = 4;
+/** Tuning runs only where every measured candidate's rows fit in this share of the run. */
+const MAX_TUNING_SHARE = 1 / 4;
+/** A candidate slower than this share of the best rate ends the tuning. */
+const STOP_BELOW = 0.85;
+
+export interface CandidateRate {
+  batchSize: number;
+  rows: number;
+  rowsPerSecond: number;
+}
+
+export interface BatchSizeReport {
+  mode: 'auto' | 'fixed';
+  /** The size the run settled on (a fixed run's size). */
+  chosen: number;
+  /** Each candidate measured, in the order tried (empty when fixed or too few rows to tune). */
+  candidates: CandidateRate[];
+}
+
+interface Segment {
+  size: number;
+  /** Batches of this segment still to hand out. */
+  left: number;
+  /** False for the warm-up: the pipeline filling is not measured. */
+  measured: boolean;
+}
+
+export class BatchSizer {
+  /** Per candidate, each measured batch's rows and the ms charged to it. */
+  private readonly samples = new Map<number, { rows: number; ms: number }[]>();
+  /** The sizes of the batches handed out and not yet back, in order, and whether each is measured. */
+  private readonly handedOut: { size: number; measured: boolean }[] = [];
+  private lastReturn: number | null = null;
+  private stopped = false;
+
+  private constructor(
+    readonly mode: 'auto' | 'fixed',
+    private readonly fallback: number,
+    private readonly segments: Segment[],
+  ) {}
+
+  static fixed(size: number): BatchSizer {
+    return new BatchSizer('fixed', size, []);
+  }
+
+  /**
+   * Tunes over `rows` rows (those the run will read, as far as known), with `inFlight` batches
+   * at the workers at once. With too few rows to measure two candidates, the run keeps
+   * `fallback` and its report lists no candidates.
+   */
+  static auto(rows: number, inFlight: number, fallback: number, candidates: readonly number[] = AUTO_CANDIDATES): BatchSizer {
+    return new BatchSizer('auto', fallback, tuningPlan(rows, inFlight, candidates));
+  }
+
+  /** The size of the next batch the reader fills. */
+  next(): number {
+    while (!this.stopped && this.segments.length > 0) {
+      const head = this.segments[0]!;
+      if (head.left > 0) {
+        head.left--;
+        this.handedOut.push({ size: head.size, measured: head.measured });
+        return head.size;
+      }
+      this.segments.shift();
+      if (this.clearlySlower()) this.stopped = true;
+    }
+    return this.chosen();
+  }
+
+  /**
+   * A batch came back from the workers with `rows` rows at `at` (ms). Batches come back in
+   * the order they were read, so the oldest one handed out is this one; a batch read after
+   * the tuning is not in the list.
+   */
+  returned(rows: number, at: number): void {
+    const since = this.lastReturn;
+    this.lastReturn = at;
+    const batch = this.handedOut.shift();
+    if (!batch?.measured || since === null || rows === 0) return;
+    const samples = this.samples.get(batch.size) ?? [];
+    samples.push({ rows, ms: at - since });
+    this.samples.set(batch.size, samples);
+  }
+
+  /** The fastest candidate measured so far, or the fallback before any. */
+  chosen(): number {
+    let best: CandidateRate | null = null;
+    for (const c of this.measured()) if (!best || c.rowsPerSecond > best.rowsPerSecond) best = c;
+    return best?.batchSize ?? this.fallback;
+  }
+
+  report(): BatchSizeReport {
+    return { mode: this.mode, chosen: this.chosen(), candidates: this.measured() };
+  }
+
+  private measured(): CandidateRate[] {
+    return [...this.samples].map(([batchSize, samples]) => ({ batchSize, rows: samples.reduce((n, s) => n + s.rows, 0), rowsPerSecond: Math.round(1000 / typicalMsPerRow(samples)) }));
+  }
+
+  /** The last candidate measured in full is well below the best: larger ones will not do better. */
+  private clearlySlower(): boolean {
+    const rates = this.measured().filter((r) => !this.handedOut.some((b) => b.measured && b.size === r.batchSize));
+    if (rates.length < 2) return false;
+    const best = Math.max(...rates.map((r) => r.rowsPerSecond));
+    return rates.at(-1)!.rowsPerSecond < STOP_BELOW * best;
+  }
+}
+
+/**
+ * The segments of a tuning: a warm-up at the smallest size (the pipeline filling), then each
+ * candidate for at least SEGMENT_ROWS rows and MIN_BATCHES batches, as long as the candidates tried
+ * fit in MAX_TUNING_SHARE of the rows.
+ */
+export function tuningPlan(rows: number, inFlight: number, candidates: readonly number[]): Segment[] {
+  const budget = rows * MAX_TUNING_SHARE;
+  const first = candidates[0];
+  if (first === undefined) return [];
+  const segments: Segment[] = [{ size: first, left: Math.max(2, inFlight), measured: false }];
+  let used = segments[0]!.left * first;
+  for (const size of candidates) {
+    const batches = Math.max(MIN_BATCHES, Math.ceil(SEGMENT_ROWS / size));
+    if (used + batches * size > budget) break;
+    used += batches * size;
+    segments.push({ size, left: batches, measured: true });
+  }
+  // One candidate alone is no choice.
+  return segments.length > 2 ? segments : [];
+}
+
+/**
+ * The ms per row of a candidate's batches, robust to the pauses any batch may meet (DuckDB
+ * decoding the next row group, a part written, a collection): the mean of the middle half of
+ * the per-batch figures (the median of fewer than four). Two workers return batches in pairs,
+ * one soon after the other: trimming both ends keeps that pattern's balance.
+ */
+export function typicalMsPerRow(samples: readonly { rows: number; ms: number }[]): number {
+  const perRow = samples.map((s) => s.ms / s.rows).sort((a, b) => a - b);
+  if (perRow.length < 4) return perRow[Math.floor(perRow.length / 2)]!;
+  const cut = Math.floor(perRow.length / 4);
+  const middle = perRow.slice(cut, perRow.length - cut);
+  return middle.reduce((a, b) => a + b, 0) / middle.length;
+}

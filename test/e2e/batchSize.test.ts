@@ -1,0 +1,83 @@
+/**
+ * `batch_size: auto` (the default) through the real CLI: a run large enough to measure tries
+ * the candidate sizes on its first rows and says in its summary which it kept and the rows/s
+ * of each; its output is the same, row for row and bit for bit, as a run with a fixed size; a
+ * small run keeps 2048; a fixed `batch_size` wins; a bad value is a spec error.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
+import { withDuckDb } from '../helpers/parquet.js';
+import { useTempDirs } from '../helpers/tempDir.js';
+import { AUTO_CANDIDATES } from '../../src/infer/batchSizer.js';
+import { DEFAULT_BATCH_SIZE } from '../../src/spec/jobSpec.js';
+
+const tmp = useTempDirs('batchinfer-e2e-batchsize-');
+/** Enough rows for the two smallest candidates (infer/batchSizer.ts tuningPlan: 278,528). */
+const ROWS = 300_000;
+const FEATURES = Array.from({ length: 30 }, (_, i) => `f${i}`).join(',');
+
+let input: Promise<string> | undefined;
+function bigInput(): Promise<string> {
+  input ??= (async () => {
+    const path = join(await tmp.make(), 'big.parquet');
+    const features = Array.from({ length: 30 }, (_, i) => `((hash(i, ${i}) % 2001)::DOUBLE / 1000.0 - 1.0)::FLOAT AS f${i}`).join(', ');
+    await withDuckDb((query) => query(`COPY (SELECT i AS id, ${features} FROM range(${ROWS}) t(i)) TO $1 (FORMAT parquet)`, [path]));
+    return path;
+  })();
+  return input;
+}
+
+async function score(output: string, extra: string[] = []): Promise<Record<string, any>> {
+  const r = await runCli(['run', '--model', model('logreg30'), '--input', await bigInput(), '--output', output, '--features', FEATURES, '--passthrough', 'id', '--labels', 'legit,fraud', '--json', '--quiet', ...extra]);
+  expectOk(r);
+  return JSON.parse(r.stdout);
+}
+
+describe('batch_size: auto', () => {
+  it('measures the candidates on the first rows, keeps the fastest, and scores exactly what a fixed size scores', async () => {
+    const dir = await tmp.make();
+    const auto = await score(join(dir, 'auto.parquet'));
+    expect(auto.batchSizing.mode).toBe('auto');
+    const tried = auto.batchSizing.candidates.map((c: { batchSize: number }) => c.batchSize);
+    expect(tried.length).toBeGreaterThanOrEqual(2);
+    expect(AUTO_CANDIDATES).toEqual(expect.arrayContaining(tried));
+    for (const c of auto.batchSizing.candidates) {
+      expect(c.rows).toBeGreaterThan(0);
+      expect(c.rowsPerSecond).toBeGreaterThan(0);
+    }
+    const best = auto.batchSizing.candidates.reduce((a: any, b: any) => (b.rowsPerSecond > a.rowsPerSecond ? b : a));
+    expect(auto.batchSize).toBe(best.batchSize);
+    expect(auto.batchSizing.chosen).toBe(best.batchSize);
+
+    const fixed = await score(join(dir, 'fixed.parquet'), ['--batch-size', '1000']);
+    expect(fixed.batchSizing).toEqual({ mode: 'fixed', chosen: 1000, candidates: [] });
+    expect(fixed.batchSize).toBe(1000);
+    const [diff] = await withDuckDb((query) =>
+      query(`SELECT count(*) AS n, count(*) FILTER (WHERE a.id <> b.id OR a.prob_fraud <> b.prob_fraud OR a.prediction <> b.prediction) AS differ FROM read_parquet($1) a POSITIONAL JOIN read_parquet($2) b`, [join(dir, 'auto.parquet'), join(dir, 'fixed.parquet')]),
+    );
+    expect(diff).toEqual({ n: BigInt(ROWS), differ: 0n });
+  });
+
+  it('a run too small to measure two candidates keeps the default size and lists none', async () => {
+    const out = join(await tmp.make(), 'small.parquet');
+    const r = await runCli(['run', '--model', model('mlp'), '--input', data('transactions.parquet'), '--output', out, '--features', 'amount,f0,f1,risk score', '--fill-null', '0', '--json', '--quiet']);
+    expectOk(r);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.batchSizing).toEqual({ mode: 'auto', chosen: DEFAULT_BATCH_SIZE, candidates: [] });
+    expect(summary.batchSize).toBe(DEFAULT_BATCH_SIZE);
+  });
+
+  it('batch_size: auto in a job file is accepted, and a word other than auto is a spec error naming the key', async () => {
+    const dir = await tmp.make();
+    const job = (size: string): string => `model: ${model('mlp')}\ninput: ${data('transactions.parquet')}\noutput: ${join(dir, 'out.parquet')}\nfeatures: [amount, f0, f1, risk score]\nfill_null: 0\nbatch_size: ${size}\n`;
+    await writeFile(join(dir, 'auto.yaml'), job('auto'));
+    expectOk(await runCli(['validate', join(dir, 'auto.yaml')]));
+    await writeFile(join(dir, 'fast.yaml'), job('fast'));
+    const message = expectCliError(await runCli(['validate', join(dir, 'fast.yaml')]), 78, 'SPEC_INVALID');
+    expect(message).toContain('batch_size');
+    const flag = expectCliError(await runCli(['run', join(dir, 'auto.yaml'), '--batch-size', 'fast']), 2, 'USAGE');
+    expect(flag).toContain('--batch-size');
+  });
+});
