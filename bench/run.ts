@@ -32,9 +32,13 @@ const cli = join(ROOT, 'bin', 'batchinfer.js');
 /** The run summary's stage seconds (stage/read/preprocess/write on the main thread, infer summed over workers). */
 const STAGES = ['stage', 'read', 'preprocess', 'infer', 'postprocess', 'write', 'wall'];
 
-function e2eArgs(model: string, input: string, output: string, extra: string[] = []): string[] {
-  return [cli, 'run', '--model', model, '--input', input, '--output', output, '--features', features, '--passthrough', 'id', '--labels', 'legit,fraud', '--batch-size', String(batchSize), '--json', '--quiet', ...extra];
+function e2eArgs(model: string, input: string, output: string, extra: string[] = [], size: number | 'auto' = batchSize): string[] {
+  const sizing = size === 'auto' ? [] : ['--batch-size', String(size)];
+  return [cli, 'run', '--model', model, '--input', input, '--output', output, '--features', features, '--passthrough', 'id', '--labels', 'legit,fraud', ...sizing, '--json', '--quiet', ...extra];
 }
+
+/** Fixed batch sizes the `auto` runs are compared with (the candidates infer/batchSizer.ts tries). */
+const FIXED_SIZES = [1024, 4096, 16384, 65536];
 
 async function main(): Promise<void> {
   const log = (m: Measurement): void => console.error(`  ${m.name.padEnd(28)} wall ${m.wallSeconds.toFixed(3)} s  inner ${m.innerSeconds.toFixed(3)} s  ${m.rowsPerSecond.toLocaleString('en-US').padStart(11)} rows/s  cpu ${m.cpuSeconds.toFixed(2)} s  rss ${m.peakRssMb} MB`);
@@ -64,6 +68,13 @@ async function main(): Promise<void> {
     { name: 'startup_1k', rows: 1000, args: e2eArgs(models.mlp, d1k.parquet, out('startup')) },
     { name: 'raw_infer_main_example', rows: small, args: [task('rawInfer.mjs'), join(ROOT, 'fixtures/models/mlp.onnx'), tx, '1024', '2', '1', 'amount,f0,f1,risk score'] },
     { name: 'e2e_main_example', rows: small, args: [cli, 'run', join(ROOT, 'jobs/transactions-mlp.yaml'), '--input', tx, '--output', out('main'), '--json', '--quiet'] },
+    { name: 'bare_start', rows: 0, args: [task('bareStart.mjs')] },
+    { name: 'raw_read_csv', rows: small, args: [task('rawReadCsv.mjs'), d1.csv!] },
+    // The defaults users get: batch_size auto.
+    { name: 'e2e_mlp_auto', rows: small, args: e2eArgs(models.mlp, d1.parquet, out('e2e_mlp_auto'), [], 'auto') },
+    { name: 'e2e_logreg_auto', rows: small, args: e2eArgs(models.logreg, d1.parquet, out('e2e_logreg_auto'), [], 'auto') },
+    { name: 'e2e_logreg_csv_auto', rows: small, args: e2eArgs(models.logreg, d1.csv!, out('e2e_logreg_csv_auto'), [], 'auto') },
+    ...(['mlp', 'logreg'] as const).flatMap((m) => FIXED_SIZES.map((size) => ({ name: `e2e_${m}_b${size}`, rows: small, args: e2eArgs(models[m], d1.parquet, out(`e2e_${m}_b${size}`), [], size) }))),
   ];
   const results = await measureAll(tasks, reps, (round) => console.error(`  round ${round} of ${reps} done`));
   results.forEach(log);
@@ -114,12 +125,15 @@ async function main(): Promise<void> {
     mainExampleE2eOverRawInfer: round(mainE2e.wallSeconds / mainRaw.innerSeconds, 2),
   };
   const floors = targetFloors({ rawRead, rawWrite, rawInfer, inferLogreg, sqlLogreg, rows: small });
-  const report = { date: new Date().toISOString(), quick, repetitions: reps, rows: { small, large }, batchSize, rawInferBest: rawInfer.name, results, ratios, floors, targets };
+  const machineTargets = floorTargets(by, { rawRead, rawWrite, inferMlp: rawInfer, inferLogreg, small, large });
+  const report = { date: new Date().toISOString(), quick, repetitions: reps, rows: { small, large }, batchSize, rawInferBest: rawInfer.name, results, ratios, floors, targets, machineTargets };
 
   console.log('\n| measurement | rows | wall s | timed s | rows/s | CPU s | peak RSS MB |\n|---|---:|---:|---:|---:|---:|---:|');
   for (const m of results) console.log(`| ${m.name} | ${m.rows.toLocaleString('en-US')} | ${m.wallSeconds.toFixed(2)} | ${m.innerSeconds.toFixed(2)} | ${m.rowsPerSecond.toLocaleString('en-US')} | ${m.cpuSeconds.toFixed(2)} | ${m.peakRssMb} |`);
   console.log('\n| target | measured | goal | met |\n|---|---:|---|---|');
   for (const t of targets) console.log(`| ${t.id} ${t.what} | ${t.value.toLocaleString('en-US')} | ${t.target} | ${t.met ? 'yes' : 'no'} |`);
+  console.log('\n| target (issue 21) | measured | yardstick | goal | met |\n|---|---:|---:|---|---|');
+  for (const t of machineTargets) console.log(`| ${t.id} ${t.what} | ${t.value} | ${t.yardstick} | ${t.target} | ${t.met ? 'yes' : 'no'} |`);
   console.log('\n| batchinfer run | ' + STAGES.join(' s | ') + ' s |\n|---|' + STAGES.map(() => '---:').join('|') + '|');
   for (const m of results) if (m.stages) console.log(`| ${m.name} | ${STAGES.map((k) => (m.stages![k] ?? 0).toFixed(2)).join(' | ')} |`);
   console.log('\nratios:', JSON.stringify(ratios));
@@ -129,6 +143,51 @@ async function main(): Promise<void> {
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
   console.error(`wrote ${outFile}`);
+}
+
+interface MachineTarget {
+  id: string;
+  what: string;
+  value: number;
+  /** What the value is compared with (a floor, a plain script, a figure of the same run). */
+  yardstick: string;
+  target: string;
+  met: boolean;
+}
+
+/**
+ * Issue 21's targets, each against a yardstick measured in this run. floor = max(raw inference
+ * wall, (raw read + raw inference + raw write CPU) / cores) + bare start wall; plain script =
+ * raw read + raw inference + raw write walls + bare start wall (read, infer, write, one after
+ * the other). The e2e runs are the defaults users get (batch_size auto).
+ */
+function floorTargets(by: (name: string) => Measurement, raw: { rawRead: Measurement; rawWrite: Measurement; inferMlp: Measurement; inferLogreg: Measurement; small: number; large: number }): MachineTarget[] {
+  const cores = availableParallelism();
+  const cpu = (x: Measurement): number => x.innerCpuSeconds ?? x.innerSeconds;
+  const bare = by('bare_start');
+  const out: MachineTarget[] = [];
+  const r2 = (x: number): number => round(x, 2);
+  for (const [id, name, infer, plainShare] of [['F1', 'mlp', raw.inferMlp, 0.6], ['F2', 'logreg', raw.inferLogreg, 0.45]] as const) {
+    const e2e = by(`e2e_${name}_auto`);
+    const floor = Math.max(infer.innerSeconds, (cpu(raw.rawRead) + cpu(infer) + cpu(raw.rawWrite)) / cores) + bare.wallSeconds;
+    const plain = raw.rawRead.innerSeconds + infer.innerSeconds + raw.rawWrite.innerSeconds + bare.wallSeconds;
+    out.push({ id, what: `${name} e2e wall / floor`, value: r2(e2e.wallSeconds / floor), yardstick: `${r2(e2e.wallSeconds)} s / ${r2(floor)} s`, target: '<= 1.15', met: e2e.wallSeconds <= 1.15 * floor });
+    out.push({ id, what: `${name} e2e wall / plain script`, value: r2(e2e.wallSeconds / plain), yardstick: `${r2(e2e.wallSeconds)} s / ${r2(plain)} s`, target: `<= ${plainShare}`, met: e2e.wallSeconds <= plainShare * plain });
+    const stageCpu = cpu(raw.rawRead) + cpu(infer) + cpu(raw.rawWrite) + bare.cpuSeconds;
+    out.push({ id: 'F3', what: `${name} e2e CPU / raw stage CPU + bare start CPU`, value: r2(e2e.cpuSeconds / stageCpu), yardstick: `${r2(e2e.cpuSeconds)} s / ${r2(stageCpu)} s`, target: '<= 1.2', met: e2e.cpuSeconds <= 1.2 * stageCpu });
+    const sizes = FIXED_SIZES.map((size) => by(`e2e_${name}_b${size}`));
+    const best = sizes.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
+    out.push({ id: 'auto', what: `${name} batch_size auto wall / best fixed (${best.name})`, value: r2(e2e.wallSeconds / best.wallSeconds), yardstick: `${r2(e2e.wallSeconds)} s / ${r2(best.wallSeconds)} s`, target: '<= 1.05', met: e2e.wallSeconds <= 1.05 * best.wallSeconds });
+  }
+  const csv = by('e2e_logreg_csv_auto');
+  const csvYard = by('raw_read_csv').innerSeconds + by('e2e_logreg_auto').wallSeconds;
+  out.push({ id: 'F4', what: 'logreg CSV e2e wall / (DuckDB read_csv + Parquet e2e)', value: r2(csv.wallSeconds / csvYard), yardstick: `${r2(csv.wallSeconds)} s / ${r2(csvYard)} s`, target: '<= 1.25', met: csv.wallSeconds <= 1.25 * csvYard });
+  const startup = by('startup_1k');
+  out.push({ id: 'F5', what: '1k-row job wall (s)', value: startup.wallSeconds, yardstick: `bare start ${r2(bare.wallSeconds)} s`, target: '<= 0.4', met: startup.wallSeconds <= 0.4 });
+  const small = by('e2e_mlp_parquet');
+  const large = by('e2e_mlp_parquet_large');
+  out.push({ id: 'mem', what: `MLP peak RSS ${raw.large.toLocaleString('en-US')} / ${raw.small.toLocaleString('en-US')} rows`, value: r2(large.peakRssMb / small.peakRssMb), yardstick: `${large.peakRssMb} MB / ${small.peakRssMb} MB`, target: '<= 1.2 and < 500 MB', met: large.peakRssMb <= 1.2 * small.peakRssMb && large.peakRssMb < 500 });
+  return out;
 }
 
 /**
