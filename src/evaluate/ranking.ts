@@ -27,8 +27,8 @@ export function stepsTable(c: number, key: '0' | 'g'): string {
 /**
  * Fills the steps table of class `c`: per key, every distinct score s that a row of class c
  * has, with `n` rows at s, `pos` of class c, `flagged` rows scored >= s and `tp` rows of class
- * c scored >= s. Counted with two rank() windows over the rows: on 10M rows with ~8M distinct
- * scores they ran in ~2.8 s on 2 cores where running sums over the grouped scores took ~3.6 s.
+ * c scored >= s. Counted with two rank() windows over the rows, faster than running sums over
+ * the grouped scores on outputs with millions of distinct scores (docs/performance.md, evaluate).
  */
 export async function buildSteps(db: Db, c: number, key: '0' | 'g'): Promise<string> {
   const table = stepsTable(c, key);

@@ -9,7 +9,7 @@
  * - regression: `y`, `yhat` (DOUBLE), `g`.
  * `g` is 0 without `--group-by`, else the id of the row's group in `batchinfer_eval_groups`
  * (ids in the order of the group values; NULL is a value). A hash join on the few distinct
- * groups: a dense_rank() window sorted all 10M rows (2.7 s).
+ * groups, not a dense_rank() window, which sorts every row (docs/performance.md, evaluate).
  */
 import { BatchinferError } from '../errors.js';
 import type { Db, SqlParam } from '../db/duckdb.js';
