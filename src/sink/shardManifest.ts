@@ -1,0 +1,149 @@
+/**
+ * A shard's manifest: what one shard of a sharded run scored and wrote, written last and
+ * atomically into its staging directory (`shard-I/manifest.json`, shardPaths.ts). Its presence
+ * means the shard is done: a later attempt of that shard exits 0 without work, and `commit`
+ * joins the parts it lists. It names the plan (by hash) and the plan units it covers, the rows
+ * in, out and rejected, each part with its span of input rows, row count, size and sha256, the
+ * model's sha256 and which attempt wrote it.
+ *
+ * A shard that fails leaves a failure record beside its staging directory instead
+ * (`shard-I.failed.json`), for `verify`; the attempt that succeeds removes it.
+ */
+import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BatchinferError } from '../errors.js';
+import { writeFileAtomic } from './atomicFile.js';
+import { sha256File } from './manifest.js';
+import { shardDir, shardFailurePath, shardManifestPath } from './shardPaths.js';
+import { guardWrite } from '../util/writeFailure.js';
+
+export const SHARD_MANIFEST_FORMAT = 'batchinfer-shard-manifest/1';
+
+/** A file in the shard's staging directory, by name, with what it holds. */
+export interface ShardFileEntry {
+  file: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** One part file: the scored rows of a span of one input file's rows. */
+export interface ShardPartEntry extends ShardFileEntry {
+  /** Index of the input file (in the plan's inputs). */
+  input: number;
+  /** The span of input file rows, [rowStart, rowEnd), rejected rows included. */
+  rowStart: number;
+  rowEnd: number;
+  /** The span's rejected rows (on_error: quarantine), when there were any. */
+  rejects?: ShardFileEntry;
+}
+
+export interface ShardManifest {
+  format: typeof SHARD_MANIFEST_FORMAT;
+  job: string;
+  window: { start: string; end: string } | null;
+  shard: { index: number; count: number };
+  /** The hash of the plan the shard scored (planRecord.ts). */
+  planHash: string;
+  /** The plan's unit indexes the shard covered, in order. */
+  units: number[];
+  /** 1 for the first attempt of this shard. */
+  attempt: number;
+  /** in = out (in the parts) + rejected. */
+  rows: { in: number; out: number; rejected: number };
+  parts: ShardPartEntry[];
+  model: { path: string; sha256: string };
+  versions: Record<string, string>;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** What a failed attempt leaves for `verify`. */
+export interface ShardFailure {
+  shard: number;
+  attempt: number;
+  code: string;
+  exitCode: number;
+  message: string;
+  at: string;
+}
+
+/** A part file as the run finished it, before it is described for the manifest. */
+export interface FinishedPart {
+  /** Name in the shard's staging directory. */
+  file: string;
+  input: number;
+  rowStart: number;
+  rowEnd: number;
+  rows: number;
+  rejects?: { file: string; rows: number };
+}
+
+/** Adds size and sha256 to each part (and its rejects file), read from the shard's staging directory. */
+export async function describeShardParts(shardsDir: string, index: number, parts: readonly FinishedPart[]): Promise<ShardPartEntry[]> {
+  const dir = shardDir(shardsDir, index);
+  const describe = async (file: string, rows: number): Promise<ShardFileEntry> => ({ file, rows, bytes: (await stat(join(dir, file))).size, sha256: await sha256File(join(dir, file)) });
+  return Promise.all(
+    parts.map(async (p) => ({
+      ...(await describe(p.file, p.rows)),
+      input: p.input,
+      rowStart: p.rowStart,
+      rowEnd: p.rowEnd,
+      ...(p.rejects ? { rejects: await describe(p.rejects.file, p.rejects.rows) } : {}),
+    })),
+  );
+}
+
+/** Writes the manifest last and atomically: from then on the shard is done. */
+export async function writeShardManifest(shardsDir: string, manifest: ShardManifest, fileMode?: number): Promise<void> {
+  await writeFileAtomic(shardManifestPath(shardsDir, manifest.shard.index), JSON.stringify(manifest, null, 2) + '\n', fileMode);
+}
+
+/** Shard `index`'s manifest, or null when it has none. One that is not a shard manifest is an error naming it. */
+export async function readShardManifest(shardsDir: string, index: number): Promise<ShardManifest | null> {
+  const path = shardManifestPath(shardsDir, index);
+  const text = await readOptional(path);
+  if (text === null) return null;
+  let parsed: ShardManifest;
+  try {
+    parsed = JSON.parse(text) as ShardManifest;
+  } catch {
+    throw damaged(path, 'not JSON');
+  }
+  if (parsed?.format !== SHARD_MANIFEST_FORMAT) throw damaged(path, `format ${JSON.stringify(parsed?.format ?? null)}`);
+  return parsed;
+}
+
+export async function writeShardFailure(shardsDir: string, failure: ShardFailure): Promise<void> {
+  await writeFileAtomic(shardFailurePath(shardsDir, failure.shard), JSON.stringify(failure, null, 2) + '\n');
+}
+
+/** Shard `index`'s failure record, or null when it has none (or an unreadable one: it only informs `verify`). */
+export async function readShardFailure(shardsDir: string, index: number): Promise<ShardFailure | null> {
+  const text = await readOptional(shardFailurePath(shardsDir, index));
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as ShardFailure;
+  } catch {
+    return null;
+  }
+}
+
+/** Removes shard `index`'s failure record (its successful attempt does). */
+export async function clearShardFailure(shardsDir: string, index: number): Promise<void> {
+  const path = shardFailurePath(shardsDir, index);
+  await guardWrite(path, () => rm(path, { force: true }));
+}
+
+async function readOptional(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+function damaged(path: string, actual: string): BatchinferError {
+  return new BatchinferError('INPUT_INVALID', `the shard manifest ${path} is damaged: remove it and rerun that shard`, { expected: SHARD_MANIFEST_FORMAT, actual });
+}
