@@ -228,6 +228,33 @@ Examples:
     });
 
   program
+    .command('plan')
+    .argument('<job>', 'a job file')
+    .requiredOption('--shards <n>', 'the number of shards to split the input into')
+    .option('--at <time>', 'scheduled jobs: the window starting at this ISO 8601 time (default: the last complete window)')
+    .option('--json', 'print the plan as JSON on stdout')
+    .description("show how a sharded run (run --shard I/N) splits the job's input: row groups and CSV files in contiguous ranges balanced by rows")
+    .addHelpText('after', '\nExamples:\n  batchinfer plan jobs/transactions-mlp.yaml --shards 4\n  batchinfer plan jobs/transactions-mlp.yaml --shards 4 --json')
+    .exitOverride()
+    .action(async (job: string, flags: { shards: string; at?: string; json?: boolean }) => {
+      const { parseCount } = await import('../shard/shardIndex.js');
+      const shards = parseCount(flags.shards, '--shards');
+      const spec = await checkedJob(job, {});
+      const { planJob } = await import('../core/planJob.js');
+      let report;
+      if (spec.schedule) {
+        const { resolveWindow } = await import('../core/windowRuns.js');
+        const { spec: concrete, window } = resolveWindow(spec, flags.at ? parseTime(flags.at, '--at', spec.timezone) : undefined);
+        report = await planJob(concrete, shards, window);
+      } else {
+        if (flags.at) throw new BatchinferError('USAGE', '--at needs a job with a `schedule`', { expected: 'a scheduled job', actual: 'no schedule' });
+        report = await planJob(spec, shards);
+      }
+      const { formatPlan } = await import('./planReport.js');
+      process.stdout.write((flags.json ? JSON.stringify(report) : formatPlan(report)) + '\n');
+    });
+
+  program
     .command('status')
     .argument('<job>', 'a scheduled job file')
     .option('--from <time>', 'first window start (ISO 8601); default: the last 24 windows')
