@@ -250,7 +250,7 @@ Examples:
         if (flags.at) throw new BatchinferError('USAGE', '--at needs a job with a `schedule`', { expected: 'a scheduled job', actual: 'no schedule' });
         report = await planJob(spec, shards);
       }
-      const { formatPlan } = await import('./planReport.js');
+      const { formatPlan } = await import('./shardReport.js');
       process.stdout.write((flags.json ? JSON.stringify(report) : formatPlan(report)) + '\n');
     });
 
