@@ -3,7 +3,8 @@
  * anything: every shard's manifest is there, scored under the recorded plan with one model,
  * covers exactly the plan's units for its index (so every unit once, in order), accounts for
  * every row (in = out + rejected, in = the plan's rows, the parts' spans tile the shard's row
- * ranges) and lists parts that are still there with their recorded sizes.
+ * ranges), lists parts that are still there with their recorded sizes, and the shards that read
+ * one input file read the same content (sha256).
  *
  * @example
  *   const status = await shardStatus(shardsDir, plan, 4); // { complete: false, missing: [3], ... }
@@ -13,6 +14,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Part } from '../sink/part.js';
+import type { InputFileStamp } from '../sink/manifest.js';
 import { readShardFailure, readShardManifest, type ShardFailure, type ShardManifest } from '../sink/shardManifest.js';
 import { shardDir } from '../sink/shardPaths.js';
 import { shardRanges, unitRows, type ShardPlan } from './shardPlan.js';
@@ -56,6 +58,8 @@ export interface CheckedShards {
   parts: Part[][];
   rows: { in: number; out: number; rejected: number };
   model: { path: string; sha256: string };
+  /** The plan's inputs with the sha256 the shards read them with (for the output's manifest). */
+  inputs: Required<InputFileStamp>[];
 }
 
 /**
@@ -68,7 +72,14 @@ export async function checkShards(shardsDir: string, plan: ShardPlan, count: num
   if (!status.complete) throw incomplete(status, count);
   const manifests: ShardManifest[] = [];
   for (let i = 0; i < count; i++) manifests.push((await readShardManifest(shardsDir, i))!);
-  const problems = [...coverageProblems(plan, manifests), ...manifests.flatMap((m) => rowProblems(plan, m)), ...modelProblems(manifests, model)];
+  const { inputs, changed, unread } = inputContents(plan, manifests);
+  if (changed.length > 0) {
+    throw new BatchinferError('INPUTS_CHANGED', `the inputs changed while the shards ran: ${changed.join('; ')}; rerun every shard (remove the shard directory ${shardsDir} to start over)`, {
+      expected: 'one content of each input file',
+      actual: `${changed.length} file${changed.length === 1 ? '' : 's'} read with different contents`,
+    });
+  }
+  const problems = [...coverageProblems(plan, manifests), ...manifests.flatMap((m) => rowProblems(plan, m)), ...modelProblems(manifests, model), ...unread];
   if (problems.length === 0) problems.push(...(await partProblems(shardsDir, manifests)));
   if (problems.length > 0) {
     throw new BatchinferError('INPUT_INVALID', `the shards' manifests do not add up to the plan: ${problems.join('; ')}; rerun the shards named (remove their shard-I directories first)`, {
@@ -81,7 +92,28 @@ export async function checkShards(shardsDir: string, plan: ShardPlan, count: num
     for (const p of m.parts) parts[p.input]!.push({ path: join(shardDir(shardsDir, i), p.file), rows: p.rows, ...(p.rejects ? { rejects: join(shardDir(shardsDir, i), p.rejects.file) } : {}) });
   }
   const rows = manifests.reduce((t, m) => ({ in: t.in + m.rows.in, out: t.out + m.rows.out, rejected: t.rejected + m.rows.rejected }), { in: 0, out: 0, rejected: 0 });
-  return { manifests, parts, rows, model: manifests[0]!.model };
+  return { manifests, parts, rows, model: manifests[0]!.model, inputs: inputs as Required<InputFileStamp>[] };
+}
+
+/** Each input's sha256 as the shards that read it saw it; the files they saw differently, and those no shard hashed. */
+function inputContents(plan: ShardPlan, manifests: readonly ShardManifest[]): { inputs: InputFileStamp[]; changed: string[]; unread: string[] } {
+  const changed: string[] = [];
+  const unread: string[] = [];
+  const inputs = plan.inputs.map((input, file): InputFileStamp => {
+    const seen = manifests.flatMap((m) => (m.inputs ?? []).filter((h) => h.file === file).map((h) => ({ shard: m.shard.index, ...h })));
+    if (seen.length === 0) {
+      unread.push(`input file ${file} (${input.path}) has no content hash from any shard`);
+      return { ...input };
+    }
+    const first = seen[0]!;
+    const other = seen.filter((h) => h.sha256 !== first.sha256 || h.bytes !== first.bytes);
+    if (other.length > 0 || first.bytes !== input.bytes) {
+      const views = [first, ...other].map((h) => `shard ${h.shard} read ${h.bytes} bytes, sha256 ${h.sha256.slice(0, 12)}`);
+      changed.push(`${input.path} (planned ${input.bytes} bytes): ${views.join(', ')}`);
+    }
+    return { ...input, sha256: first.sha256 };
+  });
+  return { inputs, changed, unread };
 }
 
 function checkCount(plan: ShardPlan | null, count: number): void {

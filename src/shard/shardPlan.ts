@@ -16,6 +16,12 @@
  * with fewer units than shards (or no rows), some shards get no unit and commit an empty
  * manifest. Deterministic: the same units and N give the same cuts.
  *
+ * The plan names its inputs by path, size and mtime and reads only their metadata: no shard
+ * reads a file it does not score. The content (sha256) of a file is taken by the shards that
+ * read it, in their manifests (sink/shardManifest.ts `hashShardInputs`), and the commit checks
+ * they agree (shardCheck.ts): hashing every input in every shard would read the whole input N
+ * times over the shared file system.
+ *
  * @example
  *   const plan = await buildShardPlan(db, dataset.files, 4);
  *   shardRanges(plan, 2); // [{ file: 1, path: 'b.parquet', rowStart: 0, rowEnd: 250000 }, ...]
@@ -23,7 +29,7 @@
 import { stat } from 'node:fs/promises';
 import type { Db } from '../db/duckdb.js';
 import { countRows, parquetRowGroups, type DatasetFile } from '../source/dataset.js';
-import { sha256File, type InputFileStamp } from '../sink/manifest.js';
+import type { InputFileStamp } from '../sink/manifest.js';
 import { canonicalHash } from '../util/canonicalJson.js';
 
 export const PLAN_FORMAT = 'batchinfer-shard-plan/1';
@@ -47,15 +53,18 @@ export interface ShardAssignment {
   rows: number;
 }
 
+/** An input file as the plan names it. */
+export type PlanInput = Omit<InputFileStamp, 'sha256'>;
+
 export interface ShardPlan {
   format: typeof PLAN_FORMAT;
   shards: number;
-  /** The input files in the run's order, with size, mtime and content sha256. */
-  inputs: Required<InputFileStamp>[];
+  /** The input files in the run's order, with size and mtime. */
+  inputs: PlanInput[];
   units: ShardUnit[];
   assignments: ShardAssignment[];
   rows: number;
-  /** sha256 of the canonical JSON of everything above but the inputs' mtimes (a touched, unchanged file is the same input). */
+  /** sha256 of the canonical JSON of everything above but the inputs' mtimes (a file only touched is the same input). */
   hash: string;
 }
 
@@ -70,15 +79,14 @@ export interface ShardRange {
 export interface BuildOptions {
   /**
    * A plan recorded before (planRecord.ts): a file with the path, size and mtime it recorded
-   * is not hashed and its row groups are not read again, so shards after the first read only
-   * the inputs' metadata.
+   * keeps its recorded units, unread (a CSV's row count is a full scan).
    */
   known?: ShardPlan | null;
 }
 
 /** The plan of `files` (the run's input files, in order) over `shards` shards. */
 export async function buildShardPlan(db: Db, files: readonly DatasetFile[], shards: number, options: BuildOptions = {}): Promise<ShardPlan> {
-  const inputs: Required<InputFileStamp>[] = [];
+  const inputs: PlanInput[] = [];
   const units: ShardUnit[] = [];
   for (const [i, file] of files.entries()) {
     const s = await stat(file.path);
@@ -89,14 +97,14 @@ export async function buildShardPlan(db: Db, files: readonly DatasetFile[], shar
       units.push(...reused.units.map((u) => ({ ...u, file: i })));
       continue;
     }
-    inputs.push({ ...stamp, sha256: await sha256File(file.path) });
+    inputs.push(stamp);
     units.push(...(await fileUnits(db, file, i)));
   }
   return planOf(shards, inputs, units);
 }
 
 /** The plan of already described units (`buildShardPlan` without the files): assignment and hash. */
-export function planOf(shards: number, inputs: Required<InputFileStamp>[], units: ShardUnit[]): ShardPlan {
+export function planOf(shards: number, inputs: PlanInput[], units: ShardUnit[]): ShardPlan {
   const assignments = assignUnits(units.map(unitRows), shards);
   const rows = units.reduce((n, u) => n + unitRows(u), 0);
   const body: Omit<ShardPlan, 'hash'> = { format: PLAN_FORMAT, shards, inputs, units, assignments, rows };
@@ -148,6 +156,12 @@ export function shardRanges(plan: ShardPlan, index: number): ShardRange[] {
   return ranges;
 }
 
+/** The input files shard `index` reads (each once, in order), with their planned size: what it hashes for its manifest. */
+export function shardInputs(plan: ShardPlan, index: number): { file: number; path: string; bytes: number }[] {
+  const files = [...new Set(shardRanges(plan, index).map((r) => r.file))];
+  return files.map((file) => ({ file, path: plan.inputs[file]!.path, bytes: plan.inputs[file]!.bytes }));
+}
+
 /** The units of one file: its row groups (Parquet, in order), or the whole file (CSV, or no row group). */
 async function fileUnits(db: Db, file: DatasetFile, index: number): Promise<ShardUnit[]> {
   if (file.format !== 'parquet') return [{ file: index, rowGroup: null, rowStart: 0, rowEnd: await countRows(db, file) }];
@@ -163,7 +177,7 @@ async function fileUnits(db: Db, file: DatasetFile, index: number): Promise<Shar
 }
 
 /** The recorded input and units of a file whose path, size and mtime are those `known` recorded. */
-function knownFile(known: ShardPlan | null | undefined, stamp: InputFileStamp): { input: Required<InputFileStamp>; units: ShardUnit[] } | null {
+function knownFile(known: ShardPlan | null | undefined, stamp: PlanInput): { input: PlanInput; units: ShardUnit[] } | null {
   if (!known) return null;
   const at = known.inputs.findIndex((f) => f.path === stamp.path);
   const input = known.inputs[at];

@@ -4,7 +4,8 @@
  * means the shard is done: a later attempt of that shard exits 0 without work, and `commit`
  * joins the parts it lists. It names the plan (by hash) and the plan units it covers, the rows
  * in, out and rejected, each part with its span of input rows, row count, size and sha256, the
- * model's sha256 and which attempt wrote it.
+ * content (size and sha256) of each input file it read, the model's sha256 and which attempt
+ * wrote it.
  *
  * A shard that fails leaves a failure record beside its staging directory instead
  * (`shard-I.failed.json`), for `verify`; the attempt that succeeds removes it.
@@ -38,6 +39,14 @@ export interface ShardPartEntry extends ShardFileEntry {
   rejects?: ShardFileEntry;
 }
 
+/** An input file a shard read, as it was when the shard read it. */
+export interface ShardInputHash {
+  /** Index of the input file (in the plan's inputs). */
+  file: number;
+  bytes: number;
+  sha256: string;
+}
+
 export interface ShardManifest {
   format: typeof SHARD_MANIFEST_FORMAT;
   job: string;
@@ -49,6 +58,8 @@ export interface ShardManifest {
   units: number[];
   /** 1 for the first attempt of this shard. */
   attempt: number;
+  /** The input files the shard read, with their content: the commit checks shards reading one file agree. */
+  inputs: ShardInputHash[];
   /** in = out (in the parts) + rejected. */
   rows: { in: number; out: number; rejected: number };
   parts: ShardPartEntry[];
@@ -77,6 +88,23 @@ export interface FinishedPart {
   rowEnd: number;
   rows: number;
   rejects?: { file: string; rows: number };
+}
+
+/**
+ * The content of the input files a shard reads (`shardInputs` of its plan): each file's size,
+ * which must still be the planned one (else INPUTS_CHANGED, 65), and its sha256.
+ */
+export async function hashShardInputs(files: readonly { file: number; path: string; bytes: number }[]): Promise<ShardInputHash[]> {
+  const hashes: ShardInputHash[] = [];
+  for (const f of files) {
+    const bytes = await stat(f.path).then((st) => st.size, () => null);
+    if (bytes === null) throw new BatchinferError('INPUTS_CHANGED', `input file ${f.path} is gone since the shards' plan was recorded`, { expected: `${f.bytes} bytes`, actual: 'no file' });
+    if (bytes !== f.bytes) {
+      throw new BatchinferError('INPUTS_CHANGED', `input file ${f.path} changed since the shards' plan was recorded (${f.bytes} -> ${bytes} bytes); shards of one run must score the same inputs`, { expected: `${f.bytes} bytes`, actual: `${bytes} bytes` });
+    }
+    hashes.push({ file: f.file, bytes, sha256: await sha256File(f.path) });
+  }
+  return hashes;
 }
 
 /** Adds size and sha256 to each part (and its rejects file), read from the shard's staging directory. */

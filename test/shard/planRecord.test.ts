@@ -9,10 +9,10 @@ import { useTempDirs } from '../helpers/tempDir.js';
 const tmp = useTempDirs('batchinfer-planrecord-');
 
 /** A plan of two inputs without reading files: `recordOrCheckPlan` only compares values. */
-function plan(shards: number, change: { bBytes?: number; bSha?: string; bMtime?: string; aRows?: number } = {}): ShardPlan {
+function plan(shards: number, change: { bBytes?: number; bMtime?: string; aRows?: number; cFile?: boolean } = {}): ShardPlan {
   const inputs = [
-    { path: '/in/a.parquet', bytes: 100, mtime: '2026-12-01T00:00:00.000Z', sha256: 'a'.repeat(64) },
-    { path: '/in/b.parquet', bytes: change.bBytes ?? 200, mtime: change.bMtime ?? '2026-12-01T00:00:00.000Z', sha256: change.bSha ?? 'b'.repeat(64) },
+    { path: '/in/a.parquet', bytes: 100, mtime: '2026-12-01T00:00:00.000Z' },
+    { path: change.cFile ? '/in/c.parquet' : '/in/b.parquet', bytes: change.bBytes ?? 200, mtime: change.bMtime ?? '2026-12-01T00:00:00.000Z' },
   ];
   const units: ShardUnit[] = [
     { file: 0, rowGroup: 0, rowStart: 0, rowEnd: change.aRows ?? 2048 },
@@ -48,8 +48,8 @@ describe('recordOrCheckPlan', () => {
     expect(err.exitCode).toBe(65);
     expect(err.message).toContain('the inputs changed since the first shard recorded the plan');
     expect(err.message).toContain('/in/b.parquet changed (200 -> 300 bytes');
-    const content = await failure(recordOrCheckPlan(dir, plan(2, { bSha: 'c'.repeat(64), bMtime: '2026-12-02T00:00:00.000Z' })));
-    expect(content.message).toContain('/in/b.parquet changed (same size, mtime 2026-12-01T00:00:00.000Z -> 2026-12-02T00:00:00.000Z, other content)');
+    const renamed = await failure(recordOrCheckPlan(dir, plan(2, { cFile: true })));
+    expect(renamed.message).toContain('new file /in/c.parquet; /in/b.parquet is gone');
     const split = await failure(recordOrCheckPlan(dir, plan(2, { aRows: 4096 })));
     expect(split.message).toMatch(/the split differs \(unit 0: .*"rowEnd":2048.* recorded, .*"rowEnd":4096.* now\)/);
   });

@@ -1,15 +1,19 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
 import { checkShards, shardStatus } from '../../src/shard/shardCheck.js';
-import { readShardManifest, writeShardFailure, writeShardManifest, type ShardManifest } from '../../src/sink/shardManifest.js';
+import { hashShardInputs, readShardManifest, writeShardFailure, writeShardManifest, type ShardManifest } from '../../src/sink/shardManifest.js';
+import { shardInputs } from '../../src/shard/shardPlan.js';
 import { shardDir } from '../../src/sink/shardPaths.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 import { MODEL, shardedRun } from './shardFixture.js';
 
 const tmp = useTempDirs('batchinfer-shardcheck-');
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 let db: Db;
 beforeAll(async () => {
   db = await Db.open({ threads: 1 });
@@ -86,6 +90,42 @@ describe('checkShards (commit)', () => {
       expect(checked.parts[f]!.length).toBe(list.length);
     }
     expect(checked.parts[0]![0]!.path).toBe(join(shardDir(run.shardsDir, 0), 'part-0.parquet'));
+    // The inputs with the content the shards read, for the output's manifest.
+    expect(checked.inputs).toEqual(run.plan.inputs.map((input, i) => ({ ...input, sha256: sha256(readFileSync(run.inputs[i]!)) })));
+  });
+
+  it('an input read with different contents by two shards: INPUTS_CHANGED (65) naming the file and the shards', async () => {
+    const run = await shardedRun(db, await tmp.make(), 3);
+    // Shards 0 and 1 both read a.parquet (rows 0-2048 and 2048-5000).
+    await tamper(run.shardsDir, 1, (m) => {
+      m.inputs = m.inputs.map((h) => (h.file === 0 ? { ...h, sha256: '0'.repeat(64) } : h));
+    });
+    const err = await failure(checkShards(run.shardsDir, run.plan, 3));
+    expect(err.code).toBe('INPUTS_CHANGED');
+    expect(err.exitCode).toBe(65);
+    const real = sha256(readFileSync(run.inputs[0]!)).slice(0, 12);
+    expect(err.message).toContain(`the inputs changed while the shards ran: ${run.inputs[0]} (planned ${run.plan.inputs[0]!.bytes} bytes): shard 0 read ${run.plan.inputs[0]!.bytes} bytes, sha256 ${real}, shard 1 read ${run.plan.inputs[0]!.bytes} bytes, sha256 000000000000`);
+  });
+
+  it('an input no shard hashed is a fault of the manifests', async () => {
+    const run = await shardedRun(db, await tmp.make(), 3);
+    await tamper(run.shardsDir, 2, (m) => {
+      m.inputs = [];
+    });
+    const err = await failure(checkShards(run.shardsDir, run.plan, 3));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toContain(`input file 1 (${run.inputs[1]}) has no content hash from any shard`);
+  });
+
+  it('hashShardInputs: an input whose size moved since the plan, or that is gone, is INPUTS_CHANGED', async () => {
+    const run = await shardedRun(db, await tmp.make(), 2);
+    const files = shardInputs(run.plan, 1);
+    await writeFile(run.inputs[1]!, 'shorter');
+    const moved = await failure(hashShardInputs(files));
+    expect(moved.code).toBe('INPUTS_CHANGED');
+    expect(moved.message).toBe(`input file ${run.inputs[1]} changed since the shards' plan was recorded (${run.plan.inputs[1]!.bytes} -> 7 bytes); shards of one run must score the same inputs`);
+    await rm(run.inputs[1]!);
+    expect((await failure(hashShardInputs(files))).message).toBe(`input file ${run.inputs[1]} is gone since the shards' plan was recorded`);
   });
 
   it('a missing, failed or stale shard: INPUT_MISSING (66) naming the shards to rerun', async () => {

@@ -6,8 +6,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../../src/db/duckdb.js';
-import { buildShardPlan, shardRanges, type ShardPlan } from '../../src/shard/shardPlan.js';
-import { describeShardParts, writeShardManifest, type FinishedPart, type ShardManifest } from '../../src/sink/shardManifest.js';
+import { buildShardPlan, shardInputs, shardRanges, type ShardPlan } from '../../src/shard/shardPlan.js';
+import { describeShardParts, hashShardInputs, writeShardManifest, type FinishedPart, type ShardManifest } from '../../src/sink/shardManifest.js';
 import { shardDir } from '../../src/sink/shardPaths.js';
 
 export const MODEL = { path: '/models/m.onnx', sha256: 'f'.repeat(64) };
@@ -60,6 +60,7 @@ export async function scoreShard(db: Db, shardsDir: string, plan: ShardPlan, ind
     planHash: plan.hash,
     units: Array.from({ length: a.endUnit - a.firstUnit }, (_, k) => a.firstUnit + k),
     attempt,
+    inputs: await hashShardInputs(shardInputs(plan, index)),
     rows: { in: rows, out: rows, rejected: 0 },
     parts: await describeShardParts(shardsDir, index, finished),
     model: MODEL,
