@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import { writeFileAtomic } from './atomicFile.js';
 import { sha256File } from './manifest.js';
-import { shardDir, shardFailurePath, shardManifestPath } from './shardPaths.js';
+import { shardAttemptPath, shardDir, shardFailurePath, shardManifestPath } from './shardPaths.js';
 import { guardWrite } from '../util/writeFailure.js';
 
 export const SHARD_MANIFEST_FORMAT = 'batchinfer-shard-manifest/1';
@@ -155,6 +155,20 @@ export async function readShardFailure(shardsDir: string, index: number): Promis
   } catch {
     return null;
   }
+}
+
+/**
+ * Counts a new attempt of shard `index` and returns its number (1 for the first). Call it while
+ * holding the shard's lock: the count is read, then written whole. Engines count retries each
+ * their own way (SLURM_RESTART_COUNT, AWS_BATCH_JOB_ATTEMPT, none for a Kubernetes index); this
+ * counts them the same on all, hand-started reruns included.
+ */
+export async function nextAttempt(shardsDir: string, index: number): Promise<number> {
+  const path = shardAttemptPath(shardsDir, index);
+  const before = Number((await readOptional(path)) ?? '0');
+  const attempt = (Number.isSafeInteger(before) && before > 0 ? before : 0) + 1;
+  await writeFileAtomic(path, `${attempt}\n`);
+  return attempt;
 }
 
 /** Removes shard `index`'s failure record (its successful attempt does). */

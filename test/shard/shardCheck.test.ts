@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
 import { checkShards, shardStatus } from '../../src/shard/shardCheck.js';
-import { hashShardInputs, readShardManifest, writeShardFailure, writeShardManifest, type ShardManifest } from '../../src/sink/shardManifest.js';
+import { hashShardInputs, nextAttempt, readShardManifest, writeShardFailure, writeShardManifest, type ShardManifest } from '../../src/sink/shardManifest.js';
 import { shardInputs } from '../../src/shard/shardPlan.js';
 import { shardDir } from '../../src/sink/shardPaths.js';
 import { useTempDirs } from '../helpers/tempDir.js';
@@ -175,5 +175,14 @@ describe('checkShards (commit)', () => {
     const gone = await failure(checkShards(run.shardsDir, run.plan, 2));
     expect(gone.message).toContain(`shard 0: part-1.parquet has 10 bytes, its manifest says ${run.manifests[0]!.parts[1]!.bytes}`);
     expect(gone.message).toContain('shard 1: part-0.parquet is missing');
+  });
+});
+
+describe('nextAttempt', () => {
+  it('counts the attempts of each shard from 1, beside its staging directory', async () => {
+    const shardsDir = join(await tmp.make(), '.out.shards');
+    await mkdir(shardsDir);
+    expect([await nextAttempt(shardsDir, 2), await nextAttempt(shardsDir, 2), await nextAttempt(shardsDir, 0), await nextAttempt(shardsDir, 2)]).toEqual([1, 2, 1, 3]);
+    expect(await readFile(join(shardsDir, 'shard-2.attempt'), 'utf8')).toBe('3\n');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
 import { resolveShard, type ShardEnv, type ShardFlags } from '../../src/shard/shardIndex.js';
+import { ENGINES, engineEnv, engineFlags } from '../helpers/engines.js';
 
 /** The USAGE error `resolveShard` throws, for its message. */
 function usageError(flags: ShardFlags, env: ShardEnv = {}): BatchinferError {
@@ -87,5 +88,16 @@ describe('resolveShard', () => {
 
   it('an index that is not a number', () => {
     expect(usageError({ shard: 'auto', shards: '4' }, { JOB_COMPLETION_INDEX: 'two' }).message).toBe('JOB_COMPLETION_INDEX=two is not an array index');
+  });
+});
+
+describe('each engine as test/helpers/engines.ts plays it', () => {
+  it.each(ENGINES)('%s: every task of an array of 5 resolves to its own index, also when resubmitted or retried', (engine) => {
+    for (let i = 0; i < 5; i++) {
+      const flags = engineFlags(engine, 5);
+      const parsed: ShardFlags = { shard: flags[1], ...(flags[3] ? { shards: flags[3] } : {}) };
+      expect(resolveShard(parsed, engineEnv(engine, i, 5))).toMatchObject({ index: i, count: 5 });
+      expect(resolveShard(parsed, engineEnv(engine, i, 5, { attempt: 3, resubmitted: true }))).toMatchObject({ index: i, count: 5 });
+    }
   });
 });
