@@ -39,6 +39,10 @@ export const ERROR_CODES = {
   INPUT_MISSING: EXIT.NO_INPUT,
   INPUT_INVALID: EXIT.DATA,
   SCHEMA_MISMATCH: EXIT.CONFIG,
+  /** An encrypted Parquet file without a key, or a named key that is not set (spec/encryption.ts). */
+  KEY_MISSING: EXIT.CONFIG,
+  /** A key that is wrong for the file, malformed, or in a key file others may read. */
+  KEY_INVALID: EXIT.CONFIG,
   BAD_DATA: EXIT.DATA,
   OUTPUT_UNWRITABLE: EXIT.CANT_CREATE,
   LOCKED: EXIT.TEMP_FAIL,

@@ -12,6 +12,8 @@ describe('error codes -> exit codes', () => {
     ['INPUT_MISSING', 66],
     ['INPUT_INVALID', 65],
     ['SCHEMA_MISMATCH', 78],
+    ['KEY_MISSING', 78],
+    ['KEY_INVALID', 78],
     ['BAD_DATA', 65],
     ['OUTPUT_UNWRITABLE', 73],
     ['RESOURCE_LIMIT', 71],

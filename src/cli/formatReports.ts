@@ -11,6 +11,8 @@ export function formatValidation(r: ValidationReport): string {
     `batchinfer: job ${r.job} is valid`,
     `  model ${r.model.path} (sha256 ${r.model.sha256.slice(0, 12)}...)`,
     `  input ${r.input.path} (${r.input.files} ${r.input.format} file${r.input.files > 1 ? 's' : ''}${r.input.partitions ? `; partition keys ${r.input.partitions.map((p) => `${p.name} ${p.type}`).join(', ')}` : ''})`,
+    ...(r.input.computed ?? []).map((c) => `  computed ${c.name} (${c.type}) = ${c.sql}`),
+    ...(r.input.where !== undefined ? [`  where ${r.input.where}`] : []),
     ...r.feeds.map((f) => `  ${f.input} (${f.dtype}) <- ${f.columns.map((c, k) => (f.steps?.[k]?.length ? `${c} (${f.steps[k]!.join(' -> ')})` : c)).join(', ')}`),
     `  output ${r.output.path} (${r.output.mode}): ${r.output.columns.join(', ')}`,
     ...(r.output.decision ? [`  decision: ${r.output.decision.positive} when ${r.output.decision.threshold === null ? 'likelier' : `p >= ${r.output.decision.threshold}`}${r.output.decision.reviewBand ? `, review band [${r.output.decision.reviewBand.join(', ')}]` : ''}`] : []),
@@ -73,6 +75,8 @@ function formatModel(report: ModelReport): string {
   if (report.mapping) {
     const m = report.mapping;
     lines.push(`mapping onto ${m.dataset}:`);
+    for (const c of m.computed ?? []) lines.push(`  computed ${c.name} (${c.type}) = ${c.sql}`);
+    if (m.where !== undefined) lines.push(`  where ${m.where} (the sample is of the rows it keeps)`);
     for (const input of m.inputs) {
       if (!input.columns.some((c) => c.steps)) {
         lines.push(`  ${input.input} (${input.dtype}) <- ${input.columns.map((c) => `${c.column} ${c.type}, NULL -> ${c.nulls}`).join('; ')}`);

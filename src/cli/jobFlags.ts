@@ -39,6 +39,7 @@ export interface JobFlags {
   redact?: boolean;
   rejectsColumns?: string;
   device?: string;
+  where?: string;
 }
 
 export function addJobFlags(cmd: Command): Command {
@@ -73,6 +74,7 @@ export function addJobFlags(cmd: Command): Command {
     .option('--redact', 'no data value in messages, warnings, the summary or the rejects file\'s reject_message (codes, row numbers and columns stay)')
     .option('--rejects-columns <cols>', "comma-separated columns of the rejected rows the rejects file keeps (default: all)")
     .option('--device <device>', 'cpu (default), cuda, cuda:N or auto (CUDA when its provider loads, else CPU with a warning)')
+    .option('--where <condition>', "keep only the rows for which this SQL condition is true, e.g. \"country = 'DE' AND amount > 0\" (checked: docs/job-files.md)")
     .option('--checkpoint-rows <n>', 'rows per durable part file: a crash loses at most this much work (default 1048576)');
 }
 
@@ -111,6 +113,7 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     redact: flags.redact,
     rejects_columns: flags.rejectsColumns === undefined ? undefined : list(flags.rejectsColumns),
     device: flags.device,
+    where: flags.where,
   };
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as JobFile;
 }

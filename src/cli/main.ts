@@ -93,6 +93,7 @@ async function runChecks(flags: RunFlags, spec: JobSpec): Promise<RunChecks | nu
     ...(flags.evaluate ? { evaluate: { label: flags.evaluate, positive: spec.positiveLabel, groupBy, gates: gates.length > 0 ? gates : undefined } } : {}),
     ...(flags.expect ? { expect: { golden: resolve(flags.expect), key: flags.expectKey ? listOption(flags.expectKey, '--expect-key') : undefined, byPosition: !flags.expectKey, tolerance: number(flags.tolerance, '--tolerance') } } : {}),
     fileMode: spec.fileMode,
+    ...(spec.encryption ? { encryption: spec.encryption } : {}),
   };
 }
 
@@ -132,7 +133,7 @@ function buildProgram(): Command {
       writeErr: (s) => process.stderr.write(s),
       writeOut: (s) => process.stdout.write(s),
       // Usage errors get the same one-line shape as every other error.
-      outputError: (s, write) => write(`batchinfer: USAGE: ${s.replace(/^error: /, '')}`),
+      outputError: (s, write) => write(`batchinfer: USAGE: ${usageError(s.replace(/^error: /, '')).message}`),
     });
 
   addJobFlags(
@@ -167,10 +168,10 @@ Examples:
       const spec = await checkedJob(job, requireOneOff(job, flagsToJob(flags)));
       const checks = await runChecks(flags, spec);
       // The engines load only for commands that use them: --help and inspect of a model stay fast.
-      const { runJob } = await import('../core/runJob.js');
+      const { runJob, releaseRunsSync } = await import('../core/runJob.js');
       const { resolveWindow } = await import('../core/windowRuns.js');
       const progress = createProgress(!flags.quiet, logFormat(flags.logFormat));
-      const interrupt = interruptible(() => progress.stop());
+      const interrupt = interruptible({ onInterrupt: () => progress.stop(), releaseSync: releaseRunsSync });
       const report = { onProgress: (d: number, t: number) => progress.update(d, t), onPart: (p: PartProgress) => progress.part(p) };
       let result: RunSummary | SkippedRun;
       try {
@@ -208,8 +209,8 @@ Examples:
     .action(async (job: string, flags: { from: string; to: string; continueOnError?: boolean; force?: boolean; json?: boolean }) => {
       const spec = await loadJob(job);
       requireSchedule(spec);
-      const { backfill } = await import('../core/windowRuns.js');
-      const interrupt = interruptible();
+      const { backfill, releaseRunsSync } = await import('../core/windowRuns.js');
+      const interrupt = interruptible({ releaseSync: releaseRunsSync });
       let outcomes: WindowOutcome[];
       try {
         outcomes = await backfill(spec, parseTime(flags.from, '--from', spec.timezone), parseTime(flags.to, '--to', spec.timezone), {
@@ -394,6 +395,19 @@ function requireOneOff<T extends { model?: string; input?: string | string[]; ou
   return overrides;
 }
 
+/**
+ * Commander's words on a bad command line, without the value of an unknown `--flag=value`
+ * (it may be a secret); a flag named like a key says where keys come from instead.
+ */
+function usageError(message: string): BatchinferError {
+  const unknown = /^unknown option '(--?[^=']*)(=[^']*)?'/.exec(message);
+  if (!unknown) return new BatchinferError('USAGE', message);
+  const flag = unknown[1]!;
+  const newline = message.endsWith('\n') ? '\n' : '';
+  if (/key/i.test(flag)) return new BatchinferError('USAGE', `${flag}: key values are never taken from the command line (ps and shell history show it): set BATCHINFER_KEY_<NAME> or name a key file in the job (encryption.keys.<NAME>.file)${newline}`);
+  return new BatchinferError('USAGE', message.replace(unknown[0], `unknown option '${flag}'`));
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   // A command asked for JSON reports a failure as JSON on stdout too (scripts and CI parse one
@@ -411,7 +425,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Help and version exit 0; commander already printed its usage message.
       if (err.exitCode === 0) return EXIT.OK;
-      report(new BatchinferError('USAGE', err.message.replace(/^error: /, '')));
+      report(usageError(err.message.replace(/^error: /, '')));
       return EXIT.USAGE;
     }
     if (isBatchinferError(err)) {

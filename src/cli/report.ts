@@ -38,6 +38,7 @@ export function formatSummary(s: RunSummary): string {
     const reasons = Object.entries(s.rows.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ');
     lines.push(`  rejected ${s.rows.rejected} of ${s.rows.in} rows${reasons ? ` (${reasons})` : ''}${s.rejects ? ` -> ${s.rejects}` : ''}`);
   }
+  if (s.rows.filtered !== undefined) lines.push(`  where left out ${s.rows.filtered.toLocaleString('en-US')} rows (kept ${s.rows.in.toLocaleString('en-US')})`);
   // Disagreements and padding are also warnings; agreement is worth one line too.
   if (s.labelCheck && s.labelCheck.disagreements === 0) lines.push(`  model label output ${s.labelCheck.output} agrees with the highest-scoring class on all ${s.labelCheck.rows.toLocaleString('en-US')} rows`);
   for (const w of s.warnings) lines.push(`  warning: ${w}`);

@@ -12,12 +12,16 @@ import { compareOutputs, type CompareOptions, type CompareReport } from '../eval
 import { writeFileAtomic } from '../sink/atomicFile.js';
 import { outputTarget } from '../sink/outputPaths.js';
 import type { RunSummary } from './summary.js';
+import type { EncryptionSpec } from '../spec/encryption.js';
+import { openOutputKey } from './jobKeys.js';
 
 export interface RunChecks {
   evaluate?: EvaluateOptions;
   expect?: CompareOptions & { golden: string };
   /** Mode of the metrics file (the job's `file_mode`; default: the umask's). */
   fileMode?: number;
+  /** The job's keys: an encrypted output is read with its output key. */
+  encryption?: EncryptionSpec;
 }
 
 export interface RunCheckResult {
@@ -36,6 +40,7 @@ export async function checkRun(summary: RunSummary, checks: RunChecks): Promise<
   const output = summary.output.path;
   const db = await Db.open();
   try {
+    await openOutputKey(db, checks.encryption);
     const result: RunCheckResult = { failed: false };
     if (checks.evaluate) {
       const report = await evaluateOutput(db, output, checks.evaluate);

@@ -4,8 +4,9 @@
  * they go is one of them: the inputs (paths, sizes, mtimes), the model, the feature plans
  * (fills, ranges, scales, vocabularies, allow_nan), the output plan (task, labels, scores,
  * review_below, extra outputs), on_error and the rejects file, passthrough, batch and
- * checkpoint sizes, the window and its column and time zone, the CSV delimiter, the rejects
- * file's columns, redaction (in the feed plans: it words the reject messages) and the
+ * checkpoint sizes, the window and its column and time zone, the CSV delimiter, the computed
+ * columns and the `where` filter, the rejects file's columns, redaction (in the feed plans: it
+ * words the reject messages), the encryption keys' fingerprints (never their values) and the
  * batchinfer version. File modes and the device are not: a mode is set at the commit, and a
  * device changes how fast, not what (within float tolerance). Settings that only change how fast or under what name a run goes
  * (workers, threads, name, max_errors, the model's path when its bytes are the same) are not.
@@ -15,6 +16,7 @@ import type { PreparedJob } from './prepare.js';
 import type { InputFileStamp } from '../sink/manifest.js';
 import type { Window } from '../schedule/window.js';
 import { batchinferVersion } from '../version.js';
+import type { KeyFingerprints } from './jobKeys.js';
 
 export interface RunIdentity {
   /** sha256 of `settings`. */
@@ -23,7 +25,7 @@ export interface RunIdentity {
   settings: Record<string, unknown>;
 }
 
-export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[], window: Window | null): RunIdentity {
+export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[], window: Window | null, keys: KeyFingerprints | null = null): RunIdentity {
   const { spec } = job;
   const settings: Record<string, unknown> = {
     version: batchinferVersion(),
@@ -45,6 +47,11 @@ export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[],
     ...(spec.rejectsColumns ? { rejects_columns: spec.rejectsColumns } : {}),
     // Only when set: fingerprints of jobs without it stay as they were.
     ...(spec.partitionTypes ? { partition_types: spec.partitionTypes } : {}),
+    // Only when set. The job's text: the feed plans name computed columns, not how they are made.
+    ...(spec.computed ? { computed: spec.computed } : {}),
+    ...(spec.where !== undefined ? { where: spec.where } : {}),
+    // Only when set: parts encrypted under one key are not resumed under another.
+    ...(keys ? { encryption: keys } : {}),
   };
   return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };
 }

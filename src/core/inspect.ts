@@ -16,6 +16,8 @@ import { loadJob } from '../spec/loadJob.js';
 import { Params } from '../util/sql.js';
 import { classNames, planOutput } from '../postprocess/outputPlan.js';
 import { parseJobSpec } from '../spec/jobSpec.js';
+import { applyExpressions, expressionReport, type ComputedReport } from './jobExpressions.js';
+import { openInputKey } from './jobKeys.js';
 import { countRows, openDataset, parquetRowGroups, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
 
@@ -50,7 +52,7 @@ export interface ModelReport {
   fixedBatch: number | null;
   scoring: Scoring;
   /** With `--data`: the column feeding each input, and what stops the mapping. */
-  mapping?: { dataset: string; inputs: InputMapping[]; problems: Problem[]; sample?: { rows: number; rejected: number } };
+  mapping?: { dataset: string; inputs: InputMapping[]; problems: Problem[]; sample?: { rows: number; rejected: number }; computed?: ComputedReport[]; where?: string };
 }
 
 export interface DatasetReport {
@@ -104,15 +106,19 @@ async function inspectModel(path: string, options: InspectOptions): Promise<Mode
   if (options.data) {
     const db = await Db.open();
     try {
+      await openInputKey(db, spec.encryption);
       const dataset = await openDataset(db, options.data, { delimiter: delimiterOption(options.csvDelimiter) ?? spec.csvDelimiter });
-      const { feeds, problems: mapProblems } = planFeeds(spec, info.inputs, dataset.columns, { textNumbers: dataset.format === 'csv' });
+      // The job's computed columns join the dataset's; its `where` filters the sample.
+      const expressionProblems = options.job ? await applyExpressions(db, spec, dataset) : [];
+      const { feeds, problems: planProblems } = planFeeds(spec, info.inputs, dataset.columns, { textNumbers: dataset.format === 'csv' });
+      const mapProblems = [...expressionProblems, ...planProblems];
       const types = new Map(dataset.columns.map((c) => [c.name, c.type]));
       const inputs: InputMapping[] = feeds.map((f) => ({
         input: f.input,
         dtype: f.dtype,
         columns: f.columns.map((c) => ({ column: c.column, type: types.get(c.column) ?? '?', nulls: c.nulls.kind === 'fill' ? `fill ${c.nulls.value}` : c.nulls.kind === 'nan' ? 'NaN' : 'bad row', ...(options.job ? { steps: describeSteps(c) } : {}) })),
       }));
-      report.mapping = { dataset: options.data, inputs, problems: mapProblems };
+      report.mapping = { dataset: options.data, inputs, problems: mapProblems, ...expressionReport(dataset) };
       const first = dataset.files[0];
       if (options.job && first && feeds.length > 0 && mapProblems.length === 0) {
         const sample = await sampleFeatures(db, first, feeds);

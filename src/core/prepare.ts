@@ -12,7 +12,7 @@ import type { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { loadModel, type LoadedModel } from '../model/loadModel.js';
 import { sampleNumbers } from '../source/numberSample.js';
-import { countRows, csvDelimiter, describeFile, openDataset, type ColumnInfo, type Dataset, type DatasetFile } from '../source/dataset.js';
+import { countRows, csvDelimiter, describeFile, openDataset, readByExpressions, type ColumnInfo, type Dataset, type DatasetFile } from '../source/dataset.js';
 import { DELIMITERS, delimiterName } from '../source/fileKind.js';
 import { fixedBatchOf, planFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { outputColumnNames, planOutput, type OutputPlan } from '../postprocess/outputPlan.js';
@@ -24,6 +24,7 @@ import { clipValue } from '../util/clip.js';
 import { PathIdentity } from '../util/pathIdentity.js';
 import type { Window } from '../schedule/window.js';
 import { windowFiles } from './windowFiles.js';
+import { applyExpressions, withoutComputedEchoes } from './jobExpressions.js';
 
 export type OutputMode = 'file' | 'directory';
 
@@ -65,6 +66,8 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   const dataset = await openJobInput(db, spec, runFiles, options.window).catch((err) => collect(err, problems));
   if (!model || !dataset) throw BatchinferError.fromProblems(problems);
   problems.push(...unknownPartitionTypes(spec, dataset));
+  // `computed` and `where` (jobExpressions.ts): the computed columns join the dataset's columns.
+  problems.push(...(await applyExpressions(db, spec, dataset)));
   if (spec.csvDelimiter && dataset.format !== 'csv') {
     problems.push({ code: 'SPEC_INVALID', where: 'csv_delimiter', message: 'only applies to CSV inputs', expected: 'a .csv or .tsv input', actual: `Parquet input ${spec.input}` });
   }
@@ -95,16 +98,20 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   }
   const outputColumns = [...spec.passthrough, ...(output ? outputColumnNames(output) : [])];
   problems.push(...checkColumnNames(spec.passthrough, output ? outputColumnNames(output) : []));
-  problems.push(...(await checkOtherFiles(db, spec, dataset, usedColumns(spec, feeds), feeds)));
+  const others = await checkOtherFiles(db, spec, dataset, usedColumns(spec, feeds), feeds);
+  problems.push(...others.problems);
   problems.push(...checkWindowColumn(spec, byName));
   problems.push(...(await checkRunPathsSpare(spec.output, runFiles, dataset, model.path)));
   problems.push(...(await checkRejectsPath(spec, outputMode, options.windowed ?? false)));
   if (outputMode === 'directory') problems.push(...(await checkDirectoryReplaceable(spec.output)));
   const outputFormat = outputMode === 'directory' ? 'parquet' : outputFormatOf(spec.output);
   if (!outputFormat) problems.push({ code: 'SPEC_INVALID', where: 'output', message: `${spec.output}: the output's format follows its name`, expected: `a name ending in ${OUTPUT_ENDINGS.join(', ')}, or a directory ending in /`, actual: extname(spec.output) || 'no ending' });
-  if (problems.length > 0 || !output) throw BatchinferError.fromProblems(problems);
+  if (problems.length > 0 || !output) throw BatchinferError.fromProblems(withoutComputedEchoes(spec, problems));
 
-  return { spec, model, dataset, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(dataset), notes: text.notes };
+  // Each file keeps the columns read here: a staged CSV copy is typed by them.
+  const files = dataset.files.map((f) => (others.columns.has(f) ? { ...f, columns: others.columns.get(f) } : f));
+  const read = { ...dataset, files };
+  return { spec, model, dataset: read, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(read), notes: text.notes };
 }
 
 
@@ -304,9 +311,10 @@ function usedColumns(spec: JobSpec, feeds: FeedPlan[]): Set<string> {
   return used;
 }
 
-/** Every file of a multi-file input must hold the used columns with the first file's types (each file keeps the columns read). */
-async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Set<string>, feeds: readonly FeedPlan[]): Promise<Problem[]> {
+/** Every file of a multi-file input must hold the used columns with the first file's types; returns the columns read of each. */
+async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Set<string>, feeds: readonly FeedPlan[]): Promise<{ problems: Problem[]; columns: Map<DatasetFile, ColumnInfo[]> }> {
   const problems: Problem[] = [];
+  const read = new Map<DatasetFile, ColumnInfo[]>();
   // A bool input casts its column as is (no per-row parsing): its type must agree everywhere.
   const boolFeeds = new Set(feeds.filter((f) => f.dtype === 'bool').flatMap((f) => f.columns.map((c) => c.column)));
   const first = dataset.files[0]!;
@@ -315,7 +323,7 @@ async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Se
     let columns: ColumnInfo[];
     try {
       columns = await describeFile(db, file);
-      file.columns = columns;
+      read.set(file, columns);
     } catch (err) {
       collect(err, problems);
       continue;
@@ -340,13 +348,14 @@ async function checkOtherFiles(db: Db, spec: JobSpec, dataset: Dataset, used: Se
       }
     }
   }
-  return problems;
+  return { problems, columns: read };
 }
 
 /**
  * The columns a CSV glob's files type differently (DuckDB sniffs each file alone: BIGINT in one
- * hour, DOUBLE in the next). Merged to the widest type, 9007199254740993 came out as
- * 9007199254740992: they are copied as the text the files hold instead, exactly.
+ * hour, DOUBLE in the next). Merged to the widest type, 9007199254740993 would come out as
+ * 9007199254740992: they are copied as the text the files hold instead, exactly. Not those the
+ * job's expressions read: those keep each file's types (text would not bind in `amount / 2`).
  */
 function textColumns(dataset: Dataset): string[] {
   if (dataset.format !== 'csv' || dataset.files.length < 2) return [];
@@ -354,7 +363,7 @@ function textColumns(dataset: Dataset): string[] {
   for (const file of dataset.files) {
     for (const c of file.columns ?? []) types.set(c.name, (types.get(c.name) ?? new Set()).add(c.type));
   }
-  return [...types].filter(([, seen]) => seen.size > 1).map(([name]) => name);
+  return [...types].filter(([name, seen]) => seen.size > 1 && !readByExpressions(dataset.files[0]!, name)).map(([name]) => name);
 }
 
 /** A path ending in a separator, or an existing directory, gets one part file per input file. */

@@ -10,21 +10,22 @@
  * rows then follow `on_error`).
  */
 import { rename, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import type { Journal } from '../sink/journal.js';
-import type { Window } from '../schedule/window.js';
-import { copyFailure, describeFile, guardCopy, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
+import { copyFailure, countRows, describeFile, guardCopy, guardRead, readByExpressions, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { floatStagedColumns, stagedFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns } from '../preprocess/rowChecks.js';
 import { Params, quoteIdent } from '../util/sql.js';
+import { writeKeyOption } from '../db/parquetKeys.js';
 import { failpoint } from '../util/failpoint.js';
 
 export interface StageOptions {
-  staging: string;
+  /** The staged copy's path, in the staging directory (the execution plan's `staged`). */
+  target: string;
   journal: Journal;
-  /** Keep only rows whose `column` lies in [start, end). */
-  filter?: { column: string; window: Window };
+  /** Keep only rows whose `column` lies in [start, end) (ISO instants). */
+  filter?: { column: string; start: string; end: string } | null;
   feeds: readonly FeedPlan[];
   passthrough: readonly string[];
   /** Copy every column (the rejects file wants them all, with their original types). */
@@ -45,29 +46,53 @@ export interface StagedSource {
 const NUMBER_TYPES = new Set(['DOUBLE', 'FLOAT', 'BIGINT', 'INTEGER']);
 
 export async function stageSource(db: Db, file: DatasetFile, index: number, options: StageOptions): Promise<StagedSource> {
-  const name = `source-${index}.parquet`;
-  const path = join(options.staging, name);
-  const staged = { path, format: 'parquet' as const };
+  const path = options.target;
+  const name = basename(path);
+  // Encrypted with the output key when the job has one: a staged copy of an encrypted input is no plaintext copy.
+  const key = db.parquetKeys.output;
+  const staged = { path, format: 'parquet' as const, ...(key ? { key } : {}) };
   if (!options.journal.source(index)) {
     await copySource(db, file, path, options);
     failpoint('source-staged');
-    await options.journal.append({ type: 'source', file: index, name, bytes: (await stat(path)).size });
+    const filtered = file.where === undefined ? {} : { filtered: (await rowsBeforeWhere(db, file, options.filter)) - (await countRows(db, staged)) };
+    await options.journal.append({ type: 'source', file: index, name, bytes: (await stat(path)).size, ...filtered });
   }
   return { file: staged, feeds: stagedFeeds(options.feeds, await describeFile(db, staged)) };
 }
 
+/** Rows the job's `where` left out of all the staged copies (the journal's), or undefined without a `where`. */
+export function filteredRows(journal: Journal, where: string | undefined): number | undefined {
+  if (where === undefined) return undefined;
+  return journal.entries.reduce((n, e) => n + (e.type === 'source' ? (e.filtered ?? 0) : 0), 0);
+}
+
+/** The rows of `file` the `where` was applied to: all of them, or a window's (a second read: only with both). */
+async function rowsBeforeWhere(db: Db, file: DatasetFile, filter: StageOptions['filter']): Promise<number> {
+  if (!filter) return countRows(db, file);
+  const params = new Params();
+  const sql = `SELECT count(*) FROM ${scanSql({ ...file, where: undefined }, params)}${windowWhere(filter, params)}`;
+  return Number(await guardRead(file, () => db.exec(sql, params.values)));
+}
+
+/** ` WHERE` the window's rows, its instants bound on `params`. */
+function windowWhere(filter: NonNullable<StageOptions['filter']>, params: Params): string {
+  const col = quoteIdent(filter.column);
+  return ` WHERE ${col} >= CAST(${params.bind(filter.start)} AS TIMESTAMPTZ) AND ${col} < CAST(${params.bind(filter.end)} AS TIMESTAMPTZ)`;
+}
+
 async function copySource(db: Db, file: DatasetFile, path: string, options: StageOptions): Promise<void> {
+  // Computed columns are no columns of the CSV reader: it does not type them. The columns the
+  // expressions read keep the reader's types: as text they would not bind (`amount / 2`).
+  const computed = new Set((file.computed ?? []).map((c) => c.name));
   const featureColumns = flatColumns(options.feeds).map(({ col }) => col.column);
+  const readColumns = featureColumns.filter((c) => !computed.has(c) && !readByExpressions(file, c));
   // Bound first, in this order, for every copy: the window, the target; each copy's reader after.
+  // The job's `where` is in the scan itself (scanSql).
   const fixed = new Params();
-  let where = '';
-  if (options.filter) {
-    const col = quoteIdent(options.filter.column);
-    where = ` WHERE ${col} >= CAST(${fixed.bind(options.filter.window.start.toISOString())} AS TIMESTAMPTZ) AND ${col} < CAST(${fixed.bind(options.filter.window.end.toISOString())} AS TIMESTAMPTZ)`;
-  }
+  const where = options.filter ? windowWhere(options.filter, fixed) : '';
   const target = fixed.bind(path + '.tmp');
-  // Only the columns the run uses (writing all of a wide CSV as Parquet was most of the staging
-  // time); uncompressed and without dictionaries (a temporary file, written faster so); row
+  // Only the columns the run uses (writing all of a wide CSV as Parquet would be most of the
+  // staging time); uncompressed and without dictionaries (a temporary file, written faster so); row
   // groups of 64k rows, as the writer holds one per thread in memory (docs/performance.md, CSV).
   const keep = options.allColumns ? null : [...new Set([...featureColumns, ...options.passthrough])];
   const floats = file.format === 'csv' && keep ? await floatColumns(db, file, options) : new Set<string>();
@@ -84,7 +109,7 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
     for (const value of fixed.values) params.bind(value);
     const extra = textColumns === 'all' ? ', all_varchar = true' : typed(textColumns, params);
     const floatNow = new Set([...asFloat].filter((c) => !text.includes(c)));
-    return db.exec(`COPY (SELECT ${select(floatNow)} FROM ${scanSql(file, params, extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536)`, params.values);
+    return db.exec(`COPY (SELECT ${select(floatNow)} FROM ${scanSql(file, params, extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536${writeKeyOption(db)})`, params.values);
   };
   const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
   // A read that fails on a value DuckDB cannot convert gives way to a more tolerant one.
@@ -105,7 +130,7 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
   // in a "numeric" column) fails the read. Read the feature columns as text (they parse row
   // by row, bad rows follow on_error) and keep the other columns' types; only if a
   // passthrough column breaks too is every column text.
-  if (failed && featureColumns.length > 0) failed = await attempt(() => copy(featureColumns));
+  if (failed && readColumns.length > 0) failed = await attempt(() => copy(readColumns));
   if (failed) await guardCopy(file, path + '.tmp', () => copy('all'));
   await rename(path + '.tmp', path);
 }
@@ -114,8 +139,9 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
 async function presentTextColumns(db: Db, file: DatasetFile, options: StageOptions): Promise<string[]> {
   if (file.format !== 'csv' || !options.textColumns || options.textColumns.length === 0) return [];
   const columns = options.columns ?? (await describeFile(db, file));
+  const computed = new Set((file.computed ?? []).map((c) => c.name));
   const names = new Set(columns.map((c) => c.name));
-  return options.textColumns.filter((c) => names.has(c));
+  return options.textColumns.filter((c) => names.has(c) && !computed.has(c));
 }
 
 /** The float-staged feature columns (`floatStagedColumns`) this CSV's reader types as numbers. */

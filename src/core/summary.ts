@@ -34,8 +34,8 @@ export interface RunSummary {
   labelCheck?: LabelCheckReport;
   /** A model with a fixed batch dimension: rows went in groups of `size`, the last padded. */
   fixedBatch?: { size: number; paddedRows: number };
-  /** in = out (scored) + rejected; rejected rows are left out (skip) or quarantined. */
-  rows: { in: number; out: number; rejected: number; rejectedByReason: Record<string, number> };
+  /** in = out (scored) + rejected; rejected rows are left out (skip) or quarantined. `filtered`: rows the job's `where` left out (in no other count). */
+  rows: { in: number; out: number; rejected: number; rejectedByReason: Record<string, number>; filtered?: number };
   /** The quarantine file (on_error: quarantine). */
   rejects?: string;
   /** Rows taken from the finished parts of an interrupted run this run resumed. */
@@ -48,6 +48,8 @@ export interface RunSummary {
   threadsPerWorker: number;
   /** The device the job asked for (`cpu`, `cuda:N`, `auto`), and the execution provider each worker's session ran on. */
   device: { requested: string; providers: string[] };
+  /** The names of the keys encrypted inputs were read with and the output written with (never their values). */
+  encryption?: { inputKey?: string; outputKey?: string };
   /** DuckDB's threads while it reads rows for the workers (the cores they leave), and for the copies it makes alone. */
   duckdbThreads: { reading: number; writing: number };
   seconds: StageSeconds;
@@ -142,7 +144,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
       ? { scores: result.scores ?? undefined, labels: { names: classNames(job.output), source: job.output.labelSource }, ...decisionOf(job.output), ...(result.labelCheck ? { labelCheck: result.labelCheck } : {}) }
       : {}),
     ...(job.fixedBatch ? { fixedBatch: { size: job.fixedBatch, paddedRows: result.paddedRows } } : {}),
-    rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected },
+    rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, rejectedByReason: result.rejected, ...(result.rowsFiltered !== undefined ? { filtered: result.rowsFiltered } : {}) },
     ...(f.rejectsFile ? { rejects: f.rejectsFile } : {}),
     ...(f.resumed ? { resumedRows: result.resumedRows } : {}),
     rowsThisRun,
@@ -151,6 +153,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     workers: f.workers,
     threadsPerWorker: f.threads,
     device: { requested: spec.device, providers: f.providers },
+    ...keyNames(spec),
     duckdbThreads: f.duckdbThreads,
     seconds: { ...roundSeconds(seconds), wall: round(f.wallSeconds) },
     rowsPerSecond: Math.round(rowsThisRun / f.wallSeconds),
@@ -161,6 +164,13 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     finishedAt: new Date().toISOString(),
     warnings: spec.redact ? f.warnings.map(redactMessage) : f.warnings,
   };
+}
+
+/** The names of the job's keys, when it has any (never their values). */
+function keyNames(spec: JobSpec): Pick<RunSummary, 'encryption'> {
+  const e = spec.encryption;
+  if (!e?.inputKey && !e?.outputKey) return {};
+  return { encryption: { ...(e.inputKey ? { inputKey: e.inputKey } : {}), ...(e.outputKey ? { outputKey: e.outputKey } : {}) } };
 }
 
 /** The decision rule of a two-class plan as the summary and `validate` report it. */

@@ -11,6 +11,7 @@ import type { JobSpec } from '../spec/jobSpec.js';
 import { lastCompleteWindow, parseSchedule, windowAt, windowsBetween, type Window } from '../schedule/window.js';
 import { renderTemplate } from '../schedule/template.js';
 import { runJob, type RunOptions } from './runJob.js';
+export { releaseRunsSync } from './runJob.js';
 import type { RunSummary, SkippedRun } from './summary.js';
 
 /** The job as it runs for one window: templates filled, the output a directory. */

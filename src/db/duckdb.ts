@@ -69,6 +69,20 @@ export interface DbOptions {
   timezone?: string;
 }
 
+/**
+ * The DuckDB names of the Parquet keys a run registered (db/parquetKeys.ts): `input` reads
+ * encrypted input files, `output` encrypts everything the run writes as Parquet.
+ */
+export interface ParquetKeyNames {
+  input?: string;
+  output?: string;
+}
+
+/** Our own key names, the only ones `addParquetKey` registers (a prefix and a job's key name). */
+const PARQUET_KEY_NAME = /^[a-z][a-z0-9_]{0,80}$/;
+/** Key bytes DuckDB can be given as themselves: none needs quoting in an SQL string. */
+const PLAIN_KEY_BYTES = /^[A-Za-z0-9+/=_-]+$/;
+
 export class Db {
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -76,7 +90,36 @@ export class Db {
     private readonly owner: boolean,
     /** Bytes DuckDB may use (`memory_limit`). */
     readonly memoryLimit: number,
+    /** Keys registered in this database; shared by its forks (keys are the database's). */
+    readonly parquetKeys: ParquetKeyNames = {},
   ) {}
+
+  /**
+   * Registers a Parquet encryption key (16, 24 or 32 bytes) under `name`.
+   *
+   * `PRAGMA add_parquet_key` takes no bound parameters, so this is the one statement into
+   * which a value is rendered. Only text that cannot leave the string literal reaches it:
+   * `name` is one of our own names (PARQUET_KEY_NAME); the key is re-encoded here from its
+   * bytes, never passed on as the user wrote it. DuckDB takes a value of 16, 24 or 32
+   * characters as the key's own bytes and decodes any other as base64: a 32-byte key is
+   * given as its base64 (44 characters of [A-Za-z0-9+/=]); a 16 or 24-byte key's base64
+   * (24 or 32 characters) would be taken as the key itself, so such a key is given as its
+   * bytes, which must then all be letters, digits or `+/=_-` (KEY_INVALID otherwise: DuckDB
+   * has no other way to receive it). The statement is never logged or put in a message.
+   */
+  async addParquetKey(name: string, key: Uint8Array): Promise<void> {
+    if (!PARQUET_KEY_NAME.test(name)) throw new Error(`not a Parquet key name of ours: ${name}`);
+    const bytes = Buffer.from(key);
+    let text: string;
+    if (bytes.length === 32) text = bytes.toString('base64');
+    else if ((bytes.length === 16 || bytes.length === 24) && PLAIN_KEY_BYTES.test(bytes.toString('latin1'))) text = bytes.toString('latin1');
+    else throw new BatchinferError('KEY_INVALID', `a ${bytes.length}-byte key can reach DuckDB only as text of letters, digits and +/=_- (it takes a 16 or 24-byte key as text): use a 32-byte key`, { expected: 'a 32-byte key, or a 16/24-byte key of letters and digits', actual: `${bytes.length} bytes` });
+    if (!/^[A-Za-z0-9+/=_-]+$/.test(text)) throw new Error('a rendered key must be base64 or plain letters and digits');
+    // Rendered on purpose (see above); errors from DuckDB are replaced: they could quote the statement.
+    await this.conn.run(`PRAGMA add_parquet_key('${name}', '${text}')`).catch(() => {
+      throw new BatchinferError('KEY_INVALID', `DuckDB refused the key registered as ${name}`, { expected: 'a 16, 24 or 32-byte AES key' });
+    });
+  }
 
   /**
    * Spill to `dir` from now on (a run's staging directory, beside the output, sized for the
@@ -100,7 +143,7 @@ export class Db {
     // Rows must come back in file order: predictions are matched to rows by position.
     config['preserve_insertion_order'] = 'true';
     // Each file is read once (features) plus once per part for passthrough: caching file
-    // blocks in memory buys nothing and grew memory with the input size.
+    // blocks in memory buys nothing and would grow memory with the input size.
     config['enable_external_file_cache'] = 'false';
     const memoryLimit = options.memoryLimit ?? defaultMemoryLimit();
     config['memory_limit'] = `${Math.floor(memoryLimit / 1024)}KiB`;
@@ -141,7 +184,7 @@ export class Db {
    * time, so the reader streams on one connection while the writer appends on another.
    */
   async fork(): Promise<Db> {
-    return new Db(this.instance, await this.instance.connect(), false, this.memoryLimit);
+    return new Db(this.instance, await this.instance.connect(), false, this.memoryLimit, this.parquetKeys);
   }
 
   /** Runs a statement; returns the first column of the first row when there is one (COPY returns its row count). */

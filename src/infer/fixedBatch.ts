@@ -7,7 +7,7 @@
  * @example
  *   const { outputs, padded } = await runInGroups((f) => session.run(f, names), feeds, 1);
  */
-import type { TensorData, TensorValues } from './ort.js';
+import type { TensorData, TensorValues } from '../util/tensor.js';
 
 export type RunFn = (feeds: Record<string, TensorData>) => Promise<Record<string, TensorData>>;
 

@@ -11,22 +11,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import { cudaUnavailable, type Device, type Provider } from './device.js';
+import type { TensorData, TensorDtype, TensorValues } from '../util/tensor.js';
 
 // Fatal only, set before the first session: a CUDA provider that does not load is reported
 // once, as our error or the summary's warning; ORT's environment logger would print its own
 // coloured line to stderr first.
 ort.env.logLevel = 'fatal';
 
-export type TensorDtype = 'float32' | 'float64' | 'int64' | 'int32' | 'string' | 'bool' | 'int8' | 'uint8' | 'float16';
-
-export type TensorValues = Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array | Uint16Array | string[];
-
-/** A tensor as plain data, safe to post between threads. */
-export interface TensorData {
-  type: TensorDtype;
-  dims: number[];
-  data: TensorValues;
-}
+export type { TensorData, TensorDtype, TensorValues } from '../util/tensor.js';
 
 export interface RuntimeValueInfo {
   name: string;

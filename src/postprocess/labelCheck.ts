@@ -10,7 +10,7 @@
  *   check.report(); // { output: 'output_label', rows: 3000, disagreements: 0, examples: [] }
  */
 import { BatchinferError } from '../errors.js';
-import type { TensorData } from '../infer/ort.js';
+import type { TensorData } from '../util/tensor.js';
 
 /** Rows checked and how many disagreed: what a journaled part records, so a resumed run reports every row. */
 export interface LabelCounts {

@@ -6,7 +6,7 @@
  */
 import { BatchinferError } from '../errors.js';
 import type { AppendColumn } from '../db/duckdb.js';
-import type { TensorData } from '../infer/ort.js';
+import type { TensorData } from '../util/tensor.js';
 import { argmaxRow, looksLikeProbabilities, sigmoid, softmaxRows } from './scores.js';
 import { derivesInSql, type ClassificationPlan, type ExtraOutput, type OutputPlan, type ScoresDecision } from './outputPlan.js';
 import { LabelCheck, type LabelCheckReport, type LabelCounts } from './labelCheck.js';

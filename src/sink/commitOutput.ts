@@ -10,7 +10,9 @@ import { BatchinferError } from '../errors.js';
 import { commitRename } from './atomicFile.js';
 import { concatParquet } from './parquetConcat.js';
 import { copyOptions, type OutputFormat } from './outputFormat.js';
-import { literalPath } from '../source/dataset.js';
+import { writeKeyOption } from '../db/parquetKeys.js';
+import { partsRelation } from './partsRelation.js';
+import { Params } from '../util/sql.js';
 import { failpoint } from '../util/failpoint.js';
 import { writeFailure } from '../util/writeFailure.js';
 
@@ -74,22 +76,32 @@ async function mergeParts(db: Db, parts: string[], path: string): Promise<string
 }
 
 async function joinParts(db: Db, parts: string[], path: string): Promise<void> {
-  // Parts of one schema (the usual case) are joined by copying their row groups.
-  if (await concatParquet(parts, path)) return;
+  // Parts of one schema (the usual case) are joined by copying their row groups; encrypted
+  // ones cannot be: each module's AES-GCM tag covers its row group's ordinal and its file's
+  // own id, so DuckDB decrypts them and encrypts the output afresh.
+  const keyed = db.parquetKeys.output !== undefined;
+  if (!keyed && (await concatParquet(parts, path))) return;
   // One thread: an ordered parallel COPY buffers out-of-order row groups (memory growing with
   // the output), and the merge is a straight concatenation that one core keeps up with.
   await db.withThreads(1, () =>
-    // By name, to the widest type: a CSV re-read as text (a value past DuckDB's type sample)
-    // has text passthrough columns where the other files' parts have numbers, and casting to
-    // the first part's type failed on the first value that is not a number.
-    db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd)', [parts.map(literalPath), path]),
+    // By name, to the widest type (partsRelation.ts): a CSV re-read as text (a value past
+    // DuckDB's type sample) has text passthrough columns where the other files' parts have
+    // numbers, and casting to the first part's type failed on the first value that is not a number.
+    copyParts(db, parts, path, `FORMAT parquet, COMPRESSION zstd${writeKeyOption(db)}`),
   );
+}
+
+/** COPY of the parts' rows, in order (partsRelation.ts), to `path` with `options`. */
+async function copyParts(db: Db, parts: readonly string[], path: string, options: string): Promise<void> {
+  const params = new Params();
+  const from = await partsRelation(db, parts, params);
+  await db.exec(`COPY (SELECT * FROM ${from}) TO ${params.bind(path)} (${options})`, params.values);
 }
 
 /** The parts, in order, written as one CSV or JSON Lines file (one thread keeps the order cheap). */
 async function writeAs(db: Db, format: OutputFormat, parts: string[], path: string): Promise<string> {
   return writeMerged(path, async () => {
-    await db.withThreads(1, () => db.exec(`COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (${copyOptions(format)})`, [parts.map(literalPath), path]));
+    await db.withThreads(1, () => copyParts(db, parts, path, copyOptions(format)));
   });
 }
 

@@ -10,7 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { Part } from './part.js';
-import { literalPath } from '../source/dataset.js';
+import { writeKeyOption } from '../db/parquetKeys.js';
+import { partsRelation } from './partsRelation.js';
+import { Params } from '../util/sql.js';
 import { applyMode, commitRename } from './atomicFile.js';
 import { outputTarget, rejectsTempPath, summaryPath, WINDOW_REJECTS } from './outputPaths.js';
 import { writeFailure } from '../util/writeFailure.js';
@@ -60,10 +62,14 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
     if (files.length === 0) {
       await empty(merged);
     } else {
-      // By name, to the widest type: the files of a glob may differ in columns the job does not
-      // use, and a CSV re-read as text (a value past DuckDB's type sample) quarantines text
-      // where another file's rows are DOUBLE; casting 'abc' to the first file's type failed.
-      await db.exec('COPY (SELECT * FROM read_parquet($1::VARCHAR[], hive_partitioning = false, union_by_name = true)) TO $2 (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)', [files.map(literalPath), merged]);
+      // By name, to the widest type (partsRelation.ts): the files of a glob may differ in
+      // columns the job does not use, and a CSV re-read as text (a value past DuckDB's type
+      // sample) quarantines text where another file's rows are DOUBLE; casting 'abc' to the
+      // first file's type failed. Encrypted with the output key when the job has one, as every
+      // part they come from.
+      const params = new Params();
+      const from = await partsRelation(db, files, params);
+      await db.exec(`COPY (SELECT * FROM ${from}) TO ${params.bind(merged)} (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false${writeKeyOption(db)})`, params.values);
     }
   } catch (err) {
     await rm(merged, { force: true });

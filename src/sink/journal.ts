@@ -39,6 +39,8 @@ export interface SourceEntry {
   file: number;
   name: string;
   bytes: number;
+  /** Rows the job's `where` left out of the staged copy (only with a `where`). */
+  filtered?: number;
 }
 
 export interface FileDoneEntry {

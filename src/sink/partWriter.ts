@@ -11,6 +11,7 @@
 import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db, TableAppender } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
+import { writeKeyOption } from '../db/parquetKeys.js';
 import { guardCopy, scanSql, type DatasetFile, type NamedFile } from '../source/dataset.js';
 import { classNames, derivesInSql, predictionTableColumns, type ClassificationPlan, type OutputPlan } from '../postprocess/outputPlan.js';
 
@@ -34,6 +35,11 @@ export interface PartWriterOptions {
    * passthrough columns, the one COPY DuckDB runs on a single thread.
    */
   lanes?: boolean;
+}
+
+/** Lanes exist only for the positional join with passthrough columns, the one COPY DuckDB runs on a single thread. */
+export function usesLanes(byRowNumber: boolean, passthrough: readonly string[]): boolean {
+  return !byRowNumber && passthrough.length > 0;
 }
 
 /** Parts under twice this many rows stay whole: two COPYs buy nothing on small parts. */
@@ -77,7 +83,7 @@ export class PartWriter {
    * connections (`planPart`) whose COPYs run at once, on two cores (docs/performance.md, writing).
    */
   static async create(db: Db, plan: OutputPlan, passthrough: readonly string[], options: PartWriterOptions = { byRowNumber: false }): Promise<PartWriter> {
-    const split = !options.byRowNumber && passthrough.length > 0 && (options.lanes ?? false);
+    const split = usesLanes(options.byRowNumber, passthrough) && (options.lanes ?? false);
     const dbs = split ? [db, await db.fork()] : [db];
     const lanes = dbs.map((d) => ({ db: d, appender: null, rows: 0 }));
     const writer = new PartWriter(lanes, 'predictions_segment', plan, passthrough, options.byRowNumber);
@@ -88,7 +94,7 @@ export class PartWriter {
   /**
    * A fresh TEMP table per part. A table in the main catalog keeps every dropped or deleted
    * version alive while the reader's streaming query (another connection, an older
-   * transaction) is open, so memory grew with every row scored. A connection-local
+   * transaction) is open, so memory would grow with every row scored. A connection-local
    * temp table is outside that snapshot and is freed when replaced.
    */
   private async resetTable(lane: Lane): Promise<void> {
@@ -171,7 +177,7 @@ export class PartWriter {
     const target = params.bind(path);
     // The COPY reads the passthrough columns from the source: its failures are the input's,
     // unless they name the part file (or a full disk).
-    const copy = `COPY (SELECT ${columns} FROM ${from}${order}) TO ${target} (FORMAT parquet, COMPRESSION zstd)`;
+    const copy = `COPY (SELECT ${columns} FROM ${from}${order}) TO ${target} (FORMAT parquet, COMPRESSION zstd${writeKeyOption(lane.db)})`;
     const written = Number(await guardCopy(source.display ?? source.file, path, () => lane.db.exec(copy, params.values)));
     if (written !== source.rowCount) {
       throw new BatchinferError('INTERNAL', 'part file row count does not match the rows scored', { expected: source.rowCount, actual: written });
@@ -199,7 +205,7 @@ export class PartWriter {
           substr(batchinfer_reject, length(${reason}) + length(${index}) + 3) AS reject_message
         FROM (SELECT *, ${check(params)} AS batchinfer_reject FROM ${scan})
         WHERE batchinfer_reject IS NOT NULL ORDER BY file_row_number
-      ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)`;
+      ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false${writeKeyOption(this.lanes[0]!.db)})`;
     return Number(await guardCopy(display, path, () => this.lanes[0]!.db.exec(sql, params.values)));
   }
 

@@ -12,7 +12,7 @@ import type { FeedDtype } from '../preprocess/featurePlan.js';
 /** A feed's values: a typed array of its dtype, or strings. */
 export type FeedBuffer = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | string[];
 
-/** Returned buffers by byte length (allocating and collecting them cost ~0.1 s per 1M rows of 30 features). */
+/** Returned buffers by byte length: allocating and collecting a batch's buffers is a cost per batch the reader saves. */
 export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
 

@@ -14,6 +14,8 @@ import { findCsvProblem } from './csvProblems.js';
 import { DATA_FILE_NAMES, delimiterSql, kindOf, type Delimiter } from './fileKind.js';
 import { globRoot, typePartitions, type PartitionTypeName, type PartitionValue, type RootedFile } from './partitions.js';
 import { Params, quoteIdent } from '../util/sql.js';
+import { readKeyOption } from '../db/parquetKeys.js';
+import { cryptoFailure, isEncryptedParquet } from './encryptedParquet.js';
 
 export type { DatasetFormat } from './fileKind.js';
 import type { DatasetFormat } from './fileKind.js';
@@ -33,10 +35,25 @@ export interface DatasetFile {
   delimiter?: Delimiter;
   /** Hive partition keys of the `key=value` directories below the input's root (partitions.ts), read as columns. */
   partitions?: readonly PartitionValue[];
+  /** The job's computed columns, after the file's own and its partition keys, in order, each able to read those before it (SQL checked and rendered by spec/sqlExpression.ts). */
+  computed?: readonly ComputedColumn[];
+  /**
+   * The job's row filter (checked SQL, spec/sqlExpression.ts). A filtered file is read from its
+   * staged copy (core/stageSource.ts), whose rows are numbered after the filter.
+   */
+  where?: string;
+  /** A Parquet file encrypted with Parquet Modular Encryption: the DuckDB name of its key (db/parquetKeys.ts). */
+  key?: string;
 }
 
-/** An input file as messages name it: its path, and for a CSV the delimiter it is read with (to find a bad line). */
-export type NamedFile = Pick<DatasetFile, 'path' | 'delimiter'>;
+export interface ComputedColumn {
+  name: string;
+  /** Rendered by spec/sqlExpression.ts from the checked expression: never the user's text. */
+  sql: string;
+}
+
+/** An input file as messages name it: its path, for a CSV the delimiter it is read with (to find a bad line), its `where` (rows are counted after it), and its key. */
+export type NamedFile = Pick<DatasetFile, 'path' | 'delimiter' | 'where' | 'key'>;
 export type ReadSource = string | NamedFile;
 
 export interface OpenOptions {
@@ -48,6 +65,8 @@ export interface OpenOptions {
   partitionTypes?: Readonly<Record<string, PartitionTypeName>>;
   /** The files to read of those matched (a window's partitions), chosen before any is opened; it must keep one. */
   narrow?: (files: DatasetFile[]) => Promise<DatasetFile[]>;
+  /** The DuckDB name of the key encrypted Parquet files are read with (db/parquetKeys.ts); default: the run's input key. */
+  key?: string;
 }
 
 /** The delimiter a CSV file is read with: the job's, else `.tsv` a tab, else a comma. */
@@ -80,7 +99,7 @@ export function literalPath(path: string): string {
 }
 
 /** The DuckDB table function reading `file`, with its (literalPath) path bound to `placeholder`. */
-export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter'>, placeholder: string, extra = ''): string {
+export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' | 'key'>, placeholder: string, extra = ''): string {
   // DuckDB's hive partitioning off: it would read every key=value directory of the path, and
   // a file named alone under `dt=2026-11-29/` must not grow a `dt` column. The keys below an
   // input's root are added by `scanSql` (partitions.ts).
@@ -88,20 +107,34 @@ export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter
   // inside quotes); only the column types are sniffed. A sniffed dialect turns a broken file
   // into a different table: one ragged line made DuckDB fall back to a single column named
   // after the whole header line, and an unclosed quote made it read every quote as text.
-  if (file.format === 'parquet') return `read_parquet(${placeholder}, hive_partitioning = false${extra})`;
+  if (file.format === 'parquet') return `read_parquet(${placeholder}, hive_partitioning = false${readKeyOption(file.key)}${extra})`;
   return csvReaderSql(file, placeholder, true, extra);
 }
 
 /**
- * The rows of `file` with its partition columns after its own: `readerSql` with the path
- * and each partition value bound on `params` (values are typed by partitions.ts).
+ * The rows of `file` with its partition columns after its own, then its computed columns, and
+ * only those its `where` keeps: `readerSql` with the path and each partition value bound on
+ * `params` (values are typed by partitions.ts). Computed columns and the filter are SQL that
+ * spec/sqlExpression.ts rendered from a checked expression.
  */
-export function scanSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' | 'partitions'>, params: Params, extra = ''): string {
+export function scanSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' | 'partitions' | 'computed' | 'where' | 'key'>, params: Params, extra = ''): string {
   const reader = readerSql(file, params.bind(literalPath(file.path)), extra);
   const partitions = file.partitions ?? [];
-  if (partitions.length === 0) return reader;
-  const columns = partitions.map((p) => `CAST(${params.bind(p.value)} AS ${p.type}) AS ${quoteIdent(p.name)}`).join(', ');
-  return `(SELECT *, ${columns} FROM ${reader})`;
+  const keyed = partitions.length === 0 ? reader : `(SELECT *, ${partitions.map((p) => `CAST(${params.bind(p.value)} AS ${p.type}) AS ${quoteIdent(p.name)}`).join(', ')} FROM ${reader})`;
+  // One level per computed column, in order: each may read the ones before it.
+  const withComputed = (file.computed ?? []).reduce((from, c) => `(SELECT *, ${c.sql} AS ${quoteIdent(c.name)} FROM ${from})`, keyed);
+  return file.where === undefined ? withComputed : `(SELECT * FROM ${withComputed} WHERE ${file.where})`;
+}
+
+/**
+ * Whether the file's computed columns or `where` read `column`: their SQL (rendered by
+ * spec/sqlExpression.ts) names every column quoted. (A string literal holding the same quoted
+ * name only makes this true for a column they do not read.) Such a column keeps the type the
+ * reader gives it: as text it would not bind in `amount / 2`.
+ */
+export function readByExpressions(file: Pick<DatasetFile, 'computed' | 'where'>, column: string): boolean {
+  const quoted = quoteIdent(column);
+  return [...(file.computed ?? []).map((c) => c.sql), file.where ?? ''].some((sql) => sql.includes(quoted));
 }
 
 function csvReaderSql(file: NamedFile, placeholder: string, header: boolean, extra = ''): string {
@@ -136,6 +169,10 @@ export async function openDataset(db: Db, inputs: string | readonly string[], op
     return file;
   });
   const files = options.narrow ? await options.narrow(all) : all;
+  // With a key, the encrypted files are found before any is read: DuckDB refuses a key for a
+  // plain file. Without one, DuckDB's refusal of an encrypted file is KEY_MISSING (readFailure).
+  const key = options.key ?? db.parquetKeys.input;
+  if (key) for (const file of files) if (file.format === 'parquet' && (await isEncryptedParquet(file.path))) file.key = key;
   const formats = new Set(all.map((f) => f.format));
   if (formats.size > 1) {
     throw new BatchinferError('INPUT_INVALID', `input ${input} mixes Parquet and CSV files`, {
@@ -155,7 +192,7 @@ export async function describeFile(db: Db, file: DatasetFile): Promise<ColumnInf
   const params = new Params();
   const rows = await guardRead(file, () => db.query<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${scanSql(file, params)}`, params.values));
   const columns = rows.map((r) => ({ name: r.column_name, type: r.column_type }));
-  checkPartitionNames(file, columns);
+  checkPartitionNames(file, columns.slice(0, columns.length - (file.computed?.length ?? 0)));
   if (file.format === 'csv' && kindOf(file.path)?.compression !== 'none') await checkCompressedNotEmpty(db, file, columns);
   return columns;
 }
@@ -168,6 +205,8 @@ export async function countRows(db: Db, file: DatasetFile): Promise<number> {
 
 /** Row groups of a Parquet file (for `inspect`). */
 export async function parquetRowGroups(db: Db, path: string): Promise<{ id: number; rows: number }[]> {
+  // parquet_metadata takes no key: an encrypted file's row groups are not listed.
+  if (await isEncryptedParquet(path)) return [];
   const rows = await guardRead(path, () =>
     db.query<{ row_group_id: bigint; row_group_num_rows: bigint }>(
       'SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata($1) ORDER BY row_group_id',
@@ -182,6 +221,8 @@ export async function parquetRowGroups(db: Db, path: string): Promise<{ id: numb
  * (a corrupt or tampered footer: DuckDB then reads the file short without an error).
  */
 export async function overclaimingRowGroups(db: Db, path: string): Promise<{ id: number; rows: number; values: number }[]> {
+  // parquet_metadata takes no key; an encrypted footer is authenticated (AES-GCM) anyway.
+  if (await isEncryptedParquet(path)) return [];
   const rows = await guardRead(path, () =>
     db.query<{ id: bigint; rows: bigint; values: bigint }>(
       'SELECT row_group_id AS id, any_value(row_group_num_rows) AS rows, min(num_values) AS values FROM parquet_metadata($1) GROUP BY row_group_id HAVING min(num_values) < any_value(row_group_num_rows) ORDER BY row_group_id',
@@ -341,6 +382,8 @@ export async function readFailure(source: ReadSource, err: unknown): Promise<Bat
   const path = file.path;
   const text = err instanceof Error ? err.message : String(err);
   const first = clip(text.split('\n')[0] ?? text);
+  const crypto = cryptoFailure(file, text, err);
+  if (crypto) return crypto;
   if (kindOf(path)?.format !== 'csv') return new BatchinferError('INPUT_INVALID', `cannot read ${path}: ${first}`, { cause: err });
   // DuckDB's CSV errors are many lines (the line, the reason, fixes, the options), and the
   // sniffer's name no line: find the first structural problem ourselves.

@@ -9,7 +9,7 @@
  */
 import { BatchinferError } from '../errors.js';
 import type { ColumnChunk, ColumnVector, Db } from '../db/duckdb.js';
-import type { TensorData, TensorValues } from '../infer/ort.js';
+import type { TensorData, TensorValues } from '../util/tensor.js';
 import { featureSql, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns, parseRejection, rejectSql, scannedChecks, type RejectReason } from '../preprocess/rowChecks.js';
 import { ChunkChecks } from './chunkChecks.js';
@@ -43,7 +43,7 @@ export interface ReadOptions {
   toRow?: number;
   /** `fail` throws BAD_DATA on the first bad row; otherwise bad rows are counted and left out. */
   onError?: 'fail' | 'skip' | 'quarantine';
-  /** Record each scored row's file row number (needed when rows can be left out). */
+  /** Record each scored row's file row number: by default when rows can be left out (`onError` skip or quarantine). */
   trackRows?: boolean;
   /** Buffers the inference workers handed back, filled again instead of allocating new ones. */
   buffers?: BufferPool;
@@ -58,6 +58,8 @@ export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRo
   const params = new Params();
   const ranged = fromRow > 0 || toRow !== undefined;
   if (ranged && file.format !== 'parquet') throw new BatchinferError('INTERNAL', 'reading a span of a file\'s rows needs a Parquet source');
+  // Its rows are numbered after the filter: only its staged copy may be read (stageSource.ts).
+  if (file.where !== undefined) throw new BatchinferError('INTERNAL', 'a filtered input is read from its staged copy');
   // The scan binds first: its path is $1.
   const scan = scanSql(file, params, ranged ? ', file_row_number = true' : '');
   const exprs = flatColumns(feeds).map(({ feed, col }) => featureSql(col, feed.dtype, params));
@@ -79,7 +81,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   const source = options.display ?? file;
   const display = source.path;
   const columns = flatColumns(feeds);
-  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, batchSize, start, options.trackRows ?? false, options.buffers);
+  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, batchSize, start, options.trackRows ?? (options.onError ?? 'fail') !== 'fail', options.buffers);
   let builder = newBuilder(fromRow);
   let fileRow = fromRow;
   // Time spent waiting on DuckDB vs copying into tensors; the consumer's time while this
@@ -104,7 +106,9 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
           if ((options.onError ?? 'fail') === 'fail') {
             const col = columns[rejection.columnIndex];
             const message = rejection.message ?? (await exactMessage(db, file, feeds, fileRow));
-            throw new BatchinferError('BAD_DATA', `${display} row ${fileRow + 1}: ${message}`, {
+            // A filtered file is read from its staged copy: its rows are counted after the filter.
+            const row = `row ${fileRow + 1}${source.where !== undefined ? ' of the rows the where keeps' : ''}`;
+            throw new BatchinferError('BAD_DATA', `${display} ${row}: ${message}`, {
               expected: col ? `a valid value for model input '${col.feed.input}' (or on_error: skip | quarantine)` : 'a valid row',
               actual: rejection.reason,
             });

@@ -15,6 +15,7 @@ import { checkTemplate, hasTemplate } from '../schedule/template.js';
 import { parseSchedule } from '../schedule/window.js';
 import { DELIMITER_EXPECTED, DELIMITER_WORDS, type Delimiter } from '../source/fileKind.js';
 import { CUDA_BATCH_SIZE, type Device } from '../infer/device.js';
+import { parseEncryption, type EncryptionSpec } from './encryption.js';
 
 /** How one model input is built from dataset columns. */
 export interface InputSpec {
@@ -122,6 +123,10 @@ export interface JobSpec {
   windowColumn?: string;
   /** CSV inputs: the field delimiter, instead of the one the file name implies (`.csv` comma, `.tsv` tab). */
   csvDelimiter?: Delimiter;
+  /** Columns computed from each row by a checked SQL expression (spec/sqlExpression.ts), by name, in order. */
+  computed?: Record<string, string>;
+  /** Keep only the rows for which this checked SQL expression is true (`rows.filtered` counts the others). */
+  where?: string;
   /** Hive partition keys typed as given instead of from their values (`partition_types`, source/partitions.ts). */
   partitionTypes?: Record<string, PartitionTypeName>;
   /** Bytes DuckDB may use before it spills to the staging directory (`memory_limit`; default half the machine's). */
@@ -136,6 +141,8 @@ export interface JobSpec {
   rejectsColumns?: string[];
   /** Where the model runs: onnxruntime's CPU or CUDA execution provider, or CUDA when it loads. */
   device: Device;
+  /** Parquet Modular Encryption of inputs and outputs, by key name (spec/encryption.ts). */
+  encryption?: EncryptionSpec;
   /** What the job's keys say that is no problem but worth a warning in every run's summary. */
   notes: string[];
 }
@@ -228,12 +235,16 @@ export const jobFileSchema = z.strictObject({
   model_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a sha256 is 64 hex digits').optional(),
   csv_delimiter: z.enum(Object.keys(DELIMITER_WORDS) as [string, ...string[]], { error: DELIMITER_EXPECTED }).optional(),
   partition_types: z.record(name, z.enum(PARTITION_TYPE_NAMES)).optional(),
+  computed: z.record(name, z.string().min(1)).optional(),
+  where: z.string().min(1).optional(),
   memory_limit: z.string().optional(),
   min_rows: z.number().int().nonnegative().optional(),
   file_mode: z.string({ error: FILE_MODE_EXPECTED }).regex(/^0?[0-7]{3}$/, FILE_MODE_EXPECTED).optional(),
   redact: z.boolean().optional(),
   rejects_columns: z.array(name).optional(),
   device: z.string().regex(/^(cpu|auto|cuda(:\d{1,2})?)$/, DEVICE_EXPECTED).optional(),
+  // Checked by parseEncryption, whose messages never quote what it holds (a key value put there by mistake).
+  encryption: z.unknown().optional(),
 });
 
 export type JobFile = z.infer<typeof jobFileSchema>;
@@ -323,6 +334,8 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     windowColumn: job.window_column,
     csvDelimiter: job.csv_delimiter === undefined ? undefined : DELIMITER_WORDS[job.csv_delimiter],
     partitionTypes: job.partition_types,
+    computed: job.computed,
+    where: job.where,
     memoryLimit: defaultMemoryLimit(),
     minRows: job.min_rows,
     fileMode: job.file_mode === undefined ? undefined : parseInt(job.file_mode, 8),
@@ -331,6 +344,9 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     device: deviceOf(job.device),
     notes: [],
   };
+  const encryption = parseEncryption(job.encryption, options.baseDir);
+  problems.push(...encryption.problems);
+  if (encryption.spec) spec.encryption = encryption.spec;
   if (job.memory_limit !== undefined) {
     const bytes = parseMemorySize(job.memory_limit);
     if (bytes === null || bytes < MIN_MEMORY_LIMIT) problems.push({ code: 'SPEC_INVALID', where: 'memory_limit', message: 'is not a memory size DuckDB can work in', expected: MEMORY_LIMIT_EXPECTED, actual: job.memory_limit });
@@ -492,11 +508,26 @@ function checkCombinations(spec: JobSpec): Problem[] {
   if (spec.fileMode !== undefined && (spec.fileMode & 0o600) !== 0o600) {
     problems.push({ code: 'SPEC_INVALID', where: 'file_mode', message: 'must let the owner read and write (0600 or more)', expected: "0600 or more, e.g. '0640'", actual: spec.fileMode.toString(8).padStart(4, '0') });
   }
+  problems.push(...checkEncryption(spec));
   if (spec.model && spec.model === spec.output) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the model file' });
   }
   if (spec.input && (spec.inputList ?? [spec.input]).includes(spec.output)) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the input' });
+  }
+  return problems;
+}
+
+/**
+ * An encrypted input's rows are written (parts, rejects, output) encrypted: with the output's
+ * key, so the job needs one. (That the output is Parquet is checked where a run opens its keys,
+ * core/jobKeys.ts: `inspect` makes up a job whose output is no file.)
+ */
+function checkEncryption(spec: JobSpec): Problem[] {
+  const e = spec.encryption;
+  const problems: Problem[] = [];
+  if (e?.inputKey && !e.outputKey) {
+    problems.push({ code: 'SPEC_INVALID', where: 'encryption.output', message: 'is required with encryption.input: the rows of an encrypted input are written encrypted (output, rejects, staged parts), with the output key', expected: '{footer_key: NAME}', actual: 'nothing' });
   }
   return problems;
 }

@@ -21,6 +21,20 @@ function runFingerprint(...args: Parameters<typeof runIdentity>): string {
 const inputs = [{ path: '/data/in.csv', bytes: 10, mtime: '2026-11-29T00:00:00.000Z' }];
 
 describe('runFingerprint', () => {
+  it('differs with computed columns and with the where filter, each change of them named; unchanged when they are unset', () => {
+    const base = runIdentity(job(), inputs, null);
+    expect(Object.keys(base.settings)).not.toContain('computed');
+    expect(Object.keys(base.settings)).not.toContain('where');
+    const filtered = runIdentity(job({ where: "country = 'DE'" }), inputs, null);
+    const other = runIdentity(job({ where: "country = 'FR'" }), inputs, null);
+    expect(new Set([base.fingerprint, filtered.fingerprint, other.fingerprint]).size).toBe(3);
+    expect(changedSettings(filtered.settings, other.settings)).toEqual(['where']);
+    const ratio = runIdentity(job({ computed: { ratio: 'a / b' } }), inputs, null);
+    const inverse = runIdentity(job({ computed: { ratio: 'b / a' } }), inputs, null);
+    expect(ratio.fingerprint).not.toBe(inverse.fingerprint);
+    expect(changedSettings(ratio.settings, inverse.settings)).toEqual(['computed']);
+  });
+
   it('is the same for the same job and inputs', () => {
     expect(runFingerprint(job(), inputs, null)).toBe(runFingerprint(job(), inputs, null));
     expect(runFingerprint(job({ csvDelimiter: ';' }), inputs, null)).toBe(runFingerprint(job({ csvDelimiter: ';' }), inputs, null));

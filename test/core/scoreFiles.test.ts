@@ -6,6 +6,7 @@ import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
 import { prepareJob, type PreparedJob } from '../../src/core/prepare.js';
 import { scoreFiles, takeLabels } from '../../src/core/scoreFiles.js';
+import { planExecution, type ExecutionPlan } from '../../src/core/executionPlan.js';
 import { WorkerPool } from '../../src/infer/workerPool.js';
 import { requestedOutputs } from '../../src/postprocess/outputPlan.js';
 import { Journal } from '../../src/sink/journal.js';
@@ -43,6 +44,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The job's plan, its parts staged in `staging`, at most two batches at the workers. */
+async function planIn(staging: string): Promise<ExecutionPlan> {
+  const plan = await planExecution(db, job, { window: null });
+  return { ...plan, maxInFlight: 2, output: { ...plan.output, staging } };
+}
+
 async function freshJournal(name: string): Promise<{ staging: string; journal: Journal }> {
   const staging = join(dir, name);
   await mkdir(staging);
@@ -52,7 +59,7 @@ async function freshJournal(name: string): Promise<{ staging: string; journal: J
 describe('scoreFiles: every row of a file is accounted for', () => {
   it('scores all 3000 rows of the fixture into journaled parts', async () => {
     const { staging, journal } = await freshJournal('whole');
-    const result = await scoreFiles(db, pool, job, staging, journal, { maxInFlight: 2 });
+    const result = await scoreFiles(db, pool, job, await planIn(staging), journal);
     expect(result.rowsIn).toBe(3000);
     expect(journal.done(0)).toEqual({ type: 'file-done', file: 0, rows: 3000 });
   });
@@ -67,7 +74,7 @@ describe('scoreFiles: every row of a file is accounted for', () => {
       }
     };
     const { staging, journal } = await freshJournal('truncated');
-    const err = await scoreFiles(truncating, pool, job, staging, journal, { maxInFlight: 2 }).catch((e: unknown) => e);
+    const err = await scoreFiles(truncating, pool, job, await planIn(staging), journal).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BatchinferError);
     // What was read (the first chunk) was written and journaled; the file's end never was.
     const readRows = journal.parts(0).at(-1)!.rowEnd;

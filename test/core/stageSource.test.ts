@@ -86,7 +86,7 @@ async function newStaging(): Promise<{ staging: string; journal: Journal }> {
 
 async function stage(csv: DatasetFile, feeds: FeedPlan[], passthrough: string[] = ['id']): Promise<{ file: DatasetFile; feeds: FeedPlan[]; types: Record<string, string> }> {
   const { staging, journal } = await newStaging();
-  const staged = await stageSource(db, csv, 0, { staging, journal, feeds, passthrough, allColumns: false });
+  const staged = await stageSource(db, csv, 0, { target: join(staging, 'source-0.parquet'), journal, feeds, passthrough, allColumns: false });
   const types = Object.fromEntries((await describeFile(db, staged.file)).map((c) => [c.name, c.type]));
   return { ...staged, types };
 }
@@ -133,7 +133,7 @@ describe('stageSource: a CSV staged as numbers', () => {
     const { staging, journal } = await newStaging();
     // As if validation had read 'a' as text: it is not cast, so it keeps the type the copy reads.
     const columns = [{ name: 'id', type: 'VARCHAR' }, { name: 'a', type: 'VARCHAR' }, { name: 'b', type: 'DOUBLE' }, { name: 'c', type: 'DOUBLE' }];
-    const staged = await stageSource(db, csv, 0, { staging, journal, feeds: plain, passthrough: ['id'], allColumns: false, columns });
+    const staged = await stageSource(db, csv, 0, { target: join(staging, 'source-0.parquet'), journal, feeds: plain, passthrough: ['id'], allColumns: false, columns });
     const types = Object.fromEntries((await describeFile(db, staged.file)).map((c) => [c.name, c.type]));
     expect(types).toEqual({ id: 'VARCHAR', a: 'DOUBLE', b: 'FLOAT', c: 'FLOAT' });
   });
@@ -153,7 +153,7 @@ describe('stageSource: a CSV staged as numbers', () => {
   it('a staged copy already journaled is not made again; its feeds come from its own schema', async () => {
     const csv = await writeCsv();
     const { staging, journal } = await newStaging();
-    const options = { staging, journal, feeds: plain, passthrough: ['id'], allColumns: false };
+    const options = { target: join(staging, 'source-0.parquet'), journal, feeds: plain, passthrough: ['id'], allColumns: false };
     const first = await stageSource(db, csv, 0, options);
     const before = await stat(first.file.path);
     const again = await stageSource(db, csv, 0, options);
@@ -164,7 +164,7 @@ describe('stageSource: a CSV staged as numbers', () => {
   it('with every column kept (quarantine), nothing is narrowed: the rejects file shows the values as they were', async () => {
     const csv = await writeCsv();
     const { staging, journal } = await newStaging();
-    const staged = await stageSource(db, csv, 0, { staging, journal, feeds: plain, passthrough: [], allColumns: true });
+    const staged = await stageSource(db, csv, 0, { target: join(staging, 'source-0.parquet'), journal, feeds: plain, passthrough: [], allColumns: true });
     const types = Object.fromEntries((await describeFile(db, staged.file)).map((c) => [c.name, c.type]));
     expect(types).toEqual({ id: 'VARCHAR', a: 'DOUBLE', b: 'DOUBLE', c: 'DOUBLE' });
     expect(await readAll(staged.file, staged.feeds)).toEqual(await parsedFromText(csv, plain));

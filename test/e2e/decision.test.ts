@@ -97,4 +97,14 @@ describe.concurrent('decision keys that do not fit the model or each other', { t
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).output.decision).toEqual({ positive: 'fraud', threshold: 0.3, reviewBand: null });
   });
+
+  it('validate --json prints the execution plan a run would follow', async () => {
+    const out = join(await tmp.make(), 'o.parquet');
+    const r = await runCli(['validate', '--model', model('mlp'), '--input', data('transactions.parquet'), '--output', out, '--features', FEATURES, '--labels', 'legit,fraud', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { plan } = JSON.parse(r.stdout);
+    expect(plan.inputs).toEqual([{ index: 0, path: data('transactions.parquet'), format: 'parquet', rows: { start: 0, end: 3000 }, read: 'direct' }]);
+    expect(plan.join).toEqual({ by: 'position', lanes: 1 });
+    expect(plan.output).toMatchObject({ path: out, mode: 'file', format: 'parquet', summary: `${out}.summary.json` });
+  });
 });

@@ -311,6 +311,19 @@ describe('openDataset: hive partition keys', () => {
     }
   });
 
+  it('scanSql adds computed columns after the keys, each reading those before it, and keeps the rows its where keeps', async () => {
+    const dir = await dirWith('hive-computed', files);
+    const dataset = await openDataset(db, dir);
+    const file = { ...dataset.files[1]!, computed: [{ name: 'next_hour', sql: '("hour" + 1)' }, { name: 'label', sql: `(CAST("dt" AS VARCHAR) || ('/' || CAST("next_hour" AS VARCHAR)))` }], where: '("amount" > 100)' };
+    expect((await describeFile(db, file)).slice(-4)).toEqual([{ name: 'dt', type: 'DATE' }, { name: 'hour', type: 'BIGINT' }, { name: 'next_hour', type: 'BIGINT' }, { name: 'label', type: 'VARCHAR' }]);
+    const params = new Params();
+    const rows = await db.query<{ label: string; n: bigint }>(`SELECT label, count(*) AS n FROM ${scanSql(file, params, ', file_row_number = true')} GROUP BY ALL`, params.values);
+    const [expected] = await db.query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet($1) WHERE amount > 100`, [join(PARTS, 'part-1.parquet')]);
+    expect(rows).toEqual([{ label: '2026-11-29/7', n: expected!.n }]);
+    expect(expected!.n).toBeGreaterThan(0n);
+    expect(expected!.n).toBeLessThan(BigInt(await countRows(db, file)));
+  });
+
   it('a file named alone under dt=... has no dt column (an output read back), nor do keys above a directory input', async () => {
     const dir = await dirWith('hive-alone', files);
     expect((await openDataset(db, join(dir, 'dt=2026-11-29/hour=05/part-0.parquet'))).columns).toEqual(TRANSACTION_COLUMNS);

@@ -1,0 +1,99 @@
+/**
+ * The part sink: pending predictions become journaled part files of `checkpointRows` rows,
+ * each complete under its final name, spans covering the file's rows; a resumed sink starts
+ * after the journaled parts. Checked by reading the parts back with DuckDB.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Db } from '../../src/db/duckdb.js';
+import type { OutputPlan } from '../../src/postprocess/outputPlan.js';
+import { Journal } from '../../src/sink/journal.js';
+import { PartSink, type PartSinkOptions } from '../../src/sink/partSink.js';
+import { FIXTURES_DIR } from '../helpers/reference.js';
+import { useTempDirs } from '../helpers/tempDir.js';
+
+const tmp = useTempDirs('batchinfer-part-sink-');
+const SOURCE = { path: join(FIXTURES_DIR, 'data', 'transactions.parquet'), format: 'parquet' as const };
+const PLAN: OutputPlan = { task: 'regression', outputName: 'v', width: 1, valueType: 'FLOAT', extras: [] };
+let db: Db;
+
+beforeAll(async () => {
+  db = await Db.open({ threads: 1 });
+});
+afterAll(() => db?.close());
+
+async function open(staging: string, journal: Journal, keys: Partial<PartSinkOptions> = {}): Promise<PartSink> {
+  return PartSink.open(db, PLAN, { staging, journal, passthrough: ['txn_id'], byRowNumber: false, lanes: false, checkpointRows: 100, batchSize: 50, copyThreads: null, quarantine: null, notes: () => ({}), ...keys });
+}
+
+/** Feeds `rows` rows (v = row) in batches of 50 from file row `from`, flushing full parts as scoreFiles does. */
+async function feed(sink: PartSink, from: number, rows: number): Promise<number[]> {
+  const journaled: number[] = [];
+  for (let start = from; start < from + rows; start += 50) {
+    const n = Math.min(50, from + rows - start);
+    await sink.append([{ type: 'FLOAT', data: Float32Array.from({ length: n }, (_, i) => start + i) }], n);
+    sink.extendSpan(start + n, {});
+    if (sink.full) await sink.flush((rowEnd) => journaled.push(rowEnd));
+  }
+  if (sink.lastPartDue) await sink.flush((rowEnd) => journaled.push(rowEnd));
+  return journaled;
+}
+
+describe('PartSink', () => {
+  it('writes parts of checkpointRows rows beside their passthrough rows, each journaled under its final name', async () => {
+    const staging = await tmp.make();
+    const { journal } = await Journal.open(staging, 'test');
+    const sink = await open(staging, journal);
+    try {
+      sink.resume(0);
+      expect(sink.startFile({ index: 0, source: SOURCE, display: SOURCE, rows: 250, rejectCheck: () => 'NULL' })).toBe(0);
+      // The source has 3000 rows; spans cover only the 250 fed here.
+      expect(await feed(sink, 0, 250)).toEqual([100, 200, 250]);
+      expect(sink.rowsWritten).toBe(250);
+      expect(sink.rowsOut).toBe(250);
+    } finally {
+      sink.close();
+    }
+    expect(journal.parts(0).map((p) => [p.seq, p.rowStart, p.rowEnd, p.rowCount, p.name])).toEqual([
+      [0, 0, 100, 100, 'part-0-0.parquet'],
+      [1, 100, 200, 100, 'part-0-1.parquet'],
+      [2, 200, 250, 50, 'part-0-2.parquet'],
+    ]);
+    expect((await readdir(staging)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(sink.parts[0]!.map((p) => p.rows)).toEqual([100, 100, 50]);
+    // Each part holds its span's passthrough values beside the predictions made for them.
+    const rows = await db.query<{ txn_id: unknown; prediction: number; n: bigint }>(
+      `SELECT p.txn_id, p.prediction, s.file_row_number AS n FROM read_parquet($1) p POSITIONAL JOIN (SELECT txn_id, file_row_number FROM read_parquet($2, file_row_number = true) LIMIT 250) s WHERE p.txn_id IS DISTINCT FROM s.txn_id OR p.prediction <> s.file_row_number`,
+      [sink.parts[0]!.map((p) => p.path), SOURCE.path],
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it('a resumed sink keeps the journaled parts and numbers its new ones after them', async () => {
+    const staging = await tmp.make();
+    const first = await Journal.open(staging, 'resume');
+    const before = await open(staging, first.journal);
+    before.resume(0);
+    before.startFile({ index: 0, source: SOURCE, display: SOURCE, rows: 300, rejectCheck: () => 'NULL' });
+    await feed(before, 0, 100);
+    before.close();
+
+    const { journal, resumed } = await Journal.open(staging, 'resume');
+    expect(resumed).toBe(true);
+    const sink = await open(staging, journal);
+    try {
+      expect(sink.resume(0).map((p) => p.rows)).toEqual([100]);
+      expect(sink.startFile({ index: 0, source: SOURCE, display: SOURCE, rows: 300, rejectCheck: () => 'NULL' })).toBe(100);
+      expect(await feed(sink, 100, 200)).toEqual([200, 300]);
+      expect(sink.rowsOut).toBe(300);
+    } finally {
+      sink.close();
+    }
+    expect(journal.parts(0).map((p) => [p.seq, p.rowStart, p.rowEnd, p.name])).toEqual([
+      [0, 0, 100, 'part-0-0.parquet'],
+      [1, 100, 200, 'part-0-1.parquet'],
+      [2, 200, 300, 'part-0-2.parquet'],
+    ]);
+  });
+});
