@@ -1,4 +1,5 @@
 /** Sharded runs for people: `plan`'s split, one line per shard, and `verify`'s state with the commands to rerun what is not done. */
+import type { CommittedAlready, ShardedSummary } from '../core/commitSharded.js';
 import type { PlanReport } from '../core/planJob.js';
 import type { ShardStatus } from '../shard/shardCheck.js';
 
@@ -59,4 +60,20 @@ export function indexRanges(indexes: readonly number[]): string {
     k = end + 1;
   }
   return parts.join(',');
+}
+
+/** `commit`'s summary for people: the output, its rows, the shards and their attempts. */
+export function formatShardedCommit(r: ShardedSummary | CommittedAlready): string {
+  if (r.status === 'skipped') return `batchinfer: ${r.output.path} is ${r.reason} from ${r.shards.count} shards (plan ${r.shards.plan.slice(0, 12)}, at ${r.committedAt}); nothing to do.`;
+  const retried = r.shards.attempts.flatMap((a, i) => (a > 1 ? [`shard ${i} at attempt ${a}`] : []));
+  const lines = [
+    `batchinfer: committed ${r.rows.out.toLocaleString('en-US')} rows from ${r.shards.count} shards in ${r.seconds.wall.toFixed(2)} s -> ${r.output.path}`,
+    `  plan ${r.shards.plan.slice(0, 12)}; ${retried.length > 0 ? `retried: ${retried.join(', ')}` : 'every shard at its first attempt'}`,
+  ];
+  if (r.rows.rejected > 0 || r.rejects) {
+    const reasons = Object.entries(r.rows.rejectedByReason).map(([k, n]) => `${k} ${n}`).join(', ');
+    lines.push(`  rejected ${r.rows.rejected} of ${r.rows.in} rows${reasons ? ` (${reasons})` : ''}${r.rejects ? ` -> ${r.rejects}` : ''}`);
+  }
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
+  return lines.join('\n');
 }

@@ -62,6 +62,8 @@ export interface ShardManifest {
   inputs: ShardInputHash[];
   /** in = out (in the parts) + rejected. */
   rows: { in: number; out: number; rejected: number };
+  /** The rejected rows by reason (the commit's summary adds them up). */
+  rejectedByReason?: Record<string, number>;
   parts: ShardPartEntry[];
   model: { path: string; sha256: string };
   versions: Record<string, string>;

@@ -1,0 +1,195 @@
+/**
+ * `batchinfer commit JOB --shards N`: the output of a sharded run, written once every shard is
+ * done. Under the output's lock it checks the inputs still are those the plan recorded
+ * (INPUTS_CHANGED, 65), then every shard's manifest (shard/shardCheck.ts: missing, failed or
+ * stale shards are INPUT_MISSING, 66; manifests that do not add up INPUT_INVALID, 65), joins the
+ * shards' parts into the output exactly as one run would (one file, or a directory of one file
+ * per input), with the merged rejects file and a summary beside it, and removes the shards'
+ * directory. Nothing is written at the output before that check passes.
+ *
+ * A commit that finds its output committed from the recorded plan (its summary names the plan)
+ * exits 0 without work, and finishes removing the shards' directory a crash may have left.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BatchinferError } from '../errors.js';
+import { checkSamePlan, readRecordedPlan } from '../shard/planRecord.js';
+import { checkShards, shardStatus, type CheckedShards, type ShardStatus } from '../shard/shardCheck.js';
+import { buildShardPlan, type ShardPlan } from '../shard/shardPlan.js';
+import { DEFAULT_REJECTS_MODE } from '../sink/atomicFile.js';
+import { removeStaleRejects, stageRejects, type StagedRejects } from '../sink/commitRejects.js';
+import { COMMIT_STAGING, commitShards, removeShards } from '../sink/commitShards.js';
+import { describeOutputs, type InputFileStamp, type OutputFileEntry } from '../sink/manifest.js';
+import { outputTarget, shardsPathFor, summaryPath } from '../sink/outputPaths.js';
+import { shardDir } from '../sink/shardPaths.js';
+import { placeStagedSummary, stageSummary } from '../sink/stagedSummary.js';
+import type { DatasetFile } from '../source/dataset.js';
+import type { JobSpec } from '../spec/jobSpec.js';
+import { emptyRejects } from './commitRun.js';
+import { planExecution, stagedSourceName, type ExecutionPlan } from './executionPlan.js';
+import { openJobKeys } from './jobKeys.js';
+import { prepareJob, type PreparedJob } from './prepare.js';
+import { RunContext } from './runContext.js';
+import { versions } from './summary.js';
+
+/** The summary of a sharded run's commit, written beside the output as a run's is. */
+export interface ShardedSummary {
+  status: 'ok';
+  job: string;
+  model: { path: string; sha256: string };
+  output: { path: string; mode: 'file' | 'directory'; files: string[] };
+  rows: { in: number; out: number; rejected: number; rejectedByReason: Record<string, number> };
+  rejects?: string;
+  /** The shards: how many, the plan they scored, and each one's attempt and rows. */
+  shards: { count: number; plan: string; attempts: number[]; rows: number[] };
+  /** The input files with the sha256 the shards read them with. */
+  inputs: InputFileStamp[];
+  manifest: OutputFileEntry[];
+  versions: Record<string, string>;
+  startedAt: string;
+  finishedAt: string;
+  seconds: { wall: number };
+  warnings: string[];
+  summaryError?: string;
+}
+
+/** A commit with nothing to do: the output was committed from this plan already. */
+export interface CommittedAlready {
+  status: 'skipped';
+  reason: string;
+  job: string;
+  output: { path: string };
+  shards: { count: number; plan: string };
+  committedAt: string;
+}
+
+export async function commitSharded(spec: JobSpec, count: number): Promise<ShardedSummary | CommittedAlready> {
+  const startedAt = new Date();
+  const wallStart = performance.now();
+  const ctx = await RunContext.open(spec, { startPool: false });
+  try {
+    await openJobKeys(ctx.db, spec);
+    await ctx.lockOutput();
+    const shardsDir = shardsPathFor(spec.output);
+    const recorded = await readRecordedPlan(shardsDir);
+    const committed = await committedSummary(spec.output);
+    if (committed && (recorded === null || committed.shards.plan === recorded.hash)) {
+      if (committed.shards.count !== count) throw countMismatch(committed.shards.count, count);
+      // A crash after the output's rename may have left the shards' directory.
+      await removeShards(shardsDir);
+      return { status: 'skipped', reason: 'already committed', job: spec.name, output: { path: spec.output }, shards: { count, plan: committed.shards.plan }, committedAt: committed.finishedAt };
+    }
+    if (!recorded) {
+      throw new BatchinferError('INPUT_MISSING', `cannot commit: no shard of ${spec.output} has started (no plan in ${shardsDir}); run the shards first (run --shard I/${count})`, { expected: `a plan recorded by a shard in ${shardsDir}`, actual: 'none' });
+    }
+    const job = await prepareJob(ctx.db, spec, { windowed: false });
+    const plan = await planExecution(ctx.db, job, { window: null });
+    // The inputs now must be those the shards scored: the output's manifest names them.
+    checkSamePlan(recorded, await buildShardPlan(ctx.db, job.dataset.files, recorded.shards, { known: recorded }), shardsDir);
+    const checked = await checkShards(shardsDir, recorded, count, job.model.sha256);
+    if (spec.minRows !== undefined && checked.rows.in < spec.minRows) {
+      throw new BatchinferError('TOO_FEW_ROWS', `input ${spec.input} holds ${checked.rows.in} rows, fewer than min_rows ${spec.minRows}; nothing is committed`, { expected: `at least ${spec.minRows} row${spec.minRows === 1 ? '' : 's'}`, actual: checked.rows.in });
+    }
+    const rejects = await stageShardRejects(ctx, job, plan, recorded, checked, shardsDir);
+    try {
+      const staging = join(shardsDir, COMMIT_STAGING);
+      let summary: ShardedSummary | null = null;
+      const summarize = (files: string[], manifest: OutputFileEntry[]): ShardedSummary => ({
+        status: 'ok',
+        job: spec.name,
+        model: { path: spec.model, sha256: job.model.sha256 },
+        output: { path: spec.output, mode: job.outputMode, files },
+        rows: { ...checked.rows, rejectedByReason: rejectedByReason(checked) },
+        ...(plan.output.rejects ? { rejects: plan.output.rejects } : {}),
+        shards: { count, plan: recorded.hash, attempts: checked.manifests.map((m) => m.attempt), rows: checked.manifests.map((m) => m.rows.in) },
+        inputs: checked.inputs,
+        manifest,
+        versions: { ...checked.manifests[0]!.versions, duckdb: ctx.db.libraryVersion, node: process.version },
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        seconds: { wall: Math.round(performance.now() - wallStart) / 1000 },
+        warnings: checked.rows.in === 0 ? ['the input has no rows: the output is empty'] : [],
+      });
+      const files = await commitShards({
+        db: ctx.db,
+        output: { path: plan.output.path, mode: plan.output.mode, format: plan.output.format, inputs: recorded.inputs.map((f) => f.path), fileMode: spec.fileMode },
+        parts: checked.parts,
+        shardsDir,
+        beforeRename: async (files, staged) => {
+          summary = summarize(files, await describeOutputs(files, staged, rowsPerFile(job, checked)));
+          await stageSummary(staging, summary, spec.fileMode);
+          await removeStaleRejects(spec.output, plan.output.rejects, [...job.dataset.files.map((f) => f.path), job.model.path]);
+          await rejects?.commit();
+        },
+      });
+      ctx.committed = true;
+      const done: ShardedSummary = summary ?? summarize(files, []);
+      // The output is committed: what follows only tidies up, and says so if it cannot.
+      try {
+        await placeStagedSummary(staging, spec.output);
+        await removeShards(shardsDir);
+        return done;
+      } catch (err) {
+        return { ...done, summaryError: `the output is committed, but its summary or the shards' directory ${shardsDir} could not be finished: ${(err as Error).message}` };
+      }
+    } finally {
+      await rejects?.discard();
+    }
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** `verify`'s answer, and whether the output is committed (then every shard counts as done). */
+export interface VerifyReport extends ShardStatus {
+  outputCommitted: boolean;
+}
+
+export async function verifySharded(spec: JobSpec, count: number): Promise<VerifyReport> {
+  const shardsDir = shardsPathFor(spec.output);
+  const recorded = await readRecordedPlan(shardsDir);
+  const committed = await committedSummary(spec.output);
+  if (committed && (recorded === null || committed.shards.plan === recorded.hash)) {
+    if (committed.shards.count !== count) throw countMismatch(committed.shards.count, count);
+    return { complete: true, committed: Array.from({ length: count }, (_, i) => i), missing: [], failed: [], stale: [], failures: [], outputCommitted: true };
+  }
+  return { ...(await shardStatus(shardsDir, recorded, count)), outputCommitted: false };
+}
+
+/** The summary beside the output when a sharded commit wrote it (and the output is there). */
+async function committedSummary(output: string): Promise<ShardedSummary | null> {
+  try {
+    const summary = JSON.parse(await readFile(summaryPath(output), 'utf8')) as Partial<ShardedSummary>;
+    if (summary.status !== 'ok' || !summary.shards || typeof summary.shards.plan !== 'string') return null;
+    await stat(outputTarget(output));
+    return summary as ShardedSummary;
+  } catch {
+    return null;
+  }
+}
+
+/** on_error quarantine: every shard's rejected rows merged into the rejects file, under a temp name. */
+async function stageShardRejects(ctx: RunContext, job: PreparedJob, plan: ExecutionPlan, recorded: ShardPlan, checked: CheckedShards, shardsDir: string): Promise<StagedRejects | null> {
+  const target = plan.output.rejects;
+  if (target === undefined || recorded.inputs.length === 0) return null;
+  // A rejects file with no row still has the input's columns: read from the first input (a CSV's staged copy).
+  const first = job.dataset.files[0]!;
+  const reader = checked.manifests.find((m) => m.parts.some((p) => p.input === 0));
+  const source: DatasetFile = first.format === 'parquet' || !reader ? first : { path: join(shardDir(shardsDir, reader.shard.index), stagedSourceName(0)), format: 'parquet', ...(ctx.db.parquetKeys.output ? { key: ctx.db.parquetKeys.output } : {}) };
+  return stageRejects(ctx.db, checked.parts, target, (path) => emptyRejects(ctx.db, job, source, first, path), { fileMode: job.spec.fileMode ?? DEFAULT_REJECTS_MODE });
+}
+
+function rejectedByReason(checked: CheckedShards): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const m of checked.manifests) for (const [reason, n] of Object.entries(m.rejectedByReason ?? {})) total[reason] = (total[reason] ?? 0) + n;
+  return total;
+}
+
+function rowsPerFile(job: PreparedJob, checked: CheckedShards): number[] {
+  if (job.outputMode === 'file') return [checked.rows.out];
+  return checked.parts.map((parts) => parts.reduce((n, p) => n + p.rows, 0));
+}
+
+function countMismatch(committed: number, count: number): BatchinferError {
+  return new BatchinferError('USAGE', `the output was committed from ${committed} shards, not ${count}: give --shards ${committed}`, { expected: `--shards ${committed}`, actual: `--shards ${count}` });
+}
