@@ -50,14 +50,17 @@ export function shardRun(spec: JobSpec, shard: ShardIndex): RunKind {
     window: null,
     prepareOptions: { windowed: false },
     begin: async () => null,
-    lock: (ctx) => ctx.lockOutput(shardLockPath(shardsDir, shard.index)),
+    async lock(ctx) {
+      const lock = await ctx.lockOutput(shardLockPath(shardsDir, shard.index));
+      attempt = await nextAttempt(shardsDir, shard.index);
+      return lock;
+    },
     async scope(ctx, job, execution) {
       checkShardable(job);
       const recorded = await readRecordedPlan(shardsDir);
       agreed = await recordOrCheckPlan(shardsDir, await buildShardPlan(ctx.db, job.dataset.files, shard.count, { known: recorded }), spec.fileMode);
       const done = await readShardManifest(shardsDir, shard.index).catch(() => null);
       if (done?.planHash === agreed.hash) return doneAlready(spec, shard, done);
-      attempt = await nextAttempt(shardsDir, shard.index);
       return narrowPlan(execution, agreed, shard.index, dir);
     },
     journal(identity) {
