@@ -97,18 +97,22 @@ describe('sharded runs equal one process', { timeout: 240_000 }, () => {
     await expectCommitted(s, summary, n, killed);
   });
 
-  it('a shard whose manifest is written exits 0 without work; more shards than units: the empty ones commit empty manifests', async () => {
-    const s = await csvJob(await tmp.make());
+  it('a shard whose manifest is written exits 0 without work; more shards than units: the empty ones commit empty manifests; a directory output, one file per input', async () => {
+    const s = await csvJob(await tmp.make(), { directory: true });
     const n = 7;
     for (let i = 0; i < n; i++) expectOk(await runCli(['run', s.job, '--shard', `${i}/${n}`, '--quiet']));
     const again = await runCli(['run', s.job, '--shard', `3/${n}`]);
     expectOk(again);
     expect(again.stderr).toMatch(/^batchinfer: shard 3\/7 of job sharded-csv is done already/);
-    const shardsDir = join(dirname(s.output), `.${basename(s.output)}.shards`);
+    const shardsDir = join(dirname(s.output), `.scores.shards`);
     const manifests = await Promise.all(Array.from({ length: n }, async (_, i) => JSON.parse(await readFile(join(shardsDir, `shard-${i}`, 'manifest.json'), 'utf8')) as ShardManifest));
     expect(manifests.filter((m) => m.units.length === 0).length).toBe(2);
     expect(manifests.map((m) => m.attempt)).toEqual(new Array(n).fill(1));
     expectOk(await runCli(['commit', s.job, '--shards', String(n)]));
-    await expectSameRows(s.output, s.single.output);
+    const files = (await readdir(s.output)).sort();
+    expect(files).toEqual((await readdir(s.single.output)).sort());
+    expect(files.filter((f) => f.endsWith('.parquet'))).toEqual(['t0.parquet', 't1.parquet', 't2.parquet', 't3.parquet', 't4.parquet']);
+    for (const f of files.filter((f) => f.endsWith('.parquet'))) await expectSameRows(join(s.output, f), join(s.single.output, f));
+    expect(await stagingLeftovers(s.output)).toEqual([]);
   });
 });

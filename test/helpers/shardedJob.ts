@@ -57,8 +57,8 @@ export async function parquetJob(dir: string): Promise<ShardedJob> {
   return writeJobs(dir, inputs, body, true);
 }
 
-/** CSV: the fixture's rows in five files of 900, 700, 600, 500 and 300 rows, each a unit of its own. */
-export async function csvJob(dir: string): Promise<ShardedJob> {
+/** CSV: the fixture's rows in five files of 900, 700, 600, 500 and 300 rows, each a unit of its own; `directory`: a directory output (one file per input). */
+export async function csvJob(dir: string, options: { directory?: boolean } = {}): Promise<ShardedJob> {
   await mkdir(join(dir, 'in'));
   const sizes = [900, 700, 600, 500, 300];
   const inputs: string[] = [];
@@ -93,13 +93,14 @@ export async function csvJob(dir: string): Promise<ShardedJob> {
     'checkpoint_rows: 250',
     '',
   ];
-  return writeJobs(dir, inputs, body, false);
+  return writeJobs(dir, inputs, body, false, options.directory ?? false);
 }
 
-async function writeJobs(dir: string, inputs: string[], body: (output: string, rejects: string) => string[], quarantine: boolean): Promise<ShardedJob> {
-  const output = join(dir, 'out', 'scores.parquet');
+async function writeJobs(dir: string, inputs: string[], body: (output: string, rejects: string) => string[], quarantine: boolean, directory = false): Promise<ShardedJob> {
+  const name = directory ? 'scores/' : 'scores.parquet';
+  const output = join(dir, 'out', name);
   const rejects = join(dir, 'out', 'rejects.parquet');
-  const single = { job: join(dir, 'single.yaml'), output: join(dir, 'single', 'scores.parquet'), rejects: join(dir, 'single', 'rejects.parquet') };
+  const single = { job: join(dir, 'single.yaml'), output: join(dir, 'single', name), rejects: join(dir, 'single', 'rejects.parquet') };
   const job = join(dir, 'job.yaml');
   await writeFile(job, body(output, rejects).join('\n'));
   await writeFile(single.job, body(single.output, single.rejects).join('\n'));
