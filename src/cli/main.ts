@@ -17,7 +17,7 @@ import type { RunCheckResult, RunChecks } from '../core/checkRun.js';
 import { resolve } from 'node:path';
 import { interruptible } from './signals.js';
 import type { WindowOutcome } from '../core/windowRuns.js';
-import { parseTime } from '../schedule/window.js';
+import { parseTime, type Window } from '../schedule/window.js';
 import type { RunSummary, SkippedRun } from '../core/summary.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 
@@ -121,6 +121,17 @@ function listOption(value: string, flag: string): string[] {
   return items;
 }
 
+/** The job of `commit` and `verify`: a scheduled job's window (`--at`, or the last complete one) with its output path. */
+async function jobWindow(job: string, at: string | undefined): Promise<{ spec: JobSpec; window: Window | null }> {
+  const spec = await loadJob(job);
+  if (!spec.schedule) {
+    if (at) throw new BatchinferError('USAGE', '--at needs a job with a `schedule`', { expected: 'a scheduled job', actual: 'no schedule' });
+    return { spec, window: null };
+  }
+  const { resolveWindow } = await import('../core/windowRuns.js');
+  return resolveWindow(spec, at ? parseTime(at, '--at', spec.timezone) : undefined);
+}
+
 function requireSchedule(spec: JobSpec): void {
   if (!spec.schedule) throw new BatchinferError('USAGE', `job ${spec.name} has no \`schedule\``, { expected: 'a scheduled job', actual: 'no schedule' });
 }
@@ -175,7 +186,7 @@ Examples:
       const shard = resolveShard({ shard: flags.shard, shards: flags.shards }, process.env);
       const spec = await checkedJob(job, requireOneOff(job, flagsToJob(flags)));
       const checks = await runChecks(flags, spec);
-      if (shard && (checks || spec.schedule)) throw new BatchinferError('USAGE', `--shard scores one shard of a one-off job; ${checks ? '--evaluate and --expect check the committed output: run them on it after `batchinfer commit`' : 'a scheduled job cannot be sharded yet'}`, { expected: 'run --shard without --evaluate/--expect, on a job without a schedule', actual: checks ? '--evaluate or --expect' : 'a schedule' });
+      if (shard && (checks || flags.force)) throw new BatchinferError('USAGE', `--shard scores one shard: ${checks ? '--evaluate and --expect check the committed output: run them on it after `batchinfer commit`' : '--force does not re-score a committed window shard by shard'}`, { expected: 'run --shard without --evaluate, --expect or --force', actual: checks ? '--evaluate or --expect' : '--force' });
       // The engines load only for commands that use them: --help and inspect of a model stay fast.
       const { runJob, releaseRunsSync } = await import('../core/runJob.js');
       const { resolveWindow } = await import('../core/windowRuns.js');
@@ -186,7 +197,7 @@ Examples:
       try {
         if (spec.schedule) {
           const { spec: concrete, window } = resolveWindow(spec, flags.at ? parseTime(flags.at, '--at', spec.timezone) : undefined);
-          result = await runJob(concrete, { window, force: flags.force, signal: interrupt.signal, ...report });
+          result = await runJob(concrete, { window, force: flags.force, signal: interrupt.signal, ...(shard ? { shard } : {}), ...report });
         } else {
           if (flags.at || flags.force) throw new BatchinferError('USAGE', '--at and --force need a job with a `schedule`', { expected: 'a scheduled job', actual: 'no schedule' });
           result = await runJob(spec, { signal: interrupt.signal, ...(shard ? { shard } : {}), ...report });
@@ -268,22 +279,22 @@ Examples:
     .command('commit')
     .argument('<job>', 'the job file the shards ran')
     .requiredOption('--shards <n>', 'the number of shards the run was split into')
+    .option('--at <time>', 'scheduled jobs: the window starting at this ISO 8601 time (default: the last complete window)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--quiet', 'no human summary')
     .description("write a sharded run's output once every shard is done: checks each shard's manifest, then commits the output exactly as one run would, atomically")
     .addHelpText('after', '\nRun it as a job depending on the shards (Slurm --dependency=afterok, a Job after the Indexed Job, AWS Batch dependsOn).\n\nExamples:\n  batchinfer commit jobs/big.yaml --shards 8\n  batchinfer commit jobs/big.yaml --shards 8 --json')
     .exitOverride()
-    .action(async (job: string, flags: { shards: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (job: string, flags: { shards: string; at?: string; json?: boolean; quiet?: boolean }) => {
       const { parseCount } = await import('../shard/shardIndex.js');
       const shards = parseCount(flags.shards, '--shards');
-      const spec = await loadJob(job);
-      if (spec.schedule) throw new BatchinferError('USAGE', 'a scheduled job cannot be sharded yet', { expected: 'a job without a schedule', actual: 'a schedule' });
+      const { spec, window } = await jobWindow(job, flags.at);
       const { commitSharded } = await import('../core/commitSharded.js');
       const { releaseRunsSync } = await import('../core/runJob.js');
       const interrupt = interruptible({ releaseSync: releaseRunsSync });
       let result;
       try {
-        result = await commitSharded(spec, shards);
+        result = await commitSharded(spec, shards, window);
       } finally {
         interrupt.dispose();
       }
@@ -297,19 +308,20 @@ Examples:
     .command('verify')
     .argument('<job>', 'the job file the shards ran')
     .requiredOption('--shards <n>', 'the number of shards the run was split into')
+    .option('--at <time>', 'scheduled jobs: the window starting at this ISO 8601 time (default: the last complete window)')
     .option('--json', 'print {complete, committed, missing, failed, stale} as JSON on stdout')
     .description('say which shards of a sharded run are done and which to rerun (with the commands); exit 0 when all are, 1 when not')
     .addHelpText('after', '\nExamples:\n  batchinfer verify jobs/big.yaml --shards 8\n  batchinfer verify jobs/big.yaml --shards 8 --json')
     .exitOverride()
-    .action(async (job: string, flags: { shards: string; json?: boolean }) => {
+    .action(async (job: string, flags: { shards: string; at?: string; json?: boolean }) => {
       const { parseCount } = await import('../shard/shardIndex.js');
       const shards = parseCount(flags.shards, '--shards');
-      const spec = await loadJob(job);
+      const { spec, window } = await jobWindow(job, flags.at);
       const { verifySharded } = await import('../core/commitSharded.js');
-      const report = await verifySharded(spec, shards);
+      const report = await verifySharded(spec, shards, window);
       const { formatShardStatus } = await import('./shardReport.js');
       if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
-      else process.stdout.write((report.outputCommitted ? `batchinfer: the output ${spec.output} is committed from all ${shards} shards` : formatShardStatus(report, job, shards)) + '\n');
+      else process.stdout.write((report.outputCommitted ? `batchinfer: the output ${spec.output} is committed from all ${shards} shards` : formatShardStatus(report, job, shards, window?.start.toISOString())) + '\n');
       checkFailed(!report.complete);
     });
 

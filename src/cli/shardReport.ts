@@ -29,8 +29,9 @@ export function formatPlan(r: PlanReport): string {
  * `verify`'s answer for people: what is committed, what is not and why, and the commands that
  * rerun the rest (a Slurm array of those indexes, or one `run --shard I/N` each on any engine).
  */
-export function formatShardStatus(status: ShardStatus, job: string, shards: number): string {
-  if (status.complete) return `batchinfer: all ${shards} shards are done: commit with\n  batchinfer commit ${job} --shards ${shards}`;
+export function formatShardStatus(status: ShardStatus, job: string, shards: number, at?: string): string {
+  const window = at ? ` --at ${at}` : '';
+  if (status.complete) return `batchinfer: all ${shards} shards are done: commit with\n  batchinfer commit ${job}${window} --shards ${shards}`;
   const failures = new Map(status.failures.map((f) => [f.shard, f]));
   const why = (i: number): string => {
     if (status.stale.includes(i)) return 'scored another plan (the inputs changed)';
@@ -46,7 +47,7 @@ export function formatShardStatus(status: ShardStatus, job: string, shards: numb
     `  Slurm:  JOB=${job} SHARDS=${shards} sbatch --array=${indexRanges(rerun)} deploy/slurm/shards.sbatch`,
     `          (and the commit again with --dependency=afterok on that array)`,
     `  any engine, one job per shard:`,
-    ...rerun.map((i) => `    batchinfer run ${job} --shard ${i}/${shards}`),
+    ...rerun.map((i) => `    batchinfer run ${job}${window} --shard ${i}/${shards}`),
   ].join('\n');
 }
 

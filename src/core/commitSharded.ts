@@ -10,19 +10,22 @@
  * A commit that finds its output committed from the recorded plan (its summary names the plan)
  * exits 0 without work, and finishes removing the shards' directory a crash may have left.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import { checkSamePlan, readRecordedPlan } from '../shard/planRecord.js';
 import { checkShards, shardStatus, type CheckedShards, type ShardStatus } from '../shard/shardCheck.js';
-import { buildShardPlan, type ShardPlan } from '../shard/shardPlan.js';
-import { DEFAULT_REJECTS_MODE } from '../sink/atomicFile.js';
+import type { ShardPlan } from '../shard/shardPlan.js';
+import type { Window } from '../schedule/window.js';
+import { DEFAULT_REJECTS_MODE, PRIVATE_DIR_MODE } from '../sink/atomicFile.js';
+import { commitWindow } from '../sink/commitWindow.js';
 import { removeStaleRejects, stageRejects, type StagedRejects } from '../sink/commitRejects.js';
 import { COMMIT_STAGING, commitShards, removeShards } from '../sink/commitShards.js';
-import { describeOutputs, type InputFileStamp, type OutputFileEntry } from '../sink/manifest.js';
-import { outputTarget, shardsPathFor, summaryPath } from '../sink/outputPaths.js';
+import { describeOutputs, readManifest, type InputFileStamp, type OutputFileEntry } from '../sink/manifest.js';
+import { outputTarget, shardsPathFor, summaryPath, WINDOW_REJECTS, WINDOW_SUMMARY } from '../sink/outputPaths.js';
 import { shardDir } from '../sink/shardPaths.js';
-import { placeStagedSummary, stageSummary } from '../sink/stagedSummary.js';
+import { placeStagedSummary, stageSummary, writeSummary } from '../sink/stagedSummary.js';
+import { guardWrite } from '../util/writeFailure.js';
 import type { DatasetFile } from '../source/dataset.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { emptyRejects } from './commitRun.js';
@@ -30,6 +33,7 @@ import { planExecution, stagedSourceName, type ExecutionPlan } from './execution
 import { openJobKeys } from './jobKeys.js';
 import { prepareJob, type PreparedJob } from './prepare.js';
 import { RunContext } from './runContext.js';
+import { shardPlanFor } from './shardRun.js';
 import { versions } from './summary.js';
 
 /** The summary of a sharded run's commit, written beside the output as a run's is. */
@@ -42,6 +46,8 @@ export interface ShardedSummary {
   rejects?: string;
   /** The shards: how many, the plan they scored, and each one's attempt and rows. */
   shards: { count: number; plan: string; attempts: number[]; rows: number[] };
+  /** A scheduled job's window, committed with its `_SUCCESS` manifest. */
+  window?: { start: string; end: string };
   /** The input files with the sha256 the shards read them with. */
   inputs: InputFileStamp[];
   manifest: OutputFileEntry[];
@@ -63,7 +69,7 @@ export interface CommittedAlready {
   committedAt: string;
 }
 
-export async function commitSharded(spec: JobSpec, count: number): Promise<ShardedSummary | CommittedAlready> {
+export async function commitSharded(spec: JobSpec, count: number, window: Window | null = null): Promise<ShardedSummary | CommittedAlready> {
   const startedAt = new Date();
   const wallStart = performance.now();
   const ctx = await RunContext.open(spec, { startPool: false });
@@ -72,31 +78,37 @@ export async function commitSharded(spec: JobSpec, count: number): Promise<Shard
     await ctx.lockOutput();
     const shardsDir = shardsPathFor(spec.output);
     const recorded = await readRecordedPlan(shardsDir);
-    const committed = await committedSummary(spec.output);
-    if (committed && (recorded === null || committed.shards.plan === recorded.hash)) {
-      if (committed.shards.count !== count) throw countMismatch(committed.shards.count, count);
+    const committed = await committedAlready(spec, count, recorded, window);
+    if (committed) {
       // A crash after the output's rename may have left the shards' directory.
       await removeShards(shardsDir);
-      return { status: 'skipped', reason: 'already committed', job: spec.name, output: { path: spec.output }, shards: { count, plan: committed.shards.plan }, committedAt: committed.finishedAt };
+      return committed;
     }
     if (!recorded) {
       throw new BatchinferError('INPUT_MISSING', `cannot commit: no shard of ${spec.output} has started (no plan in ${shardsDir}); run the shards first (run --shard I/${count})`, { expected: `a plan recorded by a shard in ${shardsDir}`, actual: 'none' });
     }
-    const job = await prepareJob(ctx.db, spec, { windowed: false });
-    const plan = await planExecution(ctx.db, job, { window: null });
+    const job = await prepareJob(ctx.db, spec, window ? { windowed: true, window } : { windowed: false });
+    const plan = await planExecution(ctx.db, job, { window });
     // The inputs now must be those the shards scored: the output's manifest names them.
-    checkSamePlan(recorded, await buildShardPlan(ctx.db, job.dataset.files, recorded.shards, { known: recorded }), shardsDir);
+    checkSamePlan(recorded, await shardPlanFor(ctx.db, job, plan, recorded.shards, recorded), shardsDir);
     const checked = await checkShards(shardsDir, recorded, count, job.model.sha256);
     if (spec.minRows !== undefined && checked.rows.in < spec.minRows) {
       throw new BatchinferError('TOO_FEW_ROWS', `input ${spec.input} holds ${checked.rows.in} rows, fewer than min_rows ${spec.minRows}; nothing is committed`, { expected: `at least ${spec.minRows} row${spec.minRows === 1 ? '' : 's'}`, actual: checked.rows.in });
     }
-    const rejects = await stageShardRejects(ctx, job, plan, recorded, checked, shardsDir);
+    const staging = join(shardsDir, COMMIT_STAGING);
+    await guardWrite(staging, async () => {
+      await rm(staging, { recursive: true, force: true });
+      await mkdir(staging, { mode: PRIVATE_DIR_MODE });
+    });
+    // A window's own rejects file is merged in the commit's staging and committed inside the window.
+    const ownRejects = window !== null && !spec.rejects;
+    const rejects = await stageShardRejects(ctx, job, plan, recorded, checked, shardsDir, ownRejects ? join(staging, 'rejects.parquet.tmp') : undefined);
     try {
-      const staging = join(shardsDir, COMMIT_STAGING);
       let summary: ShardedSummary | null = null;
       const summarize = (files: string[], manifest: OutputFileEntry[]): ShardedSummary => ({
         status: 'ok',
         job: spec.name,
+        ...(window ? { window: { start: window.start.toISOString(), end: window.end.toISOString() } } : {}),
         model: { path: spec.model, sha256: job.model.sha256 },
         output: { path: spec.output, mode: job.outputMode, files },
         rows: { ...checked.rows, rejectedByReason: rejectedByReason(checked) },
@@ -110,6 +122,29 @@ export async function commitSharded(spec: JobSpec, count: number): Promise<Shard
         seconds: { wall: Math.round(performance.now() - wallStart) / 1000 },
         warnings: checked.rows.in === 0 ? ['the input has no rows: the output is empty'] : [],
       });
+      if (window) {
+        const files = await commitWindow({
+          db: ctx.db,
+          job: { name: spec.name, output: spec.output, model: { path: job.model.path, sha256: job.model.sha256 } },
+          versions: summarize([], []).versions,
+          parts: checked.parts,
+          staging,
+          window,
+          inputs: recorded.inputs,
+          startedAt,
+          rows: checked.rows,
+          fileMode: spec.fileMode,
+          beforeRename: async (entries, stagedDir) => {
+            summary = summarize(entries.map((e) => e.file), entries);
+            await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary, spec.fileMode);
+            await rejects?.commit(ownRejects ? join(stagedDir, WINDOW_REJECTS) : undefined);
+          },
+        });
+        ctx.committed = true;
+        const done: ShardedSummary = summary ?? summarize(files, []);
+        await removeShards(shardsDir).catch((err: Error) => void done.warnings.push(`the window is committed, but the shards' directory ${shardsDir} could not be removed: ${err.message}`));
+        return done;
+      }
       const files = await commitShards({
         db: ctx.db,
         output: { path: plan.output.path, mode: plan.output.mode, format: plan.output.format, inputs: recorded.inputs.map((f) => f.path), fileMode: spec.fileMode },
@@ -145,15 +180,32 @@ export interface VerifyReport extends ShardStatus {
   outputCommitted: boolean;
 }
 
-export async function verifySharded(spec: JobSpec, count: number): Promise<VerifyReport> {
+export async function verifySharded(spec: JobSpec, count: number, window: Window | null = null): Promise<VerifyReport> {
   const shardsDir = shardsPathFor(spec.output);
   const recorded = await readRecordedPlan(shardsDir);
-  const committed = await committedSummary(spec.output);
-  if (committed && (recorded === null || committed.shards.plan === recorded.hash)) {
-    if (committed.shards.count !== count) throw countMismatch(committed.shards.count, count);
+  if (await committedAlready(spec, count, recorded, window)) {
     return { complete: true, committed: Array.from({ length: count }, (_, i) => i), missing: [], failed: [], stale: [], failures: [], outputCommitted: true };
   }
   return { ...(await shardStatus(shardsDir, recorded, count)), outputCommitted: false };
+}
+
+/**
+ * The output committed already: a window's `_SUCCESS` manifest of this window; a one-off
+ * output whose summary a sharded commit of the recorded plan (or of any, once the plan is
+ * gone) wrote.
+ */
+async function committedAlready(spec: JobSpec, count: number, recorded: ShardPlan | null, window: Window | null): Promise<CommittedAlready | null> {
+  const base = { status: 'skipped' as const, reason: 'already committed', job: spec.name, output: { path: spec.output } };
+  if (window) {
+    const manifest = await readManifest(spec.output);
+    if (manifest?.window?.start !== window.start.toISOString()) return null;
+    const summary = await readFile(summaryPath(spec.output, true), 'utf8').then((t) => JSON.parse(t) as Partial<ShardedSummary>, () => null);
+    return { ...base, shards: { count, plan: summary?.shards?.plan ?? recorded?.hash ?? 'none (scored by one process)' }, committedAt: manifest.finishedAt };
+  }
+  const committed = await committedSummary(spec.output);
+  if (!committed || (recorded !== null && committed.shards.plan !== recorded.hash)) return null;
+  if (committed.shards.count !== count) throw countMismatch(committed.shards.count, count);
+  return { ...base, shards: { count, plan: committed.shards.plan }, committedAt: committed.finishedAt };
 }
 
 /** The summary beside the output when a sharded commit wrote it (and the output is there). */
@@ -169,14 +221,14 @@ async function committedSummary(output: string): Promise<ShardedSummary | null> 
 }
 
 /** on_error quarantine: every shard's rejected rows merged into the rejects file, under a temp name. */
-async function stageShardRejects(ctx: RunContext, job: PreparedJob, plan: ExecutionPlan, recorded: ShardPlan, checked: CheckedShards, shardsDir: string): Promise<StagedRejects | null> {
+async function stageShardRejects(ctx: RunContext, job: PreparedJob, plan: ExecutionPlan, recorded: ShardPlan, checked: CheckedShards, shardsDir: string, temp: string | undefined): Promise<StagedRejects | null> {
   const target = plan.output.rejects;
   if (target === undefined || recorded.inputs.length === 0) return null;
   // A rejects file with no row still has the input's columns: read from the first input (a CSV's staged copy).
   const first = job.dataset.files[0]!;
   const reader = checked.manifests.find((m) => m.parts.some((p) => p.input === 0));
-  const source: DatasetFile = first.format === 'parquet' || !reader ? first : { path: join(shardDir(shardsDir, reader.shard.index), stagedSourceName(0)), format: 'parquet', ...(ctx.db.parquetKeys.output ? { key: ctx.db.parquetKeys.output } : {}) };
-  return stageRejects(ctx.db, checked.parts, target, (path) => emptyRejects(ctx.db, job, source, first, path), { fileMode: job.spec.fileMode ?? DEFAULT_REJECTS_MODE });
+  const source: DatasetFile = (first.format === 'parquet' && plan.window === null) || !reader ? first : { path: join(shardDir(shardsDir, reader.shard.index), stagedSourceName(0)), format: 'parquet', ...(ctx.db.parquetKeys.output ? { key: ctx.db.parquetKeys.output } : {}) };
+  return stageRejects(ctx.db, checked.parts, target, (path) => emptyRejects(ctx.db, job, source, first, path), { temp, fileMode: job.spec.fileMode ?? DEFAULT_REJECTS_MODE });
 }
 
 function rejectedByReason(checked: CheckedShards): Record<string, number> {

@@ -7,9 +7,11 @@ import { Db } from '../db/duckdb.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import type { Window } from '../schedule/window.js';
 import { readRecordedPlan } from '../shard/planRecord.js';
-import { buildShardPlan, shardRanges, type ShardPlan, type ShardRange } from '../shard/shardPlan.js';
+import { shardRanges, type ShardPlan, type ShardRange } from '../shard/shardPlan.js';
 import { shardsPathFor } from '../sink/outputPaths.js';
+import { planExecution } from './executionPlan.js';
 import { prepareJob } from './prepare.js';
+import { shardPlanFor } from './shardRun.js';
 
 export interface PlannedShard {
   shard: number;
@@ -32,12 +34,12 @@ export interface PlanReport {
 }
 
 export async function planJob(spec: JobSpec, shards: number, window?: Window): Promise<PlanReport> {
-  const db = await Db.open();
+  const db = await Db.open({ timezone: spec.timezone });
   try {
     const job = await prepareJob(db, spec, window ? { windowed: true, window } : {});
     const shardsDir = shardsPathFor(spec.output);
     const recorded = await readRecordedPlan(shardsDir);
-    const plan = await buildShardPlan(db, job.dataset.files, shards, { known: recorded });
+    const plan = await shardPlanFor(db, job, await planExecution(db, job, { window: window ?? null }), shards, recorded);
     return {
       job: spec.name,
       output: spec.output,

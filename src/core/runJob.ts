@@ -50,7 +50,7 @@ export async function runJob(job: JobSpec, options: RunOptions = {}): Promise<Ru
   const spec = options.shard ? { ...job, minRows: undefined } : job;
   const startedAt = new Date();
   const wallStart = performance.now();
-  const kind = options.shard ? shardRun(spec, options.shard) : options.window ? windowRun(spec, options.window, options.force ?? false) : outputRun(spec);
+  const kind = options.shard ? shardRun(spec, options.shard, options.window ?? null) : options.window ? windowRun(spec, options.window, options.force ?? false) : outputRun(spec);
   const ctx = await RunContext.open(spec, { startPool: kind.window === null });
   try {
     const keys = await openJobKeys(ctx.db, spec);

@@ -13,6 +13,9 @@
  * and `max_error_rate` apply to each shard's own rows.
  */
 import { join } from 'node:path';
+import type { Db } from '../db/duckdb.js';
+import type { Window } from '../schedule/window.js';
+import type { DatasetFile } from '../source/dataset.js';
 import { BatchinferError, isBatchinferError } from '../errors.js';
 import { readRecordedPlan, recordOrCheckPlan } from '../shard/planRecord.js';
 import type { ShardIndex } from '../shard/shardIndex.js';
@@ -35,11 +38,12 @@ import type { JobSpec } from '../spec/jobSpec.js';
 import { failpoint } from '../util/failpoint.js';
 import { stagedSourceName, type ExecutionPlan } from './executionPlan.js';
 import { withSettings } from './fingerprint.js';
+import { rowsInWindow } from './stageSource.js';
 import type { PreparedJob } from './prepare.js';
 import type { RunKind } from './runKind.js';
 import { versions, type SkippedRun } from './summary.js';
 
-export function shardRun(spec: JobSpec, shard: ShardIndex): RunKind {
+export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null = null): RunKind {
   const shardsDir = shardsPathFor(spec.output);
   const dir = shardDir(shardsDir, shard.index);
   // Known once the shard holds its lock and agreed on the plan.
@@ -47,8 +51,9 @@ export function shardRun(spec: JobSpec, shard: ShardIndex): RunKind {
   let attempt = 0;
   const plan = (): ShardPlan => agreed ?? internal('the shard plan is used before it is agreed');
   return {
-    window: null,
-    prepareOptions: { windowed: false },
+    window,
+    // A window on a partition key: its own partitions are its inputs (windowFiles.ts).
+    prepareOptions: window ? { windowed: true, window } : { windowed: false },
     begin: async () => null,
     async lock(ctx) {
       const lock = await ctx.lockOutput(shardLockPath(shardsDir, shard.index));
@@ -58,7 +63,7 @@ export function shardRun(spec: JobSpec, shard: ShardIndex): RunKind {
     async scope(ctx, job, execution) {
       checkShardable(job);
       const recorded = await readRecordedPlan(shardsDir);
-      agreed = await recordOrCheckPlan(shardsDir, await buildShardPlan(ctx.db, job.dataset.files, shard.count, { known: recorded }), spec.fileMode);
+      agreed = await recordOrCheckPlan(shardsDir, await shardPlanFor(ctx.db, job, execution, shard.count, recorded), spec.fileMode);
       const done = await readShardManifest(shardsDir, shard.index).catch(() => null);
       if (done?.planHash === agreed.hash) return doneAlready(spec, shard, done);
       return narrowPlan(execution, agreed, shard.index, dir);
@@ -88,7 +93,7 @@ export function shardRun(spec: JobSpec, shard: ShardIndex): RunKind {
       const manifest: ShardManifest = {
         format: SHARD_MANIFEST_FORMAT,
         job: spec.name,
-        window: null,
+        window: window ? { start: window.start.toISOString(), end: window.end.toISOString() } : null,
         shard: { index: shard.index, count: shard.count },
         planHash: p.hash,
         units: Array.from({ length: a.endUnit - a.firstUnit }, (_, k) => a.firstUnit + k),
@@ -117,6 +122,16 @@ export function shardRun(spec: JobSpec, shard: ShardIndex): RunKind {
       await writeShardFailure(shardsDir, { shard: shard.index, attempt, code: e.code, exitCode: e.exitCode, message: e.message, at: new Date().toISOString() }).catch(() => undefined);
     },
   };
+}
+
+/**
+ * The split of the job's input its shards agree on. A window's files are read through copies
+ * holding the window's rows (numbered after its filter), so each is one unit of those rows;
+ * otherwise Parquet row groups and whole CSV files (shardPlan.ts).
+ */
+export function shardPlanFor(db: Db, job: PreparedJob, execution: ExecutionPlan, count: number, known: ShardPlan | null): Promise<ShardPlan> {
+  const filter = execution.window;
+  return buildShardPlan(db, job.dataset.files, count, { known, ...(filter ? { wholeFiles: (file: DatasetFile) => rowsInWindow(db, file, filter) } : {}) });
 }
 
 /**
@@ -151,7 +166,7 @@ function doneAlready(spec: JobSpec, shard: ShardIndex, done: ShardManifest): Ski
     status: 'skipped',
     reason: `is done already (attempt ${done.attempt}; its manifest waits for the commit)`,
     job: spec.name,
-    window: null,
+    window: done.window,
     shard: { index: shard.index, count: shard.count },
     output: { path: spec.output },
     rows: { in: done.rows.in, out: done.rows.out, rejected: done.rows.rejected },

@@ -82,6 +82,11 @@ export interface BuildOptions {
    * keeps its recorded units, unread (a CSV's row count is a full scan).
    */
   known?: ShardPlan | null;
+  /**
+   * Each file is one unit of this many rows, whatever its row groups: a scheduled window's
+   * files, read through a copy holding only the window's rows (numbered after the filter).
+   */
+  wholeFiles?(file: DatasetFile): Promise<number>;
 }
 
 /** The plan of `files` (the run's input files, in order) over `shards` shards. */
@@ -98,7 +103,7 @@ export async function buildShardPlan(db: Db, files: readonly DatasetFile[], shar
       continue;
     }
     inputs.push(stamp);
-    units.push(...(await fileUnits(db, file, i)));
+    units.push(...(options.wholeFiles ? [{ file: i, rowGroup: null, rowStart: 0, rowEnd: await options.wholeFiles(file) }] : await fileUnits(db, file, i)));
   }
   return planOf(shards, inputs, units);
 }

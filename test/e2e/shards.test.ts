@@ -13,7 +13,7 @@ import type { RunSummary } from '../../src/core/summary.js';
 import type { ShardManifest } from '../../src/sink/shardManifest.js';
 import { describeResult, expectOk, runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { engineEnv, engineFlags, type Engine } from '../helpers/engines.js';
-import { csvJob, expectSameRows, parquetJob, type ShardedJob } from '../helpers/shardedJob.js';
+import { csvJob, expectSameRows, parquetJob, windowJob, type ShardedJob } from '../helpers/shardedJob.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-shards-');
@@ -114,5 +114,41 @@ describe('sharded runs equal one process', { timeout: 240_000 }, () => {
     expect(files.filter((f) => f.endsWith('.parquet'))).toEqual(['t0.parquet', 't1.parquet', 't2.parquet', 't3.parquet', 't4.parquet']);
     for (const f of files.filter((f) => f.endsWith('.parquet'))) await expectSameRows(join(s.output, f), join(s.single.output, f));
     expect(await stagingLeftovers(s.output)).toEqual([]);
+  });
+
+  it('a scheduled window x 3 shards (each file whole: its window rows), one killed and retried, committed once with its _SUCCESS; equal to the window run by one process', async () => {
+    const at = '2026-11-29T01:00:00Z';
+    const s = await windowJob(await tmp.make(), at);
+    const n = 3;
+    const args = (i: number) => ['run', s.job, '--at', at, '--shard', `${i}/${n}`, '--quiet', '--json'];
+    const first = await Promise.all([0, 1, 2].map((i) => startCli(args(i), i === 1 ? { env: { BATCHINFER_FAILPOINT: 'part-journaled:1' } } : {}).result));
+    expect(first[1]!.signal, describeResult(first[1]!)).toBe('SIGKILL');
+    for (const i of [0, 2]) expectOk(first[i]!);
+    const retry = await runCli(args(1));
+    expectOk(retry);
+    expect((JSON.parse(retry.stdout) as RunSummary).resumedRows).toBeGreaterThan(0);
+    const commit = await runCli(['commit', s.job, '--at', at, '--shards', String(n), '--json']);
+    expectOk(commit);
+    const summary = JSON.parse(commit.stdout) as ShardedSummary;
+    expect(summary.window).toEqual({ start: '2026-11-29T01:00:00.000Z', end: '2026-11-29T02:00:00.000Z' });
+    await expectSameRows(join(s.output, 'part-*.parquet'), join(s.single.output, 'part-*.parquet'));
+    await expectSameRows(s.rejects!, s.single.rejects!);
+    const manifest = JSON.parse(await readFile(join(s.output, '_SUCCESS'), 'utf8')) as { window: unknown; rows: unknown; inputs: { sha256?: string }[] };
+    const single = JSON.parse(await readFile(join(s.single.output, '_SUCCESS'), 'utf8')) as typeof manifest;
+    expect(manifest.window).toEqual(single.window);
+    expect(manifest.rows).toEqual(single.rows);
+    expect(manifest.inputs.map((i) => i.sha256)).toEqual(single.inputs.map((i) => i.sha256));
+    expect(JSON.parse(await readFile(join(s.output, '_summary.json'), 'utf8'))).toMatchObject({ shards: { count: n, attempts: [1, 2, 1] } });
+    expect(await stagingLeftovers(s.output)).toEqual([]);
+    // The window is committed: status says so, commit and verify find it done.
+    const status = await runCli(['status', s.job, '--from', at, '--to', '2026-11-29T02:00:00Z', '--json']);
+    expectOk(status);
+    expect(JSON.parse(status.stdout)).toMatchObject([{ state: 'committed' }]);
+    const again = await runCli(['commit', s.job, '--at', at, '--shards', String(n)]);
+    expectOk(again);
+    expect(again.stderr).toContain('already committed');
+    const verify = await runCli(['verify', s.job, '--at', at, '--shards', String(n), '--json']);
+    expectOk(verify);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ complete: true, outputCommitted: true });
   });
 });

@@ -109,6 +109,47 @@ async function writeJobs(dir: string, inputs: string[], body: (output: string, r
 }
 
 /**
+ * A scheduled job, hourly on `ts`: the fixture's rows dealt into three Parquet files (row k to
+ * file k mod 3), so every hour has rows in each; rows with a NULL amount quarantined.
+ */
+export async function windowJob(dir: string, at: string): Promise<ShardedJob> {
+  await mkdir(join(dir, 'in'));
+  const inputs = [0, 1, 2].map((k) => join(dir, 'in', `p${k}.parquet`));
+  const db = await Db.open({ threads: 1 });
+  try {
+    for (const [k, path] of inputs.entries()) await db.exec(`COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet($1, file_row_number = true) WHERE file_row_number % 3 = ${k}) TO $2 (FORMAT parquet)`, [data('transactions.parquet'), path]);
+  } finally {
+    db.close();
+  }
+  const body = (root: string) => [
+    'name: sharded-hourly',
+    'schedule: "0 * * * *"',
+    'timezone: UTC',
+    `model: ${model('mlp')}`,
+    `input: ${join(dir, 'in')}/*.parquet`,
+    'window_column: ts',
+    `output: ${join(dir, root)}/dt={date}/hour={hour}/`,
+    'passthrough: [txn_id, ts]',
+    'labels: [legit, fraud]',
+    'inputs:',
+    '  x:',
+    "    columns: [amount, f0, f1, 'risk score']",
+    'on_error: quarantine',
+    'batch_size: 64',
+    'checkpoint_rows: 100',
+    '',
+  ];
+  const job = join(dir, 'job.yaml');
+  const single = join(dir, 'single.yaml');
+  await writeFile(job, body('out').join('\n'));
+  await writeFile(single, body('single').join('\n'));
+  expectOk(await runCli(['run', single, '--at', at, '--quiet']));
+  const hour = at.slice(11, 13);
+  const window = (root: string) => join(dir, root, `dt=${at.slice(0, 10)}`, `hour=${hour}`);
+  return { dir, job, output: window('out'), inputs, single: { job: single, output: window('single'), rejects: join(window('single'), '_rejects', 'rejects.parquet') }, rejects: join(window('out'), '_rejects', 'rejects.parquet') };
+}
+
+/**
  * The two Parquet files hold the same rows in the same order: every column equal, floats within
  * `tolerance` (read with DuckDB, joined on position in file order).
  */
@@ -123,7 +164,8 @@ export async function expectSameRows(actual: string, expected: string, tolerance
       const [a, e] = [`a."${c.name}"`, `e."${c.name}"`];
       return /FLOAT|DOUBLE/.test(c.type) ? `abs(${a} - ${e}) > ${tolerance} OR (${a} IS NULL) <> (${e} IS NULL)` : `${a} IS DISTINCT FROM ${e}`;
     });
-    const ordered = (n: number) => `(SELECT * EXCLUDE (file_row_number) FROM read_parquet($${n}, file_row_number = true) ORDER BY file_row_number)`;
+    // A glob of part files: in file name order, each in row order.
+    const ordered = (n: number) => `(SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet($${n}, filename = true, file_row_number = true) ORDER BY filename, file_row_number)`;
     const rows = await q(`SELECT count(*) AS n FROM ${ordered(1)} a POSITIONAL JOIN ${ordered(2)} e WHERE ${differs.join(' OR ')}`, [actual, expected]);
     expect(Number(rows[0]!['n']), `rows of ${actual} differing from ${expected}`).toBe(0);
   });
