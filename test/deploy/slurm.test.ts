@@ -54,7 +54,7 @@ describe.skipIf(unavailable !== null)(`Slurm array with deploy/slurm${unavailabl
     const array = await slurm.sbatch(['--array=0-3', '--cpus-per-task=1', '-D', work, '--output', join(work, 'shard-%a.log'), join(REPO_ROOT, 'deploy/slurm/shards.sbatch')], env);
     const commit = await slurm.sbatch([`--dependency=afterok:${array}`, '--kill-on-invalid-dep=yes', '--cpus-per-task=1', '-D', work, '--output', join(work, 'commit.log'), join(REPO_ROOT, 'deploy/slurm/commit.sbatch')], env);
     const released: string[] = [];
-    await slurm.waitGone([array, commit], { timeoutMs: 60_000, onPoll: async () => void released.push(...(await slurm.releaseRequeued(array))) });
+    await slurm.waitGone([array, commit], { timeoutMs: 60_000, onPoll: async () => void released.push(...(await slurm.releaseRequeued(array, { afterMs: 1500 }))) });
     const wallMs = performance.now() - started;
 
     const calls = (await readFile(join(work, 'calls.log'), 'utf8')).trim().split('\n');

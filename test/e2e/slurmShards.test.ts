@@ -53,7 +53,7 @@ describe.skipIf(unavailable !== null)(`a sharded run on Slurm${unavailable ? ` (
     const started = performance.now();
     const array = await slurm.sbatch(['--array=0-3', '--cpus-per-task=1', '-D', s.dir, '--output', join(s.dir, 'shard-%a.log'), join(REPO_ROOT, 'deploy/slurm/shards.sbatch')], env);
     const commit = await slurm.sbatch([`--dependency=afterok:${array}`, '--kill-on-invalid-dep=yes', '--cpus-per-task=1', '-D', s.dir, '--output', join(s.dir, 'commit.log'), join(REPO_ROOT, 'deploy/slurm/commit.sbatch')], env);
-    await slurm.waitGone([array, commit], { timeoutMs: 120_000, onPoll: async () => void (await slurm.releaseRequeued(array)) });
+    await slurm.waitGone([array, commit], { timeoutMs: 120_000, onPoll: async () => void (await slurm.releaseRequeued(array, { afterMs: 1500 })) });
     const wallMs = performance.now() - started;
     const logs = `${await readFile(log, 'utf8').catch(() => '')}\ncommit.log:\n${await readFile(join(s.dir, 'commit.log'), 'utf8').catch(() => '')}\nshard-2.log:\n${await readFile(join(s.dir, 'shard-2.log'), 'utf8').catch(() => '')}`;
 

@@ -24,14 +24,19 @@ export interface ShardedJob {
 
 /**
  * Parquet: a.parquet holds the fixture's 3000 rows three times (9000 rows), b.parquet twice
- * (6000), both in row groups of 2048 rows (DuckDB, one thread): 5 and 3 row groups.
+ * (6000), both in row groups of 2048 rows (DuckDB, one thread): 5 and 3 row groups; c.parquet
+ * none (a file of no rows: its shard writes it a part of zero rows).
  */
 export async function parquetJob(dir: string): Promise<ShardedJob> {
   await mkdir(join(dir, 'in'));
-  const inputs = [join(dir, 'in', 'a.parquet'), join(dir, 'in', 'b.parquet')];
+  const inputs = [join(dir, 'in', 'a.parquet'), join(dir, 'in', 'b.parquet'), join(dir, 'in', 'c.parquet')];
   const db = await Db.open({ threads: 1 });
   try {
-    for (const [path, copies] of [[inputs[0]!, 3], [inputs[1]!, 2]] as const) {
+    for (const [path, copies] of [[inputs[0]!, 3], [inputs[1]!, 2], [inputs[2]!, 0]] as const) {
+      if (copies === 0) {
+        await db.exec(`COPY (SELECT txn_id, amount, f0, f1, "risk score" FROM read_parquet($1) LIMIT 0) TO $2 (FORMAT parquet)`, [data('transactions.parquet'), path]);
+        continue;
+      }
       const union = Array.from({ length: copies }, (_, k) => `SELECT txn_id || '-${k}' AS txn_id, amount, f0, f1, "risk score" FROM read_parquet($1)`).join(' UNION ALL ');
       await db.exec(`COPY (${union}) TO $2 (FORMAT parquet, ROW_GROUP_SIZE 2048)`, [data('transactions.parquet'), path]);
     }

@@ -53,9 +53,13 @@ export interface SlurmCluster {
   state(id: string): Promise<JobState>;
   /** Polls `squeue` until none of `ids` is queued or running; `onPoll` may act between polls. */
   waitGone(ids: readonly string[], options?: { timeoutMs?: number; onPoll?: () => Promise<void> }): Promise<void>;
-  /** Starts at once the tasks of `id` held back after a requeue (`BeginTime`). */
-  releaseRequeued(id: string): Promise<string[]>;
-  /** Reruns a finished task (`scontrol requeue`) at once. */
+  /**
+   * Starts the tasks of `id` held back after a requeue (`BeginTime`), once each has been seen
+   * held for `afterMs`: slurmd refuses to launch a task in the same second its requeue killed it
+   * (the credential's time has a resolution of a second: "already killed, do not launch").
+   */
+  releaseRequeued(id: string, options?: { afterMs?: number }): Promise<string[]>;
+  /** Reruns a finished task (`scontrol requeue`), a second later. */
   requeue(task: string): Promise<void>;
   /** The cluster's logs, for a failing test's message. */
   logs(): Promise<string>;
@@ -106,6 +110,7 @@ export async function startSlurm(options: SlurmOptions = {}): Promise<SlurmClust
 
 function makeCluster(dir: string, env: NodeJS.ProcessEnv, pidFiles: Record<'munged' | 'slurmctld' | 'slurmd', string>): SlurmCluster {
   const submitted: string[] = [];
+  const heldSince = new Map<string, number>();
   const slurm = async (cmd: string, args: readonly string[], extraEnv?: NodeJS.ProcessEnv): Promise<string> => (await run(cmd, [...args], { env: { ...env, ...extraEnv } })).stdout;
   const cluster: SlurmCluster = {
     dir,
@@ -132,14 +137,24 @@ function makeCluster(dir: string, env: NodeJS.ProcessEnv, pidFiles: Record<'mung
         await sleep(100);
       }
     },
-    async releaseRequeued(id) {
+    async releaseRequeued(id, options = {}) {
       const { stdout } = await run('squeue', ['-h', '-r', '-j', id, '-t', 'PENDING', '-o', '%i %r'], { env }).catch(() => ({ stdout: '' }));
       const held = stdout.split('\n').filter((l) => / BeginTime$/.test(l)).map((l) => l.split(' ')[0]!);
-      for (const task of held) await slurm('scontrol', ['update', `jobid=${task}`, 'StartTime=now']).catch(() => undefined);
-      return held;
+      const now = Date.now();
+      const due = held.filter((task) => {
+        if (!heldSince.has(task)) heldSince.set(task, now);
+        return now - heldSince.get(task)! >= (options.afterMs ?? 0);
+      });
+      for (const task of due) {
+        heldSince.delete(task);
+        await slurm('scontrol', ['update', `jobid=${task}`, 'StartTime=now']).catch(() => undefined);
+      }
+      return due;
     },
     async requeue(task) {
       await slurm('scontrol', ['requeue', task]);
+      // Not in the second its last run ended: slurmd would refuse it as "already killed" (releaseRequeued).
+      await sleep(1100);
       await slurm('scontrol', ['update', `jobid=${task}`, 'StartTime=now']);
     },
     async logs() {
