@@ -87,14 +87,7 @@ export async function commitSharded(spec: JobSpec, count: number, window: Window
     if (!recorded) {
       throw new BatchinferError('INPUT_MISSING', `cannot commit: no shard of ${spec.output} has started (no plan in ${shardsDir}); run the shards first (run --shard I/${count})`, { expected: `a plan recorded by a shard in ${shardsDir}`, actual: 'none' });
     }
-    const job = await prepareJob(ctx.db, spec, window ? { windowed: true, window } : { windowed: false });
-    const plan = await planExecution(ctx.db, job, { window });
-    // The inputs now must be those the shards scored: the output's manifest names them.
-    checkSamePlan(recorded, await shardPlanFor(ctx.db, job, plan, recorded.shards, recorded), shardsDir);
-    const checked = await checkShards(shardsDir, recorded, count, job.model.sha256);
-    if (spec.minRows !== undefined && checked.rows.in < spec.minRows) {
-      throw new BatchinferError('TOO_FEW_ROWS', `input ${spec.input} holds ${checked.rows.in} rows, fewer than min_rows ${spec.minRows}; nothing is committed`, { expected: `at least ${spec.minRows} row${spec.minRows === 1 ? '' : 's'}`, actual: checked.rows.in });
-    }
+    const { job, plan, checked } = await checkCommit(ctx, spec, count, recorded, window);
     const staging = join(shardsDir, COMMIT_STAGING);
     await guardWrite(staging, async () => {
       await rm(staging, { recursive: true, force: true });
@@ -102,76 +95,125 @@ export async function commitSharded(spec: JobSpec, count: number, window: Window
     });
     // A window's own rejects file is merged in the commit's staging and committed inside the window.
     const ownRejects = window !== null && !spec.rejects;
-    const rejects = await stageShardRejects(ctx, job, plan, recorded, checked, shardsDir, ownRejects ? join(staging, 'rejects.parquet.tmp') : undefined);
+    const rejects = await stageShardRejects(ctx, job, plan, checked, shardsDir, ownRejects ? join(staging, 'rejects.parquet.tmp') : undefined);
+    const summarize = (files: string[], manifest: OutputFileEntry[]): ShardedSummary => ({
+      status: 'ok',
+      job: spec.name,
+      ...(window ? { window: { start: window.start.toISOString(), end: window.end.toISOString() } } : {}),
+      model: { path: spec.model, sha256: job.model.sha256 },
+      output: { path: spec.output, mode: job.outputMode, files },
+      rows: { ...checked.rows, rejectedByReason: rejectedByReason(checked) },
+      ...(plan.output.rejects ? { rejects: plan.output.rejects } : {}),
+      shards: { count, plan: recorded.hash, attempts: checked.manifests.map((m) => m.attempt), rows: checked.manifests.map((m) => m.rows.in) },
+      inputs: checked.inputs,
+      manifest,
+      versions: { ...checked.manifests[0]!.versions, duckdb: ctx.db.libraryVersion, node: process.version },
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      seconds: { wall: Math.round(performance.now() - wallStart) / 1000 },
+      warnings: checked.rows.in === 0 ? ['the input has no rows: the output is empty'] : [],
+    });
+    const commit: ShardCommit = { ctx, spec, job, plan, recorded, checked, shardsDir, staging, rejects, ownRejects, summarize, startedAt };
     try {
-      let summary: ShardedSummary | null = null;
-      const summarize = (files: string[], manifest: OutputFileEntry[]): ShardedSummary => ({
-        status: 'ok',
-        job: spec.name,
-        ...(window ? { window: { start: window.start.toISOString(), end: window.end.toISOString() } } : {}),
-        model: { path: spec.model, sha256: job.model.sha256 },
-        output: { path: spec.output, mode: job.outputMode, files },
-        rows: { ...checked.rows, rejectedByReason: rejectedByReason(checked) },
-        ...(plan.output.rejects ? { rejects: plan.output.rejects } : {}),
-        shards: { count, plan: recorded.hash, attempts: checked.manifests.map((m) => m.attempt), rows: checked.manifests.map((m) => m.rows.in) },
-        inputs: checked.inputs,
-        manifest,
-        versions: { ...checked.manifests[0]!.versions, duckdb: ctx.db.libraryVersion, node: process.version },
-        startedAt: startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        seconds: { wall: Math.round(performance.now() - wallStart) / 1000 },
-        warnings: checked.rows.in === 0 ? ['the input has no rows: the output is empty'] : [],
-      });
-      if (window) {
-        const files = await commitWindow({
-          db: ctx.db,
-          job: { name: spec.name, output: spec.output, model: { path: job.model.path, sha256: job.model.sha256 } },
-          versions: summarize([], []).versions,
-          parts: checked.parts,
-          staging,
-          window,
-          inputs: recorded.inputs,
-          startedAt,
-          rows: checked.rows,
-          fileMode: spec.fileMode,
-          beforeRename: async (entries, stagedDir) => {
-            summary = summarize(entries.map((e) => e.file), entries);
-            await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary, spec.fileMode);
-            await rejects?.commit(ownRejects ? join(stagedDir, WINDOW_REJECTS) : undefined);
-          },
-        });
-        ctx.committed = true;
-        const done: ShardedSummary = summary ?? summarize(files, []);
-        await removeShards(shardsDir).catch((err: Error) => void done.warnings.push(`the window is committed, but the shards' directory ${shardsDir} could not be removed: ${err.message}`));
-        return done;
-      }
-      const files = await commitShards({
-        db: ctx.db,
-        output: { path: plan.output.path, mode: plan.output.mode, format: plan.output.format, inputs: recorded.inputs.map((f) => f.path), fileMode: spec.fileMode },
-        parts: checked.parts,
-        shardsDir,
-        beforeRename: async (files, staged) => {
-          summary = summarize(files, await describeOutputs(files, staged, rowsPerFile(job, checked)));
-          await stageSummary(staging, summary, spec.fileMode);
-          await removeStaleRejects(spec.output, plan.output.rejects, [...job.dataset.files.map((f) => f.path), job.model.path]);
-          await rejects?.commit();
-        },
-      });
-      ctx.committed = true;
-      const done: ShardedSummary = summary ?? summarize(files, []);
-      // The output is committed: what follows only tidies up, and says so if it cannot.
-      try {
-        await placeStagedSummary(staging, spec.output);
-        await removeShards(shardsDir);
-        return done;
-      } catch (err) {
-        return { ...done, summaryError: `the output is committed, but its summary or the shards' directory ${shardsDir} could not be finished: ${(err as Error).message}` };
-      }
+      return window ? await commitWindowOf(commit, window) : await commitOutputOf(commit);
     } finally {
       await rejects?.discard();
     }
   } finally {
     await ctx.close();
+  }
+}
+
+/** What both commits (a one-off output, a window) work from, once the shards are checked. */
+interface ShardCommit {
+  ctx: RunContext;
+  spec: JobSpec;
+  job: PreparedJob;
+  plan: ExecutionPlan;
+  recorded: ShardPlan;
+  checked: CheckedShards;
+  shardsDir: string;
+  /** Where the commit merges (inside the shards' directory). */
+  staging: string;
+  rejects: StagedRejects | null;
+  /** A window's own rejects file, committed inside it. */
+  ownRejects: boolean;
+  summarize(files: string[], manifest: OutputFileEntry[]): ShardedSummary;
+  startedAt: Date;
+}
+
+/**
+ * The job validated, the inputs still those of the recorded plan (the output's manifest names
+ * them), every shard's manifest checked, and `min_rows` on the run's rows: nothing is written before.
+ */
+async function checkCommit(ctx: RunContext, spec: JobSpec, count: number, recorded: ShardPlan, window: Window | null): Promise<{ job: PreparedJob; plan: ExecutionPlan; checked: CheckedShards }> {
+  const shardsDir = shardsPathFor(spec.output);
+  const job = await prepareJob(ctx.db, spec, window ? { windowed: true, window } : { windowed: false });
+  const plan = await planExecution(ctx.db, job, { window });
+  checkSamePlan(recorded, await shardPlanFor(ctx.db, job, plan, recorded.shards, recorded), shardsDir);
+  const checked = await checkShards(shardsDir, recorded, count, job.model.sha256);
+  if (spec.minRows !== undefined && checked.rows.in < spec.minRows) {
+    throw new BatchinferError('TOO_FEW_ROWS', `input ${spec.input} holds ${checked.rows.in} rows, fewer than min_rows ${spec.minRows}; nothing is committed`, { expected: `at least ${spec.minRows} row${spec.minRows === 1 ? '' : 's'}`, actual: checked.rows.in });
+  }
+  return { job, plan, checked };
+}
+
+/** A one-off output (a file, or a directory of one file per input), its summary and rejects file beside it. */
+async function commitOutputOf(c: ShardCommit): Promise<ShardedSummary> {
+  const { ctx, spec, job, plan, checked, shardsDir, staging, rejects } = c;
+  let summary: ShardedSummary | null = null;
+  const files = await commitShards({
+    db: ctx.db,
+    output: { path: plan.output.path, mode: plan.output.mode, format: plan.output.format, inputs: c.recorded.inputs.map((f) => f.path), fileMode: spec.fileMode },
+    parts: checked.parts,
+    shardsDir,
+    beforeRename: async (files, staged) => {
+      summary = c.summarize(files, await describeOutputs(files, staged, rowsPerFile(job, checked)));
+      await stageSummary(staging, summary, spec.fileMode);
+      await removeStaleRejects(spec.output, plan.output.rejects, [...job.dataset.files.map((f) => f.path), job.model.path]);
+      await rejects?.commit();
+    },
+  });
+  ctx.committed = true;
+  const done: ShardedSummary = summary ?? c.summarize(files, []);
+  // The output is committed: what follows only tidies up, and says so if it cannot.
+  try {
+    await placeStagedSummary(staging, spec.output);
+    await removeShards(shardsDir);
+    return done;
+  } catch (err) {
+    return { ...done, summaryError: `the output is committed, but its summary or the shards' directory ${shardsDir} could not be finished: ${(err as Error).message}` };
+  }
+}
+
+/** A window: its directory of parts with its `_SUCCESS` manifest, summary and own rejects file inside, in one rename. */
+async function commitWindowOf(c: ShardCommit, window: Window): Promise<ShardedSummary> {
+  const { ctx, spec, job, checked, shardsDir, rejects } = c;
+  let summary: ShardedSummary | null = null;
+  const files = await commitWindow({
+    db: ctx.db,
+    job: { name: spec.name, output: spec.output, model: { path: job.model.path, sha256: job.model.sha256 } },
+    versions: c.summarize([], []).versions,
+    parts: checked.parts,
+    staging: c.staging,
+    window,
+    inputs: c.recorded.inputs,
+    startedAt: c.startedAt,
+    rows: checked.rows,
+    fileMode: spec.fileMode,
+    beforeRename: async (entries, stagedDir) => {
+      summary = c.summarize(entries.map((e) => e.file), entries);
+      await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary, spec.fileMode);
+      await rejects?.commit(c.ownRejects ? join(stagedDir, WINDOW_REJECTS) : undefined);
+    },
+  });
+  ctx.committed = true;
+  const done: ShardedSummary = summary ?? c.summarize(files, []);
+  try {
+    await removeShards(shardsDir);
+    return done;
+  } catch (err) {
+    return { ...done, summaryError: `the window is committed, but the shards' directory ${shardsDir} could not be removed: ${(err as Error).message}` };
   }
 }
 
@@ -221,9 +263,9 @@ async function committedSummary(output: string): Promise<ShardedSummary | null> 
 }
 
 /** on_error quarantine: every shard's rejected rows merged into the rejects file, under a temp name. */
-async function stageShardRejects(ctx: RunContext, job: PreparedJob, plan: ExecutionPlan, recorded: ShardPlan, checked: CheckedShards, shardsDir: string, temp: string | undefined): Promise<StagedRejects | null> {
+async function stageShardRejects(ctx: RunContext, job: PreparedJob, plan: ExecutionPlan, checked: CheckedShards, shardsDir: string, temp: string | undefined): Promise<StagedRejects | null> {
   const target = plan.output.rejects;
-  if (target === undefined || recorded.inputs.length === 0) return null;
+  if (target === undefined || job.dataset.files.length === 0) return null;
   // A rejects file with no row still has the input's columns: read from the first input (a CSV's staged copy).
   const first = job.dataset.files[0]!;
   const reader = checked.manifests.find((m) => m.parts.some((p) => p.input === 0));
