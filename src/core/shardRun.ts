@@ -55,17 +55,15 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
     // A window on a partition key: its own partitions are its inputs (windowFiles.ts).
     prepareOptions: window ? { windowed: true, window } : { windowed: false },
     begin: async () => null,
-    async lock(ctx) {
-      const lock = await ctx.lockOutput(shardLockPath(shardsDir, shard.index));
-      attempt = await nextAttempt(shardsDir, shard.index);
-      return lock;
-    },
+    lock: (ctx) => ctx.lockOutput(shardLockPath(shardsDir, shard.index)),
     async scope(ctx, job, execution) {
       checkShardable(job);
       const recorded = await readRecordedPlan(shardsDir);
       agreed = await recordOrCheckPlan(shardsDir, await shardPlanFor(ctx.db, job, execution, shard.count, recorded), spec.fileMode);
       const done = await readShardManifest(shardsDir, shard.index).catch(() => null);
       if (done?.planHash === agreed.hash) return doneAlready(spec, shard, done);
+      // An attempt is counted once it scores (or fails: `failed`); a shard done already, or refused, is none.
+      attempt = await nextAttempt(shardsDir, shard.index);
       return narrowPlan(execution, agreed, shard.index, dir);
     },
     journal(identity) {
@@ -119,6 +117,7 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
       // Another live attempt of this shard, or a command line at odds with the plan, is no failure of the shard.
       if (!ctx.locked || (isBatchinferError(err) && (err.code === 'LOCKED' || err.code === 'USAGE'))) return;
       const e = isBatchinferError(err) ? err : new BatchinferError('INTERNAL', err instanceof Error ? err.message : String(err));
+      if (attempt === 0) attempt = await nextAttempt(shardsDir, shard.index).catch(() => 0);
       await writeShardFailure(shardsDir, { shard: shard.index, attempt, code: e.code, exitCode: e.exitCode, message: e.message, at: new Date().toISOString() }).catch(() => undefined);
     },
   };

@@ -96,8 +96,11 @@ describe('sharded run failures', { timeout: 120_000 }, () => {
     const s = await parquetJob(await tmp.make());
     expectOk(await run(s, 0, 2));
     expectOk(await run(s, 1, 2));
-    // Another --shards than the plan's: a usage error.
+    // Another --shards than the plan's: a usage error, for a shard as for the commit; no failure is recorded.
+    expect(expectCliError(await run(s, 0, 3), 2, 'USAGE')).toContain('the shards of this output were planned for 2 shards, not 3');
     expect(expectCliError(await runCli(['commit', s.job, '--shards', '3']), 2, 'USAGE')).toContain('planned for 2 shards, not 3');
+    await expect(access(join(shardsDir(s), 'shard-0.failed.json'))).rejects.toThrow();
+    expect(await readFile(join(shardsDir(s), 'shard-0.attempt'), 'utf8')).toBe('1\n');
     // A manifest of another plan: that shard is stale, to be rerun.
     const manifestPath = join(shardsDir(s), 'shard-1', 'manifest.json');
     const manifest = await readFile(manifestPath, 'utf8');
