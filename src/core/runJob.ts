@@ -45,9 +45,9 @@ export interface RunOptions {
   shard?: ShardIndex;
 }
 
-export async function runJob(job: JobSpec, options: RunOptions = {}): Promise<RunSummary | SkippedRun> {
+export async function runJob(given: JobSpec, options: RunOptions = {}): Promise<RunSummary | SkippedRun> {
   // A shard's rows are part of the run's: `min_rows` is checked on them all, by the commit.
-  const spec = options.shard ? { ...job, minRows: undefined } : job;
+  const spec = options.shard ? { ...given, minRows: undefined } : given;
   const startedAt = new Date();
   const wallStart = performance.now();
   const kind = options.shard ? shardRun(spec, options.shard, options.window ?? null) : options.window ? windowRun(spec, options.window, options.force ?? false) : outputRun(spec);
@@ -67,7 +67,8 @@ export async function runJob(job: JobSpec, options: RunOptions = {}): Promise<Ru
     const plan = scoped;
     const pool = await ctx.adoptPool(job, plan);
     const inputs = await stampInputs(plan.inputs.map((f) => f.path));
-    const { identity, options: journalOptions } = kind.journal ? kind.journal(runIdentity(job, inputs, kind.window, keys)) : { identity: runIdentity(job, inputs, kind.window, keys), options: {} };
+    const ofRun = runIdentity(job, inputs, kind.window, keys);
+    const { identity, options: journalOptions } = kind.journal?.(ofRun) ?? { identity: ofRun, options: {} };
     const journal = await ctx.openStaging(plan, identity, journalOptions);
     const warnings = notesBeforeScoring({ job, plan, pool, lock, journal, identity });
     // Score, and check every row is accounted for before anything is committed.
