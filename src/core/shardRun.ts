@@ -54,10 +54,10 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
     window,
     // A window on a partition key: its own partitions are its inputs (windowFiles.ts).
     prepareOptions: window ? { windowed: true, window } : { windowed: false },
-    begin: async () => null,
+    // Refused before anything is written: what a shard cannot split yet.
+    begin: async () => checkShardable(spec),
     lock: (ctx) => ctx.lockOutput(shardLockPath(shardsDir, shard.index)),
     async scope(ctx, job, execution) {
-      checkShardable(job);
       const recorded = await readRecordedPlan(shardsDir);
       agreed = await recordOrCheckPlan(shardsDir, await shardPlanFor(ctx.db, job, execution, shard.count, recorded), spec.fileMode);
       const done = await readShardManifest(shardsDir, shard.index).catch(() => null);
@@ -152,10 +152,10 @@ export function narrowPlan(execution: ExecutionPlan, plan: ShardPlan, index: num
  * What a sharded run cannot split yet: a `where` (rows are numbered after it, in a staged copy)
  * and encrypted Parquet inputs (their row groups are not listed without the key).
  */
-function checkShardable(job: PreparedJob): void {
-  const filtered = job.dataset.files.some((f) => f.where !== undefined);
-  const encrypted = job.dataset.files.some((f) => f.key !== undefined);
-  if (!filtered && !encrypted) return;
+function checkShardable(spec: JobSpec): null {
+  const filtered = spec.where !== undefined;
+  const encrypted = spec.encryption?.inputKey !== undefined;
+  if (!filtered && !encrypted) return null;
   const what = filtered ? 'a job with a `where`' : 'encrypted Parquet inputs';
   throw new BatchinferError('USAGE', `run --shard cannot split ${what} yet; run it as one process`, { expected: 'a job without a where, on plain Parquet or CSV inputs', actual: what });
 }
