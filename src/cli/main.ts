@@ -17,7 +17,7 @@ import type { RunCheckResult, RunChecks } from '../core/checkRun.js';
 import { resolve } from 'node:path';
 import { interruptible } from './signals.js';
 import type { WindowOutcome } from '../core/windowRuns.js';
-import { parseTime } from '../schedule/window.js';
+import { parseTime, type Window } from '../schedule/window.js';
 import type { RunSummary, SkippedRun } from '../core/summary.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import type { Db } from '../db/duckdb.js';
@@ -36,6 +36,8 @@ interface RunFlags extends JobFlags {
   expect?: string;
   expectKey?: string;
   tolerance?: string;
+  shard?: string;
+  shards?: string;
 }
 
 /**
@@ -178,6 +180,17 @@ async function seriesReport(job: string, flags: { reference?: string; from?: str
   return { target: flags.out ?? `${resolve(job).replace(/\.(ya?ml|json)$/i, '')}.report.html`, html: renderSeriesReport(series, spec.name) };
 }
 
+/** The job of `commit` and `verify`: a scheduled job's window (`--at`, or the last complete one) with its output path. */
+async function jobWindow(job: string, at: string | undefined): Promise<{ spec: JobSpec; window: Window | null }> {
+  const spec = await loadJob(job);
+  if (!spec.schedule) {
+    if (at) throw new BatchinferError('USAGE', '--at needs a job with a `schedule`', { expected: 'a scheduled job', actual: 'no schedule' });
+    return { spec, window: null };
+  }
+  const { resolveWindow } = await import('../core/windowRuns.js');
+  return resolveWindow(spec, at ? parseTime(at, '--at', spec.timezone) : undefined);
+}
+
 function requireSchedule(spec: JobSpec): void {
   if (!spec.schedule) throw new BatchinferError('USAGE', `job ${spec.name} has no \`schedule\``, { expected: 'a scheduled job', actual: 'no schedule' });
 }
@@ -211,7 +224,9 @@ function buildProgram(): Command {
       .option('--fail-above <gates>', 'with --evaluate: exit 1 when a metric is above its bound, e.g. log_loss=0.3')
       .option('--expect <golden>', 'compare the committed output with a golden one; exit 1 when they differ (the output stays committed)')
       .option('--expect-key <cols>', 'with --expect: match rows on these columns (default: by position)')
-      .option('--tolerance <abs>', 'with --expect: largest absolute difference of floats that counts as equal (default 1e-6)'),
+      .option('--tolerance <abs>', 'with --expect: largest absolute difference of floats that counts as equal (default 1e-6)')
+      .option('--shard <I/N|auto>', 'score shard I (0-based) of N of a sharded run; auto: I from the array engine (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX, BATCH_TASK_INDEX); `commit` writes the output')
+      .option('--shards <n>', 'with --shard auto: the number of shards (AWS Batch and Cloud Batch give it)'),
   )
     .addHelpText(
       'after',
@@ -220,12 +235,17 @@ Examples:
   batchinfer run jobs/transactions-mlp.yaml
   batchinfer run jobs/transactions-mlp.yaml --batch-size 4096 --workers 1 --json
   batchinfer run --model m.onnx --input x.parquet --output y.parquet --features a,b,c --passthrough id
-  batchinfer run jobs/hourly.yaml --at 2026-11-29T08:00:00Z`,
+  batchinfer run jobs/hourly.yaml --at 2026-11-29T08:00:00Z
+  batchinfer run jobs/big.yaml --shard 2/8
+  batchinfer run jobs/big.yaml --shard auto --shards 8     (in a Slurm array or Kubernetes Indexed Job)`,
     )
     .exitOverride()
     .action(async (job: string | undefined, flags: RunFlags) => {
+      const { resolveShard } = await import('../shard/shardIndex.js');
+      const shard = resolveShard({ shard: flags.shard, shards: flags.shards }, process.env);
       const spec = await checkedJob(job, requireOneOff(job, flagsToJob(flags)));
       const checks = await runChecks(flags, spec);
+      if (shard && (checks || flags.force)) throw new BatchinferError('USAGE', `--shard scores one shard: ${checks ? '--evaluate and --expect check the committed output: run them on it after `batchinfer commit`' : '--force does not re-score a committed window shard by shard'}`, { expected: 'run --shard without --evaluate, --expect or --force', actual: checks ? '--evaluate or --expect' : '--force' });
       // The engines load only for commands that use them: --help and inspect of a model stay fast.
       const { runJob, releaseRunsSync } = await import('../core/runJob.js');
       const { resolveWindow } = await import('../core/windowRuns.js');
@@ -236,10 +256,10 @@ Examples:
       try {
         if (spec.schedule) {
           const { spec: concrete, window } = resolveWindow(spec, flags.at ? parseTime(flags.at, '--at', spec.timezone) : undefined);
-          result = await runJob(concrete, { window, force: flags.force, signal: interrupt.signal, ...report });
+          result = await runJob(concrete, { window, force: flags.force, signal: interrupt.signal, ...(shard ? { shard } : {}), ...report });
         } else {
           if (flags.at || flags.force) throw new BatchinferError('USAGE', '--at and --force need a job with a `schedule`', { expected: 'a scheduled job', actual: 'no schedule' });
-          result = await runJob(spec, { signal: interrupt.signal, ...report });
+          result = await runJob(spec, { signal: interrupt.signal, ...(shard ? { shard } : {}), ...report });
         }
       } finally {
         progress.stop();
@@ -285,6 +305,83 @@ Examples:
       if (flags.json) process.stdout.write(JSON.stringify(outcomes.map(outcomeJson)) + '\n');
       const failed = outcomes.find((o) => o.status === 'failed');
       if (failed?.error) process.exitCode = failed.error.exitCode;
+    });
+
+  program
+    .command('plan')
+    .argument('<job>', 'a job file')
+    .requiredOption('--shards <n>', 'the number of shards to split the input into')
+    .option('--at <time>', 'scheduled jobs: the window starting at this ISO 8601 time (default: the last complete window)')
+    .option('--json', 'print the plan as JSON on stdout')
+    .description("show how a sharded run (run --shard I/N) splits the job's input: row groups and CSV files in contiguous ranges balanced by rows")
+    .addHelpText('after', '\nExamples:\n  batchinfer plan jobs/transactions-mlp.yaml --shards 4\n  batchinfer plan jobs/transactions-mlp.yaml --shards 4 --json')
+    .exitOverride()
+    .action(async (job: string, flags: { shards: string; at?: string; json?: boolean }) => {
+      const { parseCount } = await import('../shard/shardIndex.js');
+      const shards = parseCount(flags.shards, '--shards');
+      const spec = await checkedJob(job, {});
+      const { planJob } = await import('../core/planJob.js');
+      let report;
+      if (spec.schedule) {
+        const { resolveWindow } = await import('../core/windowRuns.js');
+        const { spec: concrete, window } = resolveWindow(spec, flags.at ? parseTime(flags.at, '--at', spec.timezone) : undefined);
+        report = await planJob(concrete, shards, window);
+      } else {
+        if (flags.at) throw new BatchinferError('USAGE', '--at needs a job with a `schedule`', { expected: 'a scheduled job', actual: 'no schedule' });
+        report = await planJob(spec, shards);
+      }
+      const { formatPlan } = await import('./shardReport.js');
+      process.stdout.write((flags.json ? JSON.stringify(report) : formatPlan(report)) + '\n');
+    });
+
+  program
+    .command('commit')
+    .argument('<job>', 'the job file the shards ran')
+    .requiredOption('--shards <n>', 'the number of shards the run was split into')
+    .option('--at <time>', 'scheduled jobs: the window starting at this ISO 8601 time (default: the last complete window)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--quiet', 'no human summary')
+    .description("write a sharded run's output once every shard is done: checks each shard's manifest, then commits the output exactly as one run would, atomically")
+    .addHelpText('after', '\nRun it as a job depending on the shards (Slurm --dependency=afterok, a Job after the Indexed Job, AWS Batch dependsOn).\n\nExamples:\n  batchinfer commit jobs/big.yaml --shards 8\n  batchinfer commit jobs/big.yaml --shards 8 --json')
+    .exitOverride()
+    .action(async (job: string, flags: { shards: string; at?: string; json?: boolean; quiet?: boolean }) => {
+      const { parseCount } = await import('../shard/shardIndex.js');
+      const shards = parseCount(flags.shards, '--shards');
+      const { spec, window } = await jobWindow(job, flags.at);
+      const { commitSharded } = await import('../core/commitSharded.js');
+      const { releaseRunsSync } = await import('../core/runJob.js');
+      const interrupt = interruptible({ releaseSync: releaseRunsSync });
+      let result;
+      try {
+        result = await commitSharded(spec, shards, window);
+      } finally {
+        interrupt.dispose();
+      }
+      const { formatShardedCommit } = await import('./shardReport.js');
+      if (!flags.quiet) process.stderr.write(formatShardedCommit(result) + '\n');
+      if (result.status === 'ok' && result.summaryError) process.stderr.write(`batchinfer: warning: ${result.summaryError}\n`);
+      if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+    });
+
+  program
+    .command('verify')
+    .argument('<job>', 'the job file the shards ran')
+    .requiredOption('--shards <n>', 'the number of shards the run was split into')
+    .option('--at <time>', 'scheduled jobs: the window starting at this ISO 8601 time (default: the last complete window)')
+    .option('--json', 'print {complete, committed, missing, failed, stale} as JSON on stdout')
+    .description('say which shards of a sharded run are done and which to rerun (with the commands); exit 0 when all are, 1 when not')
+    .addHelpText('after', '\nExamples:\n  batchinfer verify jobs/big.yaml --shards 8\n  batchinfer verify jobs/big.yaml --shards 8 --json')
+    .exitOverride()
+    .action(async (job: string, flags: { shards: string; at?: string; json?: boolean }) => {
+      const { parseCount } = await import('../shard/shardIndex.js');
+      const shards = parseCount(flags.shards, '--shards');
+      const { spec, window } = await jobWindow(job, flags.at);
+      const { verifySharded } = await import('../core/commitSharded.js');
+      const report = await verifySharded(spec, shards, window);
+      const { formatShardStatus } = await import('./shardReport.js');
+      if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
+      else process.stdout.write((report.outputCommitted ? `batchinfer: the output ${spec.output} is committed from all ${shards} shards` : formatShardStatus(report, job, shards, window?.start.toISOString())) + '\n');
+      checkFailed(!report.complete);
     });
 
   program

@@ -28,8 +28,9 @@ export function failureJson(err: BatchinferError): Record<string, unknown> {
 }
 
 export function formatSummary(s: RunSummary): string {
+  const target = s.shard ? `shard ${s.shard.index}/${s.shard.count} (attempt ${s.shard.attempt}) done in ${s.shard.dir}; \`batchinfer commit\` writes ${s.output.path} once all ${s.shard.count} are` : s.output.path;
   const lines = [
-    `batchinfer: scored ${s.rows.out.toLocaleString('en-US')} rows in ${s.seconds.wall.toFixed(2)} s (${s.rowsPerSecond.toLocaleString('en-US')} rows/s${resumedNote(s)}) -> ${s.output.path}`,
+    `batchinfer: scored ${s.rows.out.toLocaleString('en-US')} rows in ${s.seconds.wall.toFixed(2)} s (${s.rowsPerSecond.toLocaleString('en-US')} rows/s${resumedNote(s)}) -> ${target}`,
     `  task ${s.task}${s.scores ? `, scores read as ${s.scores.kind} (decided by ${s.scores.decidedBy})` : ''}${s.labels ? `, labels from ${s.labels.source}` : ''}${decisionNote(s)}`,
     `  ${s.batches} batch${s.batches === 1 ? '' : 'es'} of ${s.batchSize}, ${s.workers} worker${s.workers > 1 ? 's' : ''} x ${s.threadsPerWorker} thread${s.threadsPerWorker > 1 ? 's' : ''} beside ${s.duckdbThreads.reading} DuckDB thread${s.duckdbThreads.reading > 1 ? 's' : ''}; batch p50 ${s.batchLatencyMs.p50} ms, p95 ${s.batchLatencyMs.p95} ms; peak RSS ${s.peakRssMb} MB`,
     `  seconds: ${s.seconds.stage > 0 ? `stage ${s.seconds.stage}, ` : ''}read ${s.seconds.read}, preprocess ${s.seconds.preprocess}, infer ${s.seconds.infer}, postprocess ${s.seconds.postprocess}, write ${s.seconds.write}`,
@@ -59,6 +60,7 @@ function resumedNote(s: RunSummary): string {
 }
 
 export function formatSkipped(s: SkippedRun): string {
+  if (s.shard || !s.window) return `batchinfer: shard ${s.shard?.index}/${s.shard?.count} of job ${s.job} ${s.reason} (${s.rows.out} rows at ${s.committedAt}); nothing to do.`;
   return `batchinfer: window ${s.window.start} of job ${s.job} ${s.reason} (${s.rows.out} rows at ${s.committedAt}); nothing to do. Use --force to re-score it.`;
 }
 

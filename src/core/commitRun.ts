@@ -46,7 +46,7 @@ async function stageRunRejects(db: Db, kind: RunKind, { job, plan, result }: Sco
 }
 
 /** A zero-row quarantine file with the columns it would have (the input's plus where and why). */
-async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, display: DatasetFile, path: string): Promise<void> {
+export async function emptyRejects(db: Db, job: PreparedJob, source: DatasetFile, display: DatasetFile, path: string): Promise<void> {
   const writer = await PartWriter.create(db, job.output, [], { byRowNumber: true });
   const names = flatColumns(job.feeds).map(({ col }) => col.column);
   await writer.writeRejects({ file: source, rowStart: 0, rowEnd: 0, rowCount: 0 }, display, names, (params) => rejectSql(job.feeds, params) ?? 'NULL', path, job.spec.rejectsColumns);

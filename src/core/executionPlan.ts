@@ -60,6 +60,8 @@ export interface PlannedFile {
   /** `staged`: copied once into `staged` (a CSV, a window's rows, the rows a `where` keeps) so rows can be addressed by number. */
   read: 'direct' | 'staged';
   staged?: string;
+  /** Only `rows` of the file are read, not all of it: a shard's span (core/shardRun.ts). */
+  span?: true;
 }
 
 export interface ThreadPlan {

@@ -56,6 +56,12 @@ export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[],
   return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };
 }
 
+/** The identity with `extra` settings added (a shard's plan and index): another fingerprint. */
+export function withSettings(identity: RunIdentity, extra: Record<string, unknown>): RunIdentity {
+  const settings = { ...identity.settings, ...extra };
+  return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };
+}
+
 /** The settings whose values differ between two identities (a setting missing from one counts). */
 export function changedSettings(before: Record<string, unknown>, now: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(now)]);

@@ -8,7 +8,7 @@
  * the two start-up costs overlap. `adoptPool` keeps them when they serve the validated job.
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import { BatchinferError, isBatchinferError } from '../errors.js';
 import { WorkerPool } from '../infer/workerPool.js';
@@ -16,10 +16,10 @@ import { loadModel } from '../model/loadModel.js';
 import { planOutput, requestedOutputs } from '../postprocess/outputPlan.js';
 import { fixedBatchOf } from '../preprocess/featurePlan.js';
 import { pruneEmptyDirs } from '../sink/atomicFile.js';
-import { Journal, type JournalIdentity, type OpenedJournal } from '../sink/journal.js';
+import { Journal, type JournalIdentity, type JournalOptions, type OpenedJournal } from '../sink/journal.js';
 import { acquireLock, releaseHeldLocksSync, type Lock } from '../sink/lock.js';
 import { lockPathFor } from '../sink/outputPaths.js';
-import { ensureOutputParent, openStaging } from '../sink/staging.js';
+import { ensureOutputParent, ensurePrivateDir, openStaging } from '../sink/staging.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { redactError } from '../util/redact.js';
 import { writeErrno, writeFailure } from '../util/writeFailure.js';
@@ -68,11 +68,15 @@ export class RunContext {
     this.early ??= startPoolEarly(this.spec);
   }
 
-  /** Creates the output's parent directories and takes the lock beside the output (once). */
-  async lockOutput(): Promise<Lock> {
+  /**
+   * Creates the output's parent directories and takes the lock beside the output (once), or
+   * the lock at `path` (a shard's: its directory is created, private).
+   */
+  async lockOutput(path?: string): Promise<Lock> {
     if (this.lock) return this.lock;
     this.createdParent = await ensureOutputParent(this.spec.output);
-    this.lock = await acquireLock(lockPathFor(this.spec.output), { job: this.spec.name });
+    if (path !== undefined) await ensurePrivateDir(dirname(path));
+    this.lock = await acquireLock(path ?? lockPathFor(this.spec.output), { job: this.spec.name });
     return this.lock;
   }
 
@@ -88,10 +92,10 @@ export class RunContext {
     return this.pool;
   }
 
-  /** The staging directory beside the output and its journal (resumed when `identity` is the same run's); DuckDB spills there. */
-  async openStaging(plan: ExecutionPlan, identity: JournalIdentity): Promise<OpenedJournal> {
-    this.stagingDir = (await openStaging(plan.output.path)).dir;
-    const opened = await Journal.open(this.stagingDir, identity);
+  /** The plan's staging directory (beside the output; a shard's) and its journal (resumed when `identity` is the same run's); DuckDB spills there. */
+  async openStaging(plan: ExecutionPlan, identity: JournalIdentity, options?: JournalOptions): Promise<OpenedJournal> {
+    this.stagingDir = (await openStaging(plan.output.path, plan.output.staging)).dir;
+    const opened = await Journal.open(this.stagingDir, identity, options);
     await this.db.spillTo(join(this.stagingDir, `spill-${process.pid}`));
     return opened;
   }

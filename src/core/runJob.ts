@@ -27,6 +27,8 @@ import { checkScored, notesBeforeScoring } from './runNotes.js';
 import { scoreFiles, type PartProgress } from './scoreFiles.js';
 import type { RunSummary, SkippedRun } from './summary.js';
 import { windowRun } from './windowRun.js';
+import { shardRun } from './shardRun.js';
+import type { ShardIndex } from '../shard/shardIndex.js';
 
 export interface RunOptions {
   /** Called after each batch is written with rows done and rows expected in total. */
@@ -39,12 +41,16 @@ export interface RunOptions {
   window?: Window;
   /** Re-score a committed window (or one whose inputs changed) and replace it atomically. */
   force?: boolean;
+  /** Score one shard of a sharded run (`run --shard I/N`), committed later by `commit`. */
+  shard?: ShardIndex;
 }
 
-export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<RunSummary | SkippedRun> {
+export async function runJob(given: JobSpec, options: RunOptions = {}): Promise<RunSummary | SkippedRun> {
+  // A shard's rows are part of the run's: `min_rows` is checked on them all, by the commit.
+  const spec = options.shard ? { ...given, minRows: undefined } : given;
   const startedAt = new Date();
   const wallStart = performance.now();
-  const kind = options.window ? windowRun(spec, options.window, options.force ?? false) : outputRun(spec);
+  const kind = options.shard ? shardRun(spec, options.shard, options.window ?? null) : options.window ? windowRun(spec, options.window, options.force ?? false) : outputRun(spec);
   const ctx = await RunContext.open(spec, { startPool: kind.window === null });
   try {
     const keys = await openJobKeys(ctx.db, spec);
@@ -52,21 +58,25 @@ export async function runJob(spec: JobSpec, options: RunOptions = {}): Promise<R
     if (skipped) return skipped;
     // Plan: the job validated, every decision made before a row is read.
     const job = await prepareJob(ctx.db, spec, kind.prepareOptions);
-    const plan = await planExecution(ctx.db, job, { window: kind.window });
+    const planned = await planExecution(ctx.db, job, { window: kind.window });
     // Open. The workers before the staging directory: ones that cannot start (a CUDA device
     // that does not load) leave an interrupted run's journal as it was, for a run that can.
-    const lock = await ctx.lockOutput();
+    const lock = await (kind.lock ? kind.lock(ctx) : ctx.lockOutput());
+    const scoped = kind.scope ? await kind.scope(ctx, job, planned) : planned;
+    if ('status' in scoped) return scoped;
+    const plan = scoped;
     const pool = await ctx.adoptPool(job, plan);
-    const inputs = await stampInputs(job.dataset.files.map((f) => f.path));
-    const identity = runIdentity(job, inputs, kind.window, keys);
-    const journal = await ctx.openStaging(plan, identity);
+    const inputs = await stampInputs(plan.inputs.map((f) => f.path));
+    const ofRun = runIdentity(job, inputs, kind.window, keys);
+    const { identity, options: journalOptions } = kind.journal?.(ofRun) ?? { identity: ofRun, options: {} };
+    const journal = await ctx.openStaging(plan, identity, journalOptions);
     const warnings = notesBeforeScoring({ job, plan, pool, lock, journal, identity });
     // Score, and check every row is accounted for before anything is committed.
     const result = await scoreFiles(ctx.db, pool, job, plan, journal.journal, options);
     checkScored(job, kind.window, result, journal.resumed, warnings);
     ctx.scored = true;
     // Commit, summarise.
-    const summary = await commitRun(kind, { ctx, job, plan, result, inputs, resumed: journal.resumed, warnings, pool, startedAt, wallStart });
+    const summary = await commitRun(kind, { ctx, job, plan, result, journal: journal.journal, inputs, resumed: journal.resumed, warnings, pool, startedAt, wallStart });
     ctx.committed = true;
     return await kind.afterCommit(summary, plan);
   } catch (caught) {

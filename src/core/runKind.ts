@@ -1,8 +1,10 @@
 /**
- * The two kinds of run that share `runJob`: a one-off run, committing a file or directory
- * output with its summary beside it (`outputRun`, here), and a scheduled window, committing a
- * directory with a `_SUCCESS` manifest (`windowRun`, windowRun.ts). Each owns its steps
- * around the same run: what happens before validation, the commit, after it, and on failure.
+ * The kinds of run that share `runJob`: a one-off run, committing a file or directory output
+ * with its summary beside it (`outputRun`, here), a scheduled window, committing a directory
+ * with a `_SUCCESS` manifest (`windowRun`, windowRun.ts), and one shard of a sharded run,
+ * scoring its span of the input and committing a shard manifest (`shardRun`, shardRun.ts).
+ * Each owns its steps around the same run: what happens before validation, which lock it
+ * takes, what part of the plan it scores, the commit, after it, and on failure.
  */
 import { removeStaleRejects, type StagedRejects } from '../sink/commitRejects.js';
 import { commitOutput } from '../sink/commitOutput.js';
@@ -10,7 +12,10 @@ import { describeOutputs, type InputFileStamp } from '../sink/manifest.js';
 import { placeStagedSummary, stageSummary } from '../sink/stagedSummary.js';
 import type { Window } from '../schedule/window.js';
 import type { JobSpec } from '../spec/jobSpec.js';
+import type { JournalOptions, Journal } from '../sink/journal.js';
+import type { Lock } from '../sink/lock.js';
 import type { ExecutionPlan } from './executionPlan.js';
+import type { RunIdentity } from './fingerprint.js';
 import type { PrepareOptions, PreparedJob } from './prepare.js';
 import type { RunContext } from './runContext.js';
 import type { ScoreResult } from './scoreFiles.js';
@@ -21,6 +26,12 @@ export interface RunKind {
   prepareOptions: PrepareOptions;
   /** Before the job is validated: a window takes its lock, and is skipped when committed already. */
   begin(ctx: RunContext): Promise<SkippedRun | null>;
+  /** Takes the run's lock (default: the output's). */
+  lock?(ctx: RunContext): Promise<Lock>;
+  /** Under the lock: the part of the plan this run scores (default: all of it), or a skip. */
+  scope?(ctx: RunContext, job: PreparedJob, plan: ExecutionPlan): Promise<ExecutionPlan | SkippedRun>;
+  /** The journal's identity (default: the run's) and how it checks its parts. */
+  journal?(identity: RunIdentity): { identity: RunIdentity; options: JournalOptions };
   /** The temp file the rejects file is merged into (undefined: beside its target). */
   rejectsTemp(staging: string): string | undefined;
   /** Commits the scored parts with the run's summary and rejects file; returns the summary. */
@@ -37,6 +48,7 @@ export interface ScoredRun {
   job: PreparedJob;
   plan: ExecutionPlan;
   result: ScoreResult;
+  journal: Journal;
   inputs: InputFileStamp[];
   resumed: boolean;
   warnings: string[];

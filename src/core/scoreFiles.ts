@@ -112,6 +112,8 @@ class Scoring {
   /** Rows of the files before the current one, and of all files (staged ones counted once staged), for progress. */
   private rowsBefore = 0;
   private rowsTotal: number;
+  /** The first row of the file being read (a shard's span starts past 0). */
+  private spanStart = 0;
   private readonly fileRows: (number | null)[];
   /** Made at the first file scored, from the rows known to be left (infer/batchSizer.ts). */
   private sizer: BatchSizer | null = null;
@@ -125,8 +127,9 @@ class Scoring {
     private readonly options: ScoreOptions,
     private readonly post: Postprocessor,
   ) {
-    this.fileRows = plan.inputs.map((f) => f.rows.end);
-    this.rowsTotal = this.fileRows.reduce<number>((a, b) => a + (b ?? 0), 0);
+    this.fileRows = [];
+    for (const f of plan.inputs) this.fileRows[f.index] = f.rows.end;
+    this.rowsTotal = plan.inputs.reduce((n, f) => n + (f.rows.end ?? 0) - f.rows.start, 0);
   }
 
   async run(sink: PartSink): Promise<ScoreResult> {
@@ -137,7 +140,7 @@ class Scoring {
       const original = job.dataset.files[planned.index]!;
       if (this.resume(sink, planned.index)) continue;
       const { file, feeds } = await this.stage(planned, original);
-      await this.scoreFile(sink, planned.index, original, file, feeds);
+      await this.scoreFile(sink, planned, original, file, feeds);
     }
     checkThresholds(job.spec, this.totals.total, this.rowsIn, this.rowsIn);
     // The copies that follow (the commit) have all of DuckDB's threads.
@@ -155,7 +158,7 @@ class Scoring {
       this.resumedRows += p.rowEnd - p.rowStart;
     }
     const done = this.journal.done(index);
-    if (done) this.rowsBefore += done.rows;
+    if (done) this.rowsBefore += done.rows - this.firstRow(index);
     return done !== undefined;
   }
 
@@ -176,17 +179,20 @@ class Scoring {
     return staged;
   }
 
-  private async scoreFile(sink: PartSink, index: number, original: DatasetFile, file: DatasetFile, feeds: FeedPlan[]): Promise<void> {
+  private async scoreFile(sink: PartSink, planned: PlannedFile, original: DatasetFile, file: DatasetFile, feeds: FeedPlan[]): Promise<void> {
     const { job, options } = this;
+    const index = planned.index;
     const rows = this.fileRows[index]!;
-    const fromRow = sink.startFile({ index, source: file, display: original, rows, rejectCheck: (params) => rejectSql(feeds, params)! });
-    const sizer = (this.sizer ??= this.newSizer(this.rowsTotal - this.rowsBefore - fromRow));
+    this.spanStart = planned.rows.start;
+    const fromRow = sink.startFile({ index, source: file, display: original, rows, rowStart: planned.rows.start, rejectCheck: (params) => rejectSql(feeds, params)! });
+    const sizer = (this.sizer ??= this.newSizer(this.rowsTotal - this.rowsBefore - (fromRow - planned.rows.start)));
     const queue: InFlight[] = [];
     try {
       for await (const batch of readBatches(this.db, file, feeds, {
         batchSize: () => sizer.next(),
         display: original,
         fromRow,
+        ...(planned.span ? { toRow: rows } : {}),
         // Rows left out (skip, quarantine) carry their row numbers: the parts join on them.
         onError: job.spec.onError,
         buffers: this.buffers,
@@ -218,7 +224,12 @@ class Scoring {
     if (sink.lastPartDue) await this.flush(sink);
     await this.checkFileRead(file, original, sink.rowsWritten, rows);
     await this.journal.append({ type: 'file-done', file: index, rows: sink.rowsWritten });
-    this.rowsBefore += sink.rowsWritten;
+    this.rowsBefore += sink.rowsWritten - planned.rows.start;
+  }
+
+  /** The row file `index`'s parts start at: 0, or a shard's first row of it. */
+  private firstRow(index: number): number {
+    return this.plan.inputs.find((f) => f.index === index)?.rows.start ?? 0;
   }
 
   /** The run's batch sizes: fixed, or measured over the first of the `rows` rows left. */
@@ -254,13 +265,13 @@ class Scoring {
       checkAborted(this.options.signal);
       await this.flush(sink);
     }
-    this.options.onProgress?.(this.rowsBefore + sink.rowsTaken, this.rowsTotal);
+    this.options.onProgress?.(this.rowsBefore + sink.rowsTaken - this.spanStart, this.rowsTotal);
   }
 
   /** The reader waits while a part is written. */
   private async flush(sink: PartSink): Promise<void> {
     const started = performance.now();
-    await sink.flush((rowEnd) => this.options.onPart?.({ rowsDone: this.rowsBefore + rowEnd, rowsTotal: this.rowsTotal, rowsResumed: this.resumedRows }));
+    await sink.flush((rowEnd) => this.options.onPart?.({ rowsDone: this.rowsBefore + rowEnd - this.spanStart, rowsTotal: this.rowsTotal, rowsResumed: this.resumedRows }));
     this.seconds.write += (performance.now() - started) / 1000;
   }
 

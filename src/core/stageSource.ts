@@ -66,6 +66,11 @@ export function filteredRows(journal: Journal, where: string | undefined): numbe
   return journal.entries.reduce((n, e) => n + (e.type === 'source' ? (e.filtered ?? 0) : 0), 0);
 }
 
+/** The rows of `file` in the window `filter` keeps: the rows its staged copy will hold (a file without a `where`). */
+export function rowsInWindow(db: Db, file: DatasetFile, filter: NonNullable<StageOptions['filter']>): Promise<number> {
+  return rowsBeforeWhere(db, file, filter);
+}
+
 /** The rows of `file` the `where` was applied to: all of them, or a window's (a second read: only with both). */
 async function rowsBeforeWhere(db: Db, file: DatasetFile, filter: StageOptions['filter']): Promise<number> {
   if (!filter) return countRows(db, file);

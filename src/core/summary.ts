@@ -68,14 +68,18 @@ export interface RunSummary {
   manifest?: OutputFileEntry[];
   /** Set when the output was committed but `<output>.summary.json` could not be written. */
   summaryError?: string;
+  /** One shard of a sharded run: its parts wait in `dir` for `batchinfer commit`. */
+  shard?: { index: number; count: number; attempt: number; plan: string; dir: string };
 }
 
-/** A window that was already committed: nothing was scored. */
+/** A window that was already committed, or a shard that was done already: nothing was scored. */
 export interface SkippedRun {
   status: 'skipped';
   reason: string;
   job: string;
-  window: { start: string; end: string };
+  window: { start: string; end: string } | null;
+  /** A shard of a sharded run (`run --shard I/N`). */
+  shard?: { index: number; count: number };
   output: { path: string };
   rows: { in: number; out: number; rejected: number };
   committedAt: string;

@@ -3,7 +3,7 @@
  * fsynced, then renamed over the target; the directory is fsynced so the rename survives
  * a crash. Staging directories live beside the output under a dot-name readers ignore.
  */
-import { chmod, open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, link, open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import { writeFailure } from '../util/writeFailure.js';
@@ -107,4 +107,47 @@ export async function writeFileAtomic(path: string, data: string, fileMode?: num
     await rm(temp, { force: true });
     throw writeFailure(path, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message}`, { expected: 'a writable path', actual: path });
   }
+}
+
+/** Errors of a file system without hard links (FAT, some network and FUSE file systems). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Creates `path` holding `data` unless a file of that name exists; false when one did. The
+ * data is written whole under a temporary name and hard-linked into place: link(2) fails on
+ * an existing name, so of several processes starting at once exactly one creates it, and
+ * nobody sees it half-written. Without hard links: an exclusive create, then the write (a
+ * reader may meet it empty or short for that moment, and should read again).
+ */
+export async function createFileOnce(path: string, data: string, fileMode?: number): Promise<boolean> {
+  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    await writeFile(temp, data, fileMode === undefined ? {} : { mode: fileMode });
+    await fsyncPath(temp);
+    try {
+      await link(temp, path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (code === 'EEXIST') return false;
+      if (!NO_HARD_LINKS.has(code)) throw err;
+      return await createExclusive(path, data, fileMode);
+    }
+    await fsyncPath(dirname(path));
+    return true;
+  } catch (err) {
+    throw writeFailure(path, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message}`, { expected: 'a writable path', actual: path });
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+async function createExclusive(path: string, data: string, fileMode?: number): Promise<boolean> {
+  try {
+    await writeFile(path, data, { flag: 'wx', ...(fileMode === undefined ? {} : { mode: fileMode }) });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  await fsyncPath(path);
+  return true;
 }

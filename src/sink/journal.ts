@@ -46,6 +46,7 @@ export interface SourceEntry {
 export interface FileDoneEntry {
   type: 'file-done';
   file: number;
+  /** The file row its last part ends at (its rows, for a run that reads the whole file). */
   rows: number;
 }
 
@@ -74,6 +75,11 @@ export interface OpenedJournal {
 
 export const JOURNAL_NAME = 'journal.jsonl';
 
+export interface JournalOptions {
+  /** The row file `file`'s first part starts at: 0, or a shard's first row of the file (shard/shardPlan.ts). */
+  firstRow?(file: number): number;
+}
+
 export class Journal {
   private constructor(
     private readonly dir: string,
@@ -84,12 +90,12 @@ export class Journal {
    * Opens the journal in `dir`. Returns the entries still valid for `fingerprint` (every file
    * they name exists with its recorded size), or starts a fresh journal.
    */
-  static async open(dir: string, identity: string | JournalIdentity): Promise<OpenedJournal> {
+  static async open(dir: string, identity: string | JournalIdentity, options: JournalOptions = {}): Promise<OpenedJournal> {
     const { fingerprint, settings } = typeof identity === 'string' ? { fingerprint: identity, settings: undefined } : identity;
     const path = join(dir, JOURNAL_NAME);
     const found = await readJournal(path);
     if (found?.header.fingerprint === fingerprint) {
-      const valid = await keepValid(dir, found.entries);
+      const valid = await keepValid(dir, found.entries, options.firstRow ?? (() => 0));
       return { journal: new Journal(dir, valid), resumed: valid.length > 0 };
     }
     // No journal, or one of another run (inputs, model or job changed): start over, clean.
@@ -162,19 +168,19 @@ async function readJournal(path: string): Promise<{ header: Header; entries: Jou
   return { header, entries };
 }
 
-/** Keeps the entries whose files are intact; parts must also be contiguous from row 0. */
-async function keepValid(dir: string, entries: JournalEntry[]): Promise<JournalEntry[]> {
+/** Keeps the entries whose files are intact; parts must also be contiguous from the file's first row. */
+async function keepValid(dir: string, entries: JournalEntry[], firstRow: (file: number) => number): Promise<JournalEntry[]> {
   const valid: JournalEntry[] = [];
   const nextRow = new Map<number, number>();
   for (const entry of entries) {
     if (entry.type === 'file-done') {
-      if ((nextRow.get(entry.file) ?? 0) === entry.rows) valid.push(entry);
+      if ((nextRow.get(entry.file) ?? firstRow(entry.file)) === entry.rows) valid.push(entry);
       continue;
     }
     const size = await fileSize(join(dir, entry.name));
     if (size !== entry.bytes) continue;
     if (entry.type === 'part') {
-      if ((nextRow.get(entry.file) ?? 0) !== entry.rowStart) continue;
+      if ((nextRow.get(entry.file) ?? firstRow(entry.file)) !== entry.rowStart) continue;
       if (entry.rejects && (await fileSize(join(dir, entry.rejects.name))) !== entry.rejects.bytes) continue;
       nextRow.set(entry.file, entry.rowEnd);
     }

@@ -45,7 +45,7 @@ export function rejectsTempPath(rejects: string): string {
 
 /** A path a run writes, replaces or clears; `tree` when everything below it is the run's too. */
 export interface RunPath {
-  kind: 'output' | 'summary' | 'staging' | 'lock' | 'failure-marker' | 'rejects' | 'rejects-temp';
+  kind: 'output' | 'summary' | 'staging' | 'shards' | 'lock' | 'failure-marker' | 'rejects' | 'rejects-temp';
   path: string;
   /** What it is, for messages: `the output`, `the staging directory`, ... */
   what: string;
@@ -54,13 +54,14 @@ export interface RunPath {
 
 /**
  * Every path a run of `output` writes: the output (a directory output wholesale), its summary,
- * lock, staging directory and failure marker, and the rejects file with its temp name.
+ * lock, staging directory, shard directory (sharded runs) and failure marker, and the rejects file with its temp name.
  */
 export function runPaths(output: string, options: { directory: boolean; rejects?: string; windowed?: boolean }): RunPath[] {
   const paths: RunPath[] = [
     { kind: 'output', path: outputTarget(output), what: 'the output', tree: options.directory },
     { kind: 'summary', path: summaryPath(output, options.windowed), what: "the output's summary", tree: false },
     { kind: 'staging', path: stagingPathFor(output), what: "the output's staging directory", tree: true },
+    { kind: 'shards', path: shardsPathFor(output), what: "the output's shard directory", tree: true },
     { kind: 'lock', path: lockPathFor(output), what: "the output's lock", tree: false },
     { kind: 'failure-marker', path: failureMarkerPath(output), what: "the output's failure marker", tree: false },
   ];
@@ -69,4 +70,10 @@ export function runPaths(output: string, options: { directory: boolean; rejects?
     paths.push({ kind: 'rejects-temp', path: rejectsTempPath(options.rejects), what: "the rejects file's temp file", tree: false });
   }
   return paths;
+}
+
+/** `.<name>.shards` beside the output: a sharded run's plan and each shard's staging directory and manifest. */
+export function shardsPathFor(output: string): string {
+  const target = outputTarget(output);
+  return join(dirname(target), `.${basename(target)}.shards`);
 }

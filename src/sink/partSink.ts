@@ -46,8 +46,10 @@ export interface SinkFile {
   source: DatasetFile;
   /** The input file as the user named it, for messages and the rejects file. */
   display: NamedFile;
-  /** Its rows: each part's lanes are planned against them. */
+  /** The row after its last (its rows, unless a shard reads a span): each part's lanes are planned against it. */
   rows: number;
+  /** The first row read (a shard's span of the file); 0 by default. */
+  rowStart?: number;
   /** The row-check expression (NULL for good rows), for the quarantine file. */
   rejectCheck(params: Params): string;
 }
@@ -93,7 +95,7 @@ export class PartSink {
   /** Starts writing `file` after its resumed parts: returns the first file row still to read. */
   startFile(file: SinkFile): number {
     this.file = file;
-    this.partStart = this.options.journal.parts(file.index).at(-1)?.rowEnd ?? 0;
+    this.partStart = this.options.journal.parts(file.index).at(-1)?.rowEnd ?? file.rowStart ?? 0;
     this.spanEnd = this.partStart;
     this.partRejects.clear();
     this.planPart();

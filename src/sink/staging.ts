@@ -27,16 +27,20 @@ export async function ensureOutputParent(output: string): Promise<string | undef
   }
 }
 
+/** Creates `dir` (and its parents) if missing, and makes it its owner's alone (0700). */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await chmod(dir, PRIVATE_DIR_MODE);
+}
+
 /**
  * Creates the staging directory beside the output (if missing), its owner's alone (0700): its
  * part files, quarantined rows and journal hold the data. One a run before this one left is
  * made private too.
  */
-export async function openStaging(output: string): Promise<Staging> {
-  const dir = stagingPathFor(output);
+export async function openStaging(output: string, dir: string = stagingPathFor(output)): Promise<Staging> {
   try {
-    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    await chmod(dir, PRIVATE_DIR_MODE);
+    await ensurePrivateDir(dir);
     return { dir };
   } catch (err) {
     throw writeFailure(dir, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot create output ${output}: ${(err as Error).message}`, {

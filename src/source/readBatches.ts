@@ -40,6 +40,8 @@ export interface ReadOptions {
   onTiming?(readMs: number, preprocessMs: number): void;
   /** Start at this file row (0-based): a resumed run skips the rows already scored. */
   fromRow?: number;
+  /** Stop before this file row: a shard reads its span of a file's rows (shard/shardPlan.ts). */
+  toRow?: number;
   /** `fail` throws BAD_DATA on the first bad row; otherwise bad rows are counted and left out. */
   onError?: 'fail' | 'skip' | 'quarantine';
   /** Record each scored row's file row number: by default when rows can be left out (`onError` skip or quarantine). */
@@ -49,28 +51,33 @@ export interface ReadOptions {
 }
 
 
-/** The SELECT producing every feature column (`f0, f1, ...`, feed order) and the row check. */
-export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRow = 0): { sql: string; params: Params; rejectIndex: number } {
+/**
+ * The SELECT producing every feature column (`f0, f1, ...`, feed order) and the row check, over
+ * the file's rows [fromRow, toRow) (all of them by default).
+ */
+export function batchQuery(file: DatasetFile, feeds: readonly FeedPlan[], fromRow = 0, toRow?: number): { sql: string; params: Params; rejectIndex: number } {
   const params = new Params();
-  if (fromRow > 0 && file.format !== 'parquet') throw new BatchinferError('INTERNAL', 'resuming mid-file needs a Parquet source');
+  const ranged = fromRow > 0 || toRow !== undefined;
+  if (ranged && file.format !== 'parquet') throw new BatchinferError('INTERNAL', 'reading a span of a file\'s rows needs a Parquet source');
   // Its rows are numbered after the filter: only its staged copy may be read (stageSource.ts).
   if (file.where !== undefined) throw new BatchinferError('INTERNAL', 'a filtered input is read from its staged copy');
   // The scan binds first: its path is $1.
-  const scan = scanSql(file, params, fromRow === 0 ? '' : ', file_row_number = true');
+  const scan = scanSql(file, params, ranged ? ', file_row_number = true' : '');
   const exprs = flatColumns(feeds).map(({ feed, col }) => featureSql(col, feed.dtype, params));
   // NULL and non-finite features are found by the reader itself (chunkChecks.ts).
   const reject = rejectSql(feeds, params, { withoutScanned: true });
   const rejectIndex = reject ? exprs.length : -1;
   if (reject) exprs.push(reject);
   const select = exprs.length > 0 ? exprs.map((e, i) => `${e} AS f${i}`).join(', ') : '1 AS f0';
-  if (fromRow === 0) return { sql: `SELECT ${select} FROM ${scan}`, params, rejectIndex };
-  // The row-number filter is pushed into the Parquet scan: skipped row groups are not read.
-  return { sql: `SELECT ${select} FROM ${scan} WHERE file_row_number >= ${params.bind(fromRow)}`, params, rejectIndex };
+  if (!ranged) return { sql: `SELECT ${select} FROM ${scan}`, params, rejectIndex };
+  // The row-number filter is pushed into the Parquet scan: row groups outside the span are not read.
+  const bounds = [...(fromRow > 0 ? [`file_row_number >= ${params.bind(fromRow)}`] : []), ...(toRow !== undefined ? [`file_row_number < ${params.bind(toRow)}`] : [])];
+  return { sql: `SELECT ${select} FROM ${scan} WHERE ${bounds.join(' AND ')}`, params, rejectIndex };
 }
 
 export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly FeedPlan[], options: ReadOptions): AsyncGenerator<Batch> {
   const fromRow = options.fromRow ?? 0;
-  const { sql, params, rejectIndex } = batchQuery(file, feeds, fromRow);
+  const { sql, params, rejectIndex } = batchQuery(file, feeds, fromRow, options.toRow);
   const fixed = options.batchSize;
   const sizeOf = typeof fixed === 'number' ? () => fixed : fixed;
   const source = options.display ?? file;

@@ -53,6 +53,21 @@ describe('Journal', () => {
     expect(other.journal.entries).toEqual([]);
   });
 
+  it("a shard's parts start at its first row of the file: resumed from there, and a part starting elsewhere is dropped", async () => {
+    const d = await staging();
+    const { journal } = await Journal.open(d, 'f');
+    for (const [i, p] of [part(0, 4096, 5096), part(1, 5096, 6000)].entries()) {
+      await writeFile(join(d, `part-${i}.parquet`), 'abc');
+      await journal.append(p);
+    }
+    await journal.append({ type: 'file-done', file: 0, rows: 6000 });
+    const resumed = await Journal.open(d, 'f', { firstRow: (file) => (file === 0 ? 4096 : 0) });
+    expect(resumed.journal.parts(0).map((p) => [p.rowStart, p.rowEnd])).toEqual([[4096, 5096], [5096, 6000]]);
+    expect(resumed.journal.done(0)).toEqual({ type: 'file-done', file: 0, rows: 6000 });
+    // Read as parts from row 0 (no firstRow), they are no run's: none is kept.
+    expect((await Journal.open(d, 'f')).journal.entries).toEqual([]);
+  });
+
   it('a journal with no entries is replaced without a note', async () => {
     const d = await staging();
     await Journal.open(d, 'f1');

@@ -286,3 +286,29 @@ describe('readBatches: a DOUBLE column narrowed to float32 by the reader', () =>
     expect((err as BatchinferError).message).toBe(`${file.path} row ${first + 1}: 3.4028235677973366e+38 in column d does not fit float32 model input 'x'`);
   });
 });
+
+describe('readBatches: a span of the file rows (a shard)', () => {
+  it.each([
+    [1000, 2500, 512],
+    [0, 700, 1024],
+    [2999, 3000, 8],
+    [1200, 1200, 64],
+  ])('rows [%i, %i) in batches of %i: exactly those rows, numbered from the span start', async (fromRow, toRow, batchSize) => {
+    const batches = await readAll(PARQUET, [X_FEED], { batchSize, fromRow, toRow });
+    const x = new Float32Array(batches.reduce((n, b) => n + b.rowCount, 0) * 4);
+    let offset = 0;
+    let next = fromRow;
+    for (const b of batches) {
+      expect(b.rowStart).toBe(next);
+      x.set(b.feeds.x!.data as Float32Array, offset);
+      offset += b.feeds.x!.data.length;
+      next = b.rowEnd;
+    }
+    expect(next).toBe(toRow);
+    expect(x).toEqual(expectedX().slice(fromRow * 4, toRow * 4));
+  });
+
+  it('a span of a CSV file (read whole by the plan) is a bug, not a silent full read', () => {
+    expect(() => batchQuery(CSV, [X_FEED], 0, 100)).toThrow(/reading a span of a file's rows needs a Parquet source/);
+  });
+});
