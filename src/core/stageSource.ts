@@ -13,7 +13,7 @@ import { rename, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import type { Journal } from '../sink/journal.js';
-import { copyFailure, countRows, describeFile, guardCopy, guardRead, readByExpressions, scanSql, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
+import { copyFailure, countRows, describeFile, guardCopy, guardRead, readByExpressions, scanSql, SOURCE_ROW, type ColumnInfo, type DatasetFile } from '../source/dataset.js';
 import { floatStagedColumns, stagedFeeds, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns } from '../preprocess/rowChecks.js';
 import { Params, quoteIdent } from '../util/sql.js';
@@ -50,7 +50,8 @@ export async function stageSource(db: Db, file: DatasetFile, index: number, opti
   const name = basename(path);
   // Encrypted with the output key when the job has one: a staged copy of an encrypted input is no plaintext copy.
   const key = db.parquetKeys.output;
-  const staged = { path, format: 'parquet' as const, ...(key ? { key } : {}) };
+  // A filtered copy numbers its rows anew: each keeps its input row number for messages.
+  const staged = { path, format: 'parquet' as const, ...(key ? { key } : {}), ...(filters(file, options) ? { sourceRows: true as const } : {}) };
   if (!options.journal.source(index)) {
     await copySource(db, file, path, options);
     failpoint('source-staged');
@@ -85,6 +86,11 @@ function windowWhere(filter: NonNullable<StageOptions['filter']>, params: Params
   return ` WHERE ${col} >= CAST(${params.bind(filter.start)} AS TIMESTAMPTZ) AND ${col} < CAST(${params.bind(filter.end)} AS TIMESTAMPTZ)`;
 }
 
+/** Whether the copy keeps only some rows: a window's, or those the job's `where` keeps. */
+function filters(file: DatasetFile, options: StageOptions): boolean {
+  return Boolean(options.filter) || file.where !== undefined;
+}
+
 async function copySource(db: Db, file: DatasetFile, path: string, options: StageOptions): Promise<void> {
   // Computed columns are no columns of the CSV reader: it does not type them. The columns the
   // expressions read keep the reader's types: as text they would not bind (`amount / 2`).
@@ -101,8 +107,10 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
   // groups of 64k rows, as the writer holds one per thread in memory (docs/performance.md, CSV).
   const keep = options.allColumns ? null : [...new Set([...featureColumns, ...options.passthrough])];
   const floats = file.format === 'csv' && keep ? await floatColumns(db, file, options) : new Set<string>();
+  const numbered = filters(file, options);
+  const sourceRow = numbered ? `, file_row_number AS ${SOURCE_ROW}` : '';
   const select = (asFloat: ReadonlySet<string>): string =>
-    keep && keep.length > 0 ? keep.map((c) => (asFloat.has(c) ? `CAST(CAST(${quoteIdent(c)} AS DOUBLE) AS FLOAT) AS ${quoteIdent(c)}` : quoteIdent(c))).join(', ') : '*';
+    (keep && keep.length > 0 ? keep.map((c) => (asFloat.has(c) ? `CAST(CAST(${quoteIdent(c)} AS DOUBLE) AS FLOAT) AS ${quoteIdent(c)}` : quoteIdent(c))).join(', ') : numbered ? '* EXCLUDE (file_row_number)' : '*') + sourceRow;
   const text = await presentTextColumns(db, file, options);
   // Columns the files type differently are read as the text they hold, whatever else is.
   const typed = (columns: readonly string[], params: Params): string => {
@@ -114,7 +122,7 @@ async function copySource(db: Db, file: DatasetFile, path: string, options: Stag
     for (const value of fixed.values) params.bind(value);
     const extra = textColumns === 'all' ? ', all_varchar = true' : typed(textColumns, params);
     const floatNow = new Set([...asFloat].filter((c) => !text.includes(c)));
-    return db.exec(`COPY (SELECT ${select(floatNow)} FROM ${scanSql(file, params, extra)}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536${writeKeyOption(db)})`, params.values);
+    return db.exec(`COPY (SELECT ${select(floatNow)} FROM ${scanSql(file, params, extra, { rowNumbers: numbered })}${where}) TO ${target} (FORMAT parquet, COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE 65536${writeKeyOption(db)})`, params.values);
   };
   const conversion = (err: unknown): boolean => file.format === 'csv' && /Could not convert|Conversion Error/i.test((err as Error).message);
   // A read that fails on a value DuckDB cannot convert gives way to a more tolerant one.

@@ -12,7 +12,7 @@ import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db, TableAppender } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
 import { writeKeyOption } from '../db/parquetKeys.js';
-import { guardCopy, scanSql, type DatasetFile, type NamedFile } from '../source/dataset.js';
+import { guardCopy, scanSql, SOURCE_ROW, type DatasetFile, type NamedFile } from '../source/dataset.js';
 import { classNames, derivesInSql, predictionTableColumns, type ClassificationPlan, type OutputPlan } from '../postprocess/outputPlan.js';
 
 export interface PartSource {
@@ -195,10 +195,12 @@ export class PartWriter {
     const params = new Params();
     const scan = `${scanSql(source.file, params, ', file_row_number = true')} WHERE ${rowRange(source, params)}`;
     const reason = `split_part(batchinfer_reject, '|', 1)`;
+    // A filtered staged copy's rows are numbered as its input numbers them (stageSource.ts).
+    const numbered = source.file.sourceRows === true;
     const index = `split_part(batchinfer_reject, '|', 2)`;
     const sql = `COPY (
-        SELECT ${keep ? keep.map((c) => `${quoteIdent(c)}, `).join('') : '* EXCLUDE (batchinfer_reject, file_row_number), '}
-          file_row_number + 1 AS reject_row,
+        SELECT ${keep ? keep.map((c) => `${quoteIdent(c)}, `).join('') : `* EXCLUDE (batchinfer_reject, file_row_number${numbered ? `, ${quoteIdent(SOURCE_ROW)}` : ''}), `}
+          ${numbered ? quoteIdent(SOURCE_ROW) : 'file_row_number'} + 1 AS reject_row,
           ${params.bind(display.path)} AS reject_file,
           (${params.bind([...columnNames])}::VARCHAR[])[CAST(${index} AS INTEGER) + 1] AS reject_column,
           ${reason} AS reject_reason,

@@ -44,7 +44,15 @@ export interface DatasetFile {
   where?: string;
   /** A Parquet file encrypted with Parquet Modular Encryption: the DuckDB name of its key (db/parquetKeys.ts). */
   key?: string;
+  /**
+   * A staged copy of the rows a filter kept (a `where`, a window): its SOURCE_ROW column holds
+   * each row's number in the input file, which messages and the rejects file give.
+   */
+  sourceRows?: true;
 }
+
+/** The column of a filtered staged copy holding each row's 0-based row number in its input file. */
+export const SOURCE_ROW = 'batchinfer_source_row';
 
 export interface ComputedColumn {
   name: string;
@@ -117,13 +125,22 @@ export function readerSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter
  * `params` (values are typed by partitions.ts). Computed columns and the filter are SQL that
  * spec/sqlExpression.ts rendered from a checked expression.
  */
-export function scanSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' | 'partitions' | 'computed' | 'where' | 'key'>, params: Params, extra = ''): string {
-  const reader = readerSql(file, params.bind(literalPath(file.path)), extra);
+export function scanSql(file: Pick<DatasetFile, 'format' | 'path' | 'delimiter' | 'partitions' | 'computed' | 'where' | 'key'>, params: Params, extra = '', options: { rowNumbers?: boolean } = {}): string {
+  const reader = numbered(file, readerSql(file, params.bind(literalPath(file.path)), options.rowNumbers && file.format === 'parquet' ? `${extra}, file_row_number = true` : extra), options.rowNumbers ?? false);
   const partitions = file.partitions ?? [];
   const keyed = partitions.length === 0 ? reader : `(SELECT *, ${partitions.map((p) => `CAST(${params.bind(p.value)} AS ${p.type}) AS ${quoteIdent(p.name)}`).join(', ')} FROM ${reader})`;
   // One level per computed column, in order: each may read the ones before it.
   const withComputed = (file.computed ?? []).reduce((from, c) => `(SELECT *, ${c.sql} AS ${quoteIdent(c.name)} FROM ${from})`, keyed);
   return file.where === undefined ? withComputed : `(SELECT * FROM ${withComputed} WHERE ${file.where})`;
+}
+
+/**
+ * `rowNumbers`: the reader's rows with `file_row_number` (0-based, before any filter). Parquet's
+ * reader gives it; a CSV's rows are numbered in the order DuckDB reads them, which is the
+ * file's (insertion order is kept).
+ */
+function numbered(file: Pick<DatasetFile, 'format'>, reader: string, rowNumbers: boolean): string {
+  return rowNumbers && file.format !== 'parquet' ? `(SELECT row_number() OVER () - 1 AS file_row_number, * FROM ${reader})` : reader;
 }
 
 /**

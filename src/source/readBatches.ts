@@ -14,8 +14,8 @@ import { featureSql, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns, parseRejection, rejectSql, scannedChecks, type RejectReason } from '../preprocess/rowChecks.js';
 import { ChunkChecks } from './chunkChecks.js';
 import { allocateFeed, type BufferPool, type FeedBuffer } from './bufferPool.js';
-import { Params } from '../util/sql.js';
-import { guardRead, scanSql, type DatasetFile, type NamedFile, type ReadSource } from './dataset.js';
+import { Params, quoteIdent } from '../util/sql.js';
+import { guardRead, scanSql, SOURCE_ROW, type DatasetFile, type NamedFile, type ReadSource } from './dataset.js';
 
 export interface Batch {
   /** File row (0-based) where this batch's span starts. */
@@ -111,9 +111,9 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
           if ((options.onError ?? 'fail') === 'fail') {
             const col = columns[rejection.columnIndex];
             const message = rejection.message ?? (await exactMessage(db, file, feeds, fileRow));
-            // A filtered file is read from its staged copy: its rows are counted after the filter.
-            const row = `row ${fileRow + 1}${source.where !== undefined ? ' of the rows the where keeps' : ''}`;
-            throw new BatchinferError('BAD_DATA', `${display} ${row}: ${message}`, {
+            // A filtered file is read from its staged copy, which keeps each row's input row number.
+            const row = await sourceRowOf(db, file, fileRow);
+            throw new BatchinferError('BAD_DATA', `${display} row ${row + 1}: ${message}`, {
               expected: col ? `a valid value for model input '${col.feed.input}' (or on_error: skip | quarantine)` : 'a valid row',
               actual: rejection.reason,
             });
@@ -165,6 +165,15 @@ async function exactMessage(db: Db, file: DatasetFile, feeds: readonly FeedPlan[
   const rows = await db.query<{ r: string | null }>(`SELECT ${check} AS r FROM ${scan} WHERE file_row_number = ${params.bind(fileRow)}`, params.values);
   const text = rows[0]?.r;
   return text ? parseRejection(text).message : 'a value is not finite';
+}
+
+/** Row `fileRow` of `file` as its input numbers it: itself, or for a filtered staged copy the number it kept. */
+async function sourceRowOf(db: Db, file: DatasetFile, fileRow: number): Promise<number> {
+  if (!file.sourceRows) return fileRow;
+  const params = new Params();
+  const scan = scanSql(file, params, ', file_row_number = true');
+  const rows = await db.query<{ r: bigint | number }>(`SELECT ${quoteIdent(SOURCE_ROW)} AS r FROM ${scan} WHERE file_row_number = ${params.bind(fileRow)}`, params.values);
+  return rows[0] ? Number(rows[0].r) : fileRow;
 }
 
 async function* guardStream<T>(source: ReadSource, stream: AsyncGenerator<T>): AsyncGenerator<T> {

@@ -127,6 +127,16 @@ describe('computed columns and the where filter', () => {
     expect(JSON.parse(result.stdout).rows).toMatchObject({ in: kept.length, out: kept.length - bad.length, rejected: bad.length, filtered: ROWS - kept.length });
     const rejects = (await readParquet(join(dir, 'q.parquet.rejects.parquet'))).rows;
     expect(rejects.map((r) => [r['id'], r['ratio'], r['reject_reason'], r['reject_column']])).toEqual(bad.map((r) => [r.id, null, 'NULL_VALUE', 'ratio']));
+    // Numbered as the input numbers them, not among the rows kept.
+    expect(rejects.map((r) => Number(r['reject_row']))).toEqual(bad.map((r) => rows.indexOf(r) + 1));
+  });
+
+  it('quarantine of a CSV input: the rejects file numbers the rows as the CSV does (its data rows), not among the rows kept', async () => {
+    const result = await run('qc', { input: 'in.csv', on_error: 'quarantine', inputs: { x: { columns: ['amount', 'ratio', 'hour'], fill_null: 'error' } } });
+    expectOk(result);
+    const bad = rows.filter((r) => keeps(r) && r.income === 0);
+    const rejects = (await readParquet(join(dir, 'qc.parquet.rejects.parquet'))).rows;
+    expect(rejects.map((r) => [Number(r['id']), Number(r['reject_row'])])).toEqual(bad.map((r) => [r.id, rows.indexOf(r) + 1]));
   });
 
   it('a CSV glob whose files type a column the expressions read differently (BIGINT, DOUBLE) keeps each file\'s numbers', async () => {
@@ -150,12 +160,13 @@ describe('computed columns and the where filter', () => {
     expect(JSON.parse(result.stdout).rows.filtered).toBe(ROWS - kept.length);
   });
 
-  it('fail: a bad row is named by its number among the rows the where keeps', async () => {
+  it('fail: a bad row is named by its row number in the input, not among the rows the where keeps', async () => {
     const result = await run('f', { inputs: { x: { columns: ['amount', 'ratio', 'hour'], fill_null: 'error' } } });
     const stderr = expectCliError(result, 65, 'BAD_DATA');
     const kept = rows.filter((r) => keeps(r));
-    const first = kept.findIndex((r) => r.income === 0);
-    expect(stderr).toContain(`in.parquet row ${first + 1} of the rows the where keeps: NULL in column ratio`);
+    const first = kept.find((r) => r.income === 0)!;
+    expect(kept.indexOf(first)).not.toBe(rows.indexOf(first));
+    expect(stderr).toContain(`in.parquet row ${rows.indexOf(first) + 1}: NULL in column ratio`);
     expect(existsSync(join(dir, 'f.parquet'))).toBe(false);
   });
 

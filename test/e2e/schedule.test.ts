@@ -551,6 +551,9 @@ describe.concurrent('kill -9 and resume with quarantine: the rejects file comes 
     expect(summary.resumedRows).toBeGreaterThan(0);
     expect((await readParquet(rejects)).rows).toHaveLength(summary.rows.rejected);
     expect(json<{ rejects: string }>(rerun).rejects).toBe(rejects);
+    // Each rejected row is numbered as the input file numbers it, not among the window's rows.
+    const [numbered] = await duck<{ n: bigint; wrong: bigint }>('SELECT count(*) AS n, count(*) FILTER (WHERE r.reject_row - 1 <> f.file_row_number) AS wrong FROM read_parquet($1) r JOIN read_parquet($2, file_row_number = true) f USING (txn_id)', [rejects, FIXTURE]);
+    expect(numbered).toEqual({ n: BigInt(summary.rows.rejected), wrong: 0n });
     expect(await stagingLeftovers(out)).toEqual([]);
     // Nothing beside the window in the partition tree; its data files are the parts alone.
     expect((await readdir(dirname(out))).filter((n) => !n.startsWith('.'))).toEqual([basename(out)]);
