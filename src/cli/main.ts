@@ -144,15 +144,20 @@ interface DriftFlags {
   json?: boolean;
 }
 
-/** `drift JOB`: the series of the job's windows; --fail-on judges the latest window with a profile. */
-async function driftOfWindows(job: string, flags: DriftFlags, options: DriftOptions, failOn: readonly string[]): Promise<void> {
-  if (flags.current) throw new BatchinferError('USAGE', "--current is for comparing one dataset; with JOB each window's profile is the current", { expected: 'drift JOB [--from T1 --to T2] or drift --reference REF --current CUR', actual: '--current with JOB' });
+/** A scheduled job's windows in [--from, --to) against the reference: what `drift JOB` and `report JOB` show. */
+async function jobDriftSeries(job: string, flags: { reference?: string; from?: string; to?: string }, options: DriftOptions) {
   const spec = await loadJob(job);
   requireSchedule(spec);
   const from = flags.from ? parseTime(flags.from, '--from', spec.timezone) : undefined;
   const to = flags.to ? parseTime(flags.to, '--to', spec.timezone) : undefined;
   const { driftSeries } = await import('../core/driftSeries.js');
-  const series = await driftSeries(spec, { ...options, reference: flags.reference ? resolve(flags.reference) : undefined, from, to });
+  return { spec, series: await driftSeries(spec, { ...options, reference: flags.reference ? resolve(flags.reference) : undefined, from, to }) };
+}
+
+/** `drift JOB`: the series of the job's windows; --fail-on judges the latest window with a profile. */
+async function driftOfWindows(job: string, flags: DriftFlags, options: DriftOptions, failOn: readonly string[]): Promise<void> {
+  if (flags.current) throw new BatchinferError('USAGE', "--current is for comparing one dataset; with JOB each window's profile is the current", { expected: 'drift JOB [--from T1 --to T2] or drift --reference REF --current CUR', actual: '--current with JOB' });
+  const { series } = await jobDriftSeries(job, flags, options);
   const { formatDriftSeries } = await import('./driftReport.js');
   process.stdout.write((flags.json ? JSON.stringify(series) : formatDriftSeries(series)) + '\n');
   if (failOn.length === 0) return;
@@ -170,12 +175,7 @@ async function driftOfWindows(job: string, flags: DriftFlags, options: DriftOpti
 
 /** `report JOB`: the page of the job's drift series, and where it goes. */
 async function seriesReport(job: string, flags: { reference?: string; from?: string; to?: string; out?: string }, options: DriftOptions): Promise<{ target: string; html: string }> {
-  const spec = await loadJob(job);
-  requireSchedule(spec);
-  const from = flags.from ? parseTime(flags.from, '--from', spec.timezone) : undefined;
-  const to = flags.to ? parseTime(flags.to, '--to', spec.timezone) : undefined;
-  const { driftSeries } = await import('../core/driftSeries.js');
-  const series = await driftSeries(spec, { ...options, reference: flags.reference ? resolve(flags.reference) : undefined, from, to });
+  const { spec, series } = await jobDriftSeries(job, flags, options);
   const { renderSeriesReport } = await import('./seriesReport.js');
   return { target: flags.out ?? `${resolve(job).replace(/\.(ya?ml|json)$/i, '')}.report.html`, html: renderSeriesReport(series, spec.name) };
 }
