@@ -25,6 +25,8 @@ import { PathIdentity } from '../util/pathIdentity.js';
 import type { Window } from '../schedule/window.js';
 import { windowFiles } from './windowFiles.js';
 import { applyExpressions, withoutComputedEchoes } from './jobExpressions.js';
+import { readReference } from './referenceDrift.js';
+import type { Profile } from '../profile/profile.js';
 
 export type OutputMode = 'file' | 'directory';
 
@@ -45,6 +47,8 @@ export interface PreparedJob {
   textColumns: string[];
   /** What validation noticed that is no problem but worth saying (a summary warning; `validate` lists them). */
   notes: string[];
+  /** The job's `reference` profile, read and checked (runProfile.ts). */
+  reference?: Profile;
 }
 
 export interface PrepareOptions {
@@ -61,6 +65,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   if (model && spec.modelSha256 && model.sha256 !== spec.modelSha256) {
     throw new BatchinferError('MODEL_MISMATCH', `model ${spec.model} is not the pinned model (model_sha256)`, { expected: spec.modelSha256, actual: model.sha256 });
   }
+  const reference = await readReference(spec).catch((err) => collect(err, problems));
   const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
   const runFiles = runFileOptions(spec, outputMode, options.windowed ?? false);
   const dataset = await openJobInput(db, spec, runFiles, options.window).catch((err) => collect(err, problems));
@@ -111,7 +116,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   // Each file keeps the columns read here: a staged CSV copy is typed by them.
   const files = dataset.files.map((f) => (others.columns.has(f) ? { ...f, columns: others.columns.get(f) } : f));
   const read = { ...dataset, files };
-  return { spec, model, dataset: read, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(read), notes: text.notes };
+  return { spec, model, dataset: read, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(read), notes: text.notes, ...(reference ? { reference } : {}) };
 }
 
 

@@ -76,6 +76,20 @@ export class QuantileSketch {
     }
   }
 
+  /**
+   * Adds `count` values of `values`, each standing for 2^level values (a 1-in-2^level sample):
+   * they go straight to that level, where an item has that weight, so the sketch stays an
+   * unbiased summary of the whole. `values` is sorted in place.
+   */
+  addSampled(values: Float64Array, count: number, level: number): void {
+    if (level === 0) return this.addArray(values, count);
+    if (count === 0) return;
+    while (this.levels.length <= level) this.grow();
+    this.append(level, values.subarray(0, count).sort());
+    this.n += count * 2 ** level;
+    while (this.retained >= this.maxRetained) this.compress();
+  }
+
   add(value: number): void {
     this.addArray([value], 1);
   }
