@@ -59,10 +59,17 @@ export interface BatchPredictions {
   numeric: (Float32Array | Float64Array)[];
 }
 
+const EMPTY = new Float64Array(0);
+
 /** A growable list of float64 values. */
 class Values {
-  data = new Float64Array(256);
+  data = EMPTY;
   length = 0;
+
+  /** Room for `n` more values (sized once per batch: no growing in the loop). */
+  reserve(n: number): void {
+    if (this.length + n > this.data.length) this.grow(this.length + n);
+  }
 
   push(v: number): void {
     if (this.length === this.data.length) this.grow(this.length + 1);
@@ -76,7 +83,7 @@ class Values {
   }
 
   private grow(size: number): void {
-    const bigger = new Float64Array(Math.max(size, this.data.length * 2));
+    const bigger = new Float64Array(Math.max(size, Math.min(this.data.length * 2, size + 65536)));
     bigger.set(this.data.subarray(0, this.length));
     this.data = bigger;
   }
@@ -100,45 +107,25 @@ class ColumnStats {
   other = 0;
   truncated = false;
 
-  /** Adds `rows` numbers at data[offset + i stride], read back through `affine`. */
-  addNumbers(data: ArrayLike<number>, rows: number, offset: number, stride: number, sample: BatchSample, column: Pick<TensorColumn, 'affine' | 'nanIsNull' | 'countValues'>): void {
+  /** Adds `rows` numbers at data[offset + i stride] whose moments are `moments`, read back through `affine`. */
+  addNumbers(data: ArrayLike<number>, rows: number, offset: number, stride: number, sample: BatchSample, column: Pick<TensorColumn, 'affine' | 'nanIsNull' | 'countValues'>, moments: Moments): void {
     this.rows += rows;
-    let min = Infinity;
-    let max = -Infinity;
-    let sum = 0;
-    let nan = 0;
-    let inf = 0;
-    for (let i = 0, j = offset; i < rows; i++, j += stride) {
-      const v = data[j]!;
-      if (v - v !== 0) {
-        if (v !== v) nan++;
-        else inf++;
-        continue;
-      }
-      sum += v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    if (column.nanIsNull) this.nulls += nan;
-    else this.nan += nan;
-    this.inf += inf;
-    const n = rows - nan - inf;
-    const { a, b } = column.affine ?? { a: 1, b: 0 };
-    if (n > 0) {
-      const mean = sum / n;
-      let m2 = 0;
-      for (let i = 0, j = offset; i < rows; i++, j += stride) {
-        const d = data[j]! - mean;
-        if (d - d === 0) m2 += d * d;
-      }
-      const [lo, hi] = a >= 0 ? [a * min + b, a * max + b] : [a * max + b, a * min + b];
-      this.mergeMoments(n, a * mean + b, a * a * m2, lo, hi);
+    const { a, b } = column.affine ?? IDENTITY;
+    if (column.nanIsNull) this.nulls += moments.nan;
+    else this.nan += moments.nan;
+    this.inf += moments.inf;
+    if (moments.n > 0) {
+      const [lo, hi] = a >= 0 ? [a * moments.min + b, a * moments.max + b] : [a * moments.max + b, a * moments.min + b];
+      this.mergeMoments(moments.n, a * moments.mean + b, a * a * moments.m2, lo, hi);
     }
     const picked = sample.rows;
+    this.exact.reserve(sample.exact);
+    this.sampled.reserve(picked.length - sample.exact);
     for (let k = 0; k < picked.length; k++) {
       const v = data[offset + picked[k]! * stride]!;
       if (v - v !== 0) continue;
-      (k < sample.exact ? this.exact : this.sampled).push(a * v + b);
+      if (k < sample.exact) this.exact.push(a * v + b);
+      else this.sampled.push(a * v + b);
     }
     if (column.countValues) {
       for (let i = 0, j = offset; i < rows; i++, j += stride) {
@@ -262,11 +249,14 @@ export class RunProfiler {
     const piece = new Piece(this.columns.length, this.predictions);
     piece.rows = rows;
     piece.sample = sampleBatch(file, rowStart, rows, rowNumbers);
+    const numbers = new Map<string, ArrayLike<number>>();
     this.columns.forEach((column, c) => {
       const data = feeds[column.feed]!.data;
       const stats = piece.columns[c]!;
-      if (column.kind === 'categorical') stats.addCategories(data, rows, column.position, column.width, column.vocab);
-      else stats.addNumbers(asNumbers(data), rows, column.position, column.width, piece.sample, column);
+      if (column.kind === 'categorical') return stats.addCategories(data, rows, column.position, column.width, column.vocab);
+      let values = numbers.get(column.feed);
+      if (!values) numbers.set(column.feed, (values = asNumbers(data)));
+      stats.addNumbers(values, rows, column.position, column.width, piece.sample, column, scanColumn(values, rows, column.position, column.width));
     });
     this.pending.push(piece);
   }
@@ -276,7 +266,7 @@ export class RunProfiler {
     const piece = this.pending[this.predicted++];
     if (!piece || !this.predictions) return;
     piece.hasPredictions = true;
-    p.numeric.forEach((values, i) => piece.predicted[i]!.addNumbers(values, rows, 0, 1, piece.sample, { nanIsNull: false, countValues: false }));
+    p.numeric.forEach((values, i) => piece.predicted[i]!.addNumbers(values, rows, 0, 1, piece.sample, { nanIsNull: false, countValues: false }, scanColumn(values, rows, 0, 1)));
     if (p.classIndex && piece.classes) {
       for (let r = 0; r < rows; r++) {
         const c = p.classIndex[r]!;
@@ -311,6 +301,74 @@ export class RunProfiler {
         : null;
     return { profile_version: PROFILE_VERSION, source, rows: part.rows, columns, prediction };
   }
+}
+
+const IDENTITY = { a: 1, b: 0 };
+
+/** The moments of some rows of one column: finite values, their mean, M2, min and max; NaN and infinities. */
+interface Moments {
+  n: number;
+  mean: number;
+  m2: number;
+  min: number;
+  max: number;
+  nan: number;
+  inf: number;
+}
+
+/**
+ * One pass over one column of a row-major tensor (data[offset + i stride]): the sums of its
+ * values and of their squares shifted by its first value (so the squares do not cancel for
+ * values far from 0), min and max, in locals (a column at a time beats a row at a time with
+ * per-position accumulators, docs/performance.md). NaN or an infinity makes the sums
+ * non-finite: `countNonFinite` then takes the column again.
+ */
+function scanColumn(data: ArrayLike<number>, rows: number, offset: number, stride: number): Moments {
+  if (rows === 0) return { n: 0, mean: 0, m2: 0, min: Infinity, max: -Infinity, nan: 0, inf: 0 };
+  const shift = data[offset]!;
+  let sum = 0;
+  let squares = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0, j = offset; i < rows; i++, j += stride) {
+    const v = data[j]!;
+    const d = v - shift;
+    sum += d;
+    squares += d * d;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (sum - sum !== 0 || squares - squares !== 0) return countNonFinite(data, rows, offset, stride);
+  const mean = sum / rows;
+  return { n: rows, mean: shift + mean, m2: Math.max(0, squares - mean * sum), min, max, nan: 0, inf: 0 };
+}
+
+function countNonFinite(data: ArrayLike<number>, rows: number, offset: number, stride: number): Moments {
+  let n = 0;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0, j = offset; i < rows; i++, j += stride) {
+    const v = data[j]!;
+    if (v - v !== 0) {
+      if (v !== v) nan++;
+      else inf++;
+      continue;
+    }
+    n++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const mean = n > 0 ? sum / n : 0;
+  let m2 = 0;
+  for (let i = 0, j = offset; i < rows; i++, j += stride) {
+    const d = data[j]! - mean;
+    if (d - d === 0) m2 += d * d;
+  }
+  return { n, mean, m2, min, max, nan, inf };
 }
 
 /** Numbers of a tensor: int64 ones converted (they are row counts or codes: exact below 2^53). */
