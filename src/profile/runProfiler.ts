@@ -176,7 +176,7 @@ class ColumnStats {
     const categories: CategoryCounts | null = counted ? { values: [...(this.counts ?? new Map<string | number, number>()).entries()].sort(byCount), other: this.other, truncated: this.truncated } : null;
     if (column.kind === 'categorical') return { ...base, numeric: null, categories };
     const sketch = new QuantileSketch();
-    sketch.addArray(this.exact.data, this.exact.length);
+    sketch.addSampled(this.exact.data, this.exact.length, 0);
     sketch.addSampled(this.sampled.data, this.sampled.length, SAMPLE_LEVEL);
     const some = this.count > 0;
     const numeric = { count: this.count, min: some ? this.min : null, max: some ? this.max : null, mean: some ? this.mean : null, m2: this.m2, std: this.count > 1 ? Math.sqrt(this.m2 / (this.count - 1)) : null, sketch: sketch.toJSON() };
@@ -221,6 +221,16 @@ class Piece {
     this.columns = Array.from({ length: columns }, () => new ColumnStats());
     this.predicted = Array.from({ length: predictions?.numeric.length ?? 0 }, () => new ColumnStats());
     this.classes = predictions?.classes ? new Float64Array(predictions.classes.length) : null;
+  }
+
+  /** Room for the sampled values of `pieces`, taken at once rather than grown piece by piece. */
+  reserve(pieces: readonly Piece[]): void {
+    for (const [own, of] of [[this.columns, (p: Piece) => p.columns], [this.predicted, (p: Piece) => p.predicted]] as const) {
+      own.forEach((stats, c) => {
+        stats.exact.reserve(pieces.reduce((n, p) => n + of(p)[c]!.exact.length, 0));
+        stats.sampled.reserve(pieces.reduce((n, p) => n + of(p)[c]!.sampled.length, 0));
+      });
+    }
   }
 
   absorb(other: Piece): void {
@@ -284,10 +294,12 @@ export class RunProfiler {
    */
   takePart(rows: number, source: string): Profile {
     const part = new Piece(this.columns.length, this.predictions);
-    while (part.rows < rows && this.pending.length > 0) {
-      part.absorb(this.pending.shift()!);
-      this.predicted = Math.max(0, this.predicted - 1);
-    }
+    let taken = 0;
+    for (let sum = 0; sum < rows && taken < this.pending.length; taken++) sum += this.pending[taken]!.rows;
+    const pieces = this.pending.splice(0, taken);
+    this.predicted = Math.max(0, this.predicted - taken);
+    part.reserve(pieces);
+    for (const piece of pieces) part.absorb(piece);
     return this.profileOf(part, source);
   }
 
