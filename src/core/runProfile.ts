@@ -64,5 +64,7 @@ export async function mergeRunProfile(parts: readonly (readonly Part[])[], sourc
     profiles.push(JSON.parse(await readFile(part.profile, 'utf8')) as Profile);
   }
   if (profiles.length === 0) return null;
+  // One part: its profile is the run's (a merge would rebuild every sketch to the same items).
+  if (profiles.length === 1) return { ...profiles[0]!, source };
   return mergeProfiles(profiles, source);
 }

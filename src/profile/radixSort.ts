@@ -79,7 +79,9 @@ function float32Exact(values: Float64Array): boolean {
 /** Values a float32 holds exactly (a float32 tensor's, widened): 32-bit keys in three passes of 11, 11 and 10 bits. */
 function sortAsFloat32(values: Float64Array): Float64Array {
   const n = values.length;
-  const floats = Float32Array.from(values);
+  // set() converts in bulk; Float32Array.from would iterate.
+  const floats = new Float32Array(n);
+  floats.set(values);
   let keys = new Uint32Array(floats.buffer);
   const counts = [new Uint32Array(BUCKETS), new Uint32Array(BUCKETS), new Uint32Array(BUCKETS / 2)];
   for (let i = 0; i < n; i++) {

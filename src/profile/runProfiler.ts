@@ -71,9 +71,16 @@ class Values {
     if (this.length + n > this.data.length) this.grow(this.length + n);
   }
 
-  push(v: number): void {
-    if (this.length === this.data.length) this.grow(this.length + 1);
-    this.data[this.length++] = v;
+  /** Appends a data[offset + rows[k] stride] + b for k in [from, to), finite values only. */
+  gather(data: ArrayLike<number>, rows: Int32Array, from: number, to: number, offset: number, stride: number, a: number, b: number): void {
+    this.reserve(to - from);
+    const out = this.data;
+    let n = this.length;
+    for (let k = from; k < to; k++) {
+      const v = data[offset + rows[k]! * stride]!;
+      if (v - v === 0) out[n++] = a * v + b;
+    }
+    this.length = n;
   }
 
   append(other: Values): void {
@@ -118,15 +125,8 @@ class ColumnStats {
       const [lo, hi] = a >= 0 ? [a * moments.min + b, a * moments.max + b] : [a * moments.max + b, a * moments.min + b];
       this.mergeMoments(moments.n, a * moments.mean + b, a * a * moments.m2, lo, hi);
     }
-    const picked = sample.rows;
-    this.exact.reserve(sample.exact);
-    this.sampled.reserve(picked.length - sample.exact);
-    for (let k = 0; k < picked.length; k++) {
-      const v = data[offset + picked[k]! * stride]!;
-      if (v - v !== 0) continue;
-      if (k < sample.exact) this.exact.push(a * v + b);
-      else this.sampled.push(a * v + b);
-    }
+    this.exact.gather(data, sample.rows, 0, sample.exact, offset, stride, a, b);
+    this.sampled.gather(data, sample.rows, sample.exact, sample.rows.length, offset, stride, a, b);
     if (column.countValues) {
       for (let i = 0, j = offset; i < rows; i++, j += stride) {
         const v = data[j]!;
