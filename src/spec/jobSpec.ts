@@ -143,7 +143,7 @@ export interface JobSpec {
   device: Device;
   /** Parquet Modular Encryption of inputs and outputs, by key name (spec/encryption.ts). */
   encryption?: EncryptionSpec;
-  /** Write the run's profile beside its summary (`profile`, default true; docs/drift.md). */
+  /** Write the run's profile beside its summary (`profile`; default true, false with `encryption` or `redact`; docs/drift.md). */
   profile: boolean;
   /** A profile every run compares its own with (`reference`), and how (`drift`). */
   reference?: string;
@@ -365,7 +365,9 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     redact: job.redact ?? false,
     rejectsColumns: job.rejects_columns,
     device: deviceOf(job.device),
-    profile: job.profile ?? true,
+    // A profile holds values of the data (quantiles, min/max, categories) as plain JSON: not by
+    // default beside an encrypted output, nor for a job that asks for no data value in what it writes.
+    profile: job.profile ?? (job.encryption === undefined && job.redact !== true),
     ...(job.reference ? { reference: resolve(options.baseDir, job.reference) } : {}),
     ...(job.drift ? { drift: driftSpec(job.drift) } : {}),
     notes: [],

@@ -203,3 +203,16 @@ describe.concurrent('a run profile', { timeout: 120_000 }, () => {
     expect(expectCliError(both, 78, 'SPEC_INVALID')).toContain('profile');
   });
 });
+
+describe('a run profile and data protection', { timeout: 120_000 }, () => {
+  it('is not written by default with --redact (it holds values of the data), unless the job sets profile: true', async () => {
+    const out = path('redacted.parquet');
+    const r = await runCli(['run', await writeJob('redacted', job(path('in.parquet'), out)), '--redact', '--json', '--quiet']);
+    expectOk(r);
+    expect(JSON.parse(r.stdout).profile).toBeUndefined();
+    expect(existsSync(`${out}.profile.json`)).toBe(false);
+    const asked = path('redacted-asked.parquet');
+    expectOk(await runCli(['run', await writeJob('redacted-asked', job(path('in.parquet'), asked, { redact: true, profile: true })), '--quiet']));
+    expect(existsSync(`${asked}.profile.json`)).toBe(true);
+  });
+});
