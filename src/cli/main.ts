@@ -77,6 +77,14 @@ function checkFailed(failed: boolean): void {
   if (failed) process.exitCode = EXIT.CHECK_FAILED;
 }
 
+/** A job's `drift.fail_on`: true (and said on stderr, even with --quiet) when that drift was found; the output stays committed. */
+function driftGate(result: RunSummary | SkippedRun): boolean {
+  const drift = result.status === 'ok' ? result.drift : undefined;
+  if (!drift || drift.failed.length === 0) return false;
+  process.stderr.write(`batchinfer: ${drift.failed.join(' and ')} drift found against reference ${drift.reference} (drift.fail_on ${drift.fail_on.join(',')}): exit 1 (the output is committed)\n`);
+  return true;
+}
+
 /**
  * `run --evaluate` and `run --expect`, checked before anything is scored: the label must be a
  * passthrough column (else the output does not hold it), gates need --evaluate.
@@ -271,7 +279,7 @@ Examples:
       const checked = result.status === 'ok' && checks ? await (await import('../core/checkRun.js')).checkRun(result, checks) : null;
       if (checked) await printChecks(checked, flags.quiet ?? false);
       if (flags.json) process.stdout.write(JSON.stringify(checked ? { ...result, ...(checked.evaluation ? { evaluation: checked.evaluation } : {}), ...(checked.comparison ? { comparison: checked.comparison } : {}) } : result) + '\n');
-      checkFailed(checked?.failed ?? false);
+      checkFailed((checked?.failed ?? false) || driftGate(result));
     });
 
   program

@@ -43,6 +43,7 @@ export function formatSummary(s: RunSummary): string {
   if (s.rows.filtered !== undefined) lines.push(`  where left out ${s.rows.filtered.toLocaleString('en-US')} rows (kept ${s.rows.in.toLocaleString('en-US')})`);
   // Disagreements and padding are also warnings; agreement is worth one line too.
   if (s.labelCheck && s.labelCheck.disagreements === 0) lines.push(`  model label output ${s.labelCheck.output} agrees with the highest-scoring class on all ${s.labelCheck.rows.toLocaleString('en-US')} rows`);
+  if (s.drift) lines.push(`  drift against ${s.drift.reference} (${s.drift.method}): ${s.drift.drifted_columns.length > 0 ? `${s.drift.drifted_columns.length} column${s.drift.drifted_columns.length === 1 ? '' : 's'} drifted (${s.drift.drifted_columns.join(', ')})` : 'no column drifted'}${s.drift.dataset_drift ? ', dataset drift' : ''}${s.drift.prediction_drift ? ', prediction drift' : ''}`);
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
   return lines.join('\n');
 }

@@ -50,6 +50,8 @@ export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[],
     // Only when set. The job's text: the feed plans name computed columns, not how they are made.
     ...(spec.computed ? { computed: spec.computed } : {}),
     ...(spec.where !== undefined ? { where: spec.where } : {}),
+    // Only when set: a run keeping a profile does not resume parts profiled by none (their rows would be missing).
+    ...(spec.profile ? {} : { profile: false }),
     // Only when set: parts encrypted under one key are not resumed under another.
     ...(keys ? { encryption: keys } : {}),
   };

@@ -25,7 +25,9 @@ import { PathIdentity } from '../util/pathIdentity.js';
 import type { Window } from '../schedule/window.js';
 import { windowFiles } from './windowFiles.js';
 import { applyExpressions, withoutComputedEchoes } from './jobExpressions.js';
-import { referenceValuesFor } from './referenceFills.js';
+import { referenceValuesOf } from './referenceFills.js';
+import { readReference } from './referenceDrift.js';
+import type { Profile } from '../profile/profile.js';
 
 export type OutputMode = 'file' | 'directory';
 
@@ -46,6 +48,8 @@ export interface PreparedJob {
   textColumns: string[];
   /** What validation noticed that is no problem but worth saying (a summary warning; `validate` lists them). */
   notes: string[];
+  /** The job's `reference` profile, read and checked (runProfile.ts). */
+  reference?: Profile;
 }
 
 export interface PrepareOptions {
@@ -62,13 +66,12 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   if (model && spec.modelSha256 && model.sha256 !== spec.modelSha256) {
     throw new BatchinferError('MODEL_MISMATCH', `model ${spec.model} is not the pinned model (model_sha256)`, { expected: spec.modelSha256, actual: model.sha256 });
   }
+  // The job's reference profile: the run's drift is judged against it, `fill_null: mean|median` read it.
+  const reference = await readReference(spec).catch((err) => collect(err, problems));
   const outputMode = options.windowed ? 'directory' : await outputModeOf(spec.output);
   const runFiles = runFileOptions(spec, outputMode, options.windowed ?? false);
   const dataset = await openJobInput(db, spec, runFiles, options.window).catch((err) => collect(err, problems));
-  // `fill_null: mean|median` values: the plan cannot be built without them.
-  const reference = await referenceValuesFor(spec);
-  if (reference.problem) problems.push(reference.problem);
-  if (!model || !dataset || reference.problem) throw BatchinferError.fromProblems(problems);
+  if (!model || !dataset || (spec.reference && !reference)) throw BatchinferError.fromProblems(problems);
   problems.push(...unknownPartitionTypes(spec, dataset));
   // `computed` and `where` (jobExpressions.ts): the computed columns join the dataset's columns.
   problems.push(...(await applyExpressions(db, spec, dataset)));
@@ -79,7 +82,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   // A wrong delimiter explains the missing columns reported after it: it comes first.
   problems.push(...delimiterHint(dataset));
   const untyped = await isHeaderOnlyCsv(db, dataset);
-  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, { untypedColumns: untyped, textNumbers: dataset.format === 'csv', reference: reference.values });
+  const { feeds, problems: feedProblems } = planFeeds(spec, model.info.inputs, dataset.columns, { untypedColumns: untyped, textNumbers: dataset.format === 'csv', reference: referenceValuesOf(spec, reference) });
   problems.push(...feedProblems);
   const text = untyped ? { problems: [], notes: [] } : await checkTextNumbers(db, dataset, feeds);
   problems.push(...text.problems);
@@ -115,7 +118,7 @@ export async function prepareJob(db: Db, spec: JobSpec, options: PrepareOptions 
   // Each file keeps the columns read here: a staged CSV copy is typed by them.
   const files = dataset.files.map((f) => (others.columns.has(f) ? { ...f, columns: others.columns.get(f) } : f));
   const read = { ...dataset, files };
-  return { spec, model, dataset: read, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(read), notes: text.notes };
+  return { spec, model, dataset: read, feeds, output, outputMode, outputFormat: outputFormat ?? 'parquet', outputColumns, fixedBatch, textColumns: textColumns(read), notes: text.notes, ...(reference ? { reference } : {}) };
 }
 
 

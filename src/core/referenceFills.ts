@@ -4,7 +4,8 @@
  */
 import { BatchinferError, type Problem } from '../errors.js';
 import { centralValues } from '../profile/centralValues.js';
-import { readProfile } from '../profile/profileFile.js';
+import type { Profile } from '../profile/profile.js';
+import { readReference } from './referenceDrift.js';
 import type { ReferenceValues } from '../preprocess/referenceFill.js';
 import { isReferenceFill, type JobSpec } from '../spec/jobSpec.js';
 
@@ -20,9 +21,15 @@ export function usesReferenceFill(spec: JobSpec): boolean {
 export async function referenceValuesFor(spec: JobSpec): Promise<{ values?: ReferenceValues; problem?: Problem }> {
   if (!spec.reference || !usesReferenceFill(spec)) return {};
   try {
-    return { values: { path: spec.reference, columns: centralValues(await readProfile(spec.reference)) } };
+    return { values: referenceValuesOf(spec, await readReference(spec)) };
   } catch (err) {
     if (!(err instanceof BatchinferError)) throw err;
-    return { problem: { code: err.code, where: 'reference', message: err.message, expected: err.expected, actual: err.actual } };
+    return { problem: err.problems[0] ?? { code: err.code, where: 'reference', message: err.message } };
   }
+}
+
+/** The values a fill takes from the job's reference profile, already read (none without a fill that needs them). */
+export function referenceValuesOf(spec: JobSpec, reference: Profile | undefined): ReferenceValues | undefined {
+  if (!spec.reference || !reference || !usesReferenceFill(spec)) return undefined;
+  return { path: spec.reference, columns: centralValues(reference) };
 }

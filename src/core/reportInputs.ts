@@ -6,12 +6,13 @@
  * grows with the rows: the report is built from these documents alone.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Db } from '../db/duckdb.js';
 import { compareProfiles, type DriftOptions, type DriftReport } from '../drift/drift.js';
 import type { EvaluationReport } from '../evaluate/evaluate.js';
 import type { Profile } from '../profile/profile.js';
 import { profileOf, readProfile } from '../profile/profileFile.js';
-import { outputTarget, summaryPath } from '../sink/outputPaths.js';
+import { outputTarget, summaryPath, WINDOW_PROFILE } from '../sink/outputPaths.js';
 import { pathExists } from '../util/fs.js';
 import { metricsPath } from './checkRun.js';
 import type { RunSummary } from './summary.js';
@@ -42,8 +43,10 @@ export async function reportInputs(output: string, options: ReportOptions = {}):
   let db: Db | undefined;
   const openDb = async (): Promise<Db> => (db ??= await Db.open());
   try {
-    const own = `${outputTarget(output)}.profile.json`;
-    const profile = (await pathExists(own)) ? await readProfile(own) : await profileOf(output, openDb);
+    // A one-off run's profile beside it, a window's inside it.
+    const own = [`${outputTarget(output)}.profile.json`, join(outputTarget(output), WINDOW_PROFILE)];
+    const found = (await pathExists(own[0]!)) ? own[0] : (await pathExists(own[1]!)) ? own[1] : undefined;
+    const profile = found ? await readProfile(found) : await profileOf(output, openDb);
     const reference = options.reference ? await profileOf(options.reference, openDb) : null;
     return { output, summary, evaluation, profile, reference: options.reference ?? null, referenceProfile: reference, drift: reference ? compareProfiles(reference, profile, options) : null };
   } finally {

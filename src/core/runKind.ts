@@ -1,6 +1,6 @@
 /**
  * The kinds of run that share `runJob`: a one-off run, committing a file or directory output
- * with its summary beside it (`outputRun`, here), a scheduled window, committing a directory
+ * with its summary and profile beside it (`outputRun`, here), a scheduled window, committing a directory
  * with a `_SUCCESS` manifest (`windowRun`, windowRun.ts), and one shard of a sharded run,
  * scoring its span of the input and committing a shard manifest (`shardRun`, shardRun.ts).
  * Each owns its steps around the same run: what happens before validation, which lock it
@@ -9,7 +9,8 @@
 import { removeStaleRejects, type StagedRejects } from '../sink/commitRejects.js';
 import { commitOutput } from '../sink/commitOutput.js';
 import { describeOutputs, type InputFileStamp } from '../sink/manifest.js';
-import { placeStagedSummary, stageSummary } from '../sink/stagedSummary.js';
+import { placeStagedProfile, placeStagedSummary, stageProfile, stageSummary } from '../sink/stagedSummary.js';
+import type { Profile } from '../profile/profile.js';
 import type { Window } from '../schedule/window.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import type { JournalOptions, Journal } from '../sink/journal.js';
@@ -62,6 +63,8 @@ export interface StagedRun {
   staging: string;
   rejects: StagedRejects | null;
   summarize(files: string[]): RunSummary;
+  /** The run's profile (null with `profile: false`), committed with the summary. */
+  profile: Profile | null;
 }
 
 /** A one-off run: the output is a file or directory, its summary and rejects file beside it. */
@@ -71,7 +74,7 @@ export function outputRun(spec: JobSpec): RunKind {
     prepareOptions: { windowed: false },
     begin: async () => null,
     rejectsTemp: () => undefined,
-    async commit({ ctx, job, plan, result }, { staging, rejects, summarize }) {
+    async commit({ ctx, job, plan, result }, { staging, rejects, summarize, profile }) {
       // The summary is written into staging and the rejects file renamed into place last before
       // the output: a failure (a full disk) or a crash before that leaves neither. After the
       // rename the summary only moves beside the output, which needs no space.
@@ -79,6 +82,7 @@ export function outputRun(spec: JobSpec): RunKind {
       const beforeRename = async (files: string[], staged: string[]): Promise<void> => {
         summary = { ...summarize(files), manifest: await describeOutputs(files, staged, rowsPerFile(job, result)) };
         await stageSummary(staging, summary, spec.fileMode);
+        if (profile) await stageProfile(staging, profile, spec.fileMode);
         await removeStaleRejects(spec.output, plan.output.rejects, [...job.dataset.files.map((f) => f.path), job.model.path]);
         await rejects?.commit();
       };
@@ -94,9 +98,15 @@ export function outputRun(spec: JobSpec): RunKind {
     async afterCommit(summary, plan) {
       try {
         await placeStagedSummary(plan.output.staging, spec.output);
-        return summary;
       } catch (err) {
         return { ...summary, summaryError: `the output is committed, but its summary could not be written: ${(err as Error).message}` };
+      }
+      try {
+        // With `profile: false`, an earlier run's profile beside the output goes: it described other rows.
+        await placeStagedProfile(plan.output.staging, spec.output, summary.profile !== undefined);
+        return summary;
+      } catch (err) {
+        return { ...summary, summaryError: `the output is committed, but its profile could not be written: ${(err as Error).message}` };
       }
     },
     failed: async () => undefined,

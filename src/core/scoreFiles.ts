@@ -25,6 +25,10 @@ import { flatColumns, rejectSql, type RejectReason } from '../preprocess/rowChec
 import { PartSink } from '../sink/partSink.js';
 import { RejectTally } from '../sink/rejectTally.js';
 import type { Part } from '../sink/part.js';
+import type { TensorValues } from '../util/tensor.js';
+import { predictionValues } from '../postprocess/predictionValues.js';
+import type { RunProfiler } from '../profile/runProfiler.js';
+import { runProfiler } from './runProfile.js';
 
 export interface ScoreOptions {
   signal?: AbortSignal;
@@ -76,7 +80,7 @@ interface InFlight {
 /** Scores every file of the plan into journaled parts in the staging directory. */
 export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, plan: ExecutionPlan, journal: Journal, options: ScoreOptions = {}): Promise<ScoreResult> {
   const post = new Postprocessor(job.output, journalScores(journal), journalLabels(journal));
-  const scoring = new Scoring(db, pool, job, plan, journal, options, post);
+  const scoring = new Scoring(db, pool, job, plan, journal, options, post, runProfiler(job));
   const sink = await PartSink.open(db, job.output, {
     staging: plan.output.staging,
     journal,
@@ -90,6 +94,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
     copyThreads: plan.join.by === 'row-number' ? plan.threads.duckdb.writing : null,
     quarantine: job.spec.onError === 'quarantine' ? { columnNames: flatColumns(job.feeds).map(({ col }) => col.column), keep: job.spec.rejectsColumns } : null,
     notes: (rows) => ({ scores: post.scores ?? undefined, labelCheck: post.labelCounts() ? takeLabels(scoring.batchLabels, rows) : undefined }),
+    profile: (rows) => scoring.profile?.takePart(rows, job.spec.output) ?? null,
   });
   try {
     return await scoring.run(sink);
@@ -126,6 +131,8 @@ class Scoring {
     private readonly journal: Journal,
     private readonly options: ScoreOptions,
     private readonly post: Postprocessor,
+    /** The run's profile of its inputs and predictions (profile/runProfiler.ts); null with `profile: false`. */
+    readonly profile: RunProfiler | null,
   ) {
     this.fileRows = [];
     for (const f of plan.inputs) this.fileRows[f.index] = f.rows.end;
@@ -207,6 +214,8 @@ class Scoring {
         // The rate is judged early only against a total that covers every file (Parquet
         // footers); a CSV's rows are known once it is staged, so those wait for the end.
         checkThresholds(job.spec, this.totals.total, this.rowsIn, this.plan.inputs.every((f) => f.read === 'direct') ? this.rowsTotal : Infinity);
+        // Profiled before the workers take the feeds' buffers.
+        this.profileBatch(index, batch);
         const result = batch.rowCount > 0 ? this.pool.run(batch.feeds) : null;
         // Awaited in order when drained; a batch failing before that (the reader still
         // running) must not count as an unhandled rejection, which ends the process.
@@ -251,6 +260,7 @@ class Scoring {
       const postStart = performance.now();
       const before = this.post.labelCounts();
       const columns = this.post.columns(outputs, head.rows);
+      this.profile?.addPredictions(head.rows, predictionValues(this.job.output, columns, head.rows));
       const after = this.post.labelCounts();
       if (before && after) this.batchLabels.push({ rows: after.rows - before.rows, disagreements: after.disagreements - before.disagreements });
       if (head.rowNumbers) columns.unshift({ type: 'BIGINT', data: head.rowNumbers });
@@ -266,6 +276,13 @@ class Scoring {
       await this.flush(sink);
     }
     this.options.onProgress?.(this.rowsBefore + sink.rowsTaken - this.spanStart, this.rowsTotal);
+  }
+
+  private profileBatch(file: number, batch: { feeds: Record<string, { data: TensorValues }>; rowCount: number; rowStart: number; rowNumbers?: BigInt64Array }): void {
+    if (!this.profile) return;
+    const started = performance.now();
+    this.profile.addBatch(batch.feeds, batch.rowCount, file, batch.rowStart, batch.rowNumbers);
+    this.seconds.preprocess += (performance.now() - started) / 1000;
   }
 
   /** The reader waits while a part is written. */

@@ -12,6 +12,7 @@ import type { JobSpec } from '../spec/jobSpec.js';
 import type { PreparedJob } from './prepare.js';
 import type { ScoreResult } from './scoreFiles.js';
 import type { StageSeconds } from './stageSeconds.js';
+import type { RunDrift } from './referenceDrift.js';
 export type { StageSeconds } from './stageSeconds.js';
 import type { OutputFileEntry } from '../sink/manifest.js';
 
@@ -66,7 +67,11 @@ export interface RunSummary {
   warnings: string[];
   /** Each committed file with its rows, size and sha256, for readers to verify what they read. */
   manifest?: OutputFileEntry[];
-  /** Set when the output was committed but `<output>.summary.json` could not be written. */
+  /** The run's profile (`<output>.profile.json`; a window's `_profile.json`); absent with `profile: false`. */
+  profile?: string;
+  /** The run's profile against the job's `reference` (referenceDrift.ts). */
+  drift?: RunDrift;
+  /** Set when the output was committed but `<output>.summary.json` (or its profile) could not be written. */
   summaryError?: string;
   /** One shard of a sharded run: its parts wait in `dir` for `batchinfer commit`. */
   shard?: { index: number; count: number; attempt: number; plan: string; dir: string };

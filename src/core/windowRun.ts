@@ -1,7 +1,7 @@
 /**
  * A scheduled window's run: the same run as a one-off, wrapped. Before validation it takes
  * the lock and skips a window committed already (or refuses one whose inputs changed); it
- * commits a directory with a `_SUCCESS` manifest, its summary and own rejects file inside;
+ * commits a directory with a `_SUCCESS` manifest, its summary, profile and own rejects file inside;
  * a failure leaves `.<name>.failed.json` beside it for `status`, removed by the next success.
  */
 import { rm } from 'node:fs/promises';
@@ -12,7 +12,8 @@ import type { Window } from '../schedule/window.js';
 import { writeFileAtomic } from '../sink/atomicFile.js';
 import { commitWindow } from '../sink/commitWindow.js';
 import { describeInputChange, readManifest, sameInputContent, stampInputs, type OutputFileEntry } from '../sink/manifest.js';
-import { failureMarkerPath, stagingPathFor, WINDOW_REJECTS, WINDOW_SUMMARY } from '../sink/outputPaths.js';
+import { failureMarkerPath, stagingPathFor, WINDOW_PROFILE, WINDOW_REJECTS, WINDOW_SUMMARY } from '../sink/outputPaths.js';
+import { writeProfile } from '../profile/profileFile.js';
 import { writeSummary } from '../sink/stagedSummary.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { openJobInput, runFileOptions } from './prepare.js';
@@ -32,12 +33,13 @@ export function windowRun(spec: JobSpec, window: Window, force: boolean): RunKin
     },
     // A window's own rejects file is merged in staging and committed inside the window.
     rejectsTemp: (staging) => (spec.rejects ? undefined : join(staging, 'rejects.parquet.tmp')),
-    async commit({ ctx, job, result, inputs, startedAt, pool }, { staging, rejects, summarize }) {
+    async commit({ ctx, job, result, inputs, startedAt, pool }, { staging, rejects, summarize, profile }) {
       // The summary and own rejects file go inside the staged window directory: its rename commits them all.
       let summary: RunSummary | null = null;
       const beforeRename = async (entries: OutputFileEntry[], stagedDir: string): Promise<void> => {
         summary = { ...summarize(entries.map((e) => e.file)), manifest: entries };
         await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary, spec.fileMode);
+        if (profile) await writeProfile(join(stagedDir, WINDOW_PROFILE), profile, spec.fileMode);
         await rejects?.commit(spec.rejects ? undefined : join(stagedDir, WINDOW_REJECTS));
       };
       const files = await commitWindow({

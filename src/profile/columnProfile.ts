@@ -225,7 +225,7 @@ export class ColumnProfiler {
 }
 
 /** Most rows first; ties by value (numbers before strings), so equal counts give equal files. */
-function byCount(a: [string | number, number], b: [string | number, number]): number {
+export function byCount(a: [string | number, number], b: [string | number, number]): number {
   if (a[1] !== b[1]) return b[1] - a[1];
   if (typeof a[0] === typeof b[0]) return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
   return typeof a[0] === 'number' ? -1 : 1;

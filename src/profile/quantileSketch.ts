@@ -20,6 +20,8 @@
  *   s.quantile(0.5); s.cdf(1.0);
  */
 
+import { sortFloat64 } from './radixSort.js';
+
 /** Capacity of the top compactor: measured rank error about 1e-3 on 1M values (docs/drift.md). */
 export const DEFAULT_K = 2048;
 const SHRINK = 2 / 3;
@@ -74,6 +76,41 @@ export class QuantileSketch {
       i += room;
       if (this.retained >= this.maxRetained || size >= this.capacities[0]!) this.compress();
     }
+  }
+
+  /**
+   * Adds `count` values of `values`, each standing for 2^level values (a 1-in-2^level sample):
+   * they go straight to that level, where an item has that weight, so the sketch stays an
+   * unbiased summary of the whole. `values` is sorted in place.
+   */
+  addSampled(values: Float64Array, count: number, level: number): void {
+    if (count === 0) return;
+    const sorted = sortFloat64(values.subarray(0, count));
+    if (level === 0) return this.addSortedRun(sorted);
+    while (this.levels.length <= level) this.grow();
+    this.append(level, sorted);
+    this.n += count * 2 ** level;
+    while (this.retained >= this.maxRetained) this.compress();
+  }
+
+  /**
+   * Sorted values of weight 1, compacted once as a compactor holding them would be (every
+   * other one moves up to level 1, the largest stays when their count is odd): the intake
+   * would sort them again in pieces.
+   */
+  private addSortedRun(sorted: Float64Array): void {
+    const odd = sorted.length % 2;
+    if (sorted.length - odd > 0) {
+      while (this.levels.length < 2) this.grow();
+      const offset = this.parity[0]!;
+      this.parity[0] = 1 - offset;
+      const up = new Float64Array((sorted.length - odd) / 2);
+      for (let i = 0; i < up.length; i++) up[i] = sorted[2 * i + offset]!;
+      this.append(1, up);
+      this.n += up.length * 2;
+    }
+    if (odd) this.addArray(sorted.subarray(sorted.length - 1));
+    while (this.retained >= this.maxRetained) this.compress();
   }
 
   add(value: number): void {
@@ -143,7 +180,9 @@ export class QuantileSketch {
 
   toJSON(): SketchJson {
     const levels = this.levels.map((items, h) => {
-      const kept = Float64Array.from(items.subarray(0, this.sizes[h]!)).sort();
+      // Levels above the intake are sorted already.
+      const kept = Float64Array.from(items.subarray(0, this.sizes[h]!));
+      if (h === 0) kept.sort();
       return Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength).toString('base64');
     });
     return { k: this.k, n: this.n, levels, parity: [...this.parity] };
@@ -156,8 +195,8 @@ export class QuantileSketch {
       const bytes = Buffer.from(text, 'base64');
       const items = new Float64Array(bytes.byteLength / 8);
       new Uint8Array(items.buffer).set(bytes);
-      // Sorted as written; sorted again so a hand-edited file cannot break the levels' order.
-      sketch.append(h, items.sort());
+      // Sorted as written; sorted again only if not (a hand-edited file must not break the levels' order).
+      sketch.append(h, isSorted(items) ? items : items.sort());
       sketch.parity[h] = json.parity[h] ?? 0;
     });
     sketch.n = json.n;
@@ -236,4 +275,9 @@ export class QuantileSketch {
     this.retained += size % 2;
     this.append(h + 1, up);
   }
+}
+
+function isSorted(items: Float64Array): boolean {
+  for (let i = 1; i < items.length; i++) if (!(items[i - 1]! <= items[i]!)) return false;
+  return true;
 }

@@ -32,6 +32,8 @@ export interface PartEntry {
   scores?: { kind: 'probabilities' | 'logits'; decidedBy: 'job' | 'graph' | 'first batch' };
   /** The part's rows checked against the model's label output, and how many disagreed. */
   labelCheck?: { rows: number; disagreements: number };
+  /** The profile of the part's rows (profile/runProfiler.ts), a file beside it; absent with `profile: false`. */
+  profile?: { name: string; bytes: number };
 }
 
 export interface SourceEntry {
@@ -182,6 +184,7 @@ async function keepValid(dir: string, entries: JournalEntry[], firstRow: (file: 
     if (entry.type === 'part') {
       if ((nextRow.get(entry.file) ?? firstRow(entry.file)) !== entry.rowStart) continue;
       if (entry.rejects && (await fileSize(join(dir, entry.rejects.name))) !== entry.rejects.bytes) continue;
+      if (entry.profile && (await fileSize(join(dir, entry.profile.name))) !== entry.profile.bytes) continue;
       nextRow.set(entry.file, entry.rowEnd);
     }
     valid.push(entry);

@@ -17,6 +17,13 @@ export function summaryPath(output: string, windowed = false): string {
 }
 
 export const WINDOW_SUMMARY = '_summary.json';
+
+/** `<output>.profile.json` beside a one-off run's output; a window's `_profile.json` inside it, like its summary. */
+export function profilePath(output: string, windowed = false): string {
+  return windowed ? join(outputTarget(output), WINDOW_PROFILE) : outputTarget(output) + '.profile.json';
+}
+
+export const WINDOW_PROFILE = '_profile.json';
 /** A window's rejects file, in a directory of its own inside the window, out of reach of the window's `*.parquet` globs. */
 export const WINDOW_REJECTS = join('_rejects', 'rejects.parquet');
 
@@ -45,7 +52,7 @@ export function rejectsTempPath(rejects: string): string {
 
 /** A path a run writes, replaces or clears; `tree` when everything below it is the run's too. */
 export interface RunPath {
-  kind: 'output' | 'summary' | 'staging' | 'shards' | 'lock' | 'failure-marker' | 'rejects' | 'rejects-temp';
+  kind: 'output' | 'summary' | 'profile' | 'staging' | 'shards' | 'lock' | 'failure-marker' | 'rejects' | 'rejects-temp';
   path: string;
   /** What it is, for messages: `the output`, `the staging directory`, ... */
   what: string;
@@ -54,12 +61,13 @@ export interface RunPath {
 
 /**
  * Every path a run of `output` writes: the output (a directory output wholesale), its summary,
- * lock, staging directory, shard directory (sharded runs) and failure marker, and the rejects file with its temp name.
+ * profile, lock, staging directory, shard directory (sharded runs) and failure marker, and the rejects file with its temp name.
  */
 export function runPaths(output: string, options: { directory: boolean; rejects?: string; windowed?: boolean }): RunPath[] {
   const paths: RunPath[] = [
     { kind: 'output', path: outputTarget(output), what: 'the output', tree: options.directory },
     { kind: 'summary', path: summaryPath(output, options.windowed), what: "the output's summary", tree: false },
+    { kind: 'profile', path: profilePath(output, options.windowed), what: "the output's profile", tree: false },
     { kind: 'staging', path: stagingPathFor(output), what: "the output's staging directory", tree: true },
     { kind: 'shards', path: shardsPathFor(output), what: "the output's shard directory", tree: true },
     { kind: 'lock', path: lockPathFor(output), what: "the output's lock", tree: false },

@@ -16,6 +16,7 @@ import type { OutputPlan, ScoresDecision } from '../postprocess/outputPlan.js';
 import type { LabelCounts } from '../postprocess/labelCheck.js';
 import type { Params } from '../util/sql.js';
 import { failpoint } from '../util/failpoint.js';
+import { writeFileAtomic } from './atomicFile.js';
 import type { Journal } from './journal.js';
 import type { Part } from './part.js';
 import { laneRowsFor, PartWriter } from './partWriter.js';
@@ -37,6 +38,8 @@ export interface PartSinkOptions {
   quarantine: { columnNames: readonly string[]; keep?: readonly string[] } | null;
   /** What each part's journal entry records beside its rows: the scores decision, the label counts of its `rows` rows. */
   notes(rows: number): { scores?: ScoresDecision; labelCheck?: LabelCounts };
+  /** The profile of each part's `rows` rows, kept beside it (absent or null: the run keeps no profile). */
+  profile?(rows: number): object | null;
 }
 
 /** The input file being written: where its rows are read from, and how a rejected row is found again. */
@@ -86,7 +89,7 @@ export class PartSink {
   /** The parts of file `index` an earlier run journaled; the file's new parts follow them. */
   resume(index: number): Part[] {
     const { staging, journal } = this.options;
-    const fileParts = journal.parts(index).map((p) => ({ path: join(staging, p.name), rows: p.rowCount, ...(p.rejects ? { rejects: join(staging, p.rejects.name) } : {}) }));
+    const fileParts = journal.parts(index).map((p) => ({ path: join(staging, p.name), rows: p.rowCount, ...(p.rejects ? { rejects: join(staging, p.rejects.name) } : {}), ...(p.profile ? { profile: join(staging, p.profile.name) } : {}) }));
     for (const p of journal.parts(index)) this.rowsOut += p.rowCount;
     this.parts[index] = fileParts;
     return fileParts;
@@ -167,12 +170,13 @@ export class PartSink {
       this.rowsOut += part.rowCount;
       // Rows are only left out (and quarantined) with one lane: its part holds the whole span.
       const rejects = await this.writeRejects(file, { ...span, rowStart: part.rowStart, rowEnd }, seq);
+      const profile = await this.writeProfile(file, seq, part.rowCount);
       failpoint('part-written');
       const notes = this.options.notes(part.rowCount);
-      await journal.append({ type: 'part', file: file.index, seq, rowStart: part.rowStart, rowEnd, rowCount: part.rowCount, rejected: this.partRejects.counts(), name, bytes: (await stat(path)).size, rejects, scores: notes.scores, labelCheck: notes.labelCheck });
+      await journal.append({ type: 'part', file: file.index, seq, rowStart: part.rowStart, rowEnd, rowCount: part.rowCount, rejected: this.partRejects.counts(), name, bytes: (await stat(path)).size, rejects, scores: notes.scores, labelCheck: notes.labelCheck, profile });
       failpoint('part-journaled');
       onJournaled?.(rowEnd);
-      fileParts.push({ path, rows: part.rowCount, ...(rejects ? { rejects: join(staging, rejects.name) } : {}) });
+      fileParts.push({ path, rows: part.rowCount, ...(rejects ? { rejects: join(staging, rejects.name) } : {}), ...(profile ? { profile: join(staging, profile.name) } : {}) });
       this.partRejects.clear();
       this.partStart = rowEnd;
     }
@@ -189,6 +193,16 @@ export class PartSink {
     if (written !== this.partRejects.total) throw new BatchinferError('INTERNAL', 'quarantined rows differ from rejected rows', { expected: this.partRejects.total, actual: written });
     await rename(temp, join(staging, name));
     return { name, bytes: (await stat(join(staging, name))).size };
+  }
+
+  /** The part's profile file, named in its journal entry: a resumed run merges it with the new parts'. */
+  private async writeProfile(file: SinkFile, seq: number, rows: number): Promise<{ name: string; bytes: number } | undefined> {
+    const profile = this.options.profile?.(rows);
+    if (!profile) return undefined;
+    const name = `profile-${file.index}-${seq}.json`;
+    const path = join(this.options.staging, name);
+    await writeFileAtomic(path, JSON.stringify(profile) + '\n');
+    return { name, bytes: (await stat(path)).size };
   }
 
   /** Splits the next part in two lanes when it will be big enough: half of the rows it will hold. */

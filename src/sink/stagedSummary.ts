@@ -4,13 +4,14 @@
  * after (a rename, which needs no free space). A window's is written inside its staged
  * directory instead, and committed with it.
  */
-import { rename } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fsyncPath, writeFileAtomic } from './atomicFile.js';
 import { guardWrite } from '../util/writeFailure.js';
-import { summaryPath } from './outputPaths.js';
+import { profilePath, summaryPath } from './outputPaths.js';
 
 const STAGED_SUMMARY = 'summary.json';
+const STAGED_PROFILE = 'profile.json';
 
 /** Writes `summary` at `path` (a window's, inside its staged directory). */
 export async function writeSummary(path: string, summary: object, fileMode?: number): Promise<void> {
@@ -27,6 +28,21 @@ export async function placeStagedSummary(stagingDir: string, output: string): Pr
   const target = summaryPath(output);
   await guardWrite(target, async () => {
     await rename(join(stagingDir, STAGED_SUMMARY), target);
+    await fsyncPath(dirname(target));
+  });
+}
+
+/** Keeps the run's profile in the staging directory, for `placeStagedProfile` after the commit (compact JSON: its sketches are long). */
+export async function stageProfile(stagingDir: string, profile: object, fileMode?: number): Promise<void> {
+  await writeFileAtomic(join(stagingDir, STAGED_PROFILE), JSON.stringify(profile) + '\n', fileMode);
+}
+
+/** Moves the profile `stageProfile` kept in `stagingDir` beside `output`; with none staged, removes an earlier run's. */
+export async function placeStagedProfile(stagingDir: string, output: string, staged: boolean): Promise<void> {
+  const target = profilePath(output);
+  await guardWrite(target, async () => {
+    if (!staged) return rm(target, { force: true });
+    await rename(join(stagingDir, STAGED_PROFILE), target);
     await fsyncPath(dirname(target));
   });
 }

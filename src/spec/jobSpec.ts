@@ -92,7 +92,7 @@ export interface JobSpec {
   passthrough: string[];
   labels?: string[];
   inputs: Record<string, InputSpec>;
-  /** A profile (absolute path) of the data the model was trained on: `fill_null: mean|median` take their values from it. */
+  /** A profile (absolute path) of the data the model was trained on: every run compares its profile with it (`drift`), and `fill_null: mean|median` take their values from it. */
   reference?: string;
   /** Columns for the model's single feature input, in order (`--features`). */
   features?: string[];
@@ -159,8 +159,20 @@ export interface JobSpec {
   device: Device;
   /** Parquet Modular Encryption of inputs and outputs, by key name (spec/encryption.ts). */
   encryption?: EncryptionSpec;
+  /** Write the run's profile beside its summary (`profile`; default true, false with `encryption` or `redact`; docs/drift.md). */
+  profile: boolean;
+  /** How every run compares its profile with the `reference` (`drift`). */
+  drift?: DriftSpec;
   /** What the job's keys say that is no problem but worth a warning in every run's summary. */
   notes: string[];
+}
+
+/** `drift:` of a job with a `reference`: the `drift` command's --method, --threshold, --drift-share and --fail-on. */
+export interface DriftSpec {
+  method?: 'psi' | 'ks' | 'wasserstein' | 'js';
+  threshold?: number;
+  driftShare?: number;
+  failOn: ('column' | 'dataset' | 'prediction')[];
 }
 
 
@@ -260,6 +272,15 @@ export const jobFileSchema = z.strictObject({
   redact: z.boolean().optional(),
   rejects_columns: z.array(name).optional(),
   device: z.string().regex(/^(cpu|auto|cuda(:\d{1,2})?)$/, DEVICE_EXPECTED).optional(),
+  profile: z.boolean().optional(),
+  drift: z
+    .strictObject({
+      method: z.enum(['psi', 'ks', 'wasserstein', 'js']).optional(),
+      threshold: z.number().gt(0).optional(),
+      drift_share: z.number().gt(0).lte(1).optional(),
+      fail_on: z.union([z.enum(['column', 'dataset', 'prediction']), z.array(z.enum(['column', 'dataset', 'prediction']))]).optional(),
+    })
+    .optional(),
   // Checked by parseEncryption, whose messages never quote what it holds (a key value put there by mistake).
   encryption: z.unknown().optional(),
 });
@@ -362,6 +383,10 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     redact: job.redact ?? false,
     rejectsColumns: job.rejects_columns,
     device: deviceOf(job.device),
+    // A profile holds values of the data (quantiles, min/max, categories) as plain JSON: not by
+    // default beside an encrypted output, nor for a job that asks for no data value in what it writes.
+    profile: job.profile ?? (job.encryption === undefined && job.redact !== true),
+    ...(job.drift ? { drift: driftSpec(job.drift) } : {}),
     notes: [],
   };
   const encryption = parseEncryption(job.encryption, options.baseDir);
@@ -536,6 +561,7 @@ function checkCombinations(spec: JobSpec): Problem[] {
     problems.push({ code: 'SPEC_INVALID', where: 'file_mode', message: 'must let the owner read and write (0600 or more)', expected: "0600 or more, e.g. '0640'", actual: spec.fileMode.toString(8).padStart(4, '0') });
   }
   problems.push(...checkEncryption(spec));
+  problems.push(...checkReferenceKeys(spec));
   if (spec.model && spec.model === spec.output) {
     problems.push({ code: 'SPEC_INVALID', where: 'output', message: 'must not be the model file' });
   }
@@ -585,3 +611,17 @@ function checkSchedule(spec: JobSpec, job: JobFile): Problem[] {
   return problems;
 }
 
+
+function driftSpec(drift: NonNullable<JobFile['drift']>): DriftSpec {
+  const failOn = drift.fail_on === undefined ? [] : Array.isArray(drift.fail_on) ? drift.fail_on : [drift.fail_on];
+  return { method: drift.method, threshold: drift.threshold, driftShare: drift.drift_share, failOn };
+}
+
+/** `drift` needs a `reference`, and comparing with one needs the run's profile; ks takes a significance level. */
+function checkReferenceKeys(spec: JobSpec): Problem[] {
+  const problems: Problem[] = [];
+  if (spec.drift && !spec.reference) problems.push({ code: 'SPEC_INVALID', where: 'drift', message: 'applies to a job with a `reference` profile', expected: 'reference: PATH (a profile written by batchinfer profile)', actual: 'no reference' });
+  if (spec.drift && !spec.profile) problems.push({ code: 'SPEC_INVALID', where: 'profile', message: 'is false, but `drift` compares the run\'s profile with the reference', expected: 'profile: true (the default), or no drift key', actual: false });
+  if (spec.drift?.method === 'ks' && spec.drift.threshold !== undefined && spec.drift.threshold >= 1) problems.push({ code: 'SPEC_INVALID', where: 'drift.threshold', message: 'for method ks is a significance level below 1', expected: 'e.g. 0.05', actual: spec.drift.threshold });
+  return problems;
+}

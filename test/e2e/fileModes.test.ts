@@ -37,7 +37,7 @@ describe.concurrent('file modes', { timeout: 60_000 }, () => {
   it('--file-mode 0640: output, rejects file, summary and metrics are 0640', async () => {
     const output = join(await tmp.make(), 'scores.parquet');
     expectOk(await run(output, '--file-mode', '0640', '--evaluate', 'truth'));
-    for (const path of [output, `${output}.rejects.parquet`, `${output}.summary.json`, `${output}.metrics.json`]) expect([path, await modeOf(path)]).toEqual([path, '0640']);
+    for (const path of [output, `${output}.rejects.parquet`, `${output}.summary.json`, `${output}.profile.json`, `${output}.metrics.json`]) expect([path, await modeOf(path)]).toEqual([path, '0640']);
   });
 
   it('without --file-mode: the output and summary have the umask\'s mode, the rejects file 0600', async () => {
@@ -91,7 +91,7 @@ describe.concurrent('file modes', { timeout: 60_000 }, () => {
     const window = join(dir, 'out', 'hour=01');
     expect(await modeOf(window)).toBe('0750');
     expect(await modeOf(join(window, '_rejects'))).toBe('0750');
-    for (const name of ['part-00000.parquet', '_SUCCESS', '_summary.json', join('_rejects', 'rejects.parquet')]) expect([name, await modeOf(join(window, name))]).toEqual([name, '0640']);
+    for (const name of ['part-00000.parquet', '_SUCCESS', '_summary.json', '_profile.json', join('_rejects', 'rejects.parquet')]) expect([name, await modeOf(join(window, name))]).toEqual([name, '0640']);
   });
 
   it("a window's failure marker (a NULL feature: BAD_DATA) gets the mode too", async () => {

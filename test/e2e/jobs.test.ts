@@ -167,9 +167,10 @@ describe.each(JOB_FILES)('job %s', (file) => {
     const out = await readParquet(job.output);
     expect(summary.output.files).toEqual(out.files);
     expect(summary.output.columns).toEqual(out.columns.map((c) => c.name));
-    // Nothing but the output and its summary is left in the temp dir (no staging).
+    // Nothing but the output, its summary and its profile is left in the temp dir (no staging).
     const dir = resolve(job.output, '..');
-    expect(readdirSync(dir).sort()).toEqual([basename(jobPath), basename(job.output), basename(path)].sort());
+    expect(summary.profile).toBe(`${job.output.replace(/[\\/]+$/, '')}.profile.json`);
+    expect(readdirSync(dir).sort()).toEqual([basename(jobPath), basename(job.output), basename(path), basename(summary.profile)].sort());
   });
 });
 

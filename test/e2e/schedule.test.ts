@@ -289,7 +289,7 @@ describe.concurrent('a scheduled run of one window', { timeout: TIMEOUT }, () =>
     // The committed directory: parts, the manifest and the summary (run files start with _,
     // which Spark and Hive skip); nothing beside it in the partition tree.
     const names = (await readdir(out)).sort();
-    expect(names).toEqual(['_SUCCESS', '_summary.json', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet', 'part-00003.parquet', 'part-00004.parquet']);
+    expect(names).toEqual(['_SUCCESS', '_profile.json', '_summary.json', 'part-00000.parquet', 'part-00001.parquet', 'part-00002.parquet', 'part-00003.parquet', 'part-00004.parquet']);
     expect(await stagingLeftovers(out)).toEqual([]);
     expect((await readdir(dirname(out))).filter((n) => !n.startsWith('.'))).toEqual([basename(out)]);
     expect(JSON.parse(await readFile(join(out, '_summary.json'), 'utf8'))).toMatchObject({ status: 'ok', rows: { in: 514, out: 514 } });

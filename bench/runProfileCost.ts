@@ -1,0 +1,121 @@
+/**
+ * A run's profile, in isolation (one thread, no workers): the CPU it adds per 1M rows of the
+ * bench's MLP input (30 float32 features, batches of 2048, 3 prediction columns, one part),
+ * split into the per-batch hook and the part's profile (sketches built, JSON written, merged
+ * at the commit); and the accuracy of its sampled sketch: KS and decile PSI of an in-run
+ * profile of 1M seeded values against a full profile of other 1M values, next to the exact
+ * figures from the sorted data. Median of 5 after a warm-up.
+ *
+ *   npx tsx bench/runProfileCost.ts
+ */
+import { binShares, decileEdges, ksStatistic, psi } from '../src/drift/statistics.js';
+import { mergeProfiles } from '../src/profile/profile.js';
+import { QuantileSketch } from '../src/profile/quantileSketch.js';
+import { RunProfiler, type TensorColumn } from '../src/profile/runProfiler.js';
+import { normals, uniform } from '../test/helpers/seeded.js';
+
+const N = 1_000_000;
+const K = 30;
+const BATCH = 2048;
+
+function median(run: () => number): number {
+  run();
+  const ms = Array.from({ length: 5 }, run).sort((a, b) => a - b);
+  return ms[2]!;
+}
+
+function cost(): void {
+  const columns: TensorColumn[] = Array.from({ length: K }, (_, j) => ({ name: `f${j}`, type: 'FLOAT', kind: 'numeric', feed: 'x', position: j, width: K, nanIsNull: true, countValues: false }));
+  const u = uniform(1);
+  const batches = Array.from({ length: 8 }, () => Float32Array.from({ length: BATCH * K }, () => u() * 2 - 1));
+  const probs = Float32Array.from({ length: BATCH }, () => u());
+  const classes = Int32Array.from(probs, (p) => (p > 0.5 ? 1 : 0));
+  let hook = 0;
+  let part = 0;
+  const total = median(() => {
+    const profiler = new RunProfiler(columns, { classes: ['legit', 'fraud'], review: false, numeric: ['confidence', 'prob_legit', 'prob_fraud'] });
+    const started = performance.now();
+    for (let r = 0, b = 0; r < N; r += BATCH, b++) {
+      const rows = Math.min(BATCH, N - r);
+      profiler.addBatch({ x: { data: batches[b % batches.length]! } }, rows, 0, r);
+      profiler.addPredictions(rows, { classIndex: classes, review: null, numeric: [probs, probs, probs] });
+    }
+    const hooked = performance.now();
+    const profile = profiler.takePart(N, 'bench');
+    const text = JSON.stringify(profile);
+    JSON.stringify(mergeProfiles([JSON.parse(text)], 'bench'));
+    const done = performance.now();
+    hook = hooked - started;
+    part = done - hooked;
+    return done - started;
+  });
+  console.log(`run profile of 1M rows x 30 float32 features + 3 prediction columns: ${total.toFixed(0)} ms (per-batch hook ${hook.toFixed(0)} ms, part profile + merge ${part.toFixed(0)} ms)`);
+}
+
+/** The exact KS and decile PSI of two sorted samples (definitions as in test/profile/sketchAccuracy.test.ts). */
+function exact(ref: Float64Array, cur: Float64Array): { ks: number; psi: number } {
+  const at = (s: Float64Array, x: number): number => {
+    let lo = 0;
+    let hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  let i = 0;
+  let j = 0;
+  let ks = 0;
+  while (i < ref.length || j < cur.length) {
+    const x = Math.min(ref[i] ?? Infinity, cur[j] ?? Infinity);
+    while (i < ref.length && ref[i]! <= x) i++;
+    while (j < cur.length && cur[j]! <= x) j++;
+    ks = Math.max(ks, Math.abs(i / ref.length - j / cur.length));
+  }
+  const edges: number[] = [];
+  for (let d = 1; d < 10; d++) {
+    const q = ref[Math.ceil((d / 10) * ref.length) - 1]!;
+    if (edges.length === 0 || q > edges.at(-1)!) edges.push(q);
+  }
+  const shares = (s: Float64Array): number[] => {
+    const below = [...edges.map((e) => at(s, e) / s.length), 1];
+    return below.map((b, k) => Math.max(b - (k === 0 ? 0 : below[k - 1]!), 1e-4));
+  };
+  const r = shares(ref);
+  const c = shares(cur);
+  return { ks, psi: r.reduce((sum, rk, k) => sum + (c[k]! - rk) * Math.log(c[k]! / rk), 0) };
+}
+
+function inRunSketch(values: Float64Array): QuantileSketch {
+  const profiler = new RunProfiler([{ name: 'v', type: 'DOUBLE', kind: 'numeric', feed: 'x', position: 0, width: 1, nanIsNull: false, countValues: false }], null);
+  for (let r = 0; r < values.length; r += BATCH) profiler.addBatch({ x: { data: values.subarray(r, r + BATCH) } }, Math.min(BATCH, values.length - r), 0, r);
+  return QuantileSketch.fromJSON(profiler.takePart(values.length, 'bench').columns[0]!.numeric!.sketch);
+}
+
+function accuracy(): void {
+  const integers = (seed: number, spread: number): Float64Array => {
+    const u = uniform(seed);
+    return Float64Array.from({ length: N }, () => Math.floor(u() * spread) + Math.floor(u() * spread));
+  };
+  const cases: [string, Float64Array, Float64Array][] = [
+    ['normal vs shifted by 0.1, sd 1.1', normals(1, N), normals(2, N, 0.1, 1.1)],
+    ['1e6 + normal vs shifted by 0.05', normals(3, N, 1e6, 1), normals(4, N, 1e6 + 0.05, 1)],
+    ['integers with ties (0..38)', integers(5, 20), integers(6, 21)],
+    ['same distribution', normals(7, N), normals(8, N)],
+  ];
+  console.log('| data (reference vs current) | exact KS | KS error | exact PSI | PSI error |');
+  for (const [name, ref, cur] of cases) {
+    const full = new QuantileSketch();
+    full.addArray(ref);
+    const r = full.sorted();
+    const c = inRunSketch(cur).sorted();
+    const edges = decileEdges(r);
+    const got = { ks: ksStatistic(r, c), psi: psi(binShares(r, edges), binShares(c, edges)) };
+    const want = exact(Float64Array.from(ref).sort(), Float64Array.from(cur).sort());
+    console.log(`| ${name} | ${want.ks.toFixed(4)} | ${Math.abs(got.ks - want.ks).toFixed(4)} | ${want.psi.toPrecision(3)} | ${Math.abs(got.psi - want.psi).toPrecision(2)} |`);
+  }
+}
+
+cost();
+accuracy();

@@ -1,0 +1,53 @@
+/**
+ * The rows a run's quantile sketches take: every row of the first EXACT_ROWS rows of each
+ * input file at weight 1, and past them the rows a hash of (file index, file row) selects, one
+ * in 2^SAMPLE_LEVEL, each standing for 2^SAMPLE_LEVEL values (quantileSketch.ts `addSampled`).
+ * The choice is a function of the file row alone, so a resumed run, the shards of a run and
+ * one process sample the same rows, and the profiles of parts merge into the profile of the
+ * whole. Why a sample, and its accuracy and cost: docs/drift.md.
+ */
+
+/** Rows of each file the sketches take whole. */
+export const EXACT_ROWS = 16_384;
+/** Past EXACT_ROWS, one row in 2^SAMPLE_LEVEL is taken, at that level of the sketch. */
+export const SAMPLE_LEVEL = 4;
+const MASK = 2 ** SAMPLE_LEVEL - 1;
+
+/** The rows of a batch the sketches take: tensor row indices, the first `exact` of them at weight 1. */
+export interface BatchSample {
+  rows: Int32Array;
+  exact: number;
+}
+
+/** murmur3's 32-bit finaliser: every input bit moves every output bit. */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** True when file row `row` of input file `file` is in the sample (past its first EXACT_ROWS rows). */
+export function sampled(file: number, row: number): boolean {
+  const high = Math.floor(row / 4294967296);
+  return (fmix((row >>> 0) ^ fmix(high ^ Math.imul(file + 1, 0x9e3779b1))) & MASK) === 0;
+}
+
+/**
+ * The sample of a batch of `rows` tensor rows of input file `file`: tensor row i is file row
+ * `rowNumbers[i]` when rows were left out, else `rowStart + i`.
+ */
+export function sampleBatch(file: number, rowStart: number, rows: number, rowNumbers?: BigInt64Array): BatchSample {
+  const picked = new Int32Array(rows);
+  let n = 0;
+  let exact = 0;
+  for (let i = 0; i < rows; i++) {
+    const row = rowNumbers ? Number(rowNumbers[i]!) : rowStart + i;
+    if (row < EXACT_ROWS) {
+      picked[n++] = i;
+      exact++;
+    } else if (sampled(file, row)) picked[n++] = i;
+  }
+  return { rows: picked.subarray(0, n), exact };
+}

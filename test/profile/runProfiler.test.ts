@@ -1,0 +1,109 @@
+/**
+ * The run's profiler from its definitions: counts and moments of every row (computed here
+ * directly), values read back through a column's affine map and vocabulary, NaN as NULL or
+ * as NaN, the deterministic row sample, parts of whole batches, and the radix sort against
+ * V8's sort.
+ */
+import { describe, expect, it } from 'vitest';
+import { sortFloat64 } from '../../src/profile/radixSort.js';
+import { EXACT_ROWS, sampleBatch, sampled, SAMPLE_LEVEL } from '../../src/profile/rowSample.js';
+import { RunProfiler, type TensorColumn } from '../../src/profile/runProfiler.js';
+import { uniform } from '../helpers/seeded.js';
+
+const numeric = (name: string, position: number, width: number, extra: Partial<TensorColumn> = {}): TensorColumn => ({ name, type: 'DOUBLE', kind: 'numeric', feed: 'x', position, width, nanIsNull: false, countValues: false, ...extra });
+
+function moments(values: number[]): { mean: number; std: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return { mean, std: Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) };
+}
+
+describe('RunProfiler', () => {
+  it('counts every row of a row-major tensor: NaN as NULL (missing-value inputs) or as NaN, infinities, min, max, mean, std', () => {
+    const u = uniform(3);
+    const rows = 5000;
+    const data = new Float64Array(rows * 2);
+    for (let r = 0; r < rows; r++) {
+      data[2 * r] = 1e9 + u();
+      data[2 * r + 1] = r % 100 === 0 ? NaN : r % 250 === 1 ? -Infinity : u() * 10;
+    }
+    const profiler = new RunProfiler([numeric('big', 0, 2), numeric('holes', 1, 2, { nanIsNull: true })], null);
+    for (let r = 0; r < rows; r += 1000) profiler.addBatch({ x: { data: data.subarray(2 * r, 2 * (r + 1000)) } }, 1000, 0, r);
+    const [big, holes] = profiler.takePart(rows, 't').columns;
+    const bigValues = Array.from({ length: rows }, (_, r) => data[2 * r]!);
+    expect(big).toMatchObject({ rows, nulls: 0, nan: 0, inf: 0, numeric: { count: rows, min: Math.min(...bigValues), max: Math.max(...bigValues) } });
+    expect(big!.numeric!.mean).toBeCloseTo(moments(bigValues).mean, 4);
+    expect(big!.numeric!.std! / moments(bigValues).std).toBeCloseTo(1, 6);
+    const finite = Array.from({ length: rows }, (_, r) => data[2 * r + 1]!).filter(Number.isFinite);
+    expect(holes).toMatchObject({ rows, nulls: 50, nan: 0, inf: 20, numeric: { count: finite.length, min: Math.min(...finite), max: Math.max(...finite) } });
+    expect(holes!.numeric!.mean).toBeCloseTo(moments(finite).mean, 10);
+    expect(holes!.numeric!.std).toBeCloseTo(moments(finite).std, 10);
+  });
+
+  it("reads values back through the column's affine map and vocabulary; booleans and strings as categories", () => {
+    const columns: TensorColumn[] = [
+      numeric('scaled', 0, 1, { feed: 's', affine: { a: 2, b: 10 } }),
+      { name: 'merchant', type: 'VARCHAR', kind: 'categorical', feed: 'm', position: 0, width: 1, vocab: ['grocery', 'travel'], nanIsNull: false, countValues: false },
+      { name: 'flag', type: 'BOOLEAN', kind: 'categorical', feed: 'b', position: 0, width: 1, nanIsNull: false, countValues: false },
+      { name: 'city', type: 'VARCHAR', kind: 'categorical', feed: 'c', position: 0, width: 1, nanIsNull: false, countValues: false },
+    ];
+    const profiler = new RunProfiler(columns, null);
+    profiler.addBatch({ s: { data: Float32Array.of(-1, 0, 1, 2) }, m: { data: BigInt64Array.of(0n, 1n, 1n, 7n) }, b: { data: Uint8Array.of(1, 0, 1, 1) }, c: { data: ['a', 'b', 'a', 'a'] } }, 4, 0, 0);
+    const [scaled, merchant, flag, city] = profiler.takePart(4, 't').columns;
+    expect(scaled!.numeric).toMatchObject({ count: 4, min: 8, max: 14, mean: 11 });
+    expect(scaled!.numeric!.std).toBeCloseTo(2 * moments([-1, 0, 1, 2]).std, 12);
+    expect(merchant!.categories).toEqual({ values: [['travel', 2], ['grocery', 1]], other: 1, truncated: false });
+    expect(flag!.categories).toEqual({ values: [['true', 3], ['false', 1]], other: 0, truncated: false });
+    expect(city!.categories).toEqual({ values: [['a', 3], ['b', 1]], other: 0, truncated: false });
+  });
+
+  it('a part takes whole batches in order, with their predictions; a part of no rows lists every column empty', () => {
+    const profiler = new RunProfiler([numeric('v', 0, 1)], { classes: ['no', 'yes'], review: true, numeric: ['confidence'] });
+    for (const [r, values] of [[0, [1, 2]], [2, [3, 4]], [4, [5]]] as const) {
+      profiler.addBatch({ x: { data: Float64Array.from(values) } }, values.length, 0, r);
+    }
+    profiler.addPredictions(2, { classIndex: Int32Array.of(0, 1), review: Uint8Array.of(1, 0), numeric: [Float32Array.of(0.5, 0.75)] });
+    profiler.addPredictions(2, { classIndex: Int32Array.of(1, -1), review: Uint8Array.of(0, 0), numeric: [Float32Array.of(0.5, NaN)] });
+    const first = profiler.takePart(4, 't');
+    expect(first.rows).toBe(4);
+    expect(first.columns[0]!.numeric).toMatchObject({ count: 4, min: 1, max: 4, mean: 2.5 });
+    expect(first.prediction).toEqual({ rows: 3, classes: { no: 1, yes: 2 }, review: 1, review_rate: 1 / 3 });
+    expect(first.columns[1]).toMatchObject({ name: 'confidence', nan: 1, numeric: { count: 3, min: 0.5, max: 0.75 } });
+    profiler.addPredictions(1, { classIndex: Int32Array.of(0), review: Uint8Array.of(1), numeric: [Float32Array.of(1)] });
+    expect(profiler.takePart(1, 't')).toMatchObject({ rows: 1, prediction: { rows: 1, classes: { no: 1, yes: 0 }, review: 1 } });
+    const empty = profiler.takePart(0, 't');
+    expect(empty).toMatchObject({ rows: 0, prediction: { rows: 0, review: 0, review_rate: null } });
+    expect(empty.columns.map((c) => [c.name, c.rows, c.numeric!.count, c.numeric!.mean])).toEqual([['v', 0, 0, null], ['confidence', 0, 0, null]]);
+  });
+});
+
+describe('the row sample', () => {
+  it("takes every row of a file's first EXACT_ROWS rows, then about 1 in 2^SAMPLE_LEVEL, the same rows whatever the batches", () => {
+    const whole = sampleBatch(2, 0, 200_000);
+    expect(whole.exact).toBe(EXACT_ROWS);
+    const rate = (whole.rows.length - EXACT_ROWS) / (200_000 - EXACT_ROWS);
+    expect(Math.abs(rate - 1 / 2 ** SAMPLE_LEVEL)).toBeLessThan(0.002);
+    const pieces: number[] = [];
+    for (let r = 0; r < 200_000; r += 3000) pieces.push(...sampleBatch(2, r, Math.min(3000, 200_000 - r)).rows.map((i) => i + r));
+    expect(pieces).toEqual([...whole.rows]);
+    // Rows left out (skipped rows): tensor row i is file row rowNumbers[i].
+    const rowNumbers = BigInt64Array.from([...Array(5000).keys()].map((i) => BigInt(20_000 + 3 * i)));
+    expect([...sampleBatch(2, 20_000, 5000, rowNumbers).rows].map((i) => 20_000 + 3 * i)).toEqual([...Array(5000).keys()].map((i) => 20_000 + 3 * i).filter((row) => sampled(2, row)));
+    // Another file samples other rows.
+    expect([...sampleBatch(3, 0, 200_000).rows]).not.toEqual([...whole.rows]);
+  });
+});
+
+describe('sortFloat64', () => {
+  it("sorts as V8's typed-array sort does: float32 values, doubles of every magnitude, signed zeros, infinities", () => {
+    const u = uniform(9);
+    for (const float32 of [true, false]) {
+      for (const n of [100, 5000, 70_000]) {
+        const values = Float64Array.from({ length: n }, () => (float32 ? Math.fround((u() - 0.5) * 100) : (u() - 0.5) * 10 ** Math.floor(u() * 20 - 10)));
+        values.set([-0, 0, Infinity, -Infinity, float32 ? 1e-45 : 5e-324, float32 ? -1e-45 : -5e-324, 7, 7]);
+        const want = Float64Array.from(values).sort();
+        // toEqual tells -0 from 0 (Object.is).
+        expect(Array.from(sortFloat64(values))).toEqual(Array.from(want));
+      }
+    }
+  });
+});
