@@ -1,11 +1,11 @@
 /**
  * An hourly scheduled job whose column `a` drifts a little more every hour, for `drift JOB`
  * and `report JOB`: six windows (2026-11-29 00:00..06:00 UTC) committed by `backfill`, and the
- * `_profile.json` a run keeps in its window directory written for the first five with
- * `batchinfer profile` on the window's input (hour 05 has none). The reference,
+ * `_profile.json` each window keeps replaced for the first five by `batchinfer profile` of the
+ * window's input (hour 05's removed: a window scored without one). The reference,
  * `train.profile.json`, is the profile of 2000 rows like hour 00's; the job names it.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { encodeModel } from '../../scripts/fixtures/onnxBuilder.js';
@@ -40,5 +40,7 @@ export async function stageDriftingJob(dir: string): Promise<string> {
   for (const hh of HOURS.slice(0, 5)) {
     expectOk(await runCli(['profile', `in/dt=${DAY}/hour=${hh}/part.parquet`, '--columns', 'a,b,cat', '--output', `out/dt=${DAY}/hour=${hh}/_profile.json`], { cwd: dir }));
   }
+  // Hour 05 as a window scored without a profile (profile: false, or an older batchinfer) leaves it.
+  await rm(join(dir, `out/dt=${DAY}/hour=05/_profile.json`), { force: true });
   return job;
 }
