@@ -74,6 +74,9 @@ async function main(): Promise<void> {
     { name: 'e2e_mlp_auto', rows: small, args: e2eArgs(models.mlp, d1.parquet, out('e2e_mlp_auto'), [], 'auto') },
     { name: 'e2e_logreg_auto', rows: small, args: e2eArgs(models.logreg, d1.parquet, out('e2e_logreg_auto'), [], 'auto') },
     { name: 'e2e_logreg_csv_auto', rows: small, args: e2eArgs(models.logreg, d1.csv!, out('e2e_logreg_csv_auto'), [], 'auto') },
+    // What a run's profile costs (the default of scheduled jobs and jobs with a reference).
+    { name: 'e2e_mlp_profile', rows: small, args: e2eArgs(models.mlp, d1.parquet, out('e2e_mlp_profile'), ['--profile'], 'auto') },
+    { name: 'e2e_logreg_profile', rows: small, args: e2eArgs(models.logreg, d1.parquet, out('e2e_logreg_profile'), ['--profile'], 'auto') },
     ...(['mlp', 'logreg'] as const).flatMap((m) => FIXED_SIZES.map((size) => ({ name: `e2e_${m}_b${size}`, rows: small, args: e2eArgs(models[m], d1.parquet, out(`e2e_${m}_b${size}`), [], size) }))),
   ];
   const results = await measureAll(tasks, reps, (round) => console.error(`  round ${round} of ${reps} done`));
@@ -183,6 +186,11 @@ function floorTargets(by: (name: string) => Measurement, raw: { rawRead: Measure
   const csvYard = by('raw_read_csv').innerSeconds + by('e2e_logreg_auto').wallSeconds;
   out.push({ id: 'F4', what: 'logreg CSV e2e wall / (DuckDB read_csv + Parquet e2e)', value: r2(csv.wallSeconds / csvYard), yardstick: `${r2(csv.wallSeconds)} s / ${r2(csvYard)} s`, target: '<= 1.25', met: csv.wallSeconds <= 1.25 * csvYard });
   const startup = by('startup_1k');
+  for (const name of ['mlp', 'logreg']) {
+    const plain = by(`e2e_${name}_auto`);
+    const profiled = by(`e2e_${name}_profile`);
+    out.push({ id: 'profile', what: `${name} e2e wall with --profile / without (issue 17)`, value: r2(profiled.wallSeconds / plain.wallSeconds), yardstick: `${r2(profiled.wallSeconds)} s / ${r2(plain.wallSeconds)} s`, target: '<= 1.1', met: profiled.wallSeconds <= 1.1 * plain.wallSeconds });
+  }
   out.push({ id: 'F5', what: '1k-row job wall (s)', value: startup.wallSeconds, yardstick: `bare start ${r2(bare.wallSeconds)} s`, target: '<= 0.4', met: startup.wallSeconds <= 0.4 });
   const small = by('e2e_mlp_parquet');
   const large = by('e2e_mlp_parquet_large');

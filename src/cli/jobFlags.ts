@@ -40,7 +40,7 @@ export interface JobFlags {
   rejectsColumns?: string;
   device?: string;
   where?: string;
-  /** False with --no-profile (commander's default for a `--no-` flag is true: only false overrides the job). */
+  /** True with --profile, false with --no-profile (with both defined, commander leaves it unset otherwise). */
   profile?: boolean;
 }
 
@@ -77,7 +77,8 @@ export function addJobFlags(cmd: Command): Command {
     .option('--rejects-columns <cols>', "comma-separated columns of the rejected rows the rejects file keeps (default: all)")
     .option('--device <device>', 'cpu (default), cuda, cuda:N or auto (CUDA when its provider loads, else CPU with a warning)')
     .option('--where <condition>', "keep only the rows for which this SQL condition is true, e.g. \"country = 'DE' AND amount > 0\" (checked: docs/job-files.md)")
-    .option('--no-profile', 'write no profile of the run (<output>.profile.json: its inputs and predictions, for drift)')
+    .option('--profile', 'write the profile of the run (<output>.profile.json: its inputs and predictions, for drift); the default for scheduled jobs and jobs with a reference')
+    .option('--no-profile', 'write no profile of the run')
     .option('--checkpoint-rows <n>', 'rows per durable part file: a crash loses at most this much work (default 1048576)');
 }
 
@@ -117,7 +118,7 @@ export function flagsToJob(flags: JobFlags, cwd = process.cwd()): JobFile {
     rejects_columns: flags.rejectsColumns === undefined ? undefined : list(flags.rejectsColumns),
     device: flags.device,
     where: flags.where,
-    profile: flags.profile === false ? false : undefined,
+    profile: flags.profile,
   };
   return Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as JobFile;
 }

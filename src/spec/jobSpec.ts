@@ -385,7 +385,9 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     device: deviceOf(job.device),
     // A profile holds values of the data (quantiles, min/max, categories) as plain JSON: not by
     // default beside an encrypted output, nor for a job that asks for no data value in what it writes.
-    profile: job.profile ?? (job.encryption === undefined && job.redact !== true),
+    // By default the jobs that watch for drift profile their runs: scheduled ones and those with a
+    // reference. Profiling costs CPU a one-off scoring does not need (docs/performance.md, Profiles).
+    profile: job.profile ?? (job.encryption === undefined && job.redact !== true && (job.schedule !== undefined || job.reference !== undefined)),
     ...(job.drift ? { drift: driftSpec(job.drift) } : {}),
     notes: [],
   };

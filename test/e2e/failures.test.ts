@@ -360,7 +360,7 @@ describe.concurrent('a failed run leaves the previous output alone', { timeout: 
     const out = await readParquet(output);
     expect(out.rows).toHaveLength(3000);
     expect(await stagingLeftovers(output)).toEqual([]);
-    expect((await readdir(dir)).sort()).toEqual(['job.yaml', 'scores.parquet', 'scores.parquet.profile.json', 'scores.parquet.summary.json']);
+    expect((await readdir(dir)).sort()).toEqual(['job.yaml', 'scores.parquet', 'scores.parquet.summary.json']);
   });
 });
 

@@ -34,9 +34,9 @@ const run = (output: string, ...extra: string[]) => runCli(['run', '--input', in
 const umaskFileMode = (): string => (0o666 & ~process.umask()).toString(8).padStart(4, '0');
 
 describe.concurrent('file modes', { timeout: 60_000 }, () => {
-  it('--file-mode 0640: output, rejects file, summary and metrics are 0640', async () => {
+  it('--file-mode 0640: output, rejects file, summary, profile and metrics are 0640', async () => {
     const output = join(await tmp.make(), 'scores.parquet');
-    expectOk(await run(output, '--file-mode', '0640', '--evaluate', 'truth'));
+    expectOk(await run(output, '--file-mode', '0640', '--evaluate', 'truth', '--profile'));
     for (const path of [output, `${output}.rejects.parquet`, `${output}.summary.json`, `${output}.profile.json`, `${output}.metrics.json`]) expect([path, await modeOf(path)]).toEqual([path, '0640']);
   });
 

@@ -185,7 +185,7 @@ describe.concurrent('hostile paths', { timeout: 120_000 }, () => {
     const rejects = await readParquet(`${output}.rejects.parquet`);
     expect(new Set(rejects.rows.map((r) => r['reject_file']))).toEqual(new Set([d.input]));
     expect(rejects.rows.map((r) => r['id'])).toEqual(nulls.map((r) => r['id']));
-    expect((await readdir(outDir)).sort()).toEqual([`it's "scores"; --.parquet`, `it's "scores"; --.parquet.profile.json`, `it's "scores"; --.parquet.rejects.parquet`, `it's "scores"; --.parquet.summary.json`]);
+    expect((await readdir(outDir)).sort()).toEqual([`it's "scores"; --.parquet`, `it's "scores"; --.parquet.rejects.parquet`, `it's "scores"; --.parquet.summary.json`]);
     // The input directory is untouched.
     expect(await readdir(d.inputDir)).toEqual(["it's here.csv"]);
   });

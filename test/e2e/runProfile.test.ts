@@ -43,6 +43,8 @@ function job(input: string, output: string, extra: Record<string, unknown> = {})
     review_below: 0.6,
     batch_size: 1000,
     checkpoint_rows: 8000,
+    // A one-off job profiles its runs when asked (scheduled jobs and jobs with a reference do by default).
+    profile: true,
     inputs: {
       x: { columns: ['a', 'b', 'c'], scale: { mean: [1, 0.5, 1000], std: [2, 0.25, 0.5] } },
       merchant: { column: 'merchant_category', vocab: ['grocery', 'travel', 'fuel'] },
@@ -205,9 +207,24 @@ describe.concurrent('a run profile', { timeout: 120_000 }, () => {
 });
 
 describe('a run profile and data protection', { timeout: 120_000 }, () => {
+  it('a one-off job writes none by default (profiling costs CPU it does not need); --profile asks for it; a reference turns it on', async () => {
+    const out = path('one-off.parquet');
+    const jobPath = await writeJob('one-off', job(path('in.parquet'), out, { profile: undefined }));
+    const r = await runCli(['run', jobPath, '--json', '--quiet']);
+    expectOk(r);
+    expect(JSON.parse(r.stdout).profile).toBeUndefined();
+    expect(existsSync(`${out}.profile.json`)).toBe(false);
+    expectOk(await runCli(['run', jobPath, '--profile', '--quiet']));
+    expect(existsSync(`${out}.profile.json`)).toBe(true);
+    const referenced = path('referenced.parquet');
+    const withReference = await runCli(['run', await writeJob('referenced', job(path('in.parquet'), referenced, { profile: undefined, reference: 'train.profile.json' })), '--json', '--quiet']);
+    expectOk(withReference);
+    expect(JSON.parse(withReference.stdout).profile).toBe(`${referenced}.profile.json`);
+  });
+
   it('is not written by default with --redact (it holds values of the data), unless the job sets profile: true', async () => {
     const out = path('redacted.parquet');
-    const r = await runCli(['run', await writeJob('redacted', job(path('in.parquet'), out)), '--redact', '--json', '--quiet']);
+    const r = await runCli(['run', await writeJob('redacted', job(path('in.parquet'), out, { profile: undefined, reference: 'train.profile.json' })), '--redact', '--json', '--quiet']);
     expectOk(r);
     expect(JSON.parse(r.stdout).profile).toBeUndefined();
     expect(existsSync(`${out}.profile.json`)).toBe(false);

@@ -87,7 +87,7 @@ describe('parseJobSpec: defaults and paths', () => {
       redact: false,
       rejectsColumns: undefined,
       device: 'cpu',
-      profile: true,
+      profile: false,
       notes: [],
     });
     expect(DEFAULT_BATCH_SIZE).toBe(2048);
