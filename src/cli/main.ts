@@ -313,6 +313,10 @@ Examples:
       if (flags.json) process.stdout.write(JSON.stringify(outcomes.map(outcomeJson)) + '\n');
       const failed = outcomes.find((o) => o.status === 'failed');
       if (failed?.error) process.exitCode = failed.error.exitCode;
+      // A window whose drift gate failed is committed; the backfill still exits 1 for it, as `run --at` does (an error keeps its code).
+      const drifted = outcomes.filter((o) => o.driftFailed);
+      if (drifted.length > 0) process.stderr.write(`batchinfer: drift.fail_on found drift in ${drifted.length} window${drifted.length === 1 ? '' : 's'} (${drifted.map((o) => `${o.window.start.toISOString()}: ${o.driftFailed!.join(' and ')}`).join('; ')}): exit 1 (the outputs are committed)\n`);
+      if (!failed) checkFailed(drifted.length > 0);
     });
 
   program

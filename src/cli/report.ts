@@ -91,6 +91,7 @@ export function outcomeJson(o: WindowOutcome): Record<string, unknown> {
     seconds: o.seconds,
     ...(o.error ? { error: { code: o.error.code, message: o.error.message, exitCode: o.error.exitCode } } : {}),
     ...(o.summaryError ? { summaryError: o.summaryError } : {}),
+    ...(o.driftFailed ? { driftFailed: o.driftFailed } : {}),
   };
 }
 

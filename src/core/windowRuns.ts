@@ -54,6 +54,8 @@ export interface WindowOutcome {
   error?: BatchinferError;
   /** A committed window whose summary file could not be written (`RunSummary.summaryError`). */
   summaryError?: string;
+  /** The drift the job's `drift.fail_on` names that this window's run found (its output is committed). */
+  driftFailed?: string[];
 }
 
 export interface BackfillOptions extends Omit<RunOptions, 'window'> {
@@ -76,6 +78,7 @@ export async function backfill(spec: JobSpec, from: Date, to: Date, options: Bac
       outcome.status = result.status === 'skipped' ? 'skipped' : 'committed';
       outcome.rows = result.rows.out;
       if (result.status === 'ok' && result.summaryError) outcome.summaryError = result.summaryError;
+      if (result.status === 'ok' && result.drift && result.drift.failed.length > 0) outcome.driftFailed = result.drift.failed;
     } catch (err) {
       if (!isBatchinferError(err)) throw err;
       outcome.status = 'failed';

@@ -109,3 +109,21 @@ describe.concurrent('drift JOB --from --to', { timeout: 60_000 }, () => {
     await usage(['drift', unreferenced, '--from', at('00'), '--to', at('01')], 'names no `reference`: give --reference REF');
   });
 });
+
+describe('backfill with a drift gate', () => {
+  it('commits every window, and exits 1 naming the windows whose run found the drift drift.fail_on names', async () => {
+    // The same job with a gate on column drift, scored into outputs of its own.
+    const keys = YAML.parse(await readFile(job, 'utf8'));
+    const gated = join(dir, 'gated.yaml');
+    await writeFile(gated, YAML.stringify({ ...keys, output: 'gated/dt={date}/hour={hour}/', drift: { method: 'psi', fail_on: 'column' } }));
+    const r = await runCli(['backfill', gated, '--from', at('00'), '--to', at('06'), '--json'], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(1);
+    const outcomes = JSON.parse(r.stdout) as { start: string; status: string; driftFailed?: string[] }[];
+    expect(outcomes.map((o) => o.status)).toEqual(HOURS.map(() => 'committed'));
+    // Column a moves further from the reference every hour: the first hour is like it, the last is not.
+    expect(outcomes[0]!.driftFailed).toBeUndefined();
+    expect(outcomes.at(-1)!.driftFailed).toEqual(['column']);
+    const drifted = outcomes.filter((o) => o.driftFailed).map((o) => o.start);
+    expect(r.stderr).toContain(`batchinfer: drift.fail_on found drift in ${drifted.length} window${drifted.length === 1 ? '' : 's'} (${drifted[0]}: column`);
+  });
+});
