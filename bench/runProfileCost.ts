@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/runProfileCost.ts
  */
+import { exactKsPsi } from '../test/helpers/exactDrift.js';
 import { binShares, decileEdges, ksStatistic, psi } from '../src/drift/statistics.js';
 import { mergeProfiles } from '../src/profile/profile.js';
 import { QuantileSketch } from '../src/profile/quantileSketch.js';
@@ -52,40 +53,6 @@ function cost(): void {
   console.log(`run profile of 1M rows x 30 float32 features + 3 prediction columns: ${total.toFixed(0)} ms (per-batch hook ${hook.toFixed(0)} ms, part profile + merge ${part.toFixed(0)} ms)`);
 }
 
-/** The exact KS and decile PSI of two sorted samples (definitions as in test/profile/sketchAccuracy.test.ts). */
-function exact(ref: Float64Array, cur: Float64Array): { ks: number; psi: number } {
-  const at = (s: Float64Array, x: number): number => {
-    let lo = 0;
-    let hi = s.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (s[mid]! <= x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  let i = 0;
-  let j = 0;
-  let ks = 0;
-  while (i < ref.length || j < cur.length) {
-    const x = Math.min(ref[i] ?? Infinity, cur[j] ?? Infinity);
-    while (i < ref.length && ref[i]! <= x) i++;
-    while (j < cur.length && cur[j]! <= x) j++;
-    ks = Math.max(ks, Math.abs(i / ref.length - j / cur.length));
-  }
-  const edges: number[] = [];
-  for (let d = 1; d < 10; d++) {
-    const q = ref[Math.ceil((d / 10) * ref.length) - 1]!;
-    if (edges.length === 0 || q > edges.at(-1)!) edges.push(q);
-  }
-  const shares = (s: Float64Array): number[] => {
-    const below = [...edges.map((e) => at(s, e) / s.length), 1];
-    return below.map((b, k) => Math.max(b - (k === 0 ? 0 : below[k - 1]!), 1e-4));
-  };
-  const r = shares(ref);
-  const c = shares(cur);
-  return { ks, psi: r.reduce((sum, rk, k) => sum + (c[k]! - rk) * Math.log(c[k]! / rk), 0) };
-}
 
 function inRunSketch(values: Float64Array): QuantileSketch {
   const profiler = new RunProfiler([{ name: 'v', type: 'DOUBLE', kind: 'numeric', feed: 'x', position: 0, width: 1, nanIsNull: false, countValues: false }], null);
@@ -112,7 +79,7 @@ function accuracy(): void {
     const c = inRunSketch(cur).sorted();
     const edges = decileEdges(r);
     const got = { ks: ksStatistic(r, c), psi: psi(binShares(r, edges), binShares(c, edges)) };
-    const want = exact(Float64Array.from(ref).sort(), Float64Array.from(cur).sort());
+    const want = exactKsPsi(Float64Array.from(ref).sort(), Float64Array.from(cur).sort());
     console.log(`| ${name} | ${want.ks.toFixed(4)} | ${Math.abs(got.ks - want.ks).toFixed(4)} | ${want.psi.toPrecision(3)} | ${Math.abs(got.psi - want.psi).toPrecision(2)} |`);
   }
 }

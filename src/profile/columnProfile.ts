@@ -11,6 +11,7 @@
  * A chunk costs one pass for min, max, sum and the non-finite counts, one for M2, and the
  * sketch's copy; nothing is allocated per value (strings aside: DuckDB hands them over as such).
  */
+import { emptyMoments, mergeMoments, type Moments } from './moments.js';
 import { QuantileSketch, type SketchJson } from './quantileSketch.js';
 
 /** Distinct values whose counts a profile keeps; later values count as `other`. */
@@ -60,11 +61,7 @@ export class ColumnProfiler {
   nulls = 0;
   nan = 0;
   inf = 0;
-  private count = 0;
-  private min = Infinity;
-  private max = -Infinity;
-  private mean = 0;
-  private m2 = 0;
+  private readonly moments: Moments = emptyMoments();
   private readonly sketch: QuantileSketch | null;
   private readonly counts: Map<string | number, number> | null;
   private other = 0;
@@ -118,7 +115,7 @@ export class ColumnProfiler {
       const d = finite[i]! - mean;
       m2 += d * d;
     }
-    this.mergeMoments(n, mean, m2, min, max);
+    mergeMoments(this.moments, n, mean, m2, min, max);
     this.sketch?.addArray(finite, n);
   }
 
@@ -142,7 +139,7 @@ export class ColumnProfiler {
     this.inf += other.inf;
     const o = other.numeric;
     if (o && o.count > 0) {
-      this.mergeMoments(o.count, o.mean!, o.m2, o.min!, o.max!);
+      mergeMoments(this.moments, o.count, o.mean!, o.m2, o.min!, o.max!);
       this.sketch?.merge(QuantileSketch.fromJSON(o.sketch));
     }
     if (other.categories && this.counts) {
@@ -167,28 +164,19 @@ export class ColumnProfiler {
   toJSON(): ColumnProfile {
     const numeric: NumericSummary | null = this.sketch
       ? {
-          count: this.count,
-          min: this.count > 0 ? this.min : null,
-          max: this.count > 0 ? this.max : null,
-          mean: this.count > 0 ? this.mean : null,
-          m2: this.m2,
-          std: this.count > 1 ? Math.sqrt(this.m2 / (this.count - 1)) : null,
+          count: this.moments.count,
+          min: this.moments.count > 0 ? this.moments.min : null,
+          max: this.moments.count > 0 ? this.moments.max : null,
+          mean: this.moments.count > 0 ? this.moments.mean : null,
+          m2: this.moments.m2,
+          std: this.moments.count > 1 ? Math.sqrt(this.moments.m2 / (this.moments.count - 1)) : null,
           sketch: this.sketch.toJSON(),
         }
       : null;
     return { name: this.name, type: this.type, kind: this.kind, rows: this.rows, nulls: this.nulls, nan: this.nan, inf: this.inf, numeric, categories: this.categoriesJson() };
   }
 
-  /** Chan, Golub and LeVeque's update of count, mean and M2 with another group's. */
-  private mergeMoments(n: number, mean: number, m2: number, min: number, max: number): void {
-    const total = this.count + n;
-    const delta = mean - this.mean;
-    this.mean += (delta * n) / total;
-    this.m2 += m2 + (delta * delta * this.count * n) / total;
-    this.count = total;
-    if (min < this.min) this.min = min;
-    if (max > this.max) this.max = max;
-  }
+
 
   private keepFinite(values: NumberArray, rows: number): Float64Array {
     if (this.scratch.length < rows) this.scratch = new Float64Array(rows);

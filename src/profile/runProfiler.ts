@@ -16,6 +16,7 @@
  *   profiler.addPredictions(rows, predictions);
  *   const partProfile = profiler.takePart(rowsOfThePart);
  */
+import { mergeMoments } from './moments.js';
 import { byCount, CATEGORY_LIMIT, type CategoryCounts, type ColumnKind, type ColumnProfile } from './columnProfile.js';
 import { PROFILE_VERSION, type Profile } from './profile.js';
 import { QuantileSketch } from './quantileSketch.js';
@@ -123,7 +124,7 @@ class ColumnStats {
     this.inf += moments.inf;
     if (moments.n > 0) {
       const [lo, hi] = a >= 0 ? [a * moments.min + b, a * moments.max + b] : [a * moments.max + b, a * moments.min + b];
-      this.mergeMoments(moments.n, a * moments.mean + b, a * a * moments.m2, lo, hi);
+      mergeMoments(this, moments.n, a * moments.mean + b, a * a * moments.m2, lo, hi);
     }
     this.exact.gather(data, sample.rows, 0, sample.exact, offset, stride, a, b);
     this.sampled.gather(data, sample.rows, sample.exact, sample.rows.length, offset, stride, a, b);
@@ -162,7 +163,7 @@ class ColumnStats {
     this.nulls += other.nulls;
     this.nan += other.nan;
     this.inf += other.inf;
-    if (other.count > 0) this.mergeMoments(other.count, other.mean, other.m2, other.min, other.max);
+    if (other.count > 0) mergeMoments(this, other.count, other.mean, other.m2, other.min, other.max);
     this.exact.append(other.exact);
     this.sampled.append(other.sampled);
     if (other.counts) for (const [value, n] of other.counts) this.countOne(value, n);
@@ -183,16 +184,7 @@ class ColumnStats {
     return { ...base, numeric, categories };
   }
 
-  /** Chan, Golub and LeVeque's update of count, mean and M2 with another group's. */
-  private mergeMoments(n: number, mean: number, m2: number, min: number, max: number): void {
-    const total = this.count + n;
-    const delta = mean - this.mean;
-    this.mean += (delta * n) / total;
-    this.m2 += m2 + (delta * delta * this.count * n) / total;
-    this.count = total;
-    if (min < this.min) this.min = min;
-    if (max > this.max) this.max = max;
-  }
+
 
   private countOne(value: string | number, n: number): void {
     const counts = (this.counts ??= new Map());

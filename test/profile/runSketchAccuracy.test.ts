@@ -9,42 +9,11 @@ import { binShares, decileEdges, ksStatistic, psi } from '../../src/drift/statis
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
 import { RunProfiler } from '../../src/profile/runProfiler.js';
 import { normals, uniform } from '../helpers/seeded.js';
+import { countAtMost, exactKsPsi } from '../helpers/exactDrift.js';
 
 const N = 1_000_000;
 
-function countAtMost(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
-/** KS of sorted samples by one merge pass; PSI over the reference's exact deciles, shares clipped at 1e-4. */
-function exact(ref: Float64Array, cur: Float64Array): { ks: number; psi: number } {
-  let [i, j, ks] = [0, 0, 0];
-  while (i < ref.length || j < cur.length) {
-    const x = Math.min(ref[i] ?? Infinity, cur[j] ?? Infinity);
-    while (i < ref.length && ref[i]! <= x) i++;
-    while (j < cur.length && cur[j]! <= x) j++;
-    ks = Math.max(ks, Math.abs(i / ref.length - j / cur.length));
-  }
-  const edges: number[] = [];
-  for (let d = 1; d < 10; d++) {
-    const q = ref[Math.ceil((d / 10) * ref.length) - 1]!;
-    if (edges.length === 0 || q > edges.at(-1)!) edges.push(q);
-  }
-  const shares = (s: Float64Array): number[] => {
-    const below = [...edges.map((e) => countAtMost(s, e) / s.length), 1];
-    return below.map((b, k) => Math.max(b - (k === 0 ? 0 : below[k - 1]!), 1e-4));
-  };
-  const r = shares(ref);
-  const c = shares(cur);
-  return { ks, psi: r.reduce((sum, rk, k) => sum + (c[k]! - rk) * Math.log(c[k]! / rk), 0) };
-}
 
 /** The run's sketch of `values` fed as a run feeds it: batches of 2048 rows of one input file, in `parts` parts merged. */
 function runSketch(values: Float64Array, parts: number): QuantileSketch {
@@ -72,7 +41,7 @@ describe("a run's sampled sketch on 1M values", () => {
   for (const [name, make] of CASES) {
     it(`${name}: KS and PSI against a full reference sketch within 0.005 of exact, one part and four`, () => {
       const [ref, cur] = make();
-      const want = exact(Float64Array.from(ref).sort(), Float64Array.from(cur).sort());
+      const want = exactKsPsi(Float64Array.from(ref).sort(), Float64Array.from(cur).sort());
       const full = new QuantileSketch();
       full.addArray(ref);
       const r = full.sorted();

@@ -7,20 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
 import { binShares, decileEdges, ksStatistic, psi } from '../../src/drift/statistics.js';
 import { normals, uniform } from '../helpers/seeded.js';
+import { countAtMost } from '../helpers/exactDrift.js';
 
 const N = 1_000_000;
 
-/** Values <= x in a sorted array. */
-function countAtMost(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** sup |F_a - F_b| over every value of either sample, from the definition. */
 function exactKs(a: Float64Array, b: Float64Array): number {
