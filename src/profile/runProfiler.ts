@@ -184,8 +184,6 @@ class ColumnStats {
     return { ...base, numeric, categories };
   }
 
-
-
   private countOne(value: string | number, n: number): void {
     const counts = (this.counts ??= new Map());
     const seen = counts.get(value);
