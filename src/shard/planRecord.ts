@@ -9,11 +9,12 @@
  *   const recorded = await readRecordedPlan(dir);
  *   const plan = await recordOrCheckPlan(dir, await buildShardPlan(db, files, n, { known: recorded }));
  */
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { BatchinferError } from '../errors.js';
 import { PRIVATE_DIR_MODE, createFileOnce } from '../sink/atomicFile.js';
 import { describeInputChange } from '../sink/manifest.js';
 import { planPath } from '../sink/shardPaths.js';
+import { readOptional } from '../util/fs.js';
 import { guardWrite } from '../util/writeFailure.js';
 import { PLAN_FORMAT, planHash, type ShardPlan } from './shardPlan.js';
 
@@ -38,14 +39,8 @@ export async function recordOrCheckPlan(dir: string, plan: ShardPlan, fileMode?:
 
 /** The plan recorded in `dir`, or null when there is none. A damaged record is an error: it is not guessed around. */
 export async function readRecordedPlan(dir: string): Promise<ShardPlan | null> {
-  let text: string;
-  try {
-    text = await readFile(planPath(dir), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  return parsePlan(text, planPath(dir));
+  const text = await readOptional(planPath(dir));
+  return text === null ? null : parsePlan(text, planPath(dir));
 }
 
 /** Throws when `now` is not the plan `recorded`: another shard count, or other inputs. */

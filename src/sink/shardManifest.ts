@@ -10,12 +10,13 @@
  * A shard that fails leaves a failure record beside its staging directory instead
  * (`shard-I.failed.json`), for `verify`; the attempt that succeeds removes it.
  */
-import { readFile, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import { writeFileAtomic } from './atomicFile.js';
 import { sha256File } from './manifest.js';
 import { shardAttemptPath, shardDir, shardFailurePath, shardManifestPath } from './shardPaths.js';
+import { readOptional } from '../util/fs.js';
 import { guardWrite } from '../util/writeFailure.js';
 
 export const SHARD_MANIFEST_FORMAT = 'batchinfer-shard-manifest/1';
@@ -177,15 +178,6 @@ export async function nextAttempt(shardsDir: string, index: number): Promise<num
 export async function clearShardFailure(shardsDir: string, index: number): Promise<void> {
   const path = shardFailurePath(shardsDir, index);
   await guardWrite(path, () => rm(path, { force: true }));
-}
-
-async function readOptional(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
 }
 
 function damaged(path: string, actual: string): BatchinferError {
