@@ -11,22 +11,12 @@
  * A chunk costs one pass for min, max, sum and the non-finite counts, one for M2, and the
  * sketch's copy; nothing is allocated per value (strings aside: DuckDB hands them over as such).
  */
+import { CategoryTally, type CategoryCounts } from './categoryTally.js';
 import { emptyMoments, mergeMoments, type Moments } from './moments.js';
 import { QuantileSketch, type SketchJson } from './quantileSketch.js';
 
-/** Distinct values whose counts a profile keeps; later values count as `other`. */
-export const CATEGORY_LIMIT = 1000;
-
 export type ColumnKind = 'numeric' | 'categorical';
 
-export interface CategoryCounts {
-  /** [value, rows], most rows first, then by value. */
-  values: [string | number, number][];
-  /** Rows whose value is not among `values`. */
-  other: number;
-  /** True when some value's rows were counted in `other` (more than CATEGORY_LIMIT distinct values met). */
-  truncated: boolean;
-}
 
 export interface NumericSummary {
   /** Finite values. */
@@ -63,9 +53,7 @@ export class ColumnProfiler {
   inf = 0;
   private readonly moments: Moments = emptyMoments();
   private readonly sketch: QuantileSketch | null;
-  private readonly counts: Map<string | number, number> | null;
-  private other = 0;
-  private truncated = false;
+  private readonly counts: CategoryTally | null;
   /** Finite values of a chunk that held NaN or Inf, copied for the sketch. */
   private scratch = new Float64Array(0);
 
@@ -77,7 +65,7 @@ export class ColumnProfiler {
     readonly countNumbers = false,
   ) {
     this.sketch = kind === 'numeric' ? new QuantileSketch() : null;
-    this.counts = kind === 'categorical' || countNumbers ? new Map() : null;
+    this.counts = kind === 'categorical' || countNumbers ? new CategoryTally() : null;
   }
 
   /** Counts `count` NULL rows. */
@@ -126,7 +114,7 @@ export class ColumnProfiler {
       if (v === null || v === undefined) this.addNulls(1);
       else {
         this.rows++;
-        this.countOne(v, 1);
+        this.counts!.add(v, 1);
       }
     }
   }
@@ -142,23 +130,7 @@ export class ColumnProfiler {
       mergeMoments(this.moments, o.count, o.mean!, o.m2, o.min!, o.max!);
       this.sketch?.merge(QuantileSketch.fromJSON(o.sketch));
     }
-    if (other.categories && this.counts) {
-      for (const [value, n] of other.categories.values) this.counts.set(value, (this.counts.get(value) ?? 0) + n);
-      this.other += other.categories.other;
-      this.truncated ||= other.categories.truncated;
-      this.keepLargest();
-    }
-  }
-
-  /** After a merge: the CATEGORY_LIMIT values of the most rows stay, the others' rows move to `other`. */
-  private keepLargest(): void {
-    const counts = this.counts!;
-    if (counts.size <= CATEGORY_LIMIT) return;
-    for (const [value, n] of [...counts.entries()].sort(byCount).slice(CATEGORY_LIMIT)) {
-      counts.delete(value);
-      this.other += n;
-    }
-    this.truncated = true;
+    if (other.categories && this.counts) this.counts.merge(other.categories);
   }
 
   toJSON(): ColumnProfile {
@@ -191,30 +163,10 @@ export class ColumnProfiler {
   }
 
   private countValues(values: NumberArray, n: number): void {
-    for (let i = 0; i < n; i++) this.countOne(values[i]!, 1);
-  }
-
-  private countOne(value: string | number, n: number): void {
-    const counts = this.counts!;
-    const seen = counts.get(value);
-    if (seen !== undefined) counts.set(value, seen + n);
-    else if (counts.size < CATEGORY_LIMIT) counts.set(value, n);
-    else {
-      this.other += n;
-      this.truncated = true;
-    }
+    for (let i = 0; i < n; i++) this.counts!.add(values[i]!, 1);
   }
 
   private categoriesJson(): CategoryCounts | null {
-    if (!this.counts) return null;
-    const values = [...this.counts.entries()].sort(byCount);
-    return { values, other: this.other, truncated: this.truncated };
+    return this.counts ? this.counts.toJSON() : null;
   }
-}
-
-/** Most rows first; ties by value (numbers before strings), so equal counts give equal files. */
-export function byCount(a: [string | number, number], b: [string | number, number]): number {
-  if (a[1] !== b[1]) return b[1] - a[1];
-  if (typeof a[0] === typeof b[0]) return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-  return typeof a[0] === 'number' ? -1 : 1;
 }

@@ -17,7 +17,8 @@
  *   const partProfile = profiler.takePart(rowsOfThePart);
  */
 import { mergeMoments } from './moments.js';
-import { byCount, CATEGORY_LIMIT, type CategoryCounts, type ColumnKind, type ColumnProfile } from './columnProfile.js';
+import { CategoryTally } from './categoryTally.js';
+import type { ColumnKind, ColumnProfile } from './columnProfile.js';
 import { PROFILE_VERSION, type Profile } from './profile.js';
 import { QuantileSketch } from './quantileSketch.js';
 import { SAMPLE_LEVEL, sampleBatch, type BatchSample } from './rowSample.js';
@@ -111,9 +112,7 @@ class ColumnStats {
   /** Sampled values at weight 1, and at weight 2^SAMPLE_LEVEL. */
   readonly exact = new Values();
   readonly sampled = new Values();
-  counts: Map<string | number, number> | null = null;
-  other = 0;
-  truncated = false;
+  readonly categories = new CategoryTally();
 
   /** Adds `rows` numbers at data[offset + i stride] whose moments are `moments`, read back through `affine`. */
   addNumbers(data: ArrayLike<number>, rows: number, offset: number, stride: number, sample: BatchSample, column: Pick<TensorColumn, 'affine' | 'nanIsNull' | 'countValues'>, moments: Moments): void {
@@ -131,7 +130,7 @@ class ColumnStats {
     if (column.countValues) {
       for (let i = 0, j = offset; i < rows; i++, j += stride) {
         const v = data[j]!;
-        if (v - v === 0) this.countOne(a * v + b, 1);
+        if (v - v === 0) this.categories.add(a * v + b, 1);
       }
     }
   }
@@ -144,16 +143,16 @@ class ColumnStats {
       for (let i = 0, j = offset; i < rows; i++, j += stride) {
         const index = Number(data[j]!);
         if (index >= 0 && index < vocab.length) counts[index]!++;
-        else this.other++;
+        else this.categories.other++;
       }
-      counts.forEach((n, index) => n > 0 && this.countOne(vocab[index]!, n));
+      counts.forEach((n, index) => n > 0 && this.categories.add(vocab[index]!, n));
     } else if (Array.isArray(data)) {
-      for (let i = 0, j = offset; i < rows; i++, j += stride) this.countOne(data[j]!, 1);
+      for (let i = 0, j = offset; i < rows; i++, j += stride) this.categories.add(data[j]!, 1);
     } else {
       let yes = 0;
       for (let i = 0, j = offset; i < rows; i++, j += stride) if (Number(data[j]!) !== 0) yes++;
-      if (yes > 0) this.countOne('true', yes);
-      if (rows - yes > 0) this.countOne('false', rows - yes);
+      if (yes > 0) this.categories.add('true', yes);
+      if (rows - yes > 0) this.categories.add('false', rows - yes);
     }
   }
 
@@ -166,15 +165,13 @@ class ColumnStats {
     if (other.count > 0) mergeMoments(this, other.count, other.mean, other.m2, other.min, other.max);
     this.exact.append(other.exact);
     this.sampled.append(other.sampled);
-    if (other.counts) for (const [value, n] of other.counts) this.countOne(value, n);
-    this.other += other.other;
-    this.truncated ||= other.truncated;
+    this.categories.absorb(other.categories);
   }
 
   toJSON(column: { name: string; type: string; kind: ColumnKind; countValues: boolean }): ColumnProfile {
     const base = { name: column.name, type: column.type, kind: column.kind, rows: this.rows, nulls: this.nulls, nan: this.nan, inf: this.inf };
     const counted = column.kind === 'categorical' || column.countValues;
-    const categories: CategoryCounts | null = counted ? { values: [...(this.counts ?? new Map<string | number, number>()).entries()].sort(byCount), other: this.other, truncated: this.truncated } : null;
+    const categories = counted ? this.categories.toJSON() : null;
     if (column.kind === 'categorical') return { ...base, numeric: null, categories };
     const sketch = new QuantileSketch();
     sketch.addSampled(this.exact.data, this.exact.length, 0);
@@ -182,17 +179,6 @@ class ColumnStats {
     const some = this.count > 0;
     const numeric = { count: this.count, min: some ? this.min : null, max: some ? this.max : null, mean: some ? this.mean : null, m2: this.m2, std: this.count > 1 ? Math.sqrt(this.m2 / (this.count - 1)) : null, sketch: sketch.toJSON() };
     return { ...base, numeric, categories };
-  }
-
-  private countOne(value: string | number, n: number): void {
-    const counts = (this.counts ??= new Map());
-    const seen = counts.get(value);
-    if (seen !== undefined) counts.set(value, seen + n);
-    else if (counts.size < CATEGORY_LIMIT) counts.set(value, n);
-    else {
-      this.other += n;
-      this.truncated = true;
-    }
   }
 }
 

@@ -3,7 +3,8 @@
  * category counts and their truncation, and merging parts = profiling the union.
  */
 import { describe, expect, it } from 'vitest';
-import { CATEGORY_LIMIT, ColumnProfiler } from '../../src/profile/columnProfile.js';
+import { CATEGORY_LIMIT } from '../../src/profile/categoryTally.js';
+import { ColumnProfiler } from '../../src/profile/columnProfile.js';
 import { mergeProfiles, Profiler, type Profile } from '../../src/profile/profile.js';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
 import { normals, uniform } from '../helpers/seeded.js';

@@ -1,0 +1,70 @@
+/**
+ * Category counts of a column, as profiles keep them: the rows of each distinct value, up to
+ * CATEGORY_LIMIT values; later new values count as `other`.
+ */
+
+/** Distinct values whose counts a profile keeps; later values count as `other`. */
+export const CATEGORY_LIMIT = 1000;
+
+export interface CategoryCounts {
+  /** [value, rows], most rows first, then by value. */
+  values: [string | number, number][];
+  /** Rows whose value is not among `values`. */
+  other: number;
+  /** True when some value's rows were counted in `other` (more than CATEGORY_LIMIT distinct values met). */
+  truncated: boolean;
+}
+
+export class CategoryTally {
+  /** Made at the first value: a run keeps a tally per column of every batch. */
+  private values: Map<string | number, number> | null = null;
+  other = 0;
+  truncated = false;
+
+  /** Counts `n` rows of `value`; a new value past CATEGORY_LIMIT counts as `other`. */
+  add(value: string | number, n: number): void {
+    const counts = (this.values ??= new Map());
+    const seen = counts.get(value);
+    if (seen !== undefined) counts.set(value, seen + n);
+    else if (counts.size < CATEGORY_LIMIT) counts.set(value, n);
+    else {
+      this.other += n;
+      this.truncated = true;
+    }
+  }
+
+  /** Adds another tally's counts after this one's (values in the order met). */
+  absorb(other: CategoryTally): void {
+    if (other.values) for (const [value, n] of other.values) this.add(value, n);
+    this.other += other.other;
+    this.truncated ||= other.truncated;
+  }
+
+  /**
+   * Adds a profile's counts, then keeps the CATEGORY_LIMIT values of the most rows (the others'
+   * rows move to `other`): merged profiles keep the largest categories, whatever their order.
+   */
+  merge(counts: CategoryCounts): void {
+    const values = (this.values ??= new Map());
+    for (const [value, n] of counts.values) values.set(value, (values.get(value) ?? 0) + n);
+    this.other += counts.other;
+    this.truncated ||= counts.truncated;
+    if (values.size <= CATEGORY_LIMIT) return;
+    for (const [value, n] of [...values.entries()].sort(byCount).slice(CATEGORY_LIMIT)) {
+      values.delete(value);
+      this.other += n;
+    }
+    this.truncated = true;
+  }
+
+  toJSON(): CategoryCounts {
+    return { values: [...(this.values ?? new Map<string | number, number>()).entries()].sort(byCount), other: this.other, truncated: this.truncated };
+  }
+}
+
+/** Most rows first; ties by value (numbers before strings), so equal counts give equal files. */
+export function byCount(a: [string | number, number], b: [string | number, number]): number {
+  if (a[1] !== b[1]) return b[1] - a[1];
+  if (typeof a[0] === typeof b[0]) return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+  return typeof a[0] === 'number' ? -1 : 1;
+}
