@@ -48,7 +48,7 @@ export interface ShardedSummary {
   shards: { count: number; plan: string; attempts: number[]; rows: number[] };
   /** A scheduled job's window, committed with its `_SUCCESS` manifest. */
   window?: { start: string; end: string };
-  /** The input files with the sha256 the shards read them with. */
+  /** The input files (size, mtime) as the plan recorded them and every shard read them; a window's `_SUCCESS` adds their sha256. */
   inputs: InputFileStamp[];
   manifest: OutputFileEntry[];
   versions: Record<string, string>;

@@ -7,6 +7,8 @@
  * (`.<output>.shards/shard-I`), so a retried shard resumes its own journal. It commits by
  * writing its manifest last and atomically; `batchinfer commit` later joins every shard's parts
  * into the output (commitShards.ts). A failed attempt leaves a failure record for `verify`.
+ * A shard hashes no input: it checks the stamps (size, mtime) of the files it reads against
+ * the plan's when it starts and when it finishes.
  *
  * Quarantined rows stay in the shard's directory beside its parts (listed in its manifest) and
  * are merged at the commit. `min_rows` is checked there, on the whole run's rows; `max_errors`
@@ -25,9 +27,9 @@ import {
   SHARD_MANIFEST_FORMAT,
   clearShardFailure,
   describeShardParts,
-  hashShardInputs,
   nextAttempt,
   readShardManifest,
+  stampShardInputs,
   writeShardFailure,
   writeShardManifest,
   type FinishedPart,
@@ -64,6 +66,8 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
       if (done?.planHash === agreed.hash) return doneAlready(spec, shard, done);
       // An attempt is counted once it scores (or fails: `failed`); a shard done already, or refused, is none.
       attempt = await nextAttempt(shardsDir, shard.index);
+      // Its files as the plan recorded them (a touch since is a change): fail before scoring, not at the commit.
+      await stampShardInputs(shardInputs(agreed, shard.index));
       return narrowPlan(execution, agreed, shard.index, dir);
     },
     journal(identity) {
@@ -96,7 +100,8 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
         planHash: p.hash,
         units: Array.from({ length: a.endUnit - a.firstUnit }, (_, k) => a.firstUnit + k),
         attempt,
-        inputs: await hashShardInputs(shardInputs(p, shard.index)),
+        // Stamped again once read: a file changed while the shard read it is no input of this plan.
+        inputs: await stampShardInputs(shardInputs(p, shard.index)),
         rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal },
         rejectedByReason: result.rejected as Record<string, number>,
         parts: await describeShardParts(shardsDir, shard.index, finished),

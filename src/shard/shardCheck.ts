@@ -4,7 +4,8 @@
  * covers exactly the plan's units for its index (so every unit once, in order), accounts for
  * every row (in = out + rejected, in = the plan's rows, the parts' spans tile the shard's row
  * ranges), lists parts that are still there with their recorded sizes, and the shards that read
- * one input file read the same content (sha256).
+ * one input file stamped it (size, mtime) as the plan did, as it still is: no shard hashes an
+ * input, so a file touched while the shards ran is a change.
  *
  * @example
  *   const status = await shardStatus(shardsDir, plan, 4); // { complete: false, missing: [3], ... }
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { BatchinferError } from '../errors.js';
 import type { Part } from '../sink/part.js';
 import type { InputFileStamp } from '../sink/manifest.js';
-import { readShardFailure, readShardManifest, type ShardFailure, type ShardManifest } from '../sink/shardManifest.js';
+import { readShardFailure, readShardManifest, shardManifestOf, type ShardFailure, type ShardManifest } from '../sink/shardManifest.js';
 import { shardDir } from '../sink/shardPaths.js';
 import { shardRanges, unitRows, type ShardPlan } from './shardPlan.js';
 
@@ -28,7 +29,7 @@ export interface ShardStatus {
   missing: number[];
   /** Shards whose last attempt failed (a failure record, no manifest of this plan). */
   failed: number[];
-  /** Shards whose manifest belongs to another plan (inputs changed, or another --shards). */
+  /** Shards whose manifest belongs to another plan (inputs changed, or another --shards), or to an earlier batchinfer. */
   stale: number[];
   /** The failure records of the failed shards. */
   failures: ShardFailure[];
@@ -39,9 +40,9 @@ export async function shardStatus(shardsDir: string, plan: ShardPlan | null, cou
   checkCount(plan, count);
   const status: ShardStatus = { complete: false, committed: [], missing: [], failed: [], stale: [], failures: [] };
   for (let i = 0; i < count; i++) {
-    const manifest = plan ? await readShardManifest(shardsDir, i).catch(() => null) : null;
+    const manifest = plan ? await shardManifestOf(shardsDir, i).catch(() => null) : null;
     const failure = plan ? await readShardFailure(shardsDir, i) : null;
-    if (manifest && manifest.planHash === plan!.hash) status.committed.push(i);
+    if (manifest && manifest !== 'outdated' && manifest.planHash === plan!.hash) status.committed.push(i);
     else if (manifest) status.stale.push(i);
     else if (failure) {
       status.failed.push(i);
@@ -58,8 +59,8 @@ export interface CheckedShards {
   parts: Part[][];
   rows: { in: number; out: number; rejected: number };
   model: { path: string; sha256: string };
-  /** The plan's inputs with the sha256 the shards read them with (for the output's manifest). */
-  inputs: Required<InputFileStamp>[];
+  /** The plan's inputs (size and mtime), as every shard read them and as they still are. */
+  inputs: InputFileStamp[];
 }
 
 /**
@@ -72,11 +73,11 @@ export async function checkShards(shardsDir: string, plan: ShardPlan, count: num
   if (!status.complete) throw incomplete(status, count);
   const manifests: ShardManifest[] = [];
   for (let i = 0; i < count; i++) manifests.push((await readShardManifest(shardsDir, i))!);
-  const { inputs, changed, unread } = inputContents(plan, manifests);
+  const { changed, unread } = await inputStamps(plan, manifests);
   if (changed.length > 0) {
-    throw new BatchinferError('INPUTS_CHANGED', `the inputs changed while the shards ran: ${changed.join('; ')}; rerun every shard (remove the shard directory ${shardsDir} to start over)`, {
-      expected: 'one content of each input file',
-      actual: `${changed.length} file${changed.length === 1 ? '' : 's'} read with different contents`,
+    throw new BatchinferError('INPUTS_CHANGED', `the inputs changed while the shards ran: ${changed.join('; ')}; shards do not hash their inputs, so a touch counts as a change: rerun every shard (remove the shard directory ${shardsDir} to start over)`, {
+      expected: "each input file as the plan recorded it (size, mtime)",
+      actual: `${changed.length} file${changed.length === 1 ? '' : 's'} changed`,
     });
   }
   const problems = [...coverageProblems(plan, manifests), ...manifests.flatMap((m) => rowProblems(plan, m)), ...modelProblems(manifests, model), ...unread];
@@ -92,28 +93,27 @@ export async function checkShards(shardsDir: string, plan: ShardPlan, count: num
     for (const p of m.parts) parts[p.input]!.push({ path: join(shardDir(shardsDir, i), p.file), rows: p.rows, ...(p.rejects ? { rejects: join(shardDir(shardsDir, i), p.rejects.file) } : {}) });
   }
   const rows = manifests.reduce((t, m) => ({ in: t.in + m.rows.in, out: t.out + m.rows.out, rejected: t.rejected + m.rows.rejected }), { in: 0, out: 0, rejected: 0 });
-  return { manifests, parts, rows, model: manifests[0]!.model, inputs: inputs as Required<InputFileStamp>[] };
+  return { manifests, parts, rows, model: manifests[0]!.model, inputs: plan.inputs.map((f) => ({ ...f })) };
 }
 
-/** Each input's sha256 as the shards that read it saw it; the files they saw differently, and those no shard hashed. */
-function inputContents(plan: ShardPlan, manifests: readonly ShardManifest[]): { inputs: InputFileStamp[]; changed: string[]; unread: string[] } {
+/**
+ * Each input file against the plan's stamp (size, mtime): as every shard that read it stamped
+ * it, and as it is now. The files that differ (naming the shards), and those no shard stamped.
+ */
+async function inputStamps(plan: ShardPlan, manifests: readonly ShardManifest[]): Promise<{ changed: string[]; unread: string[] }> {
   const changed: string[] = [];
   const unread: string[] = [];
-  const inputs = plan.inputs.map((input, file): InputFileStamp => {
+  const describe = (s: { bytes: number; mtime: string }) => `${s.bytes} bytes, mtime ${s.mtime}`;
+  for (const [file, input] of plan.inputs.entries()) {
     const seen = manifests.flatMap((m) => (m.inputs ?? []).filter((h) => h.file === file).map((h) => ({ shard: m.shard.index, ...h })));
-    if (seen.length === 0) {
-      unread.push(`input file ${file} (${input.path}) has no content hash from any shard`);
-      return { ...input };
-    }
-    const first = seen[0]!;
-    const other = seen.filter((h) => h.sha256 !== first.sha256 || h.bytes !== first.bytes);
-    if (other.length > 0 || first.bytes !== input.bytes) {
-      const views = [first, ...other].map((h) => `shard ${h.shard} read ${h.bytes} bytes, sha256 ${h.sha256.slice(0, 12)}`);
-      changed.push(`${input.path} (planned ${input.bytes} bytes): ${views.join(', ')}`);
-    }
-    return { ...input, sha256: first.sha256 };
-  });
-  return { inputs, changed, unread };
+    if (seen.length === 0) unread.push(`input file ${file} (${input.path}) has no stamp from any shard`);
+    const views = seen.filter((h) => h.bytes !== input.bytes || h.mtime !== input.mtime).map((h) => `shard ${h.shard} read ${describe(h)}`);
+    const now = await stat(input.path).then((st) => ({ bytes: st.size, mtime: st.mtime.toISOString() }), () => null);
+    if (now === null) views.push('it is gone now');
+    else if (now.bytes !== input.bytes || now.mtime !== input.mtime) views.push(`now ${describe(now)}`);
+    if (views.length > 0) changed.push(`${input.path} (planned ${describe(input)}): ${views.join(', ')}`);
+  }
+  return { changed, unread };
 }
 
 function checkCount(plan: ShardPlan | null, count: number): void {

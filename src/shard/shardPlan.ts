@@ -17,10 +17,10 @@
  * manifest. Deterministic: the same units and N give the same cuts.
  *
  * The plan names its inputs by path, size and mtime and reads only their metadata: no shard
- * reads a file it does not score. The content (sha256) of a file is taken by the shards that
- * read it, in their manifests (sink/shardManifest.ts `hashShardInputs`), and the commit checks
- * they agree (shardCheck.ts): hashing every input in every shard would read the whole input N
- * times over the shared file system.
+ * reads a file it does not score. Each shard stamps (size, mtime) the files it reads and checks
+ * the stamps are the plan's, at its start and in its manifest (sink/shardManifest.ts
+ * `stampShardInputs`); the commit checks them again (shardCheck.ts). No shard hashes an input:
+ * that would read a file once for each shard that scores part of it.
  *
  * @example
  *   const plan = await buildShardPlan(db, dataset.files, 4);
@@ -161,10 +161,10 @@ export function shardRanges(plan: ShardPlan, index: number): ShardRange[] {
   return ranges;
 }
 
-/** The input files shard `index` reads (each once, in order), with their planned size: what it hashes for its manifest. */
-export function shardInputs(plan: ShardPlan, index: number): { file: number; path: string; bytes: number }[] {
+/** The input files shard `index` reads (each once, in order), with their planned size and mtime: what it stamps for its manifest. */
+export function shardInputs(plan: ShardPlan, index: number): { file: number; path: string; bytes: number; mtime: string }[] {
   const files = [...new Set(shardRanges(plan, index).map((r) => r.file))];
-  return files.map((file) => ({ file, path: plan.inputs[file]!.path, bytes: plan.inputs[file]!.bytes }));
+  return files.map((file) => ({ file, path: plan.inputs[file]!.path, bytes: plan.inputs[file]!.bytes, mtime: plan.inputs[file]!.mtime }));
 }
 
 /** The units of one file: its row groups (Parquet, in order), or the whole file (CSV, or no row group). */

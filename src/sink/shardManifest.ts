@@ -4,8 +4,9 @@
  * means the shard is done: a later attempt of that shard exits 0 without work, and `commit`
  * joins the parts it lists. It names the plan (by hash) and the plan units it covers, the rows
  * in, out and rejected, each part with its span of input rows, row count, size and sha256, the
- * content (size and sha256) of each input file it read, the model's sha256 and which attempt
- * wrote it.
+ * stamp (size and mtime) of each input file it read, the model's sha256 and which attempt wrote
+ * it. No shard hashes an input: the commit checks the shards' stamps agree with the plan's and
+ * hashes a window's inputs once, as a single run's commit does.
  *
  * A shard that fails leaves a failure record beside its staging directory instead
  * (`shard-I.failed.json`), for `verify`; the attempt that succeeds removes it.
@@ -19,7 +20,9 @@ import { shardAttemptPath, shardDir, shardFailurePath, shardManifestPath } from 
 import { readOptional } from '../util/fs.js';
 import { guardWrite } from '../util/writeFailure.js';
 
-export const SHARD_MANIFEST_FORMAT = 'batchinfer-shard-manifest/1';
+export const SHARD_MANIFEST_FORMAT = 'batchinfer-shard-manifest/2';
+/** Manifests of earlier batchinfer versions (/1 held each input's sha256): their shards are stale, to be rerun. */
+const OUTDATED_FORMATS: readonly string[] = ['batchinfer-shard-manifest/1'];
 
 /** A file in the shard's staging directory, by name, with what it holds. */
 export interface ShardFileEntry {
@@ -40,12 +43,12 @@ export interface ShardPartEntry extends ShardFileEntry {
   rejects?: ShardFileEntry;
 }
 
-/** An input file a shard read, as it was when the shard read it. */
-export interface ShardInputHash {
+/** An input file a shard read, stamped as it was when the shard finished reading it. */
+export interface ShardInputStamp {
   /** Index of the input file (in the plan's inputs). */
   file: number;
   bytes: number;
-  sha256: string;
+  mtime: string;
 }
 
 export interface ShardManifest {
@@ -59,8 +62,8 @@ export interface ShardManifest {
   units: number[];
   /** 1 for the first attempt of this shard. */
   attempt: number;
-  /** The input files the shard read, with their content: the commit checks shards reading one file agree. */
-  inputs: ShardInputHash[];
+  /** The input files the shard read, stamped: the commit checks they are the plan's. */
+  inputs: ShardInputStamp[];
   /** in = out (in the parts) + rejected. */
   rows: { in: number; out: number; rejected: number };
   /** The rejected rows by reason (the commit's summary adds them up). */
@@ -94,20 +97,32 @@ export interface FinishedPart {
 }
 
 /**
- * The content of the input files a shard reads (`shardInputs` of its plan): each file's size,
- * which must still be the planned one (else INPUTS_CHANGED, 65), and its sha256.
+ * The stamps (size, mtime) of the input files a shard reads (`shardInputs` of its plan), each
+ * of which must still be the planned one: a file resized, touched or gone since the plan was
+ * recorded is INPUTS_CHANGED (65). Without a content hash a touch cannot be told from a
+ * rewrite of the same size, so both are a change, as they are for a run's journal.
  */
-export async function hashShardInputs(files: readonly { file: number; path: string; bytes: number }[]): Promise<ShardInputHash[]> {
-  const hashes: ShardInputHash[] = [];
+export async function stampShardInputs(files: readonly { file: number; path: string; bytes: number; mtime: string }[]): Promise<ShardInputStamp[]> {
+  const stamps: ShardInputStamp[] = [];
   for (const f of files) {
-    const bytes = await stat(f.path).then((st) => st.size, () => null);
-    if (bytes === null) throw new BatchinferError('INPUTS_CHANGED', `input file ${f.path} is gone since the shards' plan was recorded`, { expected: `${f.bytes} bytes`, actual: 'no file' });
-    if (bytes !== f.bytes) {
-      throw new BatchinferError('INPUTS_CHANGED', `input file ${f.path} changed since the shards' plan was recorded (${f.bytes} -> ${bytes} bytes); shards of one run must score the same inputs`, { expected: `${f.bytes} bytes`, actual: `${bytes} bytes` });
+    const now = await stat(f.path).then((st) => ({ bytes: st.size, mtime: st.mtime.toISOString() }), () => null);
+    if (now === null) throw new BatchinferError('INPUTS_CHANGED', `input file ${f.path} is gone since the shards' plan was recorded`, { expected: `${f.bytes} bytes`, actual: 'no file' });
+    if (now.bytes !== f.bytes) {
+      throw new BatchinferError('INPUTS_CHANGED', `input file ${f.path} changed since the shards' plan was recorded (${f.bytes} -> ${now.bytes} bytes); shards of one run must score the same inputs`, { expected: `${f.bytes} bytes`, actual: `${now.bytes} bytes` });
     }
-    hashes.push({ file: f.file, bytes, sha256: await sha256File(f.path) });
+    if (now.mtime !== f.mtime) throw touched(f.path, f.mtime, now.mtime);
+    stamps.push({ file: f.file, ...now });
   }
-  return hashes;
+  return stamps;
+}
+
+/** A file of the plan's size whose mtime moved: the shards cannot tell it from a rewrite. */
+export function touched(path: string, planned: string, now: string): BatchinferError {
+  return new BatchinferError(
+    'INPUTS_CHANGED',
+    `input file ${path} was modified since the shards' plan was recorded (same size, mtime ${planned} -> ${now}); shards do not hash their inputs, so a touch counts as a change: restore the file, or remove the shards' directory and rerun every shard`,
+    { expected: `mtime ${planned}`, actual: `mtime ${now}` },
+  );
 }
 
 /** Adds size and sha256 to each part (and its rejects file), read from the shard's staging directory. */
@@ -130,8 +145,22 @@ export async function writeShardManifest(shardsDir: string, manifest: ShardManif
   await writeFileAtomic(shardManifestPath(shardsDir, manifest.shard.index), JSON.stringify(manifest, null, 2) + '\n', fileMode);
 }
 
-/** Shard `index`'s manifest, or null when it has none. One that is not a shard manifest is an error naming it. */
+/** Shard `index`'s manifest, or null when it has none. One that is not a shard manifest of this format is an error naming it. */
 export async function readShardManifest(shardsDir: string, index: number): Promise<ShardManifest | null> {
+  const read = await shardManifestOf(shardsDir, index);
+  if (read === 'outdated') {
+    const path = shardManifestPath(shardsDir, index);
+    throw new BatchinferError('INPUT_INVALID', `the shard manifest ${path} was written by an earlier batchinfer: rerun that shard`, { expected: SHARD_MANIFEST_FORMAT, actual: 'an earlier format' });
+  }
+  return read;
+}
+
+/**
+ * Shard `index`'s manifest as `verify` sees it: the manifest, 'outdated' (written in an
+ * earlier format: the shard is stale, to be rerun), or null when it has none. A damaged one is
+ * an error naming it.
+ */
+export async function shardManifestOf(shardsDir: string, index: number): Promise<ShardManifest | 'outdated' | null> {
   const path = shardManifestPath(shardsDir, index);
   const text = await readOptional(path);
   if (text === null) return null;
@@ -141,6 +170,7 @@ export async function readShardManifest(shardsDir: string, index: number): Promi
   } catch {
     throw damaged(path, 'not JSON');
   }
+  if (OUTDATED_FORMATS.includes(parsed?.format)) return 'outdated';
   if (parsed?.format !== SHARD_MANIFEST_FORMAT) throw damaged(path, `format ${JSON.stringify(parsed?.format ?? null)}`);
   return parsed;
 }

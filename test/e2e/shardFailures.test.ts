@@ -2,7 +2,7 @@
  * How a sharded run fails: each failure with its message and exit code, and nothing committed
  * at the output (its shards' directory stays, for the shards to be rerun).
  */
-import { access, readFile, readdir, writeFile } from 'node:fs/promises';
+import { access, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { VerifyReport } from '../../src/core/commitSharded.js';
@@ -82,6 +82,31 @@ describe('sharded run failures', { timeout: 120_000 }, () => {
     // The commit checks the inputs before the shards: they are not those of the plan.
     expect(expectCliError(await runCli(['commit', s.job, '--shards', '2']), 65, 'INPUTS_CHANGED')).toContain('b.parquet changed');
     await expectNothingCommitted(s);
+  });
+
+  it('an input only touched between shards, or after them: INPUTS_CHANGED (65) naming it (shards hash no input); nothing committed', async () => {
+    const s = await parquetJob(await tmp.make());
+    expectOk(await run(s, 0, 2));
+    // Shard 0 reads only a.parquet: its manifest stamps it (size, mtime), with no content hash.
+    const manifest = JSON.parse(await readFile(join(shardsDir(s), 'shard-0', 'manifest.json'), 'utf8')) as { format: string; inputs: unknown[] };
+    const a = await stat(s.inputs[0]!);
+    expect(manifest.format).toBe('batchinfer-shard-manifest/2');
+    expect(manifest.inputs).toEqual([{ file: 0, bytes: a.size, mtime: a.mtime.toISOString() }]);
+    const later = new Date('2030-01-01T00:00:00Z');
+    const b = s.inputs[1]!;
+    const before = await stat(b);
+    await utimes(b, later, later);
+    const touched = expectCliError(await run(s, 1, 2), 65, 'INPUTS_CHANGED');
+    expect(touched).toContain(`input file ${b} was modified since the shards' plan was recorded (same size, mtime ${before.mtime.toISOString()} -> 2030-01-01T00:00:00.000Z)`);
+    // Put back, the shard scores; touched again after every shard ran, the commit refuses.
+    await utimes(b, before.atime, before.mtime);
+    expectOk(await run(s, 1, 2));
+    await utimes(b, later, later);
+    const commit = expectCliError(await runCli(['commit', s.job, '--shards', '2']), 65, 'INPUTS_CHANGED');
+    expect(commit).toContain(`${b} (planned ${before.size} bytes, mtime ${before.mtime.toISOString()}): now ${before.size} bytes, mtime 2030-01-01T00:00:00.000Z`);
+    await expectNothingCommitted(s);
+    await utimes(b, before.atime, before.mtime);
+    expectOk(await runCli(['commit', s.job, '--shards', '2']));
   });
 
   it('two live attempts of one shard: the second exits 75, the first finishes; no failure is recorded', async () => {

@@ -1,19 +1,16 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
 import { BatchinferError } from '../../src/errors.js';
 import { checkShards, shardStatus } from '../../src/shard/shardCheck.js';
-import { hashShardInputs, nextAttempt, readShardManifest, writeShardFailure, writeShardManifest, type ShardManifest } from '../../src/sink/shardManifest.js';
+import { SHARD_MANIFEST_FORMAT, nextAttempt, stampShardInputs, readShardManifest, writeShardFailure, writeShardManifest, type ShardManifest } from '../../src/sink/shardManifest.js';
 import { shardInputs } from '../../src/shard/shardPlan.js';
 import { shardDir } from '../../src/sink/shardPaths.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 import { MODEL, shardedRun } from './shardFixture.js';
 
 const tmp = useTempDirs('batchinfer-shardcheck-');
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 let db: Db;
 beforeAll(async () => {
   db = await Db.open({ threads: 1 });
@@ -44,10 +41,28 @@ describe('shard manifests', () => {
     // 3 shards over row groups 2048, 2048, 904 | 2048, 952: shard 1 scores a.parquet rows 2048-5000.
     expect(part).toMatchObject({ input: 0, rowStart: 2048, rowEnd: 3048, file: 'part-0.parquet', rows: 1000 });
     expect(part.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // The inputs it read, stamped (size, mtime) as they are on disk; no content hash.
+    const st = await stat(run.inputs[0]!);
+    expect(run.manifests[1]!.inputs).toEqual([{ file: 0, bytes: st.size, mtime: st.mtime.toISOString() }]);
+    expect(run.manifests[1]!.format).toBe('batchinfer-shard-manifest/2');
     await writeFile(join(shardDir(run.shardsDir, 2), 'manifest.json'), '{"format": "other"}');
     const err = await failure(readShardManifest(run.shardsDir, 2));
     expect(err.code).toBe('INPUT_INVALID');
     expect(err.message).toMatch(/shard manifest .*shard-2\/manifest\.json is damaged: remove it and rerun that shard/);
+  });
+
+  it('a manifest of an earlier batchinfer (format /1, with input hashes): a clear error to read, stale for verify and commit', async () => {
+    const run = await shardedRun(db, await tmp.make(), 2);
+    const { inputs: _inputs, ...rest } = run.manifests[1]!;
+    await writeFile(join(shardDir(run.shardsDir, 1), 'manifest.json'), JSON.stringify({ ...rest, format: 'batchinfer-shard-manifest/1', inputs: [{ file: 1, bytes: 1, sha256: '0'.repeat(64) }] }));
+    const err = await failure(readShardManifest(run.shardsDir, 1));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toMatch(/shard manifest .*shard-1\/manifest\.json was written by an earlier batchinfer: rerun that shard$/);
+    expect(await shardStatus(run.shardsDir, run.plan, 2)).toEqual({ complete: false, committed: [0], missing: [], failed: [], stale: [1], failures: [] });
+    const commit = await failure(checkShards(run.shardsDir, run.plan, 2));
+    expect(commit.code).toBe('INPUT_MISSING');
+    expect(commit.message).toContain('shard 1 scored another plan: rerun shard 1');
+    expect(SHARD_MANIFEST_FORMAT).toBe('batchinfer-shard-manifest/2');
   });
 });
 
@@ -90,42 +105,62 @@ describe('checkShards (commit)', () => {
       expect(checked.parts[f]!.length).toBe(list.length);
     }
     expect(checked.parts[0]![0]!.path).toBe(join(shardDir(run.shardsDir, 0), 'part-0.parquet'));
-    // The inputs with the content the shards read, for the output's manifest.
-    expect(checked.inputs).toEqual(run.plan.inputs.map((input, i) => ({ ...input, sha256: sha256(readFileSync(run.inputs[i]!)) })));
+    // The inputs as the plan stamped them (size, mtime), for the output's summary; no content hash.
+    expect(checked.inputs).toEqual(await Promise.all(run.inputs.map(async (path) => ({ path, bytes: (await stat(path)).size, mtime: (await stat(path)).mtime.toISOString() }))));
+    expect(checked.inputs.some((i) => 'sha256' in i)).toBe(false);
   });
 
-  it('an input read with different contents by two shards: INPUTS_CHANGED (65) naming the file and the shards', async () => {
+  it('an input two shards stamped differently: INPUTS_CHANGED (65) naming the file and the shard', async () => {
     const run = await shardedRun(db, await tmp.make(), 3);
     // Shards 0 and 1 both read a.parquet (rows 0-2048 and 2048-5000).
     await tamper(run.shardsDir, 1, (m) => {
-      m.inputs = m.inputs.map((h) => (h.file === 0 ? { ...h, sha256: '0'.repeat(64) } : h));
+      m.inputs = m.inputs.map((h) => (h.file === 0 ? { ...h, mtime: '2020-01-01T00:00:00.000Z' } : h));
     });
     const err = await failure(checkShards(run.shardsDir, run.plan, 3));
     expect(err.code).toBe('INPUTS_CHANGED');
     expect(err.exitCode).toBe(65);
-    const real = sha256(readFileSync(run.inputs[0]!)).slice(0, 12);
-    expect(err.message).toContain(`the inputs changed while the shards ran: ${run.inputs[0]} (planned ${run.plan.inputs[0]!.bytes} bytes): shard 0 read ${run.plan.inputs[0]!.bytes} bytes, sha256 ${real}, shard 1 read ${run.plan.inputs[0]!.bytes} bytes, sha256 000000000000`);
+    const a = run.plan.inputs[0]!;
+    expect(err.message).toContain(`the inputs changed while the shards ran: ${run.inputs[0]} (planned ${a.bytes} bytes, mtime ${a.mtime}): shard 1 read ${a.bytes} bytes, mtime 2020-01-01T00:00:00.000Z; shards do not hash their inputs, so a touch counts as a change`);
+    expect(err.message).not.toContain('shard 0 read');
   });
 
-  it('an input no shard hashed is a fault of the manifests', async () => {
+  it('an input touched or removed after the shards ran: INPUTS_CHANGED (65) naming the file and what it is now', async () => {
+    const run = await shardedRun(db, await tmp.make(), 2);
+    await utimes(run.inputs[1]!, new Date('2021-02-03T04:05:06Z'), new Date('2021-02-03T04:05:06Z'));
+    const b = run.plan.inputs[1]!;
+    const touched = await failure(checkShards(run.shardsDir, run.plan, 2));
+    expect(touched.code).toBe('INPUTS_CHANGED');
+    expect(touched.message).toContain(`${run.inputs[1]} (planned ${b.bytes} bytes, mtime ${b.mtime}): now ${b.bytes} bytes, mtime 2021-02-03T04:05:06.000Z`);
+    expect(touched.message).not.toContain(run.inputs[0]!);
+    await rm(run.inputs[1]!);
+    expect((await failure(checkShards(run.shardsDir, run.plan, 2))).message).toContain(`${run.inputs[1]} (planned ${b.bytes} bytes, mtime ${b.mtime}): it is gone now`);
+  });
+
+  it('an input no shard stamped is a fault of the manifests', async () => {
     const run = await shardedRun(db, await tmp.make(), 3);
     await tamper(run.shardsDir, 2, (m) => {
       m.inputs = [];
     });
     const err = await failure(checkShards(run.shardsDir, run.plan, 3));
     expect(err.code).toBe('INPUT_INVALID');
-    expect(err.message).toContain(`input file 1 (${run.inputs[1]}) has no content hash from any shard`);
+    expect(err.message).toContain(`input file 1 (${run.inputs[1]}) has no stamp from any shard`);
   });
 
-  it('hashShardInputs: an input whose size moved since the plan, or that is gone, is INPUTS_CHANGED', async () => {
+  it('stampShardInputs: an input resized, touched or gone since the plan is INPUTS_CHANGED; it reads no content', async () => {
     const run = await shardedRun(db, await tmp.make(), 2);
     const files = shardInputs(run.plan, 1);
+    expect(await stampShardInputs(files)).toEqual(files.map((f) => ({ file: f.file, bytes: f.bytes, mtime: f.mtime })));
+    const b = run.plan.inputs[1]!;
+    await utimes(run.inputs[1]!, new Date('2021-02-03T04:05:06Z'), new Date('2021-02-03T04:05:06Z'));
+    const touched = await failure(stampShardInputs(files));
+    expect(touched.code).toBe('INPUTS_CHANGED');
+    expect(touched.message).toBe(`input file ${run.inputs[1]} was modified since the shards' plan was recorded (same size, mtime ${b.mtime} -> 2021-02-03T04:05:06.000Z); shards do not hash their inputs, so a touch counts as a change: restore the file, or remove the shards' directory and rerun every shard`);
     await writeFile(run.inputs[1]!, 'shorter');
-    const moved = await failure(hashShardInputs(files));
+    const moved = await failure(stampShardInputs(files));
     expect(moved.code).toBe('INPUTS_CHANGED');
-    expect(moved.message).toBe(`input file ${run.inputs[1]} changed since the shards' plan was recorded (${run.plan.inputs[1]!.bytes} -> 7 bytes); shards of one run must score the same inputs`);
+    expect(moved.message).toBe(`input file ${run.inputs[1]} changed since the shards' plan was recorded (${b.bytes} -> 7 bytes); shards of one run must score the same inputs`);
     await rm(run.inputs[1]!);
-    expect((await failure(hashShardInputs(files))).message).toBe(`input file ${run.inputs[1]} is gone since the shards' plan was recorded`);
+    expect((await failure(stampShardInputs(files))).message).toBe(`input file ${run.inputs[1]} is gone since the shards' plan was recorded`);
   });
 
   it('a missing, failed or stale shard: INPUT_MISSING (66) naming the shards to rerun', async () => {

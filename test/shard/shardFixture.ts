@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../../src/db/duckdb.js';
 import { buildShardPlan, shardInputs, shardRanges, type ShardPlan } from '../../src/shard/shardPlan.js';
-import { describeShardParts, hashShardInputs, writeShardManifest, type FinishedPart, type ShardManifest } from '../../src/sink/shardManifest.js';
+import { SHARD_MANIFEST_FORMAT, describeShardParts, stampShardInputs, writeShardManifest, type FinishedPart, type ShardManifest } from '../../src/sink/shardManifest.js';
 import { shardDir } from '../../src/sink/shardPaths.js';
 
 export const MODEL = { path: '/models/m.onnx', sha256: 'f'.repeat(64) };
@@ -53,14 +53,14 @@ export async function scoreShard(db: Db, shardsDir: string, plan: ShardPlan, ind
   const a = plan.assignments[index]!;
   const rows = finished.reduce((n, p) => n + p.rows, 0);
   return {
-    format: 'batchinfer-shard-manifest/1',
+    format: SHARD_MANIFEST_FORMAT,
     job: 'test',
     window: null,
     shard: { index, count: plan.shards },
     planHash: plan.hash,
     units: Array.from({ length: a.endUnit - a.firstUnit }, (_, k) => a.firstUnit + k),
     attempt,
-    inputs: await hashShardInputs(shardInputs(plan, index)),
+    inputs: await stampShardInputs(shardInputs(plan, index)),
     rows: { in: rows, out: rows, rejected: 0 },
     parts: await describeShardParts(shardsDir, index, finished),
     model: MODEL,

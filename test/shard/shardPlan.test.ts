@@ -97,8 +97,8 @@ describe('buildShardPlan', () => {
       { file: 2, path: csvPath, rowStart: 0, rowEnd: 3000 },
     ]);
     expect(shardRanges(plan, 0)).toEqual([{ file: 0, path: a.path, rowStart: 0, rowEnd: 4096 }]);
-    expect(shardInputs(plan, 2)).toEqual([0, 1, 2].map((file) => ({ file, path: plan.inputs[file]!.path, bytes: plan.inputs[file]!.bytes })));
-    expect(shardInputs(plan, 1)).toEqual([{ file: 0, path: a.path, bytes: plan.inputs[0]!.bytes }]);
+    expect(shardInputs(plan, 2)).toEqual([0, 1, 2].map((file) => ({ file, path: plan.inputs[file]!.path, bytes: plan.inputs[file]!.bytes, mtime: plan.inputs[file]!.mtime })));
+    expect(shardInputs(plan, 1)).toEqual([{ file: 0, path: a.path, bytes: plan.inputs[0]!.bytes, mtime: plan.inputs[0]!.mtime }]);
   });
 
   it('one giant row group, and more shards than units: the other shards are empty', async () => {
