@@ -19,6 +19,7 @@ import { interruptible } from './signals.js';
 import type { WindowOutcome } from '../core/windowRuns.js';
 import { parseTime, type Window } from '../schedule/window.js';
 import type { RunSummary, SkippedRun } from '../core/summary.js';
+import type { RunDrift } from '../core/referenceDrift.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import type { Db } from '../db/duckdb.js';
 import type { DriftOptions } from '../drift/drift.js';
@@ -78,7 +79,7 @@ function checkFailed(failed: boolean): void {
 }
 
 /** A job's `drift.fail_on`: true (and said on stderr, even with --quiet) when that drift was found; the output stays committed. */
-function driftGate(result: RunSummary | SkippedRun): boolean {
+function driftGate(result: { status: string; drift?: RunDrift }): boolean {
   const drift = result.status === 'ok' ? result.drift : undefined;
   if (!drift || drift.failed.length === 0) return false;
   process.stderr.write(`batchinfer: ${drift.failed.join(' and ')} drift found against reference ${drift.reference} (drift.fail_on ${drift.fail_on.join(',')}): exit 1 (the output is committed)\n`);
@@ -373,6 +374,7 @@ Examples:
       if (!flags.quiet) process.stderr.write(formatShardedCommit(result) + '\n');
       if (result.status === 'ok' && result.summaryError) process.stderr.write(`batchinfer: warning: ${result.summaryError}\n`);
       if (flags.json) process.stdout.write(JSON.stringify(result) + '\n');
+      checkFailed(driftGate(result));
     });
 
   program

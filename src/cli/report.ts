@@ -1,4 +1,5 @@
 /** Human-readable text for summaries and errors (stderr). */
+import type { RunDrift } from '../core/referenceDrift.js';
 import type { RunSummary, SkippedRun } from '../core/summary.js';
 import type { WindowOutcome } from '../core/windowRuns.js';
 import type { WindowState } from '../core/windowStatus.js';
@@ -43,7 +44,7 @@ export function formatSummary(s: RunSummary): string {
   if (s.rows.filtered !== undefined) lines.push(`  where left out ${s.rows.filtered.toLocaleString('en-US')} rows (kept ${s.rows.in.toLocaleString('en-US')})`);
   // Disagreements and padding are also warnings; agreement is worth one line too.
   if (s.labelCheck && s.labelCheck.disagreements === 0) lines.push(`  model label output ${s.labelCheck.output} agrees with the highest-scoring class on all ${s.labelCheck.rows.toLocaleString('en-US')} rows`);
-  if (s.drift) lines.push(`  drift against ${s.drift.reference} (${s.drift.method}): ${s.drift.drifted_columns.length > 0 ? `${s.drift.drifted_columns.length} column${s.drift.drifted_columns.length === 1 ? '' : 's'} drifted (${s.drift.drifted_columns.join(', ')})` : 'no column drifted'}${s.drift.dataset_drift ? ', dataset drift' : ''}${s.drift.prediction_drift ? ', prediction drift' : ''}`);
+  if (s.drift) lines.push(driftLine(s.drift));
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
   return lines.join('\n');
 }
@@ -102,4 +103,9 @@ export function formatStatus(states: WindowState[]): string {
     lines.push(`${s.start.padEnd(26)} ${s.state.padEnd(11)} ${String(s.rows ?? '').padEnd(10)} ${detail}`);
   }
   return lines.join('\n');
+}
+
+/** A run's drift against its reference in one line (a run's summary, a sharded commit's). */
+export function driftLine(d: RunDrift): string {
+  return `  drift against ${d.reference} (${d.method}): ${d.drifted_columns.length > 0 ? `${d.drifted_columns.length} column${d.drifted_columns.length === 1 ? '' : 's'} drifted (${d.drifted_columns.join(', ')})` : 'no column drifted'}${d.dataset_drift ? ', dataset drift' : ''}${d.prediction_drift ? ', prediction drift' : ''}`;
 }

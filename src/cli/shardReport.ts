@@ -2,6 +2,7 @@
 import type { CommittedAlready, ShardedSummary } from '../core/commitSharded.js';
 import type { PlanReport } from '../core/planJob.js';
 import type { ShardStatus } from '../shard/shardCheck.js';
+import { driftLine } from './report.js';
 
 export function formatPlan(r: PlanReport): string {
   const p = r.plan;
@@ -75,6 +76,8 @@ export function formatShardedCommit(r: ShardedSummary | CommittedAlready): strin
     const reasons = Object.entries(r.rows.rejectedByReason).map(([k, n]) => `${k} ${n}`).join(', ');
     lines.push(`  rejected ${r.rows.rejected} of ${r.rows.in} rows${reasons ? ` (${reasons})` : ''}${r.rejects ? ` -> ${r.rejects}` : ''}`);
   }
+  if (r.profile) lines.push(`  profile of the ${r.shards.count} shards' rows -> ${r.profile}`);
+  if (r.drift) lines.push(driftLine(r.drift));
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   return lines.join('\n');
 }

@@ -5,7 +5,8 @@
  * stale shards are INPUT_MISSING, 66; manifests that do not add up INPUT_INVALID, 65), joins the
  * shards' parts into the output exactly as one run would (one file, or a directory of one file
  * per input), with the merged rejects file and a summary beside it, and removes the shards'
- * directory. Nothing is written at the output before that check passes.
+ * directory. The shards' profiles merge into the run's profile, compared with the job's
+ * `reference` (shardProfile.ts). Nothing is written at the output before that check passes.
  *
  * A commit that finds its output committed from the recorded plan (its summary names the plan)
  * exits 0 without work, and finishes removing the shards' directory a crash may have left.
@@ -22,9 +23,11 @@ import { commitWindow } from '../sink/commitWindow.js';
 import { removeStaleRejects, stageRejects, type StagedRejects } from '../sink/commitRejects.js';
 import { COMMIT_STAGING, commitShards, removeShards } from '../sink/commitShards.js';
 import { describeOutputs, readManifest, type InputFileStamp, type OutputFileEntry } from '../sink/manifest.js';
-import { outputTarget, shardsPathFor, summaryPath, WINDOW_REJECTS, WINDOW_SUMMARY } from '../sink/outputPaths.js';
+import { outputTarget, profilePath, shardsPathFor, summaryPath, WINDOW_PROFILE, WINDOW_REJECTS, WINDOW_SUMMARY } from '../sink/outputPaths.js';
 import { shardDir } from '../sink/shardPaths.js';
-import { placeStagedSummary, stageSummary, writeSummary } from '../sink/stagedSummary.js';
+import { placeStagedProfile, placeStagedSummary, stageProfile, stageSummary, writeSummary } from '../sink/stagedSummary.js';
+import type { Profile } from '../profile/profile.js';
+import { writeProfile } from '../profile/profileFile.js';
 import { guardWrite } from '../util/writeFailure.js';
 import type { DatasetFile } from '../source/dataset.js';
 import type { JobSpec } from '../spec/jobSpec.js';
@@ -32,7 +35,9 @@ import { emptyRejects } from './commitRun.js';
 import { planExecution, stagedSourceName, type ExecutionPlan } from './executionPlan.js';
 import { openJobKeys } from './jobKeys.js';
 import { prepareJob, type PreparedJob } from './prepare.js';
+import type { RunDrift } from './referenceDrift.js';
 import { RunContext } from './runContext.js';
+import { mergeShardProfiles } from './shardProfile.js';
 import { shardPlanFor } from './shardRun.js';
 import { versions } from './summary.js';
 
@@ -51,6 +56,10 @@ export interface ShardedSummary {
   /** The input files (size, mtime) as the plan recorded them and every shard read them; a window's `_SUCCESS` adds their sha256. */
   inputs: InputFileStamp[];
   manifest: OutputFileEntry[];
+  /** The run's profile, merged from the shards' (`<output>.profile.json`; a window's `_profile.json`), when they kept one. */
+  profile?: string;
+  /** The merged profile against the job's `reference`: its `drift.fail_on` gates the commit (exit 1, the output committed). */
+  drift?: RunDrift;
   versions: Record<string, string>;
   startedAt: string;
   finishedAt: string;
@@ -96,6 +105,7 @@ export async function commitSharded(spec: JobSpec, count: number, window: Window
     // A window's own rejects file is merged in the commit's staging and committed inside the window.
     const ownRejects = window !== null && !spec.rejects;
     const rejects = await stageShardRejects(ctx, job, plan, checked, shardsDir, ownRejects ? join(staging, 'rejects.parquet.tmp') : undefined);
+    const profiled = await mergeShardProfiles(job, shardsDir, checked.manifests, outputTarget(spec.output));
     const summarize = (files: string[], manifest: OutputFileEntry[]): ShardedSummary => ({
       status: 'ok',
       job: spec.name,
@@ -107,13 +117,15 @@ export async function commitSharded(spec: JobSpec, count: number, window: Window
       shards: { count, plan: recorded.hash, attempts: checked.manifests.map((m) => m.attempt), rows: checked.manifests.map((m) => m.rows.in) },
       inputs: checked.inputs,
       manifest,
+      ...(profiled.profile ? { profile: profilePath(spec.output, window !== null) } : {}),
+      ...(profiled.drift ? { drift: profiled.drift } : {}),
       versions: { ...checked.manifests[0]!.versions, duckdb: ctx.db.libraryVersion, node: process.version },
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       seconds: { wall: Math.round(performance.now() - wallStart) / 1000 },
-      warnings: checked.rows.in === 0 ? ['the input has no rows: the output is empty'] : [],
+      warnings: [...(checked.rows.in === 0 ? ['the input has no rows: the output is empty'] : []), ...(profiled.warning ? [profiled.warning] : [])],
     });
-    const commit: ShardCommit = { ctx, spec, job, plan, recorded, checked, shardsDir, staging, rejects, ownRejects, summarize, startedAt };
+    const commit: ShardCommit = { ctx, spec, job, plan, recorded, checked, shardsDir, staging, rejects, ownRejects, profile: profiled.profile, summarize, startedAt };
     try {
       return window ? await commitWindowOf(commit, window) : await commitOutputOf(commit);
     } finally {
@@ -138,6 +150,8 @@ interface ShardCommit {
   rejects: StagedRejects | null;
   /** A window's own rejects file, committed inside it. */
   ownRejects: boolean;
+  /** The run's profile merged from the shards', committed with the summary. */
+  profile: Profile | null;
   summarize(files: string[], manifest: OutputFileEntry[]): ShardedSummary;
   startedAt: Date;
 }
@@ -170,6 +184,7 @@ async function commitOutputOf(c: ShardCommit): Promise<ShardedSummary> {
     beforeRename: async (files, staged) => {
       summary = c.summarize(files, await describeOutputs(files, staged, rowsPerFile(job, checked)));
       await stageSummary(staging, summary, spec.fileMode);
+      if (c.profile) await stageProfile(staging, c.profile, spec.fileMode);
       await removeStaleRejects(spec.output, plan.output.rejects, [...job.dataset.files.map((f) => f.path), job.model.path]);
       await rejects?.commit();
     },
@@ -179,10 +194,12 @@ async function commitOutputOf(c: ShardCommit): Promise<ShardedSummary> {
   // The output is committed: what follows only tidies up, and says so if it cannot.
   try {
     await placeStagedSummary(staging, spec.output);
+    // Without a profile, an earlier run's beside the output goes: it described other rows.
+    await placeStagedProfile(staging, spec.output, c.profile !== null);
     await removeShards(shardsDir);
     return done;
   } catch (err) {
-    return { ...done, summaryError: `the output is committed, but its summary or the shards' directory ${shardsDir} could not be finished: ${(err as Error).message}` };
+    return { ...done, summaryError: `the output is committed, but its summary, profile or the shards' directory ${shardsDir} could not be finished: ${(err as Error).message}` };
   }
 }
 
@@ -204,6 +221,7 @@ async function commitWindowOf(c: ShardCommit, window: Window): Promise<ShardedSu
     beforeRename: async (entries, stagedDir) => {
       summary = c.summarize(entries.map((e) => e.file), entries);
       await writeSummary(join(stagedDir, WINDOW_SUMMARY), summary, spec.fileMode);
+      if (c.profile) await writeProfile(join(stagedDir, WINDOW_PROFILE), c.profile, spec.fileMode);
       await rejects?.commit(c.ownRejects ? join(stagedDir, WINDOW_REJECTS) : undefined);
     },
   });

@@ -11,7 +11,8 @@
  * the plan's when it starts and when it finishes.
  *
  * Quarantined rows stay in the shard's directory beside its parts (listed in its manifest) and
- * are merged at the commit. `min_rows` is checked there, on the whole run's rows; `max_errors`
+ * are merged at the commit, as is the profile of the shard's rows (when the run keeps one): the
+ * commit compares the merged profile with the job's `reference`, so no shard judges drift. `min_rows` is checked there, on the whole run's rows; `max_errors`
  * and `max_error_rate` apply to each shard's own rows.
  */
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ import { shardsPathFor } from '../sink/outputPaths.js';
 import {
   SHARD_MANIFEST_FORMAT,
   clearShardFailure,
+  describeShardFile,
   describeShardParts,
   nextAttempt,
   readShardManifest,
@@ -35,7 +37,8 @@ import {
   type FinishedPart,
   type ShardManifest,
 } from '../sink/shardManifest.js';
-import { shardDir, shardLockPath } from '../sink/shardPaths.js';
+import { SHARD_PROFILE_NAME, shardDir, shardLockPath } from '../sink/shardPaths.js';
+import { writeProfile } from '../profile/profileFile.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { failpoint } from '../util/failpoint.js';
 import { stagedSourceName, type ExecutionPlan } from './executionPlan.js';
@@ -79,8 +82,10 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
       };
     },
     rejectsTemp: () => undefined,
-    async commit({ ctx, job, plan: execution, result, journal, pool, startedAt }, { summarize }) {
+    async commit({ ctx, job, plan: execution, result, journal, pool, startedAt }, { summarize, profile }) {
       const p = plan();
+      // The profile of the shard's rows waits for the commit, which merges the shards' into the run's.
+      if (profile) await writeProfile(join(dir, SHARD_PROFILE_NAME), profile, spec.fileMode);
       const finished: FinishedPart[] = execution.inputs.flatMap((input) =>
         journal.parts(input.index).map((e) => ({
           file: e.name,
@@ -105,6 +110,7 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
         rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal },
         rejectedByReason: result.rejected as Record<string, number>,
         parts: await describeShardParts(shardsDir, shard.index, finished),
+        ...(profile ? { profile: await describeShardFile(shardsDir, shard.index, SHARD_PROFILE_NAME, profile.rows) } : {}),
         model: { path: job.model.path, sha256: job.model.sha256 },
         versions: versions(pool.runtimeVersion, ctx.db.libraryVersion),
         startedAt: startedAt.toISOString(),
@@ -115,7 +121,9 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
       // The parts wait for the commit: the run's close must not remove them.
       ctx.keepStaging = true;
       await clearShardFailure(shardsDir, shard.index).catch(() => undefined);
-      return { ...summarize([]), shard: { index: shard.index, count: shard.count, attempt, plan: p.hash, dir } };
+      // A shard judges no drift (its rows are a part of the run's; the commit judges the whole), so no shard fails a drift gate.
+      const { drift: _drift, profile: _profile, ...summary } = summarize([]);
+      return { ...summary, ...(profile ? { profile: join(dir, SHARD_PROFILE_NAME) } : {}), shard: { index: shard.index, count: shard.count, attempt, plan: p.hash, dir } };
     },
     afterCommit: async (summary) => summary,
     async failed(err, ctx) {

@@ -3,9 +3,9 @@
  * anything: every shard's manifest is there, scored under the recorded plan with one model,
  * covers exactly the plan's units for its index (so every unit once, in order), accounts for
  * every row (in = out + rejected, in = the plan's rows, the parts' spans tile the shard's row
- * ranges), lists parts that are still there with their recorded sizes, and the shards that read
- * one input file stamped it (size, mtime) as the plan did, as it still is: no shard hashes an
- * input, so a file touched while the shards ran is a change.
+ * ranges), lists parts (and profiles) that are still there with their recorded sizes, and the
+ * shards that read one input file stamped it (size, mtime) as the plan did, as it still is: no
+ * shard hashes an input, so a file touched while the shards ran is a change.
  *
  * @example
  *   const status = await shardStatus(shardsDir, plan, 4); // { complete: false, missing: [3], ... }
@@ -191,11 +191,11 @@ function modelProblems(manifests: readonly ShardManifest[], expected?: string): 
   return [`shard${other.length === 1 ? '' : 's'} ${other.map((m) => `${m.shard.index} (model sha256 ${m.model.sha256.slice(0, 12)})`).join(', ')} scored with another model than ${want.slice(0, 12)}`];
 }
 
-/** Every listed part (and rejects file) is in its shard's directory with its recorded size. */
+/** Every listed part (and rejects file, and profile) is in its shard's directory with its recorded size. */
 async function partProblems(shardsDir: string, manifests: readonly ShardManifest[]): Promise<string[]> {
   const problems: string[] = [];
   for (const [i, m] of manifests.entries()) {
-    for (const entry of m.parts.flatMap((p) => (p.rejects ? [p, p.rejects] : [p]))) {
+    for (const entry of [...m.parts.flatMap((p) => (p.rejects ? [p, p.rejects] : [p])), ...(m.profile ? [m.profile] : [])]) {
       const path = join(shardDir(shardsDir, i), entry.file);
       const size = await stat(path).then((s) => s.size, () => null);
       if (size === null) problems.push(`shard ${i}: ${entry.file} is missing`);

@@ -4,9 +4,10 @@
  * means the shard is done: a later attempt of that shard exits 0 without work, and `commit`
  * joins the parts it lists. It names the plan (by hash) and the plan units it covers, the rows
  * in, out and rejected, each part with its span of input rows, row count, size and sha256, the
- * stamp (size and mtime) of each input file it read, the model's sha256 and which attempt wrote
- * it. No shard hashes an input: the commit checks the shards' stamps agree with the plan's and
- * hashes a window's inputs once, as a single run's commit does.
+ * stamp (size and mtime) of each input file it read, the model's sha256, which attempt wrote
+ * it, and the profile of its rows when the run keeps one. No shard hashes an input: the commit
+ * checks the shards' stamps agree with the plan's and hashes a window's inputs once, as a
+ * single run's commit does.
  *
  * A shard that fails leaves a failure record beside its staging directory instead
  * (`shard-I.failed.json`), for `verify`; the attempt that succeeds removes it.
@@ -69,6 +70,8 @@ export interface ShardManifest {
   /** The rejected rows by reason (the commit's summary adds them up). */
   rejectedByReason?: Record<string, number>;
   parts: ShardPartEntry[];
+  /** The profile of the shard's rows (its parts' merged), when the run keeps one: the commit merges the shards'. */
+  profile?: ShardFileEntry;
   model: { path: string; sha256: string };
   versions: Record<string, string>;
   startedAt: string;
@@ -125,10 +128,15 @@ export function touched(path: string, planned: string, now: string): BatchinferE
   );
 }
 
+/** A file of shard `index`'s staging directory with its size and sha256. */
+export async function describeShardFile(shardsDir: string, index: number, file: string, rows: number): Promise<ShardFileEntry> {
+  const path = join(shardDir(shardsDir, index), file);
+  return { file, rows, bytes: (await stat(path)).size, sha256: await sha256File(path) };
+}
+
 /** Adds size and sha256 to each part (and its rejects file), read from the shard's staging directory. */
 export async function describeShardParts(shardsDir: string, index: number, parts: readonly FinishedPart[]): Promise<ShardPartEntry[]> {
-  const dir = shardDir(shardsDir, index);
-  const describe = async (file: string, rows: number): Promise<ShardFileEntry> => ({ file, rows, bytes: (await stat(join(dir, file))).size, sha256: await sha256File(join(dir, file)) });
+  const describe = (file: string, rows: number): Promise<ShardFileEntry> => describeShardFile(shardsDir, index, file, rows);
   return Promise.all(
     parts.map(async (p) => ({
       ...(await describe(p.file, p.rows)),

@@ -211,6 +211,21 @@ describe('checkShards (commit)', () => {
     expect(gone.message).toContain(`shard 0: part-1.parquet has 10 bytes, its manifest says ${run.manifests[0]!.parts[1]!.bytes}`);
     expect(gone.message).toContain('shard 1: part-0.parquet is missing');
   });
+
+  it("a shard's profile listed in its manifest must be there with its recorded size", async () => {
+    const run = await shardedRun(db, await tmp.make(), 2);
+    await writeFile(join(shardDir(run.shardsDir, 0), 'profile.json'), '{"rows": 1}\n');
+    await tamper(run.shardsDir, 0, (m) => {
+      m.profile = { file: 'profile.json', rows: 1, bytes: 12, sha256: '0'.repeat(64) };
+    });
+    await tamper(run.shardsDir, 1, (m) => {
+      m.profile = { file: 'profile.json', rows: 1, bytes: 12, sha256: '0'.repeat(64) };
+    });
+    const err = await failure(checkShards(run.shardsDir, run.plan, 2));
+    expect(err.code).toBe('INPUT_INVALID');
+    expect(err.message).toContain('shard 1: profile.json is missing');
+    expect(err.message).not.toContain('shard 0:');
+  });
 });
 
 describe('nextAttempt', () => {
