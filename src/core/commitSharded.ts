@@ -287,7 +287,7 @@ async function stageShardRejects(ctx: RunContext, job: PreparedJob, plan: Execut
   // A rejects file with no row still has the input's columns: read from the first input (a CSV's staged copy).
   const first = job.dataset.files[0]!;
   const reader = checked.manifests.find((m) => m.parts.some((p) => p.input === 0));
-  const source: DatasetFile = (first.format === 'parquet' && plan.window === null) || !reader ? first : { path: join(shardDir(shardsDir, reader.shard.index), stagedSourceName(0)), format: 'parquet', ...(ctx.db.parquetKeys.output ? { key: ctx.db.parquetKeys.output } : {}) };
+  const source: DatasetFile = plan.inputs[0]!.read === 'direct' || !reader ? first : { path: join(shardDir(shardsDir, reader.shard.index), stagedSourceName(0)), format: 'parquet', ...(ctx.db.parquetKeys.output ? { key: ctx.db.parquetKeys.output } : {}) };
   return stageRejects(ctx.db, checked.parts, target, (path) => emptyRejects(ctx.db, job, source, first, path), { temp, fileMode: job.spec.fileMode ?? DEFAULT_REJECTS_MODE });
 }
 

@@ -10,6 +10,7 @@ import { readRecordedPlan } from '../shard/planRecord.js';
 import { shardRanges, type ShardPlan, type ShardRange } from '../shard/shardPlan.js';
 import { shardsPathFor } from '../sink/outputPaths.js';
 import { planExecution } from './executionPlan.js';
+import { openJobKeys } from './jobKeys.js';
 import { prepareJob } from './prepare.js';
 import { shardPlanFor } from './shardRun.js';
 
@@ -36,6 +37,8 @@ export interface PlanReport {
 export async function planJob(spec: JobSpec, shards: number, window?: Window): Promise<PlanReport> {
   const db = await Db.open({ timezone: spec.timezone });
   try {
+    // Encrypted inputs: their rows are counted with the key.
+    await openJobKeys(db, spec);
     const job = await prepareJob(db, spec, window ? { windowed: true, window } : {});
     const shardsDir = shardsPathFor(spec.output);
     const recorded = await readRecordedPlan(shardsDir);

@@ -43,7 +43,7 @@ import type { JobSpec } from '../spec/jobSpec.js';
 import { failpoint } from '../util/failpoint.js';
 import { stagedSourceName, type ExecutionPlan } from './executionPlan.js';
 import { withSettings } from './fingerprint.js';
-import { rowsInWindow } from './stageSource.js';
+import { rowsToStage } from './stageSource.js';
 import type { PreparedJob } from './prepare.js';
 import type { RunKind } from './runKind.js';
 import { versions, type SkippedRun } from './summary.js';
@@ -59,8 +59,7 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
     window,
     // A window on a partition key: its own partitions are its inputs (windowFiles.ts).
     prepareOptions: window ? { windowed: true, window } : { windowed: false },
-    // Refused before anything is written: what a shard cannot split yet.
-    begin: async () => checkShardable(spec),
+    begin: async () => null,
     lock: (ctx) => ctx.lockOutput(shardLockPath(shardsDir, shard.index)),
     async scope(ctx, job, execution) {
       const recorded = await readRecordedPlan(shardsDir);
@@ -137,13 +136,15 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
 }
 
 /**
- * The split of the job's input its shards agree on. A window's files are read through copies
- * holding the window's rows (numbered after its filter), so each is one unit of those rows;
- * otherwise Parquet row groups and whole CSV files (shardPlan.ts).
+ * The split of the job's input its shards agree on. A window's files, and the files of a job
+ * with a `where`, are read through staged copies holding only the rows the filters keep
+ * (numbered after them), so each is one unit of those rows; otherwise Parquet row groups and
+ * whole CSV (and encrypted Parquet) files (shardPlan.ts).
  */
 export function shardPlanFor(db: Db, job: PreparedJob, execution: ExecutionPlan, count: number, known: ShardPlan | null): Promise<ShardPlan> {
   const filter = execution.window;
-  return buildShardPlan(db, job.dataset.files, count, { known, ...(filter ? { wholeFiles: (file: DatasetFile) => rowsInWindow(db, file, filter) } : {}) });
+  const filtered = filter !== null || job.spec.where !== undefined;
+  return buildShardPlan(db, job.dataset.files, count, { known, ...(filtered ? { wholeFiles: (file: DatasetFile) => rowsToStage(db, file, filter) } : {}) });
 }
 
 /**
@@ -159,18 +160,6 @@ export function narrowPlan(execution: ExecutionPlan, plan: ShardPlan, index: num
   });
   const { rejects: _rejects, ...output } = execution.output;
   return { ...execution, inputs, output: { ...output, staging: dir } };
-}
-
-/**
- * What a sharded run cannot split yet: a `where` (rows are numbered after it, in a staged copy)
- * and encrypted Parquet inputs (their row groups are not listed without the key).
- */
-function checkShardable(spec: JobSpec): null {
-  const filtered = spec.where !== undefined;
-  const encrypted = spec.encryption?.inputKey !== undefined;
-  if (!filtered && !encrypted) return null;
-  const what = filtered ? 'a job with a `where`' : 'encrypted Parquet inputs';
-  throw new BatchinferError('USAGE', `run --shard cannot split ${what} yet; run it as one process`, { expected: 'a job without a where, on plain Parquet or CSV inputs', actual: what });
 }
 
 function doneAlready(spec: JobSpec, shard: ShardIndex, done: ShardManifest): SkippedRun {

@@ -67,9 +67,12 @@ export function filteredRows(journal: Journal, where: string | undefined): numbe
   return journal.entries.reduce((n, e) => n + (e.type === 'source' ? (e.filtered ?? 0) : 0), 0);
 }
 
-/** The rows of `file` in the window `filter` keeps: the rows its staged copy will hold (a file without a `where`). */
-export function rowsInWindow(db: Db, file: DatasetFile, filter: NonNullable<StageOptions['filter']>): Promise<number> {
-  return rowsBeforeWhere(db, file, filter);
+/** The rows `file`'s staged copy will hold: those its `where` and the window `filter` (if any) keep. */
+export async function rowsToStage(db: Db, file: DatasetFile, filter: StageOptions['filter']): Promise<number> {
+  if (file.where === undefined) return filter ? rowsBeforeWhere(db, file, filter) : countRows(db, file);
+  const params = new Params();
+  const sql = `SELECT count(*) FROM ${scanSql(file, params)}${filter ? windowWhere(filter, params) : ''}`;
+  return Number(await guardRead(file, () => db.exec(sql, params.values)));
 }
 
 /** The rows of `file` the `where` was applied to: all of them, or a window's (a second read: only with both). */

@@ -4,7 +4,8 @@
  * against it, so changed inputs between shards are an error, not a silently different split.
  *
  * Units: each Parquet row group, and each CSV file whole (a CSV has no row groups to seek to;
- * a run reads it whole). A file with no rows is one unit of 0 rows, so a directory output
+ * a run reads it whole), as is each encrypted Parquet file (its row groups are not listed
+ * without the key). A file with no rows is one unit of 0 rows, so a directory output
  * still gets its file. Units are in the run's file order (the dataset's: each input entry's
  * files sorted by path), row groups in file order: the concatenation of the shards' outputs in
  * shard order is the output of one run.
@@ -167,9 +168,13 @@ export function shardInputs(plan: ShardPlan, index: number): { file: number; pat
   return files.map((file) => ({ file, path: plan.inputs[file]!.path, bytes: plan.inputs[file]!.bytes, mtime: plan.inputs[file]!.mtime }));
 }
 
-/** The units of one file: its row groups (Parquet, in order), or the whole file (CSV, or no row group). */
+/**
+ * The units of one file: its row groups (Parquet, in order), or the whole file: a CSV, an
+ * encrypted Parquet file (`parquet_metadata` takes no key: its row groups are not listed; its
+ * rows are counted with the key), a Parquet file of no row group.
+ */
 async function fileUnits(db: Db, file: DatasetFile, index: number): Promise<ShardUnit[]> {
-  if (file.format !== 'parquet') return [{ file: index, rowGroup: null, rowStart: 0, rowEnd: await countRows(db, file) }];
+  if (file.format !== 'parquet' || file.key !== undefined) return [{ file: index, rowGroup: null, rowStart: 0, rowEnd: await countRows(db, file) }];
   const groups = await parquetRowGroups(db, file.path);
   if (groups.length === 0) return [{ file: index, rowGroup: null, rowStart: 0, rowEnd: 0 }];
   const units: ShardUnit[] = [];

@@ -59,13 +59,6 @@ describe('sharded run failures', { timeout: 120_000 }, () => {
     await expect(access(dirname(s.output))).rejects.toThrow();
   });
 
-  it('a job with a `where` is not split yet: a usage error (2) before anything is written', async () => {
-    const s = await parquetJob(await tmp.make());
-    const r = await runCli(['run', s.job, '--where', 'amount > 10', '--shard', '0/2', '--quiet']);
-    expect(expectCliError(r, 2, 'USAGE')).toContain('run --shard cannot split a job with a `where` yet; run it as one process');
-    await expect(access(dirname(s.output))).rejects.toThrow();
-  });
-
   it('an input changed between two shards: the later one exits 65 naming the file, verify shows it failed, commit refuses', async () => {
     const s = await parquetJob(await tmp.make());
     expectOk(await run(s, 0, 2));
