@@ -404,7 +404,7 @@ Examples:
     .option('--from <time>', 'first window start (ISO 8601); default: the last 24 windows')
     .option('--to <time>', 'end of the range (ISO 8601, exclusive)')
     .option('--json', 'print the windows as JSON on stdout')
-    .description('list the windows of a scheduled job: committed, missing, failed, locked (running) or partial (resumable)')
+    .description('list the windows of a scheduled job: committed, missing, failed, locked (running), partial (resumable) or sharding (shards in progress)')
     .addHelpText('after', '\nExamples:\n  batchinfer status jobs/hourly.yaml\n  batchinfer status jobs/hourly.yaml --from 2026-11-28T00:00:00Z --to 2026-11-29T00:00:00Z --json')
     .exitOverride()
     .action(async (job: string, flags: { from?: string; to?: string; json?: boolean }) => {

@@ -2,7 +2,7 @@
 import type { RunDrift } from '../core/referenceDrift.js';
 import type { RunSummary, SkippedRun } from '../core/summary.js';
 import type { WindowOutcome } from '../core/windowRuns.js';
-import type { WindowState } from '../core/windowStatus.js';
+import type { WindowShards, WindowState } from '../core/windowStatus.js';
 import { errorMessage, type BatchinferError } from '../errors.js';
 
 export function formatError(err: BatchinferError): string {
@@ -99,10 +99,16 @@ export function outcomeJson(o: WindowOutcome): Record<string, unknown> {
 export function formatStatus(states: WindowState[]): string {
   const lines = ['window start               state       rows       detail'];
   for (const s of states) {
-    const detail = s.state === 'failed' ? `${s.error?.code}: ${s.error?.message}` : s.state === 'locked' ? `pid ${s.holder?.pid} on ${s.holder?.host} since ${s.holder?.startedAt}` : s.state === 'committed' ? `at ${s.committedAt}` : s.state === 'partial' ? 'interrupted; the next run resumes' : '';
+    const detail = s.state === 'failed' ? `${s.error?.code}: ${s.error?.message}` : s.state === 'locked' ? `pid ${s.holder?.pid} on ${s.holder?.host} since ${s.holder?.startedAt}` : s.state === 'committed' ? `at ${s.committedAt}` : s.state === 'partial' ? 'interrupted; the next run resumes' : s.shards ? shardsDetail(s.shards) : '';
     lines.push(`${s.start.padEnd(26)} ${s.state.padEnd(11)} ${String(s.rows ?? '').padEnd(10)} ${detail}`);
   }
   return lines.join('\n');
+}
+
+/** A window's shards in progress: how many are done, and which are running, failed, stale or missing. */
+function shardsDetail(s: WindowShards): string {
+  const lists = (['running', 'failed', 'stale', 'missing'] as const).filter((k) => s[k].length > 0).map((k) => `${k} ${s[k].join(',')}`);
+  return `${s.committed.length} of ${s.count} shards done${lists.length > 0 ? `; ${lists.join('; ')}` : '; commit them'}`;
 }
 
 /** A run's drift against its reference in one line (a run's summary, a sharded commit's). */

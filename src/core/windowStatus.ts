@@ -1,7 +1,8 @@
 /**
  * `status`: the state of each window of a scheduled job, read from what runs leave beside
  * and inside each window's output: the `_SUCCESS` manifest (committed), a live lock
- * (running), a staging journal (interrupted, resumable), a failure record (failed).
+ * (running), the shards' directory of a sharded run not committed yet (sharding: where each
+ * shard stands), a staging journal (interrupted, resumable), a failure record (failed).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -9,12 +10,28 @@ import { join } from 'node:path';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { parseSchedule, type Window } from '../schedule/window.js';
 import { readManifest } from '../sink/manifest.js';
-import { failureMarkerPath, lockPathFor, stagingPathFor } from '../sink/outputPaths.js';
+import { failureMarkerPath, lockPathFor, shardsPathFor, stagingPathFor } from '../sink/outputPaths.js';
 import { isStale, type LockHolder } from '../sink/lock.js';
 import { JOURNAL_NAME } from '../sink/journal.js';
+import { shardLockPath } from '../sink/shardPaths.js';
+import { readRecordedPlan } from '../shard/planRecord.js';
+import { shardStatus } from '../shard/shardCheck.js';
 import { specForWindow, windowsInRange } from './windowRuns.js';
 
-export type WindowStateName = 'committed' | 'missing' | 'failed' | 'locked' | 'partial';
+export type WindowStateName = 'committed' | 'missing' | 'failed' | 'locked' | 'partial' | 'sharding';
+
+/** Where the shards of a window's sharded run stand: each index in one list (as `verify`'s, with the live ones apart). */
+export interface WindowShards {
+  count: number;
+  /** Done: a manifest of the recorded plan, waiting for the commit. */
+  committed: number[];
+  /** No manifest, and a live attempt holds the shard's lock. */
+  running: number[];
+  failed: number[];
+  stale: number[];
+  /** Not started, or killed. */
+  missing: number[];
+}
 
 export interface WindowState {
   start: string;
@@ -25,6 +42,7 @@ export interface WindowState {
   committedAt?: string;
   error?: { code: string; message: string; at: string };
   holder?: LockHolder;
+  shards?: WindowShards;
 }
 
 /** Windows in [from, to); by default the last 24 complete windows before `now`. */
@@ -51,10 +69,32 @@ async function windowState(spec: JobSpec, window: Window): Promise<WindowState> 
   const manifest = await readManifest(output);
   // A manifest of another window at this path (an ambiguous output template) does not commit this one.
   if (manifest && manifest.window?.start === base.start) return { ...base, state: 'committed', rows: manifest.rows.out, committedAt: manifest.finishedAt };
+  const shards = await windowShards(output);
+  if (shards) return { ...base, state: 'sharding', shards };
   const failure = await readJson<{ code: string; message: string; at: string }>(failureMarkerPath(output));
   if (failure) return { ...base, state: 'failed', error: failure };
   if (existsSync(join(stagingPathFor(output), JOURNAL_NAME))) return { ...base, state: 'partial' };
   return { ...base, state: 'missing' };
+}
+
+/** The shards of a sharded run of the window, when one has started (a plan is recorded) and is not committed. */
+async function windowShards(output: string): Promise<WindowShards | null> {
+  const dir = shardsPathFor(output);
+  const plan = await readRecordedPlan(dir).catch(() => null);
+  if (!plan) return null;
+  const status = await shardStatus(dir, plan, plan.shards);
+  const live = await Promise.all(status.missing.map(async (i) => {
+    const holder = await readJson<LockHolder>(shardLockPath(dir, i));
+    return holder !== null && !isStale(holder);
+  }));
+  return {
+    count: plan.shards,
+    committed: status.committed,
+    running: status.missing.filter((_, k) => live[k]),
+    failed: status.failed,
+    stale: status.stale,
+    missing: status.missing.filter((_, k) => !live[k]),
+  };
 }
 
 async function readJson<T>(path: string): Promise<T | null> {

@@ -23,7 +23,7 @@ export interface WindowDrift {
 export interface MissingWindow {
   start: string;
   end: string;
-  reason: 'no profile' | 'not run' | 'failed' | 'locked' | 'partial';
+  reason: 'no profile' | 'not run' | 'failed' | 'locked' | 'partial' | 'sharding';
 }
 
 export interface DriftSeries {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
-import { filteredRows, stageSource } from '../../src/core/stageSource.js';
+import { filteredRows, rowsToStage, stageSource } from '../../src/core/stageSource.js';
 import { countRows, type DatasetFile } from '../../src/source/dataset.js';
 import { Journal } from '../../src/sink/journal.js';
 
@@ -61,5 +61,20 @@ describe('staging through a where', () => {
     await mkdir(staging);
     const { journal } = await Journal.open(staging, 'test');
     expect(filteredRows(journal, undefined)).toBeUndefined();
+  });
+});
+
+describe('rowsToStage (the unit of a filtered file in a shard plan)', () => {
+  it("counts the rows the staged copy will hold, before staging it: the where's, the window's, both's", async () => {
+    const path = await parquet();
+    const where: DatasetFile = { path, format: 'parquet', computed: [{ name: 'twice', sql: '("amount" * 2)' }], where: '(("twice" % 6) = 0)' };
+    const window = { start: new Date('2026-11-29T00:30:00Z'), end: new Date('2026-11-29T01:00:00Z') };
+    const filter = { column: 'ts', start: window.start.toISOString(), end: window.end.toISOString() };
+    // Multiples of 3 among 0..119: 40; rows 30..59: 30; both: 10. Nothing filtered: 120.
+    expect(await rowsToStage(db, where, null)).toBe(40);
+    expect(await rowsToStage(db, { path, format: 'parquet' }, filter)).toBe(30);
+    expect(await rowsToStage(db, where, filter)).toBe(10);
+    expect(await rowsToStage(db, { path, format: 'parquet' }, null)).toBe(120);
+    expect(await rowsToStage(db, where, filter)).toBe((await stage(where, { column: 'ts', window })).rows);
   });
 });

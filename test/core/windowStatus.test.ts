@@ -4,10 +4,15 @@
  * writes it, so windows are `missing` by default.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jobStatus } from '../../src/core/windowStatus.js';
 import { parseJobSpec } from '../../src/spec/jobSpec.js';
+import { planOf } from '../../src/shard/shardPlan.js';
+import { recordOrCheckPlan } from '../../src/shard/planRecord.js';
+import { SHARD_MANIFEST_FORMAT, writeShardFailure, writeShardManifest } from '../../src/sink/shardManifest.js';
+import { formatStatus } from '../../src/cli/report.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-window-status-');
@@ -54,5 +59,36 @@ describe('jobStatus states', () => {
       ['2026-11-29T00:00:00.000Z', 'committed', 5],
       ['2026-11-29T01:00:00.000Z', 'missing', undefined],
     ]);
+  });
+});
+
+describe('jobStatus of a window whose shards are in progress', () => {
+  it('is `sharding`, with each shard done, running (a live lock), failed, stale or missing; committed once the window is', async () => {
+    const dir = await tmp.make();
+    const spec = hourly(dir);
+    const out = join(dir, 'out/dt=2026-11-29/hour=00');
+    const shardsDir = join(dir, 'out/dt=2026-11-29/.hour=00.shards');
+    const inputs = [{ path: join(dir, 'in.parquet'), bytes: 100, mtime: '2026-11-29T00:00:00.000Z' }];
+    const units = [0, 1, 2, 3, 4].map((k) => ({ file: 0, rowGroup: k, rowStart: k * 10, rowEnd: k * 10 + 10 }));
+    const plan = await recordOrCheckPlan(shardsDir, planOf(5, inputs, units));
+    const manifest = (index: number, planHash = plan.hash) => ({
+      format: SHARD_MANIFEST_FORMAT, job: 'hourly', window: null, shard: { index, count: 5 }, planHash, units: [index], attempt: 1, inputs: [],
+      rows: { in: 10, out: 10, rejected: 0 }, parts: [], model: { path: 'm.onnx', sha256: '' }, versions: {}, startedAt: '', finishedAt: '',
+    });
+    for (const i of [0, 4]) await mkdir(join(shardsDir, `shard-${i}`));
+    await writeShardManifest(shardsDir, manifest(0));
+    await writeShardManifest(shardsDir, manifest(4, 'e'.repeat(64)));
+    // Shard 1 runs (its lock held by this live process); shard 2 failed; shard 3 not started.
+    await writeFile(join(shardsDir, 'shard-1.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: '2026-11-29T01:00:00.000Z', job: 'hourly' }));
+    await writeShardFailure(shardsDir, { shard: 2, attempt: 1, code: 'INFERENCE_FAILED', exitCode: 70, message: 'worker died', at: '2026-11-29T01:00:00.000Z' });
+    const range = [new Date('2026-11-29T00:00:00Z'), new Date('2026-11-29T02:00:00Z')] as const;
+    const states = await jobStatus(spec, ...range);
+    expect(states[0]).toEqual({ start: '2026-11-29T00:00:00.000Z', end: '2026-11-29T01:00:00.000Z', output: out + '/', state: 'sharding', shards: { count: 5, committed: [0], running: [1], failed: [2], stale: [4], missing: [3] } });
+    expect(states[1]!.state).toBe('missing');
+    expect(formatStatus(states).split('\n')[1]).toBe('2026-11-29T00:00:00.000Z   sharding               1 of 5 shards done; running 1; failed 2; stale 4; missing 3');
+    // Committed: the window's manifest wins over a shards' directory a crash left.
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, '_SUCCESS'), JSON.stringify({ format: 'batchinfer-manifest/1', window: { start: '2026-11-29T00:00:00.000Z' }, rows: { out: 50 }, finishedAt: '2026-11-29T01:10:00.000Z' }));
+    expect((await jobStatus(spec, ...range))[0]).toMatchObject({ state: 'committed', rows: 50 });
   });
 });

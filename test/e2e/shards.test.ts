@@ -127,6 +127,10 @@ describe('sharded runs equal one process', { timeout: 240_000 }, () => {
     const retry = await runCli(args(1));
     expectOk(retry);
     expect((JSON.parse(retry.stdout) as RunSummary).resumedRows).toBeGreaterThan(0);
+    // Before the commit, status shows the window's shards in progress: all done, to commit.
+    const sharding = await runCli(['status', s.job, '--from', at, '--to', '2026-11-29T02:00:00Z', '--json']);
+    expectOk(sharding);
+    expect(JSON.parse(sharding.stdout)).toMatchObject([{ state: 'sharding', shards: { count: n, committed: [0, 1, 2], running: [], failed: [], stale: [], missing: [] } }]);
     const commit = await runCli(['commit', s.job, '--at', at, '--shards', String(n), '--json']);
     expectOk(commit);
     const summary = JSON.parse(commit.stdout) as ShardedSummary;
