@@ -11,7 +11,7 @@ import { jobStatus } from '../../src/core/windowStatus.js';
 import { parseJobSpec } from '../../src/spec/jobSpec.js';
 import { planOf } from '../../src/shard/shardPlan.js';
 import { recordOrCheckPlan } from '../../src/shard/planRecord.js';
-import { SHARD_MANIFEST_FORMAT, writeShardFailure, writeShardManifest } from '../../src/sink/shardManifest.js';
+import { SHARD_MANIFEST_FORMAT, writeShardFailure, writeShardManifest, type ShardManifest } from '../../src/sink/shardManifest.js';
 import { formatStatus } from '../../src/cli/report.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
@@ -71,7 +71,7 @@ describe('jobStatus of a window whose shards are in progress', () => {
     const inputs = [{ path: join(dir, 'in.parquet'), bytes: 100, mtime: '2026-11-29T00:00:00.000Z' }];
     const units = [0, 1, 2, 3, 4].map((k) => ({ file: 0, rowGroup: k, rowStart: k * 10, rowEnd: k * 10 + 10 }));
     const plan = await recordOrCheckPlan(shardsDir, planOf(5, inputs, units));
-    const manifest = (index: number, planHash = plan.hash) => ({
+    const manifest = (index: number, planHash = plan.hash): ShardManifest => ({
       format: SHARD_MANIFEST_FORMAT, job: 'hourly', window: null, shard: { index, count: 5 }, planHash, units: [index], attempt: 1, inputs: [],
       rows: { in: 10, out: 10, rejected: 0 }, parts: [], model: { path: 'm.onnx', sha256: '' }, versions: {}, startedAt: '', finishedAt: '',
     });
