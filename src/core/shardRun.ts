@@ -12,8 +12,9 @@
  *
  * Quarantined rows stay in the shard's directory beside its parts (listed in its manifest) and
  * are merged at the commit, as is the profile of the shard's rows (when the run keeps one): the
- * commit compares the merged profile with the job's `reference`, so no shard judges drift. `min_rows` is checked there, on the whole run's rows; `max_errors`
- * and `max_error_rate` apply to each shard's own rows.
+ * commit compares the merged profile with the job's `reference`, so no shard judges drift.
+ * `min_rows` is checked there, on the whole run's rows; `max_errors` and `max_error_rate` apply
+ * to each shard's own rows.
  */
 import { join } from 'node:path';
 import type { Db } from '../db/duckdb.js';

@@ -25,7 +25,7 @@ export interface WindowShards {
   count: number;
   /** Done: a manifest of the recorded plan, waiting for the commit. */
   committed: number[];
-  /** No manifest, and a live attempt holds the shard's lock. */
+  /** Not done, and a live attempt holds the shard's lock. */
   running: number[];
   failed: number[];
   stale: number[];
@@ -83,18 +83,14 @@ async function windowShards(output: string): Promise<WindowShards | null> {
   const plan = await readRecordedPlan(dir).catch(() => null);
   if (!plan) return null;
   const status = await shardStatus(dir, plan, plan.shards);
-  const live = await Promise.all(status.missing.map(async (i) => {
+  // A shard not done whose lock a live attempt holds is running, whatever an earlier attempt left.
+  const running: number[] = [];
+  for (const i of [...status.missing, ...status.failed, ...status.stale]) {
     const holder = await readJson<LockHolder>(shardLockPath(dir, i));
-    return holder !== null && !isStale(holder);
-  }));
-  return {
-    count: plan.shards,
-    committed: status.committed,
-    running: status.missing.filter((_, k) => live[k]),
-    failed: status.failed,
-    stale: status.stale,
-    missing: status.missing.filter((_, k) => !live[k]),
-  };
+    if (holder !== null && !isStale(holder)) running.push(i);
+  }
+  const idle = (list: number[]) => list.filter((i) => !running.includes(i));
+  return { count: plan.shards, committed: status.committed, running: running.sort((a, b) => a - b), failed: idle(status.failed), stale: idle(status.stale), missing: idle(status.missing) };
 }
 
 async function readJson<T>(path: string): Promise<T | null> {

@@ -85,6 +85,10 @@ describe('jobStatus of a window whose shards are in progress', () => {
     const states = await jobStatus(spec, ...range);
     expect(states[0]).toEqual({ start: '2026-11-29T00:00:00.000Z', end: '2026-11-29T01:00:00.000Z', output: out + '/', state: 'sharding', shards: { count: 5, committed: [0], running: [1], failed: [2], stale: [4], missing: [3] } });
     expect(states[1]!.state).toBe('missing');
+    // A failed shard retried: its live attempt makes it running.
+    await writeFile(join(shardsDir, 'shard-2.lock'), JSON.stringify({ pid: process.pid, host: hostname(), startedAt: '2026-11-29T01:05:00.000Z', job: 'hourly' }));
+    expect((await jobStatus(spec, ...range))[0]!.shards).toEqual({ count: 5, committed: [0], running: [1, 2], failed: [], stale: [4], missing: [3] });
+    await writeFile(join(shardsDir, 'shard-2.lock'), '');
     expect(formatStatus(states).split('\n')[1]).toBe('2026-11-29T00:00:00.000Z   sharding               1 of 5 shards done; running 1; failed 2; stale 4; missing 3');
     // Committed: the window's manifest wins over a shards' directory a crash left.
     await mkdir(out, { recursive: true });
