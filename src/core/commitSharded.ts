@@ -33,7 +33,8 @@ import type { DatasetFile } from '../source/dataset.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { emptyRejects } from './commitRun.js';
 import { planExecution, stagedSourceName, type ExecutionPlan } from './executionPlan.js';
-import { openJobKeys } from './jobKeys.js';
+import { openJobKeys, type KeyFingerprints } from './jobKeys.js';
+import { outputSettings, runIdentity } from './fingerprint.js';
 import { prepareJob, type PreparedJob } from './prepare.js';
 import type { RunDrift } from './referenceDrift.js';
 import { RunContext } from './runContext.js';
@@ -83,7 +84,7 @@ export async function commitSharded(spec: JobSpec, count: number, window: Window
   const wallStart = performance.now();
   const ctx = await RunContext.open(spec, { startPool: false });
   try {
-    await openJobKeys(ctx.db, spec);
+    const keys = await openJobKeys(ctx.db, spec);
     await ctx.lockOutput();
     const shardsDir = shardsPathFor(spec.output);
     const recorded = await readRecordedPlan(shardsDir);
@@ -96,7 +97,7 @@ export async function commitSharded(spec: JobSpec, count: number, window: Window
     if (!recorded) {
       throw new BatchinferError('INPUT_MISSING', `cannot commit: no shard of ${spec.output} has started (no plan in ${shardsDir}); run the shards first (run --shard I/${count})`, { expected: `a plan recorded by a shard in ${shardsDir}`, actual: 'none' });
     }
-    const { job, plan, checked } = await checkCommit(ctx, spec, count, recorded, window);
+    const { job, plan, checked } = await checkCommit(ctx, spec, count, recorded, window, keys);
     const staging = join(shardsDir, COMMIT_STAGING);
     await guardWrite(staging, async () => {
       await rm(staging, { recursive: true, force: true });
@@ -160,12 +161,14 @@ interface ShardCommit {
  * The job validated, the inputs still those of the recorded plan (the output's manifest names
  * them), every shard's manifest checked, and `min_rows` on the run's rows: nothing is written before.
  */
-async function checkCommit(ctx: RunContext, spec: JobSpec, count: number, recorded: ShardPlan, window: Window | null): Promise<{ job: PreparedJob; plan: ExecutionPlan; checked: CheckedShards }> {
+async function checkCommit(ctx: RunContext, spec: JobSpec, count: number, recorded: ShardPlan, window: Window | null, keys: KeyFingerprints | null): Promise<{ job: PreparedJob; plan: ExecutionPlan; checked: CheckedShards }> {
   const shardsDir = shardsPathFor(spec.output);
   const job = await prepareJob(ctx.db, spec, window ? { windowed: true, window } : { windowed: false });
   const plan = await planExecution(ctx.db, job, { window });
   checkSamePlan(recorded, await shardPlanFor(ctx.db, job, plan, recorded.shards, recorded), shardsDir);
-  const checked = await checkShards(shardsDir, recorded, count, job.model.sha256);
+  // The settings the shards must have run with: this job's (its input files are the plan's, checked above).
+  const identity = runIdentity(job, [], window, keys);
+  const checked = await checkShards(shardsDir, recorded, count, { model: job.model.sha256, settings: outputSettings(identity) });
   if (spec.minRows !== undefined && checked.rows.in < spec.minRows) {
     throw new BatchinferError('TOO_FEW_ROWS', `input ${spec.input} holds ${checked.rows.in} rows, fewer than min_rows ${spec.minRows}; nothing is committed`, { expected: `at least ${spec.minRows} row${spec.minRows === 1 ? '' : 's'}`, actual: checked.rows.in });
   }

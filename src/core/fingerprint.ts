@@ -64,6 +64,25 @@ export function withSettings(identity: RunIdentity, extra: Record<string, unknow
   return { fingerprint: createHash('sha256').update(JSON.stringify(settings)).digest('hex'), settings };
 }
 
+/**
+ * Settings that change no output row: part boundaries (batch and checkpoint sizes), whether a
+ * profile is kept, and what a shard's own identity adds (its files, index and plan, which the
+ * shard plan checks on its own).
+ */
+const NOT_OUTPUT: ReadonlySet<string> = new Set(['input files', 'batch_size', 'checkpoint_rows', 'profile', 'shard']);
+
+/**
+ * A digest of each setting that decides what a run writes: the shards of one run must all have
+ * run with the same (the commit compares them, naming the settings that differ).
+ */
+export function outputSettings(identity: RunIdentity): Record<string, string> {
+  const digests: Record<string, string> = {};
+  for (const [name, value] of Object.entries(identity.settings)) {
+    if (!NOT_OUTPUT.has(name)) digests[name] = createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+  }
+  return digests;
+}
+
 /** The settings whose values differ between two identities (a setting missing from one counts). */
 export function changedSettings(before: Record<string, unknown>, now: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(now)]);

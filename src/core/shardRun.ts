@@ -43,7 +43,7 @@ import { writeProfile } from '../profile/profileFile.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import { failpoint } from '../util/failpoint.js';
 import { stagedSourceName, type ExecutionPlan } from './executionPlan.js';
-import { withSettings } from './fingerprint.js';
+import { outputSettings, withSettings } from './fingerprint.js';
 import { rowsToStage } from './stageSource.js';
 import type { PreparedJob } from './prepare.js';
 import type { RunKind } from './runKind.js';
@@ -55,6 +55,8 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
   // Known once the shard holds its lock and agreed on the plan.
   let agreed: ShardPlan | null = null;
   let attempt = 0;
+  // The settings that decide the output, recorded in the manifest for the commit to compare.
+  let settings: Record<string, string> = {};
   const plan = (): ShardPlan => agreed ?? internal('the shard plan is used before it is agreed');
   return {
     window,
@@ -75,6 +77,7 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
     },
     journal(identity) {
       const ranges = shardRanges(plan(), shard.index);
+      settings = outputSettings(identity);
       return {
         // A journal of another plan or shard is never resumed.
         identity: withSettings(identity, { shard: { index: shard.index, count: shard.count, plan: plan().hash } }),
@@ -112,6 +115,7 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
         parts: await describeShardParts(shardsDir, shard.index, finished),
         ...(profile ? { profile: await describeShardFile(shardsDir, shard.index, SHARD_PROFILE_NAME, profile.rows) } : {}),
         model: { path: job.model.path, sha256: job.model.sha256 },
+        settings,
         versions: versions(pool.runtimeVersion, ctx.db.libraryVersion),
         startedAt: startedAt.toISOString(),
         finishedAt: new Date().toISOString(),

@@ -65,9 +65,10 @@ export interface CheckedShards {
 
 /**
  * Checks the shards' manifests against `plan` (see the module comment); throws naming every
- * shard at fault. `model` is the sha256 the commit expects, when it knows one.
+ * shard at fault. `expected`: the model's sha256 and the output settings (core/fingerprint.ts
+ * `outputSettings`) the commit's job has, when it knows them; else the shards must agree with shard 0.
  */
-export async function checkShards(shardsDir: string, plan: ShardPlan, count: number, model?: string): Promise<CheckedShards> {
+export async function checkShards(shardsDir: string, plan: ShardPlan, count: number, expected: { model?: string; settings?: Record<string, string> } = {}): Promise<CheckedShards> {
   checkCount(plan, count);
   const status = await shardStatus(shardsDir, plan, count);
   if (!status.complete) throw incomplete(status, count);
@@ -80,7 +81,7 @@ export async function checkShards(shardsDir: string, plan: ShardPlan, count: num
       actual: `${changed.length} file${changed.length === 1 ? '' : 's'} changed`,
     });
   }
-  const problems = [...coverageProblems(plan, manifests), ...manifests.flatMap((m) => rowProblems(plan, m)), ...modelProblems(manifests, model), ...unread];
+  const problems = [...coverageProblems(plan, manifests), ...manifests.flatMap((m) => rowProblems(plan, m)), ...modelProblems(manifests, expected.model), ...settingProblems(manifests, expected.settings), ...unread];
   if (problems.length === 0) problems.push(...(await partProblems(shardsDir, manifests)));
   if (problems.length > 0) {
     throw new BatchinferError('INPUT_INVALID', `the shards' manifests do not add up to the plan: ${problems.join('; ')}; rerun the shards named (remove their shard-I directories first)`, {
@@ -189,6 +190,16 @@ function modelProblems(manifests: readonly ShardManifest[], expected?: string): 
   const other = manifests.filter((m) => m.model.sha256 !== want);
   if (other.length === 0) return [];
   return [`shard${other.length === 1 ? '' : 's'} ${other.map((m) => `${m.shard.index} (model sha256 ${m.model.sha256.slice(0, 12)})`).join(', ')} scored with another model than ${want.slice(0, 12)}`];
+}
+
+/** Shards that ran with other output settings than `expected` (or shard 0's), naming the settings. */
+function settingProblems(manifests: readonly ShardManifest[], expected?: Record<string, string>): string[] {
+  const want = expected ?? manifests[0]!.settings;
+  const whose = expected ? "this job's" : "shard 0's";
+  return manifests.flatMap((m) => {
+    const names = [...new Set([...Object.keys(want), ...Object.keys(m.settings)])].filter((k) => want[k] !== m.settings[k]);
+    return names.length === 0 ? [] : [`shard ${m.shard.index} ran with other settings than ${whose} (${names.join(', ')})`];
+  });
 }
 
 /** Every listed part (and rejects file, and profile) is in its shard's directory with its recorded size. */

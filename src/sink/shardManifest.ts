@@ -73,6 +73,8 @@ export interface ShardManifest {
   /** The profile of the shard's rows (its parts' merged), when the run keeps one: the commit merges the shards'. */
   profile?: ShardFileEntry;
   model: { path: string; sha256: string };
+  /** A digest of each setting that decides the output (core/fingerprint.ts `outputSettings`): the shards of one run agree on all. */
+  settings: Record<string, string>;
   versions: Record<string, string>;
   startedAt: string;
   finishedAt: string;

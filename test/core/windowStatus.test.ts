@@ -52,7 +52,7 @@ describe('jobStatus states', () => {
     const spec = parseJobSpec({ model: 'm.onnx', input: 'in.parquet', output: join(dir, 'out/dt={date}/'), schedule: '0 * * * *' }, { baseDir: dir, name: 'hourly' });
     const out = join(dir, 'out/dt=2026-11-29');
     await mkdir(out, { recursive: true });
-    const manifest = { format: 'batchinfer-manifest/1', job: 'hourly', window: { start: '2026-11-29T00:00:00.000Z', end: '2026-11-29T01:00:00.000Z' }, inputs: [], rows: { in: 5, out: 5, rejected: 0 }, outputs: [], model: { path: 'm.onnx', sha256: '' }, versions: {}, startedAt: '', finishedAt: '2026-11-29T01:00:05.000Z' };
+    const manifest = { format: 'batchinfer-manifest/1', job: 'hourly', window: { start: '2026-11-29T00:00:00.000Z', end: '2026-11-29T01:00:00.000Z' }, inputs: [], rows: { in: 5, out: 5, rejected: 0 }, outputs: [], model: { path: 'm.onnx', sha256: '' }, settings: {}, versions: {}, startedAt: '', finishedAt: '2026-11-29T01:00:05.000Z' };
     await writeFile(join(out, '_SUCCESS'), JSON.stringify(manifest));
     const states = await jobStatus(spec, new Date('2026-11-29T00:00:00Z'), new Date('2026-11-29T02:00:00Z'));
     expect(states.map((s) => [s.start, s.state, s.rows])).toEqual([
@@ -73,7 +73,7 @@ describe('jobStatus of a window whose shards are in progress', () => {
     const plan = await recordOrCheckPlan(shardsDir, planOf(5, inputs, units));
     const manifest = (index: number, planHash = plan.hash): ShardManifest => ({
       format: SHARD_MANIFEST_FORMAT, job: 'hourly', window: null, shard: { index, count: 5 }, planHash, units: [index], attempt: 1, inputs: [],
-      rows: { in: 10, out: 10, rejected: 0 }, parts: [], model: { path: 'm.onnx', sha256: '' }, versions: {}, startedAt: '', finishedAt: '',
+      rows: { in: 10, out: 10, rejected: 0 }, parts: [], model: { path: 'm.onnx', sha256: '' }, settings: {}, versions: {}, startedAt: '', finishedAt: '',
     });
     for (const i of [0, 4]) await mkdir(join(shardsDir, `shard-${i}`));
     await writeShardManifest(shardsDir, manifest(0));

@@ -139,4 +139,23 @@ describe('sharded run failures', { timeout: 120_000 }, () => {
     expect(err).toContain('b.parquet');
     await expectNothingCommitted(s);
   });
+  it('the job edited between shards: the commit refuses (65) naming the shards and the settings that decide the output; a batch size is no such setting', async () => {
+    const s = await parquetJob(await tmp.make());
+    const text = await readFile(s.job, 'utf8');
+    expectOk(await run(s, 0, 3));
+    // Another batch size changes no output row: shard 1 agrees with shard 0.
+    await writeFile(s.job, text.replace('batch_size: 256', 'batch_size: 512'));
+    expectOk(await run(s, 1, 3));
+    // Other labels: shard 2 writes other prediction columns than shards 0 and 1.
+    await writeFile(s.job, text.replace('labels: [legit, fraud]', 'labels: [ok, fraud]'));
+    expectOk(await run(s, 2, 3));
+    const edited = expectCliError(await runCli(['commit', s.job, '--shards', '3']), 65, 'INPUT_INVALID');
+    expect(edited).toContain("shard 0 ran with other settings than this job's (predictions)");
+    expect(edited).toContain("shard 1 ran with other settings than this job's (predictions)");
+    expect(edited).not.toContain('shard 2 ran');
+    await writeFile(s.job, text);
+    const original = expectCliError(await runCli(['commit', s.job, '--shards', '3']), 65, 'INPUT_INVALID');
+    expect(original).toContain("shard 2 ran with other settings than this job's (predictions)");
+    await expectNothingCommitted(s);
+  });
 });

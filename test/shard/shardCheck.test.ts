@@ -8,7 +8,7 @@ import { SHARD_MANIFEST_FORMAT, nextAttempt, stampShardInputs, readShardManifest
 import { shardInputs } from '../../src/shard/shardPlan.js';
 import { shardDir } from '../../src/sink/shardPaths.js';
 import { useTempDirs } from '../helpers/tempDir.js';
-import { MODEL, shardedRun } from './shardFixture.js';
+import { MODEL, SETTINGS, shardedRun } from './shardFixture.js';
 
 const tmp = useTempDirs('batchinfer-shardcheck-');
 let db: Db;
@@ -92,7 +92,7 @@ describe('shardStatus (verify)', () => {
 describe('checkShards (commit)', () => {
   it("complete shards: each input's parts in row order, the rows and the model", async () => {
     const run = await shardedRun(db, await tmp.make(), 3);
-    const checked = await checkShards(run.shardsDir, run.plan, 3, MODEL.sha256);
+    const checked = await checkShards(run.shardsDir, run.plan, 3, { model: MODEL.sha256, settings: SETTINGS });
     expect(checked.rows).toEqual({ in: 8000, out: 8000, rejected: 0 });
     expect(checked.model).toEqual(MODEL);
     // Every input's spans, over all shards in order, run from row 0 to its last row without a gap.
@@ -192,6 +192,23 @@ describe('checkShards (commit)', () => {
     expect(err.message).toContain(`shard 0 covers units [${[...m0.units, next].join(', ')}], the plan gives it [${m0.units.join(', ')}]`);
     expect(err.message).toContain(`shard 0: rows in ${m0.rows.in} != out ${m0.rows.out} + rejected 5`);
     expect(err.message).toContain(`shard 2 (model sha256 000000000000) scored with another model than ${MODEL.sha256.slice(0, 12)}`);
+  });
+
+  it("shards that ran with other output settings: INPUT_INVALID naming the shards and the settings, against the job's or shard 0's", async () => {
+    const run = await shardedRun(db, await tmp.make(), 3);
+    await tamper(run.shardsDir, 1, (m) => {
+      m.settings = { ...m.settings, predictions: '0'.repeat(16) };
+    });
+    await tamper(run.shardsDir, 2, (m) => {
+      const { passthrough: _gone, ...rest } = m.settings;
+      m.settings = { ...rest, where: '1'.repeat(16) };
+    });
+    const against = await failure(checkShards(run.shardsDir, run.plan, 3));
+    expect(against.code).toBe('INPUT_INVALID');
+    expect(against.message).toContain("shard 1 ran with other settings than shard 0's (predictions)");
+    expect(against.message).toContain("shard 2 ran with other settings than shard 0's (passthrough, where)");
+    const job = await failure(checkShards(run.shardsDir, run.plan, 3, { settings: { ...SETTINGS, inputs: '2'.repeat(16) } }));
+    for (const i of [0, 1, 2]) expect(job.message).toMatch(new RegExp(`shard ${i} ran with other settings than this job's \\(inputs`));
   });
 
   it('parts that do not tile the shard, and parts gone or changed since the manifest', async () => {

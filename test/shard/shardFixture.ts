@@ -11,6 +11,8 @@ import { SHARD_MANIFEST_FORMAT, describeShardParts, stampShardInputs, writeShard
 import { shardDir } from '../../src/sink/shardPaths.js';
 
 export const MODEL = { path: '/models/m.onnx', sha256: 'f'.repeat(64) };
+/** The output settings' digests every fixture shard ran with. */
+export const SETTINGS = { inputs: 'a'.repeat(16), predictions: 'b'.repeat(16), passthrough: 'c'.repeat(16) };
 
 export interface ShardedRun {
   dir: string;
@@ -64,6 +66,7 @@ export async function scoreShard(db: Db, shardsDir: string, plan: ShardPlan, ind
     rows: { in: rows, out: rows, rejected: 0 },
     parts: await describeShardParts(shardsDir, index, finished),
     model: MODEL,
+    settings: SETTINGS,
     versions: { batchinfer: 'test' },
     startedAt: '2026-12-05T00:00:00.000Z',
     finishedAt: '2026-12-05T00:00:01.000Z',
