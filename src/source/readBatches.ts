@@ -48,6 +48,11 @@ export interface ReadOptions {
   trackRows?: boolean;
   /** Buffers the inference workers handed back, filled again instead of allocating new ones. */
   buffers?: BufferPool;
+  /**
+   * End a batch at every file row that is a multiple of this (a part boundary): part files then
+   * hold the same rows whatever sizes `batch_size: auto` chose, so a job writes the same bytes.
+   */
+  cutEvery?: number;
 }
 
 
@@ -89,6 +94,9 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   let batchStart = fromRow;
   const current = (): BatchBuilder => (builder ??= newBuilder(batchStart));
   let fileRow = fromRow;
+  const cutEvery = options.cutEvery ?? Infinity;
+  // The file row the current batch must end at, at the latest.
+  const cutAfter = (row: number): number => (Number.isFinite(cutEvery) ? (Math.floor(row / cutEvery) + 1) * cutEvery : Infinity);
   // Time spent waiting on DuckDB vs copying into tensors; the consumer's time while this
   // generator is suspended at `yield` is neither.
   let readMs = 0;
@@ -106,7 +114,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
     while (offset < chunk.rowCount) {
       const started = performance.now();
       if (anyBad) {
-        while (offset < chunk.rowCount && checks.isBad(offset)) {
+        while (offset < chunk.rowCount && checks.isBad(offset) && fileRow < cutAfter(batchStart)) {
           const rejection = checks.rejection(offset);
           if ((options.onError ?? 'fail') === 'fail') {
             const col = columns[rejection.columnIndex];
@@ -124,7 +132,8 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
         }
       }
       const filling = current();
-      let take = Math.min(chunk.rowCount - offset, filling.capacity - filling.rowCount);
+      const cut = cutAfter(batchStart);
+      let take = Math.min(chunk.rowCount - offset, filling.capacity - filling.rowCount, cut - fileRow);
       if (anyBad) {
         let good = 0;
         while (good < take && !checks.isBad(offset + good)) good++;
@@ -133,7 +142,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
       if (take > 0) filling.copy(chunk, offset, take, fileRow);
       offset += take;
       fileRow += take;
-      if (filling.rowCount === filling.capacity) {
+      if (filling.rowCount === filling.capacity || fileRow === cut) {
         const batch = filling.finish(fileRow);
         builder = null;
         batchStart = fileRow;
