@@ -86,8 +86,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
     journal,
     passthrough: job.spec.passthrough,
     byRowNumber: plan.join.by === 'row-number',
-    // A part written behind is one COPY: the reader and the workers use the other cores meanwhile.
-    lanes: plan.join.lanes === 2 && !plan.writeBehind,
+    lanes: plan.join.lanes === 2,
     checkpointRows: plan.partRows,
     ...(plan.join.by === 'position' ? { cutEvery: plan.partRows } : {}),
     writeBehind: plan.writeBehind,
@@ -206,8 +205,8 @@ class Scoring {
         // Rows left out (skip, quarantine) carry their row numbers: the parts join on them.
         onError: job.spec.onError,
         buffers: this.buffers,
-        // Parts joined by position end at multiples of the part size, whatever the batch sizes.
-        ...(this.plan.join.by === 'position' ? { cutEvery: this.plan.partRows } : {}),
+        // Parts joined by position end where the rows say, whatever the batch sizes.
+        cutAfter: (row) => sink.cutAfter(row),
         onTiming: (readMs, prepMs) => {
           this.seconds.read += readMs / 1000;
           this.seconds.preprocess += prepMs / 1000;

@@ -32,7 +32,7 @@ export interface PartSinkOptions {
   lanes: boolean;
   /** Rows per part file (whole batches). */
   checkpointRows: number;
-  /** Also end a part at every file row that is a multiple of this (the reader ends its batches there: readBatches `cutEvery`). */
+  /** Also end a part at every file row that is a multiple of this (the reader ends its batches there: `cutAfter`). */
   cutEvery?: number;
   /** Write each part while the next one fills (two writers), instead of holding the reader while it is written. */
   writeBehind?: boolean;
@@ -61,6 +61,9 @@ export interface SinkFile {
   /** The row-check expression (NULL for good rows), for the quarantine file. */
   rejectCheck(params: Params): string;
 }
+
+/** Rows of a DuckDB vector: a lane the reader cuts holds whole ones. */
+const LANE_UNIT = 2048;
 
 /** A part cut from the pending rows: what its files' journal entries record, fixed when it is cut. */
 interface CutPart {
@@ -146,6 +149,20 @@ export class PartSink {
     return this.partStart;
   }
 
+  /**
+   * With `cutEvery`: the file row a batch starting at `row` must end at, at the latest, so
+   * that parts and lanes end where the rows say, not where batches happen to (readBatches
+   * `cutAfter`): a part at the next multiple of `cutEvery`, its first lane where `laneEnd`
+   * says. Called by the reader ahead of the parts: a function of `row` alone.
+   */
+  cutAfter(row: number): number {
+    const every = this.options.cutEvery;
+    if (every === undefined) return Infinity;
+    const end = (Math.floor(row / every) + 1) * every;
+    const lane = this.laneEnd(row);
+    return row < lane ? Math.min(lane, end) : end;
+  }
+
   /** The file rows the journaled parts hold, rejected ones included (`drain` first for all of them). */
   get rowsWritten(): number {
     return this.durableEnd;
@@ -189,8 +206,13 @@ export class PartSink {
     const part = this.cut();
     const previous = this.journaled;
     const written = this.writeSlot(slot, part);
-    // Journaled in order, after the part before; a failure stops the chain.
-    const journaled = previous.then(() => written).then((files) => this.journal(slot.writer, part, files, onJournaled));
+    // Journaled in order, after the part before (a failure stops the chain); settled only once
+    // its own COPY has: its connection must not close under it.
+    const journaled = (async () => {
+      const files = await written;
+      await previous;
+      await this.journal(slot.writer, part, files, onJournaled);
+    })();
     this.journaled = journaled;
     slot.writing = journaled;
     if (this.slots.length === 1) {
@@ -297,8 +319,24 @@ export class PartSink {
 
   /** Splits the next part in two lanes when it will be big enough: half of the rows it will hold. */
   private planPart(): void {
+    const start = this.partStart;
+    if (!this.options.lanes) return this.writer.planPart(0);
+    if (this.options.cutEvery === undefined) return this.writer.planPart(laneRowsFor(Math.min(this.options.checkpointRows, this.current().rows - start), this.options.batchSize));
+    const lane = this.laneEnd(start);
+    this.writer.planPart(lane > start ? lane - start : 0);
+  }
+
+  /**
+   * With `cutEvery`: where the first lane of the part holding `row` ends (its start when it is
+   * not split). Lanes are planned on the part's whole span (from its multiple of `cutEvery`),
+   * in whole DuckDB vectors: a run resumed between two lanes writes the same files.
+   */
+  private laneEnd(row: number): number {
+    const every = this.options.cutEvery!;
     const file = this.current();
-    this.writer.planPart(laneRowsFor(Math.min(this.options.checkpointRows, file.rows - this.partStart), this.options.batchSize));
+    const start = Math.max(Math.floor(row / every) * every, file.rowStart ?? 0);
+    if (!this.options.lanes) return start;
+    return start + laneRowsFor(Math.min(every, file.rows - start), LANE_UNIT);
   }
 
   private current(): SinkFile {

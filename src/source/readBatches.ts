@@ -49,10 +49,11 @@ export interface ReadOptions {
   /** Buffers the inference workers handed back, filled again instead of allocating new ones. */
   buffers?: BufferPool;
   /**
-   * End a batch at every file row that is a multiple of this (a part boundary): part files then
-   * hold the same rows whatever sizes `batch_size: auto` chose, so a job writes the same bytes.
+   * The file row a batch starting at file row `row` must end at, at the latest (a part's or a
+   * lane's end: PartSink `cutAfter`): part files then hold the same rows whatever sizes
+   * `batch_size: auto` chose, so a job writes the same bytes.
    */
-  cutEvery?: number;
+  cutAfter?(row: number): number;
 }
 
 
@@ -94,9 +95,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   let batchStart = fromRow;
   const current = (): BatchBuilder => (builder ??= newBuilder(batchStart));
   let fileRow = fromRow;
-  const cutEvery = options.cutEvery ?? Infinity;
-  // The file row the current batch must end at, at the latest.
-  const cutAfter = (row: number): number => (Number.isFinite(cutEvery) ? (Math.floor(row / cutEvery) + 1) * cutEvery : Infinity);
+  const cutAfter = options.cutAfter ?? (() => Infinity);
   // Time spent waiting on DuckDB vs copying into tensors; the consumer's time while this
   // generator is suspended at `yield` is neither.
   let readMs = 0;
