@@ -89,13 +89,14 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   const source = options.display ?? file;
   const display = source.path;
   const columns = flatColumns(feeds);
-  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, sizeOf(), start, options.trackRows ?? (options.onError ?? 'fail') !== 'fail', options.buffers);
+  const cutAfter = options.cutAfter ?? (() => Infinity);
+  // A batch that will end at a cut is made just big enough: a short batch's values are copied out of a bigger buffer.
+  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, Math.min(sizeOf(), cutAfter(start) - start), start, options.trackRows ?? (options.onError ?? 'fail') !== 'fail', options.buffers);
   // Made when the batch takes its first row: a batch size is asked for only for a batch that is yielded.
   let builder: BatchBuilder | null = null;
   let batchStart = fromRow;
   const current = (): BatchBuilder => (builder ??= newBuilder(batchStart));
   let fileRow = fromRow;
-  const cutAfter = options.cutAfter ?? (() => Infinity);
   // Time spent waiting on DuckDB vs copying into tensors; the consumer's time while this
   // generator is suspended at `yield` is neither.
   let readMs = 0;
