@@ -21,8 +21,8 @@ import { WRITE_BEHIND_ROWS } from '../../src/core/executionPlan.js';
 import { DEFAULT_BATCH_SIZE } from '../../src/spec/jobSpec.js';
 
 const tmp = useTempDirs('batchinfer-e2e-write-behind-');
-/** Two whole parts and a short last one. */
-const ROWS = 2 * WRITE_BEHIND_ROWS + 54_240;
+/** A whole part and a short last one. */
+const ROWS = WRITE_BEHIND_ROWS + 54_240;
 
 let input: Promise<string> | undefined;
 /** `ROWS` rows: a unique text `id` in file order and four features, in row groups of 50,000 rows. */
@@ -59,12 +59,14 @@ describe('parts written behind', { timeout: 180_000 }, () => {
     // Each part in two lanes (two COPYs at once): halves of a whole part, then of the last
     // (in whole vectors of 2048 rows).
     const half = WRITE_BEHIND_ROWS / 2;
-    const last = ROWS - 2 * WRITE_BEHIND_ROWS;
+    const last = ROWS - WRITE_BEHIND_ROWS;
     const lastLane = Math.ceil(last / 2 / 2048) * 2048;
-    expect(await rowGroupSizes(ref)).toEqual([half, half, half, half, lastLane, last - lastLane]);
+    // A lane is one row group of DuckDB's writer.
+    expect(half).toBe(122_880);
+    expect(await rowGroupSizes(ref)).toEqual([half, half, lastLane, last - lastLane]);
     const [check] = await withDuckDb((query) => query(`SELECT count(*) AS n, count(*) FILTER (WHERE id <> 'r' || file_row_number) AS misplaced, count(*) FILTER (WHERE prediction IS NULL OR NOT isfinite(confidence)) AS unscored FROM read_parquet($1, file_row_number = true)`, [ref]));
     expect(check).toEqual({ n: BigInt(ROWS), misplaced: 0n, unscored: 0n });
-    // Neither 3000 nor 5000 divides a lane's 61,440 rows: batches end at the part and lane
+    // Neither 3000 nor 5000 divides a lane's 122,880 rows: batches end at the part and lane
     // boundaries anyway. `auto` tries 1024 and 4096 on this many rows, then keeps one.
     for (const size of ['3000', '5000', 'auto']) {
       const out = join(await tmp.make(), `b${size}.parquet`);
@@ -81,7 +83,7 @@ describe('parts written behind', { timeout: 180_000 }, () => {
     expect(existsSync(out)).toBe(false);
     const resumed = await runCli(args(await bigInput(), out), { cwd: dir, timeoutMs: 90_000 });
     expectOk(resumed);
-    expect(JSON.parse(resumed.stdout)).toMatchObject({ resumedRows: WRITE_BEHIND_ROWS + WRITE_BEHIND_ROWS / 2, rows: { in: ROWS, out: ROWS } });
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ resumedRows: WRITE_BEHIND_ROWS + Math.ceil((ROWS - WRITE_BEHIND_ROWS) / 2 / 2048) * 2048, rows: { in: ROWS, out: ROWS } });
     expect(await sha256(out)).toBe(await sha256(await referenceRun()));
     expect(await stagingLeftovers(out)).toEqual([]);
   });
