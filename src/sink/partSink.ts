@@ -6,6 +6,12 @@
  *
  * One file at a time: `resume` takes the parts an earlier run journaled, `startFile` begins
  * after them, `append`/`extendSpan` take each batch in order, `flush` writes a part.
+ *
+ * Writing behind (`writeBehind`), two writers take turns: `flush` cuts the part and starts its
+ * COPY, and the next part's rows go to the other writer meanwhile; parts are journaled in
+ * order, and `drain` waits for them all (a failed write is thrown there, or by a later `flush`).
+ * With `cutEvery`, parts (and their lanes) end at rows fixed by the file, not by the batches:
+ * the reader ends its batches there (`cutAfter`).
  */
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
