@@ -90,7 +90,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   const display = source.path;
   const columns = flatColumns(feeds);
   const cutAfter = options.cutAfter ?? (() => Infinity);
-  // A batch that will end at a cut is made just big enough: a short batch's values are copied out of a bigger buffer.
+  // A batch that will end at a cut is made just big enough: one shorter than its buffer is copied out of it (finish).
   const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, Math.min(sizeOf(), cutAfter(start) - start), start, options.trackRows ?? (options.onError ?? 'fail') !== 'fail', options.buffers);
   // Made when the batch takes its first row: a batch size is asked for only for a batch that is yielded.
   let builder: BatchBuilder | null = null;
