@@ -87,7 +87,9 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
     passthrough: job.spec.passthrough,
     byRowNumber: plan.join.by === 'row-number',
     lanes: plan.join.lanes === 2,
-    checkpointRows: plan.checkpointRows,
+    checkpointRows: plan.partRows,
+    ...(plan.join.by === 'position' ? { cutEvery: plan.partRows } : {}),
+    writeBehind: plan.writeBehind,
     batchSize: plan.batchSize,
     // A part joined on row numbers is one parallel COPY: it gets all of DuckDB's threads. A
     // positional join runs on one thread per lane anyway (docs/performance.md, writing).
@@ -99,7 +101,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
   try {
     return await scoring.run(sink);
   } finally {
-    sink.close();
+    await sink.close();
   }
 }
 
@@ -203,6 +205,8 @@ class Scoring {
         // Rows left out (skip, quarantine) carry their row numbers: the parts join on them.
         onError: job.spec.onError,
         buffers: this.buffers,
+        // Parts joined by position end where the rows say, whatever the batch sizes.
+        cutAfter: (row) => sink.cutAfter(row),
         onTiming: (readMs, prepMs) => {
           this.seconds.read += readMs / 1000;
           this.seconds.preprocess += prepMs / 1000;
@@ -231,6 +235,7 @@ class Scoring {
     checkAborted(options.signal);
     // The last part; an empty file still gets one (zero rows, full schema).
     if (sink.lastPartDue) await this.flush(sink);
+    await this.drain(sink);
     await this.checkFileRead(file, original, sink.rowsWritten, rows);
     await this.journal.append({ type: 'file-done', file: index, rows: sink.rowsWritten });
     this.rowsBefore += sink.rowsWritten - planned.rows.start;
@@ -285,7 +290,14 @@ class Scoring {
     this.seconds.preprocess += (performance.now() - started) / 1000;
   }
 
-  /** The reader waits while a part is written. */
+  /** Every part cut is journaled (the writes behind waited for). */
+  private async drain(sink: PartSink): Promise<void> {
+    const started = performance.now();
+    await sink.drain();
+    this.seconds.write += (performance.now() - started) / 1000;
+  }
+
+  /** The reader waits while a part is written, or (writing behind) while the part before it is. */
   private async flush(sink: PartSink): Promise<void> {
     const started = performance.now();
     await sink.flush((rowEnd) => this.options.onPart?.({ rowsDone: this.rowsBefore + rowEnd - this.spanStart, rowsTotal: this.rowsTotal, rowsResumed: this.resumedRows }));

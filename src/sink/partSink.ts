@@ -6,6 +6,12 @@
  *
  * One file at a time: `resume` takes the parts an earlier run journaled, `startFile` begins
  * after them, `append`/`extendSpan` take each batch in order, `flush` writes a part.
+ *
+ * Writing behind (`writeBehind`), two writers take turns: `flush` cuts the part and starts its
+ * COPY, and the next part's rows go to the other writer meanwhile; parts are journaled in
+ * order, and `drain` waits for them all (a failed write is thrown there, or by a later `flush`).
+ * With `cutEvery`, parts (and their lanes) end at rows fixed by the file, not by the batches:
+ * the reader ends its batches there (`cutAfter`).
  */
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +25,7 @@ import { failpoint } from '../util/failpoint.js';
 import { writeFileAtomic } from './atomicFile.js';
 import type { Journal } from './journal.js';
 import type { Part } from './part.js';
-import { laneRowsFor, PartWriter } from './partWriter.js';
+import { laneRowsFor, PartWriter, type PartSource, type WrittenPart } from './partWriter.js';
 import { RejectTally } from './rejectTally.js';
 
 export interface PartSinkOptions {
@@ -30,7 +36,12 @@ export interface PartSinkOptions {
   byRowNumber: boolean;
   /** A part's rows may be split in two lanes (the positional join with passthrough columns). */
   lanes: boolean;
+  /** Rows per part file (whole batches). */
   checkpointRows: number;
+  /** Also end a part at every file row that is a multiple of this (the reader ends its batches there: `cutAfter`). */
+  cutEvery?: number;
+  /** Write each part while the next one fills (two writers), instead of holding the reader while it is written. */
+  writeBehind?: boolean;
   batchSize: number;
   /** DuckDB's threads while a part joined on row numbers is written (one parallel COPY); null: as they are. */
   copyThreads: number | null;
@@ -57,6 +68,28 @@ export interface SinkFile {
   rejectCheck(params: Params): string;
 }
 
+/** Rows of a DuckDB vector: a lane the reader cuts holds whole ones. */
+const LANE_UNIT = 2048;
+
+/** A part cut from the pending rows: what its files' journal entries record, fixed when it is cut. */
+interface CutPart {
+  file: SinkFile;
+  span: PartSource;
+  /** Sequence number of its first file (a part split in lanes is two files). */
+  first: number;
+  /** Per file, what its journal entry records beside its rows. */
+  notes: { scores?: ScoresDecision; labelCheck?: LabelCounts }[];
+  profiles: (object | null)[];
+  rejected: Record<string, number>;
+  rejectedTotal: number;
+}
+
+/** A writer (its own connections and predictions table), and the part it is writing in the background, if any. */
+interface WriterSlot {
+  writer: PartWriter;
+  writing: Promise<void> | null;
+}
+
 export class PartSink {
   /** `parts[i]`: the part files of input file i, in order. */
   readonly parts: Part[][] = [];
@@ -66,22 +99,38 @@ export class PartSink {
   /** First file row of the part being filled, and the row after the last batch taken. */
   private partStart = 0;
   private spanEnd = 0;
+  /** The row after the file's last journaled part. */
+  private durableEnd = 0;
+  /** Sequence number of the file's next part file. */
+  private nextSeq = 0;
   private readonly partRejects = new RejectTally();
+  /** The slot taking rows; the other (write-behind) writes the part before. */
+  private active = 0;
+  /** The last part's journaling: the next part is journaled after it, so the journal lists parts in order. */
+  private journaled: Promise<void> = Promise.resolve();
 
   private constructor(
-    private readonly writerDb: Db,
-    private readonly writer: PartWriter,
+    private readonly slots: WriterSlot[],
     private readonly options: PartSinkOptions,
   ) {}
 
-  /** Opens its own connection to `db`: a statement on the reader's would end the reader's stream. */
+  /**
+   * Opens its own connection to `db`: a statement on the reader's would end the reader's stream.
+   * Writing behind takes two writers, each on its own connection (temp tables are per connection):
+   * one takes rows while the other's part is written.
+   */
   static async open(db: Db, plan: OutputPlan, options: PartSinkOptions): Promise<PartSink> {
-    const writerDb = await db.fork();
+    const dbs: Db[] = [];
     try {
-      const writer = await PartWriter.create(writerDb, plan, options.passthrough, { byRowNumber: options.byRowNumber, lanes: options.lanes });
-      return new PartSink(writerDb, writer, options);
+      const slots: WriterSlot[] = [];
+      for (let k = 0; k < (options.writeBehind ? 2 : 1); k++) {
+        const writerDb = await db.fork();
+        dbs.push(writerDb);
+        slots.push({ writer: await PartWriter.create(writerDb, plan, options.passthrough, { byRowNumber: options.byRowNumber, lanes: options.lanes }), writing: null });
+      }
+      return new PartSink(slots, options);
     } catch (err) {
-      writerDb.close();
+      for (const d of dbs) d.close();
       throw err;
     }
   }
@@ -99,15 +148,30 @@ export class PartSink {
   startFile(file: SinkFile): number {
     this.file = file;
     this.partStart = this.options.journal.parts(file.index).at(-1)?.rowEnd ?? file.rowStart ?? 0;
-    this.spanEnd = this.partStart;
+    this.spanEnd = this.durableEnd = this.partStart;
+    this.nextSeq = this.currentParts().length;
     this.partRejects.clear();
     this.planPart();
     return this.partStart;
   }
 
-  /** The file rows the written parts hold, rejected ones included. */
+  /**
+   * With `cutEvery`: the file row a batch starting at `row` must end at, at the latest, so
+   * that parts and lanes end where the rows say, not where batches happen to (readBatches
+   * `cutAfter`): a part at the next multiple of `cutEvery`, its first lane where `laneEnd`
+   * says. Called by the reader ahead of the parts: a function of `row` alone.
+   */
+  cutAfter(row: number): number {
+    const every = this.options.cutEvery;
+    if (every === undefined) return Infinity;
+    const end = (Math.floor(row / every) + 1) * every;
+    const lane = this.laneEnd(row);
+    return row < lane ? Math.min(lane, end) : end;
+  }
+
+  /** The file rows the journaled parts hold, rejected ones included (`drain` first for all of them). */
   get rowsWritten(): number {
-    return this.partStart;
+    return this.durableEnd;
   }
 
   /** The row after the last batch taken. */
@@ -115,14 +179,16 @@ export class PartSink {
     return this.spanEnd;
   }
 
-  /** The pending rows fill a part. */
+  /** The pending rows fill a part, or reach a part boundary (`cutEvery`). */
   get full(): boolean {
-    return this.writer.pendingRows >= this.options.checkpointRows;
+    const pending = this.writer.pendingRows;
+    const { cutEvery } = this.options;
+    return pending >= this.options.checkpointRows || (cutEvery !== undefined && pending > 0 && this.spanEnd % cutEvery === 0);
   }
 
   /** The file's last part is due: rows or rejects pending, or no part yet (an empty file gets one: zero rows, full schema). */
   get lastPartDue(): boolean {
-    return this.writer.pendingRows > 0 || this.partRejects.total > 0 || this.currentParts().length === 0;
+    return this.writer.pendingRows > 0 || this.partRejects.total > 0 || this.nextSeq === 0;
   }
 
   /** A batch's span of file rows ends at `rowEnd`, with `rejected` of them rejected. */
@@ -138,66 +204,118 @@ export class PartSink {
   /**
    * Writes the pending rows as the file's next part (or two consecutive parts: lanes), each
    * renamed from its temp name once complete and journaled; `onJournaled` gets each part's row end.
+   * Writing behind, it returns once the part is cut: the part is written while the next one
+   * fills, and its failure is thrown by a later `flush` or by `drain`.
    */
   async flush(onJournaled?: (rowEnd: number) => void): Promise<void> {
-    const { copyThreads } = this.options;
-    const write = (): Promise<void> => this.writePart(onJournaled);
-    // Set through the writer's connection: a statement on the reader's would end its stream.
-    await (copyThreads !== null ? this.writerDb.withThreads(copyThreads, write) : write());
-  }
-
-  /** Closes its connections. */
-  close(): void {
-    this.writer.close();
-    this.writerDb.close();
-  }
-
-  private async writePart(onJournaled?: (rowEnd: number) => void): Promise<void> {
-    const file = this.current();
-    const { staging, journal } = this.options;
-    const fileParts = this.currentParts();
-    const span = { file: file.source, rowStart: this.partStart, rowEnd: this.spanEnd, rowCount: this.writer.pendingRows, display: file.display };
-    const first = fileParts.length;
-    const nameOf = (k: number): string => `part-${file.index}-${first + k}.parquet`;
-    // Written under temp names: a part file under its final name is always complete.
-    const written = await this.writer.writeParts(span, (k) => join(staging, nameOf(k) + '.tmp'));
-    for (const [k, part] of written.entries()) {
-      const seq = first + k;
-      const name = nameOf(k);
-      const path = join(staging, name);
-      const rowEnd = part.rowEnd ?? this.spanEnd;
-      await rename(part.path, path);
-      this.rowsOut += part.rowCount;
-      // Rows are only left out (and quarantined) with one lane: its part holds the whole span.
-      const rejects = await this.writeRejects(file, { ...span, rowStart: part.rowStart, rowEnd }, seq);
-      const profile = await this.writeProfile(file, seq, part.rowCount);
-      failpoint('part-written');
-      const notes = this.options.notes(part.rowCount);
-      await journal.append({ type: 'part', file: file.index, seq, rowStart: part.rowStart, rowEnd, rowCount: part.rowCount, rejected: this.partRejects.counts(), name, bytes: (await stat(path)).size, rejects, scores: notes.scores, labelCheck: notes.labelCheck, profile });
-      failpoint('part-journaled');
-      onJournaled?.(rowEnd);
-      fileParts.push({ path, rows: part.rowCount, ...(rejects ? { rejects: join(staging, rejects.name) } : {}), ...(profile ? { profile: join(staging, profile.name) } : {}) });
-      this.partRejects.clear();
-      this.partStart = rowEnd;
+    const slot = this.slots[this.active]!;
+    const part = this.cut();
+    const previous = this.journaled;
+    const written = this.writeSlot(slot, part);
+    // Journaled in order, after the part before (a failure stops the chain); settled only once
+    // its own COPY has: its connection must not close under it.
+    const journaled = (async () => {
+      const files = await written;
+      await previous;
+      await this.journal(slot.writer, part, files, onJournaled);
+    })();
+    this.journaled = journaled;
+    slot.writing = journaled;
+    if (this.slots.length === 1) {
+      await journaled;
+    } else {
+      // Awaited when the slot is next used, or by `drain`; never an unhandled rejection meanwhile.
+      journaled.catch(() => undefined);
+      this.active = 1 - this.active;
+      await this.slots[this.active]!.writing;
     }
     this.planPart();
   }
 
+  /** Waits for every part cut so far to be journaled; throws the first failure. */
+  async drain(): Promise<void> {
+    for (const slot of this.slots) await slot.writing;
+  }
+
+  /** Lets every write in flight end (failures ignored: the run already fails), then closes the connections. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.slots.map((s) => s.writing));
+    for (const { writer } of this.slots) {
+      writer.close();
+      writer.db.close();
+    }
+  }
+
+  private get writer(): PartWriter {
+    return this.slots[this.active]!.writer;
+  }
+
+  /** Takes the pending rows as the next part: its span, sequence numbers and journal notes. */
+  private cut(): CutPart {
+    const file = this.current();
+    const files = this.writer.pendingFiles;
+    const part: CutPart = {
+      file,
+      span: { file: file.source, rowStart: this.partStart, rowEnd: this.spanEnd, rowCount: this.writer.pendingRows, display: file.display },
+      first: this.nextSeq,
+      notes: files.map((rows) => this.options.notes(rows)),
+      profiles: files.map((rows) => this.options.profile?.(rows) ?? null),
+      rejected: this.partRejects.counts(),
+      rejectedTotal: this.partRejects.total,
+    };
+    this.nextSeq += files.length;
+    this.partStart = this.spanEnd;
+    this.partRejects.clear();
+    return part;
+  }
+
+  /** The part's files, under temp names (a part file under its final name is always complete). */
+  private writeSlot(slot: WriterSlot, part: CutPart): Promise<WrittenPart[]> {
+    const { copyThreads, staging } = this.options;
+    const write = (): Promise<WrittenPart[]> => slot.writer.writeParts(part.span, (k) => join(staging, partName(part.file.index, part.first + k) + '.tmp'));
+    // Set through the writer's connection: a statement on the reader's would end its stream.
+    return copyThreads !== null ? slot.writer.db.withThreads(copyThreads, write) : write();
+  }
+
+  private async journal(writer: PartWriter, part: CutPart, written: WrittenPart[], onJournaled?: (rowEnd: number) => void): Promise<void> {
+    const { staging, journal } = this.options;
+    const { file } = part;
+    const fileParts = this.parts[file.index]!;
+    for (const [k, w] of written.entries()) {
+      const seq = part.first + k;
+      const name = partName(file.index, seq);
+      const path = join(staging, name);
+      const rowEnd = w.rowEnd ?? part.span.rowEnd!;
+      await rename(w.path, path);
+      this.rowsOut += w.rowCount;
+      // Rows are only left out (and quarantined) with one lane: its part holds the whole span.
+      const rejects = k === 0 ? await this.writeRejects(writer, part, { ...part.span, rowStart: w.rowStart, rowEnd }, seq) : undefined;
+      const profile = await this.writeProfile(file, seq, part.profiles[k] ?? null);
+      failpoint('part-written');
+      const notes = part.notes[k]!;
+      await journal.append({ type: 'part', file: file.index, seq, rowStart: w.rowStart, rowEnd, rowCount: w.rowCount, rejected: k === 0 ? part.rejected : {}, name, bytes: (await stat(path)).size, rejects, scores: notes.scores, labelCheck: notes.labelCheck, profile });
+      failpoint('part-journaled');
+      onJournaled?.(rowEnd);
+      fileParts.push({ path, rows: w.rowCount, ...(rejects ? { rejects: join(staging, rejects.name) } : {}), ...(profile ? { profile: join(staging, profile.name) } : {}) });
+      this.durableEnd = rowEnd;
+    }
+  }
+
   /** The part's quarantine file, when rows of its span were rejected. */
-  private async writeRejects(file: SinkFile, span: { file: DatasetFile; rowStart: number; rowEnd: number; rowCount: number }, seq: number): Promise<{ name: string; bytes: number } | undefined> {
+  private async writeRejects(writer: PartWriter, part: CutPart, span: PartSource, seq: number): Promise<{ name: string; bytes: number } | undefined> {
     const { quarantine, staging } = this.options;
-    if (!quarantine || this.partRejects.total === 0) return undefined;
+    if (!quarantine || part.rejectedTotal === 0) return undefined;
+    const { file } = part;
     const name = `rejects-${file.index}-${seq}.parquet`;
     const temp = join(staging, name + '.tmp');
-    const written = await this.writer.writeRejects(span, file.display, quarantine.columnNames, (params) => file.rejectCheck(params), temp, quarantine.keep);
-    if (written !== this.partRejects.total) throw new BatchinferError('INTERNAL', 'quarantined rows differ from rejected rows', { expected: this.partRejects.total, actual: written });
+    const written = await writer.writeRejects(span, file.display, quarantine.columnNames, (params) => file.rejectCheck(params), temp, quarantine.keep);
+    if (written !== part.rejectedTotal) throw new BatchinferError('INTERNAL', 'quarantined rows differ from rejected rows', { expected: part.rejectedTotal, actual: written });
     await rename(temp, join(staging, name));
     return { name, bytes: (await stat(join(staging, name))).size };
   }
 
   /** The part's profile file, named in its journal entry: a resumed run merges it with the new parts'. */
-  private async writeProfile(file: SinkFile, seq: number, rows: number): Promise<{ name: string; bytes: number } | undefined> {
-    const profile = this.options.profile?.(rows);
+  private async writeProfile(file: SinkFile, seq: number, profile: object | null): Promise<{ name: string; bytes: number } | undefined> {
     if (!profile) return undefined;
     const name = `profile-${file.index}-${seq}.json`;
     const path = join(this.options.staging, name);
@@ -207,8 +325,24 @@ export class PartSink {
 
   /** Splits the next part in two lanes when it will be big enough: half of the rows it will hold. */
   private planPart(): void {
+    const start = this.partStart;
+    if (!this.options.lanes) return this.writer.planPart(0);
+    if (this.options.cutEvery === undefined) return this.writer.planPart(laneRowsFor(Math.min(this.options.checkpointRows, this.current().rows - start), this.options.batchSize));
+    const lane = this.laneEnd(start);
+    this.writer.planPart(lane > start ? lane - start : 0);
+  }
+
+  /**
+   * With `cutEvery`: where the first lane of the part holding `row` ends (its start when it is
+   * not split). Lanes are planned on the part's whole span (from its multiple of `cutEvery`),
+   * in whole DuckDB vectors: a run resumed between two lanes writes the same files.
+   */
+  private laneEnd(row: number): number {
+    const every = this.options.cutEvery!;
     const file = this.current();
-    this.writer.planPart(laneRowsFor(Math.min(this.options.checkpointRows, file.rows - this.partStart), this.options.batchSize));
+    const start = Math.max(Math.floor(row / every) * every, file.rowStart ?? 0);
+    if (!this.options.lanes) return start;
+    return start + laneRowsFor(Math.min(every, file.rows - start), LANE_UNIT);
   }
 
   private current(): SinkFile {
@@ -219,4 +353,8 @@ export class PartSink {
   private currentParts(): Part[] {
     return this.parts[this.current().index] ?? (this.parts[this.current().index] = []);
   }
+}
+
+function partName(file: number, seq: number): string {
+  return `part-${file}-${seq}.parquet`;
 }

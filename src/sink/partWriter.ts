@@ -117,6 +117,16 @@ export class PartWriter {
     return this.lanes.reduce((n, lane) => n + lane.rows, 0);
   }
 
+  /** The connection rows are appended on (the first lane's), for the statements the part's writer runs beside its COPY. */
+  get db(): Db {
+    return this.lanes[0]!.db;
+  }
+
+  /** The rows of each file `writeParts` will write for the pending rows, in order (the first lane's always). */
+  get pendingFiles(): number[] {
+    return this.lanes.filter((lane, k) => k === 0 || lane.rows > 0).map((lane) => lane.rows);
+  }
+
   async append(columns: AppendColumn[], rowCount: number): Promise<void> {
     const lane = this.lanes.length > 1 && this.lanes[0]!.rows >= this.laneRows ? this.lanes[1]! : this.lanes[0]!;
     // One appender per part: each flush is a commit, too costly per batch.

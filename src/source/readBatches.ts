@@ -48,6 +48,12 @@ export interface ReadOptions {
   trackRows?: boolean;
   /** Buffers the inference workers handed back, filled again instead of allocating new ones. */
   buffers?: BufferPool;
+  /**
+   * The file row a batch starting at file row `row` must end at, at the latest (a part's or a
+   * lane's end: PartSink `cutAfter`): part files then hold the same rows whatever sizes
+   * `batch_size: auto` chose, so a job writes the same bytes.
+   */
+  cutAfter?(row: number): number;
 }
 
 
@@ -83,7 +89,9 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   const source = options.display ?? file;
   const display = source.path;
   const columns = flatColumns(feeds);
-  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, sizeOf(), start, options.trackRows ?? (options.onError ?? 'fail') !== 'fail', options.buffers);
+  const cutAfter = options.cutAfter ?? (() => Infinity);
+  // A batch that will end at a cut is made just big enough: one shorter than its buffer is copied out of it (finish).
+  const newBuilder = (start: number): BatchBuilder => new BatchBuilder(feeds, Math.min(sizeOf(), cutAfter(start) - start), start, options.trackRows ?? (options.onError ?? 'fail') !== 'fail', options.buffers);
   // Made when the batch takes its first row: a batch size is asked for only for a batch that is yielded.
   let builder: BatchBuilder | null = null;
   let batchStart = fromRow;
@@ -106,7 +114,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
     while (offset < chunk.rowCount) {
       const started = performance.now();
       if (anyBad) {
-        while (offset < chunk.rowCount && checks.isBad(offset)) {
+        while (offset < chunk.rowCount && checks.isBad(offset) && fileRow < cutAfter(batchStart)) {
           const rejection = checks.rejection(offset);
           if ((options.onError ?? 'fail') === 'fail') {
             const col = columns[rejection.columnIndex];
@@ -124,7 +132,8 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
         }
       }
       const filling = current();
-      let take = Math.min(chunk.rowCount - offset, filling.capacity - filling.rowCount);
+      const cut = cutAfter(batchStart);
+      let take = Math.min(chunk.rowCount - offset, filling.capacity - filling.rowCount, cut - fileRow);
       if (anyBad) {
         let good = 0;
         while (good < take && !checks.isBad(offset + good)) good++;
@@ -133,7 +142,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
       if (take > 0) filling.copy(chunk, offset, take, fileRow);
       offset += take;
       fileRow += take;
-      if (filling.rowCount === filling.capacity) {
+      if (filling.rowCount === filling.capacity || fileRow === cut) {
         const batch = filling.finish(fileRow);
         builder = null;
         batchStart = fileRow;

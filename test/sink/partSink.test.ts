@@ -28,15 +28,16 @@ async function open(staging: string, journal: Journal, keys: Partial<PartSinkOpt
 }
 
 /** Feeds `rows` rows (v = row) in batches of 50 from file row `from`, flushing full parts as scoreFiles does. */
-async function feed(sink: PartSink, from: number, rows: number): Promise<number[]> {
+async function feed(sink: PartSink, from: number, rows: number, onJournaled?: (rowEnd: number) => void): Promise<number[]> {
   const journaled: number[] = [];
+  const note = onJournaled ?? ((rowEnd: number) => journaled.push(rowEnd));
   for (let start = from; start < from + rows; start += 50) {
     const n = Math.min(50, from + rows - start);
     await sink.append([{ type: 'FLOAT', data: Float32Array.from({ length: n }, (_, i) => start + i) }], n);
     sink.extendSpan(start + n, {});
-    if (sink.full) await sink.flush((rowEnd) => journaled.push(rowEnd));
+    if (sink.full) await sink.flush(note);
   }
-  if (sink.lastPartDue) await sink.flush((rowEnd) => journaled.push(rowEnd));
+  if (sink.lastPartDue) await sink.flush(note);
   return journaled;
 }
 
@@ -95,5 +96,58 @@ describe('PartSink', () => {
       [1, 100, 200, 'part-0-1.parquet'],
       [2, 200, 300, 'part-0-2.parquet'],
     ]);
+  });
+
+  it('writing behind: flush returns before its part is written; the same parts, journaled in order', async () => {
+    const staging = await tmp.make();
+    const { journal } = await Journal.open(staging, 'behind');
+    const sink = await open(staging, journal, { writeBehind: true });
+    const journaled: number[] = [];
+    try {
+      sink.resume(0);
+      sink.startFile({ index: 0, source: SOURCE, display: SOURCE, rows: 250, rejectCheck: () => 'NULL' });
+      await sink.append([{ type: 'FLOAT', data: Float32Array.from({ length: 100 }, (_, i) => i) }], 100);
+      sink.extendSpan(100, {});
+      expect(sink.full).toBe(true);
+      await sink.flush((rowEnd) => journaled.push(rowEnd));
+      // The part's COPY runs on; the next part fills meanwhile.
+      expect(journal.parts(0)).toEqual([]);
+      expect(sink.rowsWritten).toBe(0);
+      expect(await feed(sink, 100, 150, (rowEnd) => journaled.push(rowEnd))).toEqual([]);
+      await sink.drain();
+      expect(journaled).toEqual([100, 200, 250]);
+      expect(sink.rowsWritten).toBe(250);
+    } finally {
+      await sink.close();
+    }
+    expect(journal.parts(0).map((p) => [p.seq, p.rowStart, p.rowEnd, p.rowCount, p.name])).toEqual([
+      [0, 0, 100, 100, 'part-0-0.parquet'],
+      [1, 100, 200, 100, 'part-0-1.parquet'],
+      [2, 200, 250, 50, 'part-0-2.parquet'],
+    ]);
+    const wrong = await db.query(
+      `SELECT p.txn_id FROM read_parquet($1) p POSITIONAL JOIN (SELECT txn_id, file_row_number FROM read_parquet($2, file_row_number = true) LIMIT 250) s WHERE p.txn_id IS DISTINCT FROM s.txn_id OR p.prediction <> s.file_row_number`,
+      [sink.parts[0]!.map((p) => p.path), SOURCE.path],
+    );
+    expect(wrong).toEqual([]);
+  });
+
+  it('writing behind: a part whose write fails is thrown by a later flush or drain; nothing of it journaled or under a final name', async () => {
+    const staging = await tmp.make();
+    const { journal } = await Journal.open(staging, 'behind-fails');
+    // The COPY reads a passthrough column the source does not have: it fails, after flush returned.
+    const sink = await open(staging, journal, { writeBehind: true, passthrough: ['no_such_column'] });
+    let err: unknown;
+    try {
+      sink.resume(0);
+      sink.startFile({ index: 0, source: SOURCE, display: SOURCE, rows: 250, rejectCheck: () => 'NULL' });
+      err = await feed(sink, 0, 250).then(() => sink.drain()).catch((e: unknown) => e);
+    } finally {
+      await sink.close();
+    }
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain('no_such_column');
+    expect(journal.parts(0)).toEqual([]);
+    expect((await readdir(staging)).filter((f) => f.startsWith('part-') && !f.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -50,6 +50,21 @@ function expectedX(): Float32Array {
 }
 
 describe('readBatches: batch boundaries', () => {
+  it('cutAfter: a batch ends at the row it names, then the next fills to the batch size again; values in order', async () => {
+    const batches = await readAll(PARQUET, [X_FEED], { batchSize: 700, cutAfter: (row) => (Math.floor(row / 1000) + 1) * 1000 });
+    expect(batches.map((b) => [b.rowStart, b.rowEnd, b.rowCount])).toEqual([
+      [0, 700, 700],
+      [700, 1000, 300],
+      [1000, 1700, 700],
+      [1700, 2000, 300],
+      [2000, 2700, 700],
+      [2700, 3000, 300],
+    ]);
+    const x = new Float32Array(3000 * 4);
+    for (const b of batches) x.set(b.feeds['x']!.data as Float32Array, b.rowStart * 4);
+    expect(x).toEqual(expectedX());
+  });
+
   it.each([3000, 7, 5000, 1000, 999, 2048, 1])('batch size %i: exact batches whose values are the source, row-major', async (batchSize) => {
     const batches = await readAll(PARQUET, [X_FEED], { batchSize });
     const expectedCount = Math.ceil(3000 / batchSize);
