@@ -9,8 +9,8 @@
  * worker's profile), their predictions in the same order (`addPredictions`), and
  * `takePart(rows)` gives the profile of the next `rows` scored rows: each journaled part keeps
  * its own, and a run's profile is the merge of its parts' (profile.ts mergeProfiles). A
- * batch keeps only its exact figures (a few numbers per column); its sampled values go to one
- * growing buffer per column, so a part of many batches makes no garbage that lives long.
+ * pending batch is a few typed arrays (its exact figures, its sampled values), not objects per
+ * column: a part of many batches leaves little for the garbage collector to promote and trace.
  *
  * @example
  *   const profiler = new RunProfiler(columns, { classes: ['legit', 'fraud'], review: false, numeric: ['confidence'] });
@@ -48,46 +48,27 @@ export interface BatchPredictions {
 /** Builds the sketches of a part's numeric columns from their samples, in order (e.g. on the inference workers). */
 export type Sketcher = (samples: ColumnSample[]) => Promise<SketchJson[]>;
 
-const EMPTY = new Float64Array(0);
+/**
+ * The sampled values of a column over batches, kept as the batches' own arrays (no growing
+ * buffer copied as it grows) and joined into one array when a part takes them.
+ */
+class Runs {
+  private runs: Float64Array[] = [];
 
-/** A growable list of float64 values: one column's sampled values of the batches not yet in a part. */
-class Values {
-  data = EMPTY;
-  length = 0;
-
-  append(values: Float64Array, from: number, to: number): void {
-    this.reserve(to - from);
-    this.data.set(values.subarray(from, to), this.length);
-    this.length += to - from;
+  push(values: Float64Array): void {
+    this.runs.push(values);
   }
 
-  /** Appends a data[offset + rows[k] stride] for k in [from, to), finite values only; returns how many. */
-  gather(data: ArrayLike<number>, rows: Int32Array, from: number, to: number): number {
-    this.reserve(to - from);
-    const before = this.length;
-    this.length = gather(this.data, before, data, rows, from, to, 0, 1, 1, 0);
-    return this.length - before;
-  }
-
-  /** Takes the first `n` values out; the others move to the front. */
-  shift(n: number): Float64Array {
-    if (n === this.length) {
-      const all = this.data.subarray(0, n);
-      this.data = EMPTY;
-      this.length = 0;
-      return all;
+  /** The values of the first `count` runs in one array of its own (the sketches may be built on other threads). */
+  shift(count: number): Float64Array {
+    const taken = this.runs.splice(0, count);
+    const out = new Float64Array(taken.reduce((n, r) => n + r.length, 0));
+    let at = 0;
+    for (const r of taken) {
+      out.set(r, at);
+      at += r.length;
     }
-    const head = this.data.slice(0, n);
-    this.data.copyWithin(0, n, this.length);
-    this.length -= n;
-    return head;
-  }
-
-  private reserve(n: number): void {
-    if (this.length + n <= this.data.length) return;
-    const bigger = new Float64Array(Math.max(this.length + n, this.data.length * 2));
-    bigger.set(this.data.subarray(0, this.length));
-    this.data = bigger;
+    return out;
   }
 }
 
@@ -97,8 +78,6 @@ interface PendingBatch {
   sample: BatchSample;
   stats: Float64Array;
   categories: (CategoryCounts | null)[];
-  /** Per column (inputs, then numeric predictions): its values in the buffers at weight 1, then at weight 2^SAMPLE_LEVEL. */
-  sampledValues: Int32Array;
   /** Its predictions: `rows` scored, `classified` of them with a class, `review` of those to review. */
   predicted: { rows: number; stats: Float64Array; classes: Float64Array | null; classified: number; review: number } | null;
 }
@@ -156,8 +135,8 @@ export class RunProfiler {
   private readonly pending: PendingBatch[] = [];
   private predicted = 0;
   /** Per column (inputs, then numeric predictions), its sampled values of the pending batches, at weight 1 and at weight 2^SAMPLE_LEVEL. */
-  private readonly exact: Values[];
-  private readonly sampled: Values[];
+  private readonly exact: Runs[];
+  private readonly sampled: Runs[];
   /** Every profiled column: the inputs, then the numeric predictions. */
   private readonly all: { name: string; type: string; kind: ColumnKind; counted: boolean }[];
 
@@ -169,8 +148,8 @@ export class RunProfiler {
       ...columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, counted: c.kind === 'categorical' || c.countValues })),
       ...(predictions?.numeric ?? []).map((name) => ({ name, type: 'FLOAT', kind: 'numeric' as const, counted: false })),
     ];
-    this.exact = this.all.map(() => new Values());
-    this.sampled = this.all.map(() => new Values());
+    this.exact = this.all.map(() => new Runs());
+    this.sampled = this.all.map(() => new Runs());
   }
 
   /** Profiles a batch of `rows` scored rows of input file `file` from its feeds (before they go to the workers, which take their buffers). */
@@ -182,18 +161,16 @@ export class RunProfiler {
   /** A batch's profile made by `profileBatch` of this profiler's columns (on an inference worker). */
   addProfile(batch: BatchProfile): void {
     if (batch.rows === 0) return;
-    const sampledValues = new Int32Array(2 * this.all.length);
     let start = 0;
     for (let c = 0; c < this.columns.length; c++) {
       const exactEnd = batch.ends[2 * c]!;
       const end = batch.ends[2 * c + 1]!;
-      this.exact[c]!.append(batch.values, start, exactEnd);
-      this.sampled[c]!.append(batch.values, exactEnd, end);
-      sampledValues[2 * c] = exactEnd - start;
-      sampledValues[2 * c + 1] = end - exactEnd;
+      if (this.columns[c]!.kind === 'categorical') continue;
+      this.exact[c]!.push(batch.values.subarray(start, exactEnd));
+      this.sampled[c]!.push(batch.values.subarray(exactEnd, end));
       start = end;
     }
-    this.pending.push({ rows: batch.rows, sample: batch.sample, stats: batch.stats, categories: batch.categories, sampledValues, predicted: null });
+    this.pending.push({ rows: batch.rows, sample: batch.sample, stats: batch.stats, categories: batch.categories, predicted: null });
   }
 
   /** The predictions of the oldest batch added without them. */
@@ -205,8 +182,11 @@ export class RunProfiler {
     p.numeric.forEach((values, i) => {
       addNumbers(stats, i * STATS, values, rows, 0, 1, { nanIsNull: false });
       const c = this.columns.length + i;
-      batch.sampledValues[2 * c] = this.exact[c]!.gather(values, sampleRows, 0, exact);
-      batch.sampledValues[2 * c + 1] = this.sampled[c]!.gather(values, sampleRows, exact, sampleRows.length);
+      const taken = new Float64Array(sampleRows.length);
+      const exactEnd = gather(taken, 0, values, sampleRows, 0, exact, 0, 1, 1, 0);
+      const end = gather(taken, exactEnd, values, sampleRows, exact, sampleRows.length, 0, 1, 1, 0);
+      this.exact[c]!.push(taken.subarray(0, exactEnd));
+      this.sampled[c]!.push(taken.subarray(exactEnd, end));
     });
     const predicted = { rows, stats, classes: this.predictions.classes ? new Float64Array(this.predictions.classes.length) : null, classified: 0, review: 0 };
     if (p.classIndex && predicted.classes) {
@@ -243,14 +223,14 @@ export class RunProfiler {
     this.predicted = Math.max(0, this.predicted - taken);
     const inputs = this.columns.length;
     const columns = this.all.map((c) => new ColumnTotals(c.counted));
-    const counts = new Float64Array(2 * this.all.length);
+    let predicted = 0;
     const part: PartCut = { rows: 0, columns, classes: this.predictions?.classes ? new Float64Array(this.predictions.classes.length) : null, predictedRows: 0, review: 0, samples: [] };
     for (const batch of batches) {
       part.rows += batch.rows;
       for (let c = 0; c < inputs; c++) columns[c]!.add(batch.rows, batch.stats, c * STATS, batch.categories[c]!);
-      batch.sampledValues.forEach((n, i) => (counts[i]! += n));
       const p = batch.predicted;
       if (!p) continue;
+      predicted++;
       for (let c = inputs; c < columns.length; c++) columns[c]!.add(p.rows, p.stats, (c - inputs) * STATS, null);
       if (part.classes && p.classes) p.classes.forEach((n, i) => (part.classes![i]! += n));
       part.predictedRows += p.classified;
@@ -258,7 +238,8 @@ export class RunProfiler {
     }
     this.all.forEach((column, c) => {
       if (column.kind === 'categorical') return;
-      part.samples.push({ exact: this.exact[c]!.shift(counts[2 * c]!), sampled: this.sampled[c]!.shift(counts[2 * c + 1]!) });
+      const runs = c < inputs ? taken : predicted;
+      part.samples.push({ exact: this.exact[c]!.shift(runs), sampled: this.sampled[c]!.shift(runs) });
     });
     return part;
   }

@@ -39,7 +39,7 @@ export interface PartSinkOptions {
   /** What each part's journal entry records beside its rows: the scores decision, the label counts of its `rows` rows. */
   notes(rows: number): { scores?: ScoresDecision; labelCheck?: LabelCounts };
   /** The profile of each part's `rows` rows, kept beside it (absent or null: the run keeps no profile). */
-  profile?(rows: number): object | null;
+  profile?(rows: number): object | null | Promise<object | null>;
 }
 
 /** The input file being written: where its rows are read from, and how a rejected row is found again. */
@@ -197,7 +197,7 @@ export class PartSink {
 
   /** The part's profile file, named in its journal entry: a resumed run merges it with the new parts'. */
   private async writeProfile(file: SinkFile, seq: number, rows: number): Promise<{ name: string; bytes: number } | undefined> {
-    const profile = this.options.profile?.(rows);
+    const profile = await this.options.profile?.(rows);
     if (!profile) return undefined;
     const name = `profile-${file.index}-${seq}.json`;
     const path = join(this.options.staging, name);
