@@ -159,8 +159,12 @@ export class PartSink {
     const span = { file: file.source, rowStart: this.partStart, rowEnd: this.spanEnd, rowCount: this.writer.pendingRows, display: file.display };
     const first = fileParts.length;
     const nameOf = (k: number): string => `part-${file.index}-${first + k}.parquet`;
+    // The parts' profiles are asked for first: their sketches are built (on the inference
+    // workers) while DuckDB writes the rows.
+    const profiles = this.writer.partRows.map((rows) => this.takeProfile(rows));
     // Written under temp names: a part file under its final name is always complete.
     const written = await this.writer.writeParts(span, (k) => join(staging, nameOf(k) + '.tmp'));
+    if (written.length !== profiles.length) throw new BatchinferError('INTERNAL', 'the parts written differ from the parts planned', { expected: profiles.length, actual: written.length });
     for (const [k, part] of written.entries()) {
       const seq = first + k;
       const name = nameOf(k);
@@ -170,7 +174,7 @@ export class PartSink {
       this.rowsOut += part.rowCount;
       // Rows are only left out (and quarantined) with one lane: its part holds the whole span.
       const rejects = await this.writeRejects(file, { ...span, rowStart: part.rowStart, rowEnd }, seq);
-      const profile = await this.writeProfile(file, seq, part.rowCount);
+      const profile = await this.writeProfile(file, seq, await profiles[k]!);
       failpoint('part-written');
       const notes = this.options.notes(part.rowCount);
       await journal.append({ type: 'part', file: file.index, seq, rowStart: part.rowStart, rowEnd, rowCount: part.rowCount, rejected: this.partRejects.counts(), name, bytes: (await stat(path)).size, rejects, scores: notes.scores, labelCheck: notes.labelCheck, profile });
@@ -195,9 +199,15 @@ export class PartSink {
     return { name, bytes: (await stat(join(staging, name))).size };
   }
 
+  /** The profile of the next part's `rows` rows (null: the run keeps none); a failure surfaces where it is awaited. */
+  private takeProfile(rows: number): Promise<object | null> {
+    const profile = Promise.resolve(this.options.profile?.(rows) ?? null);
+    profile.catch(() => undefined);
+    return profile;
+  }
+
   /** The part's profile file, named in its journal entry: a resumed run merges it with the new parts'. */
-  private async writeProfile(file: SinkFile, seq: number, rows: number): Promise<{ name: string; bytes: number } | undefined> {
-    const profile = await this.options.profile?.(rows);
+  private async writeProfile(file: SinkFile, seq: number, profile: object | null): Promise<{ name: string; bytes: number } | undefined> {
     if (!profile) return undefined;
     const name = `profile-${file.index}-${seq}.json`;
     const path = join(this.options.staging, name);

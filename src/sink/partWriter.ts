@@ -117,6 +117,11 @@ export class PartWriter {
     return this.lanes.reduce((n, lane) => n + lane.rows, 0);
   }
 
+  /** The rows of each file `writeParts` would write now, in order. */
+  get partRows(): number[] {
+    return this.lanes.filter((lane, k) => k === 0 || lane.rows > 0).map((lane) => lane.rows);
+  }
+
   async append(columns: AppendColumn[], rowCount: number): Promise<void> {
     const lane = this.lanes.length > 1 && this.lanes[0]!.rows >= this.laneRows ? this.lanes[1]! : this.lanes[0]!;
     // One appender per part: each flush is a commit, too costly per batch.
