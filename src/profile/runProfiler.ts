@@ -48,28 +48,23 @@ export interface BatchPredictions {
 /** Builds the sketches of a part's numeric columns from their samples, in order (e.g. on the inference workers). */
 export type Sketcher = (samples: ColumnSample[]) => Promise<SketchJson[]>;
 
-/**
- * The sampled values of a column over batches, kept as the batches' own arrays (no growing
- * buffer copied as it grows) and joined into one array when a part takes them.
- */
-class Runs {
-  private runs: Float64Array[] = [];
+/** Sampled values of several columns, column after column: column c's weight-1 values end at ends[2c], its weight-2^SAMPLE_LEVEL ones at ends[2c + 1] (batchProfile.ts). */
+interface SampledValues {
+  values: Float64Array;
+  ends: Int32Array;
+}
 
-  push(values: Float64Array): void {
-    this.runs.push(values);
+/** Column c's values of `batches` at weight 1 (`weighted` false) or 2^SAMPLE_LEVEL, in one array of its own (the sketches may be built on other threads). */
+function joinColumn(batches: readonly SampledValues[], c: number, weighted: boolean): Float64Array {
+  const from = (b: SampledValues): number => (weighted ? b.ends[2 * c]! : c > 0 ? b.ends[2 * c - 1]! : 0);
+  const to = (b: SampledValues): number => b.ends[2 * c + (weighted ? 1 : 0)]!;
+  const out = new Float64Array(batches.reduce((n, b) => n + to(b) - from(b), 0));
+  let at = 0;
+  for (const b of batches) {
+    out.set(b.values.subarray(from(b), to(b)), at);
+    at += to(b) - from(b);
   }
-
-  /** The values of the first `count` runs in one array of its own (the sketches may be built on other threads). */
-  shift(count: number): Float64Array {
-    const taken = this.runs.splice(0, count);
-    const out = new Float64Array(taken.reduce((n, r) => n + r.length, 0));
-    let at = 0;
-    for (const r of taken) {
-      out.set(r, at);
-      at += r.length;
-    }
-    return out;
-  }
+  return out;
 }
 
 /** A batch added and not yet taken into a part: its exact figures; its sampled values are in the columns' buffers. */
@@ -77,9 +72,11 @@ interface PendingBatch {
   rows: number;
   sample: BatchSample;
   stats: Float64Array;
+  /** The input columns' sampled values. */
+  sampled: SampledValues;
   categories: (CategoryCounts | null)[];
   /** Its predictions: `rows` scored, `classified` of them with a class, `review` of those to review. */
-  predicted: { rows: number; stats: Float64Array; classes: Float64Array | null; classified: number; review: number } | null;
+  predicted: { rows: number; stats: Float64Array; sampled: SampledValues; classes: Float64Array | null; classified: number; review: number } | null;
 }
 
 /** A column's exact figures over the batches of a part. */
@@ -134,9 +131,6 @@ export class RunProfiler {
   /** Batches added and not yet taken into a part, in order; the first `predicted` have their predictions. */
   private readonly pending: PendingBatch[] = [];
   private predicted = 0;
-  /** Per column (inputs, then numeric predictions), its sampled values of the pending batches, at weight 1 and at weight 2^SAMPLE_LEVEL. */
-  private readonly exact: Runs[];
-  private readonly sampled: Runs[];
   /** Every profiled column: the inputs, then the numeric predictions. */
   private readonly all: { name: string; type: string; kind: ColumnKind; counted: boolean }[];
 
@@ -148,8 +142,6 @@ export class RunProfiler {
       ...columns.map((c) => ({ name: c.name, type: c.type, kind: c.kind, counted: c.kind === 'categorical' || c.countValues })),
       ...(predictions?.numeric ?? []).map((name) => ({ name, type: 'FLOAT', kind: 'numeric' as const, counted: false })),
     ];
-    this.exact = this.all.map(() => new Runs());
-    this.sampled = this.all.map(() => new Runs());
   }
 
   /** Profiles a batch of `rows` scored rows of input file `file` from its feeds (before they go to the workers, which take their buffers). */
@@ -161,16 +153,7 @@ export class RunProfiler {
   /** A batch's profile made by `profileBatch` of this profiler's columns (on an inference worker). */
   addProfile(batch: BatchProfile): void {
     if (batch.rows === 0) return;
-    let start = 0;
-    for (let c = 0; c < this.columns.length; c++) {
-      const exactEnd = batch.ends[2 * c]!;
-      const end = batch.ends[2 * c + 1]!;
-      if (this.columns[c]!.kind === 'categorical') continue;
-      this.exact[c]!.push(batch.values.subarray(start, exactEnd));
-      this.sampled[c]!.push(batch.values.subarray(exactEnd, end));
-      start = end;
-    }
-    this.pending.push({ rows: batch.rows, sample: batch.sample, stats: batch.stats, categories: batch.categories, predicted: null });
+    this.pending.push({ rows: batch.rows, sample: batch.sample, stats: batch.stats, sampled: { values: batch.values, ends: batch.ends }, categories: batch.categories, predicted: null });
   }
 
   /** The predictions of the oldest batch added without them. */
@@ -179,16 +162,14 @@ export class RunProfiler {
     if (!batch || !this.predictions) return;
     const stats = new Float64Array(p.numeric.length * STATS);
     const { rows: sampleRows, exact } = batch.sample;
+    const sampled = { values: new Float64Array(p.numeric.length * sampleRows.length), ends: new Int32Array(2 * p.numeric.length) };
+    let end = 0;
     p.numeric.forEach((values, i) => {
       addNumbers(stats, i * STATS, values, rows, 0, 1, { nanIsNull: false });
-      const c = this.columns.length + i;
-      const taken = new Float64Array(sampleRows.length);
-      const exactEnd = gather(taken, 0, values, sampleRows, 0, exact, 0, 1, 1, 0);
-      const end = gather(taken, exactEnd, values, sampleRows, exact, sampleRows.length, 0, 1, 1, 0);
-      this.exact[c]!.push(taken.subarray(0, exactEnd));
-      this.sampled[c]!.push(taken.subarray(exactEnd, end));
+      end = sampled.ends[2 * i] = gather(sampled.values, end, values, sampleRows, 0, exact, 0, 1, 1, 0);
+      end = sampled.ends[2 * i + 1] = gather(sampled.values, end, values, sampleRows, exact, sampleRows.length, 0, 1, 1, 0);
     });
-    const predicted = { rows, stats, classes: this.predictions.classes ? new Float64Array(this.predictions.classes.length) : null, classified: 0, review: 0 };
+    const predicted = { rows, stats, sampled, classes: this.predictions.classes ? new Float64Array(this.predictions.classes.length) : null, classified: 0, review: 0 };
     if (p.classIndex && predicted.classes) {
       for (let r = 0; r < rows; r++) {
         const c = p.classIndex[r]!;
@@ -223,23 +204,23 @@ export class RunProfiler {
     this.predicted = Math.max(0, this.predicted - taken);
     const inputs = this.columns.length;
     const columns = this.all.map((c) => new ColumnTotals(c.counted));
-    let predicted = 0;
     const part: PartCut = { rows: 0, columns, classes: this.predictions?.classes ? new Float64Array(this.predictions.classes.length) : null, predictedRows: 0, review: 0, samples: [] };
     for (const batch of batches) {
       part.rows += batch.rows;
       for (let c = 0; c < inputs; c++) columns[c]!.add(batch.rows, batch.stats, c * STATS, batch.categories[c]!);
       const p = batch.predicted;
       if (!p) continue;
-      predicted++;
       for (let c = inputs; c < columns.length; c++) columns[c]!.add(p.rows, p.stats, (c - inputs) * STATS, null);
       if (part.classes && p.classes) p.classes.forEach((n, i) => (part.classes![i]! += n));
       part.predictedRows += p.classified;
       part.review += p.review;
     }
+    const inputValues = batches.map((b) => b.sampled);
+    const predictedValues = batches.flatMap((b) => (b.predicted ? [b.predicted.sampled] : []));
     this.all.forEach((column, c) => {
       if (column.kind === 'categorical') return;
-      const runs = c < inputs ? taken : predicted;
-      part.samples.push({ exact: this.exact[c]!.shift(runs), sampled: this.sampled[c]!.shift(runs) });
+      const [of, k] = c < inputs ? [inputValues, c] : [predictedValues, c - inputs];
+      part.samples.push({ exact: joinColumn(of, k, false), sampled: joinColumn(of, k, true) });
     });
     return part;
   }
