@@ -27,7 +27,8 @@ import { RejectTally } from '../sink/rejectTally.js';
 import type { Part } from '../sink/part.js';
 import { predictionValues } from '../postprocess/predictionValues.js';
 import type { RunProfiler } from '../profile/runProfiler.js';
-import type { BatchRows } from '../profile/batchProfile.js';
+import { profileBatch, type BatchProfile, type BatchRows } from '../profile/batchProfile.js';
+import type { TensorData } from '../util/tensor.js';
 import { runProfiler } from './runProfile.js';
 
 export interface ScoreOptions {
@@ -75,6 +76,8 @@ interface InFlight {
   rowNumbers?: BigInt64Array;
   /** Null for a span of only rejected rows: nothing to infer. */
   result: Promise<BatchResult> | null;
+  /** The batch's profile when this thread made it (else its worker's comes with the result). */
+  profile?: BatchProfile;
 }
 
 /** Scores every file of the plan into journaled parts in the staging directory. */
@@ -217,11 +220,12 @@ class Scoring {
         // The rate is judged early only against a total that covers every file (Parquet
         // footers); a CSV's rows are known once it is staged, so those wait for the end.
         checkThresholds(job.spec, this.totals.total, this.rowsIn, this.plan.inputs.every((f) => f.read === 'direct') ? this.rowsTotal : Infinity);
-        const result = batch.rowCount > 0 ? this.pool.run(batch.feeds, this.profileRows(index, batch)) : null;
+        const { here, asked } = this.profileBatch(index, batch);
+        const result = batch.rowCount > 0 ? this.pool.run(batch.feeds, asked) : null;
         // Awaited in order when drained; a batch failing before that (the reader still
         // running) must not count as an unhandled rejection, which ends the process.
         result?.catch(() => undefined);
-        queue.push({ rows: batch.rowCount, rowEnd: batch.rowEnd, rejected: batch.rejected, rowNumbers: batch.rowNumbers, result });
+        queue.push({ rows: batch.rowCount, rowEnd: batch.rowEnd, rejected: batch.rejected, rowNumbers: batch.rowNumbers, result, ...(here ? { profile: here } : {}) });
         while (queue.length >= this.plan.maxInFlight) await this.drainOne(sink, queue.shift()!);
       }
       while (queue.length > 0) await this.drainOne(sink, queue.shift()!);
@@ -252,7 +256,7 @@ class Scoring {
   private async drainOne(sink: PartSink, head: InFlight): Promise<void> {
     sink.extendSpan(head.rowEnd, head.rejected);
     if (head.result) {
-      const { outputs, ms, padded, returned, profile } = await head.result;
+      const { outputs, ms, padded, returned, profile = head.profile } = await head.result;
       this.sizer?.returned(head.rows, performance.now());
       this.buffers.put(returned);
       this.latencies.push(ms);
@@ -283,10 +287,19 @@ class Scoring {
     this.options.onProgress?.(this.rowsBefore + sink.rowsTaken - this.spanStart, this.rowsTotal);
   }
 
-  /** Which rows of which file a batch holds, for the worker that profiles it; undefined when the run keeps no profile. */
-  private profileRows(file: number, batch: { rowCount: number; rowStart: number; rowNumbers?: BigInt64Array }): BatchRows | undefined {
-    if (!this.profile) return undefined;
-    return { rows: batch.rowCount, file, rowStart: batch.rowStart, ...(batch.rowNumbers ? { rowNumbers: batch.rowNumbers } : {}) };
+  /**
+   * A batch's profile is made where there is time for it: by its worker when a worker is idle
+   * (a cheap model: the reader on this thread is the slower side), else here, before the
+   * feeds go (a costly model: the workers are). Either way it is the same profile.
+   */
+  private profileBatch(file: number, batch: { feeds: Record<string, TensorData>; rowCount: number; rowStart: number; rowNumbers?: BigInt64Array }): { here?: BatchProfile; asked?: BatchRows } {
+    if (!this.profile || batch.rowCount === 0) return {};
+    const rows: BatchRows = { rows: batch.rowCount, file, rowStart: batch.rowStart, ...(batch.rowNumbers ? { rowNumbers: batch.rowNumbers } : {}) };
+    if (this.pool.idle) return { asked: rows };
+    const started = performance.now();
+    const here = profileBatch(this.profile.columns, batch.feeds, rows);
+    this.seconds.preprocess += (performance.now() - started) / 1000;
+    return { here };
   }
 
   /** The reader waits while a part is written. */

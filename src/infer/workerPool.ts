@@ -112,6 +112,11 @@ export class WorkerPool {
     return { outputs, ms, padded, returned, ...(answer.profile ? { profile: answer.profile } : {}) };
   }
 
+  /** Some worker has no batch in flight. */
+  get idle(): boolean {
+    return this.slots.some((s) => s.inFlight === 0);
+  }
+
   /** The columns the workers profile in the batches `run` asks a profile of (null: none); messages keep their order, so every later batch has them. */
   profileInputs(columns: TensorColumn[] | null): void {
     for (const slot of this.slots) slot.worker.postMessage({ type: 'profile-columns', columns } satisfies ToWorker);
