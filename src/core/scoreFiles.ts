@@ -25,9 +25,10 @@ import { flatColumns, rejectSql, type RejectReason } from '../preprocess/rowChec
 import { PartSink } from '../sink/partSink.js';
 import { RejectTally } from '../sink/rejectTally.js';
 import type { Part } from '../sink/part.js';
-import type { TensorValues } from '../util/tensor.js';
 import { predictionValues } from '../postprocess/predictionValues.js';
 import type { RunProfiler } from '../profile/runProfiler.js';
+import { profileBatch, type BatchProfile, type BatchRows } from '../profile/batchProfile.js';
+import type { TensorData } from '../util/tensor.js';
 import { runProfiler } from './runProfile.js';
 
 export interface ScoreOptions {
@@ -75,12 +76,16 @@ interface InFlight {
   rowNumbers?: BigInt64Array;
   /** Null for a span of only rejected rows: nothing to infer. */
   result: Promise<BatchResult> | null;
+  /** The batch's profile when this thread made it (else its worker's comes with the result). */
+  profile?: BatchProfile;
 }
 
 /** Scores every file of the plan into journaled parts in the staging directory. */
 export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, plan: ExecutionPlan, journal: Journal, options: ScoreOptions = {}): Promise<ScoreResult> {
   const post = new Postprocessor(job.output, journalScores(journal), journalLabels(journal));
   const scoring = new Scoring(db, pool, job, plan, journal, options, post, runProfiler(job));
+  // The workers profile the batches they score (a pool may serve runs with and without one).
+  pool.profileInputs(scoring.profile ? [...scoring.profile.columns] : null);
   const sink = await PartSink.open(db, job.output, {
     staging: plan.output.staging,
     journal,
@@ -96,7 +101,8 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
     copyThreads: plan.join.by === 'row-number' ? plan.threads.duckdb.writing : null,
     quarantine: job.spec.onError === 'quarantine' ? { columnNames: flatColumns(job.feeds).map(({ col }) => col.column), keep: job.spec.rejectsColumns } : null,
     notes: (rows) => ({ scores: post.scores ?? undefined, labelCheck: post.labelCounts() ? takeLabels(scoring.batchLabels, rows) : undefined }),
-    profile: (rows) => scoring.profile?.takePart(rows, job.spec.output) ?? null,
+    // The sketches are built on the workers: off the thread that reads and writes, two at once.
+    profile: (rows) => scoring.profile?.takePartWith(rows, job.spec.output, (samples) => pool.sketch(samples)) ?? null,
   });
   try {
     return await scoring.run(sink);
@@ -218,13 +224,12 @@ class Scoring {
         // The rate is judged early only against a total that covers every file (Parquet
         // footers); a CSV's rows are known once it is staged, so those wait for the end.
         checkThresholds(job.spec, this.totals.total, this.rowsIn, this.plan.inputs.every((f) => f.read === 'direct') ? this.rowsTotal : Infinity);
-        // Profiled before the workers take the feeds' buffers.
-        this.profileBatch(index, batch);
-        const result = batch.rowCount > 0 ? this.pool.run(batch.feeds) : null;
+        const { here, asked } = this.profileBatch(index, batch);
+        const result = batch.rowCount > 0 ? this.pool.run(batch.feeds, asked) : null;
         // Awaited in order when drained; a batch failing before that (the reader still
         // running) must not count as an unhandled rejection, which ends the process.
         result?.catch(() => undefined);
-        queue.push({ rows: batch.rowCount, rowEnd: batch.rowEnd, rejected: batch.rejected, rowNumbers: batch.rowNumbers, result });
+        queue.push({ rows: batch.rowCount, rowEnd: batch.rowEnd, rejected: batch.rejected, rowNumbers: batch.rowNumbers, result, ...(here ? { profile: here } : {}) });
         while (queue.length >= this.plan.maxInFlight) await this.drainOne(sink, queue.shift()!);
       }
       while (queue.length > 0) await this.drainOne(sink, queue.shift()!);
@@ -256,7 +261,7 @@ class Scoring {
   private async drainOne(sink: PartSink, head: InFlight): Promise<void> {
     sink.extendSpan(head.rowEnd, head.rejected);
     if (head.result) {
-      const { outputs, ms, padded, returned } = await head.result;
+      const { outputs, ms, padded, returned, profile = head.profile } = await head.result;
       this.sizer?.returned(head.rows, performance.now());
       this.buffers.put(returned);
       this.latencies.push(ms);
@@ -265,7 +270,11 @@ class Scoring {
       const postStart = performance.now();
       const before = this.post.labelCounts();
       const columns = this.post.columns(outputs, head.rows);
-      this.profile?.addPredictions(head.rows, predictionValues(this.job.output, columns, head.rows));
+      if (this.profile) {
+        if (!profile) throw new BatchinferError('INTERNAL', 'an inference worker sent no profile of a batch');
+        this.profile.addProfile(profile);
+        this.profile.addPredictions(head.rows, predictionValues(this.job.output, columns, head.rows));
+      }
       const after = this.post.labelCounts();
       if (before && after) this.batchLabels.push({ rows: after.rows - before.rows, disagreements: after.disagreements - before.disagreements });
       if (head.rowNumbers) columns.unshift({ type: 'BIGINT', data: head.rowNumbers });
@@ -283,11 +292,19 @@ class Scoring {
     this.options.onProgress?.(this.rowsBefore + sink.rowsTaken - this.spanStart, this.rowsTotal);
   }
 
-  private profileBatch(file: number, batch: { feeds: Record<string, { data: TensorValues }>; rowCount: number; rowStart: number; rowNumbers?: BigInt64Array }): void {
-    if (!this.profile) return;
+  /**
+   * A batch's profile is made where there is time for it: by its worker when a worker is idle
+   * (a cheap model: the reader on this thread is the slower side), else here, before the
+   * feeds go (a costly model: the workers are). Either way it is the same profile.
+   */
+  private profileBatch(file: number, batch: { feeds: Record<string, TensorData>; rowCount: number; rowStart: number; rowNumbers?: BigInt64Array }): { here?: BatchProfile; asked?: BatchRows } {
+    if (!this.profile || batch.rowCount === 0) return {};
+    const rows: BatchRows = { rows: batch.rowCount, file, rowStart: batch.rowStart, ...(batch.rowNumbers ? { rowNumbers: batch.rowNumbers } : {}) };
+    if (this.pool.idle) return { asked: rows };
     const started = performance.now();
-    this.profile.addBatch(batch.feeds, batch.rowCount, file, batch.rowStart, batch.rowNumbers);
+    const here = profileBatch(this.profile.columns, batch.feeds, rows);
     this.seconds.preprocess += (performance.now() - started) / 1000;
+    return { here };
   }
 
   /** Every part cut is journaled (the writes behind waited for). */

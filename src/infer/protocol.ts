@@ -2,6 +2,9 @@
 import type { TensorData, RuntimeValueInfo } from './ort.js';
 import type { ErrorCode } from '../errors.js';
 import type { Device, Provider } from './device.js';
+import type { BatchProfile, BatchRows, TensorColumn } from '../profile/batchProfile.js';
+import type { SketchJson } from '../profile/quantileSketch.js';
+import type { ColumnSample } from '../profile/rowSample.js';
 
 export interface WorkerInit {
   model: Uint8Array;
@@ -19,9 +22,16 @@ export interface SerializedError {
   actual?: unknown;
 }
 
-export type ToWorker = { type: 'run'; id: number; feeds: Record<string, TensorData> } | { type: 'close' };
+export type ToWorker =
+  /** `profile`: the batch's rows, when the run profiles its inputs (the columns of the last `profile-columns`). */
+  | { type: 'run'; id: number; feeds: Record<string, TensorData>; profile?: BatchRows }
+  /** The columns the next batches' profiles take (null: none). */
+  | { type: 'profile-columns'; columns: TensorColumn[] | null }
+  | { type: 'sketch'; id: number; samples: ColumnSample[] }
+  | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready'; inputs: RuntimeValueInfo[]; outputs: RuntimeValueInfo[]; version: string; provider: Provider; fallback?: string }
-  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number; returned: ArrayBuffer[] }
+  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number; returned: ArrayBuffer[]; profile?: BatchProfile }
+  | { type: 'sketched'; id: number; sketches: SketchJson[] }
   | { type: 'error'; id: number | null; error: SerializedError };

@@ -1,12 +1,16 @@
 /**
  * Inference worker: one ORT session per thread. `session.run` blocks this thread, not the
- * reader; results are copied into fresh buffers and transferred back.
+ * reader; results are copied into fresh buffers and transferred back. When the run profiles
+ * its inputs, the worker profiles each batch it scores (profile/batchProfile.ts) and builds
+ * part sketches on request: work taken off the scoring thread, which reads and writes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSession, ORT_VERSION, type OrtSession, type TensorData } from './ort.js';
 import { isBatchinferError } from '../errors.js';
 import { runInGroups } from './fixedBatch.js';
 import type { FromWorker, ToWorker, WorkerInit, SerializedError } from './protocol.js';
+import { profileBatch, type BatchProfile, type TensorColumn } from '../profile/batchProfile.js';
+import { sketchSample } from '../profile/rowSample.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
@@ -30,6 +34,11 @@ function detachable(tensor: TensorData): { tensor: TensorData; buffer?: ArrayBuf
   return { tensor: { ...tensor, data: copy }, buffer: copy.buffer as ArrayBuffer };
 }
 
+/** A batch profile's buffers, transferred with it. */
+function profileBuffers(p: BatchProfile): ArrayBuffer[] {
+  return [p.stats.buffer, p.values.buffer, p.ends.buffer, p.sample.rows.buffer] as ArrayBuffer[];
+}
+
 let session: OrtSession;
 try {
   session = await openSession(init.model, { intraOpThreads: init.intraOpThreads, device: init.device });
@@ -39,10 +48,25 @@ try {
   process.exit(0);
 }
 
+/** The columns batch profiles take (`profile-columns`); null: the run keeps no profile. */
+let profileColumns: TensorColumn[] | null = null;
+
 port.on('message', async (message: ToWorker) => {
   if (message.type === 'close') {
     await session.release().catch(() => undefined);
     port.close();
+    return;
+  }
+  if (message.type === 'profile-columns') {
+    profileColumns = message.columns;
+    return;
+  }
+  if (message.type === 'sketch') {
+    try {
+      post({ type: 'sketched', id: message.id, sketches: message.samples.map(sketchSample) });
+    } catch (err) {
+      post({ type: 'error', id: message.id, error: serialize(err) });
+    }
     return;
   }
   const started = performance.now();
@@ -57,9 +81,10 @@ port.on('message', async (message: ToWorker) => {
       outputs[name] = owned;
       if (buffer) transfer.push(buffer);
     }
+    const profile = message.profile && profileColumns ? profileBatch(profileColumns, message.feeds, message.profile) : undefined;
     // The batch's input buffers go back to the reader to be filled again (no allocation, no GC).
     const returned = Object.values(message.feeds).flatMap((t) => (Array.isArray(t.data) ? [] : [(t.data as Float32Array).buffer as ArrayBuffer]));
-    post({ type: 'result', id: message.id, outputs, ms, padded, returned }, [...transfer, ...returned]);
+    post({ type: 'result', id: message.id, outputs, ms, padded, returned, ...(profile ? { profile } : {}) }, [...transfer, ...returned, ...(profile ? profileBuffers(profile) : [])]);
   } catch (err) {
     post({ type: 'error', id: message.id, error: serialize(err) });
   }

@@ -14,8 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { BatchinferError } from '../errors.js';
 import { disableOrtTelemetry } from './ortEnvironment.js';
 import type { TensorData, RuntimeValueInfo } from './ort.js';
-import type { FromWorker, SerializedError, WorkerInit } from './protocol.js';
+import type { FromWorker, SerializedError, ToWorker, WorkerInit } from './protocol.js';
 import type { Device, Provider } from './device.js';
+import type { BatchProfile, BatchRows, TensorColumn } from '../profile/batchProfile.js';
+import type { SketchJson } from '../profile/quantileSketch.js';
+import type { ColumnSample } from '../profile/rowSample.js';
 
 export interface PoolOptions {
   model: Uint8Array;
@@ -36,10 +39,14 @@ export interface BatchResult {
   padded: number;
   /** The batch's input buffers, handed back for reuse. */
   returned: ArrayBuffer[];
+  /** The batch's profile, when it was asked for (`profileInputs`, `run`'s `profile`). */
+  profile?: BatchProfile;
 }
 
+type Answer = Extract<FromWorker, { type: 'result' | 'sketched' }>;
+
 interface Pending {
-  resolve(result: BatchResult): void;
+  resolve(answer: Answer): void;
   reject(err: Error): void;
 }
 
@@ -92,21 +99,61 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Sends one batch to the least busy worker. Feed buffers are transferred, not copied. */
-  run(feeds: Record<string, TensorData>): Promise<BatchResult> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new Error('worker pool is closed'));
-    const slot = this.slots.reduce((best, s) => (s.inFlight < best.inFlight ? s : best));
-    const id = this.nextId++;
+  /** Sends one batch to the least busy worker. Feed buffers are transferred, not copied. With `profile`, the result has the batch's profile. */
+  async run(feeds: Record<string, TensorData>, profile?: BatchRows): Promise<BatchResult> {
     const transfer: ArrayBuffer[] = [];
     for (const t of Object.values(feeds)) {
       if (!Array.isArray(t.data)) transfer.push((t.data as Float32Array).buffer as ArrayBuffer);
     }
-    return new Promise<BatchResult>((resolve, reject) => {
+    const slot = this.slots.reduce((best, s) => (s.inFlight < best.inFlight ? s : best));
+    const answer = await this.send(slot, (id) => ({ type: 'run', id, feeds, ...(profile ? { profile } : {}) }), transfer);
+    if (answer.type !== 'result') throw new BatchinferError('INTERNAL', `an inference worker answered a batch with ${answer.type}`);
+    const { outputs, ms, padded, returned } = answer;
+    return { outputs, ms, padded, returned, ...(answer.profile ? { profile: answer.profile } : {}) };
+  }
+
+  /** Some worker has no batch in flight. */
+  get idle(): boolean {
+    return this.slots.some((s) => s.inFlight === 0);
+  }
+
+  /** The columns the workers profile in the batches `run` asks a profile of (null: none); messages keep their order, so every later batch has them. */
+  profileInputs(columns: TensorColumn[] | null): void {
+    for (const slot of this.slots) slot.worker.postMessage({ type: 'profile-columns', columns } satisfies ToWorker);
+  }
+
+  /** The sketches of columns' samples (profile/rowSample.ts `sketchSample`), built on the workers, the columns shared out by size; the samples' buffers are transferred. */
+  async sketch(samples: ColumnSample[]): Promise<SketchJson[]> {
+    const shares = this.slots.map(() => ({ samples: [] as ColumnSample[], at: [] as number[], size: 0 }));
+    const bySize = samples.map((s, i) => ({ s, i, size: s.exact.length + s.sampled.length })).sort((a, b) => b.size - a.size);
+    for (const { s, i, size } of bySize) {
+      const share = shares.reduce((least, x) => (x.size < least.size ? x : least));
+      share.samples.push(s);
+      share.at.push(i);
+      share.size += size;
+    }
+    const sketches: SketchJson[] = new Array(samples.length);
+    await Promise.all(
+      shares.map(async (share, k) => {
+        if (share.samples.length === 0) return;
+        const transfer = [...new Set(share.samples.flatMap((s) => [s.exact.buffer, s.sampled.buffer]))] as ArrayBuffer[];
+        const answer = await this.send(this.slots[k]!, (id) => ({ type: 'sketch', id, samples: share.samples }), transfer);
+        if (answer.type !== 'sketched') throw new BatchinferError('INTERNAL', `an inference worker answered a sketch with ${answer.type}`);
+        answer.sketches.forEach((sketch, j) => (sketches[share.at[j]!] = sketch));
+      }),
+    );
+    return sketches;
+  }
+
+  private send(slot: Slot, message: (id: number) => ToWorker, transfer: ArrayBuffer[]): Promise<Answer> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    const id = this.nextId++;
+    return new Promise<Answer>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.inFlight++;
       try {
-        slot.worker.postMessage({ type: 'run', id, feeds }, transfer);
+        slot.worker.postMessage(message(id), transfer);
       } catch (err) {
         // e.g. two feeds sharing one ArrayBuffer: nothing was sent, so nothing is in flight.
         slot.pending.delete(id);
@@ -137,8 +184,8 @@ export class WorkerPool {
       if (!pending) return;
       slot.pending.delete(message.id);
       slot.inFlight--;
-      if (message.type === 'result') pending.resolve({ outputs: message.outputs, ms: message.ms, padded: message.padded, returned: message.returned });
-      else pending.reject(toError(message.error));
+      if (message.type === 'error') pending.reject(toError(message.error));
+      else pending.resolve(message);
     });
     const failAll = (err: Error): void => {
       if (this.closed) return;

@@ -33,11 +33,16 @@ export class CategoryTally {
     }
   }
 
-  /** Adds another tally's counts after this one's (values in the order met). */
-  absorb(other: CategoryTally): void {
-    if (other.values) for (const [value, n] of other.values) this.add(value, n);
-    this.other += other.other;
-    this.truncated ||= other.truncated;
+  /** Adds the counts of rows after this one's (`met()` of another tally): as if this tally had counted them. */
+  absorb(later: CategoryCounts): void {
+    for (const [value, n] of later.values) this.add(value, n);
+    this.other += later.other;
+    this.truncated ||= later.truncated;
+  }
+
+  /** The counts, values in the order met (what `absorb` takes: which values a full tally keeps depends on it). */
+  met(): CategoryCounts {
+    return { values: [...(this.values ?? [])], other: this.other, truncated: this.truncated };
   }
 
   /**

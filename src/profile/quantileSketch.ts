@@ -105,7 +105,7 @@ export class QuantileSketch {
       const offset = this.parity[0]!;
       this.parity[0] = 1 - offset;
       const up = new Float64Array((sorted.length - odd) / 2);
-      for (let i = 0; i < up.length; i++) up[i] = sorted[2 * i + offset]!;
+      everyOther(sorted, offset, up);
       this.append(1, up);
       this.n += up.length * 2;
     }
@@ -237,12 +237,9 @@ export class QuantileSketch {
   private mergeSorted(h: number, items: Float64Array): void {
     const a = this.levels[h]!;
     const na = this.sizes[h]!;
-    const n = na + items.length;
     let out = this.spare[h];
     if (!out || out.length < a.length) out = this.spare[h] = new Float64Array(a.length);
-    let i = 0;
-    let j = 0;
-    for (let o = 0; o < n; o++) out[o] = j >= items.length || (i < na && a[i]! <= items[j]!) ? a[i++]! : items[j++]!;
+    mergeInto(out, a, na, items);
     this.spare[h] = a;
     this.levels[h] = out;
   }
@@ -267,7 +264,7 @@ export class QuantileSketch {
     this.parity[h] = 1 - offset;
     if (this.up.length < pairs / 2) this.up = new Float64Array(pairs);
     const up = this.up.subarray(0, pairs / 2);
-    for (let i = 0; i < up.length; i++) up[i] = items[2 * i + offset]!;
+    everyOther(items, offset, up);
     // The odd item (the largest) stays at this level.
     if (size % 2 === 1) items[0] = items[size - 1]!;
     this.sizes[h] = size % 2;
@@ -275,6 +272,23 @@ export class QuantileSketch {
     this.retained += size % 2;
     this.append(h + 1, up);
   }
+}
+
+// The loops below are functions of their own: optimized on their first long call, where
+// a loop inside a method would be optimized alone (on-stack replacement) and dropped back to
+// the interpreter at the code after it (radixSort.ts).
+
+/** up[i] = items[2 i + offset]: every other item of a sorted compactor. */
+function everyOther(items: Float64Array, offset: number, up: Float64Array): void {
+  for (let i = 0; i < up.length; i++) up[i] = items[2 * i + offset]!;
+}
+
+/** out = the merge of sorted a[0, na) and sorted items (a's items first among equals). */
+function mergeInto(out: Float64Array, a: Float64Array, na: number, items: Float64Array): void {
+  const n = na + items.length;
+  let i = 0;
+  let j = 0;
+  for (let o = 0; o < n; o++) out[o] = j >= items.length || (i < na && a[i]! <= items[j]!) ? a[i++]! : items[j++]!;
 }
 
 function isSorted(items: Float64Array): boolean {

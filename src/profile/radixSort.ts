@@ -5,6 +5,11 @@
  * when every value is a float32 (a float32 tensor's, the usual case), else six over 64 bits. Below
  * RADIX_MIN values V8's typed-array sort is faster (the six histograms cost more than the
  * values). Measured against V8's sort: docs/performance.md ("Profiles").
+ *
+ * Each loop is a function of its own: a function of several long loops is optimized loop by
+ * loop on its first calls (on-stack replacement) and dropped back to the interpreter at the
+ * next loop, which has no type feedback yet (dozens of times in a run's profile, each time
+ * compiled again: docs/performance.md, "A run's profile").
  */
 
 const RADIX_MIN = 2048;
@@ -19,22 +24,33 @@ export function sortFloat64(values: Float64Array): Float64Array {
   const words = new Uint32Array(values.buffer, values.byteOffset, n * 2);
   let lo = new Uint32Array(n);
   let hi = new Uint32Array(n);
-  // Order-preserving keys: negative values have every bit flipped, positive ones the sign bit.
-  for (let i = 0; i < n; i++) {
-    const l = words[2 * i]!;
-    const h = words[2 * i + 1]!;
-    if (h & 0x80000000) {
-      lo[i] = ~l >>> 0;
-      hi[i] = ~h >>> 0;
-    } else {
-      lo[i] = l;
-      hi[i] = (h | 0x80000000) >>> 0;
-    }
-  }
   const counts = new Uint32Array(BUCKETS * PASSES);
-  for (let i = 0; i < n; i++) {
-    const l = lo[i]!;
-    const h = hi[i]!;
+  toKeys64(words, lo, hi, counts);
+  let lo2 = new Uint32Array(n);
+  let hi2 = new Uint32Array(n);
+  for (let pass = 0; pass < PASSES; pass++) {
+    const base = pass * BUCKETS;
+    if (counts[base + digit(lo[0]!, hi[0]!, pass)] === n) continue;
+    prefixSums(counts, base);
+    if (pass === 2) scatterMixed(lo, hi, lo2, hi2, counts, base);
+    else scatter(pass < 2 ? lo : hi, lo, hi, lo2, hi2, counts, base, SHIFTS[pass]!);
+    [lo, lo2] = [lo2, lo];
+    [hi, hi2] = [hi2, hi];
+  }
+  fromKeys64(words, lo, hi);
+  return values;
+}
+
+/** Float64 bits (little-endian word pairs) to order-preserving 64-bit keys hi:lo (negative values have every bit flipped, positive ones the sign bit), counting each pass's digits. */
+function toKeys64(words: Uint32Array, lo: Uint32Array, hi: Uint32Array, counts: Uint32Array): void {
+  for (let i = 0; i < lo.length; i++) {
+    const w0 = words[2 * i]!;
+    const w1 = words[2 * i + 1]!;
+    const negative = (w1 & 0x80000000) !== 0;
+    const l = negative ? ~w0 >>> 0 : w0;
+    const h = negative ? ~w1 >>> 0 : (w1 | 0x80000000) >>> 0;
+    lo[i] = l;
+    hi[i] = h;
     counts[l & 0x7ff]!++;
     counts[BUCKETS + ((l >>> 11) & 0x7ff)]!++;
     counts[2 * BUCKETS + (((l >>> 22) | (h << 10)) & 0x7ff)]!++;
@@ -42,23 +58,10 @@ export function sortFloat64(values: Float64Array): Float64Array {
     counts[4 * BUCKETS + ((h >>> 12) & 0x7ff)]!++;
     counts[5 * BUCKETS + (h >>> 23)]!++;
   }
-  let lo2 = new Uint32Array(n);
-  let hi2 = new Uint32Array(n);
-  for (let pass = 0; pass < PASSES; pass++) {
-    const base = pass * BUCKETS;
-    if (counts[base + digit(lo[0]!, hi[0]!, pass)] === n) continue;
-    let sum = 0;
-    for (let b = 0; b < BUCKETS; b++) {
-      const c = counts[base + b]!;
-      counts[base + b] = sum;
-      sum += c;
-    }
-    if (pass === 2) scatterMixed(lo, hi, lo2, hi2, counts, base);
-    else scatter(pass < 2 ? lo : hi, lo, hi, lo2, hi2, counts, base, SHIFTS[pass]!);
-    [lo, lo2] = [lo2, lo];
-    [hi, hi2] = [hi2, hi];
-  }
-  for (let i = 0; i < n; i++) {
+}
+
+function fromKeys64(words: Uint32Array, lo: Uint32Array, hi: Uint32Array): void {
+  for (let i = 0; i < lo.length; i++) {
     const h = hi[i]!;
     if (h & 0x80000000) {
       words[2 * i] = lo[i]!;
@@ -68,7 +71,6 @@ export function sortFloat64(values: Float64Array): Float64Array {
       words[2 * i + 1] = ~h >>> 0;
     }
   }
-  return values;
 }
 
 function float32Exact(values: Float64Array): boolean {
@@ -83,38 +85,56 @@ function sortAsFloat32(values: Float64Array): Float64Array {
   const floats = new Float32Array(n);
   floats.set(values);
   let keys = new Uint32Array(floats.buffer);
-  const counts = [new Uint32Array(BUCKETS), new Uint32Array(BUCKETS), new Uint32Array(BUCKETS / 2)];
-  for (let i = 0; i < n; i++) {
-    const x = keys[i]!;
-    const key = x & 0x80000000 ? ~x >>> 0 : (x | 0x80000000) >>> 0;
-    keys[i] = key;
-    counts[0]![key & 0x7ff]!++;
-    counts[1]![(key >>> 11) & 0x7ff]!++;
-    counts[2]![key >>> 22]!++;
-  }
+  const counts = new Uint32Array(BUCKETS * 3);
+  toKeys32(keys, counts);
   let spare = new Uint32Array(n);
   for (let pass = 0; pass < 3; pass++) {
     const shift = pass * 11;
-    const count = counts[pass]!;
-    if (count[(keys[0]! >>> shift) & 0x7ff] === n) continue;
-    let sum = 0;
-    for (let b = 0; b < count.length; b++) {
-      const c = count[b]!;
-      count[b] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const key = keys[i]!;
-      spare[count[(key >>> shift) & 0x7ff]!++] = key;
-    }
+    const base = pass * BUCKETS;
+    if (counts[base + ((keys[0]! >>> shift) & 0x7ff)] === n) continue;
+    prefixSums(counts, base);
+    scatter32(keys, spare, counts, base, shift);
     [keys, spare] = [spare, keys];
   }
-  for (let i = 0; i < n; i++) {
+  fromKeys32(keys);
+  values.set(new Float32Array(keys.buffer, keys.byteOffset, n));
+  return values;
+}
+
+/** Float32 bits to order-preserving keys (negative values have every bit flipped, positive ones the sign bit), counting each pass's digits. */
+function toKeys32(keys: Uint32Array, counts: Uint32Array): void {
+  for (let i = 0; i < keys.length; i++) {
+    const x = keys[i]!;
+    const key = x & 0x80000000 ? ~x >>> 0 : (x | 0x80000000) >>> 0;
+    keys[i] = key;
+    counts[key & 0x7ff]!++;
+    counts[BUCKETS + ((key >>> 11) & 0x7ff)]!++;
+    counts[2 * BUCKETS + (key >>> 22)]!++;
+  }
+}
+
+function fromKeys32(keys: Uint32Array): void {
+  for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     keys[i] = key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0;
   }
-  values.set(new Float32Array(keys.buffer, keys.byteOffset, n));
-  return values;
+}
+
+/** counts[base ..] from digit counts to each digit's first position. */
+function prefixSums(counts: Uint32Array, base: number): void {
+  let sum = 0;
+  for (let b = base; b < base + BUCKETS; b++) {
+    const c = counts[b]!;
+    counts[b] = sum;
+    sum += c;
+  }
+}
+
+function scatter32(keys: Uint32Array, spare: Uint32Array, counts: Uint32Array, base: number, shift: number): void {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    spare[counts[base + ((key >>> shift) & 0x7ff)]!++] = key;
+  }
 }
 
 /** Per pass, the shift of its digit in its word (lo for passes 0-1, hi for 3-5; pass 2 spans both). */

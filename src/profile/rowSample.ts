@@ -6,6 +6,7 @@
  * one process sample the same rows, and the profiles of parts merge into the profile of the
  * whole. Why a sample, and its accuracy and cost: docs/drift.md.
  */
+import { QuantileSketch, type SketchJson } from './quantileSketch.js';
 
 /** Rows of each file the sketches take whole. */
 export const EXACT_ROWS = 16_384;
@@ -49,5 +50,20 @@ export function sampleBatch(file: number, rowStart: number, rows: number, rowNum
       exact++;
     } else if (sampled(file, row)) picked[n++] = i;
   }
-  return { rows: picked.subarray(0, n), exact };
+  // A copy of its own: it is posted with the batch profile, and a view would take the whole buffer.
+  return { rows: picked.slice(0, n), exact };
+}
+
+/** A column's sampled values: at weight 1 (each file's first EXACT_ROWS rows) and at weight 2^SAMPLE_LEVEL (past them). */
+export interface ColumnSample {
+  exact: Float64Array;
+  sampled: Float64Array;
+}
+
+/** The quantile sketch of a column's sampled values (sorted in place: the arrays are spent). */
+export function sketchSample(sample: ColumnSample): SketchJson {
+  const sketch = new QuantileSketch();
+  sketch.addSampled(sample.exact, sample.exact.length, 0);
+  sketch.addSampled(sample.sampled, sample.sampled.length, SAMPLE_LEVEL);
+  return sketch.toJSON();
 }

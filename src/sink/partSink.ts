@@ -50,7 +50,7 @@ export interface PartSinkOptions {
   /** What each part's journal entry records beside its rows: the scores decision, the label counts of its `rows` rows. */
   notes(rows: number): { scores?: ScoresDecision; labelCheck?: LabelCounts };
   /** The profile of each part's `rows` rows, kept beside it (absent or null: the run keeps no profile). */
-  profile?(rows: number): object | null;
+  profile?(rows: number): object | null | Promise<object | null>;
 }
 
 /** The input file being written: where its rows are read from, and how a rejected row is found again. */
@@ -79,7 +79,7 @@ interface CutPart {
   first: number;
   /** Per file, what its journal entry records beside its rows. */
   notes: { scores?: ScoresDecision; labelCheck?: LabelCounts }[];
-  profiles: (object | null)[];
+  profiles: Promise<object | null>[];
   rejected: Record<string, number>;
   rejectedTotal: number;
 }
@@ -259,7 +259,8 @@ export class PartSink {
       span: { file: file.source, rowStart: this.partStart, rowEnd: this.spanEnd, rowCount: this.writer.pendingRows, display: file.display },
       first: this.nextSeq,
       notes: files.map((rows) => this.options.notes(rows)),
-      profiles: files.map((rows) => this.options.profile?.(rows) ?? null),
+      // Asked for at the cut: their sketches are built (on the inference workers) while DuckDB writes the rows.
+      profiles: files.map((rows) => this.takeProfile(rows)),
       rejected: this.partRejects.counts(),
       rejectedTotal: this.partRejects.total,
     };
@@ -290,7 +291,7 @@ export class PartSink {
       this.rowsOut += w.rowCount;
       // Rows are only left out (and quarantined) with one lane: its part holds the whole span.
       const rejects = k === 0 ? await this.writeRejects(writer, part, { ...part.span, rowStart: w.rowStart, rowEnd }, seq) : undefined;
-      const profile = await this.writeProfile(file, seq, part.profiles[k] ?? null);
+      const profile = await this.writeProfile(file, seq, (await part.profiles[k]) ?? null);
       failpoint('part-written');
       const notes = part.notes[k]!;
       await journal.append({ type: 'part', file: file.index, seq, rowStart: w.rowStart, rowEnd, rowCount: w.rowCount, rejected: k === 0 ? part.rejected : {}, name, bytes: (await stat(path)).size, rejects, scores: notes.scores, labelCheck: notes.labelCheck, profile });
@@ -312,6 +313,13 @@ export class PartSink {
     if (written !== part.rejectedTotal) throw new BatchinferError('INTERNAL', 'quarantined rows differ from rejected rows', { expected: part.rejectedTotal, actual: written });
     await rename(temp, join(staging, name));
     return { name, bytes: (await stat(join(staging, name))).size };
+  }
+
+  /** The profile of the next part's `rows` rows (null: the run keeps none); a failure surfaces where it is awaited. */
+  private takeProfile(rows: number): Promise<object | null> {
+    const profile = Promise.resolve(this.options.profile?.(rows) ?? null);
+    profile.catch(() => undefined);
+    return profile;
   }
 
   /** The part's profile file, named in its journal entry: a resumed run merges it with the new parts'. */

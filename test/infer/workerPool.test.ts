@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
 import { WorkerPool } from '../../src/infer/workerPool.js';
+import { COUNT, MAX, MEAN, MIN, profileBatch, STATS, type TensorColumn } from '../../src/profile/batchProfile.js';
+import { SAMPLE_LEVEL, sketchSample } from '../../src/profile/rowSample.js';
+import { uniform } from '../helpers/seeded.js';
 import { buildFeatureFeeds, FIXTURES_DIR, loadReference, readFixtureRows, type BuiltFeed } from '../helpers/reference.js';
 
 const TOLERANCE = 1e-5;
@@ -93,6 +96,38 @@ describe('WorkerPool on mlp.onnx', () => {
     await expect(bad).rejects.toMatchObject({ code: 'INFERENCE_FAILED', message: expect.stringMatching(/^onnxruntime failed: /) });
     const ok = await pool.run(feed(0, 2));
     expect(ok.outputs.probabilities!.dims).toEqual([2, 2]);
+  });
+});
+
+describe('WorkerPool profiling a run', () => {
+  const columns: TensorColumn[] = [0, 1, 2, 3].map((position) => ({ name: `f${position}`, type: 'FLOAT', kind: 'numeric', feed: 'x', position, width: 4, nanIsNull: true, countValues: false }));
+
+  it('profiles the batches it scores when asked (the columns sent once), as the scoring thread would; not otherwise', async () => {
+    pool.profileInputs(columns);
+    const bounds = [[0, 250], [250, 600]] as const;
+    const results = await Promise.all(bounds.map(([s, e]) => pool.run(feed(s, e), { rows: e - s, file: 0, rowStart: s })));
+    results.forEach((result, i) => {
+      const [s, e] = bounds[i]!;
+      const local = profileBatch(columns, feed(s, e), { rows: e - s, file: 0, rowStart: s });
+      expect(result.profile).toEqual(local);
+      // Column f2 of these rows, from its definition.
+      const values = Array.from({ length: e - s }, (_, r) => Math.fround(x.data[(s + r) * 4 + 2]!));
+      const stats = result.profile!.stats.subarray(2 * STATS, 3 * STATS);
+      expect([stats[COUNT], stats[MIN], stats[MAX]]).toEqual([e - s, Math.min(...values), Math.max(...values)]);
+      expect(stats[MEAN]).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 12);
+    });
+    expect((await pool.run(feed(0, 10))).profile).toBeUndefined();
+    pool.profileInputs(null);
+    expect((await pool.run(feed(0, 10), { rows: 10, file: 0, rowStart: 0 })).profile).toBeUndefined();
+  });
+
+  it('builds the sketches of samples on the workers, in the order asked, as here', async () => {
+    const u = uniform(4);
+    const samples = [3000, 0, 70_000, 5].map((n) => ({ exact: Float64Array.from({ length: n % 4096 }, u), sampled: Float64Array.from({ length: n }, u) }));
+    const copies = samples.map((s) => ({ exact: Float64Array.from(s.exact), sampled: Float64Array.from(s.sampled) }));
+    const sketches = await pool.sketch(samples);
+    expect(sketches).toEqual(copies.map(sketchSample));
+    expect(sketches[2]!.n).toBe(70_000 % 4096 + 70_000 * 2 ** SAMPLE_LEVEL);
   });
 });
 

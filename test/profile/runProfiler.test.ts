@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sortFloat64 } from '../../src/profile/radixSort.js';
-import { EXACT_ROWS, sampleBatch, sampled, SAMPLE_LEVEL } from '../../src/profile/rowSample.js';
+import { profileBatch } from '../../src/profile/batchProfile.js';
+import { EXACT_ROWS, sampleBatch, sampled, SAMPLE_LEVEL, sketchSample, type ColumnSample } from '../../src/profile/rowSample.js';
 import { RunProfiler, type TensorColumn } from '../../src/profile/runProfiler.js';
 import { uniform } from '../helpers/seeded.js';
 
@@ -73,6 +74,38 @@ describe('RunProfiler', () => {
     const empty = profiler.takePart(0, 't');
     expect(empty).toMatchObject({ rows: 0, prediction: { rows: 0, review: 0, review_rate: null } });
     expect(empty.columns.map((c) => [c.name, c.rows, c.numeric!.count, c.numeric!.mean])).toEqual([['v', 0, 0, null], ['confidence', 0, 0, null]]);
+  });
+});
+
+describe("RunProfiler fed by the workers' batch profiles", () => {
+  it('a batch profile posted from another thread (cloned, buffers transferred) and sketches built elsewhere give the part profile of the feeds themselves', async () => {
+    const u = uniform(5);
+    const rows = 40_000;
+    const data = Float32Array.from({ length: rows * 3 }, () => u() * 4 - 2);
+    const columns = [numeric('a', 0, 3), numeric('b', 2, 3, { affine: { a: -2, b: 1 } })];
+    const layout = { classes: ['no', 'yes'], review: false, numeric: ['confidence'] };
+    const local = new RunProfiler(columns, layout);
+    const posted = new RunProfiler(columns, layout);
+    const asked: number[] = [];
+    for (let r = 0; r < rows; r += 3000) {
+      const n = Math.min(3000, rows - r);
+      const feeds = { x: { data: data.subarray(3 * r, 3 * (r + n)) } };
+      local.addBatch(feeds, n, 1, r);
+      const batch = profileBatch(columns, feeds, { rows: n, file: 1, rowStart: r });
+      posted.addProfile(structuredClone(batch, { transfer: [batch.stats.buffer, batch.values.buffer, batch.ends.buffer, batch.sample.rows.buffer] as ArrayBuffer[] }));
+      const predictions = { classIndex: new Int32Array(n).fill(1), review: null, numeric: [Float32Array.from({ length: n }, (_, i) => data[3 * (r + i)]!)] };
+      local.addPredictions(n, predictions);
+      posted.addPredictions(n, predictions);
+    }
+    const sketcher = async (samples: ColumnSample[]) => {
+      asked.push(...samples.map((s) => s.exact.length + s.sampled.length));
+      return structuredClone(samples).map(sketchSample);
+    };
+    for (const part of [21_000, 19_000]) expect(await posted.takePartWith(part, 't', sketcher)).toEqual(local.takePart(part, 't'));
+    // Three numeric columns per part: the first part samples every row of the file's first EXACT_ROWS rows, the second about 1 in 2^SAMPLE_LEVEL.
+    expect(asked).toHaveLength(6);
+    for (const n of asked.slice(0, 3)) expect(n).toBeGreaterThan(EXACT_ROWS);
+    for (const n of asked.slice(3)) expect(Math.abs(n - 19_000 / 2 ** SAMPLE_LEVEL)).toBeLessThan(150);
   });
 });
 

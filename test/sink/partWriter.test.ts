@@ -71,6 +71,8 @@ describe('lanes: a part split between two connections', () => {
   it('writes consecutive spans, each beside its own source rows, at once', async () => {
     const writer = await laneWriter(12, 30);
     const dir = await tmp.make();
+    // Known before the write (a part's profile is taken while DuckDB writes it).
+    expect(writer.pendingFiles).toEqual([12, 18]);
     const parts = await writer.writeParts({ file: SOURCE, rowStart: 5, rowEnd: 35, rowCount: 30 }, (k) => join(dir, `p${k}.parquet`));
     expect(parts.map(({ rowStart, rowEnd, rowCount }) => ({ rowStart, rowEnd, rowCount }))).toEqual([{ rowStart: 5, rowEnd: 17, rowCount: 12 }, { rowStart: 17, rowEnd: 35, rowCount: 18 }]);
     const got = await db.query<{ txn_id: string; prediction: number }>('SELECT txn_id, prediction FROM read_parquet($1)', [join(dir, 'p*.parquet')]);
@@ -83,6 +85,7 @@ describe('lanes: a part split between two connections', () => {
   it('a second lane with no rows writes no file; the first always does', async () => {
     const writer = await laneWriter(12, 8);
     const dir = await tmp.make();
+    expect(writer.pendingFiles).toEqual([8]);
     const parts = await writer.writeParts({ file: SOURCE, rowStart: 0, rowEnd: 8, rowCount: 8 }, (k) => join(dir, `p${k}.parquet`));
     expect(parts).toEqual([{ path: join(dir, 'p0.parquet'), rowStart: 0, rowEnd: 8, rowCount: 8 }]);
     writer.close();

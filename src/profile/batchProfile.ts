@@ -1,0 +1,231 @@
+/**
+ * The profile of one batch of a run's inputs, from the tensors it is scored with: every row's
+ * counts and moments, category counts, and the values of its sampled rows (rowSample.ts). It is
+ * plain data (typed arrays, posted between threads without copying), so an inference worker
+ * computes it beside the batch it scores and sends it back with the predictions: the scoring
+ * thread, which reads, writes and post-processes, only adds it up (runProfiler.ts).
+ *
+ * @example
+ *   const batch = profileBatch(columns, feeds, { rows: 2048, file: 0, rowStart: 4096 });
+ *   batch.stats[c * STATS + COUNT]; // finite values of column c
+ */
+import { CategoryTally, type CategoryCounts } from './categoryTally.js';
+import type { ColumnKind } from './columnProfile.js';
+import { sampleBatch, type BatchSample } from './rowSample.js';
+
+export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array | Uint16Array | string[];
+
+/** One dataset column as a model input holds it: position `position` of the last axis (width `width`) of tensor `feed`. */
+export interface TensorColumn {
+  name: string;
+  /** The column's DuckDB type (what a profile of the dataset records). */
+  type: string;
+  kind: ColumnKind;
+  feed: string;
+  position: number;
+  width: number;
+  /** The column's value is a t + b of the tensor's t (scale, min-max); absent: the tensor's value. */
+  affine?: { a: number; b: number };
+  /** The tensor holds an index into these values (a vocabulary); other indices count as `other`. */
+  vocab?: readonly string[];
+  /** A NaN in the tensor was a NULL (NULLs pass as NaN, and a NaN value would have rejected its row). */
+  nanIsNull: boolean;
+  /** Integer columns: their values are counted as categories too. */
+  countValues: boolean;
+}
+
+/** Which rows of which input file a batch holds: tensor row i is file row `rowNumbers[i]` when rows were left out, else `rowStart + i`. */
+export interface BatchRows {
+  rows: number;
+  file: number;
+  rowStart: number;
+  rowNumbers?: BigInt64Array;
+}
+
+/** Numbers kept per column in `BatchProfile.stats`, at these offsets. */
+export const STATS = 8;
+export const NULLS = 0;
+export const NAN = 1;
+export const INF = 2;
+export const COUNT = 3;
+export const MEAN = 4;
+export const M2 = 5;
+export const MIN = 6;
+export const MAX = 7;
+
+export interface BatchProfile {
+  rows: number;
+  /** The batch's sampled rows (the prediction columns take the same). */
+  sample: BatchSample;
+  /** Column c's nulls, NaN, infinities, count, mean, M2, min and max (values read back through its affine map) from c * STATS. */
+  stats: Float64Array;
+  /**
+   * The sampled values, column after column: column c's weight-1 values end at ends[2c], its
+   * weight-2^SAMPLE_LEVEL ones follow them and end at ends[2c + 1] (finite values only).
+   */
+  values: Float64Array;
+  ends: Int32Array;
+  /** Per column its category counts, values in the order met (categorical and integer columns); else null. */
+  categories: (CategoryCounts | null)[];
+}
+
+/** The profile of a batch of `batch.rows` rows of `columns` from their tensors. */
+export function profileBatch(columns: readonly TensorColumn[], feeds: Record<string, { data: TensorArray }>, batch: BatchRows): BatchProfile {
+  const { rows } = batch;
+  const sample = sampleBatch(batch.file, batch.rowStart, rows, batch.rowNumbers);
+  const stats = new Float64Array(columns.length * STATS);
+  const numericColumns = columns.filter((c) => c.kind !== 'categorical').length;
+  const values = new Float64Array(numericColumns * sample.rows.length);
+  const ends = new Int32Array(columns.length * 2);
+  const categories: (CategoryCounts | null)[] = [];
+  const numbers = new Map<string, ArrayLike<number>>();
+  let end = 0;
+  columns.forEach((column, c) => {
+    const data = feeds[column.feed]!.data;
+    if (column.kind === 'categorical') {
+      ends[2 * c] = ends[2 * c + 1] = end;
+      categories.push(countCategories(data, rows, column.position, column.width, column.vocab));
+      return;
+    }
+    let numeric = numbers.get(column.feed);
+    if (!numeric) numbers.set(column.feed, (numeric = asNumbers(data)));
+    addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column);
+    const { a, b } = column.affine ?? IDENTITY;
+    end = ends[2 * c] = gather(values, end, numeric, sample.rows, 0, sample.exact, column.position, column.width, a, b);
+    end = ends[2 * c + 1] = gather(values, end, numeric, sample.rows, sample.exact, sample.rows.length, column.position, column.width, a, b);
+    categories.push(column.countValues ? countValues(numeric, rows, column.position, column.width, a, b) : null);
+  });
+  return { rows, sample, stats, values: values.subarray(0, end), ends, categories };
+}
+
+/**
+ * The counts and moments of `rows` numbers at data[offset + i stride] into stats[at ..]: the
+ * prediction columns (offset 0, stride 1, no affine map) take it too.
+ */
+export function addNumbers(stats: Float64Array, at: number, data: ArrayLike<number>, rows: number, offset: number, stride: number, column: Pick<TensorColumn, 'affine' | 'nanIsNull'>): void {
+  const m = scanColumn(data, rows, offset, stride);
+  const { a, b } = column.affine ?? IDENTITY;
+  stats[at + (column.nanIsNull ? NULLS : NAN)] = m.nan;
+  stats[at + INF] = m.inf;
+  stats[at + COUNT] = m.n;
+  stats[at + MEAN] = m.n > 0 ? a * m.mean + b : 0;
+  stats[at + M2] = a * a * m.m2;
+  stats[at + MIN] = m.n === 0 ? Infinity : a >= 0 ? a * m.min + b : a * m.max + b;
+  stats[at + MAX] = m.n === 0 ? -Infinity : a >= 0 ? a * m.max + b : a * m.min + b;
+}
+
+/** Writes a data[offset + rows[k] stride] + b for k in [from, to) into out from `at`, finite values only; returns the end. */
+export function gather(out: Float64Array, at: number, data: ArrayLike<number>, rows: Int32Array, from: number, to: number, offset: number, stride: number, a: number, b: number): number {
+  let n = at;
+  for (let k = from; k < to; k++) {
+    const v = data[offset + rows[k]! * stride]!;
+    if (v - v === 0) out[n++] = a * v + b;
+  }
+  return n;
+}
+
+/** Category values: vocabulary indices, booleans (0/1) or strings. */
+function countCategories(data: TensorArray, rows: number, offset: number, stride: number, vocab: readonly string[] | undefined): CategoryCounts {
+  const tally = new CategoryTally();
+  if (vocab) {
+    const counts = new Float64Array(vocab.length);
+    for (let i = 0, j = offset; i < rows; i++, j += stride) {
+      const index = Number(data[j]!);
+      if (index >= 0 && index < vocab.length) counts[index]!++;
+      else tally.other++;
+    }
+    counts.forEach((n, index) => n > 0 && tally.add(vocab[index]!, n));
+  } else if (Array.isArray(data)) {
+    for (let i = 0, j = offset; i < rows; i++, j += stride) tally.add(data[j]!, 1);
+  } else {
+    let yes = 0;
+    for (let i = 0, j = offset; i < rows; i++, j += stride) if (Number(data[j]!) !== 0) yes++;
+    if (yes > 0) tally.add('true', yes);
+    if (rows - yes > 0) tally.add('false', rows - yes);
+  }
+  return tally.met();
+}
+
+/** An integer column's values as categories. */
+function countValues(data: ArrayLike<number>, rows: number, offset: number, stride: number, a: number, b: number): CategoryCounts {
+  const tally = new CategoryTally();
+  for (let i = 0, j = offset; i < rows; i++, j += stride) {
+    const v = data[j]!;
+    if (v - v === 0) tally.add(a * v + b, 1);
+  }
+  return tally.met();
+}
+
+const IDENTITY = { a: 1, b: 0 };
+
+/** The moments of some rows of one column: finite values, their mean, M2, min and max; NaN and infinities. */
+interface ScanMoments {
+  n: number;
+  mean: number;
+  m2: number;
+  min: number;
+  max: number;
+  nan: number;
+  inf: number;
+}
+
+/**
+ * One pass over one column of a row-major tensor (data[offset + i stride]): the sums of its
+ * values and of their squares shifted by its first value (so the squares do not cancel for
+ * values far from 0), min and max, in locals (a column at a time beats a row at a time with
+ * per-position accumulators, docs/performance.md). NaN or an infinity makes the sums
+ * non-finite: `countNonFinite` then takes the column again.
+ */
+function scanColumn(data: ArrayLike<number>, rows: number, offset: number, stride: number): ScanMoments {
+  if (rows === 0) return { n: 0, mean: 0, m2: 0, min: Infinity, max: -Infinity, nan: 0, inf: 0 };
+  const shift = data[offset]!;
+  let sum = 0;
+  let squares = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0, j = offset; i < rows; i++, j += stride) {
+    const v = data[j]!;
+    const d = v - shift;
+    sum += d;
+    squares += d * d;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (sum - sum !== 0 || squares - squares !== 0) return countNonFinite(data, rows, offset, stride);
+  const mean = sum / rows;
+  return { n: rows, mean: shift + mean, m2: Math.max(0, squares - mean * sum), min, max, nan: 0, inf: 0 };
+}
+
+function countNonFinite(data: ArrayLike<number>, rows: number, offset: number, stride: number): ScanMoments {
+  let n = 0;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0, j = offset; i < rows; i++, j += stride) {
+    const v = data[j]!;
+    if (v - v !== 0) {
+      if (v !== v) nan++;
+      else inf++;
+      continue;
+    }
+    n++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const mean = n > 0 ? sum / n : 0;
+  let m2 = 0;
+  for (let i = 0, j = offset; i < rows; i++, j += stride) {
+    const d = data[j]! - mean;
+    if (d - d === 0) m2 += d * d;
+  }
+  return { n, mean, m2, min, max, nan, inf };
+}
+
+/** Numbers of a tensor: int64 ones converted (they are row counts or codes: exact below 2^53). */
+function asNumbers(data: TensorArray): ArrayLike<number> {
+  if (data instanceof BigInt64Array) return Float64Array.from(data, Number);
+  return data as ArrayLike<number>;
+}
