@@ -133,7 +133,7 @@ export async function planExecution(db: Db, job: PreparedJob, options: PlanOptio
   const cores = options.cores ?? availableParallelism();
   const { workers, intraOpThreads } = workerBudget(spec, cores);
   const windowed = options.window !== null;
-  const writeBehind = !byRowNumber && spec.encryption?.outputKey === undefined;
+  const writeBehind = spec.writeBehind && !byRowNumber && spec.encryption?.outputKey === undefined;
   return {
     inputs,
     window,

@@ -52,6 +52,8 @@ export function runIdentity(job: PreparedJob, inputs: readonly InputFileStamp[],
     ...(spec.where !== undefined ? { where: spec.where } : {}),
     // Only when set: a run keeping a profile does not resume parts profiled by none (their rows would be missing).
     ...(spec.profile ? {} : { profile: false }),
+    // Only when set: its parts are cut at other rows.
+    ...(spec.writeBehind ? { write_behind: true } : {}),
     // Only when set: parts encrypted under one key are not resumed under another.
     ...(keys ? { encryption: keys } : {}),
   };
@@ -65,11 +67,11 @@ export function withSettings(identity: RunIdentity, extra: Record<string, unknow
 }
 
 /**
- * Settings that change no output row: part boundaries (batch and checkpoint sizes), whether a
- * profile is kept, and what a shard's own identity adds (its files, index and plan, which the
+ * Settings that change no output row: part boundaries (batch and checkpoint sizes, parts
+ * written behind), whether a profile is kept, and what a shard's own identity adds (its files, index and plan, which the
  * shard plan checks on its own).
  */
-const NOT_OUTPUT: ReadonlySet<string> = new Set(['input files', 'batch_size', 'checkpoint_rows', 'profile', 'shard']);
+const NOT_OUTPUT: ReadonlySet<string> = new Set(['input files', 'batch_size', 'checkpoint_rows', 'profile', 'write_behind', 'shard']);
 
 /**
  * A digest of each setting that decides what a run writes: the shards of one run must all have

@@ -161,6 +161,11 @@ export interface JobSpec {
   encryption?: EncryptionSpec;
   /** Write the run's profile beside its summary (`profile`; default true, false with `encryption` or `redact`; docs/drift.md). */
   profile: boolean;
+  /**
+   * Write each part while the next one is scored (`write_behind`; default false): measured no
+   * faster on a 2-core machine (docs/performance.md), for machines with cores to spare.
+   */
+  writeBehind: boolean;
   /** How every run compares its profile with the `reference` (`drift`). */
   drift?: DriftSpec;
   /** What the job's keys say that is no problem but worth a warning in every run's summary. */
@@ -273,6 +278,7 @@ export const jobFileSchema = z.strictObject({
   rejects_columns: z.array(name).optional(),
   device: z.string().regex(/^(cpu|auto|cuda(:\d{1,2})?)$/, DEVICE_EXPECTED).optional(),
   profile: z.boolean().optional(),
+  write_behind: z.boolean().optional(),
   drift: z
     .strictObject({
       method: z.enum(['psi', 'ks', 'wasserstein', 'js']).optional(),
@@ -388,6 +394,7 @@ function resolveJob(job: JobFile, options: ParseOptions): { spec: JobSpec; probl
     // By default the jobs that watch for drift profile their runs: scheduled ones and those with a
     // reference. Profiling costs CPU a one-off scoring does not need (docs/performance.md, Profiles).
     profile: job.profile ?? (job.encryption === undefined && job.redact !== true && (job.schedule !== undefined || job.reference !== undefined)),
+    writeBehind: job.write_behind ?? false,
     ...(job.drift ? { drift: driftSpec(job.drift) } : {}),
     notes: [],
   };

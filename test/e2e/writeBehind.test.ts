@@ -38,7 +38,7 @@ function bigInput(): Promise<string> {
   return input;
 }
 
-const args = (input: string, output: string, extra: string[] = []): string[] => ['run', '--model', model('mlp'), '--input', input, '--output', output, '--features', 'a,b,c,d', '--passthrough', 'id', '--labels', 'legit,fraud', '--quiet', '--json', ...extra];
+const args = (input: string, output: string, extra: string[] = []): string[] => ['run', '--model', model('mlp'), '--input', input, '--output', output, '--features', 'a,b,c,d', '--passthrough', 'id', '--labels', 'legit,fraud', '--quiet', '--json', '--write-behind', ...extra];
 
 const sha256 = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
 

@@ -88,6 +88,7 @@ describe('parseJobSpec: defaults and paths', () => {
       rejectsColumns: undefined,
       device: 'cpu',
       profile: false,
+      writeBehind: false,
       notes: [],
     });
     expect(DEFAULT_BATCH_SIZE).toBe(2048);
