@@ -6,60 +6,23 @@
  * bad reference (exit 66 or 65 at key reference, nothing written) and `profile: false` / `--no-profile`.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
-import { expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
+import { expectCliError, expectOk, runCli } from '../helpers/cli.js';
 import { withDuckDb } from '../helpers/parquet.js';
+import { PROFILED_ROWS, profiledInput, profiledJob, readJson, writeJob as writeJobFile } from '../helpers/profiledJob.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-run-profile-');
 let dir: string;
 const path = (name: string): string => join(dir, name);
 
-const ROWS = 40_000;
-/**
- * a: a skewed value with a NULL in every 500th row (80 rows: skipped); b: 97 levels; c: far
- * from 0 (its squares would cancel in a naive sum); merchant: three categories, 2:1:1; ts:
- * all in the day 2026-11-29 (for the scheduled job).
- */
-const INPUT = (shift = 0): string => `SELECT i AS id,
-  CASE WHEN i % 500 = 7 THEN NULL ELSE ((hash(i) % 10000) / 10000.0) ^ 2 * 4 + ${shift} END AS a,
-  (i % 97) / 97.0 AS b, 1000 + (hash(i, 3) % 1000) / 1000.0 AS c,
-  CASE i % 4 WHEN 0 THEN 'travel' WHEN 1 THEN 'fuel' ELSE 'grocery' END AS merchant_category,
-  TIMESTAMP '2026-11-29 00:00:00' + to_seconds(i) AS ts
-  FROM range(${ROWS}) t(i)`;
-
-function job(input: string, output: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    model: model('mixed'),
-    input,
-    output,
-    passthrough: ['id'],
-    labels: ['legit', 'fraud'],
-    on_error: 'skip',
-    review_below: 0.6,
-    batch_size: 1000,
-    checkpoint_rows: 8000,
-    // A one-off job profiles its runs when asked (scheduled jobs and jobs with a reference do by default).
-    profile: true,
-    inputs: {
-      x: { columns: ['a', 'b', 'c'], scale: { mean: [1, 0.5, 1000], std: [2, 0.25, 0.5] } },
-      merchant: { column: 'merchant_category', vocab: ['grocery', 'travel', 'fuel'] },
-    },
-    ...extra,
-  };
-}
-
-async function writeJob(name: string, spec: Record<string, unknown>): Promise<string> {
-  const jobPath = path(`${name}.yaml`);
-  await writeFile(jobPath, YAML.stringify(spec));
-  return jobPath;
-}
-
-const readJson = async (file: string): Promise<any> => JSON.parse(await readFile(file, 'utf8'));
+const ROWS = PROFILED_ROWS;
+const INPUT = profiledInput;
+const job = (input: string, output: string, extra: Record<string, unknown> = {}): Record<string, unknown> => profiledJob(input, output, extra);
+const writeJob = (name: string, spec: Record<string, unknown>): Promise<string> => writeJobFile(dir, name, spec);
 const column = (profile: any, name: string): any => profile.columns.find((c: { name: string }) => c.name === name);
 
 beforeAll(async () => {

@@ -7,55 +7,22 @@
  * committed), never a shard.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
-import { describeResult, expectOk, model, runCli } from '../helpers/cli.js';
+import { describeResult, expectOk, runCli } from '../helpers/cli.js';
 import { withDuckDb } from '../helpers/parquet.js';
+import { PROFILED_ROWS, profiledInput, profiledJob, readJson, writeJob as writeJobFile } from '../helpers/profiledJob.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-shard-profile-');
 let dir: string;
 const path = (name: string): string => join(dir, name);
 
-const ROWS = 40_000;
-/** As in runProfile.test.ts: a skewed value with a NULL every 500th row (skipped), 97 levels, a value far from 0, three categories. */
-const INPUT = (shift = 0): string => `SELECT i AS id,
-  CASE WHEN i % 500 = 7 THEN NULL ELSE ((hash(i) % 10000) / 10000.0) ^ 2 * 4 + ${shift} END AS a,
-  (i % 97) / 97.0 AS b, 1000 + (hash(i, 3) % 1000) / 1000.0 AS c,
-  CASE i % 4 WHEN 0 THEN 'travel' WHEN 1 THEN 'fuel' ELSE 'grocery' END AS merchant_category,
-  TIMESTAMP '2026-11-29 00:00:00' + to_seconds(i) AS ts
-  FROM range(${ROWS}) t(i)`;
-
-function job(input: string, output: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    model: model('mixed'),
-    input,
-    output,
-    passthrough: ['id'],
-    labels: ['legit', 'fraud'],
-    on_error: 'skip',
-    review_below: 0.6,
-    batch_size: 1000,
-    checkpoint_rows: 4000,
-    profile: true,
-    inputs: {
-      x: { columns: ['a', 'b', 'c'], scale: { mean: [1, 0.5, 1000], std: [2, 0.25, 0.5] } },
-      merchant: { column: 'merchant_category', vocab: ['grocery', 'travel', 'fuel'] },
-    },
-    ...extra,
-  };
-}
-
-async function writeJob(name: string, spec: Record<string, unknown>): Promise<string> {
-  const jobPath = path(`${name}.yaml`);
-  await writeFile(jobPath, YAML.stringify(spec));
-  return jobPath;
-}
-
-const readJson = async (file: string): Promise<any> => JSON.parse(await readFile(file, 'utf8'));
+const ROWS = PROFILED_ROWS;
+const INPUT = profiledInput;
+const job = (input: string, output: string, extra: Record<string, unknown> = {}): Record<string, unknown> => profiledJob(input, output, { checkpoint_rows: 4000, ...extra });
+const writeJob = (name: string, spec: Record<string, unknown>): Promise<string> => writeJobFile(dir, name, spec);
 
 /** Runs the job's N shards one after another, each with `--json`; their summaries. */
 async function runShards(jobPath: string, n: number, extra: string[] = []): Promise<any[]> {

@@ -1,0 +1,53 @@
+/**
+ * The job the run-profile tests score (one process, shards, windows): a mixed model over five
+ * columns of ROWS generated rows, written as a YAML job file.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { model } from './cli.js';
+
+export const PROFILED_ROWS = 40_000;
+
+/**
+ * a: a skewed value with a NULL in every 500th row (80 rows: skipped); b: 97 levels; c: far
+ * from 0 (its squares would cancel in a naive sum); merchant: three categories, 2:1:1; ts:
+ * all in the day 2026-11-29 (for the scheduled job). `shift` moves a (drift).
+ */
+export const profiledInput = (shift = 0): string => `SELECT i AS id,
+  CASE WHEN i % 500 = 7 THEN NULL ELSE ((hash(i) % 10000) / 10000.0) ^ 2 * 4 + ${shift} END AS a,
+  (i % 97) / 97.0 AS b, 1000 + (hash(i, 3) % 1000) / 1000.0 AS c,
+  CASE i % 4 WHEN 0 THEN 'travel' WHEN 1 THEN 'fuel' ELSE 'grocery' END AS merchant_category,
+  TIMESTAMP '2026-11-29 00:00:00' + to_seconds(i) AS ts
+  FROM range(${PROFILED_ROWS}) t(i)`;
+
+/** The job (as an object) scoring `input` into `output`, with `extra` keys set over it. */
+export function profiledJob(input: string, output: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    model: model('mixed'),
+    input,
+    output,
+    passthrough: ['id'],
+    labels: ['legit', 'fraud'],
+    on_error: 'skip',
+    review_below: 0.6,
+    batch_size: 1000,
+    checkpoint_rows: 8000,
+    // A one-off job profiles its runs when asked (scheduled jobs and jobs with a reference do by default).
+    profile: true,
+    inputs: {
+      x: { columns: ['a', 'b', 'c'], scale: { mean: [1, 0.5, 1000], std: [2, 0.25, 0.5] } },
+      merchant: { column: 'merchant_category', vocab: ['grocery', 'travel', 'fuel'] },
+    },
+    ...extra,
+  };
+}
+
+/** Writes `spec` as `<dir>/<name>.yaml`; its path. */
+export async function writeJob(dir: string, name: string, spec: Record<string, unknown>): Promise<string> {
+  const jobPath = join(dir, `${name}.yaml`);
+  await writeFile(jobPath, YAML.stringify(spec));
+  return jobPath;
+}
+
+export const readJson = async (file: string): Promise<any> => JSON.parse(await readFile(file, 'utf8'));
