@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
 import { expectCliError, expectOk, runCli } from '../helpers/cli.js';
 import { withDuckDb } from '../helpers/parquet.js';
-import { PROFILED_ROWS, profiledInput, profiledJob, readJson, writeJob as writeJobFile } from '../helpers/profiledJob.js';
+import { PROFILED_ROWS, profiledJob, readJson, writeJob as writeJobFile, writeProfiledInputs } from '../helpers/profiledJob.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-run-profile-');
@@ -20,18 +20,13 @@ let dir: string;
 const path = (name: string): string => join(dir, name);
 
 const ROWS = PROFILED_ROWS;
-const INPUT = profiledInput;
 const job = (input: string, output: string, extra: Record<string, unknown> = {}): Record<string, unknown> => profiledJob(input, output, extra);
 const writeJob = (name: string, spec: Record<string, unknown>): Promise<string> => writeJobFile(dir, name, spec);
 const column = (profile: any, name: string): any => profile.columns.find((c: { name: string }) => c.name === name);
 
 beforeAll(async () => {
   dir = await tmp.make();
-  await withDuckDb(async (q) => {
-    await q(`COPY (${INPUT()}) TO '${path('in.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 10000)`);
-    await q(`COPY (${INPUT(3)}) TO '${path('shifted.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 10000)`);
-  });
-  expectOk(await runCli(['profile', path('in.parquet'), '--output', path('train.profile.json')]));
+  await writeProfiledInputs(dir, 10000);
 });
 
 describe.concurrent('a run profile', { timeout: 120_000 }, () => {

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
 import { describeResult, expectOk, runCli } from '../helpers/cli.js';
 import { withDuckDb } from '../helpers/parquet.js';
-import { PROFILED_ROWS, profiledInput, profiledJob, readJson, writeJob as writeJobFile } from '../helpers/profiledJob.js';
+import { PROFILED_ROWS, profiledJob, readJson, writeJob as writeJobFile, writeProfiledInputs } from '../helpers/profiledJob.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-shard-profile-');
@@ -20,7 +20,6 @@ let dir: string;
 const path = (name: string): string => join(dir, name);
 
 const ROWS = PROFILED_ROWS;
-const INPUT = profiledInput;
 const job = (input: string, output: string, extra: Record<string, unknown> = {}): Record<string, unknown> => profiledJob(input, output, { checkpoint_rows: 4000, ...extra });
 const writeJob = (name: string, spec: Record<string, unknown>): Promise<string> => writeJobFile(dir, name, spec);
 
@@ -42,11 +41,7 @@ function withoutSketches(profile: any): any {
 
 beforeAll(async () => {
   dir = await tmp.make();
-  await withDuckDb(async (q) => {
-    await q(`COPY (${INPUT()}) TO '${path('in.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 5000)`);
-    await q(`COPY (${INPUT(3)}) TO '${path('shifted.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE 5000)`);
-  });
-  expectOk(await runCli(['profile', path('in.parquet'), '--output', path('train.profile.json')]));
+  await writeProfiledInputs(dir, 5000);
 });
 
 describe('the profile of a sharded run', { timeout: 180_000 }, () => {

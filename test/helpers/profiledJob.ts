@@ -5,7 +5,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { model } from './cli.js';
+import { expectOk, model, runCli } from './cli.js';
+import { withDuckDb } from './parquet.js';
 
 export const PROFILED_ROWS = 40_000;
 
@@ -51,3 +52,15 @@ export async function writeJob(dir: string, name: string, spec: Record<string, u
 }
 
 export const readJson = async (file: string): Promise<any> => JSON.parse(await readFile(file, 'utf8'));
+
+/**
+ * Writes the input (`in.parquet`), the same rows with `a` moved by 3 (`shifted.parquet`), both
+ * in row groups of `rowGroupSize`, and the input's profile (`train.profile.json`, by the CLI) into `dir`.
+ */
+export async function writeProfiledInputs(dir: string, rowGroupSize: number): Promise<void> {
+  await withDuckDb(async (q) => {
+    await q(`COPY (${profiledInput()}) TO '${join(dir, 'in.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE ${rowGroupSize})`);
+    await q(`COPY (${profiledInput(3)}) TO '${join(dir, 'shifted.parquet')}' (FORMAT parquet, ROW_GROUP_SIZE ${rowGroupSize})`);
+  });
+  expectOk(await runCli(['profile', join(dir, 'in.parquet'), '--output', join(dir, 'train.profile.json')]));
+}
