@@ -184,8 +184,8 @@ async function commitOutputOf(c: ShardCommit): Promise<ShardedSummary> {
     output: { path: plan.output.path, mode: plan.output.mode, format: plan.output.format, inputs: c.recorded.inputs.map((f) => f.path), fileMode: spec.fileMode },
     parts: checked.parts,
     shardsDir,
-    beforeRename: async (files, staged) => {
-      summary = c.summarize(files, await describeOutputs(files, staged, rowsPerFile(job, checked)));
+    beforeRename: async (files, staged, hashes) => {
+      summary = c.summarize(files, await describeOutputs(files, staged, rowsPerFile(job, checked), hashes));
       await stageSummary(staging, summary, spec.fileMode);
       if (c.profile) await stageProfile(staging, c.profile, spec.fileMode);
       await removeStaleRejects(spec.output, plan.output.rejects, [...job.dataset.files.map((f) => f.path), job.model.path]);

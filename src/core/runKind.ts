@@ -79,8 +79,8 @@ export function outputRun(spec: JobSpec): RunKind {
       // the output: a failure (a full disk) or a crash before that leaves neither. After the
       // rename the summary only moves beside the output, which needs no space.
       let summary: RunSummary | null = null;
-      const beforeRename = async (files: string[], staged: string[]): Promise<void> => {
-        summary = { ...summarize(files), manifest: await describeOutputs(files, staged, rowsPerFile(job, result)) };
+      const beforeRename = async (files: string[], staged: string[], hashes: ReadonlyMap<string, string>): Promise<void> => {
+        summary = { ...summarize(files), manifest: await describeOutputs(files, staged, rowsPerFile(job, result), hashes) };
         await stageSummary(staging, summary, spec.fileMode);
         if (profile) await stageProfile(staging, profile, spec.fileMode);
         await removeStaleRejects(spec.output, plan.output.rejects, [...job.dataset.files.map((f) => f.path), job.model.path]);

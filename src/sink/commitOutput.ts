@@ -8,7 +8,7 @@ import { basename, extname, join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import { BatchinferError } from '../errors.js';
 import { commitRename } from './atomicFile.js';
-import { concatParquet } from './parquetConcat.js';
+import { concatParquetHashed } from './parquetConcat.js';
 import { copyOptions, type OutputFormat } from './outputFormat.js';
 import { writeKeyOption } from '../db/parquetKeys.js';
 import { partsRelation } from './partsRelation.js';
@@ -27,8 +27,18 @@ export interface OutputSpec {
   fileMode?: number;
 }
 
-/** Runs once the output is complete, before its rename: the files it will commit, and where they are until then. */
-export type BeforeRename = (files: string[], staged: string[]) => Promise<void>;
+/**
+ * Runs once the output is complete, before its rename: the files it will commit, where they are
+ * until then, and the sha256 of the staged files this commit hashed as it wrote them (joined
+ * parts), by staged path, for `describeOutputs` not to read them back.
+ */
+export type BeforeRename = (files: string[], staged: string[], hashes: ReadonlyMap<string, string>) => Promise<void>;
+
+/** A merged file and, when the merge hashed it as it wrote it, its sha256. */
+interface Merged {
+  path: string;
+  sha256?: string;
+}
 
 /**
  * Returns the committed output files. `parts[i]` are the part files of input file i, in order.
@@ -37,11 +47,14 @@ export type BeforeRename = (files: string[], staged: string[]) => Promise<void>;
  */
 export async function commitOutput(db: Db, output: OutputSpec, parts: string[][], staging: string, beforeRename: BeforeRename = async () => undefined): Promise<string[]> {
   const target = output.path.replace(/[\\/]+$/, '');
+  // Only this commit's own staged files, hashed as it wrote them: nothing writes them again before the rename.
+  const hashes = new Map<string, string>();
   if (output.mode === 'file') {
-    const merged = output.format === 'parquet' ? await mergeParts(db, parts.flat(), join(staging, 'output.parquet')) : await writeAs(db, output.format, parts.flat(), join(staging, `output.${output.format}`));
+    const merged = output.format === 'parquet' ? await mergeParts(db, parts.flat(), join(staging, 'output.parquet')) : { path: await writeAs(db, output.format, parts.flat(), join(staging, `output.${output.format}`)) };
+    if (merged.sha256 !== undefined) hashes.set(merged.path, merged.sha256);
     failpoint('commit-merged');
-    await beforeRename([target], [merged]);
-    await commitRename(merged, target, false, output.fileMode);
+    await beforeRename([target], [merged.path], hashes);
+    await commitRename(merged.path, target, false, output.fileMode);
     failpoint('commit-renamed');
     return [target];
   }
@@ -54,12 +67,13 @@ export async function commitOutput(db: Db, output: OutputSpec, parts: string[][]
     const merged = await mergeParts(db, fileParts, join(staging, `merged-${i}.parquet`));
     const dest = join(outDir, `${names[i]}.parquet`);
     // A lone part stays under its journaled name (linked, not moved), for a retry should the commit fail.
-    if (fileParts.length === 1) await link(merged, dest).catch(() => copyFile(merged, dest));
-    else await rename(merged, dest);
+    if (fileParts.length === 1) await link(merged.path, dest).catch(() => copyFile(merged.path, dest));
+    else await rename(merged.path, dest);
+    if (merged.sha256 !== undefined) hashes.set(dest, merged.sha256);
   }
   failpoint('commit-merged');
   const files = names.map((n) => join(target, `${n}.parquet`));
-  await beforeRename(files, names.map((n) => join(outDir, `${n}.parquet`)));
+  await beforeRename(files, names.map((n) => join(outDir, `${n}.parquet`)), hashes);
   await commitRename(outDir, target, true, output.fileMode);
   failpoint('commit-renamed');
   return files;
@@ -70,17 +84,25 @@ export async function commitOutput(db: Db, output: OutputSpec, parts: string[][]
  * parts share one schema, else re-encoded by DuckDB. Hive partitioning is
  * off: under an output like `dt=2026-11-29/scores.parquet` DuckDB would add a `dt` column.
  */
-async function mergeParts(db: Db, parts: string[], path: string): Promise<string> {
-  if (parts.length === 1) return parts[0]!;
-  return writeMerged(path, () => joinParts(db, parts, path));
+async function mergeParts(db: Db, parts: string[], path: string): Promise<Merged> {
+  if (parts.length === 1) return { path: parts[0]! };
+  let sha256: string | undefined;
+  await writeMerged(path, async () => {
+    sha256 = await joinParts(db, parts, path);
+  });
+  return { path, sha256 };
 }
 
-async function joinParts(db: Db, parts: string[], path: string): Promise<void> {
+/** Returns the joined file's sha256 when the row groups were copied (hashed as written); a DuckDB re-encode is not hashed. */
+async function joinParts(db: Db, parts: string[], path: string): Promise<string | undefined> {
   // Parts of one schema (the usual case) are joined by copying their row groups; encrypted
   // ones cannot be: each module's AES-GCM tag covers its row group's ordinal and its file's
   // own id, so DuckDB decrypts them and encrypts the output afresh.
   const keyed = db.parquetKeys.output !== undefined;
-  if (!keyed && (await concatParquet(parts, path))) return;
+  if (!keyed) {
+    const sha256 = await concatParquetHashed(parts, path);
+    if (sha256 !== null) return sha256;
+  }
   // One thread: an ordered parallel COPY buffers out-of-order row groups (memory growing with
   // the output), and the merge is a straight concatenation that one core keeps up with.
   await db.withThreads(1, () =>
@@ -89,6 +111,7 @@ async function joinParts(db: Db, parts: string[], path: string): Promise<void> {
     // numbers, and casting to the first part's type failed on the first value that is not a number.
     copyParts(db, parts, path, `FORMAT parquet, COMPRESSION zstd${writeKeyOption(db)}`),
   );
+  return undefined;
 }
 
 /** COPY of the parts' rows, in order (partsRelation.ts), to `path` with `options`. */

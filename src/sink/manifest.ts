@@ -102,7 +102,11 @@ export interface OutputFileEntry {
   sha256: string;
 }
 
-/** `files` (where they will be) described from `staged` (where they are before the commit's rename). */
-export async function describeOutputs(files: readonly string[], staged: readonly string[], rows: readonly number[]): Promise<OutputFileEntry[]> {
-  return Promise.all(files.map(async (file, i) => ({ file, rows: rows[i] ?? 0, bytes: (await stat(staged[i]!)).size, sha256: await sha256File(staged[i]!) })));
+/**
+ * `files` (where they will be) described from `staged` (where they are before the commit's
+ * rename). `hashes` holds the sha256 of staged files the commit hashed as it wrote them (by
+ * staged path); any other file is read and hashed here.
+ */
+export async function describeOutputs(files: readonly string[], staged: readonly string[], rows: readonly number[], hashes: ReadonlyMap<string, string> = new Map()): Promise<OutputFileEntry[]> {
+  return Promise.all(files.map(async (file, i) => ({ file, rows: rows[i] ?? 0, bytes: (await stat(staged[i]!)).size, sha256: hashes.get(staged[i]!) ?? (await sha256File(staged[i]!)) })));
 }

@@ -7,12 +7,18 @@
  * A part is opened only while its footer is read and while its bytes are copied: the footers
  * stay in memory, so thousands of parts need two open files, not one per part.
  *
+ * The file is written in order, front to back (magic, each part's bytes, footer), so the
+ * sha256 of what is written is taken on the way: `concatParquetHashed` returns it, and the
+ * commit's manifest need not read the file back to hash it.
+ *
  * Only parts with byte-identical schemas are joined this way; `concatParquet` returns false
- * otherwise and the caller merges through DuckDB (which also widens types across parts).
+ * (`concatParquetHashed` null) otherwise and the caller merges through DuckDB (which also
+ * widens types across parts).
  *
  * @example
  *   if (!(await concatParquet(['part-0.parquet', 'part-1.parquet'], 'out.parquet'))) await mergeWithDuckDb(...);
  */
+import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { decodeStruct, encodeStruct, field, T, type ThriftList, type ThriftStruct } from '../util/thriftCompact.js';
 
@@ -34,24 +40,28 @@ interface Part {
 }
 
 export async function concatParquet(inputs: readonly string[], output: string): Promise<boolean> {
+  return (await concatParquetHashed(inputs, output)) !== null;
+}
+
+/** Joins the parts like `concatParquet`; returns the sha256 (hex) of the file written, or null when the schemas differ. */
+export async function concatParquetHashed(inputs: readonly string[], output: string): Promise<string | null> {
   const parts: Part[] = [];
   for (const path of inputs) parts.push(await readPart(path));
   const schema = encodeStruct({ fields: [field(parts[0]!.meta, FILE.schema)!] });
-  if (parts.some((p) => !sameBytes(encodeStruct({ fields: [field(p.meta, FILE.schema)!] }), schema))) return false;
+  if (parts.some((p) => !sameBytes(encodeStruct({ fields: [field(p.meta, FILE.schema)!] }), schema))) return null;
 
   const out = await open(output, 'w');
+  const writer = new HashedWriter(out);
   try {
-    await out.write(MAGIC, 0, 4, 0);
-    let offset = 4;
+    await writer.write(MAGIC);
     const rowGroups: ThriftStruct[] = [];
     let rows = 0n;
     for (const part of parts) {
-      await copyPart(part, out, offset);
-      const delta = BigInt(offset - 4);
+      const delta = BigInt(writer.position - 4);
+      await copyPart(part, writer);
       const groups = (field(part.meta, FILE.rowGroups)?.value as ThriftList | undefined)?.items ?? [];
       for (const group of groups as ThriftStruct[]) rowGroups.push(moveRowGroup(group, delta, rowGroups.length));
       rows += field(part.meta, FILE.numRows)!.value as bigint;
-      offset += part.dataLength;
     }
     const meta: ThriftStruct = {
       fields: parts[0]!.meta.fields.map((f) => {
@@ -65,19 +75,19 @@ export async function concatParquet(inputs: readonly string[], output: string): 
     tail.set(footer, 0);
     new DataView(tail.buffer).setUint32(footer.length, footer.length, true);
     tail.set(MAGIC, footer.length + 4);
-    await out.write(tail, 0, tail.length, offset);
+    await writer.write(tail);
     await out.sync();
   } finally {
     await out.close();
   }
-  return true;
+  return writer.digest();
 }
 
-/** A part's row groups and page indexes (the bytes between its magic and its footer), at `at` in `out`. */
-async function copyPart(part: Part, out: FileHandle, at: number): Promise<void> {
+/** A part's row groups and page indexes (the bytes between its magic and its footer), written next to `out`. */
+async function copyPart(part: Part, out: HashedWriter): Promise<void> {
   const handle = await open(part.path, 'r');
   try {
-    await copyRange(handle, 4, part.dataLength, out, at);
+    await copyRange(handle, 4, part.dataLength, out);
   } finally {
     await handle.close();
   }
@@ -132,14 +142,40 @@ function shift(offset: bigint, delta: bigint): bigint {
   return offset > 0n ? offset + delta : offset;
 }
 
-async function copyRange(from: FileHandle, start: number, length: number, to: FileHandle, at: number): Promise<void> {
+/** Copies `length` bytes from `start` in `from` to the end of `to`, chunk after chunk in order. */
+async function copyRange(from: FileHandle, start: number, length: number, to: HashedWriter): Promise<void> {
   const buffer = Buffer.alloc(Math.min(COPY_CHUNK, Math.max(1, length)));
   let done = 0;
   while (done < length) {
     const { bytesRead } = await from.read(buffer, 0, Math.min(buffer.length, length - done), start + done);
     if (bytesRead === 0) throw new Error('unexpected end of a Parquet part');
-    await to.write(buffer, 0, bytesRead, at + done);
+    await to.write(buffer.subarray(0, bytesRead));
     done += bytesRead;
+  }
+}
+
+/**
+ * The output file, written front to back with no gap: each write goes where the last ended, so
+ * the sha256 of the bytes written is the sha256 of the file.
+ */
+class HashedWriter {
+  position = 0;
+  private readonly hash = createHash('sha256');
+
+  constructor(private readonly out: FileHandle) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.hash.update(bytes);
+    for (let done = 0; done < bytes.length; ) {
+      const { bytesWritten } = await this.out.write(bytes, done, bytes.length - done, this.position);
+      if (bytesWritten === 0) throw new Error('a write to the joined Parquet file wrote nothing');
+      done += bytesWritten;
+      this.position += bytesWritten;
+    }
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
   }
 }
 

@@ -1,4 +1,5 @@
-import { access, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Db } from '../../src/db/duckdb.js';
@@ -50,6 +51,24 @@ describe('commitShards', () => {
     const expected = await oneRun(run.inputs);
     expect(await readOut(files[0]!)).toEqual(expected.slice(0, 5000));
     expect(await readOut(files[1]!)).toEqual(expected.slice(5000));
+  });
+
+  it.each(['file', 'directory'] as const)('a %s output: the hashes handed to beforeRename are the sha256 of the staged files they name', async (mode) => {
+    const run = await shardedRun(db, await tmp.make(), 3);
+    const { parts } = await checkShards(run.shardsDir, run.plan, 3);
+    const output = mode === 'file' ? join(run.dir, 'out.parquet') : join(run.dir, 'out') + '/';
+    let seen: { staged: string[]; hashes: Map<string, string>; actual: Map<string, string> } | null = null;
+    await commitShards({
+      db, output: { path: output, mode, format: 'parquet', inputs: run.inputs }, parts, shardsDir: run.shardsDir,
+      beforeRename: async (_files, staged, hashes) => {
+        const actual = new Map(await Promise.all(staged.map(async (p) => [p, createHash('sha256').update(await readFile(p)).digest('hex')] as const)));
+        seen = { staged, hashes: new Map(hashes), actual };
+      },
+    });
+    const { staged, hashes, actual } = seen!;
+    // Every staged file was joined from several parts here, so each was hashed as it was written.
+    expect([...hashes.keys()].sort()).toEqual([...staged].sort());
+    for (const [path, sha256] of hashes) expect(sha256).toBe(actual.get(path));
   });
 
   it('an input without a part is refused before anything is written', async () => {

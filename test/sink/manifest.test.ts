@@ -44,4 +44,18 @@ describe('describeOutputs', () => {
     await writeFile(join(dir, 'staged.parquet'), 'PAR1 bytes');
     expect(await describeOutputs(['/out/x.parquet'], [join(dir, 'staged.parquet')], [42])).toEqual([{ file: '/out/x.parquet', rows: 42, bytes: 10, sha256: sha('PAR1 bytes') }]);
   });
+
+  it('takes the sha256 of a staged file the commit hashed as it wrote it, and reads the others', async () => {
+    const dir = await tmp.make();
+    const [joined, lone] = [join(dir, 'joined.parquet'), join(dir, 'lone.parquet')];
+    await writeFile(joined, 'joined bytes');
+    await writeFile(lone, 'lone bytes');
+    // A hash the file's bytes do not have: it is used as given, so the file was not read for it.
+    const given = sha('what the commit wrote');
+    const entries = await describeOutputs(['/out/a.parquet', '/out/b.parquet'], [joined, lone], [1, 2], new Map([[joined, given]]));
+    expect(entries).toEqual([
+      { file: '/out/a.parquet', rows: 1, bytes: 12, sha256: given },
+      { file: '/out/b.parquet', rows: 2, bytes: 10, sha256: sha('lone bytes') },
+    ]);
+  });
 });

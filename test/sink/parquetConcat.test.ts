@@ -2,12 +2,13 @@
  * Joining Parquet parts by copying their row groups: DuckDB must read the joined file as the
  * parts in order, with every type, NULL, dictionary page and row group intact.
  */
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parquetReadObjects } from 'hyparquet';
 import { Db } from '../../src/db/duckdb.js';
-import { concatParquet } from '../../src/sink/parquetConcat.js';
+import { concatParquet, concatParquetHashed } from '../../src/sink/parquetConcat.js';
 import { decodeStruct, encodeStruct } from '../../src/util/thriftCompact.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
@@ -89,6 +90,22 @@ describe('concatParquet', () => {
     const out = join(dir, 'refused.parquet');
     expect(await concatParquet([a, b], out)).toBe(false);
     await expect(readFile(out)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('returns the sha256 of the file it wrote: the hash of its bytes read back', async () => {
+    // Parts larger than one copy chunk (8 MiB) are copied in several chunks: each is hashed in file order.
+    await db.exec(`COPY (SELECT i AS id, md5(i::VARCHAR) || md5((i + 1)::VARCHAR) AS label, CASE WHEN i % 7 = 0 THEN NULL ELSE i * 0.5 END AS score, (['a', 'b', 'c'])[i % 3 + 1] AS category, CAST(i AS DECIMAL(12, 2)) / 3 AS price, TIMESTAMP '2026-11-29 00:00:00' + to_seconds(i) AS ts, [i, i + 1] AS pair, i % 2 = 0 AS even FROM range(0, 300000) t(i)) TO $1 (FORMAT parquet, COMPRESSION uncompressed)`, [join(dir, 'big.parquet')]);
+    const parts = [await writePart('x1.parquet', 0, 4000), join(dir, 'big.parquet'), await writePart('x2.parquet', 4000, 4001), await writePart('x3.parquet', 4001, 9000, 'COMPRESSION snappy, ROW_GROUP_SIZE 1024')];
+    expect((await readFile(parts[1]!)).length).toBeGreaterThan(8 << 20);
+    const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+    for (const [n, inputs] of [[parts[0]!], parts, parts.slice(2)].entries()) {
+      const out = join(dir, `hashed-${n}.parquet`);
+      const hash = await concatParquetHashed(inputs, out);
+      expect(hash).toBe(sha256(await readFile(out)));
+    }
+    const b = join(dir, 'other-schema.parquet');
+    await db.exec(`COPY (SELECT i AS id FROM range(3) t(i)) TO $1 (FORMAT parquet)`, [b]);
+    expect(await concatParquetHashed([parts[0]!, b], join(dir, 'hashed-refused.parquet'))).toBeNull();
   });
 
   it('a file that is not Parquet is an error', async () => {
