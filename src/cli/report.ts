@@ -36,12 +36,9 @@ export function formatSummary(s: RunSummary): string {
     `  ${s.batches} batch${s.batches === 1 ? '' : 'es'} of ${s.batchSize}, ${s.workers} worker${s.workers > 1 ? 's' : ''} x ${s.threadsPerWorker} thread${s.threadsPerWorker > 1 ? 's' : ''} beside ${s.duckdbThreads.reading} DuckDB thread${s.duckdbThreads.reading > 1 ? 's' : ''}; batch p50 ${s.batchLatencyMs.p50} ms, p95 ${s.batchLatencyMs.p95} ms; peak RSS ${s.peakRssMb} MB`,
     `  seconds: ${s.seconds.stage > 0 ? `stage ${s.seconds.stage}, ` : ''}read ${s.seconds.read}, preprocess ${s.seconds.preprocess}, infer ${s.seconds.infer}, postprocess ${s.seconds.postprocess}, write ${s.seconds.write}`,
   ];
-  if (s.rows.rejected > 0 || s.rejects) {
-    const reasons = Object.entries(s.rows.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ');
-    lines.push(`  rejected ${s.rows.rejected} of ${s.rows.in} rows${reasons ? ` (${reasons})` : ''}${s.rejects ? ` -> ${s.rejects}` : ''}`);
-  }
+  lines.push(...rejectedLines(s.rows, s.rejects));
   if (s.batchSizing.candidates.length > 0) lines.push(`  batch size ${s.batchSize}, measured: ${s.batchSizing.candidates.map((c) => `${c.batchSize} at ${c.rowsPerSecond.toLocaleString('en-US')} rows/s`).join(', ')}`);
-  if (s.rows.filtered !== undefined) lines.push(`  where left out ${s.rows.filtered.toLocaleString('en-US')} rows (kept ${s.rows.in.toLocaleString('en-US')})`);
+  lines.push(...filteredLines(s.rows));
   // Disagreements and padding are also warnings; agreement is worth one line too.
   if (s.labelCheck && s.labelCheck.disagreements === 0) lines.push(`  model label output ${s.labelCheck.output} agrees with the highest-scoring class on all ${s.labelCheck.rows.toLocaleString('en-US')} rows`);
   if (s.drift) lines.push(driftLine(s.drift));
@@ -112,6 +109,18 @@ function shardsDetail(s: WindowShards): string {
 }
 
 /** A run's drift against its reference in one line (a run's summary, a sharded commit's). */
+/** The rejected rows by reason, and where they went: a run's or a sharded commit's (none when no row was rejected or quarantined). */
+export function rejectedLines(rows: RunSummary['rows'], rejects: string | undefined): string[] {
+  if (rows.rejected === 0 && !rejects) return [];
+  const reasons = Object.entries(rows.rejectedByReason).map(([r, n]) => `${r} ${n}`).join(', ');
+  return [`  rejected ${rows.rejected} of ${rows.in} rows${reasons ? ` (${reasons})` : ''}${rejects ? ` -> ${rejects}` : ''}`];
+}
+
+/** The rows a `where` left out (none without one). */
+export function filteredLines(rows: RunSummary['rows']): string[] {
+  return rows.filtered === undefined ? [] : [`  where left out ${rows.filtered.toLocaleString('en-US')} rows (kept ${rows.in.toLocaleString('en-US')})`];
+}
+
 export function driftLine(d: RunDrift): string {
   return `  drift against ${d.reference} (${d.method}): ${d.drifted_columns.length > 0 ? `${d.drifted_columns.length} column${d.drifted_columns.length === 1 ? '' : 's'} drifted (${d.drifted_columns.join(', ')})` : 'no column drifted'}${d.dataset_drift ? ', dataset drift' : ''}${d.prediction_drift ? ', prediction drift' : ''}`;
 }

@@ -2,7 +2,7 @@
 import type { CommittedAlready, ShardedSummary } from '../core/commitSharded.js';
 import type { PlanReport } from '../core/planJob.js';
 import type { ShardStatus } from '../shard/shardCheck.js';
-import { driftLine } from './report.js';
+import { driftLine, filteredLines, rejectedLines } from './report.js';
 
 export function formatPlan(r: PlanReport): string {
   const p = r.plan;
@@ -72,10 +72,7 @@ export function formatShardedCommit(r: ShardedSummary | CommittedAlready): strin
     `batchinfer: committed ${r.rows.out.toLocaleString('en-US')} rows from ${r.shards.count} shards in ${r.seconds.wall.toFixed(2)} s -> ${r.output.path}`,
     `  plan ${r.shards.plan.slice(0, 12)}; ${retried.length > 0 ? `retried: ${retried.join(', ')}` : 'every shard at its first attempt'}`,
   ];
-  if (r.rows.rejected > 0 || r.rejects) {
-    const reasons = Object.entries(r.rows.rejectedByReason).map(([k, n]) => `${k} ${n}`).join(', ');
-    lines.push(`  rejected ${r.rows.rejected} of ${r.rows.in} rows${reasons ? ` (${reasons})` : ''}${r.rejects ? ` -> ${r.rejects}` : ''}`);
-  }
+  lines.push(...rejectedLines(r.rows, r.rejects), ...filteredLines(r.rows));
   if (r.profile) lines.push(`  profile of the ${r.shards.count} shards' rows -> ${r.profile}`);
   if (r.drift) lines.push(driftLine(r.drift));
   for (const w of r.warnings) lines.push(`  warning: ${w}`);

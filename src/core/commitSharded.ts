@@ -48,7 +48,8 @@ export interface ShardedSummary {
   job: string;
   model: { path: string; sha256: string };
   output: { path: string; mode: 'file' | 'directory'; files: string[] };
-  rows: { in: number; out: number; rejected: number; rejectedByReason: Record<string, number> };
+  /** As a run's summary's: `filtered` with a `where`. */
+  rows: { in: number; out: number; rejected: number; rejectedByReason: Record<string, number>; filtered?: number };
   rejects?: string;
   /** The shards: how many, the plan they scored, and each one's attempt and rows. */
   shards: { count: number; plan: string; attempts: number[]; rows: number[] };
@@ -113,7 +114,7 @@ export async function commitSharded(spec: JobSpec, count: number, window: Window
       ...(window ? { window: { start: window.start.toISOString(), end: window.end.toISOString() } } : {}),
       model: { path: spec.model, sha256: job.model.sha256 },
       output: { path: spec.output, mode: job.outputMode, files },
-      rows: { ...checked.rows, rejectedByReason: rejectedByReason(checked) },
+      rows: { in: checked.rows.in, out: checked.rows.out, rejected: checked.rows.rejected, rejectedByReason: rejectedByReason(checked), ...(checked.rows.filtered !== undefined ? { filtered: checked.rows.filtered } : {}) },
       ...(plan.output.rejects ? { rejects: plan.output.rejects } : {}),
       shards: { count, plan: recorded.hash, attempts: checked.manifests.map((m) => m.attempt), rows: checked.manifests.map((m) => m.rows.in) },
       inputs: checked.inputs,

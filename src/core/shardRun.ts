@@ -110,7 +110,7 @@ export function shardRun(spec: JobSpec, shard: ShardIndex, window: Window | null
         attempt,
         // Stamped again once read: a file changed while the shard read it is no input of this plan.
         inputs: await stampShardInputs(shardInputs(p, shard.index)),
-        rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal },
+        rows: { in: result.rowsIn, out: result.rowsOut, rejected: result.rejectedTotal, ...(result.rowsFiltered !== undefined ? { filtered: result.rowsFiltered } : {}) },
         rejectedByReason: result.rejected as Record<string, number>,
         parts: await describeShardParts(shardsDir, shard.index, finished),
         ...(profile ? { profile: await describeShardFile(shardsDir, shard.index, SHARD_PROFILE_NAME, profile.rows) } : {}),

@@ -57,7 +57,8 @@ export interface CheckedShards {
   manifests: ShardManifest[];
   /** Each input file's parts across the shards, in row order, with absolute paths. */
   parts: Part[][];
-  rows: { in: number; out: number; rejected: number };
+  /** `filtered` when the shards ran a `where`. */
+  rows: { in: number; out: number; rejected: number; filtered?: number };
   model: { path: string; sha256: string };
   /** The plan's inputs (size and mtime), as every shard read them and as they still are. */
   inputs: InputFileStamp[];
@@ -93,7 +94,8 @@ export async function checkShards(shardsDir: string, plan: ShardPlan, count: num
   for (const [i, m] of manifests.entries()) {
     for (const p of m.parts) parts[p.input]!.push({ path: join(shardDir(shardsDir, i), p.file), rows: p.rows, ...(p.rejects ? { rejects: join(shardDir(shardsDir, i), p.rejects.file) } : {}) });
   }
-  const rows = manifests.reduce((t, m) => ({ in: t.in + m.rows.in, out: t.out + m.rows.out, rejected: t.rejected + m.rows.rejected }), { in: 0, out: 0, rejected: 0 });
+  const rows: CheckedShards['rows'] = manifests.reduce((t, m) => ({ in: t.in + m.rows.in, out: t.out + m.rows.out, rejected: t.rejected + m.rows.rejected }), { in: 0, out: 0, rejected: 0 });
+  if (manifests.some((m) => m.rows.filtered !== undefined)) rows.filtered = manifests.reduce((n, m) => n + (m.rows.filtered ?? 0), 0);
   return { manifests, parts, rows, model: manifests[0]!.model, inputs: plan.inputs.map((f) => ({ ...f })) };
 }
 

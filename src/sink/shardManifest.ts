@@ -65,8 +65,8 @@ export interface ShardManifest {
   attempt: number;
   /** The input files the shard read, stamped: the commit checks they are the plan's. */
   inputs: ShardInputStamp[];
-  /** in = out (in the parts) + rejected. */
-  rows: { in: number; out: number; rejected: number };
+  /** in = out (in the parts) + rejected; `filtered`: rows the job's `where` left out (in no other count), with a `where`. */
+  rows: { in: number; out: number; rejected: number; filtered?: number };
   /** The rejected rows by reason (the commit's summary adds them up). */
   rejectedByReason?: Record<string, number>;
   parts: ShardPartEntry[];
