@@ -106,8 +106,8 @@ export interface PlanOptions {
  * Rows per part written behind: two row groups of DuckDB's Parquet writer (122,880 rows each),
  * so a part's lanes (partWriter.ts) and the joined parts hold whole row groups. Small enough
  * that the last parts, written after the last row is scored, are short; large enough that the
- * cost of each COPY (reading the source's footer, starting a Parquet file) stays small: on a
- * 10M-row input, parts of 122,880 rows cost 0.3-0.45 s more COPY CPU than parts of 1M rows.
+ * fixed cost of each COPY (reading the source's footer, starting a Parquet file) stays small
+ * (measured in docs/performance.md, parts written behind).
  */
 export const WRITE_BEHIND_ROWS = 245_760;
 

@@ -93,9 +93,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
     byRowNumber: plan.join.by === 'row-number',
     lanes: plan.join.lanes === 2,
     checkpointRows: plan.partRows,
-    ...(plan.join.by === 'position' ? { cutEvery: plan.partRows } : {}),
     writeBehind: plan.writeBehind,
-    batchSize: plan.batchSize,
     // A part joined on row numbers is one parallel COPY: it gets all of DuckDB's threads. A
     // positional join runs on one thread per lane anyway (docs/performance.md, writing).
     copyThreads: plan.join.by === 'row-number' ? plan.threads.duckdb.writing : null,

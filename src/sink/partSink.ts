@@ -10,8 +10,9 @@
  * Writing behind (`writeBehind`), two writers take turns: `flush` cuts the part and starts its
  * COPY, and the next part's rows go to the other writer meanwhile; parts are journaled in
  * order, and `drain` waits for them all (a failed write is thrown there, or by a later `flush`).
- * With `cutEvery`, parts (and their lanes) end at rows fixed by the file, not by the batches:
- * the reader ends its batches there (`cutAfter`).
+ * Joined by position, parts end at the file rows that are multiples of `checkpointRows`, and
+ * their lanes where `laneEnd` says, not where batches happen to: the reader ends its batches
+ * there (`cutAfter`), so a job writes the same parts whatever its batch sizes.
  */
 import { rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,15 +35,12 @@ export interface PartSinkOptions {
   passthrough: readonly string[];
   /** Predictions carry their file row number and are joined on it (rows may be left out). */
   byRowNumber: boolean;
-  /** A part's rows may be split in two lanes (the positional join with passthrough columns). */
+  /** A part's rows may be split in two lanes (the positional join with passthrough columns; never with `byRowNumber`). */
   lanes: boolean;
-  /** Rows per part file (whole batches). */
+  /** Rows per part file; joined by position, parts also end at the file rows that are multiples of it. */
   checkpointRows: number;
-  /** Also end a part at every file row that is a multiple of this (the reader ends its batches there: `cutAfter`). */
-  cutEvery?: number;
   /** Write each part while the next one fills (two writers), instead of holding the reader while it is written. */
   writeBehind?: boolean;
-  batchSize: number;
   /** DuckDB's threads while a part joined on row numbers is written (one parallel COPY); null: as they are. */
   copyThreads: number | null;
   /** on_error quarantine: the feature columns (a reject's index names one) and the job's `rejects_columns`. */
@@ -156,14 +154,15 @@ export class PartSink {
   }
 
   /**
-   * With `cutEvery`: the file row a batch starting at `row` must end at, at the latest, so
+   * Joined by position: the file row a batch starting at `row` must end at, at the latest, so
    * that parts and lanes end where the rows say, not where batches happen to (readBatches
-   * `cutAfter`): a part at the next multiple of `cutEvery`, its first lane where `laneEnd`
-   * says. Called by the reader ahead of the parts: a function of `row` alone.
+   * `cutAfter`): a part at the next multiple of `checkpointRows`, its first lane where
+   * `laneEnd` says. Called by the reader ahead of the parts: a function of `row` alone.
+   * Joined on row numbers, parts need no cut (Infinity).
    */
   cutAfter(row: number): number {
-    const every = this.options.cutEvery;
-    if (every === undefined) return Infinity;
+    if (this.options.byRowNumber) return Infinity;
+    const every = this.options.checkpointRows;
     const end = (Math.floor(row / every) + 1) * every;
     const lane = this.laneEnd(row);
     return row < lane ? Math.min(lane, end) : end;
@@ -179,11 +178,11 @@ export class PartSink {
     return this.spanEnd;
   }
 
-  /** The pending rows fill a part, or reach a part boundary (`cutEvery`). */
+  /** The pending rows fill a part, or (joined by position) reach a part boundary. */
   get full(): boolean {
     const pending = this.writer.pendingRows;
-    const { cutEvery } = this.options;
-    return pending >= this.options.checkpointRows || (cutEvery !== undefined && pending > 0 && this.spanEnd % cutEvery === 0);
+    const { byRowNumber, checkpointRows } = this.options;
+    return pending >= checkpointRows || (!byRowNumber && pending > 0 && this.spanEnd % checkpointRows === 0);
   }
 
   /** The file's last part is due: rows or rejects pending, or no part yet (an empty file gets one: zero rows, full schema). */
@@ -335,18 +334,17 @@ export class PartSink {
   private planPart(): void {
     const start = this.partStart;
     if (!this.options.lanes) return this.writer.planPart(0);
-    if (this.options.cutEvery === undefined) return this.writer.planPart(laneRowsFor(Math.min(this.options.checkpointRows, this.current().rows - start), this.options.batchSize));
     const lane = this.laneEnd(start);
     this.writer.planPart(lane > start ? lane - start : 0);
   }
 
   /**
-   * With `cutEvery`: where the first lane of the part holding `row` ends (its start when it is
-   * not split). Lanes are planned on the part's whole span (from its multiple of `cutEvery`),
-   * in whole DuckDB vectors: a run resumed between two lanes writes the same files.
+   * Joined by position: where the first lane of the part holding `row` ends (its start when it
+   * is not split). Lanes are planned on the part's whole span (from its multiple of
+   * `checkpointRows`), in whole DuckDB vectors: a run resumed between two lanes writes the same files.
    */
   private laneEnd(row: number): number {
-    const every = this.options.cutEvery!;
+    const every = this.options.checkpointRows;
     const file = this.current();
     const start = Math.max(Math.floor(row / every) * every, file.rowStart ?? 0);
     if (!this.options.lanes) return start;

@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => db?.close());
 
 async function open(staging: string, journal: Journal, keys: Partial<PartSinkOptions> = {}): Promise<PartSink> {
-  return PartSink.open(db, PLAN, { staging, journal, passthrough: ['txn_id'], byRowNumber: false, lanes: false, checkpointRows: 100, batchSize: 50, copyThreads: null, quarantine: null, notes: () => ({}), ...keys });
+  return PartSink.open(db, PLAN, { staging, journal, passthrough: ['txn_id'], byRowNumber: false, lanes: false, checkpointRows: 100, copyThreads: null, quarantine: null, notes: () => ({}), ...keys });
 }
 
 /** Feeds `rows` rows (v = row) in batches of 50 from file row `from`, flushing full parts as scoreFiles does. */
@@ -54,7 +54,7 @@ describe('PartSink', () => {
       expect(sink.rowsWritten).toBe(250);
       expect(sink.rowsOut).toBe(250);
     } finally {
-      sink.close();
+      await sink.close();
     }
     expect(journal.parts(0).map((p) => [p.seq, p.rowStart, p.rowEnd, p.rowCount, p.name])).toEqual([
       [0, 0, 100, 100, 'part-0-0.parquet'],
@@ -78,7 +78,7 @@ describe('PartSink', () => {
     before.resume(0);
     before.startFile({ index: 0, source: SOURCE, display: SOURCE, rows: 300, rejectCheck: () => 'NULL' });
     await feed(before, 0, 100);
-    before.close();
+    await before.close();
 
     const { journal, resumed } = await Journal.open(staging, 'resume');
     expect(resumed).toBe(true);
@@ -89,7 +89,7 @@ describe('PartSink', () => {
       expect(await feed(sink, 100, 200)).toEqual([200, 300]);
       expect(sink.rowsOut).toBe(300);
     } finally {
-      sink.close();
+      await sink.close();
     }
     expect(journal.parts(0).map((p) => [p.seq, p.rowStart, p.rowEnd, p.name])).toEqual([
       [0, 0, 100, 'part-0-0.parquet'],
