@@ -64,8 +64,8 @@ export async function jobStatus(spec: JobSpec, from?: Date, to?: Date, now = new
 async function windowState(spec: JobSpec, window: Window): Promise<WindowState> {
   const output = specForWindow(spec, window).output;
   const base = { start: window.start.toISOString(), end: window.end.toISOString(), output };
-  const holder = await readJson<LockHolder>(lockPathFor(output));
-  if (holder && !isStale(holder)) return { ...base, state: 'locked', holder };
+  const holder = await liveHolder(lockPathFor(output));
+  if (holder) return { ...base, state: 'locked', holder };
   const manifest = await readManifest(output);
   // A manifest of another window at this path (an ambiguous output template) does not commit this one.
   if (manifest && manifest.window?.start === base.start) return { ...base, state: 'committed', rows: manifest.rows.out, committedAt: manifest.finishedAt };
@@ -86,11 +86,16 @@ async function windowShards(output: string): Promise<WindowShards | null> {
   // A shard not done whose lock a live attempt holds is running, whatever an earlier attempt left.
   const running: number[] = [];
   for (const i of [...status.missing, ...status.failed, ...status.stale]) {
-    const holder = await readJson<LockHolder>(shardLockPath(dir, i));
-    if (holder !== null && !isStale(holder)) running.push(i);
+    if (await liveHolder(shardLockPath(dir, i))) running.push(i);
   }
   const idle = (list: number[]) => list.filter((i) => !running.includes(i));
   return { count: plan.shards, committed: status.committed, running: running.sort((a, b) => a - b), failed: idle(status.failed), stale: idle(status.stale), missing: idle(status.missing) };
+}
+
+/** The holder of the lock at `path` while it is live; null when there is no lock or a stale one. */
+async function liveHolder(path: string): Promise<LockHolder | null> {
+  const holder = await readJson<LockHolder>(path);
+  return holder && !isStale(holder) ? holder : null;
 }
 
 async function readJson<T>(path: string): Promise<T | null> {
