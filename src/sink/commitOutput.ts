@@ -8,7 +8,7 @@ import { basename, extname, join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
 import { BatchinferError } from '../errors.js';
 import { commitRename } from './atomicFile.js';
-import { concatParquetHashed } from './parquetConcat.js';
+import { concatParquet } from './parquetConcat.js';
 import { copyOptions, type OutputFormat } from './outputFormat.js';
 import { writeKeyOption } from '../db/parquetKeys.js';
 import { partsRelation } from './partsRelation.js';
@@ -100,7 +100,7 @@ async function joinParts(db: Db, parts: string[], path: string): Promise<string 
   // own id, so DuckDB decrypts them and encrypts the output afresh.
   const keyed = db.parquetKeys.output !== undefined;
   if (!keyed) {
-    const sha256 = await concatParquetHashed(parts, path);
+    const sha256 = await concatParquet(parts, path);
     if (sha256 !== null) return sha256;
   }
   // One thread: an ordered parallel COPY buffers out-of-order row groups (memory growing with

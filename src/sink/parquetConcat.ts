@@ -8,15 +8,14 @@
  * stay in memory, so thousands of parts need two open files, not one per part.
  *
  * The file is written in order, front to back (magic, each part's bytes, footer), so the
- * sha256 of what is written is taken on the way: `concatParquetHashed` returns it, and the
- * commit's manifest need not read the file back to hash it.
+ * sha256 of what is written is taken on the way and returned: the commit's manifest need not
+ * read the file back to hash it.
  *
- * Only parts with byte-identical schemas are joined this way; `concatParquet` returns false
- * (`concatParquetHashed` null) otherwise and the caller merges through DuckDB (which also
- * widens types across parts).
+ * Only parts with byte-identical schemas are joined this way; `concatParquet` returns null
+ * otherwise and the caller merges through DuckDB (which also widens types across parts).
  *
  * @example
- *   if (!(await concatParquet(['part-0.parquet', 'part-1.parquet'], 'out.parquet'))) await mergeWithDuckDb(...);
+ *   if ((await concatParquet(['part-0.parquet', 'part-1.parquet'], 'out.parquet')) === null) await mergeWithDuckDb(...);
  */
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -39,12 +38,8 @@ interface Part {
   dataLength: number;
 }
 
-export async function concatParquet(inputs: readonly string[], output: string): Promise<boolean> {
-  return (await concatParquetHashed(inputs, output)) !== null;
-}
-
-/** Joins the parts like `concatParquet`; returns the sha256 (hex) of the file written, or null when the schemas differ. */
-export async function concatParquetHashed(inputs: readonly string[], output: string): Promise<string | null> {
+/** Joins the parts into `output`; returns the sha256 (hex) of the file written, or null when their schemas differ (nothing written). */
+export async function concatParquet(inputs: readonly string[], output: string): Promise<string | null> {
   const parts: Part[] = [];
   for (const path of inputs) parts.push(await readPart(path));
   const schema = encodeStruct({ fields: [field(parts[0]!.meta, FILE.schema)!] });
