@@ -9,7 +9,7 @@ import type { Db } from '../db/duckdb.js';
 import { BatchinferError } from '../errors.js';
 import { commitRename } from './atomicFile.js';
 import { concatParquet } from './parquetConcat.js';
-import { copyOptions, type OutputFormat } from './outputFormat.js';
+import { copyOptions, PARQUET_OPTIONS, type OutputFormat } from './outputFormat.js';
 import { writeKeyOption } from '../db/parquetKeys.js';
 import { partsRelation } from './partsRelation.js';
 import { Params } from '../util/sql.js';
@@ -109,7 +109,7 @@ async function joinParts(db: Db, parts: string[], path: string): Promise<string 
     // By name, to the widest type (partsRelation.ts): a CSV re-read as text (a value past
     // DuckDB's type sample) has text passthrough columns where the other files' parts have
     // numbers, and casting to the first part's type failed on the first value that is not a number.
-    copyParts(db, parts, path, `FORMAT parquet, COMPRESSION zstd${writeKeyOption(db)}`),
+    copyParts(db, parts, path, `${PARQUET_OPTIONS}${writeKeyOption(db)}`),
   );
   return undefined;
 }

@@ -11,6 +11,7 @@ import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
 import type { Part } from './part.js';
 import { writeKeyOption } from '../db/parquetKeys.js';
+import { PARQUET_OPTIONS } from './outputFormat.js';
 import { partsRelation } from './partsRelation.js';
 import { Params } from '../util/sql.js';
 import { applyMode, commitRename } from './atomicFile.js';
@@ -69,7 +70,7 @@ export async function stageRejects(db: Db, parts: Part[][], target: string, empt
       // part they come from.
       const params = new Params();
       const from = await partsRelation(db, files, params);
-      await db.exec(`COPY (SELECT * FROM ${from}) TO ${params.bind(merged)} (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false${writeKeyOption(db)})`, params.values);
+      await db.exec(`COPY (SELECT * FROM ${from}) TO ${params.bind(merged)} (${PARQUET_OPTIONS}, USE_TMP_FILE false${writeKeyOption(db)})`, params.values);
     }
   } catch (err) {
     await rm(merged, { force: true });

@@ -12,6 +12,7 @@ import { BatchinferError } from '../errors.js';
 import type { AppendColumn, Db, TableAppender } from '../db/duckdb.js';
 import { Params, quoteIdent } from '../util/sql.js';
 import { writeKeyOption } from '../db/parquetKeys.js';
+import { PARQUET_OPTIONS } from './outputFormat.js';
 import { guardCopy, scanSql, SOURCE_ROW, type DatasetFile, type NamedFile } from '../source/dataset.js';
 import { classNames, derivesInSql, predictionTableColumns, type ClassificationPlan, type OutputPlan } from '../postprocess/outputPlan.js';
 
@@ -187,7 +188,7 @@ export class PartWriter {
     const target = params.bind(path);
     // The COPY reads the passthrough columns from the source: its failures are the input's,
     // unless they name the part file (or a full disk).
-    const copy = `COPY (SELECT ${columns} FROM ${from}${order}) TO ${target} (FORMAT parquet, COMPRESSION zstd${writeKeyOption(lane.db)})`;
+    const copy = `COPY (SELECT ${columns} FROM ${from}${order}) TO ${target} (${PARQUET_OPTIONS}${writeKeyOption(lane.db)})`;
     const written = Number(await guardCopy(source.display ?? source.file, path, () => lane.db.exec(copy, params.values)));
     if (written !== source.rowCount) {
       throw new BatchinferError('INTERNAL', 'part file row count does not match the rows scored', { expected: source.rowCount, actual: written });
@@ -217,7 +218,7 @@ export class PartWriter {
           substr(batchinfer_reject, length(${reason}) + length(${index}) + 3) AS reject_message
         FROM (SELECT *, ${check(params)} AS batchinfer_reject FROM ${scan})
         WHERE batchinfer_reject IS NOT NULL ORDER BY file_row_number
-      ) TO ${params.bind(path)} (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false${writeKeyOption(this.lanes[0]!.db)})`;
+      ) TO ${params.bind(path)} (${PARQUET_OPTIONS}, USE_TMP_FILE false${writeKeyOption(this.lanes[0]!.db)})`;
     return Number(await guardCopy(display, path, () => this.lanes[0]!.db.exec(sql, params.values)));
   }
 
