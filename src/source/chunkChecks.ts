@@ -6,6 +6,11 @@
  * in feed order with a failing check decides; on the same column DuckDB's check wins (a
  * feature a cast left NULL is that check's, not a NULL in the data).
  *
+ * The NaN/Infinity scans can be left to the reader's copy into the tensors (`load` with
+ * `finite` false; the copy looks at the `finiteColumns` values it moves anyway): a chunk
+ * whose copy meets a NaN or an infinity is then loaded again in full, so the verdicts are
+ * always the full checks'.
+ *
  * @example
  *   const checks = new ChunkChecks(scannedChecks(feeds), rejectIndex);
  *   if (checks.load(chunk)) for (let r = 0; r < chunk.rowCount; r++) if (checks.isBad(r)) checks.rejection(r);
@@ -26,6 +31,8 @@ export class ChunkChecks {
   /** Per row: -1, or columnIndex * REASONS + reason of the scan's verdict. */
   private codes = new Int32Array(0);
   private readonly fromSql = new Map<number, Rejection>();
+  /** Per flat column, 1 when a check reads whether its values are finite (NaN or Infinity rejected). */
+  readonly finiteColumns: Uint8Array;
 
   constructor(
     private readonly scanned: readonly ScannedCheck[],
@@ -33,10 +40,22 @@ export class ChunkChecks {
     private readonly rejectIndex: number,
     /** Column names in feed order, for the scan's own messages. */
     private readonly columnNames: readonly string[],
-  ) {}
+  ) {
+    this.finiteColumns = new Uint8Array(columnNames.length);
+    for (const check of scanned) if (isFiniteCheck(check)) this.finiteColumns[check.columnIndex] = 1;
+  }
 
-  /** Evaluates a chunk; false when every row is good (the common case, at little cost). */
-  load(chunk: ColumnChunk): boolean {
+  /** True when some column's values are checked for NaN or Infinity (what `load` may leave to the copy). */
+  get checksFinite(): boolean {
+    return this.scanned.some(isFiniteCheck);
+  }
+
+  /**
+   * Evaluates a chunk; false when every row is good (the common case, at little cost). With
+   * `finite` false the NaN/Infinity scans are left out: the caller looks at those values itself
+   * and loads the chunk again in full when one is not finite.
+   */
+  load(chunk: ColumnChunk, finite = true): boolean {
     const rows = chunk.rowCount;
     if (this.codes.length < rows) this.codes = new Int32Array(Math.max(rows, 2048));
     const codes = this.codes;
@@ -56,6 +75,7 @@ export class ChunkChecks {
         }
         continue;
       }
+      if (!finite && isFiniteCheck(check)) continue;
       const items = vector.items as Float32Array | Float64Array | null;
       if (!items) continue;
       const nulls = vector.hasNulls;
@@ -113,4 +133,9 @@ export class ChunkChecks {
     const message = reason === 'NULL_VALUE' ? `NULL in column ${this.columnNames[columnIndex]} and fill_null is error` : null;
     return { reason, columnIndex, message };
   }
+}
+
+/** A check of whether a value is finite: NaN or an infinity (`notFinite`), an infinity (`infinite`). */
+function isFiniteCheck(check: ScannedCheck): boolean {
+  return check.kind === 'notFinite' || check.kind === 'infinite';
 }

@@ -108,7 +108,10 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   for await (const chunk of chunks) {
     readMs += performance.now() - waitStart;
     const started = performance.now();
-    const anyBad = checks.load(chunk);
+    // NaN and Infinity are looked for as the features are copied (`copyColumn`); a chunk with
+    // one is then checked in full, and its rows copied again where the checks allow.
+    let checked = !checks.checksFinite;
+    let anyBad = checks.load(chunk, checked);
     prepMs += performance.now() - started;
     let offset = 0;
     while (offset < chunk.rowCount) {
@@ -139,7 +142,12 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
         while (good < take && !checks.isBad(offset + good)) good++;
         take = good;
       }
-      if (take > 0) filling.copy(chunk, offset, take, fileRow);
+      if (take > 0 && !filling.copy(chunk, offset, take, fileRow, checked ? null : checks.finiteColumns)) {
+        anyBad = checks.load(chunk, true);
+        checked = true;
+        prepMs += performance.now() - started;
+        continue;
+      }
       offset += take;
       fileRow += take;
       if (filling.rowCount === filling.capacity || fileRow === cut) {
@@ -218,17 +226,26 @@ class BatchBuilder {
     this.hasRejects = true;
   }
 
-  copy(chunk: ColumnChunk, from: number, count: number, fileRow: number): void {
+  /**
+   * Copies `count` rows of the chunk from row `from` into the batch. With `verify` (1 per flat
+   * column whose values must be finite) false when one of those is NaN or infinite: the batch
+   * then keeps none of the rows (they are copied again once the chunk's checks are known).
+   */
+  copy(chunk: ColumnChunk, from: number, count: number, fileRow: number, verify: Uint8Array | null = null): boolean {
     let c = 0;
+    let finite = true;
     this.feeds.forEach((feed, f) => {
       const width = feed.columns.length;
       const out = this.buffers[f]!;
-      for (let j = 0; j < width; j++) {
-        copyColumn(chunk.columns[c++]!, out, from, count, this.rowCount * width + j, width, feed.dtype === 'float32' || feed.dtype === 'float64');
+      for (let j = 0; j < width; j++, c++) {
+        const checked = copyColumn(chunk.columns[c]!, out, from, count, this.rowCount * width + j, width, feed.dtype === 'float32' || feed.dtype === 'float64', verify?.[c] === 1);
+        finite &&= checked;
       }
     });
+    if (!finite) return false;
     if (this.rowNumbers) for (let i = 0; i < count; i++) this.rowNumbers[this.rowCount + i] = BigInt(fileRow + i);
     this.rowCount += count;
+    return true;
   }
 
   finish(rowEnd: number): Batch {
@@ -253,17 +270,26 @@ class BatchBuilder {
 }
 
 
-function copyColumn(vector: ColumnVector, out: FeedBuffer, from: number, count: number, start: number, stride: number, nullAsNaN: boolean): void {
+/**
+ * Copies a column's rows into the tensor (every `stride`-th slot from `start`); with `verify`,
+ * false when one of the values read is NaN or infinite (NULL slots included: their garbage
+ * only costs a full check of the chunk).
+ */
+function copyColumn(vector: ColumnVector, out: FeedBuffer, from: number, count: number, start: number, stride: number, nullAsNaN: boolean, verify: boolean): boolean {
   const items = vector.items;
   if (Array.isArray(out)) {
     for (let i = 0; i < count; i++) out[start + i * stride] = String(vector.value(from + i) ?? '');
-    return;
+    return true;
   }
   if (!items) throw new BatchinferError('INTERNAL', `DuckDB ${vector.typeName} column has no typed view`);
   const target = out as Float32Array;
   const source = items as Float32Array;
+  let finite = true;
   if (stride === 1) {
     target.set(source.subarray(from, from + count), start);
+    if (verify) finite = allFinite(source, from, count);
+  } else if (verify) {
+    finite = copyFinite(source, from, count, target, start, stride);
   } else {
     for (let i = 0, o = start; i < count; i++, o += stride) target[o] = source[from + i]!;
   }
@@ -274,4 +300,25 @@ function copyColumn(vector: ColumnVector, out: FeedBuffer, from: number, count: 
       if (!vector.isValid(from + i)) (target as unknown as unknown[])[start + i * stride] = empty;
     }
   }
+  return finite;
+}
+
+/**
+ * The strided copy, adding up v - v as it goes: 0 for every finite value, NaN from the first
+ * NaN or infinity on. Cheaper than a scan of its own (docs/performance.md, "Row checks in the copy").
+ */
+function copyFinite(source: Float32Array, from: number, count: number, target: Float32Array, start: number, stride: number): boolean {
+  let sum = 0;
+  for (let i = 0, o = start; i < count; i++, o += stride) {
+    const v = source[from + i]!;
+    target[o] = v;
+    sum += v - v;
+  }
+  return sum === 0;
+}
+
+function allFinite(source: Float32Array, from: number, count: number): boolean {
+  let sum = 0;
+  for (let i = from; i < from + count; i++) sum += source[i]! - source[i]!;
+  return sum === 0;
 }

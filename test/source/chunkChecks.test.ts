@@ -58,4 +58,18 @@ describe('ChunkChecks', () => {
     expect(checks.rejection(3)).toMatchObject({ reason: 'PARSE_ERROR', columnIndex: 1 });
     expect(checks.isBad(4)).toBe(false);
   });
+
+  it('leaves NaN and Infinity to the caller with finite false, still finding NULLs and DuckDB verdicts; finiteColumns names the columns checked', () => {
+    const checks = new ChunkChecks(SCANNED, -1, ['a', 'b']);
+    expect(checks.checksFinite).toBe(true);
+    expect([...checks.finiteColumns]).toEqual([1, 1]);
+    const data = chunk(floats([1, null, NaN, 2, 3]), floats([NaN, 1, 1, -Infinity, null]));
+    expect(checks.load(data, false)).toBe(true);
+    expect([0, 1, 2, 3, 4].map((r) => checks.isBad(r))).toEqual([false, true, false, false, true]);
+    expect(checks.load(data, true)).toBe(true);
+    expect([0, 1, 2, 3, 4].map((r) => checks.isBad(r))).toEqual([false, true, true, true, true]);
+    const nullsOnly = new ChunkChecks([{ columnIndex: 1, kind: 'null', reason: 'NULL_VALUE' }], -1, ['a', 'b']);
+    expect(nullsOnly.checksFinite).toBe(false);
+    expect([...nullsOnly.finiteColumns]).toEqual([0, 0]);
+  });
 });

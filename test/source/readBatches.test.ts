@@ -327,3 +327,49 @@ describe('readBatches: a span of the file rows (a shard)', () => {
     expect(() => batchQuery(CSV, [X_FEED], 0, 100)).toThrow(/reading a span of a file's rows needs a Parquet source/);
   });
 });
+
+describe('readBatches: NaN and Infinity found while copying', () => {
+  // 5000 rows (three DuckDB chunks): a clean; b NaN at row 2100 and -Infinity at 4000;
+  // c NaN (a missing value: NULLs pass as NaN) at 100 and 4000, +Infinity at 3000.
+  let dir: string;
+  let file: DatasetFile;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'batchinfer-finite-'));
+    const path = join(dir, 'finite.parquet');
+    await db.exec(
+      `COPY (SELECT i::DOUBLE AS a, CASE WHEN i = 2100 THEN 'NaN'::DOUBLE WHEN i = 4000 THEN '-Infinity'::DOUBLE ELSE i * 0.5 END AS b,
+        CASE WHEN i IN (100, 4000) THEN 'NaN'::DOUBLE WHEN i = 3000 THEN 'Infinity'::DOUBLE ELSE -i END AS c FROM range(5000) t(i)) TO $1 (FORMAT parquet)`,
+      [path],
+    );
+    file = { path, format: 'parquet' };
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const feed: FeedPlan = { input: 'x', dtype: 'float32', rank: 2, columns: [col('a'), col('b'), col('c', { nulls: { kind: 'nan' } })] };
+  const rowsOf = (batches: Batch[]): number[] => batches.flatMap((b) => [...b.rowNumbers!].map(Number));
+
+  it.each([5000, 7, 2048, 2101])('skips exactly the rows whose checked values are not finite, the others copied in order (batch %i)', async (batchSize) => {
+    const batches = await readAll(file, [feed], { batchSize, onError: 'skip' });
+    const kept = rowsOf(batches);
+    expect(kept).toEqual([...Array(5000).keys()].filter((i) => ![2100, 3000, 4000].includes(i)));
+    const values = batches.flatMap((b) => [...(b.feeds.x!.data as Float32Array)]);
+    kept.forEach((i, k) => {
+      expect(values.slice(3 * k, 3 * k + 2)).toEqual([i, Math.fround(i * 0.5)]);
+      if (i === 100) expect(values[3 * k + 2]).toBeNaN();
+      else expect(values[3 * k + 2]).toBe(0 - i);
+    });
+    expect(batches.reduce((n, b) => n + (b.rejected.NOT_FINITE ?? 0), 0)).toBe(3);
+  });
+
+  it('fails on the first one with on_error fail, naming its row and value', async () => {
+    const err = await rejection(readAll(file, [feed], { batchSize: 1024, display: { path: 'finite.parquet' } }));
+    expect(err.code).toBe('BAD_DATA');
+    expect(err.message).toBe('finite.parquet row 2101: nan in column b is not finite (set allow_nan to pass NaN/Infinity)');
+  });
+
+  it('a NaN where it marks a missing value is kept (the full check of its chunk passes it)', async () => {
+    const onlyC: FeedPlan = { ...feed, columns: [col('a'), col('c', { nulls: { kind: 'nan' } })] };
+    const batches = await readAll(file, [onlyC], { batchSize: 4096, onError: 'skip' });
+    expect(rowsOf(batches)).toEqual([...Array(5000).keys()].filter((i) => i !== 3000));
+  });
+});
