@@ -99,7 +99,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
     copyThreads: plan.join.by === 'row-number' ? plan.threads.duckdb.writing : null,
     quarantine: job.spec.onError === 'quarantine' ? { columnNames: flatColumns(job.feeds).map(({ col }) => col.column), keep: job.spec.rejectsColumns } : null,
     notes: (rows) => ({ scores: post.scores ?? undefined, labelCheck: post.labelCounts() ? takeLabels(scoring.batchLabels, rows) : undefined }),
-    // The sketches are built on the workers: off the thread that reads and writes, two at once.
+    // The sketches are built on a worker: off the thread that reads and writes.
     profile: (rows) => scoring.profile?.takePartWith(rows, job.spec.output, (samples) => pool.sketch(samples)) ?? null,
   });
   try {

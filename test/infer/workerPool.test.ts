@@ -121,13 +121,14 @@ describe('WorkerPool profiling a run', () => {
     expect((await pool.run(feed(0, 10), { rows: 10, file: 0, rowStart: 0 })).profile).toBeUndefined();
   });
 
-  it('builds the sketches of samples on the workers, in the order asked, as here', async () => {
+  it('builds the sketches of samples on a worker, in the order asked, as here; none asked, none built', async () => {
     const u = uniform(4);
     const samples = [3000, 0, 70_000, 5].map((n) => ({ exact: Float64Array.from({ length: n % 4096 }, u), sampled: Float64Array.from({ length: n }, u) }));
     const copies = samples.map((s) => ({ exact: Float64Array.from(s.exact), sampled: Float64Array.from(s.sampled) }));
     const sketches = await pool.sketch(samples);
     expect(sketches).toEqual(copies.map(sketchSample));
     expect(sketches[2]!.n).toBe(70_000 % 4096 + 70_000 * 2 ** SAMPLE_LEVEL);
+    expect(await pool.sketch([])).toEqual([]);
   });
 });
 
