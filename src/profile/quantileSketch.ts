@@ -196,7 +196,10 @@ export class QuantileSketch {
       const items = new Float64Array(bytes.byteLength / 8);
       new Uint8Array(items.buffer).set(bytes);
       // Sorted as written; sorted again only if not (a hand-edited file must not break the levels' order).
-      sketch.append(h, isSorted(items) ? items : items.sort());
+      const sorted = isSorted(items) ? items : items.sort();
+      // A level above the intake keeps the decoded array itself (nothing else holds it).
+      if (h === 0) sketch.append(h, sorted);
+      else sketch.adopt(h, sorted);
       sketch.parity[h] = json.parity[h] ?? 0;
     });
     sketch.n = json.n;
@@ -204,7 +207,12 @@ export class QuantileSketch {
     return sketch;
   }
 
-  /** Adds a level on top; every capacity is then recomputed from its depth below the top. */
+  /**
+   * Adds a level on top; every capacity is then recomputed from its depth below the top. Only
+   * the intake is given its capacity here (`addArray` writes into it); a level above grows as
+   * items reach it (`append`): most levels hold a few items, and reserving each its capacity at
+   * every growth made allocation the largest cost of merging profiles.
+   */
   private grow(): void {
     this.levels.push(new Float64Array(0));
     this.sizes.push(0);
@@ -212,7 +220,7 @@ export class QuantileSketch {
     const height = this.levels.length;
     this.capacities = Array.from({ length: height }, (_, h) => Math.max(MIN_CAPACITY, Math.ceil(this.k * SHRINK ** (height - h - 1))));
     this.maxRetained = this.capacities.reduce((a, b) => a + b, 0);
-    for (let h = 0; h < height; h++) this.reserve(h, this.capacities[h]!);
+    this.reserve(0, this.capacities[0]!);
   }
 
   private reserve(h: number, size: number): void {
@@ -221,6 +229,13 @@ export class QuantileSketch {
     const bigger = new Float64Array(Math.max(size, items.length * 2));
     bigger.set(items.subarray(0, this.sizes[h]!));
     this.levels[h] = bigger;
+  }
+
+  /** Empty level h >= 1 takes sorted `items` as its storage. */
+  private adopt(h: number, items: Float64Array): void {
+    this.levels[h] = items;
+    this.sizes[h] = items.length;
+    this.retained += items.length;
   }
 
   /** Adds items to level h: appended to the unsorted intake (h = 0), merged into a sorted level (h >= 1; `items` sorted). */
