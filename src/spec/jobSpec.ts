@@ -159,7 +159,7 @@ export interface JobSpec {
   device: Device;
   /** Parquet Modular Encryption of inputs and outputs, by key name (spec/encryption.ts). */
   encryption?: EncryptionSpec;
-  /** Write the run's profile beside its summary (`profile`; default true, false with `encryption` or `redact`; docs/drift.md). */
+  /** Write the run's profile beside its summary (`profile`; by default for scheduled jobs and jobs with a `reference`, unless `encryption` or `redact`; docs/drift.md). */
   profile: boolean;
   /**
    * Write each part while the next one is scored (`write_behind`; default false): measured no
