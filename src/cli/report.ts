@@ -108,7 +108,6 @@ function shardsDetail(s: WindowShards): string {
   return `${s.committed.length} of ${s.count} shards done${lists.length > 0 ? `; ${lists.join('; ')}` : '; commit them'}`;
 }
 
-/** A run's drift against its reference in one line (a run's summary, a sharded commit's). */
 /** The rejected rows by reason, and where they went: a run's or a sharded commit's (none when no row was rejected or quarantined). */
 export function rejectedLines(rows: RunSummary['rows'], rejects: string | undefined): string[] {
   if (rows.rejected === 0 && !rejects) return [];
@@ -121,6 +120,7 @@ export function filteredLines(rows: RunSummary['rows']): string[] {
   return rows.filtered === undefined ? [] : [`  where left out ${rows.filtered.toLocaleString('en-US')} rows (kept ${rows.in.toLocaleString('en-US')})`];
 }
 
+/** A run's drift against its reference in one line (a run's summary, a sharded commit's). */
 export function driftLine(d: RunDrift): string {
   return `  drift against ${d.reference} (${d.method}): ${d.drifted_columns.length > 0 ? `${d.drifted_columns.length} column${d.drifted_columns.length === 1 ? '' : 's'} drifted (${d.drifted_columns.join(', ')})` : 'no column drifted'}${d.dataset_drift ? ', dataset drift' : ''}${d.prediction_drift ? ', prediction drift' : ''}`;
 }

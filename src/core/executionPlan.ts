@@ -138,8 +138,8 @@ export async function planExecution(db: Db, job: PreparedJob, options: PlanOptio
     inputs,
     window,
     // A run that keeps a profile writes each part as one file: two lanes would each need a
-    // profile, merged at the commit, which costs more than the second COPY saves (4-8% of a
-    // window-sized run's wall, docs/performance.md "A run's profile").
+    // profile, merged at the commit, which costs more than the second COPY saves (measured in
+    // docs/performance.md, "A run's profile").
     join: { by: byRowNumber ? 'row-number' : 'position', lanes: usesLanes(byRowNumber, spec.passthrough) && !spec.profile ? 2 : 1 },
     derivesInSql: derivesInSql(job.output),
     threads: { cores, workers, intraOpThreads, duckdb: duckdbThreadBudget(cores, workers * intraOpThreads, await db.threads()) },

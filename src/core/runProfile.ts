@@ -9,12 +9,12 @@
  * dataset would (a number parsed from CSV text, an integer column fed as strings) are left out.
  * The comparison with the job's `reference`: referenceDrift.ts.
  */
-import { readFile } from 'node:fs/promises';
 import type { ColumnFeed, FeedPlan } from '../preprocess/featurePlan.js';
 import { hasTransforms } from '../preprocess/transforms.js';
 import { classNames } from '../postprocess/outputPlan.js';
 import { hasReview, numericPredictionNames } from '../postprocess/predictionValues.js';
 import { isIntegerType, kindOfType, mergeProfiles, type Profile } from '../profile/profile.js';
+import { readProfile } from '../profile/profileFile.js';
 import { RunProfiler, type TensorColumn } from '../profile/runProfiler.js';
 import type { Part } from '../sink/part.js';
 import type { PreparedJob } from './prepare.js';
@@ -57,14 +57,21 @@ function affineOf(col: ColumnFeed): { a: number; b: number } | null {
 
 /** The run's profile: its parts' profiles (resumed ones included) merged in file and part order; null when it keeps none. */
 export async function mergeRunProfile(parts: readonly (readonly Part[])[], source: string): Promise<Profile | null> {
-  const profiles: Profile[] = [];
+  const paths: string[] = [];
   for (const part of parts.flat()) {
     // A part of a run that kept no profile (resumed after `profile: false`): the profile would miss its rows.
     if (!part.profile) return null;
-    profiles.push(JSON.parse(await readFile(part.profile, 'utf8')) as Profile);
+    paths.push(part.profile);
   }
-  if (profiles.length === 0) return null;
-  // One part: its profile is the run's (a merge would rebuild every sketch to the same items).
-  if (profiles.length === 1) return { ...profiles[0]!, source };
-  return mergeProfiles(profiles, source);
+  return paths.length === 0 ? null : profileOfPieces(paths, source);
+}
+
+/**
+ * The profile of a run from its pieces' profile files (its parts', or a sharded run's shards'),
+ * in order, named `source`: a single piece's as it is (a merge would rebuild every sketch to
+ * the same items), else their merge.
+ */
+export async function profileOfPieces(paths: readonly string[], source: string): Promise<Profile> {
+  const profiles = await Promise.all(paths.map(readProfile));
+  return profiles.length === 1 ? { ...profiles[0]!, source } : mergeProfiles(profiles, source);
 }

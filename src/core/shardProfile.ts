@@ -8,13 +8,13 @@
  * @example
  *   const { profile, drift } = await mergeShardProfiles(job, shardsDir, checked.manifests, outputTarget(spec.output));
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mergeProfiles, type Profile } from '../profile/profile.js';
+import type { Profile } from '../profile/profile.js';
 import type { ShardManifest } from '../sink/shardManifest.js';
 import { shardDir } from '../sink/shardPaths.js';
 import type { PreparedJob } from './prepare.js';
 import { referenceDrift, type RunDrift } from './referenceDrift.js';
+import { profileOfPieces } from './runProfile.js';
 
 export interface ShardedProfile {
   /** The run's profile; null when the shards kept none (`profile: false`), or when one that scored rows kept none. */
@@ -33,9 +33,7 @@ export async function mergeShardProfiles(job: PreparedJob, shardsDir: string, ma
   if (without.length > 0) {
     return { profile: null, warning: `shard${without.length === 1 ? '' : 's'} ${without.join(', ')} kept no profile of ${without.length === 1 ? 'its' : 'their'} rows: the run's profile would miss them, so none is written` };
   }
-  const profiles = await Promise.all(kept.map(async (m) => JSON.parse(await readFile(join(shardDir(shardsDir, m.shard.index), m.profile!.file), 'utf8')) as Profile));
-  // One shard's profile is the run's (a merge would rebuild every sketch to the same items).
-  const profile = profiles.length === 1 ? { ...profiles[0]!, source } : mergeProfiles(profiles, source);
+  const profile = await profileOfPieces(kept.map((m) => join(shardDir(shardsDir, m.shard.index), m.profile!.file)), source);
   if (!job.reference) return { profile };
   return { profile, drift: referenceDrift(job.reference, job.spec.reference!, profile, job.spec.drift) };
 }

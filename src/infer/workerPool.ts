@@ -105,8 +105,7 @@ export class WorkerPool {
     for (const t of Object.values(feeds)) {
       if (!Array.isArray(t.data)) transfer.push((t.data as Float32Array).buffer as ArrayBuffer);
     }
-    const slot = this.slots.reduce((best, s) => (s.inFlight < best.inFlight ? s : best));
-    const answer = await this.send(slot, (id) => ({ type: 'run', id, feeds, ...(profile ? { profile } : {}) }), transfer);
+    const answer = await this.send(this.leastBusy(), (id) => ({ type: 'run', id, feeds, ...(profile ? { profile } : {}) }), transfer);
     if (answer.type !== 'result') throw new BatchinferError('INTERNAL', `an inference worker answered a batch with ${answer.type}`);
     const { outputs, ms, padded, returned } = answer;
     return { outputs, ms, padded, returned, ...(answer.profile ? { profile: answer.profile } : {}) };
@@ -125,16 +124,20 @@ export class WorkerPool {
   /**
    * The sketches of columns' samples (profile/rowSample.ts `sketchSample`), built by the least
    * busy worker; the samples' buffers are transferred. One worker, not the columns shared out:
-   * the sort and sketch code then runs cold in one thread instead of two, which measured 3-5%
-   * less wall and 0.04-0.05 CPU s per profiled run (docs/performance.md, "A run's profile").
+   * the sort and sketch code then runs cold in one thread instead of two (measured in
+   * docs/performance.md, "A run's profile").
    */
   async sketch(samples: ColumnSample[]): Promise<SketchJson[]> {
     if (samples.length === 0) return [];
-    const slot = this.slots.reduce((best, s) => (s.inFlight < best.inFlight ? s : best));
     const transfer = [...new Set(samples.flatMap((s) => [s.exact.buffer, s.sampled.buffer]))] as ArrayBuffer[];
-    const answer = await this.send(slot, (id) => ({ type: 'sketch', id, samples }), transfer);
+    const answer = await this.send(this.leastBusy(), (id) => ({ type: 'sketch', id, samples }), transfer);
     if (answer.type !== 'sketched') throw new BatchinferError('INTERNAL', `an inference worker answered a sketch with ${answer.type}`);
     return answer.sketches;
+  }
+
+  /** The worker with the fewest messages in flight (the first of equals). */
+  private leastBusy(): Slot {
+    return this.slots.reduce((best, s) => (s.inFlight < best.inFlight ? s : best));
   }
 
   private send(slot: Slot, message: (id: number) => ToWorker, transfer: ArrayBuffer[]): Promise<Answer> {
