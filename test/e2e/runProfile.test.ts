@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
 import { expectCliError, expectOk, runCli } from '../helpers/cli.js';
 import { withDuckDb } from '../helpers/parquet.js';
-import { PROFILED_ROWS, profiledJob, readJson, writeJob as writeJobFile, writeProfiledInputs } from '../helpers/profiledJob.js';
+import { dailyJob, expectWindowProfile, PROFILED_ROWS, profiledJob, readJson, writeJob as writeJobFile, writeProfiledInputs } from '../helpers/profiledJob.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-run-profile-');
@@ -100,14 +100,10 @@ describe.concurrent('a run profile', { timeout: 120_000 }, () => {
   });
 
   it('of a scheduled window is `_profile.json` inside the window, committed with it', async () => {
-    const spec = { ...job(path('in.parquet'), path('daily/dt={date}/')), name: 'daily', schedule: '0 0 * * *', window_column: 'ts' };
-    const r = await runCli(['run', await writeJob('daily', spec), '--at', '2026-11-29T00:00:00Z', '--json', '--quiet']);
+    const r = await runCli(['run', await writeJob('daily', dailyJob(job(path('in.parquet'), path('daily/dt={date}/')))), '--at', '2026-11-29T00:00:00Z', '--json', '--quiet']);
     expectOk(r);
     const window = path('daily/dt=2026-11-29');
-    expect(JSON.parse(r.stdout).profile).toBe(join(window, '_profile.json'));
-    const profile = await readJson(join(window, '_profile.json'));
-    expect(profile.rows).toBe(ROWS - 80);
-    expect(profile.prediction.rows).toBe(ROWS - 80);
+    await expectWindowProfile(r.stdout, window);
     expect(existsSync(join(window, '_SUCCESS'))).toBe(true);
   });
 

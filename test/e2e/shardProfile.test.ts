@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
 import { describeResult, expectOk, runCli } from '../helpers/cli.js';
 import { withDuckDb } from '../helpers/parquet.js';
-import { PROFILED_ROWS, profiledJob, readJson, writeJob as writeJobFile, writeProfiledInputs } from '../helpers/profiledJob.js';
+import { dailyJob, expectWindowProfile, PROFILED_ROWS, profiledJob, readJson, writeJob as writeJobFile, writeProfiledInputs } from '../helpers/profiledJob.js';
 import { stagingLeftovers, useTempDirs } from '../helpers/tempDir.js';
 
 const tmp = useTempDirs('batchinfer-e2e-shard-profile-');
@@ -124,17 +124,12 @@ describe('the profile of a sharded run', { timeout: 180_000 }, () => {
   });
 
   it("of a scheduled window is `_profile.json` inside the window; a shard run with --no-profile leaves the run's profile out, saying why", async () => {
-    const spec = { ...job(path('in.parquet'), path('daily/dt={date}/')), name: 'daily', schedule: '0 0 * * *', window_column: 'ts' };
-    const jobPath = await writeJob('daily', spec);
+    const jobPath = await writeJob('daily', dailyJob(job(path('in.parquet'), path('daily/dt={date}/'))));
     const at = '2026-11-29T00:00:00Z';
     await runShards(jobPath, 2, ['--at', at]);
     const r = await runCli(['commit', jobPath, '--at', at, '--shards', '2', '--json']);
     expectOk(r);
-    const window = path('daily/dt=2026-11-29');
-    expect(JSON.parse(r.stdout).profile).toBe(join(window, '_profile.json'));
-    const profile = await readJson(join(window, '_profile.json'));
-    expect(profile.rows).toBe(ROWS - 80);
-    expect(profile.prediction.rows).toBe(ROWS - 80);
+    await expectWindowProfile(r.stdout, path('daily/dt=2026-11-29'));
 
     const out = path('partial.parquet');
     const partial = await writeJob('partial', job(path('in.parquet'), out));

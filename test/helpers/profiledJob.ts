@@ -4,6 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import YAML from 'yaml';
 import { expectOk, model, runCli } from './cli.js';
 import { withDuckDb } from './parquet.js';
@@ -42,6 +43,19 @@ export function profiledJob(input: string, output: string, extra: Record<string,
     },
     ...extra,
   };
+}
+
+/** `base` as a daily scheduled job ('daily') whose windows are on `ts`. */
+export function dailyJob(base: Record<string, unknown>): Record<string, unknown> {
+  return { ...base, name: 'daily', schedule: '0 0 * * *', window_column: 'ts' };
+}
+
+/** A committed window's profile: the command's JSON names `_profile.json` inside `window`, which holds every row but the 80 skipped. */
+export async function expectWindowProfile(stdout: string, window: string): Promise<void> {
+  expect(JSON.parse(stdout).profile).toBe(join(window, '_profile.json'));
+  const profile = await readJson(join(window, '_profile.json'));
+  expect(profile.rows).toBe(PROFILED_ROWS - 80);
+  expect(profile.prediction.rows).toBe(PROFILED_ROWS - 80);
 }
 
 /** Writes `spec` as `<dir>/<name>.yaml`; its path. */

@@ -27,6 +27,16 @@ async function open(staging: string, journal: Journal, keys: Partial<PartSinkOpt
   return PartSink.open(db, PLAN, { staging, journal, passthrough: ['txn_id'], byRowNumber: false, lanes: false, checkpointRows: 100, copyThreads: null, quarantine: null, notes: () => ({}), ...keys });
 }
 
+/** File 0's journaled parts: sequence number, span, rows and name. */
+const journaledParts = (journal: Journal): unknown[][] => journal.parts(0).map((p) => [p.seq, p.rowStart, p.rowEnd, p.rowCount, p.name]);
+
+/** The parts of 250 rows in parts of 100. */
+const PARTS_OF_250 = [
+  [0, 0, 100, 100, 'part-0-0.parquet'],
+  [1, 100, 200, 100, 'part-0-1.parquet'],
+  [2, 200, 250, 50, 'part-0-2.parquet'],
+];
+
 /** Feeds `rows` rows (v = row) in batches of 50 from file row `from`, flushing full parts as scoreFiles does. */
 async function feed(sink: PartSink, from: number, rows: number, onJournaled?: (rowEnd: number) => void): Promise<number[]> {
   const journaled: number[] = [];
@@ -56,11 +66,7 @@ describe('PartSink', () => {
     } finally {
       await sink.close();
     }
-    expect(journal.parts(0).map((p) => [p.seq, p.rowStart, p.rowEnd, p.rowCount, p.name])).toEqual([
-      [0, 0, 100, 100, 'part-0-0.parquet'],
-      [1, 100, 200, 100, 'part-0-1.parquet'],
-      [2, 200, 250, 50, 'part-0-2.parquet'],
-    ]);
+    expect(journaledParts(journal)).toEqual(PARTS_OF_250);
     expect((await readdir(staging)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(sink.parts[0]!.map((p) => p.rows)).toEqual([100, 100, 50]);
     // Each part holds its span's passthrough values beside the predictions made for them.
@@ -120,11 +126,7 @@ describe('PartSink', () => {
     } finally {
       await sink.close();
     }
-    expect(journal.parts(0).map((p) => [p.seq, p.rowStart, p.rowEnd, p.rowCount, p.name])).toEqual([
-      [0, 0, 100, 100, 'part-0-0.parquet'],
-      [1, 100, 200, 100, 'part-0-1.parquet'],
-      [2, 200, 250, 50, 'part-0-2.parquet'],
-    ]);
+    expect(journaledParts(journal)).toEqual(PARTS_OF_250);
     const wrong = await db.query(
       `SELECT p.txn_id FROM read_parquet($1) p POSITIONAL JOIN (SELECT txn_id, file_row_number FROM read_parquet($2, file_row_number = true) LIMIT 250) s WHERE p.txn_id IS DISTINCT FROM s.txn_id OR p.prediction <> s.file_row_number`,
       [sink.parts[0]!.map((p) => p.path), SOURCE.path],
