@@ -33,7 +33,7 @@ export interface ExecutionPlan {
   /**
    * How predictions meet their passthrough rows: on the file row number (`on_error` skip or
    * quarantine may leave rows out) or by position; a positional join with passthrough columns
-   * writes each part as two lanes (two COPYs at once), unless the run keeps a profile.
+   * writes each part as two lanes (two COPYs at once).
    */
   join: { by: 'row-number' | 'position'; lanes: 1 | 2 };
   /** A 2-class probabilities output whose class and confidence the part's COPY derives in SQL. */
@@ -137,10 +137,7 @@ export async function planExecution(db: Db, job: PreparedJob, options: PlanOptio
   return {
     inputs,
     window,
-    // A run that keeps a profile writes each part as one file: two lanes would each need a
-    // profile, merged at the commit, which costs more than the second COPY saves (measured in
-    // docs/performance.md, "A run's profile").
-    join: { by: byRowNumber ? 'row-number' : 'position', lanes: usesLanes(byRowNumber, spec.passthrough) && !spec.profile ? 2 : 1 },
+    join: { by: byRowNumber ? 'row-number' : 'position', lanes: usesLanes(byRowNumber, spec.passthrough) ? 2 : 1 },
     derivesInSql: derivesInSql(job.output),
     threads: { cores, workers, intraOpThreads, duckdb: duckdbThreadBudget(cores, workers * intraOpThreads, await db.threads()) },
     batchSize: spec.batchSize,

@@ -11,6 +11,7 @@
  */
 import { CategoryTally, type CategoryCounts } from './categoryTally.js';
 import type { ColumnKind } from './columnProfile.js';
+import { scanFloat32Columns } from './kernels.js';
 import { sampleBatch, type BatchSample } from './rowSample.js';
 
 export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array | Uint16Array | string[];
@@ -79,6 +80,8 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
   const ends = new Int32Array(columns.length * 2);
   const categories: (CategoryCounts | null)[] = [];
   const numbers = new Map<string, ArrayLike<number>>();
+  // A float32 feed's columns are scanned at once by the kernel (kernels.ts), on first use.
+  const scans = new Map<string, Float64Array | null>();
   let end = 0;
   columns.forEach((column, c) => {
     const data = feeds[column.feed]!.data;
@@ -89,7 +92,9 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
     }
     let numeric = numbers.get(column.feed);
     if (!numeric) numbers.set(column.feed, (numeric = asNumbers(data)));
-    addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column);
+    let scan = scans.get(column.feed);
+    if (scan === undefined) scans.set(column.feed, (scan = data instanceof Float32Array && rows > 0 ? scanFloat32Columns(data, rows, column.width) : null));
+    addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column, scan);
     const { a, b } = column.affine ?? IDENTITY;
     end = ends[2 * c] = gather(values, end, numeric, sample.rows, 0, sample.exact, column.position, column.width, a, b);
     end = ends[2 * c + 1] = gather(values, end, numeric, sample.rows, sample.exact, sample.rows.length, column.position, column.width, a, b);
@@ -100,10 +105,11 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
 
 /**
  * The counts and moments of `rows` numbers at data[offset + i stride] into stats[at ..]: the
- * prediction columns (offset 0, stride 1, no affine map) take it too.
+ * prediction columns (offset 0, stride 1, no affine map) take it too. `scan`: the kernel's
+ * figures of every column of `data` (kernels.ts scanFloat32Columns), else one pass here.
  */
-export function addNumbers(stats: Float64Array, at: number, data: ArrayLike<number>, rows: number, offset: number, stride: number, column: Pick<TensorColumn, 'affine' | 'nanIsNull'>): void {
-  const m = scanColumn(data, rows, offset, stride);
+export function addNumbers(stats: Float64Array, at: number, data: ArrayLike<number>, rows: number, offset: number, stride: number, column: Pick<TensorColumn, 'affine' | 'nanIsNull'>, scan: Float64Array | null = null): void {
+  const m = scan ? scannedMoments(scan, data, rows, offset, stride) : scanColumn(data, rows, offset, stride);
   const { a, b } = column.affine ?? IDENTITY;
   stats[at + (column.nanIsNull ? NULLS : NAN)] = m.nan;
   stats[at + INF] = m.inf;
@@ -192,6 +198,19 @@ function scanColumn(data: ArrayLike<number>, rows: number, offset: number, strid
     if (v > max) max = v;
   }
   if (sum - sum !== 0 || squares - squares !== 0) return countNonFinite(data, rows, offset, stride);
+  return finiteMoments(rows, shift, sum, squares, min, max);
+}
+
+/** Column `offset`'s moments from the kernel's figures of its tensor (sums shifted by its first value), or counted again when it holds NaN or an infinity. */
+function scannedMoments(scan: Float64Array, data: ArrayLike<number>, rows: number, offset: number, stride: number): ScanMoments {
+  const sum = scan[4 * offset]!;
+  const squares = scan[4 * offset + 1]!;
+  if (sum - sum !== 0 || squares - squares !== 0) return countNonFinite(data, rows, offset, stride);
+  return finiteMoments(rows, data[offset]!, sum, squares, scan[4 * offset + 2]!, scan[4 * offset + 3]!);
+}
+
+/** `rows` finite values whose differences from `shift` sum to `sum`, their squares to `squares`. */
+function finiteMoments(rows: number, shift: number, sum: number, squares: number, min: number, max: number): ScanMoments {
   const mean = sum / rows;
   return { n: rows, mean: shift + mean, m2: Math.max(0, squares - mean * sum), min, max, nan: 0, inf: 0 };
 }

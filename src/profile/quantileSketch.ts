@@ -20,7 +20,7 @@
  *   s.quantile(0.5); s.cdf(1.0);
  */
 
-import { sortFloat64 } from './radixSort.js';
+import { sortFloat64 } from './kernels.js';
 
 /** Capacity of the top compactor: measured rank error about 1e-3 on 1M values (docs/drift.md). */
 export const DEFAULT_K = 2048;
@@ -291,7 +291,7 @@ export class QuantileSketch {
 
 // The loops below are functions of their own: optimized on their first long call, where
 // a loop inside a method would be optimized alone (on-stack replacement) and dropped back to
-// the interpreter at the code after it (radixSort.ts).
+// the interpreter at the code after it.
 
 /** up[i] = items[2 i + offset]: every other item of a sorted compactor. */
 function everyOther(items: Float64Array, offset: number, up: Float64Array): void {

@@ -41,8 +41,8 @@ describe('planExecution', () => {
     expect(plan.window).toBeNull();
     // on_error fail leaves no row out: joined by position, in two lanes with passthrough columns.
     expect(plan.join).toEqual({ by: 'position', lanes: 2 });
-    // A run that keeps a profile writes each part whole (one profile per part).
-    expect((await planOf({ passthrough: ['txn_id'], profile: true })).join).toEqual({ by: 'position', lanes: 1 });
+    // A run that keeps a profile too (a profile per lane, merged at the commit).
+    expect((await planOf({ passthrough: ['txn_id'], profile: true })).join).toEqual({ by: 'position', lanes: 2 });
     expect(plan.output).toEqual({ path: join(dir, 'out.parquet'), mode: 'file', format: 'parquet', staging: join(dir, '.out.parquet.staging'), lock: join(dir, '.out.parquet.lock'), summary: join(dir, 'out.parquet.summary.json') });
     // It is plain data: what validate --json prints.
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);

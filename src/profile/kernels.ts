@@ -1,0 +1,82 @@
+/**
+ * The profile's WebAssembly kernels (wasm/profileKernels.ts) as functions of typed arrays: each
+ * thread instantiates the module on first use and copies a call's arrays into its linear memory,
+ * which grows to the largest call and stays (a worker's largest batch, a part's largest
+ * sample). Why WebAssembly and what it saves: docs/performance.md, "Profile kernels in WebAssembly".
+ *
+ * @example
+ *   const figures = scanFloat32Columns(tensor, rows, width); // sum, squares, min, max per column
+ *   sortFloat64(values); // in place
+ */
+import { KERNELS_WASM } from './kernelsWasm.generated.js';
+
+/** What this module uses of the WebAssembly global (Node has it; TypeScript declares it only in its DOM libraries). */
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
+interface Exports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  sortFloat64(values: number, n: number, scratch: number): void;
+  scanColumns(data: number, rows: number, width: number, out: number, scratch: number): void;
+}
+
+/** Linear memory below this is left to the module (its stack and data, none today). */
+const BASE = 65_536;
+const PAGE = 65_536;
+/** The sort's digit counts: six passes of 2048 32-bit counters. */
+const COUNT_BYTES = 6 * 2048 * 4;
+/** The scan's running figures per four columns (wasm/profileKernels.ts GROUP_BYTES). */
+const GROUP_BYTES = 7 * 16;
+/** Below this many values V8's typed-array sort is faster than clearing and summing the radix counts. */
+const RADIX_MIN = 2048;
+
+let kernels: Exports | null = null;
+
+function instance(): Exports {
+  kernels ??= new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(KERNELS_WASM, 'base64')), {}).exports as unknown as Exports;
+  return kernels;
+}
+
+/** The module with at least `bytes` of linear memory from BASE. */
+function withMemory(bytes: number): Exports {
+  const k = instance();
+  const short = BASE + bytes - k.memory.buffer.byteLength;
+  if (short > 0) k.memory.grow(Math.ceil(short / PAGE));
+  return k;
+}
+
+const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+/**
+ * Sorts float64 values in place, ascending, as V8's typed-array sort does (-0 before +0); the
+ * caller leaves NaN out. A radix sort of the values' bits in the kernel: three passes when
+ * every value is a float32's (a float32 tensor's, the usual case), else six.
+ */
+export function sortFloat64(values: Float64Array): Float64Array {
+  const n = values.length;
+  if (n < RADIX_MIN) return values.sort();
+  const k = withMemory(COUNT_BYTES + 24 * n);
+  new Float64Array(k.memory.buffer, BASE, n).set(values);
+  k.sortFloat64(BASE, n, BASE + 8 * n);
+  values.set(new Float64Array(k.memory.buffer, BASE, n));
+  return values;
+}
+
+/**
+ * Per column of the first `rows` rows of a row-major float32 tensor `width` columns wide, four
+ * float64 from 4 c: the sum of its values and of their squares, each shifted by the column's
+ * first value (data[c]), its minimum and maximum. A column with NaN or an infinity has
+ * non-finite sums (and no meaningful minimum or maximum): the caller counts it again.
+ */
+export function scanFloat32Columns(data: Float32Array, rows: number, width: number): Float64Array {
+  if (rows === 0) return new Float64Array(4 * width);
+  const out = BASE;
+  const scratch = out + align16(32 * width);
+  const tensor = scratch + align16(GROUP_BYTES * Math.ceil(width / 4));
+  const k = withMemory(tensor - BASE + 4 * rows * width);
+  new Float32Array(k.memory.buffer, tensor, rows * width).set(data.subarray(0, rows * width));
+  k.scanColumns(tensor, rows, width, out, scratch);
+  return new Float64Array(k.memory.buffer, out, 4 * width).slice();
+}

@@ -1,0 +1,89 @@
+/**
+ * The WebAssembly kernels against their definitions computed here: the sort against V8's
+ * typed-array sort, the column scan against a plain loop of Σ(v - v₀), Σ(v - v₀)², min and max
+ * per column (the kernel adds each column's values in row order, so the sums are equal, not
+ * close), over widths that leave columns outside the kernel's vectors of four and row counts
+ * across its tiles of 256 rows, and calls that grow the linear memory and then use less of it.
+ */
+import { describe, expect, it } from 'vitest';
+import { scanFloat32Columns, sortFloat64 } from '../../src/profile/kernels.js';
+import { uniform } from '../helpers/seeded.js';
+
+describe('sortFloat64', () => {
+  it("sorts as V8's typed-array sort does: float32 values, doubles of every magnitude, signed zeros, infinities", () => {
+    const u = uniform(9);
+    for (const float32 of [true, false]) {
+      for (const n of [100, 5000, 70_000]) {
+        const values = Float64Array.from({ length: n }, () => (float32 ? Math.fround((u() - 0.5) * 100) : (u() - 0.5) * 10 ** Math.floor(u() * 20 - 10)));
+        values.set([-0, 0, Infinity, -Infinity, float32 ? 1e-45 : 5e-324, float32 ? -1e-45 : -5e-324, 7, 7]);
+        const want = Float64Array.from(values).sort();
+        // toEqual tells -0 from 0 (Object.is).
+        expect(Array.from(sortFloat64(values))).toEqual(Array.from(want));
+      }
+    }
+  });
+
+  it('sorts a subarray in place and leaves the rest of its buffer alone', () => {
+    const u = uniform(4);
+    const all = Float64Array.from({ length: 10_000 }, () => u());
+    const before = all.slice();
+    const middle = all.subarray(1000, 9000);
+    expect(sortFloat64(middle)).toBe(middle);
+    expect(Array.from(middle)).toEqual(Array.from(before.subarray(1000, 9000)).sort((a, b) => a - b));
+    expect(Array.from(all.subarray(0, 1000))).toEqual(Array.from(before.subarray(0, 1000)));
+    expect(Array.from(all.subarray(9000))).toEqual(Array.from(before.subarray(9000)));
+  });
+});
+
+/** The definition: per column, Σ(v - v₀), Σ(v - v₀)², min, max, in row order. */
+function scanHere(data: Float32Array, rows: number, width: number): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < width; c++) {
+    const shift = data[c]!;
+    let sum = 0;
+    let squares = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let r = 0; r < rows; r++) {
+      const d = data[r * width + c]! - shift;
+      sum += d;
+      squares += d * d;
+      min = Math.min(min, d + shift);
+      max = Math.max(max, d + shift);
+    }
+    out.push(sum, squares, min, max);
+  }
+  return out;
+}
+
+describe('scanFloat32Columns', () => {
+  it('gives each column its shifted sums, sum of squares, min and max, at every width and across tiles', () => {
+    const u = uniform(11);
+    for (const width of [1, 3, 4, 5, 8, 9, 13, 30]) {
+      for (const rows of [1, 2, 255, 256, 257, 1000]) {
+        const data = Float32Array.from({ length: rows * width }, (_, i) => (u() - 0.3) * 10 ** ((i % width) - 2) + (i % width) * 1000);
+        expect(Array.from(scanFloat32Columns(data, rows, width)), `${rows} x ${width}`).toEqual(scanHere(data, rows, width));
+      }
+    }
+  });
+
+  it("takes only the first `rows` rows of a longer tensor, and grows memory for a large call and keeps serving smaller ones", () => {
+    const u = uniform(12);
+    const big = Float32Array.from({ length: 300_000 * 7 }, () => u() * 2 - 1);
+    expect(Array.from(scanFloat32Columns(big, 300_000, 7))).toEqual(scanHere(big, 300_000, 7));
+    expect(Array.from(scanFloat32Columns(big, 10, 7))).toEqual(scanHere(big, 10, 7));
+    expect(Array.from(scanFloat32Columns(big, 0, 7))).toEqual(new Array(28).fill(0));
+  });
+
+  it('a column with NaN or an infinity has non-finite sums; its neighbours in the same vector are exact', () => {
+    const rows = 600;
+    const width = 6;
+    const data = Float32Array.from({ length: rows * width }, (_, i) => (i % 97) / 7);
+    data[300 * width + 1] = NaN;
+    data[400 * width + 4] = -Infinity;
+    const figures = scanFloat32Columns(data, rows, width);
+    const want = scanHere(data, rows, width);
+    for (const c of [1, 4]) expect(Number.isFinite(figures[4 * c]! + figures[4 * c + 1]!)).toBe(false);
+    for (const c of [0, 2, 3, 5]) expect(Array.from(figures.subarray(4 * c, 4 * c + 4))).toEqual(want.slice(4 * c, 4 * c + 4));
+  });
+});

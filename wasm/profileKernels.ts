@@ -1,0 +1,277 @@
+/**
+ * The profile's hot loops in WebAssembly (AssemblyScript, compiled by scripts/wasm.mjs into
+ * src/profile/kernelsWasm.generated.ts; loaded by src/profile/kernels.ts): a run's profile
+ * spends most of its CPU sorting sampled values and scanning tensor columns, and these loops
+ * in V8's JIT cost 2-4 times the native speed plus their compiling in every thread
+ * (docs/performance.md, "Profile kernels in WebAssembly").
+ *
+ * No allocation here: the caller lays out linear memory and passes byte offsets.
+ */
+
+const BUCKETS: i32 = 2048;
+const BUCKET_BYTES: usize = <usize>BUCKETS << 2;
+
+/**
+ * Sorts n float64 values at `values` in place, ascending (-0 before +0; no NaN): an LSD radix
+ * sort of their bits made order-preserving as unsigned integers, 11 bits a pass, a pass
+ * skipped when every value has the same digit there. 32-bit keys (three passes) when every
+ * value is a float32's, else 64-bit ones (six). `scratch` holds 6 * 2048 counts and two key
+ * arrays of n * 8 bytes.
+ */
+export function sortFloat64(values: usize, n: i32, scratch: usize): void {
+  if (float32Exact(values, n)) sort32(values, n, scratch);
+  else sort64(values, n, scratch);
+}
+
+function float32Exact(values: usize, n: i32): bool {
+  for (let i: usize = 0, end = <usize>n << 3; i < end; i += 8) {
+    const v = load<f64>(values + i);
+    if (<f64>(<f32>v) != v) return false;
+  }
+  return true;
+}
+
+function sort32(values: usize, n: i32, scratch: usize): void {
+  const counts = scratch;
+  memory.fill(counts, 0, 3 * BUCKET_BYTES);
+  let keys = counts + 3 * BUCKET_BYTES;
+  let spare = keys + (<usize>n << 2);
+  for (let i: usize = 0; i < <usize>n; i++) {
+    const x = reinterpret<u32>(<f32>load<f64>(values + (i << 3)));
+    const key = x & 0x80000000 ? ~x : x | 0x80000000;
+    store<u32>(keys + (i << 2), key);
+    count(counts, key & 0x7ff);
+    count(counts + BUCKET_BYTES, (key >>> 11) & 0x7ff);
+    count(counts + 2 * BUCKET_BYTES, key >>> 22);
+  }
+  for (let pass: u32 = 0; pass < 3; pass++) {
+    const shift = pass * 11;
+    const base = counts + <usize>pass * BUCKET_BYTES;
+    if (load<u32>(base + (<usize>((load<u32>(keys) >>> shift) & 0x7ff) << 2)) == <u32>n) continue;
+    prefixSums(base);
+    for (let i: usize = 0; i < <usize>n; i++) {
+      const key = load<u32>(keys + (i << 2));
+      const slot = base + (<usize>((key >>> shift) & 0x7ff) << 2);
+      const at = load<u32>(slot);
+      store<u32>(slot, at + 1);
+      store<u32>(spare + (<usize>at << 2), key);
+    }
+    const t = keys;
+    keys = spare;
+    spare = t;
+  }
+  for (let i: usize = 0; i < <usize>n; i++) {
+    const key = load<u32>(keys + (i << 2));
+    const x = key & 0x80000000 ? key & 0x7fffffff : ~key;
+    store<f64>(values + (i << 3), <f64>reinterpret<f32>(x));
+  }
+}
+
+function sort64(values: usize, n: i32, scratch: usize): void {
+  const counts = scratch;
+  memory.fill(counts, 0, 6 * BUCKET_BYTES);
+  let keys = counts + 6 * BUCKET_BYTES;
+  let spare = keys + (<usize>n << 3);
+  const sign: u64 = 0x8000000000000000;
+  for (let i: usize = 0; i < <usize>n; i++) {
+    const x = load<u64>(values + (i << 3));
+    const key = x & sign ? ~x : x | sign;
+    store<u64>(keys + (i << 3), key);
+    for (let pass: u64 = 0; pass < 6; pass++) count(counts + <usize>pass * BUCKET_BYTES, <u32>((key >>> (pass * 11)) & 0x7ff));
+  }
+  for (let pass: u64 = 0; pass < 6; pass++) {
+    const shift = pass * 11;
+    const base = counts + <usize>pass * BUCKET_BYTES;
+    if (load<u32>(base + (<usize>((load<u64>(keys) >>> shift) & 0x7ff) << 2)) == <u32>n) continue;
+    prefixSums(base);
+    for (let i: usize = 0; i < <usize>n; i++) {
+      const key = load<u64>(keys + (i << 3));
+      const slot = base + (<usize>((key >>> shift) & 0x7ff) << 2);
+      const at = load<u32>(slot);
+      store<u32>(slot, at + 1);
+      store<u64>(spare + (<usize>at << 3), key);
+    }
+    const t = keys;
+    keys = spare;
+    spare = t;
+  }
+  for (let i: usize = 0; i < <usize>n; i++) {
+    const key = load<u64>(keys + (i << 3));
+    store<u64>(values + (i << 3), key & sign ? key & ~sign : ~key);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function count(base: usize, digit: u32): void {
+  const slot = base + (<usize>digit << 2);
+  store<u32>(slot, load<u32>(slot) + 1);
+}
+
+/** A pass's digit counts to each digit's first position. */
+function prefixSums(base: usize): void {
+  let sum: u32 = 0;
+  for (let b: usize = 0; b < BUCKET_BYTES; b += 4) {
+    const c = load<u32>(base + b);
+    store<u32>(base + b, sum);
+    sum += c;
+  }
+}
+
+/** Rows a scan takes through all its columns before the next rows: 256 rows of 30 floats stay in L1. */
+const TILE: i32 = 256;
+/** Per 4 columns: running sums (low and high pair of columns), sums of squares, minima, maxima, and the first row (the shift). */
+const GROUP_BYTES: usize = 7 * 16;
+
+/**
+ * One pass over the columns of a row-major float32 tensor (rows x width at `data`, rows > 0):
+ * per column, the sum of its values and of their squares, both shifted by its first value (so
+ * the squares do not cancel for values far from 0), its minimum and maximum, as four float64
+ * at out + 32 c. Four columns a vector, in tiles of rows; each column's sums add its values in
+ * row order, as a scalar loop would. NaN or an infinity makes a column's sums non-finite (the
+ * caller then counts that column again). `scratch` holds 112 bytes per 4 columns.
+ */
+export function scanColumns(data: usize, rows: i32, width: i32, out: usize, scratch: usize): void {
+  const groups = width >> 2;
+  const stride = <usize>width << 2;
+  for (let g = 0; g < groups; g++) startGroup(scratch + <usize>g * GROUP_BYTES, v128.load(data + (<usize>g << 4)));
+  for (let r = 0; r < rows; r += TILE) {
+    const rowData = data + <usize>r * stride;
+    const tile = min(TILE, rows - r);
+    let g = 0;
+    for (; g + 1 < groups; g += 2) scanPair(scratch + <usize>g * GROUP_BYTES, rowData + (<usize>g << 4), tile, stride);
+    if (g < groups) scanGroup(scratch + <usize>g * GROUP_BYTES, rowData + (<usize>g << 4), tile, stride);
+  }
+  for (let g = 0; g < groups; g++) endGroup(scratch + <usize>g * GROUP_BYTES, out + (<usize>g << 7));
+  for (let c = groups << 2; c < width; c++) scanOne(data + (<usize>c << 2), rows, stride, out + (<usize>c << 5));
+}
+
+function startGroup(acc: usize, first: v128): void {
+  const zero = f64x2.splat(0);
+  v128.store(acc, zero);
+  v128.store(acc, zero, 16);
+  v128.store(acc, zero, 32);
+  v128.store(acc, zero, 48);
+  v128.store(acc, first, 64);
+  v128.store(acc, first, 80);
+  v128.store(acc, first, 96);
+}
+
+function scanGroup(acc: usize, at: usize, rows: i32, stride: usize): void {
+  let sumLo = v128.load(acc);
+  let sumHi = v128.load(acc, 16);
+  let sqLo = v128.load(acc, 32);
+  let sqHi = v128.load(acc, 48);
+  let lo = v128.load(acc, 64);
+  let hi = v128.load(acc, 80);
+  const shift = v128.load(acc, 96);
+  const shiftLo = f64x2.promote_low_f32x4(shift);
+  const shiftHi = f64x2.promote_low_f32x4(i32x4.shuffle(shift, shift, 2, 3, 2, 3));
+  for (let i = 0; i < rows; i++) {
+    const v = v128.load(at);
+    at += stride;
+    lo = f32x4.min(lo, v);
+    hi = f32x4.max(hi, v);
+    const dLo = f64x2.sub(f64x2.promote_low_f32x4(v), shiftLo);
+    const dHi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)), shiftHi);
+    sumLo = f64x2.add(sumLo, dLo);
+    sumHi = f64x2.add(sumHi, dHi);
+    sqLo = f64x2.add(sqLo, f64x2.mul(dLo, dLo));
+    sqHi = f64x2.add(sqHi, f64x2.mul(dHi, dHi));
+  }
+  v128.store(acc, sumLo);
+  v128.store(acc, sumHi, 16);
+  v128.store(acc, sqLo, 32);
+  v128.store(acc, sqHi, 48);
+  v128.store(acc, lo, 64);
+  v128.store(acc, hi, 80);
+}
+
+/** scanGroup of two neighbouring groups at once: twice the independent sums per row for the CPU to overlap. */
+function scanPair(acc: usize, at: usize, rows: i32, stride: usize): void {
+  const b = acc + GROUP_BYTES;
+  let sumLo = v128.load(acc);
+  let sumHi = v128.load(acc, 16);
+  let sqLo = v128.load(acc, 32);
+  let sqHi = v128.load(acc, 48);
+  let lo = v128.load(acc, 64);
+  let hi = v128.load(acc, 80);
+  let sumLo2 = v128.load(b);
+  let sumHi2 = v128.load(b, 16);
+  let sqLo2 = v128.load(b, 32);
+  let sqHi2 = v128.load(b, 48);
+  let lo2 = v128.load(b, 64);
+  let hi2 = v128.load(b, 80);
+  const shift = v128.load(acc, 96);
+  const shift2 = v128.load(b, 96);
+  const shiftLo = f64x2.promote_low_f32x4(shift);
+  const shiftHi = f64x2.promote_low_f32x4(i32x4.shuffle(shift, shift, 2, 3, 2, 3));
+  const shiftLo2 = f64x2.promote_low_f32x4(shift2);
+  const shiftHi2 = f64x2.promote_low_f32x4(i32x4.shuffle(shift2, shift2, 2, 3, 2, 3));
+  for (let i = 0; i < rows; i++) {
+    const v = v128.load(at);
+    const w = v128.load(at, 16);
+    at += stride;
+    lo = f32x4.min(lo, v);
+    hi = f32x4.max(hi, v);
+    lo2 = f32x4.min(lo2, w);
+    hi2 = f32x4.max(hi2, w);
+    const dLo = f64x2.sub(f64x2.promote_low_f32x4(v), shiftLo);
+    const dHi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)), shiftHi);
+    const eLo = f64x2.sub(f64x2.promote_low_f32x4(w), shiftLo2);
+    const eHi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(w, w, 2, 3, 2, 3)), shiftHi2);
+    sumLo = f64x2.add(sumLo, dLo);
+    sumHi = f64x2.add(sumHi, dHi);
+    sumLo2 = f64x2.add(sumLo2, eLo);
+    sumHi2 = f64x2.add(sumHi2, eHi);
+    sqLo = f64x2.add(sqLo, f64x2.mul(dLo, dLo));
+    sqHi = f64x2.add(sqHi, f64x2.mul(dHi, dHi));
+    sqLo2 = f64x2.add(sqLo2, f64x2.mul(eLo, eLo));
+    sqHi2 = f64x2.add(sqHi2, f64x2.mul(eHi, eHi));
+  }
+  v128.store(acc, sumLo);
+  v128.store(acc, sumHi, 16);
+  v128.store(acc, sqLo, 32);
+  v128.store(acc, sqHi, 48);
+  v128.store(acc, lo, 64);
+  v128.store(acc, hi, 80);
+  v128.store(b, sumLo2);
+  v128.store(b, sumHi2, 16);
+  v128.store(b, sqLo2, 32);
+  v128.store(b, sqHi2, 48);
+  v128.store(b, lo2, 64);
+  v128.store(b, hi2, 80);
+}
+
+/** A group's four columns' figures to out: sum, squares, min, max per column. */
+function endGroup(acc: usize, out: usize): void {
+  for (let k: usize = 0; k < 4; k++) {
+    const column = out + (k << 5);
+    store<f64>(column, load<f64>(acc + (k << 3)));
+    store<f64>(column, load<f64>(acc + 32 + (k << 3)), 8);
+    store<f64>(column, <f64>load<f32>(acc + 64 + (k << 2)), 16);
+    store<f64>(column, <f64>load<f32>(acc + 80 + (k << 2)), 24);
+  }
+}
+
+/** A column left over from the groups of four, scalar. */
+function scanOne(at: usize, rows: i32, stride: usize, out: usize): void {
+  const shift = <f64>load<f32>(at);
+  let sum = 0.0;
+  let squares = 0.0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < rows; i++) {
+    const v = <f64>load<f32>(at);
+    at += stride;
+    const d = v - shift;
+    sum += d;
+    squares += d * d;
+    lo = min(lo, v);
+    hi = max(hi, v);
+  }
+  store<f64>(out, sum);
+  store<f64>(out, squares, 8);
+  store<f64>(out, lo, 16);
+  store<f64>(out, hi, 24);
+}
