@@ -20,8 +20,6 @@
  *   s.quantile(0.5); s.cdf(1.0);
  */
 
-import { sortFloat64 } from './kernels.js';
-
 /** Capacity of the top compactor: measured rank error about 1e-3 on 1M values (docs/drift.md). */
 export const DEFAULT_K = 2048;
 const SHRINK = 2 / 3;
@@ -79,38 +77,36 @@ export class QuantileSketch {
   }
 
   /**
-   * Adds `count` values of `values`, each standing for 2^level values (a 1-in-2^level sample):
-   * they go straight to that level, where an item has that weight, so the sketch stays an
-   * unbiased summary of the whole. `values` is sorted in place.
+   * The sketch of `sorted` values, each standing for 2^level values (a 1-in-2^level sample at
+   * level > 0), built at once where adding and compacting them would move every item up level
+   * by level: every 2^d-th value at level + d, d the least that leaves at most k (the top
+   * compactor's capacity), each the middle of its block of 2^d (the lower and the upper middle
+   * in turn, so the errors cancel as KLL's alternating offsets do: at most half a block, as d
+   * compactions would leave); the values past the last whole block one item per binary digit
+   * of their count, at that digit's level, so the items weigh what the values do.
    */
-  addSampled(values: Float64Array, count: number, level: number): void {
-    if (count === 0) return;
-    const sorted = sortFloat64(values.subarray(0, count));
-    if (level === 0) return this.addSortedRun(sorted);
-    while (this.levels.length <= level) this.grow();
-    this.append(level, sorted);
-    this.n += count * 2 ** level;
-    while (this.retained >= this.maxRetained) this.compress();
-  }
-
-  /**
-   * Sorted values of weight 1, compacted once as a compactor holding them would be (every
-   * other one moves up to level 1, the largest stays when their count is odd): the intake
-   * would sort them again in pieces.
-   */
-  private addSortedRun(sorted: Float64Array): void {
-    const odd = sorted.length % 2;
-    if (sorted.length - odd > 0) {
-      while (this.levels.length < 2) this.grow();
-      const offset = this.parity[0]!;
-      this.parity[0] = 1 - offset;
-      const up = new Float64Array((sorted.length - odd) / 2);
-      everyOther(sorted, offset, up);
-      this.append(1, up);
-      this.n += up.length * 2;
+  static ofSorted(sorted: Float64Array, level: number, k = DEFAULT_K): QuantileSketch {
+    const sketch = new QuantileSketch(k);
+    const n = sorted.length;
+    if (n === 0) return sketch;
+    let d = 0;
+    while (Math.floor(n / 2 ** d) > k) d++;
+    while (sketch.levels.length <= level + d) sketch.grow();
+    const block = 2 ** d;
+    const whole = Math.floor(n / block);
+    const top = new Float64Array(whole);
+    pickMiddles(sorted, block, top);
+    if (level + d === 0) sketch.append(0, top);
+    else sketch.adopt(level + d, top);
+    let at = whole * block;
+    for (let j = d - 1; j >= 0; j--) {
+      if (((n - whole * block) & (2 ** j)) === 0) continue;
+      sketch.append(level + j, Float64Array.of(sorted[at + Math.max(0, 2 ** (j - 1) - 1)]!));
+      at += 2 ** j;
     }
-    if (odd) this.addArray(sorted.subarray(sorted.length - 1));
-    while (this.retained >= this.maxRetained) this.compress();
+    sketch.n = n * 2 ** level;
+    while (sketch.retained >= sketch.maxRetained) sketch.compress();
+    return sketch;
   }
 
   add(value: number): void {
@@ -292,6 +288,13 @@ export class QuantileSketch {
 // The loops below are functions of their own: optimized on their first long call, where
 // a loop inside a method would be optimized alone (on-stack replacement) and dropped back to
 // the interpreter at the code after it.
+
+/** out[b] = the middle of block b of `size` sorted items: the lower middle in even blocks, the upper in odd ones (the item itself for blocks of 1). */
+function pickMiddles(sorted: Float64Array, size: number, out: Float64Array): void {
+  const lower = Math.max(0, size / 2 - 1);
+  const upper = size / 2 === lower + 1 ? size / 2 : lower;
+  for (let b = 0; b < out.length; b++) out[b] = sorted[b * size + (b % 2 === 0 ? lower : upper)]!;
+}
 
 /** up[i] = items[2 i + offset]: every other item of a sorted compactor. */
 function everyOther(items: Float64Array, offset: number, up: Float64Array): void {

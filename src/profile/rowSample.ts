@@ -1,11 +1,12 @@
 /**
  * The rows a run's quantile sketches take: every row of the first EXACT_ROWS rows of each
  * input file at weight 1, and past them the rows a hash of (file index, file row) selects, one
- * in 2^SAMPLE_LEVEL, each standing for 2^SAMPLE_LEVEL values (quantileSketch.ts `addSampled`).
+ * in 2^SAMPLE_LEVEL, each standing for 2^SAMPLE_LEVEL values (quantileSketch.ts `ofSorted`).
  * The choice is a function of the file row alone, so a resumed run, the shards of a run and
  * one process sample the same rows, and the profiles of parts merge into the profile of the
  * whole. Why a sample, and its accuracy and cost: docs/drift.md.
  */
+import { sortFloat64 } from './kernels.js';
 import { QuantileSketch, type SketchJson } from './quantileSketch.js';
 
 /** Rows of each file the sketches take whole. */
@@ -62,8 +63,7 @@ export interface ColumnSample {
 
 /** The quantile sketch of a column's sampled values (sorted in place: the arrays are spent). */
 export function sketchSample(sample: ColumnSample): SketchJson {
-  const sketch = new QuantileSketch();
-  sketch.addSampled(sample.exact, sample.exact.length, 0);
-  sketch.addSampled(sample.sampled, sample.sampled.length, SAMPLE_LEVEL);
+  const sketch = QuantileSketch.ofSorted(sortFloat64(sample.exact), 0);
+  if (sample.sampled.length > 0) sketch.merge(QuantileSketch.ofSorted(sortFloat64(sample.sampled), SAMPLE_LEVEL));
   return sketch.toJSON();
 }

@@ -57,3 +57,50 @@ describe('QuantileSketch JSON and merge', () => {
     expect(QuantileSketch.fromJSON(edited).toJSON()).toEqual(json);
   });
 });
+
+describe('QuantileSketch.ofSorted', () => {
+  /** Every item of the sketch with its weight, as `sorted()` reads them. */
+  const weights = (s: QuantileSketch): number => Array.from(s.sorted().weights).reduce((x, w) => x + w, 0);
+
+  it('keeps a run of at most k values whole, at its level', () => {
+    const values = sorted(normals(21, 1500));
+    const s = QuantileSketch.ofSorted(values.slice(), 3);
+    expect(s.n).toBe(1500 * 8);
+    const { items, weights: w } = s.sorted();
+    expect(Array.from(items)).toEqual(Array.from(values));
+    expect(new Set(w)).toEqual(new Set([8]));
+  });
+
+  // From the definition: a value's count is (its index + 1) x 2^level for distinct sorted values;
+  // keeping the middle of each block of 2^d errs by at most half a block (2^(d-1) values, each
+  // of weight 2^level) at any value, in the whole blocks and in the tail's digit blocks alike.
+  it.each([
+    { n: 2048 * 4, level: 0 },
+    { n: 61_266, level: 4 },
+    { n: 16_383, level: 0 },
+    { n: 100_001, level: 2 },
+  ])('$n values at level $level: the items weigh n 2^level and every rank is within half a block', ({ n, level }) => {
+    const values = sorted(normals(22 + n, n));
+    const s = QuantileSketch.ofSorted(values.slice(), level);
+    let d = 0;
+    while (Math.floor(n / 2 ** d) > 2048) d++;
+    expect(s.n).toBe(n * 2 ** level);
+    expect(weights(s)).toBe(n * 2 ** level);
+    const bound = 2 ** Math.max(0, d - 1) * 2 ** level;
+    let worst = 0;
+    for (let i = 0; i < n; i += 7) worst = Math.max(worst, Math.abs(s.cdf(values[i]!) * s.n - (i + 1) * 2 ** level));
+    expect(worst).toBeLessThanOrEqual(bound + 1e-6); // cdf() is a share: n x share rounds
+    // It is not trivially exact either: thinned runs do err.
+    if (d > 0) expect(worst).toBeGreaterThan(0);
+    // And it stays a sketch like any other: through JSON, merged.
+    const again = QuantileSketch.fromJSON(s.toJSON());
+    again.merge(QuantileSketch.ofSorted(values.slice(0, 1000), level));
+    expect(again.n).toBe((n + 1000) * 2 ** level);
+  });
+
+  it('an empty run is an empty sketch of one level', () => {
+    const s = QuantileSketch.ofSorted(new Float64Array(0), 4);
+    expect(s.n).toBe(0);
+    expect(s.toJSON().levels).toHaveLength(1);
+  });
+});
