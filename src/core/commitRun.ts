@@ -45,7 +45,7 @@ export async function commitRun(kind: RunKind, run: ScoredRun): Promise<RunSumma
 
 /** The run's profile, merged from its parts', and its drift against the job's `reference`. */
 async function profileRun(kind: RunKind, { job, result }: ScoredRun): Promise<{ profile: Profile | null; drift?: RunDrift }> {
-  const profile = job.spec.profile ? await mergeRunProfile(result.parts, outputTarget(job.spec.output)) : null;
+  const profile = job.spec.profile ? await mergeRunProfile(result.parts, outputTarget(job.spec.output), result.profile) : null;
   if (!profile || !job.reference) return { profile };
   return { profile, drift: referenceDrift(job.reference, job.spec.reference!, profile, job.spec.drift) };
 }

@@ -13,7 +13,7 @@ import type { ColumnFeed, FeedPlan } from '../preprocess/featurePlan.js';
 import { hasTransforms } from '../preprocess/transforms.js';
 import { classNames } from '../postprocess/outputPlan.js';
 import { hasReview, numericPredictionNames } from '../postprocess/predictionValues.js';
-import { isIntegerType, kindOfType, mergeProfiles, type Profile } from '../profile/profile.js';
+import { isIntegerType, kindOfType, mergeProfiles, ProfileMerger, type Profile } from '../profile/profile.js';
 import { readProfile } from '../profile/profileFile.js';
 import { RunProfiler, type TensorColumn } from '../profile/runProfiler.js';
 import type { Part } from '../sink/part.js';
@@ -55,15 +55,44 @@ function affineOf(col: ColumnFeed): { a: number; b: number } | null {
   return { a: (max - min) * std, b: min * std + mean };
 }
 
-/** The run's profile: its parts' profiles (resumed ones included) merged in file and part order; null when it keeps none. */
-export async function mergeRunProfile(parts: readonly (readonly Part[])[], source: string): Promise<Profile | null> {
+/**
+ * The run's profile: its parts' profiles (resumed ones included) merged in file and part order;
+ * null when it keeps none. `running`: the parts this process journaled, merged as they were,
+ * taken when they are all of the run's parts (no resumed ones): the same profile, without
+ * reading every part's back and merging them all at the end of the run.
+ */
+export async function mergeRunProfile(parts: readonly (readonly Part[])[], source: string, running?: RunningProfile): Promise<Profile | null> {
   const paths: string[] = [];
   for (const part of parts.flat()) {
     // A part of a run that kept no profile (resumed after `profile: false`): the profile would miss its rows.
     if (!part.profile) return null;
     paths.push(part.profile);
   }
-  return paths.length === 0 ? null : profileOfPieces(paths, source);
+  if (paths.length === 0) return null;
+  if (running && running.paths.length === paths.length && running.paths.every((p, i) => p === paths[i])) return running.result(source);
+  return profileOfPieces(paths, source);
+}
+
+/** Part profiles merged as they come (PartSink `onProfile`), in order, named by their files' paths. */
+export class RunningProfile {
+  readonly paths: string[] = [];
+  private first: Profile | null = null;
+  private merger: ProfileMerger | null = null;
+
+  add(path: string, profile: Profile): void {
+    this.paths.push(path);
+    if (!this.first) this.first = profile;
+    else {
+      if (!this.merger) (this.merger = new ProfileMerger()).add(this.first);
+      this.merger.add(profile);
+    }
+  }
+
+  /** What `profileOfPieces` of the added files gives: the one profile as it is, else the merge. */
+  result(source: string): Profile | null {
+    if (this.merger) return this.merger.result(source);
+    return this.first ? { ...this.first, source } : null;
+  }
 }
 
 /**

@@ -29,7 +29,8 @@ import { predictionValues } from '../postprocess/predictionValues.js';
 import type { RunProfiler } from '../profile/runProfiler.js';
 import { profileBatch, type BatchProfile, type BatchRows } from '../profile/batchProfile.js';
 import type { TensorData } from '../util/tensor.js';
-import { runProfiler } from './runProfile.js';
+import { RunningProfile, runProfiler } from './runProfile.js';
+import type { Profile } from '../profile/profile.js';
 
 export interface ScoreOptions {
   signal?: AbortSignal;
@@ -67,6 +68,8 @@ export interface ScoreResult {
   labelCheck: LabelCheckReport | null;
   /** The batch size the run used, and how `auto` chose it. */
   batchSizing: BatchSizeReport;
+  /** The profiles of the parts this run journaled, merged as they were (runProfile.ts); absent when it keeps none. */
+  profile?: RunningProfile;
 }
 
 interface InFlight {
@@ -86,6 +89,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
   const scoring = new Scoring(db, pool, job, plan, journal, options, post, runProfiler(job));
   // The workers profile the batches they score (a pool may serve runs with and without one).
   pool.profileInputs(scoring.profile ? [...scoring.profile.columns] : null);
+  const running = scoring.profile ? new RunningProfile() : null;
   const sink = await PartSink.open(db, job.output, {
     staging: plan.output.staging,
     journal,
@@ -101,9 +105,11 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
     notes: (rows) => ({ scores: post.scores ?? undefined, labelCheck: post.labelCounts() ? takeLabels(scoring.batchLabels, rows) : undefined }),
     // The sketches are built on a worker: off the thread that reads and writes.
     profile: (rows) => scoring.profile?.takePartWith(rows, job.spec.output, (samples) => pool.sketch(samples)) ?? null,
+    onProfile: (path, profile) => running?.add(path, profile as Profile),
   });
   try {
-    return await scoring.run(sink);
+    const result = await scoring.run(sink);
+    return running ? { ...result, profile: running } : result;
   } finally {
     await sink.close();
   }

@@ -111,20 +111,31 @@ export class Profiler {
  * different kinds is an error.
  */
 export function mergeProfiles(profiles: readonly Profile[], source = profiles.map((p) => p.source).join(' + ')): Profile {
-  const columns = new Map<string, ColumnProfiler>();
-  let rows = 0;
-  let prediction: PredictionProfile | null = null;
-  for (const profile of profiles) {
-    rows += profile.rows;
+  const merger = new ProfileMerger();
+  for (const profile of profiles) merger.add(profile);
+  return merger.result(source);
+}
+
+/** `mergeProfiles` one profile at a time (a run merges each part's as it is journaled): the same result for the same profiles in the same order. */
+export class ProfileMerger {
+  private readonly columns = new Map<string, ColumnProfiler>();
+  private rows = 0;
+  private prediction: PredictionProfile | null = null;
+
+  add(profile: Profile): void {
+    this.rows += profile.rows;
     for (const c of profile.columns) {
-      let column = columns.get(c.name);
-      if (!column) columns.set(c.name, (column = new ColumnProfiler(c.name, c.type, c.kind, c.kind === 'numeric' && c.categories !== null)));
+      let column = this.columns.get(c.name);
+      if (!column) this.columns.set(c.name, (column = new ColumnProfiler(c.name, c.type, c.kind, c.kind === 'numeric' && c.categories !== null)));
       if (column.kind !== c.kind) throw new BatchinferError('INPUT_INVALID', `profiles disagree on column ${c.name}: ${column.kind} (${column.type}) in one, ${c.kind} (${c.type}) in ${profile.source}`, { expected: column.kind, actual: c.kind });
       column.merge(c);
     }
-    if (profile.prediction) prediction = mergePredictions(prediction, profile.prediction);
+    if (profile.prediction) this.prediction = mergePredictions(this.prediction, profile.prediction);
   }
-  return { profile_version: PROFILE_VERSION, source, rows, columns: [...columns.values()].map((c) => c.toJSON()), prediction };
+
+  result(source: string): Profile {
+    return { profile_version: PROFILE_VERSION, source, rows: this.rows, columns: [...this.columns.values()].map((c) => c.toJSON()), prediction: this.prediction };
+  }
 }
 
 function mergePredictions(a: PredictionProfile | null, b: PredictionProfile): PredictionProfile {

@@ -49,6 +49,8 @@ export interface PartSinkOptions {
   notes(rows: number): { scores?: ScoresDecision; labelCheck?: LabelCounts };
   /** The profile of each part's `rows` rows, kept beside it (absent or null: the run keeps no profile). */
   profile?(rows: number): object | null | Promise<object | null>;
+  /** Told each part's profile once its file is written, in the order the parts are journaled. */
+  onProfile?(path: string, profile: object): void;
 }
 
 /** The input file being written: where its rows are read from, and how a rejected row is found again. */
@@ -327,6 +329,7 @@ export class PartSink {
     const name = `profile-${file.index}-${seq}.json`;
     const path = join(this.options.staging, name);
     await writeFileAtomic(path, JSON.stringify(profile) + '\n');
+    this.options.onProfile?.(path, profile);
     return { name, bytes: (await stat(path)).size };
   }
 
