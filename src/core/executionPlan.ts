@@ -134,17 +134,19 @@ export async function planExecution(db: Db, job: PreparedJob, options: PlanOptio
   const { workers, intraOpThreads } = workerBudget(spec, cores);
   const windowed = options.window !== null;
   const writeBehind = spec.writeBehind && !byRowNumber && spec.encryption?.outputKey === undefined;
+  const partRows = writeBehind ? Math.min(spec.checkpointRows, WRITE_BEHIND_ROWS) : spec.checkpointRows;
+  const lanes = usesLanes(byRowNumber, spec.passthrough) && (!spec.profile || morePartsThanOne(inputs, partRows)) ? 2 : 1;
   return {
     inputs,
     window,
-    join: { by: byRowNumber ? 'row-number' : 'position', lanes: usesLanes(byRowNumber, spec.passthrough) ? 2 : 1 },
+    join: { by: byRowNumber ? 'row-number' : 'position', lanes },
     derivesInSql: derivesInSql(job.output),
     threads: { cores, workers, intraOpThreads, duckdb: duckdbThreadBudget(cores, workers * intraOpThreads, await db.threads()) },
     batchSize: spec.batchSize,
     // A model with a fixed batch dimension keeps it: its batches are cut to that size anyway.
     batchSizing: spec.batchSizeAuto && !job.fixedBatch ? 'auto' : 'fixed',
     checkpointRows: spec.checkpointRows,
-    partRows: writeBehind ? Math.min(spec.checkpointRows, WRITE_BEHIND_ROWS) : spec.checkpointRows,
+    partRows,
     writeBehind,
     maxInFlight: workers * 2,
     output: {
@@ -157,6 +159,21 @@ export async function planExecution(db: Db, job: PreparedJob, options: PlanOptio
       ...(spec.onError === 'quarantine' ? { rejects: rejectsPathFor(spec.output, spec.rejects, windowed) } : {}),
     },
   };
+}
+
+/**
+ * True when the inputs' rows are known (Parquet read directly) and fill more than one part. A
+ * run that keeps a profile writes two lanes only then: each lane keeps a profile, and in a
+ * one-part run (a window-sized input) merging the two at the end costs more than the second
+ * COPY saves (docs/performance.md, "Profile kernels in WebAssembly").
+ */
+function morePartsThanOne(inputs: readonly PlannedFile[], partRows: number): boolean {
+  let rows = 0;
+  for (const { rows: r } of inputs) {
+    if (r.end === null) return false;
+    rows += r.end - r.start;
+  }
+  return rows > partRows;
 }
 
 /** The staged Parquet copy of input file `index`, in the staging directory. */

@@ -41,8 +41,12 @@ describe('planExecution', () => {
     expect(plan.window).toBeNull();
     // on_error fail leaves no row out: joined by position, in two lanes with passthrough columns.
     expect(plan.join).toEqual({ by: 'position', lanes: 2 });
-    // A run that keeps a profile too (a profile per lane, merged at the commit).
-    expect((await planOf({ passthrough: ['txn_id'], profile: true })).join).toEqual({ by: 'position', lanes: 2 });
+    // A run that keeps a profile: two lanes (a profile each) only when its rows fill more than
+    // one part (3000 rows: one part by default, three of 1024 rows).
+    expect((await planOf({ passthrough: ['txn_id'], profile: true })).join).toEqual({ by: 'position', lanes: 1 });
+    const parts = await planOf({ passthrough: ['txn_id'], profile: true, batch_size: 512, checkpoint_rows: 1024 });
+    expect([parts.partRows, parts.join]).toEqual([1024, { by: 'position', lanes: 2 }]);
+    expect((await planOf({ passthrough: ['txn_id'], profile: false, batch_size: 512, checkpoint_rows: 4096 })).join.lanes).toBe(2);
     expect(plan.output).toEqual({ path: join(dir, 'out.parquet'), mode: 'file', format: 'parquet', staging: join(dir, '.out.parquet.staging'), lock: join(dir, '.out.parquet.lock'), summary: join(dir, 'out.parquet.summary.json') });
     // It is plain data: what validate --json prints.
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
@@ -62,6 +66,10 @@ describe('planExecution', () => {
     expect(plan.window).toEqual({ column: 'ts', start: '2026-11-29T01:00:00.000Z', end: '2026-11-29T02:00:00.000Z' });
     expect(plan.inputs[0]).toMatchObject({ read: 'staged', rows: { start: 0, end: null }, staged: join(dir, '.w.staging', 'source-0.parquet') });
     expect(plan.output).toMatchObject({ mode: 'directory', summary: join(dir, 'w', '_summary.json') });
+    // Its rows unknown until staged, a window that keeps a profile (the default for a scheduled job) writes one lane; without one, two.
+    const keys = { window_column: 'ts', schedule: '0 * * * *', timezone: 'UTC', output: join(dir, 'w'), passthrough: ['txn_id'], batch_size: 512, checkpoint_rows: 1024 };
+    expect((await planOf(keys, window)).join).toEqual({ by: 'position', lanes: 1 });
+    expect((await planOf({ ...keys, profile: false }, window)).join).toEqual({ by: 'position', lanes: 2 });
   });
 
   it('thread budgets: workers x intra-op threads fill the cores, DuckDB reads on what they leave', async () => {
