@@ -32,73 +32,70 @@ function float32Exact(values: usize, n: i32): bool {
 }
 
 function sort32(values: usize, n: i32, scratch: usize): void {
-  const counts = scratch;
-  memory.fill(counts, 0, 3 * BUCKET_BYTES);
-  let keys = counts + 3 * BUCKET_BYTES;
-  let spare = keys + (<usize>n << 2);
+  const counts = clearCounts(scratch, 3);
+  const keys = counts + 3 * BUCKET_BYTES;
   for (let i: usize = 0; i < <usize>n; i++) {
     const x = reinterpret<u32>(<f32>load<f64>(values + (i << 3)));
     const key = x & 0x80000000 ? ~x : x | 0x80000000;
     store<u32>(keys + (i << 2), key);
-    count(counts, key & 0x7ff);
-    count(counts + BUCKET_BYTES, (key >>> 11) & 0x7ff);
-    count(counts + 2 * BUCKET_BYTES, key >>> 22);
+    countDigits<u32>(counts, key, 3);
   }
-  for (let pass: u32 = 0; pass < 3; pass++) {
-    const shift = pass * 11;
-    const base = counts + <usize>pass * BUCKET_BYTES;
-    if (load<u32>(base + (<usize>((load<u32>(keys) >>> shift) & 0x7ff) << 2)) == <u32>n) continue;
-    prefixSums(base);
-    for (let i: usize = 0; i < <usize>n; i++) {
-      const key = load<u32>(keys + (i << 2));
-      const slot = base + (<usize>((key >>> shift) & 0x7ff) << 2);
-      const at = load<u32>(slot);
-      store<u32>(slot, at + 1);
-      store<u32>(spare + (<usize>at << 2), key);
-    }
-    const t = keys;
-    keys = spare;
-    spare = t;
-  }
+  const sorted = radixPasses<u32>(keys, keys + (<usize>n << 2), counts, n, 3);
   for (let i: usize = 0; i < <usize>n; i++) {
-    const key = load<u32>(keys + (i << 2));
-    const x = key & 0x80000000 ? key & 0x7fffffff : ~key;
-    store<f64>(values + (i << 3), <f64>reinterpret<f32>(x));
+    const key = load<u32>(sorted + (i << 2));
+    store<f64>(values + (i << 3), <f64>reinterpret<f32>(key & 0x80000000 ? key & 0x7fffffff : ~key));
   }
 }
 
 function sort64(values: usize, n: i32, scratch: usize): void {
-  const counts = scratch;
-  memory.fill(counts, 0, 6 * BUCKET_BYTES);
-  let keys = counts + 6 * BUCKET_BYTES;
-  let spare = keys + (<usize>n << 3);
+  const counts = clearCounts(scratch, 6);
+  const keys = counts + 6 * BUCKET_BYTES;
   const sign: u64 = 0x8000000000000000;
   for (let i: usize = 0; i < <usize>n; i++) {
     const x = load<u64>(values + (i << 3));
     const key = x & sign ? ~x : x | sign;
     store<u64>(keys + (i << 3), key);
-    for (let pass: u64 = 0; pass < 6; pass++) count(counts + <usize>pass * BUCKET_BYTES, <u32>((key >>> (pass * 11)) & 0x7ff));
+    countDigits<u64>(counts, key, 6);
   }
-  for (let pass: u64 = 0; pass < 6; pass++) {
-    const shift = pass * 11;
+  const sorted = radixPasses<u64>(keys, keys + (<usize>n << 3), counts, n, 6);
+  for (let i: usize = 0; i < <usize>n; i++) {
+    const key = load<u64>(sorted + (i << 3));
+    store<u64>(values + (i << 3), key & sign ? key & ~sign : ~key);
+  }
+}
+
+function clearCounts(counts: usize, passes: i32): usize {
+  memory.fill(counts, 0, <usize>passes * BUCKET_BYTES);
+  return counts;
+}
+
+/** Counts each pass's 11-bit digit of `key`. */
+// @ts-ignore: decorator
+@inline
+function countDigits<K>(counts: usize, key: K, passes: i32): void {
+  for (let pass = 0; pass < passes; pass++) count(counts + <usize>pass * BUCKET_BYTES, <u32>((key >>> (<K>pass * 11)) & 0x7ff));
+}
+
+/** The counting-sort passes over n keys of type K, between `keys` and `spare`; returns where the sorted keys are. */
+function radixPasses<K>(keys: usize, spare: usize, counts: usize, n: i32, passes: i32): usize {
+  const size = <usize>sizeof<K>();
+  for (let pass = 0; pass < passes; pass++) {
+    const shift = <K>pass * 11;
     const base = counts + <usize>pass * BUCKET_BYTES;
-    if (load<u32>(base + (<usize>((load<u64>(keys) >>> shift) & 0x7ff) << 2)) == <u32>n) continue;
+    if (load<u32>(base + (<usize>((load<K>(keys) >>> shift) & 0x7ff) << 2)) == <u32>n) continue;
     prefixSums(base);
     for (let i: usize = 0; i < <usize>n; i++) {
-      const key = load<u64>(keys + (i << 3));
+      const key = load<K>(keys + i * size);
       const slot = base + (<usize>((key >>> shift) & 0x7ff) << 2);
       const at = load<u32>(slot);
       store<u32>(slot, at + 1);
-      store<u64>(spare + (<usize>at << 3), key);
+      store<K>(spare + <usize>at * size, key);
     }
     const t = keys;
     keys = spare;
     spare = t;
   }
-  for (let i: usize = 0; i < <usize>n; i++) {
-    const key = load<u64>(keys + (i << 3));
-    store<u64>(values + (i << 3), key & sign ? key & ~sign : ~key);
-  }
+  return keys;
 }
 
 // @ts-ignore: decorator
@@ -138,9 +135,8 @@ export function scanColumns(data: usize, rows: i32, width: i32, out: usize, scra
   for (let r = 0; r < rows; r += TILE) {
     const rowData = data + <usize>r * stride;
     const tile = min(TILE, rows - r);
-    let g = 0;
-    for (; g + 1 < groups; g += 2) scanPair(scratch + <usize>g * GROUP_BYTES, rowData + (<usize>g << 4), tile, stride);
-    if (g < groups) scanGroup(scratch + <usize>g * GROUP_BYTES, rowData + (<usize>g << 4), tile, stride);
+    // Two groups a loop; a last group alone is taken twice (both halves write the same figures).
+    for (let g = 0; g < groups; g += 2) scanPair(scratch + <usize>g * GROUP_BYTES, rowData + (<usize>g << 4), tile, stride, g + 1 < groups ? 1 : 0);
   }
   for (let g = 0; g < groups; g++) endGroup(scratch + <usize>g * GROUP_BYTES, out + (<usize>g << 7));
   for (let c = groups << 2; c < width; c++) scanOne(data + (<usize>c << 2), rows, stride, out + (<usize>c << 5));
@@ -157,39 +153,14 @@ function startGroup(acc: usize, first: v128): void {
   v128.store(acc, first, 96);
 }
 
-function scanGroup(acc: usize, at: usize, rows: i32, stride: usize): void {
-  let sumLo = v128.load(acc);
-  let sumHi = v128.load(acc, 16);
-  let sqLo = v128.load(acc, 32);
-  let sqHi = v128.load(acc, 48);
-  let lo = v128.load(acc, 64);
-  let hi = v128.load(acc, 80);
-  const shift = v128.load(acc, 96);
-  const shiftLo = f64x2.promote_low_f32x4(shift);
-  const shiftHi = f64x2.promote_low_f32x4(i32x4.shuffle(shift, shift, 2, 3, 2, 3));
-  for (let i = 0; i < rows; i++) {
-    const v = v128.load(at);
-    at += stride;
-    lo = f32x4.min(lo, v);
-    hi = f32x4.max(hi, v);
-    const dLo = f64x2.sub(f64x2.promote_low_f32x4(v), shiftLo);
-    const dHi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)), shiftHi);
-    sumLo = f64x2.add(sumLo, dLo);
-    sumHi = f64x2.add(sumHi, dHi);
-    sqLo = f64x2.add(sqLo, f64x2.mul(dLo, dLo));
-    sqHi = f64x2.add(sqHi, f64x2.mul(dHi, dHi));
-  }
-  v128.store(acc, sumLo);
-  v128.store(acc, sumHi, 16);
-  v128.store(acc, sqLo, 32);
-  v128.store(acc, sqHi, 48);
-  v128.store(acc, lo, 64);
-  v128.store(acc, hi, 80);
-}
-
-/** scanGroup of two neighbouring groups at once: twice the independent sums per row for the CPU to overlap. */
-function scanPair(acc: usize, at: usize, rows: i32, stride: usize): void {
-  const b = acc + GROUP_BYTES;
+/**
+ * `rows` rows of two neighbouring groups of four columns (`next` 1; 0: the group at `acc`
+ * twice) from their running figures at `acc`: two vectors a row, twice the independent sums
+ * for the CPU to overlap.
+ */
+function scanPair(acc: usize, at: usize, rows: i32, stride: usize, next: usize): void {
+  const b = acc + next * GROUP_BYTES;
+  const second = next << 4;
   let sumLo = v128.load(acc);
   let sumHi = v128.load(acc, 16);
   let sqLo = v128.load(acc, 32);
@@ -210,7 +181,7 @@ function scanPair(acc: usize, at: usize, rows: i32, stride: usize): void {
   const shiftHi2 = f64x2.promote_low_f32x4(i32x4.shuffle(shift2, shift2, 2, 3, 2, 3));
   for (let i = 0; i < rows; i++) {
     const v = v128.load(at);
-    const w = v128.load(at, 16);
+    const w = v128.load(at + second);
     at += stride;
     lo = f32x4.min(lo, v);
     hi = f32x4.max(hi, v);
