@@ -126,12 +126,20 @@ const GROUP_BYTES: usize = 7 * 16;
  * the squares do not cancel for values far from 0), its minimum and maximum, as four float64
  * at out + 32 c. Four columns a vector, in tiles of rows; each column's sums add its values in
  * row order, as a scalar loop would. NaN or an infinity makes a column's sums non-finite (the
- * caller then counts that column again). `scratch` holds 112 bytes per 4 columns.
+ * caller then counts that column again).
+ *
+ * A tensor may come in pieces of rows, in order: `start` with the first (its first row is the
+ * shift), and the figures at `out` are the running ones after each piece. `scratch` holds the
+ * running figures between pieces: 112 bytes per 4 columns, 8 per column left over.
  */
-export function scanColumns(data: usize, rows: i32, width: i32, out: usize, scratch: usize): void {
+export function scanColumns(data: usize, rows: i32, width: i32, out: usize, scratch: usize, start: bool): void {
   const groups = width >> 2;
   const stride = <usize>width << 2;
-  for (let g = 0; g < groups; g++) startGroup(scratch + <usize>g * GROUP_BYTES, v128.load(data + (<usize>g << 4)));
+  const shifts = scratch + <usize>groups * GROUP_BYTES;
+  if (start) {
+    for (let g = 0; g < groups; g++) startGroup(scratch + <usize>g * GROUP_BYTES, v128.load(data + (<usize>g << 4)));
+    for (let c = groups << 2; c < width; c++) startOne(load<f32>(data + (<usize>c << 2)), out + (<usize>c << 5), shifts + (<usize>(c - (groups << 2)) << 3));
+  }
   for (let r = 0; r < rows; r += TILE) {
     const rowData = data + <usize>r * stride;
     const tile = min(TILE, rows - r);
@@ -139,7 +147,7 @@ export function scanColumns(data: usize, rows: i32, width: i32, out: usize, scra
     for (let g = 0; g < groups; g += 2) scanPair(scratch + <usize>g * GROUP_BYTES, rowData + (<usize>g << 4), tile, stride, g + 1 < groups ? 1 : 0);
   }
   for (let g = 0; g < groups; g++) endGroup(scratch + <usize>g * GROUP_BYTES, out + (<usize>g << 7));
-  for (let c = groups << 2; c < width; c++) scanOne(data + (<usize>c << 2), rows, stride, out + (<usize>c << 5));
+  for (let c = groups << 2; c < width; c++) scanOne(data + (<usize>c << 2), rows, stride, out + (<usize>c << 5), load<f64>(shifts + (<usize>(c - (groups << 2)) << 3)));
 }
 
 function startGroup(acc: usize, first: v128): void {
@@ -225,13 +233,21 @@ function endGroup(acc: usize, out: usize): void {
   }
 }
 
-/** A column left over from the groups of four, scalar. */
-function scanOne(at: usize, rows: i32, stride: usize, out: usize): void {
-  const shift = <f64>load<f32>(at);
-  let sum = 0.0;
-  let squares = 0.0;
-  let lo = Infinity;
-  let hi = -Infinity;
+/** A column left over from the groups of four: its figures start at its first value, kept as its shift. */
+function startOne(first: f32, out: usize, shift: usize): void {
+  store<f64>(out, 0);
+  store<f64>(out, 0, 8);
+  store<f64>(out, first, 16);
+  store<f64>(out, first, 24);
+  store<f64>(shift, first);
+}
+
+/** `rows` more rows of a column left over from the groups of four, scalar, into its figures at `out`. */
+function scanOne(at: usize, rows: i32, stride: usize, out: usize, shift: f64): void {
+  let sum = load<f64>(out);
+  let squares = load<f64>(out, 8);
+  let lo = load<f64>(out, 16);
+  let hi = load<f64>(out, 24);
   for (let i = 0; i < rows; i++) {
     const v = <f64>load<f32>(at);
     at += stride;

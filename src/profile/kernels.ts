@@ -19,7 +19,7 @@ declare const WebAssembly: {
 interface Exports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   sortFloat64(values: number, n: number, scratch: number): void;
-  scanColumns(data: number, rows: number, width: number, out: number, scratch: number): void;
+  scanColumns(data: number, rows: number, width: number, out: number, scratch: number, start: boolean): void;
 }
 
 /** Linear memory below this is left to the module (its stack and data, none today). */
@@ -29,6 +29,8 @@ const PAGE = 65_536;
 const COUNT_BYTES = 6 * 2048 * 4;
 /** The scan's running figures per four columns (wasm/profileKernels.ts GROUP_BYTES). */
 const GROUP_BYTES = 7 * 16;
+/** A scan's rows go through linear memory in pieces of at most this many bytes (a 16,384-row batch of 60 float32 columns). */
+const SCAN_BYTES = 4 << 20;
 /** Below this many values V8's typed-array sort is faster than clearing and summing the radix counts. */
 const RADIX_MIN = 2048;
 
@@ -68,15 +70,20 @@ export function sortFloat64(values: Float64Array): Float64Array {
  * Per column of the first `rows` rows of a row-major float32 tensor `width` columns wide, four
  * float64 from 4 c: the sum of its values and of their squares, each shifted by the column's
  * first value (data[c]), its minimum and maximum. A column with NaN or an infinity has
- * non-finite sums (and no meaningful minimum or maximum): the caller counts it again.
+ * non-finite sums (and no meaningful minimum or maximum): the caller counts it again. The rows
+ * go through linear memory SCAN_BYTES at a time: a wide tensor's batch is not copied whole.
  */
 export function scanFloat32Columns(data: Float32Array, rows: number, width: number): Float64Array {
   if (rows === 0) return new Float64Array(4 * width);
   const out = BASE;
   const scratch = out + align16(32 * width);
-  const tensor = scratch + align16(GROUP_BYTES * Math.ceil(width / 4));
-  const k = withMemory(tensor - BASE + 4 * rows * width);
-  new Float32Array(k.memory.buffer, tensor, rows * width).set(data.subarray(0, rows * width));
-  k.scanColumns(tensor, rows, width, out, scratch);
+  const tensor = scratch + align16(GROUP_BYTES * Math.ceil(width / 4) + 8 * 4);
+  const piece = Math.max(1, Math.min(rows, Math.floor(SCAN_BYTES / (4 * width))));
+  const k = withMemory(tensor - BASE + 4 * piece * width);
+  for (let from = 0; from < rows; from += piece) {
+    const n = Math.min(piece, rows - from);
+    new Float32Array(k.memory.buffer, tensor, n * width).set(data.subarray(from * width, (from + n) * width));
+    k.scanColumns(tensor, n, width, out, scratch, from === 0);
+  }
   return new Float64Array(k.memory.buffer, out, 4 * width).slice();
 }
