@@ -135,7 +135,7 @@ export async function planExecution(db: Db, job: PreparedJob, options: PlanOptio
   const windowed = options.window !== null;
   const writeBehind = spec.writeBehind && !byRowNumber && spec.encryption?.outputKey === undefined;
   const partRows = writeBehind ? Math.min(spec.checkpointRows, WRITE_BEHIND_ROWS) : spec.checkpointRows;
-  const lanes = usesLanes(byRowNumber, spec.passthrough) && (!spec.profile || morePartsThanOne(inputs, partRows)) ? 2 : 1;
+  const lanes = usesLanes(byRowNumber, spec.passthrough) && (!spec.profile || profiledLanes(inputs, partRows)) ? 2 : 1;
   return {
     inputs,
     window,
@@ -161,19 +161,23 @@ export async function planExecution(db: Db, job: PreparedJob, options: PlanOptio
   };
 }
 
+/** Rows a part must hold for a run that keeps a profile to write it in two lanes. */
+export const PROFILED_LANE_ROWS = 245_760;
+
 /**
- * True when the inputs' rows are known (Parquet read directly) and fill more than one part. A
- * run that keeps a profile writes two lanes only then: each lane keeps a profile, and in a
- * one-part run (a window-sized input) merging the two at the end costs more than the second
- * COPY saves (docs/performance.md, "Profile kernels in WebAssembly").
+ * Whether a run that keeps a profile writes its parts in two lanes: only when they are large
+ * (more than PROFILED_LANE_ROWS rows: the inputs' rows known and the parts not cut smaller).
+ * Each lane keeps a profile, merged at the commit; on a small part (a window-sized input) that
+ * merge costs more than the second COPY saves, on a large one the second COPY wins
+ * (docs/performance.md, "Profile kernels in WebAssembly").
  */
-function morePartsThanOne(inputs: readonly PlannedFile[], partRows: number): boolean {
+export function profiledLanes(inputs: readonly PlannedFile[], partRows: number): boolean {
   let rows = 0;
   for (const { rows: r } of inputs) {
     if (r.end === null) return false;
     rows += r.end - r.start;
   }
-  return rows > partRows;
+  return Math.min(rows, partRows) > PROFILED_LANE_ROWS;
 }
 
 /** The staged Parquet copy of input file `index`, in the staging directory. */

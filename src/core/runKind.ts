@@ -79,10 +79,14 @@ export function outputRun(spec: JobSpec): RunKind {
       // the output: a failure (a full disk) or a crash before that leaves neither. After the
       // rename the summary only moves beside the output, which needs no space.
       let summary: RunSummary | null = null;
+      // The profile (a megabyte of sketches for 30 columns) is written while the parts are
+      // joined into the output; the rename waits for it, and a failure surfaces there.
+      const stagedProfile = profile ? stageProfile(staging, profile, spec.fileMode) : null;
+      stagedProfile?.catch(() => undefined);
       const beforeRename = async (files: string[], staged: string[], hashes: ReadonlyMap<string, string>): Promise<void> => {
         summary = { ...summarize(files), manifest: await describeOutputs(files, staged, rowsPerFile(job, result), hashes) };
         await stageSummary(staging, summary, spec.fileMode);
-        if (profile) await stageProfile(staging, profile, spec.fileMode);
+        await stagedProfile;
         await removeStaleRejects(spec.output, plan.output.rejects, [...job.dataset.files.map((f) => f.path), job.model.path]);
         await rejects?.commit();
       };

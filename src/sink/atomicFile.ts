@@ -96,17 +96,34 @@ async function replaceDirectory(staged: string, target: string): Promise<void> {
 
 /** Writes a small file atomically (temp name, fsync, rename), created with `fileMode` (default: the umask's). */
 export async function writeFileAtomic(path: string, data: string, fileMode?: number): Promise<void> {
+  await (await prepareFileAtomic(path, data, fileMode)).place();
+}
+
+/** A file written and synced under a temporary name beside its target, not yet in place. */
+export interface PreparedFile {
+  /** Renames it onto its target. */
+  place(): Promise<void>;
+}
+
+/**
+ * `writeFileAtomic` in two steps: the data written and synced under a temporary name now,
+ * renamed onto `path` by `place()` later (the slow part done while something else is awaited).
+ */
+export async function prepareFileAtomic(path: string, data: string, fileMode?: number): Promise<PreparedFile> {
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const fail = async (err: unknown): Promise<never> => {
+    await rm(temp, { force: true });
+    throw writeFailure(path, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message}`, { expected: 'a writable path', actual: path });
+  };
   try {
     // Created with the mode (less the umask), then set exactly: it never holds data under a wider one.
     await writeFile(temp, data, fileMode === undefined ? {} : { mode: fileMode });
     await applyMode(temp, fileMode);
     await fsyncPath(temp);
-    await rename(temp, path);
   } catch (err) {
-    await rm(temp, { force: true });
-    throw writeFailure(path, err) ?? new BatchinferError('OUTPUT_UNWRITABLE', `cannot write ${path}: ${(err as Error).message}`, { expected: 'a writable path', actual: path });
+    return fail(err);
   }
+  return { place: () => rename(temp, path).catch(fail) };
 }
 
 /** Errors of a file system without hard links (FAT, some network and FUSE file systems). */

@@ -23,7 +23,7 @@ import type { OutputPlan, ScoresDecision } from '../postprocess/outputPlan.js';
 import type { LabelCounts } from '../postprocess/labelCheck.js';
 import type { Params } from '../util/sql.js';
 import { failpoint } from '../util/failpoint.js';
-import { writeFileAtomic } from './atomicFile.js';
+import { prepareFileAtomic, type PreparedFile } from './atomicFile.js';
 import type { Journal } from './journal.js';
 import type { Part } from './part.js';
 import { laneRowsFor, PartWriter, type PartSource, type WrittenPart } from './partWriter.js';
@@ -79,9 +79,17 @@ interface CutPart {
   first: number;
   /** Per file, what its journal entry records beside its rows. */
   notes: { scores?: ScoresDecision; labelCheck?: LabelCounts }[];
-  profiles: Promise<object | null>[];
+  /** Per file, its profile (null: the run keeps none), written under a temporary name as soon as it is made. */
+  profiles: Promise<StagedPartProfile | null>[];
   rejected: Record<string, number>;
   rejectedTotal: number;
+}
+
+/** A part file's profile, written and synced under a temporary name, renamed to `name` when the part is journaled. */
+interface StagedPartProfile {
+  name: string;
+  profile: object;
+  file: PreparedFile;
 }
 
 /** A writer (its own connections and predictions table), and the part it is writing in the background, if any. */
@@ -261,7 +269,7 @@ export class PartSink {
       first: this.nextSeq,
       notes: files.map((rows) => this.options.notes(rows)),
       // Asked for at the cut: their sketches are built (on the inference workers) while DuckDB writes the rows.
-      profiles: files.map((rows) => this.takeProfile(rows)),
+      profiles: files.map((rows, k) => this.takeProfile(file, this.nextSeq + k, rows)),
       rejected: this.partRejects.counts(),
       rejectedTotal: this.partRejects.total,
     };
@@ -292,7 +300,7 @@ export class PartSink {
       this.rowsOut += w.rowCount;
       // Rows are only left out (and quarantined) with one lane: its part holds the whole span.
       const rejects = k === 0 ? await this.writeRejects(writer, part, { ...part.span, rowStart: w.rowStart, rowEnd }, seq) : undefined;
-      const profile = await this.writeProfile(file, seq, (await part.profiles[k]) ?? null);
+      const profile = await this.placeProfile((await part.profiles[k]) ?? null);
       failpoint('part-written');
       const notes = part.notes[k]!;
       await journal.append({ type: 'part', file: file.index, seq, rowStart: w.rowStart, rowEnd, rowCount: w.rowCount, rejected: k === 0 ? part.rejected : {}, name, bytes: (await stat(path)).size, rejects, scores: notes.scores, labelCheck: notes.labelCheck, profile });
@@ -316,21 +324,26 @@ export class PartSink {
     return { name, bytes: (await stat(join(staging, name))).size };
   }
 
-  /** The profile of the next part's `rows` rows (null: the run keeps none); a failure surfaces where it is awaited. */
-  private takeProfile(rows: number): Promise<object | null> {
-    const profile = Promise.resolve(this.options.profile?.(rows) ?? null);
-    profile.catch(() => undefined);
-    return profile;
+  /**
+   * The profile of the next part's `rows` rows (null: the run keeps none), written as soon as
+   * it is made, while DuckDB writes the part; a failure surfaces where it is awaited.
+   */
+  private takeProfile(file: SinkFile, seq: number, rows: number): Promise<StagedPartProfile | null> {
+    const name = `profile-${file.index}-${seq}.json`;
+    const staged = Promise.resolve(this.options.profile?.(rows) ?? null).then(async (profile) =>
+      profile ? { name, profile, file: await prepareFileAtomic(join(this.options.staging, name), JSON.stringify(profile) + '\n') } : null,
+    );
+    staged.catch(() => undefined);
+    return staged;
   }
 
-  /** The part's profile file, named in its journal entry: a resumed run merges it with the new parts'. */
-  private async writeProfile(file: SinkFile, seq: number, profile: object | null): Promise<{ name: string; bytes: number } | undefined> {
-    if (!profile) return undefined;
-    const name = `profile-${file.index}-${seq}.json`;
-    const path = join(this.options.staging, name);
-    await writeFileAtomic(path, JSON.stringify(profile) + '\n');
-    this.options.onProfile?.(path, profile);
-    return { name, bytes: (await stat(path)).size };
+  /** The part's profile file in place, named in its journal entry: a resumed run merges it with the new parts'. */
+  private async placeProfile(staged: StagedPartProfile | null): Promise<{ name: string; bytes: number } | undefined> {
+    if (!staged) return undefined;
+    const path = join(this.options.staging, staged.name);
+    await staged.file.place();
+    this.options.onProfile?.(path, staged.profile);
+    return { name: staged.name, bytes: (await stat(path)).size };
   }
 
   /** Splits the next part in two lanes when it will be big enough: half of the rows it will hold. */

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { duckdbThreadBudget, planExecution, workerBudget, contentionWarning } from '../../src/core/executionPlan.js';
+import { duckdbThreadBudget, planExecution, profiledLanes, PROFILED_LANE_ROWS, workerBudget, contentionWarning, type PlannedFile } from '../../src/core/executionPlan.js';
 import { prepareJob } from '../../src/core/prepare.js';
 import { Db } from '../../src/db/duckdb.js';
 import { parseJobSpec, type JobFile } from '../../src/spec/jobSpec.js';
@@ -41,12 +41,9 @@ describe('planExecution', () => {
     expect(plan.window).toBeNull();
     // on_error fail leaves no row out: joined by position, in two lanes with passthrough columns.
     expect(plan.join).toEqual({ by: 'position', lanes: 2 });
-    // A run that keeps a profile: two lanes (a profile each) only when its rows fill more than
-    // one part (3000 rows: one part by default, three of 1024 rows).
+    // A run that keeps a profile: two lanes (a profile each) only for large parts (below).
     expect((await planOf({ passthrough: ['txn_id'], profile: true })).join).toEqual({ by: 'position', lanes: 1 });
-    const parts = await planOf({ passthrough: ['txn_id'], profile: true, batch_size: 512, checkpoint_rows: 1024 });
-    expect([parts.partRows, parts.join]).toEqual([1024, { by: 'position', lanes: 2 }]);
-    expect((await planOf({ passthrough: ['txn_id'], profile: false, batch_size: 512, checkpoint_rows: 4096 })).join.lanes).toBe(2);
+    expect((await planOf({ passthrough: ['txn_id'], profile: false })).join).toEqual({ by: 'position', lanes: 2 });
     expect(plan.output).toEqual({ path: join(dir, 'out.parquet'), mode: 'file', format: 'parquet', staging: join(dir, '.out.parquet.staging'), lock: join(dir, '.out.parquet.lock'), summary: join(dir, 'out.parquet.summary.json') });
     // It is plain data: what validate --json prints.
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
@@ -70,6 +67,18 @@ describe('planExecution', () => {
     const keys = { window_column: 'ts', schedule: '0 * * * *', timezone: 'UTC', output: join(dir, 'w'), passthrough: ['txn_id'], batch_size: 512, checkpoint_rows: 1024 };
     expect((await planOf(keys, window)).join).toEqual({ by: 'position', lanes: 1 });
     expect((await planOf({ ...keys, profile: false }, window)).join).toEqual({ by: 'position', lanes: 2 });
+  });
+
+  it('a run that keeps a profile writes two lanes when its parts hold more than PROFILED_LANE_ROWS rows: rows known, parts not cut smaller', () => {
+    const file = (end: number | null): PlannedFile => ({ index: 0, path: 'x.parquet', format: 'parquet', rows: { start: 0, end }, read: end === null ? 'staged' : 'direct' });
+    expect(profiledLanes([file(1_000_000)], 1 << 20)).toBe(true);
+    expect(profiledLanes([file(PROFILED_LANE_ROWS)], 1 << 20)).toBe(false);
+    expect(profiledLanes([file(PROFILED_LANE_ROWS + 1)], 1 << 20)).toBe(true);
+    // Two files add up; parts cut at 100,000 rows stay small whatever the input.
+    expect(profiledLanes([file(200_000), { ...file(200_000), index: 1 }], 1 << 20)).toBe(true);
+    expect(profiledLanes([file(1_000_000)], 100_000)).toBe(false);
+    // Rows not known until staged (a CSV, a window, a where).
+    expect(profiledLanes([file(null)], 1 << 20)).toBe(false);
   });
 
   it('thread budgets: workers x intra-op threads fill the cores, DuckDB reads on what they leave', async () => {
