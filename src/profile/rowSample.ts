@@ -30,26 +30,37 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** The hash's seed for the rows of input file `file` whose high 32 bits are `high`. */
+function seedOf(file: number, high: number): number {
+  return fmix(high ^ Math.imul(file + 1, 0x9e3779b1));
+}
+
 /** True when file row `row` of input file `file` is in the sample (past its first EXACT_ROWS rows). */
 export function sampled(file: number, row: number): boolean {
-  const high = Math.floor(row / 4294967296);
-  return (fmix((row >>> 0) ^ fmix(high ^ Math.imul(file + 1, 0x9e3779b1))) & MASK) === 0;
+  return (fmix((row >>> 0) ^ seedOf(file, Math.floor(row / 4294967296))) & MASK) === 0;
 }
 
 /**
  * The sample of a batch of `rows` tensor rows of input file `file`: tensor row i is file row
- * `rowNumbers[i]` when rows were left out, else `rowStart + i`.
+ * `rowNumbers[i]` when rows were left out, else `rowStart + i`. `sampled` of each row, the
+ * seed hashed once per run of rows with the same high 32 bits (all of them, below 2^32 rows).
  */
 export function sampleBatch(file: number, rowStart: number, rows: number, rowNumbers?: BigInt64Array): BatchSample {
   const picked = new Int32Array(rows);
   let n = 0;
   let exact = 0;
+  let high = -1;
+  let seed = 0;
   for (let i = 0; i < rows; i++) {
     const row = rowNumbers ? Number(rowNumbers[i]!) : rowStart + i;
     if (row < EXACT_ROWS) {
       picked[n++] = i;
       exact++;
-    } else if (sampled(file, row)) picked[n++] = i;
+      continue;
+    }
+    const h = Math.floor(row / 4294967296);
+    if (h !== high) seed = seedOf(file, (high = h));
+    if ((fmix((row >>> 0) ^ seed) & MASK) === 0) picked[n++] = i;
   }
   // A copy of its own: it is posted with the batch profile, and a view would take the whole buffer.
   return { rows: picked.slice(0, n), exact };

@@ -123,6 +123,10 @@ describe('the row sample', () => {
     // Rows left out (skipped rows): tensor row i is file row rowNumbers[i].
     const rowNumbers = BigInt64Array.from([...Array(5000).keys()].map((i) => BigInt(20_000 + 3 * i)));
     expect([...sampleBatch(2, 20_000, 5000, rowNumbers).rows].map((i) => 20_000 + 3 * i)).toEqual([...Array(5000).keys()].map((i) => 20_000 + 3 * i).filter((row) => sampled(2, row)));
+    // Rows on both sides of 2^32 (the hash's seed changes with the high 32 bits).
+    const far = Array.from({ length: 4000 }, (_, i) => 2 ** 32 - 2000 + i);
+    expect([...sampleBatch(1, 0, far.length, BigInt64Array.from(far.map(BigInt))).rows].map((i) => far[i])).toEqual(far.filter((row) => sampled(1, row)));
+    expect(far.filter((row) => sampled(1, row)).some((row) => row >= 2 ** 32)).toBe(true);
     // Another file samples other rows.
     expect([...sampleBatch(3, 0, 200_000).rows]).not.toEqual([...whole.rows]);
   });
