@@ -1,9 +1,12 @@
 /**
  * The quantile sketch is accurate enough for drift: on 1M seeded values the KS statistic and
  * the PSI on the reference's deciles computed from two sketches are within 0.005 of the exact
- * values computed here from the sorted data, also when the sketches are merged from parts.
+ * values computed here from the sorted data, also when the sketches are merged from parts;
+ * built value by value (`addArray`) and as a dataset's profile builds them (ColumnProfiler:
+ * chunks of 2048, sorted runs thinned at once and merged).
  */
 import { describe, expect, it } from 'vitest';
+import { ColumnProfiler } from '../../src/profile/columnProfile.js';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
 import { binShares, decileEdges, ksStatistic, psi } from '../../src/drift/statistics.js';
 import { normals, uniform } from '../helpers/seeded.js';
@@ -35,13 +38,23 @@ function exactPsi(ref: Float64Array, cur: Float64Array): number {
   return r.reduce((sum, ri, i) => sum + (Math.max(c[i]!, 1e-4) - Math.max(ri, 1e-4)) * Math.log(Math.max(c[i]!, 1e-4) / Math.max(ri, 1e-4)), 0);
 }
 
-function sketchOf(values: Float64Array, parts = 1): QuantileSketch {
-  const size = Math.ceil(values.length / parts);
-  const sketches = Array.from({ length: parts }, (_, p) => {
+type Build = 'addArray' | 'dataset profile';
+
+/** The sketch of `values` built one way or the other. */
+function built(values: Float64Array, build: Build): QuantileSketch {
+  if (build === 'addArray') {
     const s = new QuantileSketch();
-    s.addArray(values.subarray(p * size, Math.min(values.length, (p + 1) * size)));
+    s.addArray(values);
     return s;
-  });
+  }
+  const column = new ColumnProfiler('x', 'DOUBLE', 'numeric');
+  for (let i = 0; i < values.length; i += 2048) column.addNumbers(values.subarray(i, Math.min(values.length, i + 2048)));
+  return QuantileSketch.fromJSON(column.toJSON().numeric!.sketch);
+}
+
+function sketchOf(values: Float64Array, parts = 1, build: Build = 'addArray'): QuantileSketch {
+  const size = Math.ceil(values.length / parts);
+  const sketches = Array.from({ length: parts }, (_, p) => built(values.subarray(p * size, Math.min(values.length, (p + 1) * size)), build));
   const merged = sketches[0]!;
   for (const s of sketches.slice(1)) merged.merge(QuantileSketch.fromJSON(JSON.parse(JSON.stringify(s.toJSON()))));
   return merged;
@@ -68,15 +81,17 @@ const CASES: [string, () => [Float64Array, Float64Array]][] = [
 
 describe('quantile sketch accuracy on 1M values', () => {
   for (const [name, make] of CASES) {
-    it(`${name}: KS and PSI within 0.005 of exact, one sketch and merged from 4 parts`, () => {
+    it(`${name}: KS and PSI within 0.005 of exact, one sketch and merged from 4 parts, both ways of building`, () => {
       const [ref, cur] = make();
       const sortedRef = Float64Array.from(ref).sort();
       const sortedCur = Float64Array.from(cur).sort();
       const exact = { ks: exactKsFast(sortedRef, sortedCur), psi: exactPsi(sortedRef, sortedCur) };
-      for (const parts of [1, 4]) {
-        const got = bySketch(sketchOf(ref, parts), sketchOf(cur, parts));
-        expect(Math.abs(got.ks - exact.ks), `KS ${got.ks} vs ${exact.ks}, ${parts} part(s)`).toBeLessThan(0.005);
-        expect(Math.abs(got.psi - exact.psi), `PSI ${got.psi} vs ${exact.psi}, ${parts} part(s)`).toBeLessThan(0.005);
+      for (const build of ['addArray', 'dataset profile'] as const) {
+        for (const parts of [1, 4]) {
+          const got = bySketch(sketchOf(ref, parts, build), sketchOf(cur, parts, build));
+          expect(Math.abs(got.ks - exact.ks), `KS ${got.ks} vs ${exact.ks}, ${parts} part(s), ${build}`).toBeLessThan(0.005);
+          expect(Math.abs(got.psi - exact.psi), `PSI ${got.psi} vs ${exact.psi}, ${parts} part(s), ${build}`).toBeLessThan(0.005);
+        }
       }
     }, 60_000);
   }
@@ -87,10 +102,10 @@ describe('quantile sketch accuracy on 1M values', () => {
     expect(exactKsFast(a, b)).toBeCloseTo(exactKs(a, b), 12);
   });
 
-  it('quantiles are within 0.002 in rank of the exact ones', () => {
+  it.each(['addArray', 'dataset profile'] as const)('quantiles are within 0.002 in rank of the exact ones (%s)', (build) => {
     const values = normals(11, N);
     const sorted = Float64Array.from(values).sort();
-    const sketch = sketchOf(values, 3);
+    const sketch = sketchOf(values, 3, build);
     for (let q = 0.01; q < 1; q += 0.01) {
       const rank = countAtMost(sorted, sketch.quantile(q)) / N;
       expect(Math.abs(rank - q), `q ${q}`).toBeLessThan(0.002);
