@@ -13,7 +13,7 @@ import type { ColumnFeed, FeedPlan } from '../preprocess/featurePlan.js';
 import { hasTransforms } from '../preprocess/transforms.js';
 import { classNames } from '../postprocess/outputPlan.js';
 import { hasReview, numericPredictionNames } from '../postprocess/predictionValues.js';
-import { isIntegerType, kindOfType, mergeProfiles, ProfileMerger, type Profile } from '../profile/profile.js';
+import { isIntegerType, kindOfType, ProfileMerger, type Profile } from '../profile/profile.js';
 import { readProfile } from '../profile/profileFile.js';
 import { RunProfiler, type TensorColumn } from '../profile/runProfiler.js';
 import type { Part } from '../sink/part.js';
@@ -88,19 +88,16 @@ export class RunningProfile {
     }
   }
 
-  /** What `profileOfPieces` of the added files gives: the one profile as it is, else the merge. */
+  /** The profile of the pieces added, named `source`: the one piece's as it is (a merge would rebuild every sketch to the same items), else their merge; null before any. */
   result(source: string): Profile | null {
     if (this.merger) return this.merger.result(source);
     return this.first ? { ...this.first, source } : null;
   }
 }
 
-/**
- * The profile of a run from its pieces' profile files (its parts', or a sharded run's shards'),
- * in order, named `source`: a single piece's as it is (a merge would rebuild every sketch to
- * the same items), else their merge.
- */
+/** The profile of a run from its pieces' profile files (its parts', or a sharded run's shards'; at least one), in order, named `source` (RunningProfile `result`). */
 export async function profileOfPieces(paths: readonly string[], source: string): Promise<Profile> {
-  const profiles = await Promise.all(paths.map(readProfile));
-  return profiles.length === 1 ? { ...profiles[0]!, source } : mergeProfiles(profiles, source);
+  const pieces = new RunningProfile();
+  (await Promise.all(paths.map(readProfile))).forEach((profile, i) => pieces.add(paths[i]!, profile));
+  return pieces.result(source)!;
 }

@@ -79,9 +79,8 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
   const values = new Float64Array(numericColumns * sample.rows.length);
   const ends = new Int32Array(columns.length * 2);
   const categories: (CategoryCounts | null)[] = [];
-  const numbers = new Map<string, ArrayLike<number>>();
-  // A float32 feed's columns are scanned at once by the kernel (kernels.ts), on first use.
-  const scans = new Map<string, Float64Array | null>();
+  // Per feed, on first use: its values as numbers, and the kernel's scan of all its columns.
+  const seen = new Map<string, { numbers: ArrayLike<number>; scan: Float64Array | null }>();
   let end = 0;
   columns.forEach((column, c) => {
     const data = feeds[column.feed]!.data;
@@ -90,11 +89,10 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
       categories.push(countCategories(data, rows, column.position, column.width, column.vocab));
       return;
     }
-    let numeric = numbers.get(column.feed);
-    if (!numeric) numbers.set(column.feed, (numeric = asNumbers(data)));
-    let scan = scans.get(column.feed);
-    if (scan === undefined) scans.set(column.feed, (scan = data instanceof Float32Array && rows > 0 ? scanFloat32Columns(data, rows, column.width) : null));
-    addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column, scan);
+    let feed = seen.get(column.feed);
+    if (!feed) seen.set(column.feed, (feed = { numbers: asNumbers(data), scan: kernelScan(data, rows, column.width) }));
+    const numeric = feed.numbers;
+    addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column, feed.scan);
     const { a, b } = column.affine ?? IDENTITY;
     end = ends[2 * c] = gather(values, end, numeric, sample.rows, 0, sample.exact, column.position, column.width, a, b);
     end = ends[2 * c + 1] = gather(values, end, numeric, sample.rows, sample.exact, sample.rows.length, column.position, column.width, a, b);
@@ -103,10 +101,15 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
   return { rows, sample, stats, values: values.subarray(0, end), ends, categories };
 }
 
+/** The kernel's figures of every column of a float32 tensor (kernels.ts scanFloat32Columns), for `addNumbers`; null for other tensors, which it passes over itself. */
+export function kernelScan(data: TensorArray | ArrayLike<number>, rows: number, width: number): Float64Array | null {
+  return data instanceof Float32Array && rows > 0 ? scanFloat32Columns(data, rows, width) : null;
+}
+
 /**
  * The counts and moments of `rows` numbers at data[offset + i stride] into stats[at ..]: the
- * prediction columns (offset 0, stride 1, no affine map) take it too. `scan`: the kernel's
- * figures of every column of `data` (kernels.ts scanFloat32Columns), else one pass here.
+ * prediction columns (offset 0, stride 1, no affine map) take it too. `scan`: `kernelScan` of
+ * `data`, else one pass here.
  */
 export function addNumbers(stats: Float64Array, at: number, data: ArrayLike<number>, rows: number, offset: number, stride: number, column: Pick<TensorColumn, 'affine' | 'nanIsNull'>, scan: Float64Array | null = null): void {
   const m = scan ? scannedMoments(scan, data, rows, offset, stride) : scanColumn(data, rows, offset, stride);

@@ -37,7 +37,12 @@ function seedOf(file: number, high: number): number {
 
 /** True when file row `row` of input file `file` is in the sample (past its first EXACT_ROWS rows). */
 export function sampled(file: number, row: number): boolean {
-  return (fmix((row >>> 0) ^ seedOf(file, Math.floor(row / 4294967296))) & MASK) === 0;
+  return inSample(row, seedOf(file, Math.floor(row / 4294967296)));
+}
+
+/** The hash's verdict on `row` under its file's `seed` (`seedOf`). */
+function inSample(row: number, seed: number): boolean {
+  return (fmix((row >>> 0) ^ seed) & MASK) === 0;
 }
 
 /**
@@ -60,7 +65,7 @@ export function sampleBatch(file: number, rowStart: number, rows: number, rowNum
     }
     const h = Math.floor(row / 4294967296);
     if (h !== high) seed = seedOf(file, (high = h));
-    if ((fmix((row >>> 0) ^ seed) & MASK) === 0) picked[n++] = i;
+    if (inSample(row, seed)) picked[n++] = i;
   }
   // A copy of its own: it is posted with the batch profile, and a view would take the whole buffer.
   return { rows: picked.slice(0, n), exact };
