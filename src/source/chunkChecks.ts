@@ -47,7 +47,7 @@ export class ChunkChecks {
 
   /** True when some column's values are checked for NaN or Infinity (what `load` may leave to the copy). */
   get checksFinite(): boolean {
-    return this.scanned.some(isFiniteCheck);
+    return this.finiteColumns.includes(1);
   }
 
   /**
