@@ -8,6 +8,7 @@
  */
 import { mergeProfiles, type Profile } from '../src/profile/profile.js';
 import { sketchSample } from '../src/profile/rowSample.js';
+import { ARGMAX } from '../src/profile/kernels.js';
 import { RunProfiler, type TensorColumn } from '../src/profile/runProfiler.js';
 import { uniform } from '../test/helpers/seeded.js';
 
@@ -24,7 +25,7 @@ function laneProfile(seed: number, rowStart: number): Profile {
     const data = Float32Array.from({ length: rows * K }, () => u() * 2 - 1);
     const probs = Float32Array.from({ length: rows }, () => u());
     profiler.addBatch({ x: { data } }, rows, 0, rowStart + r);
-    profiler.addPredictions(rows, { classIndex: Int32Array.from(probs, (p) => (p > 0.5 ? 1 : 0)), review: null, numeric: [probs, probs, probs] });
+    profiler.addPredictions(rows, { kind: 'two-class', p0: null, p1: probs, rule: ARGMAX });
   }
   return JSON.parse(JSON.stringify(profiler.takePart(LANE, 'bench'))) as Profile;
 }

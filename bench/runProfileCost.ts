@@ -13,6 +13,7 @@ import { exactKsPsi } from '../test/helpers/exactDrift.js';
 import { binShares, decileEdges, ksStatistic, psi } from '../src/drift/statistics.js';
 import { mergeProfiles } from '../src/profile/profile.js';
 import { QuantileSketch } from '../src/profile/quantileSketch.js';
+import { ARGMAX } from '../src/profile/kernels.js';
 import { RunProfiler, type TensorColumn } from '../src/profile/runProfiler.js';
 import { normals, uniform } from '../test/helpers/seeded.js';
 
@@ -32,7 +33,6 @@ function cost(): void {
   const u = uniform(1);
   const batches = Array.from({ length: 8 }, () => Float32Array.from({ length: BATCH * K }, () => u() * 2 - 1));
   const probs = Float32Array.from({ length: BATCH }, () => u());
-  const classes = Int32Array.from(probs, (p) => (p > 0.5 ? 1 : 0));
   let hook = 0;
   let part = 0;
   const total = timed(() => {
@@ -41,7 +41,7 @@ function cost(): void {
     for (let r = 0, b = 0; r < N; r += BATCH, b++) {
       const rows = Math.min(BATCH, N - r);
       profiler.addBatch({ x: { data: batches[b % batches.length]! } }, rows, 0, r);
-      profiler.addPredictions(rows, { classIndex: classes, review: null, numeric: [probs, probs, probs] });
+      profiler.addPredictions(rows, { kind: 'two-class', p0: null, p1: probs, rule: ARGMAX });
     }
     const hooked = performance.now();
     const profile = profiler.takePart(N, 'bench');

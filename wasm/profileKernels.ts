@@ -143,8 +143,10 @@ export function scanColumns(data: usize, rows: i32, width: i32, out: usize, scra
   for (let r = 0; r < rows; r += TILE) {
     const rowData = data + <usize>r * stride;
     const tile = min(TILE, rows - r);
-    // Two groups a loop; a last group alone is taken twice (both halves write the same figures).
-    for (let g = 0; g < groups; g += 2) scanPair(scratch + <usize>g * GROUP_BYTES, rowData + (<usize>g << 4), tile, stride, g + 1 < groups ? 1 : 0);
+    // Two groups a loop; a last group alone, one.
+    let g = 0;
+    for (; g + 1 < groups; g += 2) scanPair(scratch + <usize>g * GROUP_BYTES, rowData + (<usize>g << 4), tile, stride);
+    if (g < groups) scanGroup(scratch + <usize>g * GROUP_BYTES, rowData + (<usize>g << 4), tile, stride);
   }
   for (let g = 0; g < groups; g++) endGroup(scratch + <usize>g * GROUP_BYTES, out + (<usize>g << 7));
   for (let c = groups << 2; c < width; c++) scanOne(data + (<usize>c << 2), rows, stride, out + (<usize>c << 5), load<f64>(shifts + (<usize>(c - (groups << 2)) << 3)));
@@ -162,13 +164,12 @@ function startGroup(acc: usize, first: v128): void {
 }
 
 /**
- * `rows` rows of two neighbouring groups of four columns (`next` 1; 0: the group at `acc`
- * twice) from their running figures at `acc`: two vectors a row, twice the independent sums
- * for the CPU to overlap.
+ * `rows` rows of two neighbouring groups of four columns from their running figures at `acc`:
+ * two vectors a row, twice the independent sums for the CPU to overlap.
  */
-function scanPair(acc: usize, at: usize, rows: i32, stride: usize, next: usize): void {
-  const b = acc + next * GROUP_BYTES;
-  const second = next << 4;
+function scanPair(acc: usize, at: usize, rows: i32, stride: usize): void {
+  const b = acc + GROUP_BYTES;
+  const second: usize = 16;
   let sumLo = v128.load(acc);
   let sumHi = v128.load(acc, 16);
   let sqLo = v128.load(acc, 32);
@@ -222,6 +223,37 @@ function scanPair(acc: usize, at: usize, rows: i32, stride: usize, next: usize):
   v128.store(b, hi2, 80);
 }
 
+/** `rows` rows of one group of four columns (a tensor's last, when their number is odd) from its running figures at `acc`. */
+function scanGroup(acc: usize, at: usize, rows: i32, stride: usize): void {
+  let sumLo = v128.load(acc);
+  let sumHi = v128.load(acc, 16);
+  let sqLo = v128.load(acc, 32);
+  let sqHi = v128.load(acc, 48);
+  let lo = v128.load(acc, 64);
+  let hi = v128.load(acc, 80);
+  const shift = v128.load(acc, 96);
+  const shiftLo = f64x2.promote_low_f32x4(shift);
+  const shiftHi = f64x2.promote_low_f32x4(i32x4.shuffle(shift, shift, 2, 3, 2, 3));
+  for (let i = 0; i < rows; i++) {
+    const v = v128.load(at);
+    at += stride;
+    lo = f32x4.min(lo, v);
+    hi = f32x4.max(hi, v);
+    const dLo = f64x2.sub(f64x2.promote_low_f32x4(v), shiftLo);
+    const dHi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)), shiftHi);
+    sumLo = f64x2.add(sumLo, dLo);
+    sumHi = f64x2.add(sumHi, dHi);
+    sqLo = f64x2.add(sqLo, f64x2.mul(dLo, dLo));
+    sqHi = f64x2.add(sqHi, f64x2.mul(dHi, dHi));
+  }
+  v128.store(acc, sumLo);
+  v128.store(acc, sumHi, 16);
+  v128.store(acc, sqLo, 32);
+  v128.store(acc, sqHi, 48);
+  v128.store(acc, lo, 64);
+  v128.store(acc, hi, 80);
+}
+
 /** A group's four columns' figures to out: sum, squares, min, max per column. */
 function endGroup(acc: usize, out: usize): void {
   for (let k: usize = 0; k < 4; k++) {
@@ -261,4 +293,93 @@ function scanOne(at: usize, rows: i32, stride: usize, out: usize, shift: f64): v
   store<f64>(out, squares, 8);
   store<f64>(out, lo, 16);
   store<f64>(out, hi, 24);
+}
+
+/**
+ * A two-class classifier's prediction columns as its part files hold them (the SQL of
+ * src/sink/partWriter.ts `predictionsRelation`, `decided` and `predictionSelect`), for the run
+ * profile: from the float32 probabilities at `p1` and `p0` (0: p0 is 1 - p1 in float32), per
+ * row confidence, p0, p1 and a 0 as four float32 at out + 16 r (a tensor `scanColumns` takes
+ * in one group), and at `counts` three u32: the rows of class 0, of class 1, and of those the
+ * rows to review.
+ *
+ * The class: with `threshold` NaN the argmax (class 0 when p0 is a number above -Infinity,
+ * class 1 when p1 is a number above that, else none), else class `positive` when its
+ * probability is at least `threshold`, the other when below, none when NaN. Confidence is the
+ * class's probability, NaN without one. A row is to review when `below` is a number and its
+ * confidence is below it or NaN, or when p_positive lies in [lo, hi] (NaN: no band). The
+ * bounds compare as float64, as the SQL's do.
+ *
+ * Four rows a vector, decided by masks: a class decided by a coin's toss costs no mispredicted
+ * jump (V8 turns a scalar float select into one). `rows` is a multiple of 4: the caller pads
+ * the probabilities with NaN, a row with no class and no review.
+ */
+export function twoClasses(p0: usize, p1: usize, rows: i32, out: usize, counts: usize, threshold: f64, positive: i32, below: f64, lo: f64, hi: f64): void {
+  const argmax = threshold != threshold;
+  const flagLow = v128.splat<i32>(below == below ? -1 : 0);
+  const one = f32x4.splat(1);
+  const nan = f32x4.splat(NaN);
+  const negInf = f32x4.splat(-Infinity);
+  let zeros = i32x4.splat(0);
+  let ones = i32x4.splat(0);
+  let review = i32x4.splat(0);
+  for (let r: usize = 0; r < <usize>rows; r += 4) {
+    const b = v128.load(p1 + (r << 2));
+    const a = p0 ? v128.load(p0 + (r << 2)) : f32x4.sub(one, b);
+    const p = positive ? b : a;
+    let classZero: v128;
+    let classOne: v128;
+    let confidence: v128;
+    if (argmax) {
+      const some = f32x4.gt(a, negInf);
+      classOne = f32x4.gt(b, v128.bitselect(a, negInf, some));
+      classZero = v128.andnot(some, classOne);
+      confidence = v128.bitselect(b, v128.bitselect(a, nan, some), classOne);
+    } else {
+      const above = atLeast(p, threshold);
+      const number = f32x4.eq(p, p);
+      const other = v128.andnot(number, above);
+      classOne = positive ? above : other;
+      classZero = positive ? other : above;
+      confidence = v128.bitselect(v128.bitselect(p, positive ? a : b, above), nan, number);
+    }
+    zeros = i32x4.sub(zeros, classZero);
+    ones = i32x4.sub(ones, classOne);
+    // NOT (x >= bound) is x < bound or x NaN.
+    const low = v128.andnot(flagLow, atLeast(confidence, below));
+    const inBand = v128.andnot(atLeast(p, lo), above64(p, hi));
+    review = i32x4.sub(review, v128.and(v128.or(classZero, classOne), v128.or(low, inBand)));
+    const pair = v128.shuffle<i32>(confidence, a, 0, 4, 1, 5);
+    const pairHigh = v128.shuffle<i32>(confidence, a, 2, 6, 3, 7);
+    const third = v128.shuffle<i32>(b, i32x4.splat(0), 0, 4, 1, 5);
+    const thirdHigh = v128.shuffle<i32>(b, i32x4.splat(0), 2, 6, 3, 7);
+    const row = out + (r << 4);
+    v128.store(row, v128.shuffle<i32>(pair, third, 0, 1, 4, 5));
+    v128.store(row, v128.shuffle<i32>(pair, third, 2, 3, 6, 7), 16);
+    v128.store(row, v128.shuffle<i32>(pairHigh, thirdHigh, 0, 1, 4, 5), 32);
+    v128.store(row, v128.shuffle<i32>(pairHigh, thirdHigh, 2, 3, 6, 7), 48);
+  }
+  store<u32>(counts, laneSum(zeros));
+  store<u32>(counts, laneSum(ones), 4);
+  store<u32>(counts, laneSum(review), 8);
+}
+
+/** Per lane, v >= bound, the float32 lanes compared as float64 (false for NaN on either side). */
+function atLeast(v: v128, bound: f64): v128 {
+  const t = f64x2.splat(bound);
+  const low = f64x2.ge(f64x2.promote_low_f32x4(v), t);
+  const high = f64x2.ge(f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 2, 3)), t);
+  return v128.shuffle<i32>(low, high, 0, 2, 4, 6);
+}
+
+/** Per lane, v > bound, as float64 (false for NaN on either side). */
+function above64(v: v128, bound: f64): v128 {
+  const t = f64x2.splat(bound);
+  const low = f64x2.gt(f64x2.promote_low_f32x4(v), t);
+  const high = f64x2.gt(f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 2, 3)), t);
+  return v128.shuffle<i32>(low, high, 0, 2, 4, 6);
+}
+
+function laneSum(v: v128): u32 {
+  return <u32>(i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
 }

@@ -7,6 +7,7 @@
  * @example
  *   const figures = scanFloat32Columns(tensor, rows, width); // sum, squares, min, max per column
  *   sortFloat64(values); // in place
+ *   const { counts, columns, scan } = twoClassColumns(null, p1, rows, ARGMAX); // a classifier's predictions
  */
 import { KERNELS_WASM } from './kernelsWasm.generated.js';
 
@@ -20,6 +21,7 @@ interface Exports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   sortFloat64(values: number, n: number, scratch: number): void;
   scanColumns(data: number, rows: number, width: number, out: number, scratch: number, start: boolean): void;
+  twoClasses(p0: number, p1: number, rows: number, out: number, counts: number, threshold: number, positive: number, below: number, lo: number, hi: number): void;
 }
 
 /** Linear memory below this is left to the module (its stack and data, none today). */
@@ -86,4 +88,61 @@ export function scanFloat32Columns(data: Float32Array, rows: number, width: numb
     k.scanColumns(tensor, n, width, out, scratch, from === 0);
   }
   return new Float64Array(k.memory.buffer, out, 4 * width).slice();
+}
+
+/**
+ * How a two-class classifier's rows get their class and review flag (wasm/profileKernels.ts
+ * `twoClasses`): `threshold` NaN for the argmax, `below` NaN for no review_below, `low` and
+ * `high` NaN for no review band; `positive` is the class the threshold and band are on.
+ */
+export interface TwoClassRule {
+  threshold: number;
+  positive: number;
+  below: number;
+  low: number;
+  high: number;
+}
+
+/** The argmax, no review flags. */
+export const ARGMAX: TwoClassRule = { threshold: NaN, positive: 1, below: NaN, low: NaN, high: NaN };
+
+export interface TwoClassColumns {
+  /** Rows of class 0, of class 1, and of those rows the ones to review. */
+  counts: [number, number, number];
+  /**
+   * Per row confidence, p0, p1 and a 0, row-major: a view of this thread's linear memory,
+   * valid until its next kernel call (read it at once).
+   */
+  columns: Float32Array;
+  /** `scanFloat32Columns` of `columns`. */
+  scan: Float64Array;
+}
+
+/**
+ * The prediction columns of `rows` rows of a two-class classifier from its float32
+ * probabilities (p0 null: 1 - p1 in float32), decided by `rule` as its part files' SQL
+ * decides them, with their class counts and figures: one pass here for what took four
+ * allocations and three passes in JavaScript.
+ */
+export function twoClassColumns(p0: Float32Array | null, p1: Float32Array, rows: number, rule: TwoClassRule): TwoClassColumns {
+  // The kernel takes four rows at a time: the last ones are padded with NaN, which counts nowhere.
+  const padded = Math.ceil(rows / 4) * 4;
+  const counts = BASE;
+  const out = counts + 16;
+  const scratch = out + 4 * 32;
+  const input = scratch + align16(GROUP_BYTES);
+  const second = input + align16(4 * padded);
+  const columns = second + align16(4 * padded);
+  const k = withMemory(columns - BASE + 16 * padded);
+  const load = (at: number, values: Float32Array): void => {
+    const into = new Float32Array(k.memory.buffer, at, padded);
+    into.set(values.subarray(0, rows));
+    into.fill(NaN, rows);
+  };
+  load(input, p1);
+  if (p0) load(second, p0);
+  k.twoClasses(p0 ? second : 0, input, padded, columns, counts, rule.threshold, rule.positive, rule.below, rule.low, rule.high);
+  if (rows > 0) k.scanColumns(columns, rows, 4, out, scratch, true);
+  const [zero, one, review] = new Uint32Array(k.memory.buffer, counts, 3);
+  return { counts: [zero!, one!, review!], columns: new Float32Array(k.memory.buffer, columns, 4 * rows), scan: rows > 0 ? new Float64Array(k.memory.buffer, out, 16).slice() : new Float64Array(16) };
 }

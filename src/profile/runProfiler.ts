@@ -25,6 +25,7 @@ import { mergeMoments } from './moments.js';
 import { PROFILE_VERSION, type Profile } from './profile.js';
 import type { SketchJson } from './quantileSketch.js';
 import { sketchSample, type BatchSample, type ColumnSample } from './rowSample.js';
+import { twoClassColumns, type TwoClassRule } from './kernels.js';
 
 export type { TensorArray, TensorColumn } from './batchProfile.js';
 
@@ -38,12 +39,20 @@ export interface PredictionLayout {
   numeric: string[];
 }
 
-export interface BatchPredictions {
-  /** Predicted class per row (-1: none). */
-  classIndex: Int32Array | null;
-  review: Uint8Array | null;
-  numeric: (Float32Array | Float64Array)[];
-}
+/**
+ * One batch's predictions: decided (postprocess/predictionValues.ts), or a two-class
+ * classifier's probabilities and its rule, decided here by the kernel (kernels.ts `twoClassColumns`).
+ */
+export type BatchPredictions =
+  | {
+      kind: 'decided';
+      /** Predicted class per row (-1: none); null for a regression. */
+      classIndex: Int32Array | null;
+      review: Uint8Array | null;
+      /** The numeric prediction columns, in the layout's order. */
+      numeric: (Float32Array | Float64Array)[];
+    }
+  | { kind: 'two-class'; p0: Float32Array | null; p1: Float32Array; rule: TwoClassRule };
 
 /** Builds the sketches of a part's numeric columns from their samples, in order (e.g. on the inference workers). */
 export type Sketcher = (samples: ColumnSample[]) => Promise<SketchJson[]>;
@@ -67,6 +76,66 @@ function joinColumn(batches: readonly SampledValues[], c: number, weighted: bool
   return out;
 }
 
+/** A batch's predictions as a part adds them up: `rows` scored, `classified` of them with a class, `review` of those to review. */
+interface Predicted {
+  rows: number;
+  stats: Float64Array;
+  sampled: SampledValues;
+  classes: Float64Array | null;
+  classified: number;
+  review: number;
+}
+
+/** Numeric prediction column i at data[offsets[i] + r stride], with the kernel's figures of `data` (or null). */
+interface NumericColumns {
+  data: ArrayLike<number>;
+  offsets: readonly number[];
+  stride: number;
+  scan: Float64Array | null;
+}
+
+/** The figures and sampled values of the numeric prediction columns of `rows` rows. */
+function numericFigures(rows: number, sample: BatchSample, columns: readonly NumericColumns[]): Pick<Predicted, 'stats' | 'sampled'> {
+  const count = columns.reduce((n, c) => n + c.offsets.length, 0);
+  const stats = new Float64Array(count * STATS);
+  const { rows: sampleRows, exact } = sample;
+  const sampled = { values: new Float64Array(count * sampleRows.length), ends: new Int32Array(2 * count) };
+  let i = 0;
+  let end = 0;
+  for (const { data, offsets, stride, scan } of columns) {
+    for (const offset of offsets) {
+      addNumbers(stats, i * STATS, data, rows, offset, stride, { nanIsNull: false }, scan);
+      end = sampled.ends[2 * i] = gather(sampled.values, end, data, sampleRows, 0, exact, offset, stride, 1, 0);
+      end = sampled.ends[2 * i + 1] = gather(sampled.values, end, data, sampleRows, exact, sampleRows.length, offset, stride, 1, 0);
+      i++;
+    }
+  }
+  return { stats, sampled };
+}
+
+/** Predictions decided by the postprocessor: each numeric column scanned on its own, the classes counted row by row. */
+function decidedPredicted(rows: number, sample: BatchSample, p: Extract<BatchPredictions, { kind: 'decided' }>, classCount: number): Predicted {
+  const columns = p.numeric.map((values) => ({ data: values, offsets: [0], stride: 1, scan: kernelScan(values, rows, 1) }));
+  const predicted: Predicted = { rows, ...numericFigures(rows, sample, columns), classes: p.classIndex ? new Float64Array(classCount) : null, classified: 0, review: 0 };
+  if (p.classIndex && predicted.classes) {
+    for (let r = 0; r < rows; r++) {
+      const c = p.classIndex[r]!;
+      if (c < 0) continue;
+      predicted.classes[c]!++;
+      predicted.classified++;
+      if (p.review && p.review[r]) predicted.review++;
+    }
+  }
+  return predicted;
+}
+
+/** A two-class classifier's predictions, decided, counted and scanned by the kernel; its columns (confidence, p0, p1) read from linear memory at once. */
+function twoClassPredicted(rows: number, sample: BatchSample, p: Extract<BatchPredictions, { kind: 'two-class' }>): Predicted {
+  const { counts, columns, scan } = twoClassColumns(p.p0, p.p1, rows, p.rule);
+  const figures = numericFigures(rows, sample, [{ data: columns, offsets: [0, 1, 2], stride: 4, scan }]);
+  return { rows, ...figures, classes: Float64Array.of(counts[0], counts[1]), classified: counts[0] + counts[1], review: counts[2] };
+}
+
 /** A batch added and not yet taken into a part: its exact figures; its sampled values are in the columns' buffers. */
 interface PendingBatch {
   rows: number;
@@ -75,8 +144,8 @@ interface PendingBatch {
   /** The input columns' sampled values. */
   sampled: SampledValues;
   categories: (CategoryCounts | null)[];
-  /** Its predictions: `rows` scored, `classified` of them with a class, `review` of those to review. */
-  predicted: { rows: number; stats: Float64Array; sampled: SampledValues; classes: Float64Array | null; classified: number; review: number } | null;
+  /** Its predictions (null: not back yet). */
+  predicted: Predicted | null;
 }
 
 /** A column's exact figures over the batches of a part. */
@@ -160,26 +229,7 @@ export class RunProfiler {
   addPredictions(rows: number, p: BatchPredictions): void {
     const batch = this.pending[this.predicted++];
     if (!batch || !this.predictions) return;
-    const stats = new Float64Array(p.numeric.length * STATS);
-    const { rows: sampleRows, exact } = batch.sample;
-    const sampled = { values: new Float64Array(p.numeric.length * sampleRows.length), ends: new Int32Array(2 * p.numeric.length) };
-    let end = 0;
-    p.numeric.forEach((values, i) => {
-      addNumbers(stats, i * STATS, values, rows, 0, 1, { nanIsNull: false }, kernelScan(values, rows, 1));
-      end = sampled.ends[2 * i] = gather(sampled.values, end, values, sampleRows, 0, exact, 0, 1, 1, 0);
-      end = sampled.ends[2 * i + 1] = gather(sampled.values, end, values, sampleRows, exact, sampleRows.length, 0, 1, 1, 0);
-    });
-    const predicted = { rows, stats, sampled, classes: this.predictions.classes ? new Float64Array(this.predictions.classes.length) : null, classified: 0, review: 0 };
-    if (p.classIndex && predicted.classes) {
-      for (let r = 0; r < rows; r++) {
-        const c = p.classIndex[r]!;
-        if (c < 0) continue;
-        predicted.classes[c]!++;
-        predicted.classified++;
-        if (p.review && p.review[r]) predicted.review++;
-      }
-    }
-    batch.predicted = predicted;
+    batch.predicted = p.kind === 'two-class' ? twoClassPredicted(rows, batch.sample, p) : decidedPredicted(rows, batch.sample, p, this.predictions.classes?.length ?? 0);
   }
 
   /**

@@ -27,7 +27,7 @@ async function partProfiles(): Promise<{ paths: string[]; profiles: Profile[] }>
     // A negative zero, which a file holds as 0.
     x[0] = -0;
     profiler.addBatch({ x: { data: x } }, rows, 0, profiles.reduce((n, p) => n + p.rows, 0));
-    profiler.addPredictions(rows, { classIndex: Int32Array.from(x, (v) => (v > 0 ? 1 : 0)), review: null, numeric: [Float32Array.from(x, (v) => Math.abs(v) / 3)] });
+    profiler.addPredictions(rows, { kind: 'decided', classIndex: Int32Array.from(x, (v) => (v > 0 ? 1 : 0)), review: null, numeric: [Float32Array.from(x, (v) => Math.abs(v) / 3)] });
     profiles.push(profiler.takePart(rows, 'out.parquet'));
   }
   const paths = profiles.map((_, i) => join(dir, `profile-0-${i}.json`));

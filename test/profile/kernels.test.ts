@@ -6,7 +6,7 @@
  * across its tiles of 256 rows and tensors larger than the pieces it copies them in.
  */
 import { describe, expect, it } from 'vitest';
-import { scanFloat32Columns, sortFloat64 } from '../../src/profile/kernels.js';
+import { ARGMAX, scanFloat32Columns, sortFloat64, twoClassColumns } from '../../src/profile/kernels.js';
 import { uniform } from '../helpers/seeded.js';
 
 describe('sortFloat64', () => {
@@ -87,5 +87,31 @@ describe('scanFloat32Columns', () => {
     const want = scanHere(data, rows, width);
     for (const c of [1, 4]) expect(Number.isFinite(figures[4 * c]! + figures[4 * c + 1]!)).toBe(false);
     for (const c of [0, 2, 3, 5]) expect(Array.from(figures.subarray(4 * c, 4 * c + 4))).toEqual(want.slice(4 * c, 4 * c + 4));
+  });
+});
+
+describe('twoClassColumns', () => {
+  // The rules against the written rows on every edge value: test/sink/partWriter.test.ts.
+  it('decides by the argmax, pads rows to its vectors of four with rows that count nowhere, and scans its columns', () => {
+    const u = uniform(21);
+    for (const rows of [0, 1, 3, 4, 5, 1001, 70_000]) {
+      const p1 = Float32Array.from({ length: rows }, () => u());
+      const { counts, columns, scan } = twoClassColumns(null, p1, rows, ARGMAX);
+      const p0 = p1.map((p) => 1 - p);
+      const ones = p1.filter((p, r) => p > p0[r]!).length;
+      expect(counts, `${rows} rows`).toEqual([rows - ones, ones, 0]);
+      const want = Float32Array.from({ length: 4 * rows }, (_, i) => [Math.max(p0[i >> 2]!, p1[i >> 2]!), p0[i >> 2]!, p1[i >> 2]!, 0][i % 4]!);
+      expect(Array.from(columns)).toEqual(Array.from(want));
+      expect(Array.from(scan)).toEqual(rows > 0 ? scanHere(want, rows, 4) : new Array(16).fill(0));
+    }
+  });
+
+  it('a threshold and review flags on two given probability columns; the rows after `rows` are not read', () => {
+    const p0 = Float32Array.of(0.9, 0.4, 0.55, NaN, 0.2, 0.7);
+    const p1 = Float32Array.of(0.1, 0.6, 0.45, 0.5, 0.8, 0.3);
+    // Class 0 when p0 >= 0.5; review when confidence < 0.6 or p0 in [0.4, 0.6].
+    const { counts, columns } = twoClassColumns(p0, p1, 5, { threshold: 0.5, positive: 0, below: 0.6, low: 0.4, high: 0.6 });
+    expect(Array.from({ length: 5 }, (_, r) => columns[4 * r])).toEqual([Math.fround(0.9), Math.fround(0.6), Math.fround(0.55), NaN, Math.fround(0.8)]);
+    expect(counts).toEqual([2, 2, 2]);
   });
 });

@@ -64,14 +64,14 @@ describe('RunProfiler', () => {
     for (const [r, values] of [[0, [1, 2]], [2, [3, 4]], [4, [5]]] as const) {
       profiler.addBatch({ x: { data: Float64Array.from(values) } }, values.length, 0, r);
     }
-    profiler.addPredictions(2, { classIndex: Int32Array.of(0, 1), review: Uint8Array.of(1, 0), numeric: [Float32Array.of(0.5, 0.75)] });
-    profiler.addPredictions(2, { classIndex: Int32Array.of(1, -1), review: Uint8Array.of(0, 0), numeric: [Float32Array.of(0.5, NaN)] });
+    profiler.addPredictions(2, { kind: 'decided', classIndex: Int32Array.of(0, 1), review: Uint8Array.of(1, 0), numeric: [Float32Array.of(0.5, 0.75)] });
+    profiler.addPredictions(2, { kind: 'decided', classIndex: Int32Array.of(1, -1), review: Uint8Array.of(0, 0), numeric: [Float32Array.of(0.5, NaN)] });
     const first = profiler.takePart(4, 't');
     expect(first.rows).toBe(4);
     expect(first.columns[0]!.numeric).toMatchObject({ count: 4, min: 1, max: 4, mean: 2.5 });
     expect(first.prediction).toEqual({ rows: 3, classes: { no: 1, yes: 2 }, review: 1, review_rate: 1 / 3 });
     expect(first.columns[1]).toMatchObject({ name: 'confidence', nan: 1, numeric: { count: 3, min: 0.5, max: 0.75 } });
-    profiler.addPredictions(1, { classIndex: Int32Array.of(0), review: Uint8Array.of(1), numeric: [Float32Array.of(1)] });
+    profiler.addPredictions(1, { kind: 'decided', classIndex: Int32Array.of(0), review: Uint8Array.of(1), numeric: [Float32Array.of(1)] });
     expect(profiler.takePart(1, 't')).toMatchObject({ rows: 1, prediction: { rows: 1, classes: { no: 1, yes: 0 }, review: 1 } });
     const empty = profiler.takePart(0, 't');
     expect(empty).toMatchObject({ rows: 0, prediction: { rows: 0, review: 0, review_rate: null } });
@@ -95,7 +95,7 @@ describe("RunProfiler fed by the workers' batch profiles", () => {
       local.addBatch(feeds, n, 1, r);
       const batch = profileBatch(columns, feeds, { rows: n, file: 1, rowStart: r });
       posted.addProfile(structuredClone(batch, { transfer: [batch.stats.buffer, batch.values.buffer, batch.ends.buffer, batch.sample.rows.buffer] as ArrayBuffer[] }));
-      const predictions = { classIndex: new Int32Array(n).fill(1), review: null, numeric: [Float32Array.from({ length: n }, (_, i) => data[3 * (r + i)]!)] };
+      const predictions = { kind: 'decided' as const, classIndex: new Int32Array(n).fill(1), review: null, numeric: [Float32Array.from({ length: n }, (_, i) => data[3 * (r + i)]!)] };
       local.addPredictions(n, predictions);
       posted.addPredictions(n, predictions);
     }

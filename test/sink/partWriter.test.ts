@@ -9,6 +9,8 @@ import { laneRowsFor, MIN_LANE_ROWS, PartWriter } from '../../src/sink/partWrite
 import { Postprocessor } from '../../src/postprocess/postprocessor.js';
 import { derivesInSql, type ClassificationPlan, type OutputPlan } from '../../src/postprocess/outputPlan.js';
 import { copyFailure } from '../../src/source/dataset.js';
+import { predictionValues } from '../../src/postprocess/predictionValues.js';
+import { twoClassColumns } from '../../src/profile/kernels.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
@@ -170,4 +172,44 @@ describe('2-class probabilities: prediction and confidence derived in the COPY',
       .filter((m) => m !== null);
     expect(mismatches).toEqual([]);
   });
+
+  /**
+   * The run profile decides a two-class classifier's rows in a WebAssembly kernel
+   * (profile/kernels.ts twoClassColumns): its classes, confidence, probabilities and review
+   * flags must be the written ones, for the argmax and for a threshold on either class, with
+   * review_below and a review band.
+   */
+  const rules: [string, Partial<ClassificationPlan>][] = [
+    ['argmax, review below 0.6', { reviewBelow: 0.6 }],
+    ['threshold 0.3 on class 1, band [0.2, 0.7]', { decision: { positive: 1, threshold: 0.3, reviewBand: [0.2, 0.7] } }],
+    ['threshold 0.5 on class 0, review below 0.6 and band [0.5, 1]', { reviewBelow: 0.6, decision: { positive: 0, threshold: 0.5, reviewBand: [0.5, 1] } }],
+    ['argmax, band [0.5, 1] on class 1 (both ends among the values)', { reviewBelow: undefined, decision: { positive: 1, reviewBand: [0.5, 1] } }],
+  ];
+  it.each(rules.flatMap(([name, extra]) => [true, false].map((binary) => [name, extra, binary] as const)))('%s, binary [N,1] = %s: the profile kernel decides every row as the COPY writes it', async (_name, extra, binary) => {
+    const plan: ClassificationPlan = { ...classification(binary), ...extra };
+    const data = binary ? Float32Array.from(P) : Float32Array.from(P.flatMap((a) => P.flatMap((b) => [a, b])));
+    const rows = binary ? data.length : data.length / 2;
+    const writer = await PartWriter.create(db, plan, []);
+    const columns = new Postprocessor(plan).columns({ out: { type: 'float32', dims: binary ? [rows, 1] : [rows, 2], data } }, rows);
+    await writer.append(columns, rows);
+    const path = join(await tmp.make(), 'decided.parquet');
+    await writer.writeParts({ file: SOURCE, rowStart: 0, rowEnd: rows, rowCount: rows }, () => path);
+    const review = plan.reviewBelow !== undefined || plan.decision?.reviewBand !== undefined ? 'needs_review' : 'false';
+    const written = await db.query<Record<string, unknown>>(`SELECT prediction, confidence, prob_no, prob_yes, ${review} AS review FROM read_parquet($1)`, [path]);
+    const values = predictionValues(plan, columns, rows);
+    expect(values.kind).toBe('two-class');
+    if (values.kind !== 'two-class') return;
+    const kernel = twoClassColumns(values.p0, values.p1, rows, values.rule);
+    const same = (a: unknown, b: unknown): boolean => Object.is(a, b) || (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b));
+    const mismatches = written
+      .map((w, r) => [w, [kernel.columns[4 * r], kernel.columns[4 * r + 1], kernel.columns[4 * r + 2]]] as const)
+      .filter(([w, k]) => !same(w['confidence'], k[0]) || !same(w['prob_no'], k[1]) || !same(w['prob_yes'], k[2]))
+      .map(([w, k], r) => ({ row: r, written: w, kernel: k }));
+    expect(mismatches).toEqual([]);
+    const count = (f: (w: Record<string, unknown>) => boolean): number => written.filter(f).length;
+    expect(kernel.counts).toEqual([count((w) => w['prediction'] === 'no'), count((w) => w['prediction'] === 'yes'), count((w) => w['prediction'] !== null && w['review'] === true)]);
+    // The edge values leave every count both ways.
+    expect(kernel.counts.every((n) => n > 0 && n < rows)).toBe(true);
+  });
 });
+
