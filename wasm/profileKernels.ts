@@ -383,3 +383,59 @@ function above64(v: v128, bound: f64): v128 {
 function laneSum(v: v128): u32 {
   return <u32>(i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
 }
+
+/** murmur3's 32-bit finaliser, as src/profile/rowSample.ts `fmix`. */
+// @ts-ignore: decorator
+@inline
+function fmix(h: u32): u32 {
+  h ^= h >>> 16;
+  h *= 0x85ebca6b;
+  h ^= h >>> 13;
+  h *= 0xc2b2ae35;
+  return h ^ (h >>> 16);
+}
+
+/**
+ * The rows of a batch its profile samples (src/profile/rowSample.ts `sampleBatch`, for rows
+ * numbered from the batch's first): the first `exactRows` rows, then each row whose file row's
+ * low 32 bits, `first + i`, hash under `seed` to 0 in the low bits `mask`. The caller keeps the
+ * file rows' high 32 bits the same across the batch. Writes the tensor row indices as i32 to
+ * `out`; returns how many.
+ */
+export function sampleRows(first: u32, rows: i32, exactRows: i32, seed: u32, mask: u32, out: usize): i32 {
+  let n = 0;
+  for (; n < exactRows; n++) store<i32>(out + (<usize>n << 2), n);
+  for (let i = exactRows; i < rows; i++) {
+    const picked = (fmix((first + <u32>i) ^ seed) & mask) == 0;
+    store<i32>(out + (<usize>n << 2), i);
+    n += <i32>picked;
+  }
+  return n;
+}
+
+/**
+ * Gathers the sampled rows of a piece of a row-major float32 tensor (`rows` rows of `width`
+ * columns at `data`, tensor rows from `pieceStart`): for the sample's row indices at `picked`
+ * from index `k`, while below `stop` and inside the piece, each of `count` columns (tensor
+ * positions as i32 at `positions`) takes the row's value when finite, as a t + b (float64 pairs
+ * at `affine`), into its region of `capacity` float64 from `regions` at its cursor (i32 at
+ * `cursors`). Returns the next index of `picked`.
+ */
+export function gatherRows(data: usize, pieceStart: i32, rows: i32, width: i32, picked: usize, k: i32, stop: i32, positions: usize, count: i32, affine: usize, cursors: usize, regions: usize, capacity: i32): i32 {
+  const end = pieceStart + rows;
+  for (; k < stop; k++) {
+    const row = load<i32>(picked + (<usize>k << 2));
+    if (row >= end) break;
+    const at = data + (<usize>(row - pieceStart) * <usize>width << 2);
+    for (let j = 0; j < count; j++) {
+      const v = <f64>load<f32>(at + (<usize>load<i32>(positions + (<usize>j << 2)) << 2));
+      const cursor = cursors + (<usize>j << 2);
+      const next = load<i32>(cursor);
+      const pair = affine + (<usize>j << 4);
+      // Written always, counted when finite: a NaN or an infinity is overwritten by the next value.
+      store<f64>(regions + ((<usize>j * <usize>capacity + <usize>next) << 3), load<f64>(pair) * v + load<f64>(pair, 8));
+      store<i32>(cursor, next + <i32>(v - v == 0));
+    }
+  }
+  return k;
+}

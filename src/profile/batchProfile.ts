@@ -11,7 +11,7 @@
  */
 import { CategoryTally, type CategoryCounts } from './categoryTally.js';
 import type { ColumnKind } from './columnProfile.js';
-import { scanFloat32Columns } from './kernels.js';
+import { profileFloat32Feed, scanFloat32Columns, type Float32FeedProfile, type SampledColumn } from './kernels.js';
 import { sampleBatch, type BatchSample } from './rowSample.js';
 
 export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array | Uint16Array | string[];
@@ -79,8 +79,9 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
   const values = new Float64Array(numericColumns * sample.rows.length);
   const ends = new Int32Array(columns.length * 2);
   const categories: (CategoryCounts | null)[] = [];
-  // Per feed, on first use: its values as numbers, and the kernel's scan of all its columns.
-  const seen = new Map<string, { numbers: ArrayLike<number>; scan: Float64Array | null }>();
+  // Per feed, on first use: its values as numbers, the kernel's scan of all its columns and,
+  // for a float32 tensor, its numeric columns' sampled values gathered by the kernel in the same pass.
+  const seen = new Map<string, FeedPass>();
   let end = 0;
   columns.forEach((column, c) => {
     const data = feeds[column.feed]!.data;
@@ -90,15 +91,48 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
       return;
     }
     let feed = seen.get(column.feed);
-    if (!feed) seen.set(column.feed, (feed = { numbers: asNumbers(data), scan: kernelScan(data, rows, column.width) }));
+    if (!feed) seen.set(column.feed, (feed = feedPass(columns, column.feed, data, rows, column.width, sample)));
     const numeric = feed.numbers;
     addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column, feed.scan);
     const { a, b } = column.affine ?? IDENTITY;
-    end = ends[2 * c] = gather(values, end, numeric, sample.rows, 0, sample.exact, column.position, column.width, a, b);
-    end = ends[2 * c + 1] = gather(values, end, numeric, sample.rows, sample.exact, sample.rows.length, column.position, column.width, a, b);
+    const g = feed.gathered;
+    if (g) {
+      const j = feed.index.get(c)!;
+      const from = j * g.capacity;
+      values.set(g.values.subarray(from, from + g.ends[j]!), end);
+      ends[2 * c] = end + g.exactEnds[j]!;
+      end = ends[2 * c + 1] = end + g.ends[j]!;
+    } else {
+      end = ends[2 * c] = gather(values, end, numeric, sample.rows, 0, sample.exact, column.position, column.width, a, b);
+      end = ends[2 * c + 1] = gather(values, end, numeric, sample.rows, sample.exact, sample.rows.length, column.position, column.width, a, b);
+    }
     categories.push(column.countValues ? countValues(numeric, rows, column.position, column.width, a, b) : null);
   });
   return { rows, sample, stats, values: values.subarray(0, end), ends, categories };
+}
+
+/** A feed's tensor as the profile takes it: its values as numbers, the kernel's figures (float32), and its numeric columns' sampled values when the kernel gathered them. */
+interface FeedPass {
+  numbers: ArrayLike<number>;
+  scan: Float64Array | null;
+  gathered: Float32FeedProfile | null;
+  /** Column index (in `columns`) to its place j in `gathered`. */
+  index: Map<number, number>;
+}
+
+/** The kernels' one pass over feed `feed` (a float32 tensor with rows), else its numbers for the passes here. */
+function feedPass(columns: readonly TensorColumn[], feed: string, data: TensorArray, rows: number, width: number, sample: BatchSample): FeedPass {
+  if (!(data instanceof Float32Array) || rows === 0) return { numbers: asNumbers(data), scan: kernelScan(data, rows, width), gathered: null, index: new Map() };
+  const index = new Map<number, number>();
+  const sampled: SampledColumn[] = [];
+  columns.forEach((column, c) => {
+    if (column.feed !== feed || column.kind === 'categorical') return;
+    index.set(c, sampled.length);
+    const { a, b } = column.affine ?? IDENTITY;
+    sampled.push({ position: column.position, a, b });
+  });
+  const gathered = profileFloat32Feed(data, rows, width, sample, sampled);
+  return { numbers: data, scan: gathered.scan, gathered, index };
 }
 
 /** The kernel's figures of every column of a float32 tensor (kernels.ts scanFloat32Columns), for `addNumbers`; null for other tensors, which it passes over itself. */

@@ -22,6 +22,8 @@ interface Exports {
   sortFloat64(values: number, n: number, scratch: number): void;
   scanColumns(data: number, rows: number, width: number, out: number, scratch: number, start: boolean): void;
   twoClasses(p0: number, p1: number, rows: number, out: number, counts: number, threshold: number, positive: number, below: number, lo: number, hi: number): void;
+  sampleRows(first: number, rows: number, exactRows: number, seed: number, mask: number, out: number): number;
+  gatherRows(data: number, pieceStart: number, rows: number, width: number, picked: number, k: number, stop: number, positions: number, count: number, affine: number, cursors: number, regions: number, capacity: number): number;
 }
 
 /** Linear memory below this is left to the module (its stack and data, none today). */
@@ -72,22 +74,101 @@ export function sortFloat64(values: Float64Array): Float64Array {
  * Per column of the first `rows` rows of a row-major float32 tensor `width` columns wide, four
  * float64 from 4 c: the sum of its values and of their squares, each shifted by the column's
  * first value (data[c]), its minimum and maximum. A column with NaN or an infinity has
- * non-finite sums (and no meaningful minimum or maximum): the caller counts it again. The rows
- * go through linear memory SCAN_BYTES at a time: a wide tensor's batch is not copied whole.
+ * non-finite sums (and no meaningful minimum or maximum): the caller counts it again.
  */
 export function scanFloat32Columns(data: Float32Array, rows: number, width: number): Float64Array {
-  if (rows === 0) return new Float64Array(4 * width);
+  return profileFloat32Feed(data, rows, width, NO_SAMPLE, []).scan;
+}
+
+/** The sampled rows of a batch: tensor row indices, ascending, the first `exact` of them at weight 1 (rowSample.ts). */
+export interface RowSample {
+  rows: Int32Array;
+  exact: number;
+}
+
+/** A column of a float32 tensor that a profile samples: its position, and its value x = a t + b of the tensor's t. */
+export interface SampledColumn {
+  position: number;
+  a: number;
+  b: number;
+}
+
+export interface Float32FeedProfile {
+  /** `scanFloat32Columns` of the tensor. */
+  scan: Float64Array;
+  /** Column j's finite sampled values (a t + b, in sample order) from j * capacity: the first exactEnds[j] from the sample's exact rows, ends[j] in all. */
+  values: Float64Array;
+  capacity: number;
+  exactEnds: Int32Array;
+  ends: Int32Array;
+}
+
+const NO_SAMPLE: RowSample = { rows: new Int32Array(0), exact: 0 };
+
+/**
+ * One pass of the kernels over a float32 tensor: its columns' figures (`scanFloat32Columns`)
+ * and the sampled rows' finite values of `columns`, gathered as each piece of rows is in linear
+ * memory. The rows go through linear memory SCAN_BYTES at a time: a wide tensor's batch is not
+ * copied whole.
+ */
+export function profileFloat32Feed(data: Float32Array, rows: number, width: number, sample: RowSample, columns: readonly SampledColumn[]): Float32FeedProfile {
+  const count = columns.length;
+  const capacity = sample.rows.length;
+  if (rows === 0) return { scan: new Float64Array(4 * width), values: new Float64Array(0), capacity, exactEnds: new Int32Array(count), ends: new Int32Array(count) };
   const out = BASE;
   const scratch = out + align16(32 * width);
-  const tensor = scratch + align16(GROUP_BYTES * Math.ceil(width / 4) + 8 * 4);
+  const picked = scratch + align16(GROUP_BYTES * Math.ceil(width / 4) + 8 * 4);
+  const positions = picked + align16(4 * capacity);
+  const affine = positions + align16(4 * count);
+  const cursors = affine + 16 * count;
+  const regions = cursors + align16(4 * count);
+  const tensor = regions + 8 * count * capacity;
   const piece = Math.max(1, Math.min(rows, Math.floor(SCAN_BYTES / (4 * width))));
   const k = withMemory(tensor - BASE + 4 * piece * width);
+  const memory = k.memory.buffer;
+  new Int32Array(memory, picked, capacity).set(sample.rows);
+  const at = new Int32Array(memory, positions, count);
+  const pairs = new Float64Array(memory, affine, 2 * count);
+  for (let j = 0; j < count; j++) {
+    at[j] = columns[j]!.position;
+    pairs[2 * j] = columns[j]!.a;
+    pairs[2 * j + 1] = columns[j]!.b;
+  }
+  new Int32Array(memory, cursors, count).fill(0);
+  let next = 0;
+  let exactEnds: Int32Array | null = sample.exact === 0 ? new Int32Array(count) : null;
+  const gather = (from: number, n: number, stop: number): void => {
+    next = k.gatherRows(tensor, from, n, width, picked, next, stop, positions, count, affine, cursors, regions, capacity);
+  };
   for (let from = 0; from < rows; from += piece) {
     const n = Math.min(piece, rows - from);
-    new Float32Array(k.memory.buffer, tensor, n * width).set(data.subarray(from * width, (from + n) * width));
+    new Float32Array(memory, tensor, n * width).set(data.subarray(from * width, (from + n) * width));
     k.scanColumns(tensor, n, width, out, scratch, from === 0);
+    if (count === 0) continue;
+    if (!exactEnds) {
+      gather(from, n, sample.exact);
+      if (next === sample.exact) exactEnds = new Int32Array(memory, cursors, count).slice();
+    }
+    if (exactEnds) gather(from, n, capacity);
   }
-  return new Float64Array(k.memory.buffer, out, 4 * width).slice();
+  return {
+    scan: new Float64Array(memory, out, 4 * width).slice(),
+    values: new Float64Array(memory, regions, count * capacity).slice(),
+    capacity,
+    exactEnds: exactEnds ?? new Int32Array(count),
+    ends: new Int32Array(memory, cursors, count).slice(),
+  };
+}
+
+/**
+ * The sample's rows of a batch of `rows` rows whose file rows run on from one with low 32 bits
+ * `first` and the same high bits throughout (rowSample.ts `sampleBatch`): the first `exactRows`,
+ * then those whose low bits hash under `seed` to 0 in `mask`.
+ */
+export function sampleRowsOf(first: number, rows: number, exactRows: number, seed: number, mask: number): Int32Array {
+  const k = withMemory(4 * rows);
+  const n = k.sampleRows(first, rows, exactRows, seed, mask, BASE);
+  return new Int32Array(k.memory.buffer, BASE, n).slice();
 }
 
 /**

@@ -6,7 +6,7 @@
  * one process sample the same rows, and the profiles of parts merge into the profile of the
  * whole. Why a sample, and its accuracy and cost: docs/drift.md.
  */
-import { sortFloat64 } from './kernels.js';
+import { sampleRowsOf, sortFloat64 } from './kernels.js';
 import { QuantileSketch, type SketchJson } from './quantileSketch.js';
 
 /** Rows of each file the sketches take whole. */
@@ -47,10 +47,21 @@ function inSample(row: number, seed: number): boolean {
 
 /**
  * The sample of a batch of `rows` tensor rows of input file `file`: tensor row i is file row
- * `rowNumbers[i]` when rows were left out, else `rowStart + i`. `sampled` of each row, the
- * seed hashed once per run of rows with the same high 32 bits (all of them, below 2^32 rows).
+ * `rowNumbers[i]` when rows were left out, else `rowStart + i`. `sampled` of each row: in the
+ * kernel (kernels.ts `sampleRowsOf`) for a batch of consecutive rows, the usual case; here, the
+ * seed hashed once per run of rows with the same high 32 bits, for one with rows left out.
  */
 export function sampleBatch(file: number, rowStart: number, rows: number, rowNumbers?: BigInt64Array): BatchSample {
+  const exact = Math.max(0, Math.min(rows, EXACT_ROWS - rowStart));
+  const high = Math.floor((rowStart + exact) / 4294967296);
+  if (!rowNumbers && rows > 0 && Math.floor((rowStart + rows - 1) / 4294967296) === high) {
+    return { rows: sampleRowsOf(rowStart >>> 0, rows, exact, seedOf(file, high), MASK), exact };
+  }
+  return sampleRowByRow(file, rowStart, rows, rowNumbers);
+}
+
+/** `sampleBatch` a row at a time (rows left out, or file rows crossing a multiple of 2^32). */
+export function sampleRowByRow(file: number, rowStart: number, rows: number, rowNumbers?: BigInt64Array): BatchSample {
   const picked = new Int32Array(rows);
   let n = 0;
   let exact = 0;
