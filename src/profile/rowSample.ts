@@ -6,7 +6,7 @@
  * one process sample the same rows, and the profiles of parts merge into the profile of the
  * whole. Why a sample, and its accuracy and cost: docs/drift.md.
  */
-import { sampleRowsOf, sortFloat64 } from './kernels.js';
+import { sampleRowsOf, sortFloat64, type RowSample } from './kernels.js';
 import { QuantileSketch, type SketchJson } from './quantileSketch.js';
 
 /** Rows of each file the sketches take whole. */
@@ -16,10 +16,7 @@ export const SAMPLE_LEVEL = 4;
 const MASK = 2 ** SAMPLE_LEVEL - 1;
 
 /** The rows of a batch the sketches take: tensor row indices, the first `exact` of them at weight 1. */
-export interface BatchSample {
-  rows: Int32Array;
-  exact: number;
-}
+export type BatchSample = RowSample;
 
 /** murmur3's 32-bit finaliser: every input bit moves every output bit. */
 function fmix(h: number): number {
@@ -61,7 +58,7 @@ export function sampleBatch(file: number, rowStart: number, rows: number, rowNum
 }
 
 /** `sampleBatch` a row at a time (rows left out, or file rows crossing a multiple of 2^32). */
-export function sampleRowByRow(file: number, rowStart: number, rows: number, rowNumbers?: BigInt64Array): BatchSample {
+function sampleRowByRow(file: number, rowStart: number, rows: number, rowNumbers?: BigInt64Array): BatchSample {
   const picked = new Int32Array(rows);
   let n = 0;
   let exact = 0;
