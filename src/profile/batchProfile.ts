@@ -93,7 +93,7 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
     let feed = seen.get(column.feed);
     if (!feed) seen.set(column.feed, (feed = feedPass(columns, column.feed, data, rows, column.width, sample)));
     const numeric = feed.numbers;
-    addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column, feed.scan);
+    addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column, feed.gathered?.scan ?? null);
     const { a, b } = column.affine ?? IDENTITY;
     const g = feed.gathered;
     if (g) {
@@ -111,10 +111,9 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
   return { rows, sample, stats, values: values.subarray(0, end), ends, categories };
 }
 
-/** A feed's tensor as the profile takes it: its values as numbers, the kernel's figures (float32), and its numeric columns' sampled values when the kernel gathered them. */
+/** A feed's tensor as the profile takes it: its values as numbers, and (a float32 tensor) the kernels' figures and its numeric columns' sampled values. */
 interface FeedPass {
   numbers: ArrayLike<number>;
-  scan: Float64Array | null;
   gathered: Float32FeedProfile | null;
   /** Column index (in `columns`) to its place j in `gathered`. */
   index: Map<number, number>;
@@ -122,7 +121,7 @@ interface FeedPass {
 
 /** The kernels' one pass over feed `feed` (a float32 tensor with rows), else its numbers for the passes here. */
 function feedPass(columns: readonly TensorColumn[], feed: string, data: TensorArray, rows: number, width: number, sample: BatchSample): FeedPass {
-  if (!(data instanceof Float32Array) || rows === 0) return { numbers: asNumbers(data), scan: kernelScan(data, rows, width), gathered: null, index: new Map() };
+  if (!(data instanceof Float32Array) || rows === 0) return { numbers: asNumbers(data), gathered: null, index: new Map() };
   const index = new Map<number, number>();
   const sampled: SampledColumn[] = [];
   columns.forEach((column, c) => {
@@ -131,8 +130,7 @@ function feedPass(columns: readonly TensorColumn[], feed: string, data: TensorAr
     const { a, b } = column.affine ?? IDENTITY;
     sampled.push({ position: column.position, a, b });
   });
-  const gathered = profileFloat32Feed(data, rows, width, sample, sampled);
-  return { numbers: data, scan: gathered.scan, gathered, index };
+  return { numbers: data, gathered: profileFloat32Feed(data, rows, width, sample, sampled), index };
 }
 
 /** The kernel's figures of every column of a float32 tensor (kernels.ts scanFloat32Columns), for `addNumbers`; null for other tensors, which it passes over itself. */
@@ -142,8 +140,8 @@ export function kernelScan(data: TensorArray | ArrayLike<number>, rows: number, 
 
 /**
  * The counts and moments of `rows` numbers at data[offset + i stride] into stats[at ..]: the
- * prediction columns (offset 0, stride 1, no affine map) take it too. `scan`: `kernelScan` of
- * `data`, else one pass here.
+ * prediction columns take it too. `scan`: the kernel's figures of the float32 tensor `data`
+ * (kernels.ts `scanFloat32Columns`), else one pass here.
  */
 export function addNumbers(stats: Float64Array, at: number, data: ArrayLike<number>, rows: number, offset: number, stride: number, column: Pick<TensorColumn, 'affine' | 'nanIsNull'>, scan: Float64Array | null = null): void {
   const m = scan ? scannedMoments(scan, data, rows, offset, stride) : scanColumn(data, rows, offset, stride);
