@@ -7,7 +7,7 @@
  *   npx tsx bench/profileMerge.ts
  */
 import { mergeProfiles, type Profile } from '../src/profile/profile.js';
-import { sketchSample } from '../src/profile/rowSample.js';
+import { sketchPart } from '../src/profile/rowSample.js';
 import { ARGMAX } from '../src/profile/kernels.js';
 import { RunProfiler, type TensorColumn } from '../src/profile/runProfiler.js';
 import { uniform } from '../test/helpers/seeded.js';
@@ -43,9 +43,10 @@ console.log(`merge of two lanes' profiles: first ${merges[0]!.toFixed(1)} ms, me
 const u = uniform(3);
 const sample = (n: number): Float64Array => Float64Array.from({ length: n }, () => Math.fround(u() * 2 - 1));
 const sketches = Array.from({ length: 10 }, () => {
-  const columns = Array.from({ length: K + 3 }, () => ({ exact: sample(16_384), sampled: sample(61_500) }));
+  const batches = Array.from({ length: K + 3 }, () => ({ values: Float64Array.from([...sample(16_384), ...sample(61_500)]), ends: Int32Array.of(16_384, 77_884) }));
+  const part = { groups: batches.map((b) => [b]), columns: Int32Array.from(batches.flatMap((_, g) => [g, 0])) };
   const started = performance.now();
-  for (const c of columns) sketchSample(c);
+  sketchPart(part);
   return performance.now() - started;
 });
 console.log(`sketches of 33 columns' samples (78k values each): first ${sketches[0]!.toFixed(1)} ms, median ${median(sketches).toFixed(1)} ms`);

@@ -104,7 +104,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
     quarantine: job.spec.onError === 'quarantine' ? { columnNames: flatColumns(job.feeds).map(({ col }) => col.column), keep: job.spec.rejectsColumns } : null,
     notes: (rows) => ({ scores: post.scores ?? undefined, labelCheck: post.labelCounts() ? takeLabels(scoring.batchLabels, rows) : undefined }),
     // The sketches are built on a worker: off the thread that reads and writes.
-    profile: (rows) => scoring.profile?.takePartWith(rows, job.spec.output, (samples) => pool.sketch(samples)) ?? null,
+    profile: (rows) => scoring.profile?.takePartWith(rows, job.spec.output, (sample) => pool.sketch(sample)) ?? null,
     onProfile: (path, profile) => running?.add(path, profile as Profile),
   });
   try {

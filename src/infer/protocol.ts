@@ -4,7 +4,7 @@ import type { ErrorCode } from '../errors.js';
 import type { Device, Provider } from './device.js';
 import type { BatchProfile, BatchRows, TensorColumn } from '../profile/batchProfile.js';
 import type { SketchJson } from '../profile/quantileSketch.js';
-import type { ColumnSample } from '../profile/rowSample.js';
+import type { PartSample } from '../profile/rowSample.js';
 
 export interface WorkerInit {
   model: Uint8Array;
@@ -27,7 +27,7 @@ export type ToWorker =
   | { type: 'run'; id: number; feeds: Record<string, TensorData>; profile?: BatchRows }
   /** The columns the next batches' profiles take (null: none). */
   | { type: 'profile-columns'; columns: TensorColumn[] | null }
-  | { type: 'sketch'; id: number; samples: ColumnSample[] }
+  | { type: 'sketch'; id: number; sample: PartSample }
   | { type: 'close' };
 
 export type FromWorker =

@@ -10,7 +10,7 @@ import { isBatchinferError } from '../errors.js';
 import { runInGroups } from './fixedBatch.js';
 import type { FromWorker, ToWorker, WorkerInit, SerializedError } from './protocol.js';
 import { profileBatch, type BatchProfile, type TensorColumn } from '../profile/batchProfile.js';
-import { sketchSample } from '../profile/rowSample.js';
+import { sketchPart } from '../profile/rowSample.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
@@ -63,7 +63,7 @@ port.on('message', async (message: ToWorker) => {
   }
   if (message.type === 'sketch') {
     try {
-      post({ type: 'sketched', id: message.id, sketches: message.samples.map(sketchSample) });
+      post({ type: 'sketched', id: message.id, sketches: sketchPart(message.sample) });
     } catch (err) {
       post({ type: 'error', id: message.id, error: serialize(err) });
     }

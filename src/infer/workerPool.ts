@@ -18,7 +18,7 @@ import type { FromWorker, SerializedError, ToWorker, WorkerInit } from './protoc
 import type { Device, Provider } from './device.js';
 import type { BatchProfile, BatchRows, TensorColumn } from '../profile/batchProfile.js';
 import type { SketchJson } from '../profile/quantileSketch.js';
-import type { ColumnSample } from '../profile/rowSample.js';
+import { sampleBuffers, type PartSample } from '../profile/rowSample.js';
 
 export interface PoolOptions {
   model: Uint8Array;
@@ -122,15 +122,14 @@ export class WorkerPool {
   }
 
   /**
-   * The sketches of columns' samples (profile/rowSample.ts `sketchSample`), built by the least
-   * busy worker; the samples' buffers are transferred. One worker, not the columns shared out:
+   * The sketches of a part's sampled columns (profile/rowSample.ts `sketchPart`), built by the
+   * least busy worker; the sample's buffers are transferred. One worker, not the columns shared out:
    * the sort and sketch code then runs cold in one thread instead of two (measured in
    * docs/performance.md, "A run's profile").
    */
-  async sketch(samples: ColumnSample[]): Promise<SketchJson[]> {
-    if (samples.length === 0) return [];
-    const transfer = [...new Set(samples.flatMap((s) => [s.exact.buffer, s.sampled.buffer]))] as ArrayBuffer[];
-    const answer = await this.send(this.leastBusy(), (id) => ({ type: 'sketch', id, samples }), transfer);
+  async sketch(sample: PartSample): Promise<SketchJson[]> {
+    if (sample.columns.length === 0) return [];
+    const answer = await this.send(this.leastBusy(), (id) => ({ type: 'sketch', id, sample }), sampleBuffers(sample));
     if (answer.type !== 'sketched') throw new BatchinferError('INTERNAL', `an inference worker answered a sketch with ${answer.type}`);
     return answer.sketches;
   }

@@ -7,6 +7,7 @@
  * @example
  *   const figures = scanFloat32Columns(tensor, rows, width); // sum, squares, min, max per column
  *   sortFloat64(values); // in place
+ *   const sorted = sortedRuns([a, b]); // a and b joined and sorted, in linear memory
  *   const { counts, columns, scan } = twoClassColumns(null, p1, rows, ARGMAX); // a classifier's predictions
  */
 import { KERNELS_WASM } from './kernelsWasm.generated.js';
@@ -61,13 +62,33 @@ const align16 = (n: number): number => Math.ceil(n / 16) * 16;
  * every value is a float32's (a float32 tensor's, the usual case), else six.
  */
 export function sortFloat64(values: Float64Array): Float64Array {
-  const n = values.length;
-  if (n < RADIX_MIN) return values.sort();
-  const k = withMemory(COUNT_BYTES + 24 * n);
-  new Float64Array(k.memory.buffer, BASE, n).set(values);
-  k.sortFloat64(BASE, n, BASE + 8 * n);
-  values.set(new Float64Array(k.memory.buffer, BASE, n));
+  if (values.length < RADIX_MIN) return values.sort();
+  values.set(sortedRuns([values]));
   return values;
+}
+
+/**
+ * The values of `runs` one after the other, sorted as `sortFloat64` sorts: joined straight into
+ * this thread's linear memory and sorted there, not copied out. A view of linear memory, valid
+ * until this thread's next kernel call (read it at once); a few values, an array of their own.
+ */
+export function sortedRuns(runs: readonly Float64Array[]): Float64Array {
+  let n = 0;
+  for (const run of runs) n += run.length;
+  if (n < RADIX_MIN) return joinRuns(new Float64Array(n), runs).sort();
+  const k = withMemory(COUNT_BYTES + 24 * n);
+  const values = joinRuns(new Float64Array(k.memory.buffer, BASE, n), runs);
+  k.sortFloat64(BASE, n, BASE + 8 * n);
+  return values;
+}
+
+function joinRuns(into: Float64Array, runs: readonly Float64Array[]): Float64Array {
+  let at = 0;
+  for (const run of runs) {
+    into.set(run, at);
+    at += run.length;
+  }
+  return into;
 }
 
 /**

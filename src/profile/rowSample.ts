@@ -6,7 +6,7 @@
  * one process sample the same rows, and the profiles of parts merge into the profile of the
  * whole. Why a sample, and its accuracy and cost: docs/drift.md.
  */
-import { sampleRowsOf, sortFloat64, type RowSample } from './kernels.js';
+import { sampleRowsOf, sortedRuns, type RowSample } from './kernels.js';
 import { QuantileSketch, type SketchJson } from './quantileSketch.js';
 
 /** Rows of each file the sketches take whole. */
@@ -79,15 +79,50 @@ function sampleRowByRow(file: number, rowStart: number, rows: number, rowNumbers
   return { rows: picked.slice(0, n), exact };
 }
 
-/** A column's sampled values: at weight 1 (each file's first EXACT_ROWS rows) and at weight 2^SAMPLE_LEVEL (past them). */
-export interface ColumnSample {
-  exact: Float64Array;
-  sampled: Float64Array;
+/**
+ * Sampled values of several columns, column after column (batchProfile.ts): column c's weight-1
+ * values end at ends[2c], its weight-2^SAMPLE_LEVEL ones follow them and end at ends[2c + 1].
+ */
+export interface SampledValues {
+  values: Float64Array;
+  ends: Int32Array;
 }
 
-/** The quantile sketch of a column's sampled values (sorted in place: the arrays are spent). */
-export function sketchSample(sample: ColumnSample): SketchJson {
-  const sketch = QuantileSketch.ofSorted(sortFloat64(sample.exact), 0);
-  if (sample.sampled.length > 0) sketch.merge(QuantileSketch.ofSorted(sortFloat64(sample.sampled), SAMPLE_LEVEL));
-  return sketch.toJSON();
+/**
+ * A part's sample as its batches left it, not joined: per group of columns (a run's inputs, its
+ * predictions) each batch's sampled values in order, and per column to sketch its group and its
+ * place in the group (columns[2j], columns[2j + 1]). Each column's values are joined only where
+ * its sketch is built, straight into the sorting kernel's memory (often on another thread).
+ */
+export interface PartSample {
+  groups: SampledValues[][];
+  columns: Int32Array;
+}
+
+/** The quantile sketches of a part's sampled columns, in order; the batches' arrays are left as they were. */
+export function sketchPart(part: PartSample): SketchJson[] {
+  const sketches: SketchJson[] = [];
+  for (let j = 0; j < part.columns.length; j += 2) {
+    const batches = part.groups[part.columns[j]!]!;
+    const c = part.columns[j + 1]!;
+    const sketch = QuantileSketch.ofSorted(sortedRuns(runsOf(batches, c, false)), 0);
+    const weighted = runsOf(batches, c, true);
+    if (weighted.some((run) => run.length > 0)) sketch.merge(QuantileSketch.ofSorted(sortedRuns(weighted), SAMPLE_LEVEL));
+    sketches.push(sketch.toJSON());
+  }
+  return sketches;
+}
+
+/** Column c's values in each batch at weight 1 (`weighted` false) or 2^SAMPLE_LEVEL: views, not copies. */
+function runsOf(batches: readonly SampledValues[], c: number, weighted: boolean): Float64Array[] {
+  const first = weighted ? 2 * c : 2 * c - 1;
+  const last = first + 1;
+  const runs: Float64Array[] = [];
+  for (const { values, ends } of batches) runs.push(values.subarray(first >= 0 ? ends[first]! : 0, ends[last]!));
+  return runs;
+}
+
+/** The distinct buffers of a part's sample, to transfer it to another thread without copying. */
+export function sampleBuffers(part: PartSample): ArrayBuffer[] {
+  return [...new Set(part.groups.flatMap((batches) => batches.map((b) => b.values.buffer as ArrayBuffer)))];
 }

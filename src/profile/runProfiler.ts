@@ -24,7 +24,7 @@ import type { ColumnKind, ColumnProfile } from './columnProfile.js';
 import { mergeMoments } from './moments.js';
 import { PROFILE_VERSION, type Profile } from './profile.js';
 import type { SketchJson } from './quantileSketch.js';
-import { sketchSample, type BatchSample, type ColumnSample } from './rowSample.js';
+import { sketchPart, type BatchSample, type PartSample, type SampledValues } from './rowSample.js';
 import { twoClassColumns, type TwoClassRule } from './kernels.js';
 
 export type { TensorArray, TensorColumn } from './batchProfile.js';
@@ -54,38 +54,8 @@ export type BatchPredictions =
     }
   | { kind: 'two-class'; p0: Float32Array | null; p1: Float32Array; rule: TwoClassRule };
 
-/** Builds the sketches of a part's numeric columns from their samples, in order (e.g. on the inference workers). */
-export type Sketcher = (samples: ColumnSample[]) => Promise<SketchJson[]>;
-
-/** Sampled values of several columns, column after column: column c's weight-1 values end at ends[2c], its weight-2^SAMPLE_LEVEL ones at ends[2c + 1] (batchProfile.ts). */
-interface SampledValues {
-  values: Float64Array;
-  ends: Int32Array;
-}
-
-/**
- * Column c's values of `batches` at weight 1 (`weighted` false) or 2^SAMPLE_LEVEL, in one array
- * of its own (the sketches may be built on other threads). Plain loops: this runs once per
- * column and part, and V8 compiled the closures and `reduce` of a shorter version at length.
- */
-function joinColumn(batches: readonly SampledValues[], c: number, weighted: boolean): Float64Array {
-  const first = weighted ? 2 * c : 2 * c - 1;
-  const last = weighted ? 2 * c + 1 : 2 * c;
-  let n = 0;
-  for (let i = 0; i < batches.length; i++) {
-    const ends = batches[i]!.ends;
-    n += ends[last]! - (first >= 0 ? ends[first]! : 0);
-  }
-  const out = new Float64Array(n);
-  let at = 0;
-  for (let i = 0; i < batches.length; i++) {
-    const { values, ends } = batches[i]!;
-    const from = first >= 0 ? ends[first]! : 0;
-    out.set(values.subarray(from, ends[last]!), at);
-    at += ends[last]! - from;
-  }
-  return out;
-}
+/** Builds the sketches of a part's numeric columns from its sample, in order (rowSample.ts `sketchPart`, e.g. on the inference workers). */
+export type Sketcher = (sample: PartSample) => Promise<SketchJson[]>;
 
 /** A batch's predictions as a part adds them up: `rows` scored, `classified` of them with a class, `review` of those to review. */
 interface Predicted {
@@ -204,7 +174,7 @@ interface PartCut {
   classes: Float64Array | null;
   predictedRows: number;
   review: number;
-  samples: ColumnSample[];
+  sample: PartSample;
 }
 
 export class RunProfiler {
@@ -249,13 +219,13 @@ export class RunProfiler {
    */
   takePart(rows: number, source: string): Profile {
     const cut = this.cut(rows);
-    return this.profileOf(cut, cut.samples.map(sketchSample), source);
+    return this.profileOf(cut, sketchPart(cut.sample), source);
   }
 
   /** `takePart`, the sketches built by `sketcher` (the batches are taken at once: later ones may be added meanwhile). */
   async takePartWith(rows: number, source: string, sketcher: Sketcher): Promise<Profile> {
     const cut = this.cut(rows);
-    return this.profileOf(cut, await sketcher(cut.samples), source);
+    return this.profileOf(cut, await sketcher(cut.sample), source);
   }
 
   private cut(rows: number): PartCut {
@@ -265,7 +235,7 @@ export class RunProfiler {
     this.predicted = Math.max(0, this.predicted - taken);
     const inputs = this.columns.length;
     const columns = this.all.map((c) => new ColumnTotals(c.counted));
-    const part: PartCut = { rows: 0, columns, classes: this.predictions?.classes ? new Float64Array(this.predictions.classes.length) : null, predictedRows: 0, review: 0, samples: [] };
+    const part: PartCut = { rows: 0, columns, classes: this.predictions?.classes ? new Float64Array(this.predictions.classes.length) : null, predictedRows: 0, review: 0, sample: this.sampleOf(batches) };
     for (const batch of batches) {
       part.rows += batch.rows;
       for (let c = 0; c < inputs; c++) columns[c]!.add(batch.rows, batch.stats, c * STATS, batch.categories[c]!);
@@ -276,14 +246,15 @@ export class RunProfiler {
       part.predictedRows += p.classified;
       part.review += p.review;
     }
-    const inputValues = batches.map((b) => b.sampled);
-    const predictedValues = batches.flatMap((b) => (b.predicted ? [b.predicted.sampled] : []));
-    this.all.forEach((column, c) => {
-      if (column.kind === 'categorical') return;
-      const [of, k] = c < inputs ? [inputValues, c] : [predictedValues, c - inputs];
-      part.samples.push({ exact: joinColumn(of, k, false), sampled: joinColumn(of, k, true) });
-    });
     return part;
+  }
+
+  /** The sample of a part's batches: their sampled values as they are (not joined), and where each numeric column's are. */
+  private sampleOf(batches: readonly PendingBatch[]): PartSample {
+    const inputs = this.columns.length;
+    const columns = this.all.flatMap((column, c) => (column.kind === 'categorical' ? [] : c < inputs ? [0, c] : [1, c - inputs]));
+    const groups: SampledValues[][] = [batches.map((b) => b.sampled), batches.flatMap((b) => (b.predicted ? [b.predicted.sampled] : []))];
+    return { groups, columns: Int32Array.from(columns) };
   }
 
   private profileOf(part: PartCut, sketches: SketchJson[], source: string): Profile {

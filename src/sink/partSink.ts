@@ -116,6 +116,8 @@ export class PartSink {
   private active = 0;
   /** The last part's journaling: the next part is journaled after it, so the journal lists parts in order. */
   private journaled: Promise<void> = Promise.resolve();
+  /** The profile of the first lane of the part being filled, taken once that lane has its rows. */
+  private firstLaneProfile: Promise<StagedPartProfile | null> | null = null;
 
   private constructor(
     private readonly slots: WriterSlot[],
@@ -206,8 +208,11 @@ export class PartSink {
     this.spanEnd = rowEnd;
   }
 
-  append(columns: AppendColumn[], rows: number): Promise<void> {
-    return this.writer.append(columns, rows);
+  async append(columns: AppendColumn[], rows: number): Promise<void> {
+    await this.writer.append(columns, rows);
+    // The first lane of a part split in two has its rows: its profile is made now, its sketches
+    // built while the second lane's rows are scored, not after the part's last row.
+    if (!this.firstLaneProfile && this.writer.firstLaneFull) this.firstLaneProfile = this.takeProfile(this.current(), this.nextSeq, this.writer.pendingFiles[0]!);
   }
 
   /**
@@ -268,12 +273,14 @@ export class PartSink {
       span: { file: file.source, rowStart: this.partStart, rowEnd: this.spanEnd, rowCount: this.writer.pendingRows, display: file.display },
       first: this.nextSeq,
       notes: files.map((rows) => this.options.notes(rows)),
-      // Asked for at the cut: their sketches are built (on the inference workers) while DuckDB writes the rows.
-      profiles: files.map((rows, k) => this.takeProfile(file, this.nextSeq + k, rows)),
+      // Asked for at the cut (a first lane's once its rows were in): their sketches are built (on
+      // the inference workers) while the rows are scored and written.
+      profiles: files.map((rows, k) => (k === 0 && this.firstLaneProfile) || this.takeProfile(file, this.nextSeq + k, rows)),
       rejected: this.partRejects.counts(),
       rejectedTotal: this.partRejects.total,
     };
     this.nextSeq += files.length;
+    this.firstLaneProfile = null;
     this.partStart = this.spanEnd;
     this.partRejects.clear();
     return part;

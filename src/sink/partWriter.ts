@@ -123,13 +123,18 @@ export class PartWriter {
     return this.lanes[0]!.db;
   }
 
+  /** The part is split in lanes and its first lane has all its rows: what follows goes to the second. */
+  get firstLaneFull(): boolean {
+    return this.lanes.length > 1 && this.lanes[0]!.rows >= this.laneRows;
+  }
+
   /** The rows of each file `writeParts` will write for the pending rows, in order (the first lane's always). */
   get pendingFiles(): number[] {
     return this.lanes.filter((lane, k) => k === 0 || lane.rows > 0).map((lane) => lane.rows);
   }
 
   async append(columns: AppendColumn[], rowCount: number): Promise<void> {
-    const lane = this.lanes.length > 1 && this.lanes[0]!.rows >= this.laneRows ? this.lanes[1]! : this.lanes[0]!;
+    const lane = this.firstLaneFull ? this.lanes[1]! : this.lanes[0]!;
     // One appender per part: each flush is a commit, too costly per batch.
     lane.appender ??= await lane.db.appender(this.table);
     lane.appender.append(columns, rowCount);

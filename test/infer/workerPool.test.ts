@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
 import { WorkerPool } from '../../src/infer/workerPool.js';
 import { COUNT, MAX, MEAN, MIN, profileBatch, STATS, type TensorColumn } from '../../src/profile/batchProfile.js';
-import { SAMPLE_LEVEL, sketchSample } from '../../src/profile/rowSample.js';
+import { QuantileSketch } from '../../src/profile/quantileSketch.js';
+import { SAMPLE_LEVEL, type SampledValues } from '../../src/profile/rowSample.js';
 import { uniform } from '../helpers/seeded.js';
 import { buildFeatureFeeds, FIXTURES_DIR, loadReference, readFixtureRows, type BuiltFeed } from '../helpers/reference.js';
 
@@ -121,16 +122,44 @@ describe('WorkerPool profiling a run', () => {
     expect((await pool.run(feed(0, 10), { rows: 10, file: 0, rowStart: 0 })).profile).toBeUndefined();
   });
 
-  it('builds the sketches of samples on a worker, in the order asked, as here; none asked, none built', async () => {
+  it("builds the sketches of a part's sample on a worker: each column's values joined across its batches, in the order asked; none asked, none built", async () => {
     const u = uniform(4);
-    const samples = [3000, 0, 70_000, 5].map((n) => ({ exact: Float64Array.from({ length: n % 4096 }, u), sampled: Float64Array.from({ length: n }, u) }));
-    const copies = samples.map((s) => ({ exact: Float64Array.from(s.exact), sampled: Float64Array.from(s.sampled) }));
-    const sketches = await pool.sketch(samples);
-    expect(sketches).toEqual(copies.map(sketchSample));
-    expect(sketches[2]!.n).toBe(70_000 % 4096 + 70_000 * 2 ** SAMPLE_LEVEL);
-    expect(await pool.sketch([])).toEqual([]);
+    // Per batch and column, [exact, sampled] value counts: two input columns in three batches, one prediction column in two.
+    const inputs = [[[3000, 800], [3000, 0]], [[0, 70_000], [0, 0]], [[5, 2], [1, 1]]].map((sizes) => sampledValues(sizes, u));
+    const predicted = [[[2500, 10]], [[0, 4000]]].map((sizes) => sampledValues(sizes, u));
+    const joined = (batches: Batch[], c: number, weighted: 0 | 1) => Float64Array.from(batches.flatMap((b) => b.columns[c]![weighted]));
+    const want = [[inputs, 0], [inputs, 1], [predicted, 0]].map(([batches, c]) => {
+      const sketch = QuantileSketch.ofSorted(joined(batches as Batch[], c as number, 0).sort(), 0);
+      const weighted = joined(batches as Batch[], c as number, 1);
+      if (weighted.length > 0) sketch.merge(QuantileSketch.ofSorted(weighted.sort(), SAMPLE_LEVEL));
+      return sketch.toJSON();
+    });
+    const sample = { groups: [inputs.map((b) => b.values), predicted.map((b) => b.values)], columns: Int32Array.of(0, 0, 0, 1, 1, 0) };
+    const sketches = await pool.sketch(sample);
+    expect(sketches).toEqual(want);
+    expect(sketches[0]!.n).toBe(3005 + 70_802 * 2 ** SAMPLE_LEVEL);
+    // Transferred, not copied: the batches' buffers are gone from this thread.
+    expect(sample.groups.flat().map((b) => b.values.byteLength)).toEqual([0, 0, 0, 0, 0]);
+    expect(await pool.sketch({ groups: [], columns: new Int32Array(0) })).toEqual([]);
   });
 });
+
+/** A batch's sampled values (batchProfile.ts layout) and, per column, its exact and sampled values as plain arrays. */
+interface Batch {
+  values: SampledValues;
+  columns: [number[], number[]][];
+}
+
+function sampledValues(sizes: number[][], u: () => number): Batch {
+  const columns = sizes.map(([exact, sampled]) => [Array.from({ length: exact! }, () => Math.fround(u())), Array.from({ length: sampled! }, () => Math.fround(u()))] as [number[], number[]]);
+  const ends = new Int32Array(2 * sizes.length);
+  let end = 0;
+  columns.forEach(([exact, sampled], c) => {
+    ends[2 * c] = end += exact.length;
+    ends[2 * c + 1] = end += sampled.length;
+  });
+  return { values: { values: Float64Array.from(columns.flatMap(([e, s]) => [...e, ...s])), ends }, columns };
+}
 
 describe('WorkerPool lifecycle', () => {
   it('bytes that are not an ONNX model fail start with MODEL_INVALID', async () => {

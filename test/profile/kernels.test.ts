@@ -6,7 +6,7 @@
  * across its tiles of 256 rows and tensors larger than the pieces it copies them in.
  */
 import { describe, expect, it } from 'vitest';
-import { ARGMAX, scanFloat32Columns, sortFloat64, twoClassColumns } from '../../src/profile/kernels.js';
+import { ARGMAX, scanFloat32Columns, sortedRuns, sortFloat64, twoClassColumns } from '../../src/profile/kernels.js';
 import { uniform } from '../helpers/seeded.js';
 
 describe('sortFloat64', () => {
@@ -32,6 +32,22 @@ describe('sortFloat64', () => {
     expect(Array.from(middle)).toEqual(Array.from(before.subarray(1000, 9000)).sort((a, b) => a - b));
     expect(Array.from(all.subarray(0, 1000))).toEqual(Array.from(before.subarray(0, 1000)));
     expect(Array.from(all.subarray(9000))).toEqual(Array.from(before.subarray(9000)));
+  });
+});
+
+describe('sortedRuns', () => {
+  it('joins runs and sorts them as one array: empty runs among them, few values and many, float32 values and doubles', () => {
+    const u = uniform(12);
+    for (const float32 of [true, false]) {
+      for (const lengths of [[], [0], [3, 0, 5], [1000, 0, 1047], [1000, 1048], [30_000, 7, 0, 41_000]]) {
+        const runs = lengths.map((n) => Float64Array.from({ length: n }, () => (float32 ? Math.fround(u() * 8 - 4) : u() * 8 - 4)));
+        const copies = runs.map((r) => r.slice());
+        const want = Float64Array.from(runs.flatMap((r) => Array.from(r))).sort();
+        expect(Array.from(sortedRuns(runs))).toEqual(Array.from(want));
+        // The runs are read, not sorted in place.
+        expect(runs).toEqual(copies);
+      }
+    }
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { profileBatch } from '../../src/profile/batchProfile.js';
-import { EXACT_ROWS, sampleBatch, sampled, SAMPLE_LEVEL, sketchSample, type ColumnSample } from '../../src/profile/rowSample.js';
+import { EXACT_ROWS, sampleBatch, sampled, SAMPLE_LEVEL, sketchPart, type PartSample } from '../../src/profile/rowSample.js';
 import { RunProfiler, type TensorColumn } from '../../src/profile/runProfiler.js';
 import { uniform } from '../helpers/seeded.js';
 
@@ -14,6 +14,16 @@ const numeric = (name: string, position: number, width: number, extra: Partial<T
 function moments(values: number[]): { mean: number; std: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   return { mean, std: Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) };
+}
+
+/** Per column of a part's sample, how many values its batches hold for it (exact and sampled). */
+function valuesPerColumn(sample: PartSample): number[] {
+  const counts: number[] = [];
+  for (let j = 0; j < sample.columns.length; j += 2) {
+    const c = sample.columns[j + 1]!;
+    counts.push(sample.groups[sample.columns[j]!]!.reduce((n, b) => n + b.ends[2 * c + 1]! - (c > 0 ? b.ends[2 * c - 1]! : 0), 0));
+  }
+  return counts;
 }
 
 describe('RunProfiler', () => {
@@ -99,9 +109,9 @@ describe("RunProfiler fed by the workers' batch profiles", () => {
       local.addPredictions(n, predictions);
       posted.addPredictions(n, predictions);
     }
-    const sketcher = async (samples: ColumnSample[]) => {
-      asked.push(...samples.map((s) => s.exact.length + s.sampled.length));
-      return structuredClone(samples).map(sketchSample);
+    const sketcher = async (sample: PartSample) => {
+      asked.push(...valuesPerColumn(sample));
+      return sketchPart(structuredClone(sample));
     };
     for (const part of [21_000, 19_000]) expect(await posted.takePartWith(part, 't', sketcher)).toEqual(local.takePart(part, 't'));
     // Three numeric columns per part: the first part samples every row of the file's first EXACT_ROWS rows, the second about 1 in 2^SAMPLE_LEVEL.

@@ -153,3 +153,48 @@ describe('PartSink', () => {
     expect((await readdir(staging)).filter((f) => f.startsWith('part-') && !f.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+describe('PartSink profiles, a part in two lanes', () => {
+  it("asks for the first lane's profile once its rows are in, the second's at the cut; each journaled beside its lane, told in order", async () => {
+    const staging = await tmp.make();
+    const source = { path: join(await tmp.make(), 'source.parquet'), format: 'parquet' as const };
+    await db.exec(`COPY (SELECT range AS txn_id FROM range(40000)) TO '${source.path}' (FORMAT parquet)`);
+    const { journal } = await Journal.open(staging, 'test');
+    let appended = 0;
+    const asked: [number, number][] = [];
+    const told: [string, object][] = [];
+    const sink = await open(staging, journal, {
+      lanes: true,
+      checkpointRows: 40_000,
+      profile: (rows) => (asked.push([rows, appended]), { rows }),
+      onProfile: (path, profile) => told.push([path, profile]),
+    });
+    try {
+      sink.resume(0);
+      sink.startFile({ index: 0, source, display: source, rows: 40_000, rejectCheck: () => 'NULL' });
+      // Batches end where the sink says (the first lane's end, 20,480 rows: half, in whole vectors).
+      for (let start = 0; start < 40_000; ) {
+        const n = Math.min(2048, sink.cutAfter(start) - start, 40_000 - start);
+        appended += n;
+        await sink.append([{ type: 'FLOAT', data: Float32Array.from({ length: n }, (_, i) => start + i) }], n);
+        sink.extendSpan((start += n), {});
+      }
+      await sink.flush();
+      await sink.drain();
+    } finally {
+      await sink.close();
+    }
+    expect(asked).toEqual([
+      [20_480, 20_480],
+      [19_520, 40_000],
+    ]);
+    expect(journal.parts(0).map((p) => [p.rowStart, p.rowEnd, p.profile?.name])).toEqual([
+      [0, 20_480, 'profile-0-0.json'],
+      [20_480, 40_000, 'profile-0-1.json'],
+    ]);
+    expect(told).toEqual([
+      [join(staging, 'profile-0-0.json'), { rows: 20_480 }],
+      [join(staging, 'profile-0-1.json'), { rows: 19_520 }],
+    ]);
+  });
+});
