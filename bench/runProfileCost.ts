@@ -9,13 +9,13 @@
  *
  *   npx tsx bench/runProfileCost.ts
  */
-import { exactKsPsi } from '../test/helpers/exactDrift.js';
+import { accuracyCases, sketchErrorsAgainst } from '../test/helpers/exactDrift.js';
 import { binShares, decileEdges, ksStatistic, psi } from '../src/drift/statistics.js';
 import { mergeProfiles } from '../src/profile/profile.js';
 import { QuantileSketch } from '../src/profile/quantileSketch.js';
 import { ARGMAX } from '../src/profile/kernels.js';
 import { RunProfiler, type TensorColumn } from '../src/profile/runProfiler.js';
-import { normals, uniform } from '../test/helpers/seeded.js';
+import { uniform } from '../test/helpers/seeded.js';
 
 const N = 1_000_000;
 const K = 30;
@@ -63,26 +63,11 @@ function inRunSketch(values: Float64Array): QuantileSketch {
 }
 
 function accuracy(): void {
-  const integers = (seed: number, spread: number): Float64Array => {
-    const u = uniform(seed);
-    return Float64Array.from({ length: N }, () => Math.floor(u() * spread) + Math.floor(u() * spread));
-  };
-  const cases: [string, Float64Array, Float64Array][] = [
-    ['normal vs shifted by 0.1, sd 1.1', normals(1, N), normals(2, N, 0.1, 1.1)],
-    ['1e6 + normal vs shifted by 0.05', normals(3, N, 1e6, 1), normals(4, N, 1e6 + 0.05, 1)],
-    ['integers with ties (0..38)', integers(5, 20), integers(6, 21)],
-    ['same distribution', normals(7, N), normals(8, N)],
-  ];
   console.log('| data (reference vs current) | exact KS | KS error | exact PSI | PSI error |');
-  for (const [name, ref, cur] of cases) {
-    const full = new QuantileSketch();
-    full.addArray(ref);
-    const r = full.sorted();
-    const c = inRunSketch(cur).sorted();
-    const edges = decileEdges(r);
-    const got = { ks: ksStatistic(r, c), psi: psi(binShares(r, edges), binShares(c, edges)) };
-    const want = exactKsPsi(Float64Array.from(ref).sort(), Float64Array.from(cur).sort());
-    console.log(`| ${name} | ${want.ks.toFixed(4)} | ${Math.abs(got.ks - want.ks).toFixed(4)} | ${want.psi.toPrecision(3)} | ${Math.abs(got.psi - want.psi).toPrecision(2)} |`);
+  for (const [name, make] of accuracyCases(N)) {
+    const [ref, cur] = make();
+    const { want, ks, psi } = sketchErrorsAgainst(ref, cur)(inRunSketch(cur));
+    console.log(`| ${name} | ${want.ks.toFixed(4)} | ${ks.toFixed(4)} | ${want.psi.toPrecision(3)} | ${psi.toPrecision(2)} |`);
   }
 }
 

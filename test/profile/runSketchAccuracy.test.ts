@@ -1,19 +1,15 @@
 /**
  * A run's sampled sketch (every row of a file's first 16,384 rows, then 1 in 16 at weight 16)
  * is accurate enough for drift: on 1M seeded values, KS and the decile PSI of a run's profile
- * against the full sketch of a reference are within 0.005 of the exact values computed here
- * from the sorted data (the definitions are those of sketchAccuracy.test.ts).
+ * against the full sketch of a reference are within 0.005 of the exact values from the sorted
+ * data (test/helpers/exactDrift.ts; the definitions are those of sketchAccuracy.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { binShares, decileEdges, ksStatistic, psi } from '../../src/drift/statistics.js';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
 import { RunProfiler } from '../../src/profile/runProfiler.js';
-import { normals, uniform } from '../helpers/seeded.js';
-import { countAtMost, exactKsPsi } from '../helpers/exactDrift.js';
+import { accuracyCases, sketchErrorsAgainst } from '../helpers/exactDrift.js';
 
 const N = 1_000_000;
-
-
 
 /** The run's sketch of `values` fed as a run feeds it: batches of 2048 rows of one input file, in `parts` parts merged. */
 function runSketch(values: Float64Array, parts: number): QuantileSketch {
@@ -25,35 +21,19 @@ function runSketch(values: Float64Array, parts: number): QuantileSketch {
   return sketches[0]!;
 }
 
-function integers(seed: number, spread: number): Float64Array {
-  const u = uniform(seed);
-  return Float64Array.from({ length: N }, () => Math.floor(u() * spread) + Math.floor(u() * spread));
-}
-
-const CASES: [string, () => [Float64Array, Float64Array]][] = [
-  ['normal, shifted by 0.1 sd', () => [normals(1, N), normals(2, N, 0.1, 1.1)]],
-  ['large offset (1e6 + normal), shifted', () => [normals(3, N, 1e6, 1), normals(4, N, 1e6 + 0.05, 1)]],
-  ['integers with ties', () => [integers(5, 20), integers(6, 21)]],
-  ['same distribution', () => [normals(7, N), normals(8, N)]],
-];
 
 describe("a run's sampled sketch on 1M values", () => {
-  for (const [name, make] of CASES) {
+  for (const [name, make] of accuracyCases(N)) {
     it(`${name}: KS and PSI against a full reference sketch within 0.005 of exact, one part and four`, () => {
       const [ref, cur] = make();
-      const want = exactKsPsi(Float64Array.from(ref).sort(), Float64Array.from(cur).sort());
-      const full = new QuantileSketch();
-      full.addArray(ref);
-      const r = full.sorted();
-      const edges = decileEdges(r);
+      const errors = sketchErrorsAgainst(ref, cur);
       for (const parts of [1, 4]) {
         const sketch = runSketch(cur, parts);
         expect(sketch.n).toBeGreaterThan(0.97 * N);
         expect(sketch.n).toBeLessThan(1.03 * N);
-        const c = sketch.sorted();
-        const got = { ks: ksStatistic(r, c), psi: psi(binShares(r, edges), binShares(c, edges)) };
-        expect(Math.abs(got.ks - want.ks), `KS ${got.ks} vs ${want.ks}, ${parts} part(s)`).toBeLessThan(0.005);
-        expect(Math.abs(got.psi - want.psi), `PSI ${got.psi} vs ${want.psi}, ${parts} part(s)`).toBeLessThan(0.005);
+        const { got, want, ks, psi } = errors(sketch);
+        expect(ks, `KS ${got.ks} vs ${want.ks}, ${parts} part(s)`).toBeLessThan(0.005);
+        expect(psi, `PSI ${got.psi} vs ${want.psi}, ${parts} part(s)`).toBeLessThan(0.005);
       }
     }, 60_000);
   }

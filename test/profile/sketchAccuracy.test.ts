@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { ColumnProfiler } from '../../src/profile/columnProfile.js';
 import { QuantileSketch } from '../../src/profile/quantileSketch.js';
 import { binShares, decileEdges, ksStatistic, psi } from '../../src/drift/statistics.js';
-import { normals, uniform } from '../helpers/seeded.js';
-import { countAtMost } from '../helpers/exactDrift.js';
+import { normals } from '../helpers/seeded.js';
+import { accuracyCases, countAtMost } from '../helpers/exactDrift.js';
 
 const N = 1_000_000;
 
@@ -67,20 +67,9 @@ function bySketch(ref: QuantileSketch, cur: QuantileSketch): { ks: number; psi: 
   return { ks: ksStatistic(r, c), psi: psi(binShares(r, edges), binShares(c, edges)) };
 }
 
-function integers(seed: number, n: number, spread: number): Float64Array {
-  const u = uniform(seed);
-  return Float64Array.from({ length: n }, () => Math.floor(u() * spread) + Math.floor(u() * spread));
-}
-
-const CASES: [string, () => [Float64Array, Float64Array]][] = [
-  ['normal, shifted by 0.1 sd', () => [normals(1, N), normals(2, N, 0.1, 1.1)]],
-  ['large offset (1e6 + normal), shifted', () => [normals(3, N, 1e6, 1), normals(4, N, 1e6 + 0.05, 1)]],
-  ['integers with ties (sum of two uniform 0..19)', () => [integers(5, N, 20), integers(6, N, 21)]],
-  ['same distribution', () => [normals(7, N), normals(8, N)]],
-];
 
 describe('quantile sketch accuracy on 1M values', () => {
-  for (const [name, make] of CASES) {
+  for (const [name, make] of accuracyCases(N)) {
     it(`${name}: KS and PSI within 0.005 of exact, one sketch and merged from 4 parts, both ways of building`, () => {
       const [ref, cur] = make();
       const sortedRef = Float64Array.from(ref).sort();
