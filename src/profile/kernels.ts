@@ -8,7 +8,7 @@
  *   const figures = scanFloat32Columns(tensor, rows, width); // sum, squares, min, max per column
  *   sortFloat64(values); // in place
  *   const sorted = sortedRuns([a, b]); // a and b joined and sorted, in linear memory
- *   const { counts, columns, scan } = twoClassColumns(null, p1, rows, ARGMAX); // a classifier's predictions
+ *   const { counts, columns, profile } = twoClassColumns(null, p1, rows, ARGMAX, sample); // a classifier's predictions
  */
 import { KERNELS_WASM } from './kernelsWasm.generated.js';
 
@@ -133,51 +133,77 @@ const NO_SAMPLE: RowSample = { rows: new Int32Array(0), exact: 0 };
  * copied whole.
  */
 export function profileFloat32Feed(data: Float32Array, rows: number, width: number, sample: RowSample, columns: readonly SampledColumn[]): Float32FeedProfile {
-  const count = columns.length;
-  const capacity = sample.rows.length;
-  if (rows === 0) return { scan: new Float64Array(4 * width), values: new Float64Array(0), capacity, exactEnds: new Int32Array(count), ends: new Int32Array(count) };
-  const out = BASE;
+  const layout = gatherLayout(BASE, width, sample.rows.length, columns.length);
+  const piece = Math.max(1, Math.min(rows, Math.floor(SCAN_BYTES / (4 * width))));
+  const k = withMemory(layout.end - BASE + 4 * piece * width);
+  const tensor = layout.end;
+  return gatherPass(k, layout, tensor, rows, width, sample, columns, (from, n) => new Float32Array(k.memory.buffer, tensor, n * width).set(data.subarray(from * width, (from + n) * width)), piece);
+}
+
+/** Where a scan's figures and a sample's gathering live in linear memory, from `start`; `end`: the first byte past them. */
+interface GatherLayout {
+  out: number;
+  scratch: number;
+  picked: number;
+  positions: number;
+  affine: number;
+  cursors: number;
+  regions: number;
+  end: number;
+}
+
+function gatherLayout(start: number, width: number, capacity: number, count: number): GatherLayout {
+  const out = align16(start);
   const scratch = out + align16(32 * width);
   const picked = scratch + align16(GROUP_BYTES * Math.ceil(width / 4) + 8 * 4);
   const positions = picked + align16(4 * capacity);
   const affine = positions + align16(4 * count);
   const cursors = affine + 16 * count;
   const regions = cursors + align16(4 * count);
-  const tensor = regions + 8 * count * capacity;
-  const piece = Math.max(1, Math.min(rows, Math.floor(SCAN_BYTES / (4 * width))));
-  const k = withMemory(tensor - BASE + 4 * piece * width);
+  return { out, scratch, picked, positions, affine, cursors, regions, end: regions + 8 * count * capacity };
+}
+
+/**
+ * The column scan and the sample's gathering of a row-major float32 tensor at `tensor` in
+ * linear memory, `piece` rows at a time, each piece put there by `fill` (absent: the tensor is
+ * there whole).
+ */
+function gatherPass(k: Exports, at: GatherLayout, tensor: number, rows: number, width: number, sample: RowSample, columns: readonly SampledColumn[], fill?: (from: number, n: number) => void, piece = rows): Float32FeedProfile {
+  const count = columns.length;
+  const capacity = sample.rows.length;
+  if (rows === 0) return { scan: new Float64Array(4 * width), values: new Float64Array(0), capacity, exactEnds: new Int32Array(count), ends: new Int32Array(count) };
   const memory = k.memory.buffer;
-  new Int32Array(memory, picked, capacity).set(sample.rows);
-  const at = new Int32Array(memory, positions, count);
-  const pairs = new Float64Array(memory, affine, 2 * count);
+  new Int32Array(memory, at.picked, capacity).set(sample.rows);
+  const positions = new Int32Array(memory, at.positions, count);
+  const pairs = new Float64Array(memory, at.affine, 2 * count);
   for (let j = 0; j < count; j++) {
-    at[j] = columns[j]!.position;
+    positions[j] = columns[j]!.position;
     pairs[2 * j] = columns[j]!.a;
     pairs[2 * j + 1] = columns[j]!.b;
   }
-  new Int32Array(memory, cursors, count).fill(0);
+  new Int32Array(memory, at.cursors, count).fill(0);
   let next = 0;
   let exactEnds: Int32Array | null = sample.exact === 0 ? new Int32Array(count) : null;
   const gather = (from: number, n: number, stop: number): void => {
-    next = k.gatherRows(tensor, from, n, width, picked, next, stop, positions, count, affine, cursors, regions, capacity);
+    next = k.gatherRows(tensor, from, n, width, at.picked, next, stop, at.positions, count, at.affine, at.cursors, at.regions, capacity);
   };
   for (let from = 0; from < rows; from += piece) {
     const n = Math.min(piece, rows - from);
-    new Float32Array(memory, tensor, n * width).set(data.subarray(from * width, (from + n) * width));
-    k.scanColumns(tensor, n, width, out, scratch, from === 0);
+    fill?.(from, n);
+    k.scanColumns(tensor, n, width, at.out, at.scratch, from === 0);
     if (count === 0) continue;
     if (!exactEnds) {
       gather(from, n, sample.exact);
-      if (next === sample.exact) exactEnds = new Int32Array(memory, cursors, count).slice();
+      if (next === sample.exact) exactEnds = new Int32Array(memory, at.cursors, count).slice();
     }
     if (exactEnds) gather(from, n, capacity);
   }
   return {
-    scan: new Float64Array(memory, out, 4 * width).slice(),
-    values: new Float64Array(memory, regions, count * capacity).slice(),
+    scan: new Float64Array(memory, at.out, 4 * width).slice(),
+    values: new Float64Array(memory, at.regions, count * capacity).slice(),
     capacity,
     exactEnds: exactEnds ?? new Int32Array(count),
-    ends: new Int32Array(memory, cursors, count).slice(),
+    ends: new Int32Array(memory, at.cursors, count).slice(),
   };
 }
 
@@ -216,26 +242,28 @@ export interface TwoClassColumns {
    * valid until its next kernel call (read it at once).
    */
   columns: Float32Array;
-  /** `scanFloat32Columns` of `columns`. */
-  scan: Float64Array;
+  /** The figures of `columns` (`scan`) and the finite values of its first three columns at the sample's rows, as `profileFloat32Feed` gives a tensor's. */
+  profile: Float32FeedProfile;
 }
+
+/** The three prediction columns of `twoClassColumns`: confidence, p0 and p1, as they are. */
+const PREDICTED: readonly SampledColumn[] = [0, 1, 2].map((position) => ({ position, a: 1, b: 0 }));
 
 /**
  * The prediction columns of `rows` rows of a two-class classifier from its float32
  * probabilities (p0 null: 1 - p1 in float32), decided by `rule` as its part files' SQL
- * decides them, with their class counts and figures: one pass here for what took four
- * allocations and three passes in JavaScript.
+ * decides them, with their class counts, figures and the values of `sample`'s rows: one pass
+ * here for what took four allocations and three passes in JavaScript.
  */
-export function twoClassColumns(p0: Float32Array | null, p1: Float32Array, rows: number, rule: TwoClassRule): TwoClassColumns {
+export function twoClassColumns(p0: Float32Array | null, p1: Float32Array, rows: number, rule: TwoClassRule, sample: RowSample = NO_SAMPLE): TwoClassColumns {
   // The kernel takes four rows at a time: the last ones are padded with NaN, which counts nowhere.
   const padded = Math.ceil(rows / 4) * 4;
   const counts = BASE;
-  const out = counts + 16;
-  const scratch = out + 4 * 32;
-  const input = scratch + align16(GROUP_BYTES);
+  const input = counts + 16;
   const second = input + align16(4 * padded);
   const columns = second + align16(4 * padded);
-  const k = withMemory(columns - BASE + 16 * padded);
+  const gathering = gatherLayout(columns + 16 * padded, 4, sample.rows.length, PREDICTED.length);
+  const k = withMemory(gathering.end - BASE);
   const load = (at: number, values: Float32Array): void => {
     const into = new Float32Array(k.memory.buffer, at, padded);
     into.set(values.subarray(0, rows));
@@ -244,7 +272,7 @@ export function twoClassColumns(p0: Float32Array | null, p1: Float32Array, rows:
   load(input, p1);
   if (p0) load(second, p0);
   k.twoClasses(p0 ? second : 0, input, padded, columns, counts, rule.threshold, rule.positive, rule.below, rule.low, rule.high);
-  if (rows > 0) k.scanColumns(columns, rows, 4, out, scratch, true);
+  const profile = gatherPass(k, gathering, columns, rows, 4, sample, PREDICTED);
   const [zero, one, review] = new Uint32Array(k.memory.buffer, counts, 3);
-  return { counts: [zero!, one!, review!], columns: new Float32Array(k.memory.buffer, columns, 4 * rows), scan: rows > 0 ? new Float64Array(k.memory.buffer, out, 16).slice() : new Float64Array(16) };
+  return { counts: [zero!, one!, review!], columns: new Float32Array(k.memory.buffer, columns, 4 * rows), profile };
 }

@@ -25,7 +25,7 @@ import { mergeMoments } from './moments.js';
 import { PROFILE_VERSION, type Profile } from './profile.js';
 import type { SketchJson } from './quantileSketch.js';
 import { sketchPart, type BatchSample, type PartSample, type SampledValues } from './rowSample.js';
-import { twoClassColumns, type TwoClassRule } from './kernels.js';
+import { twoClassColumns, type Float32FeedProfile, type TwoClassRule } from './kernels.js';
 
 export type { TensorArray, TensorColumn } from './batchProfile.js';
 
@@ -110,11 +110,24 @@ function decidedPredicted(rows: number, sample: BatchSample, p: Extract<BatchPre
   return predicted;
 }
 
-/** A two-class classifier's predictions, decided, counted and scanned by the kernel; its columns (confidence, p0, p1) read from linear memory at once. */
+/** A two-class classifier's predictions, decided, counted, scanned and sampled by the kernel; its columns (confidence, p0, p1) read from linear memory at once. */
 function twoClassPredicted(rows: number, sample: BatchSample, p: Extract<BatchPredictions, { kind: 'two-class' }>): Predicted {
-  const { counts, columns, scan } = twoClassColumns(p.p0, p.p1, rows, p.rule);
-  const figures = numericFigures(rows, sample, [{ data: columns, offsets: [0, 1, 2], stride: 4, scan }]);
-  return { rows, ...figures, classes: Float64Array.of(counts[0], counts[1]), classified: counts[0] + counts[1], review: counts[2] };
+  const { counts, columns, profile } = twoClassColumns(p.p0, p.p1, rows, p.rule, sample);
+  const stats = new Float64Array(3 * STATS);
+  for (let i = 0; i < 3; i++) addNumbers(stats, i * STATS, columns, rows, i, 4, { nanIsNull: false }, profile.scan);
+  return { rows, stats, sampled: joinRegions(profile), classes: Float64Array.of(counts[0], counts[1]), classified: counts[0] + counts[1], review: counts[2] };
+}
+
+/** A kernel's gathered columns (one region each) as a batch's sampled values: column after column, its exact values then the rest. */
+function joinRegions({ values, capacity, exactEnds, ends }: Float32FeedProfile): SampledValues {
+  const joined: SampledValues = { values: new Float64Array(ends.reduce((n, e) => n + e, 0)), ends: new Int32Array(2 * ends.length) };
+  let at = 0;
+  for (let j = 0; j < ends.length; j++) {
+    joined.values.set(values.subarray(j * capacity, j * capacity + ends[j]!), at);
+    joined.ends[2 * j] = at + exactEnds[j]!;
+    at = joined.ends[2 * j + 1] = at + ends[j]!;
+  }
+  return joined;
 }
 
 /** A batch added and not yet taken into a part: its exact figures; its sampled values are in the columns' buffers. */

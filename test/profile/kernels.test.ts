@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ARGMAX, scanFloat32Columns, sortedRuns, sortFloat64, twoClassColumns } from '../../src/profile/kernels.js';
+import { sampleBatch } from '../../src/profile/rowSample.js';
 import { uniform } from '../helpers/seeded.js';
 
 describe('sortFloat64', () => {
@@ -112,13 +113,13 @@ describe('twoClassColumns', () => {
     const u = uniform(21);
     for (const rows of [0, 1, 3, 4, 5, 1001, 70_000]) {
       const p1 = Float32Array.from({ length: rows }, () => u());
-      const { counts, columns, scan } = twoClassColumns(null, p1, rows, ARGMAX);
+      const { counts, columns, profile } = twoClassColumns(null, p1, rows, ARGMAX);
       const p0 = p1.map((p) => 1 - p);
       const ones = p1.filter((p, r) => p > p0[r]!).length;
       expect(counts, `${rows} rows`).toEqual([rows - ones, ones, 0]);
       const want = Float32Array.from({ length: 4 * rows }, (_, i) => [Math.max(p0[i >> 2]!, p1[i >> 2]!), p0[i >> 2]!, p1[i >> 2]!, 0][i % 4]!);
       expect(Array.from(columns)).toEqual(Array.from(want));
-      expect(Array.from(scan)).toEqual(rows > 0 ? scanHere(want, rows, 4) : new Array(16).fill(0));
+      expect(Array.from(profile.scan)).toEqual(rows > 0 ? scanHere(want, rows, 4) : new Array(16).fill(0));
     }
   });
 
@@ -129,5 +130,25 @@ describe('twoClassColumns', () => {
     const { counts, columns } = twoClassColumns(p0, p1, 5, { threshold: 0.5, positive: 0, below: 0.6, low: 0.4, high: 0.6 });
     expect(Array.from({ length: 5 }, (_, r) => columns[4 * r])).toEqual([Math.fround(0.9), Math.fround(0.6), Math.fround(0.55), NaN, Math.fround(0.8)]);
     expect(counts).toEqual([2, 2, 2]);
+  });
+
+  it("gathers the sample's rows of confidence, p0 and p1: finite values only, the exact rows' first", () => {
+    const u = uniform(5);
+    const rows = 70_000;
+    const p1 = Float32Array.from({ length: rows }, () => (u() < 0.01 ? NaN : u()));
+    const sample = sampleBatch(3, 16_000, rows);
+    const { columns, profile } = twoClassColumns(null, p1, rows, ARGMAX, sample);
+    const { values, capacity, exactEnds, ends } = profile;
+    expect(capacity).toBe(sample.rows.length);
+    for (let j = 0; j < 3; j++) {
+      const at = (from: number, to: number) => Array.from(sample.rows.subarray(from, to), (r) => columns[4 * r + j]!).filter(Number.isFinite);
+      const exact = at(0, sample.exact);
+      const rest = at(sample.exact, sample.rows.length);
+      expect([exactEnds[j], ends[j]]).toEqual([exact.length, exact.length + rest.length]);
+      expect(Array.from(values.subarray(j * capacity, j * capacity + ends[j]!))).toEqual([...exact, ...rest]);
+    }
+    // 384 exact rows (to the file's 16,384th), then about 1 in 16; some NaN left out.
+    expect(sample.exact).toBe(384);
+    expect(ends[1]! - exactEnds[1]!).toBeLessThan(sample.rows.length - sample.exact);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { profileBatch } from '../../src/profile/batchProfile.js';
+import { ARGMAX } from '../../src/profile/kernels.js';
 import { EXACT_ROWS, sampleBatch, sampled, SAMPLE_LEVEL, sketchPart, type PartSample } from '../../src/profile/rowSample.js';
 import { RunProfiler, type TensorColumn } from '../../src/profile/runProfiler.js';
 import { uniform } from '../helpers/seeded.js';
@@ -86,6 +87,31 @@ describe('RunProfiler', () => {
     const empty = profiler.takePart(0, 't');
     expect(empty).toMatchObject({ rows: 0, prediction: { rows: 0, review: 0, review_rate: null } });
     expect(empty.columns.map((c) => [c.name, c.rows, c.numeric!.count, c.numeric!.mean])).toEqual([['v', 0, 0, null], ['confidence', 0, 0, null]]);
+  });
+});
+
+describe("a two-class classifier's predictions profiled by the kernel", () => {
+  it('give the part profile of the same rows decided here: the argmax, confidence and both probabilities, NaN rows in no class', () => {
+    const u = uniform(14);
+    const layout = { classes: ['no', 'yes'], review: false, numeric: ['confidence', 'prob_no', 'prob_yes'] };
+    const kernel = new RunProfiler([numeric('v', 0, 1)], layout);
+    const here = new RunProfiler([numeric('v', 0, 1)], layout);
+    // Batches across the file's first EXACT_ROWS rows and past them: the sample's exact rows and its weighted ones.
+    for (let r = 0, n = 5000; r < 40_000; r += n) {
+      const p1 = Float32Array.from({ length: n }, () => (u() < 0.02 ? NaN : u()));
+      const p0 = p1.map((p) => 1 - p);
+      const feeds = { x: { data: Float64Array.from({ length: n }, () => u()) } };
+      kernel.addBatch(feeds, n, 0, r);
+      here.addBatch(feeds, n, 0, r);
+      kernel.addPredictions(n, { kind: 'two-class', p0: null, p1, rule: ARGMAX });
+      const classIndex = Int32Array.from(p1, (p, i) => (Number.isNaN(p) ? -1 : p > p0[i]! ? 1 : 0));
+      here.addPredictions(n, { kind: 'decided', classIndex, review: null, numeric: [p1.map((p, i) => Math.max(p, p0[i]!)), p0, p1] });
+    }
+    const [a, b] = [kernel.takePart(40_000, 't'), here.takePart(40_000, 't')];
+    expect(a).toEqual(b);
+    expect(a.columns[3]).toMatchObject({ name: 'prob_yes', nan: expect.any(Number) as number });
+    expect(a.columns[3]!.nan).toBeGreaterThan(0);
+    expect(a.prediction!.rows).toBe(40_000 - a.columns[3]!.nan);
   });
 });
 
