@@ -6,11 +6,13 @@
  * of a call dominates). So an `auto` run scores its first rows at each candidate size in
  * turn, with the real workers and the whole pipeline, and keeps the fastest.
  *
- * How it measures: batches come back in the order they were read. Each batch is charged the
- * time between the previous batch's return and its own, so a candidate's rate is the pace at
- * which the pipeline returned its rows: reading, inference and writing together, whichever
- * is the bottleneck (`typicalMsPerRow` leaves out the pauses that are no candidate's doing).
- * The first batches (the pipeline filling) are not measured.
+ * How it measures: batches are taken in the order they were read. Each batch is charged the
+ * time between the previous batch's end and its own (when its worker finished it), so a
+ * candidate's rate is the pace at which the pipeline scored its rows: reading, inference and
+ * writing together, whichever is the bottleneck (`typicalMsPerRow` leaves out the pauses that
+ * are no candidate's doing). Timed when the scoring thread took each result instead, a
+ * candidate's last batches were charged the reading of the next candidate's larger first ones.
+ * Each candidate's first batches (the pipeline filling with them) are not measured.
  * Candidates go from small to large, and tuning stops early once a candidate is clearly
  * slower than the best. The rows scored while tuning are the run's own rows: nothing is
  * scored twice, and the output does not depend on the batch size.
@@ -50,7 +52,7 @@ interface Segment {
   size: number;
   /** Batches of this segment still to hand out. */
   left: number;
-  /** False for the warm-up: the pipeline filling is not measured. */
+  /** False for a candidate's lead-in: the pipeline filling with its batches is not measured. */
   measured: boolean;
 }
 
@@ -97,17 +99,22 @@ export class BatchSizer {
   }
 
   /**
-   * A batch came back from the workers with `rows` rows at `at` (ms). Batches come back in
-   * the order they were read, so the oldest one handed out is this one; a batch read after
-   * the tuning is not in the list.
+   * A batch came back from the workers with `rows` rows, done at `at` (ms: when its worker
+   * finished it, not when the scoring thread took it, which may be busy reading the next
+   * candidate's first batches). Batches are taken in the order they were read, so the oldest
+   * one handed out is this one; a batch read after the tuning is not in the list. Two workers
+   * may finish out of order: a batch done before the one read ahead of it is charged nothing.
+   * A batch with no rows (all rejected, never scored) leaves the clock where it was.
    */
   returned(rows: number, at: number): void {
     const since = this.lastReturn;
-    this.lastReturn = at;
     const batch = this.handedOut.shift();
+    if (rows === 0 && since !== null) return;
+    const done = Math.max(at, since ?? at);
+    this.lastReturn = done;
     if (!batch?.measured || since === null || rows === 0) return;
     const samples = this.samples.get(batch.size) ?? [];
-    samples.push({ rows, ms: at - since });
+    samples.push({ rows, ms: done - since });
     this.samples.set(batch.size, samples);
   }
 
@@ -136,21 +143,21 @@ export class BatchSizer {
 }
 
 /**
- * The segments of a tuning: a warm-up at the smallest size (the pipeline filling), then each
- * candidate for at least SEGMENT_ROWS rows and MIN_BATCHES batches, as long as the candidates tried
- * fit in MAX_TUNING_SHARE of the rows.
+ * The segments of a tuning: per candidate a lead-in of `inFlight` batches (at least 2) at its
+ * size, not measured (the pipeline filling with batches of that size: the first ones wait for
+ * the reader's larger batches while the workers run dry), then at least SEGMENT_ROWS rows and
+ * MIN_BATCHES batches measured; as many candidates as fit in MAX_TUNING_SHARE of the rows.
  */
 export function tuningPlan(rows: number, inFlight: number, candidates: readonly number[]): Segment[] {
   const budget = rows * MAX_TUNING_SHARE;
-  const first = candidates[0];
-  if (first === undefined) return [];
-  const segments: Segment[] = [{ size: first, left: Math.max(2, inFlight), measured: false }];
-  let used = segments[0]!.left * first;
+  const lead = Math.max(2, inFlight);
+  const segments: Segment[] = [];
+  let used = 0;
   for (const size of candidates) {
     const batches = Math.max(MIN_BATCHES, Math.ceil(SEGMENT_ROWS / size));
-    if (used + batches * size > budget) break;
-    used += batches * size;
-    segments.push({ size, left: batches, measured: true });
+    if (used + (lead + batches) * size > budget) break;
+    used += (lead + batches) * size;
+    segments.push({ size, left: lead, measured: false }, { size, left: batches, measured: true });
   }
   // One candidate alone is no choice.
   return segments.length > 2 ? segments : [];

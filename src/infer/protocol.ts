@@ -32,6 +32,6 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; inputs: RuntimeValueInfo[]; outputs: RuntimeValueInfo[]; version: string; provider: Provider; fallback?: string }
-  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number; returned: ArrayBuffer[]; profile?: BatchProfile }
+  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number; returned: ArrayBuffer[]; profile?: BatchProfile; doneAt: number }
   | { type: 'sketched'; id: number; sketches: SketchJson[] }
   | { type: 'error'; id: number | null; error: SerializedError };

@@ -84,7 +84,10 @@ port.on('message', async (message: ToWorker) => {
     const profile = message.profile && profileColumns ? profileBatch(profileColumns, message.feeds, message.profile) : undefined;
     // The batch's input buffers go back to the reader to be filled again (no allocation, no GC).
     const returned = Object.values(message.feeds).flatMap((t) => (Array.isArray(t.data) ? [] : [(t.data as Float32Array).buffer as ArrayBuffer]));
-    post({ type: 'result', id: message.id, outputs, ms, padded, returned, ...(profile ? { profile } : {}) }, [...transfer, ...returned, ...(profile ? profileBuffers(profile) : [])]);
+    // When the batch was done, on the clock every thread shares (ms since the epoch, sub-ms): the
+    // batch sizer charges batches by it, not by when the scoring thread got round to them.
+    const doneAt = performance.timeOrigin + performance.now();
+    post({ type: 'result', id: message.id, outputs, ms, padded, returned, doneAt, ...(profile ? { profile } : {}) }, [...transfer, ...returned, ...(profile ? profileBuffers(profile) : [])]);
   } catch (err) {
     post({ type: 'error', id: message.id, error: serialize(err) });
   }

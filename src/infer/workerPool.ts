@@ -41,6 +41,8 @@ export interface BatchResult {
   returned: ArrayBuffer[];
   /** The batch's profile, when it was asked for (`profileInputs`, `run`'s `profile`). */
   profile?: BatchProfile;
+  /** When its worker was done with it, on this thread's `performance.now()` clock. */
+  doneAt: number;
 }
 
 type Answer = Extract<FromWorker, { type: 'result' | 'sketched' }>;
@@ -108,7 +110,7 @@ export class WorkerPool {
     const answer = await this.send(this.leastBusy(), (id) => ({ type: 'run', id, feeds, ...(profile ? { profile } : {}) }), transfer);
     if (answer.type !== 'result') throw new BatchinferError('INTERNAL', `an inference worker answered a batch with ${answer.type}`);
     const { outputs, ms, padded, returned } = answer;
-    return { outputs, ms, padded, returned, ...(answer.profile ? { profile: answer.profile } : {}) };
+    return { outputs, ms, padded, returned, doneAt: answer.doneAt - performance.timeOrigin, ...(answer.profile ? { profile: answer.profile } : {}) };
   }
 
   /** Some worker has no batch in flight. */

@@ -40,21 +40,24 @@ describe('BatchSizer', () => {
     expect(sizer.report()).toEqual({ mode: 'auto', chosen: 2048, candidates: [] });
   });
 
-  it('auto tries each candidate in turn after a warm-up, then keeps the fastest', () => {
+  it('auto tries each candidate in turn, each after a lead-in of its own, then keeps the fastest', () => {
     // 4096 rows per batch is the sweet spot of this made-up model: 1 us a row, others 2 us.
     const sizer = BatchSizer.auto(10_000_000, 4, 2048);
     const sizes = drive(sizer, 200, 4, (size) => (size === 4096 ? 0.001 : 0.002));
-    // warm-up (4 x 1024), then 32 x 1024, 8 x 4096, 4 x 16384, 4 x 65536 (each at least 32k rows and 4 batches)
-    expect(sizes.slice(0, 36)).toEqual(new Array(36).fill(1024));
-    expect(sizes.slice(36, 44)).toEqual(new Array(8).fill(4096));
-    expect(sizes.slice(44, 48)).toEqual(new Array(4).fill(16384));
-    expect(sizes.slice(48, 52)).toEqual(new Array(4).fill(65536));
-    expect(new Set(sizes.slice(60))).toEqual(new Set([4096]));
+    // Each candidate: a lead-in of 4 batches (as many as are in flight), then at least 32k rows
+    // and 4 batches. 16384 is clearly slower than 4096: judged once its batches are back (at the
+    // end of 65536's lead-in), it ends the tuning before 65536 is measured.
+    const plan = [[1024, 4 + 32], [4096, 4 + 8], [16384, 4 + 4], [65536, 4]] as const;
+    let at = 0;
+    for (const [size, n] of plan) {
+      expect(sizes.slice(at, at + n), `${size}`).toEqual(new Array(n).fill(size));
+      at += n;
+    }
+    expect(new Set(sizes.slice(at))).toEqual(new Set([4096]));
     const report = sizer.report();
     expect(report.chosen).toBe(4096);
-    expect(report.candidates.map((c) => c.batchSize)).toEqual(AUTO_CANDIDATES);
-    expect(report.candidates.map((c) => c.rowsPerSecond)).toEqual([500_000, 1_000_000, 500_000, 500_000]);
-    // The warm-up batches are not counted: 32 batches of 1024.
+    expect(report.candidates.map((c) => [c.batchSize, c.rowsPerSecond])).toEqual([[1024, 500_000], [4096, 1_000_000], [16384, 500_000]]);
+    // The lead-in batches are not counted: 32 batches of 1024.
     expect(report.candidates[0]!.rows).toBe(32 * 1024);
   });
 
@@ -65,6 +68,28 @@ describe('BatchSizer', () => {
     const sizes = drive(sizer, 120, 1, (size) => 0.001 * Math.log2(size / 512));
     expect(sizes).not.toContain(65536);
     expect(sizer.report().chosen).toBe(1024);
+  });
+
+  it('charges each batch from the end of the one before it: two workers finishing in pairs, the second a little ahead of the first, give the pace of the pairs', () => {
+    // Candidates 1024 and 4096 on a 1M-row run, 2 in flight: each a lead-in of 2 batches, then 32 and 8 measured.
+    const sizer = BatchSizer.auto(1_000_000, 2, 2048, [1024, 4096]);
+    const sizes = Array.from({ length: 44 }, () => sizer.next());
+    expect(sizes).toEqual([...new Array(34).fill(1024), ...new Array(10).fill(4096)]);
+    let clock = 0;
+    sizer.returned(1024, clock);
+    sizer.returned(1024, (clock += 1)); // the lead-in
+    // 1024-row batches done in pairs, the second of each pair 0.25 ms before the first (two workers).
+    for (let i = 0; i < 16; i++) {
+      sizer.returned(1024, (clock += 2));
+      sizer.returned(1024, clock - 0.25);
+    }
+    // 4096-row batches every 4 ms, after a lead-in that took longer.
+    for (const ms of [9, 9, 4, 4, 4, 4, 4, 4, 4, 4]) sizer.returned(4096, (clock += ms));
+    // 1024: charged 2, 0, 2, 0, ... ms (the middle half's mean: 1 ms a batch); 4096: 4 ms a batch.
+    expect(sizer.report().candidates).toEqual([
+      { batchSize: 1024, rows: 32 * 1024, rowsPerSecond: Math.round(1000 / (1 / 1024)) },
+      { batchSize: 4096, rows: 8 * 4096, rowsPerSecond: Math.round(1000 / (4 / 4096)) },
+    ]);
   });
 });
 
@@ -81,10 +106,12 @@ describe('typicalMsPerRow', () => {
 });
 
 describe('tuningPlan', () => {
-  it('measures only the candidates whose rows fit in a quarter of the run', () => {
-    // warm-up 4 x 1024 + 32 x 1024 + 8 x 4096 = 69,632 rows: a run of 278,528 rows or more measures two.
-    expect(tuningPlan(278_527, 4, AUTO_CANDIDATES)).toEqual([]);
-    expect(tuningPlan(278_528, 4, AUTO_CANDIDATES).map((s) => [s.size, s.left, s.measured])).toEqual([[1024, 4, false], [1024, 32, true], [4096, 8, true]]);
+  it('measures only the candidates whose rows fit in a quarter of the run, each after a lead-in', () => {
+    // (4 + 32) x 1024 + (4 + 8) x 4096 = 86,016 rows: a run of 344,064 rows or more measures two.
+    expect(tuningPlan(344_063, 4, AUTO_CANDIDATES)).toEqual([]);
+    expect(tuningPlan(344_064, 4, AUTO_CANDIDATES).map((s) => [s.size, s.left, s.measured])).toEqual([[1024, 4, false], [1024, 32, true], [4096, 4, false], [4096, 8, true]]);
     expect(tuningPlan(10_000_000, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual(AUTO_CANDIDATES);
+    // The bench's 1M rows: 1024, 4096 and 16384 ((4 + 4) x 16384 more: 217,088 rows), not 65536.
+    expect(tuningPlan(1_000_000, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual([1024, 4096, 16384]);
   });
 });

@@ -69,6 +69,18 @@ describe('WorkerPool on mlp.onnx', () => {
     });
   });
 
+  it("says when its worker was done with each batch, on this thread's clock: after the batch was sent, before its result arrived", async () => {
+    const sent = performance.now();
+    const timed = await Promise.all([0, 1, 2, 3].map(async (i) => {
+      const result = await pool.run(feed(100 * i, 100 * i + 100));
+      return { doneAt: result.doneAt, arrived: performance.now(), ms: result.ms };
+    }));
+    for (const { doneAt, arrived, ms } of timed) {
+      expect(doneAt).toBeGreaterThanOrEqual(sent + ms);
+      expect(doneAt).toBeLessThanOrEqual(arrived);
+    }
+  });
+
   it('transfers the feed buffers: they are detached after run', async () => {
     const feeds = feed(0, 10);
     const data = feeds.x.data;
