@@ -14,8 +14,8 @@ import { AUTO_CANDIDATES } from '../../src/infer/batchSizer.js';
 import { DEFAULT_BATCH_SIZE } from '../../src/spec/jobSpec.js';
 
 const tmp = useTempDirs('batchinfer-e2e-batchsize-');
-/** Enough rows for the two smallest candidates (infer/batchSizer.ts tuningPlan: 278,528). */
-const ROWS = 300_000;
+/** Enough rows for the two smallest candidates, each with its lead-in (infer/batchSizer.ts tuningPlan: 344,064 with two workers). */
+const ROWS = 350_000;
 const FEATURES = Array.from({ length: 30 }, (_, i) => `f${i}`).join(',');
 
 let input: Promise<string> | undefined;
