@@ -10,9 +10,9 @@
  * time between the previous batch's end and its own (when its worker finished it), so a
  * candidate's rate is the pace at which the pipeline scored its rows: reading, inference and
  * writing together, whichever is the bottleneck (`typicalMsPerRow` leaves out the pauses that
- * are no candidate's doing). Timed when the scoring thread took each result instead, a
- * candidate's last batches were charged the reading of the next candidate's larger first ones.
- * Each candidate's first batches (the pipeline filling with them) are not measured.
+ * are no candidate's doing): the scoring thread takes a result when it can, perhaps while
+ * reading the next candidate's larger batches, which is no cost of this batch's. Each
+ * candidate's first batches (the pipeline filling with them) are not measured.
  * Candidates go from small to large, and tuning stops early once a candidate is clearly
  * slower than the best. The rows scored while tuning are the run's own rows: nothing is
  * scored twice, and the output does not depend on the batch size.
@@ -112,7 +112,7 @@ export class BatchSizer {
     if (rows === 0 && since !== null) return;
     const done = Math.max(at, since ?? at);
     this.lastReturn = done;
-    if (!batch?.measured || since === null || rows === 0) return;
+    if (!batch?.measured || since === null) return;
     const samples = this.samples.get(batch.size) ?? [];
     samples.push({ rows, ms: done - since });
     this.samples.set(batch.size, samples);
@@ -159,7 +159,7 @@ export function tuningPlan(rows: number, inFlight: number, candidates: readonly 
     used += (lead + batches) * size;
     segments.push({ size, left: lead, measured: false }, { size, left: batches, measured: true });
   }
-  // One candidate alone is no choice.
+  // One candidate alone (a lead-in and its measured segment) is no choice.
   return segments.length > 2 ? segments : [];
 }
 

@@ -95,13 +95,8 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
     const numeric = feed.numbers;
     addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column, feed.gathered?.scan ?? null);
     const { a, b } = column.affine ?? IDENTITY;
-    const g = feed.gathered;
-    if (g) {
-      const j = feed.index.get(c)!;
-      const from = j * g.capacity;
-      values.set(g.values.subarray(from, from + g.ends[j]!), end);
-      ends[2 * c] = end + g.exactEnds[j]!;
-      end = ends[2 * c + 1] = end + g.ends[j]!;
+    if (feed.gathered) {
+      end = placeRegion(feed.gathered, feed.index.get(c)!, { values, ends }, c, end);
     } else {
       end = ends[2 * c] = gather(values, end, numeric, sample.rows, 0, sample.exact, column.position, column.width, a, b);
       end = ends[2 * c + 1] = gather(values, end, numeric, sample.rows, sample.exact, sample.rows.length, column.position, column.width, a, b);
@@ -131,6 +126,18 @@ function feedPass(columns: readonly TensorColumn[], feed: string, data: TensorAr
     sampled.push({ position: column.position, a, b });
   });
   return { numbers: data, gathered: profileFloat32Feed(data, rows, width, sample, sampled), index };
+}
+
+/**
+ * Column j of the kernel's gathered values (`profileFloat32Feed`: one region each, exact values
+ * first) as column c of `into`, from `at`: its values copied there, its ends set (the layout of
+ * `BatchProfile.values`). Returns the end of its values.
+ */
+export function placeRegion(gathered: Float32FeedProfile, j: number, into: { values: Float64Array; ends: Int32Array }, c: number, at: number): number {
+  const from = j * gathered.capacity;
+  into.values.set(gathered.values.subarray(from, from + gathered.ends[j]!), at);
+  into.ends[2 * c] = at + gathered.exactEnds[j]!;
+  return (into.ends[2 * c + 1] = at + gathered.ends[j]!);
 }
 
 /** The kernel's figures of every column of a float32 tensor (kernels.ts scanFloat32Columns), for `addNumbers`; null for other tensors, which it passes over itself. */

@@ -18,7 +18,7 @@
  *   profiler.addPredictions(rows, predictions);
  *   const partProfile = profiler.takePart(rowsOfThePart);
  */
-import { addNumbers, COUNT, gather, kernelScan, INF, M2, MAX, MEAN, MIN, NAN, NULLS, profileBatch, STATS, type BatchProfile, type TensorArray, type TensorColumn } from './batchProfile.js';
+import { addNumbers, COUNT, gather, kernelScan, INF, M2, MAX, MEAN, MIN, NAN, NULLS, placeRegion, profileBatch, STATS, type BatchProfile, type TensorArray, type TensorColumn } from './batchProfile.js';
 import { CategoryTally, type CategoryCounts } from './categoryTally.js';
 import type { ColumnKind, ColumnProfile } from './columnProfile.js';
 import { mergeMoments } from './moments.js';
@@ -67,37 +67,23 @@ interface Predicted {
   review: number;
 }
 
-/** Numeric prediction column i at data[offsets[i] + r stride], with the kernel's figures of `data` (or null). */
-interface NumericColumns {
-  data: ArrayLike<number>;
-  offsets: readonly number[];
-  stride: number;
-  scan: Float64Array | null;
-}
-
-/** The figures and sampled values of the numeric prediction columns of `rows` rows. */
-function numericFigures(rows: number, sample: BatchSample, columns: readonly NumericColumns[]): Pick<Predicted, 'stats' | 'sampled'> {
-  const count = columns.reduce((n, c) => n + c.offsets.length, 0);
-  const stats = new Float64Array(count * STATS);
+/** The figures and sampled values of a batch's numeric prediction columns, `rows` rows each. */
+function numericFigures(rows: number, sample: BatchSample, numeric: readonly (Float32Array | Float64Array)[]): Pick<Predicted, 'stats' | 'sampled'> {
+  const stats = new Float64Array(numeric.length * STATS);
   const { rows: sampleRows, exact } = sample;
-  const sampled = { values: new Float64Array(count * sampleRows.length), ends: new Int32Array(2 * count) };
-  let i = 0;
+  const sampled = { values: new Float64Array(numeric.length * sampleRows.length), ends: new Int32Array(2 * numeric.length) };
   let end = 0;
-  for (const { data, offsets, stride, scan } of columns) {
-    for (const offset of offsets) {
-      addNumbers(stats, i * STATS, data, rows, offset, stride, { nanIsNull: false }, scan);
-      end = sampled.ends[2 * i] = gather(sampled.values, end, data, sampleRows, 0, exact, offset, stride, 1, 0);
-      end = sampled.ends[2 * i + 1] = gather(sampled.values, end, data, sampleRows, exact, sampleRows.length, offset, stride, 1, 0);
-      i++;
-    }
-  }
+  numeric.forEach((values, i) => {
+    addNumbers(stats, i * STATS, values, rows, 0, 1, { nanIsNull: false }, kernelScan(values, rows, 1));
+    end = sampled.ends[2 * i] = gather(sampled.values, end, values, sampleRows, 0, exact, 0, 1, 1, 0);
+    end = sampled.ends[2 * i + 1] = gather(sampled.values, end, values, sampleRows, exact, sampleRows.length, 0, 1, 1, 0);
+  });
   return { stats, sampled };
 }
 
 /** Predictions decided by the postprocessor: each numeric column scanned on its own, the classes counted row by row. */
 function decidedPredicted(rows: number, sample: BatchSample, p: Extract<BatchPredictions, { kind: 'decided' }>, classCount: number): Predicted {
-  const columns = p.numeric.map((values) => ({ data: values, offsets: [0], stride: 1, scan: kernelScan(values, rows, 1) }));
-  const predicted: Predicted = { rows, ...numericFigures(rows, sample, columns), classes: p.classIndex ? new Float64Array(classCount) : null, classified: 0, review: 0 };
+  const predicted: Predicted = { rows, ...numericFigures(rows, sample, p.numeric), classes: p.classIndex ? new Float64Array(classCount) : null, classified: 0, review: 0 };
   if (p.classIndex && predicted.classes) {
     for (let r = 0; r < rows; r++) {
       const c = p.classIndex[r]!;
@@ -119,14 +105,10 @@ function twoClassPredicted(rows: number, sample: BatchSample, p: Extract<BatchPr
 }
 
 /** A kernel's gathered columns (one region each) as a batch's sampled values: column after column, its exact values then the rest. */
-function joinRegions({ values, capacity, exactEnds, ends }: Float32FeedProfile): SampledValues {
-  const joined: SampledValues = { values: new Float64Array(ends.reduce((n, e) => n + e, 0)), ends: new Int32Array(2 * ends.length) };
+function joinRegions(gathered: Float32FeedProfile): SampledValues {
+  const joined: SampledValues = { values: new Float64Array(gathered.ends.reduce((n, e) => n + e, 0)), ends: new Int32Array(2 * gathered.ends.length) };
   let at = 0;
-  for (let j = 0; j < ends.length; j++) {
-    joined.values.set(values.subarray(j * capacity, j * capacity + ends[j]!), at);
-    joined.ends[2 * j] = at + exactEnds[j]!;
-    at = joined.ends[2 * j + 1] = at + ends[j]!;
-  }
+  for (let j = 0; j < gathered.ends.length; j++) at = placeRegion(gathered, j, joined, j, at);
   return joined;
 }
 
