@@ -23,6 +23,8 @@ import type { OutputPlan, ScoresDecision } from '../postprocess/outputPlan.js';
 import type { LabelCounts } from '../postprocess/labelCheck.js';
 import type { Params } from '../util/sql.js';
 import { failpoint } from '../util/failpoint.js';
+import type { Profile } from '../profile/profile.js';
+import { profileJson } from '../profile/profileJson.js';
 import { prepareFileAtomic, type PreparedFile } from './atomicFile.js';
 import type { Journal } from './journal.js';
 import type { Part } from './part.js';
@@ -48,9 +50,9 @@ export interface PartSinkOptions {
   /** What each part's journal entry records beside its rows: the scores decision, the label counts of its `rows` rows. */
   notes(rows: number): { scores?: ScoresDecision; labelCheck?: LabelCounts };
   /** The profile of each part's `rows` rows, kept beside it (absent or null: the run keeps no profile). */
-  profile?(rows: number): object | null | Promise<object | null>;
+  profile?(rows: number): Profile | null | Promise<Profile | null>;
   /** Told each part's profile once its file is written, in the order the parts are journaled. */
-  onProfile?(path: string, profile: object): void;
+  onProfile?(path: string, profile: Profile): void;
 }
 
 /** The input file being written: where its rows are read from, and how a rejected row is found again. */
@@ -88,7 +90,7 @@ interface CutPart {
 /** A part file's profile, written and synced under a temporary name, renamed to `name` when the part is journaled. */
 interface StagedPartProfile {
   name: string;
-  profile: object;
+  profile: Profile;
   file: PreparedFile;
 }
 
@@ -338,7 +340,7 @@ export class PartSink {
   private takeProfile(file: SinkFile, seq: number, rows: number): Promise<StagedPartProfile | null> {
     const name = `profile-${file.index}-${seq}.json`;
     const staged = Promise.resolve(this.options.profile?.(rows) ?? null).then(async (profile) =>
-      profile ? { name, profile, file: await prepareFileAtomic(join(this.options.staging, name), JSON.stringify(profile) + '\n') } : null,
+      profile ? { name, profile, file: await prepareFileAtomic(join(this.options.staging, name), profileJson(profile) + '\n') } : null,
     );
     staged.catch(() => undefined);
     return staged;

@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { fsyncPath, writeFileAtomic } from './atomicFile.js';
 import { guardWrite } from '../util/writeFailure.js';
 import { profilePath, summaryPath } from './outputPaths.js';
+import type { Profile } from '../profile/profile.js';
+import { profileJson } from '../profile/profileJson.js';
 
 const STAGED_SUMMARY = 'summary.json';
 const STAGED_PROFILE = 'profile.json';
@@ -33,8 +35,8 @@ export async function placeStagedSummary(stagingDir: string, output: string): Pr
 }
 
 /** Keeps the run's profile in the staging directory, for `placeStagedProfile` after the commit (compact JSON: its sketches are long). */
-export async function stageProfile(stagingDir: string, profile: object, fileMode?: number): Promise<void> {
-  await writeFileAtomic(join(stagingDir, STAGED_PROFILE), JSON.stringify(profile) + '\n', fileMode);
+export async function stageProfile(stagingDir: string, profile: Profile, fileMode?: number): Promise<void> {
+  await writeFileAtomic(join(stagingDir, STAGED_PROFILE), profileJson(profile) + '\n', fileMode);
 }
 
 /** Moves the profile `stageProfile` kept in `stagingDir` beside `output`; with none staged, removes an earlier run's. */

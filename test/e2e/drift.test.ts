@@ -181,11 +181,14 @@ describe.concurrent('drift', { timeout: 60_000 }, () => {
     await writeFile(path('not-profile.json'), '{"rows": 3}');
     await writeFile(path('not-json.json'), 'rows,3\n');
     await writeFile(path('v2.profile.json'), '{"profile_version": 2, "rows": 0, "columns": []}');
+    const badLevel = { profile_version: 1, rows: 3, columns: [{ name: 'x', type: 'DOUBLE', kind: 'numeric', rows: 3, nulls: 0, numeric: { sketch: { k: 8, n: 3, levels: ['AA"A'], parity: [0] } } }] };
+    await writeFile(path('corrupt-level.profile.json'), JSON.stringify(badLevel));
     const drift = (ref: string, ...more: string[]): Promise<CliResult> => runCli(['drift', '--reference', ref, '--current', cur, ...more]);
     expect(expectCliError(await drift(path('missing.profile.json')), 66, 'INPUT_MISSING')).toContain('missing.profile.json does not exist');
     expect(expectCliError(await drift(path('not-profile.json')), 65, 'INPUT_INVALID')).toContain('not-profile.json is not a batchinfer profile');
     expect(expectCliError(await drift(path('not-json.json')), 65, 'INPUT_INVALID')).toContain('text that is not JSON');
     expect(expectCliError(await drift(path('v2.profile.json')), 65, 'INPUT_INVALID')).toContain('has profile_version 2, which this batchinfer does not read');
+    expect(expectCliError(await drift(path('corrupt-level.profile.json')), 65, 'INPUT_INVALID')).toContain('a sketch level that is not base64');
     expect(expectCliError(await drift(path('ref.parquet'), '--columns', 'x,nope'), 78, 'SCHEMA_MISMATCH')).toContain("has no column 'nope'");
     expect(expectCliError(await drift(path('ref.parquet'), '--method', 'mean'), 2, 'USAGE')).toContain('--method takes psi, ks, wasserstein, js');
     expect(expectCliError(await drift(path('ref.parquet'), '--fail-on', 'rows'), 2, 'USAGE')).toContain('--fail-on takes column, dataset or prediction');

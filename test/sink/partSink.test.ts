@@ -10,6 +10,7 @@ import { Db } from '../../src/db/duckdb.js';
 import type { OutputPlan } from '../../src/postprocess/outputPlan.js';
 import { Journal } from '../../src/sink/journal.js';
 import { PartSink, type PartSinkOptions } from '../../src/sink/partSink.js';
+import { PROFILE_VERSION, type Profile } from '../../src/profile/profile.js';
 import { FIXTURES_DIR } from '../helpers/reference.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
@@ -162,11 +163,12 @@ describe('PartSink profiles, a part in two lanes', () => {
     const { journal } = await Journal.open(staging, 'test');
     let appended = 0;
     const asked: [number, number][] = [];
-    const told: [string, object][] = [];
+    const told: [string, Profile][] = [];
+    const profileOf = (rows: number): Profile => ({ profile_version: PROFILE_VERSION, source: 'lanes', rows, columns: [], prediction: null });
     const sink = await open(staging, journal, {
       lanes: true,
       checkpointRows: 40_000,
-      profile: (rows) => (asked.push([rows, appended]), { rows }),
+      profile: (rows) => (asked.push([rows, appended]), profileOf(rows)),
       onProfile: (path, profile) => told.push([path, profile]),
     });
     try {
@@ -193,8 +195,8 @@ describe('PartSink profiles, a part in two lanes', () => {
       [20_480, 40_000, 'profile-0-1.json'],
     ]);
     expect(told).toEqual([
-      [join(staging, 'profile-0-0.json'), { rows: 20_480 }],
-      [join(staging, 'profile-0-1.json'), { rows: 19_520 }],
+      [join(staging, 'profile-0-0.json'), profileOf(20_480)],
+      [join(staging, 'profile-0-1.json'), profileOf(19_520)],
     ]);
   });
 });
