@@ -94,14 +94,28 @@ describe('BatchSizer', () => {
 });
 
 describe('typicalMsPerRow', () => {
-  it('is the median of fewer than four batches', () => {
-    expect(typicalMsPerRow([{ rows: 10, ms: 10 }, { rows: 10, ms: 50 }, { rows: 10, ms: 20 }])).toBe(2);
+  const batches = (ms: number[], rows = 1): { rows: number; ms: number }[] => ms.map((m) => ({ rows, ms: m }));
+
+  it('with fewer than four windows: the rows over the time of them all', () => {
+    expect(typicalMsPerRow(batches([10, 50, 20], 10), 1)).toBe(80 / 30);
+    // Four batches of 16,384 rows charged 2.5, 0, 0 and 0.6 us a row (two workers returning in
+    // bunches): 0.775 us a row, not the 0.3 of the middle two batches' figures.
+    expect(typicalMsPerRow(batches([2.5, 0, 0, 0.6].map((us) => (us * 16384) / 1000), 16384), 4)).toBeCloseTo(0.775e-3, 12);
   });
 
-  it('is the mean of the middle half otherwise: a pause in one batch does not count', () => {
-    // per row: 1, 1, 2, 2, 2, 2, 3, 100 -> middle half 2, 2, 2, 2
-    const ms = [1, 1, 2, 2, 2, 2, 3, 100];
-    expect(typicalMsPerRow(ms.map((m) => ({ rows: 1, ms: m })))).toBe(2);
+  it('with four windows or more: the mean of their middle half, so a pause in one window does not count', () => {
+    // Windows of 2 batches: per row 1, 1, 2, 2, 2, 2, 3, 100 -> middle half 2, 2, 2, 2.
+    const ms = [1, 1, 2, 2, 2, 2, 3, 100].flatMap((w) => [2 * w, 0]);
+    expect(typicalMsPerRow(batches(ms), 2)).toBe(2);
+  });
+
+  it('batches returned in bunches, one charged all: taken per window, the figure is the pace', () => {
+    // Bunches of three batches, 6 ms for the three (the first two charged nothing): 2 ms a batch.
+    const bunched = batches([0, 0, 6, 0, 0, 6, 0, 0, 6, 0, 0, 6]);
+    // Batch by batch, the middle half is mostly the empty charges: half the pace.
+    expect(typicalMsPerRow(bunched, 1)).toBe(1);
+    // In windows of the 4 batches in flight: three windows, all the rows over all the time.
+    expect(typicalMsPerRow(bunched, 4)).toBe(2);
   });
 });
 
