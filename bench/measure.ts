@@ -13,6 +13,8 @@ export interface Measurement {
   rows: number;
   repetitions: number;
   wallSeconds: number;
+  /** Each repetition's wall seconds, in the order run: how far the median can be trusted. */
+  walls: number[];
   cpuSeconds: number;
   peakRssMb: number;
   /** The timed section reported by the process itself (raw tasks), else wall. */
@@ -34,8 +36,9 @@ export interface Task {
 }
 
 /**
- * Runs every task `repetitions` times, in rounds (task 1, task 2, ... then again), so a slow
- * spell of the host weighs on all the figures alike and the ratios between them hold.
+ * Runs every task `repetitions` times, in rounds (every task once, then again, in another
+ * order: `roundOrder`), so a slow spell of the host weighs on all the figures alike and the
+ * ratios between them hold.
  */
 export async function measureAll(tasks: readonly Task[], repetitions: number, onRound?: (round: number) => void): Promise<Measurement[]> {
   const runs = tasks.map((): Run[] => []);
@@ -82,6 +85,7 @@ function summarize(task: Task, runs: Run[]): Measurement {
     rows: task.rows,
     repetitions: runs.length,
     wallSeconds: round(med((r) => r.wall)),
+    walls: runs.map((r) => round(r.wall)),
     cpuSeconds: round(med((r) => r.cpu)),
     peakRssMb: Math.round(med((r) => r.rss)),
     innerSeconds: round(inner),

@@ -29,6 +29,7 @@ test('bench --quick measures every figure and writes the report', async () => {
   ]);
   for (const r of report.results) {
     expect(r.wallSeconds).toBeGreaterThan(0);
+    expect(r.walls).toEqual([r.wallSeconds]);
     expect(r.peakRssMb).toBeGreaterThan(0);
     // The bare start reads no rows: its figures are the process's start-up.
     if (r.name === 'bare_start') expect(r.rows).toBe(0);
