@@ -30,7 +30,6 @@ import type { RunProfiler } from '../profile/runProfiler.js';
 import { profileBatch, type BatchProfile, type BatchRows } from '../profile/batchProfile.js';
 import type { TensorData } from '../util/tensor.js';
 import { RunningProfile, runProfiler } from './runProfile.js';
-import type { Profile } from '../profile/profile.js';
 
 export interface ScoreOptions {
   signal?: AbortSignal;
@@ -105,7 +104,7 @@ export async function scoreFiles(db: Db, pool: WorkerPool, job: PreparedJob, pla
     notes: (rows) => ({ scores: post.scores ?? undefined, labelCheck: post.labelCounts() ? takeLabels(scoring.batchLabels, rows) : undefined }),
     // The sketches are built on a worker: off the thread that reads and writes.
     profile: (rows) => scoring.profile?.takePartWith(rows, job.spec.output, (sample) => pool.sketch(sample)) ?? null,
-    onProfile: (path, profile) => running?.add(path, profile as Profile),
+    onProfile: (path, profile) => running?.add(path, profile),
   });
   try {
     const result = await scoring.run(sink);

@@ -10,7 +10,7 @@ import { fsyncPath, writeFileAtomic } from './atomicFile.js';
 import { guardWrite } from '../util/writeFailure.js';
 import { profilePath, summaryPath } from './outputPaths.js';
 import type { Profile } from '../profile/profile.js';
-import { profileJson } from '../profile/profileJson.js';
+import { writeProfile } from '../profile/profileFile.js';
 
 const STAGED_SUMMARY = 'summary.json';
 const STAGED_PROFILE = 'profile.json';
@@ -36,7 +36,7 @@ export async function placeStagedSummary(stagingDir: string, output: string): Pr
 
 /** Keeps the run's profile in the staging directory, for `placeStagedProfile` after the commit (compact JSON: its sketches are long). */
 export async function stageProfile(stagingDir: string, profile: Profile, fileMode?: number): Promise<void> {
-  await writeFileAtomic(join(stagingDir, STAGED_PROFILE), profileJson(profile) + '\n', fileMode);
+  await writeProfile(join(stagingDir, STAGED_PROFILE), profile, fileMode);
 }
 
 /** Moves the profile `stageProfile` kept in `stagingDir` beside `output`; with none staged, removes an earlier run's. */
