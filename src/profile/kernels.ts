@@ -11,15 +11,10 @@
  *   const { counts, columns, profile } = twoClassColumns(null, p1, rows, ARGMAX, sample); // a classifier's predictions
  */
 import { KERNELS_WASM } from './kernelsWasm.generated.js';
-
-/** What this module uses of the WebAssembly global (Node has it; TypeScript declares it only in its DOM libraries). */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-};
+import { BASE, WasmKernels, type WasmMemory } from '../util/wasmKernels.js';
 
 interface Exports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  memory: WasmMemory;
   sortFloat64(values: number, n: number, scratch: number): void;
   scanColumns(data: number, rows: number, width: number, out: number, scratch: number, start: boolean): void;
   twoClasses(p0: number, p1: number, rows: number, out: number, counts: number, threshold: number, positive: number, below: number, lo: number, hi: number): void;
@@ -27,9 +22,6 @@ interface Exports {
   gatherRows(data: number, pieceStart: number, rows: number, width: number, picked: number, k: number, stop: number, positions: number, count: number, affine: number, cursors: number, regions: number, capacity: number): number;
 }
 
-/** Linear memory below this is left to the module (its stack and data, none today). */
-const BASE = 65_536;
-const PAGE = 65_536;
 /** The sort's digit counts: six passes of 2048 32-bit counters. */
 const COUNT_BYTES = 6 * 2048 * 4;
 /** The scan's running figures per four columns (wasm/profileKernels.ts GROUP_BYTES). */
@@ -39,20 +31,8 @@ const SCAN_BYTES = 4 << 20;
 /** Below this many values V8's typed-array sort is faster than clearing and summing the radix counts. */
 const RADIX_MIN = 2048;
 
-let kernels: Exports | null = null;
-
-function instance(): Exports {
-  kernels ??= new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(KERNELS_WASM, 'base64')), {}).exports as unknown as Exports;
-  return kernels;
-}
-
-/** The module with at least `bytes` of linear memory from BASE. */
-function withMemory(bytes: number): Exports {
-  const k = instance();
-  const short = BASE + bytes - k.memory.buffer.byteLength;
-  if (short > 0) k.memory.grow(Math.ceil(short / PAGE));
-  return k;
-}
+const kernels = new WasmKernels<Exports>(KERNELS_WASM);
+const withMemory = (bytes: number): Exports => kernels.withMemory(bytes);
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 

@@ -14,6 +14,7 @@ import { featureSql, type FeedPlan } from '../preprocess/featurePlan.js';
 import { flatColumns, parseRejection, rejectSql, scannedChecks, type RejectReason } from '../preprocess/rowChecks.js';
 import { ChunkChecks } from './chunkChecks.js';
 import { allocateFeed, type BufferPool, type FeedBuffer } from './bufferPool.js';
+import { copyRowMajor, ROW_MAJOR_MIN_WIDTH, type FloatColumns } from './rowMajor.js';
 import { Params, quoteIdent } from '../util/sql.js';
 import { guardRead, scanSql, SOURCE_ROW, type DatasetFile, type NamedFile, type ReadSource } from './dataset.js';
 
@@ -236,11 +237,9 @@ class BatchBuilder {
     let finite = true;
     this.feeds.forEach((feed, f) => {
       const width = feed.columns.length;
-      const out = this.buffers[f]!;
-      for (let j = 0; j < width; j++, c++) {
-        const checked = copyColumn(chunk.columns[c]!, out, from, count, this.rowCount * width + j, width, feed.dtype === 'float32' || feed.dtype === 'float64', verify?.[c] === 1);
-        finite &&= checked;
-      }
+      const vectors = chunk.columns.slice(c, c + width);
+      finite = copyFeed(vectors, this.buffers[f]!, from, count, this.rowCount * width, feed.dtype === 'float32' || feed.dtype === 'float64', verify?.subarray(c, c + width) ?? null) && finite;
+      c += width;
     });
     if (!finite) return false;
     if (this.rowNumbers) for (let i = 0; i < count; i++) this.rowNumbers[this.rowCount + i] = BigInt(fileRow + i);
@@ -271,9 +270,41 @@ class BatchBuilder {
 
 
 /**
+ * Copies a feed's columns into its tensor from element `start` (row-major: column j of row i at
+ * start + i * width + j); with `verify` (1 per column whose values must be finite), false when
+ * one of the values read is NaN or infinite (NULL slots included: their garbage only costs a
+ * full check of the chunk). A float32 feed of FLOAT columns goes through the kernel (rowMajor.ts).
+ */
+function copyFeed(vectors: readonly ColumnVector[], out: FeedBuffer, from: number, count: number, start: number, nullAsNaN: boolean, verify: Uint8Array | null): boolean {
+  const width = vectors.length;
+  const columns = interleavable(vectors, out);
+  let finite = true;
+  if (columns) {
+    const checks = copyRowMajor(columns, from, count, out as Float32Array, start);
+    vectors.forEach((vector, j) => {
+      if (verify?.[j] === 1 && checks[j] !== 0) finite = false;
+      blankNulls(vector, out, from, count, start + j, width, true);
+    });
+    return finite;
+  }
+  vectors.forEach((vector, j) => {
+    finite = copyColumn(vector, out, from, count, start + j, width, nullAsNaN, verify?.[j] === 1) && finite;
+  });
+  return finite;
+}
+
+/** A float32 tensor's columns when the kernel takes them (wide enough, all FLOAT or all DOUBLE vectors); else null. */
+function interleavable(vectors: readonly ColumnVector[], out: FeedBuffer): FloatColumns | null {
+  if (!(out instanceof Float32Array) || vectors.length < ROW_MAJOR_MIN_WIDTH) return null;
+  const first = vectors[0]!.items;
+  if (!(first instanceof Float32Array || first instanceof Float64Array)) return null;
+  const type = first.constructor;
+  return vectors.every((v) => v.items?.constructor === type) ? (vectors.map((v) => v.items) as unknown as FloatColumns) : null;
+}
+
+/**
  * Copies a column's rows into the tensor (every `stride`-th slot from `start`); with `verify`,
- * false when one of the values read is NaN or infinite (NULL slots included: their garbage
- * only costs a full check of the chunk).
+ * false when one of the values read is NaN or infinite.
  */
 function copyColumn(vector: ColumnVector, out: FeedBuffer, from: number, count: number, start: number, stride: number, nullAsNaN: boolean, verify: boolean): boolean {
   const items = vector.items;
@@ -293,14 +324,17 @@ function copyColumn(vector: ColumnVector, out: FeedBuffer, from: number, count: 
   } else {
     for (let i = 0, o = start; i < count; i++, o += stride) target[o] = source[from + i]!;
   }
-  // NULL slots hold garbage in DuckDB's memory; make them NaN (float) or 0 so output is deterministic.
-  if (vector.hasNulls) {
-    const empty = out instanceof BigInt64Array ? 0n : nullAsNaN ? NaN : 0;
-    for (let i = 0; i < count; i++) {
-      if (!vector.isValid(from + i)) (target as unknown as unknown[])[start + i * stride] = empty;
-    }
-  }
+  blankNulls(vector, out, from, count, start, stride, nullAsNaN);
   return finite;
+}
+
+/** NULL slots hold garbage in DuckDB's memory: their places in the tensor become NaN (float) or 0, so output is deterministic. */
+function blankNulls(vector: ColumnVector, out: FeedBuffer, from: number, count: number, start: number, stride: number, nullAsNaN: boolean): void {
+  if (!vector.hasNulls) return;
+  const empty = out instanceof BigInt64Array ? 0n : nullAsNaN ? NaN : 0;
+  for (let i = 0; i < count; i++) {
+    if (!vector.isValid(from + i)) (out as unknown as unknown[])[start + i * stride] = empty;
+  }
 }
 
 /**

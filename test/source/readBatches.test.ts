@@ -373,3 +373,74 @@ describe('readBatches: NaN and Infinity found while copying', () => {
     expect(rowsOf(batches)).toEqual([...Array(5000).keys()].filter((i) => i !== 3000));
   });
 });
+
+describe('readBatches: a feed of four columns or more (copied by the kernel, rowMajor.ts)', () => {
+  // 5000 rows of six columns: a clean; b NaN at 2100, -Infinity at 4000; c NaN (a missing
+  // value) at 100, +Infinity at 3000; d NULL at 50 and 4990 (filled with 7 in SQL); e past
+  // float32's range at 4500 (DOUBLE only); f NULL at 60 and 2047 (a missing value: NaN).
+  let dir: string;
+  const files: Record<string, DatasetFile> = {};
+  const ROWS = 5000;
+  const source = (i: number, type: string): (number | null)[] => [
+    i,
+    i === 2100 ? NaN : i === 4000 ? -Infinity : i * 0.5,
+    i === 100 ? NaN : i === 3000 ? Infinity : 0 - i, // DuckDB's -0 of an integer is 0
+    i === 50 || i === 4990 ? null : i / 3,
+    i === 4500 && type === 'DOUBLE' ? 1e39 : i * 3 + 0.1,
+    i === 60 || i === 2047 ? null : 1 - i / 7,
+  ];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'batchinfer-wide-'));
+    for (const type of ['DOUBLE', 'FLOAT']) {
+      const path = join(dir, `${type}.parquet`);
+      const columns = [
+        'i',
+        `CASE WHEN i = 2100 THEN 'NaN'::DOUBLE WHEN i = 4000 THEN '-Infinity'::DOUBLE ELSE i * 0.5 END`,
+        `CASE WHEN i = 100 THEN 'NaN'::DOUBLE WHEN i = 3000 THEN 'Infinity'::DOUBLE ELSE -i END`,
+        'CASE WHEN i IN (50, 4990) THEN NULL ELSE i::DOUBLE / 3 END',
+        `CASE WHEN i = 4500 AND '${type}' = 'DOUBLE' THEN 1e39 ELSE i * 3 + 0.1 END`,
+        'CASE WHEN i IN (60, 2047) THEN NULL ELSE 1 - i::DOUBLE / 7 END',
+      ];
+      await db.exec(`COPY (SELECT ${columns.map((c, k) => `CAST(${c} AS ${type}) AS ${'abcdef'[k]}`).join(', ')} FROM range(${ROWS}) t(i)) TO $1 (FORMAT parquet)`, [path]);
+      files[type] = { path, format: 'parquet' };
+    }
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const feedOf = (type: string): FeedPlan => ({
+    input: 'x',
+    dtype: 'float32',
+    rank: 2,
+    columns: [col('a'), col('b'), col('c', { nulls: { kind: 'nan' } }), col('d', { nulls: { kind: 'fill', value: 7 } }), col('e'), col('f', { nulls: { kind: 'nan' } })].map((c) => ({ ...c, columnType: type })),
+  });
+
+  it.each([
+    ['DOUBLE', 5000],
+    ['DOUBLE', 7],
+    ['DOUBLE', 2048],
+    ['FLOAT', 2101],
+    ['FLOAT', 1000],
+  ])('%s columns in batches of %i: the rows whose values fail a check left out, the others rounded to float32, NULLs NaN', async (type, batchSize) => {
+    const batches = await readAll(files[type]!, [feedOf(type)], { batchSize, onError: 'skip' });
+    const bad = type === 'DOUBLE' ? [2100, 3000, 4000, 4500] : [2100, 3000, 4000];
+    const kept = batches.flatMap((b) => [...b.rowNumbers!].map(Number));
+    expect(kept).toEqual([...Array(ROWS).keys()].filter((i) => !bad.includes(i)));
+    const values = Float32Array.from(batches.flatMap((b) => [...(b.feeds.x!.data as Float32Array)]));
+    // Each value as its file holds it (a FLOAT file's are float32 already), then as the tensor takes it.
+    const expected = Float32Array.from(
+      kept.flatMap((i) => source(i, type).map((v, j) => (v === null ? (j === 3 ? 7 : NaN) : Math.fround(type === 'FLOAT' ? Math.fround(v) : v)))),
+    );
+    expect(values).toEqual(expected);
+    const rejected = batches.reduce<Record<string, number>>((sum, b) => {
+      for (const [reason, n] of Object.entries(b.rejected)) sum[reason] = (sum[reason] ?? 0) + (n ?? 0);
+      return sum;
+    }, {});
+    expect(rejected).toEqual(type === 'DOUBLE' ? { NOT_FINITE: 3, OUT_OF_RANGE: 1 } : { NOT_FINITE: 3 });
+  });
+
+  it('fails on the first bad row with on_error fail, naming it', async () => {
+    const err = await rejection(readAll(files.DOUBLE!, [feedOf('DOUBLE')], { batchSize: 1024, display: { path: 'wide.parquet' } }));
+    expect(err.code).toBe('BAD_DATA');
+    expect(err.message).toBe('wide.parquet row 2101: nan in column b is not finite (set allow_nan to pass NaN/Infinity)');
+  });
+});
