@@ -24,6 +24,9 @@ export type FloatColumns = readonly Float32Array[] | readonly Float64Array[];
 
 const kernels = new WasmKernels<Exports>(READER_KERNELS_WASM);
 
+/** The most values a call puts through linear memory at once (4 MB of float32). */
+export const PIECE_VALUES = 1 << 20;
+
 /** Feeds at least this wide go through the kernel (it interleaves four columns at a time); narrower ones are copied in JavaScript. */
 export const ROW_MAJOR_MIN_WIDTH = 4;
 
@@ -36,18 +39,24 @@ export const ROW_MAJOR_MIN_WIDTH = 4;
  */
 export function copyRowMajor(columns: FloatColumns, from: number, count: number, out: Float32Array, start: number): Float32Array {
   const width = columns.length;
-  const values = count * width;
   const wide = columns[0] instanceof Float64Array;
   const size = wide ? 8 : 4;
-  const k = kernels.withMemory((size + 4) * values + 4 * width);
-  const cols = BASE;
-  const rows = cols + size * values;
-  const checks = rows + 4 * values;
-  const source = wide ? new Float64Array(k.memory.buffer, cols, values) : new Float32Array(k.memory.buffer, cols, values);
-  columns.forEach((column: Float32Array | Float64Array, j: number) => source.set(column.subarray(from, from + count), j * count));
+  // Rows go through linear memory in pieces of at most PIECE_VALUES values: a feed of
+  // thousands of columns does not grow every thread's memory by megabytes per column.
+  const piece = Math.max(1, Math.min(count, Math.floor(PIECE_VALUES / width)));
+  const k = kernels.withMemory((size + 4) * piece * width + 4 * width);
   const memory = new Float32Array(k.memory.buffer);
+  const checks = BASE + (size + 4) * piece * width;
   memory.fill(0, checks / 4, checks / 4 + width);
-  (wide ? k.interleave64 : k.interleave32)(cols, count, width, rows, checks);
-  out.set(memory.subarray(rows / 4, rows / 4 + values), start);
+  for (let done = 0; done < count; done += piece) {
+    const rows = Math.min(piece, count - done);
+    const values = rows * width;
+    const cols = BASE;
+    const interleaved = cols + size * values;
+    const source = wide ? new Float64Array(k.memory.buffer, cols, values) : new Float32Array(k.memory.buffer, cols, values);
+    columns.forEach((column: Float32Array | Float64Array, j: number) => source.set(column.subarray(from + done, from + done + rows), j * rows));
+    (wide ? k.interleave64 : k.interleave32)(cols, rows, width, interleaved, checks);
+    out.set(memory.subarray(interleaved / 4, interleaved / 4 + values), start + done * width);
+  }
   return memory.subarray(checks / 4, checks / 4 + width);
 }

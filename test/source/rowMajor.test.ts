@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyRowMajor, type FloatColumns } from '../../src/source/rowMajor.js';
+import { copyRowMajor, PIECE_VALUES, type FloatColumns } from '../../src/source/rowMajor.js';
 
 /** The reference: the tensor a plain loop writes (a Float32Array store rounds as Math.fround). */
 function naive(columns: FloatColumns, from: number, count: number, out: Float32Array, start: number): Float32Array {
@@ -96,4 +96,20 @@ describe('copyRowMajor', () => {
     expect([...copyRowMajor(large, 0, 10_000, out, 0)]).toEqual(new Array(8).fill(0));
     expect(bits(out)).toEqual(bits(naive(large, 0, 10_000, new Float32Array(80_000), 0)));
   });
+
+  it('a feed too wide for one piece of linear memory is copied in pieces of rows, the checks over them all', () => {
+    const width = 3000;
+    const count = 500;
+    expect(count * width).toBeGreaterThan(PIECE_VALUES);
+    for (const wide of [false, true]) {
+      const columns = columnsOf(width, count + 2, wide, 9);
+      columns[2999]![count] = NaN; // past the rows copied
+      columns[1234]![480] = -Infinity; // in the last piece
+      const out = new Float32Array(3 + count * width);
+      const checks = copyRowMajor(columns, 1, count, out, 3);
+      expect(bits(out)).toEqual(bits(naive(columns, 1, count, new Float32Array(3 + count * width), 3)));
+      expect([...checks].flatMap((c, j) => (c === 0 ? [] : [j]))).toEqual([1234]);
+    }
+  });
 });
+
