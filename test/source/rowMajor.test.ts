@@ -103,7 +103,7 @@ describe('copyRowMajor', () => {
     expect(count * width).toBeGreaterThan(PIECE_VALUES);
     for (const wide of [false, true]) {
       const columns = columnsOf(width, count + 2, wide, 9);
-      columns[2999]![count] = NaN; // past the rows copied
+      columns[2999]![count + 1] = NaN; // past the rows copied ([1, count + 1))
       columns[1234]![480] = -Infinity; // in the last piece
       const out = new Float32Array(3 + count * width);
       const checks = copyRowMajor(columns, 1, count, out, 3);
