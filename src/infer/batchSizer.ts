@@ -29,6 +29,13 @@ export const AUTO_CANDIDATES: readonly number[] = [1024, 4096, 16384, 65536];
 /** Rows each candidate scores at least (whole batches, and never fewer than MIN_BATCHES). */
 const SEGMENT_ROWS = 32_768;
 const MIN_BATCHES = 4;
+/**
+ * Windows of the batches in flight each candidate is measured over, at least: batches come
+ * back in bunches, so one window's time is a bunch's, not a rate (a 16,384-row candidate timed
+ * in one window picked the MLP's costliest size in runs where it tied: docs/performance.md,
+ * "Two windows a candidate").
+ */
+const MIN_WINDOWS = 2;
 /** Tuning runs only where every measured candidate's rows fit in this share of the run. */
 const MAX_TUNING_SHARE = 1 / 4;
 /** A candidate slower than this share of the best rate ends the tuning. */
@@ -147,8 +154,9 @@ export class BatchSizer {
 /**
  * The segments of a tuning: per candidate a lead-in of `inFlight` batches (at least 2) at its
  * size, not measured (the pipeline filling with batches of that size: the first ones wait for
- * the reader's larger batches while the workers run dry), then at least SEGMENT_ROWS rows and
- * MIN_BATCHES batches measured; as many candidates as fit in MAX_TUNING_SHARE of the rows.
+ * the reader's larger batches while the workers run dry), then at least SEGMENT_ROWS rows,
+ * MIN_BATCHES batches and MIN_WINDOWS windows of `inFlight` batches measured; as many
+ * candidates as fit in MAX_TUNING_SHARE of the rows.
  */
 export function tuningPlan(rows: number, inFlight: number, candidates: readonly number[]): Segment[] {
   const budget = rows * MAX_TUNING_SHARE;
@@ -156,7 +164,7 @@ export function tuningPlan(rows: number, inFlight: number, candidates: readonly 
   const segments: Segment[] = [];
   let used = 0;
   for (const size of candidates) {
-    const batches = Math.max(MIN_BATCHES, Math.ceil(SEGMENT_ROWS / size));
+    const batches = Math.max(MIN_BATCHES, MIN_WINDOWS * inFlight, Math.ceil(SEGMENT_ROWS / size));
     if (used + (lead + batches) * size > budget) break;
     used += (lead + batches) * size;
     segments.push({ size, left: lead, measured: false }, { size, left: batches, measured: true });

@@ -273,7 +273,8 @@ class BatchBuilder {
  * Copies a feed's columns into its tensor from element `start` (row-major: column j of row i at
  * start + i * width + j); with `verify` (1 per column whose values must be finite), false when
  * one of the values read is NaN or infinite (NULL slots included: their garbage only costs a
- * full check of the chunk). A float32 feed of FLOAT columns goes through the kernel (rowMajor.ts).
+ * full check of the chunk). A float32 feed of four or more columns, all FLOAT or all DOUBLE,
+ * goes through the kernel (rowMajor.ts); others are copied column by column here.
  */
 function copyFeed(vectors: readonly ColumnVector[], out: FeedBuffer, from: number, count: number, start: number, nullAsNaN: boolean, verify: Uint8Array | null): boolean {
   const width = vectors.length;

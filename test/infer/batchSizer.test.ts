@@ -45,9 +45,9 @@ describe('BatchSizer', () => {
     const sizer = BatchSizer.auto(10_000_000, 4, 2048);
     const sizes = drive(sizer, 200, 4, (size) => (size === 4096 ? 0.001 : 0.002));
     // Each candidate: a lead-in of 4 batches (as many as are in flight), then at least 32k rows
-    // and 4 batches. 16384 is clearly slower than 4096: judged once its batches are back (at the
-    // end of 65536's lead-in), it ends the tuning before 65536 is measured.
-    const plan = [[1024, 4 + 32], [4096, 4 + 8], [16384, 4 + 4], [65536, 4]] as const;
+    // and two windows of 4 batches. 16384 is clearly slower than 4096: judged once its batches
+    // are back (at the end of 65536's lead-in), it ends the tuning before 65536 is measured.
+    const plan = [[1024, 4 + 32], [4096, 4 + 8], [16384, 4 + 8], [65536, 4]] as const;
     let at = 0;
     for (const [size, n] of plan) {
       expect(sizes.slice(at, at + n), `${size}`).toEqual(new Array(n).fill(size));
@@ -125,7 +125,12 @@ describe('tuningPlan', () => {
     expect(tuningPlan(344_063, 4, AUTO_CANDIDATES)).toEqual([]);
     expect(tuningPlan(344_064, 4, AUTO_CANDIDATES).map((s) => [s.size, s.left, s.measured])).toEqual([[1024, 4, false], [1024, 32, true], [4096, 4, false], [4096, 8, true]]);
     expect(tuningPlan(10_000_000, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual(AUTO_CANDIDATES);
-    // The bench's 1M rows: 1024, 4096 and 16384 ((4 + 4) x 16384 more: 217,088 rows), not 65536.
-    expect(tuningPlan(1_000_000, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual([1024, 4096, 16384]);
+    // Two windows of 4 batches each: 16384 needs (4 + 8) x 16384 rows more (282,624 in all), so
+    // the bench's 1M rows measure 1024 and 4096; 10M rows all four.
+    expect(tuningPlan(1_000_000, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual([1024, 4096]);
+    expect(tuningPlan(1_130_496, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual([1024, 4096, 16384]);
+    expect(tuningPlan(1_130_495, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual([1024, 4096]);
+    // One batch in flight: two windows are two batches, fewer than MIN_BATCHES.
+    expect(tuningPlan(10_000_000, 1, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => [s.size, s.left])).toEqual([[1024, 32], [4096, 8], [16384, 4], [65536, 4]]);
   });
 });
