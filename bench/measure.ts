@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mulberry32 } from '../scripts/fixtures/rng.js';
 
 export interface Measurement {
   name: string;
@@ -58,15 +59,8 @@ export async function measureAll(tasks: readonly Task[], repetitions: number, on
  */
 export function roundOrder(tasks: number, round: number): number[] {
   const order = Array.from({ length: tasks }, (_, i) => i);
-  let seed = round * 0x9e3779b1;
-  const random = (): number => {
-    // mulberry32
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
   if (round === 0) return order;
+  const random = mulberry32(round * 0x9e3779b1);
   for (let i = tasks - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
