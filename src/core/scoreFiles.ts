@@ -222,6 +222,7 @@ class Scoring {
         },
       })) {
         checkAborted(options.signal);
+        sizer.waited(batch.longestWaitMs);
         this.rowsIn += batch.rowEnd - batch.rowStart;
         this.totals.add(batch.rejected);
         // The rate is judged early only against a total that covers every file (Parquet
@@ -257,7 +258,7 @@ class Scoring {
   /** The run's batch sizes: fixed, or measured over the first of the `rows` rows left. */
   private newSizer(rows: number): BatchSizer {
     const { plan } = this;
-    return plan.batchSizing === 'auto' ? BatchSizer.auto(rows, plan.maxInFlight, plan.batchSize) : BatchSizer.fixed(plan.batchSize);
+    return plan.batchSizing === 'auto' ? BatchSizer.auto(rows, { inFlight: plan.maxInFlight, workers: plan.threads.workers }, plan.batchSize) : BatchSizer.fixed(plan.batchSize);
   }
 
   /** A batch back from the workers, in submission order: its predictions go to the sink. */
@@ -265,7 +266,7 @@ class Scoring {
     sink.extendSpan(head.rowEnd, head.rejected);
     if (head.result) {
       const { outputs, ms, padded, returned, doneAt, profile = head.profile } = await head.result;
-      this.sizer?.returned(head.rows, doneAt);
+      this.sizer?.returned(head.rows, doneAt, ms);
       this.buffers.put(returned);
       this.latencies.push(ms);
       this.paddedRows += padded;
@@ -286,7 +287,7 @@ class Scoring {
       await sink.append(columns, head.rows);
       this.seconds.write += (performance.now() - appendStart) / 1000;
     } else {
-      this.sizer?.returned(0, performance.now());
+      this.sizer?.returned(0, performance.now(), 0);
     }
     if (sink.full) {
       checkAborted(this.options.signal);

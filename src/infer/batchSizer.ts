@@ -12,15 +12,20 @@
  * writing together, whichever is the bottleneck (`typicalMsPerRow` leaves out the pauses that
  * are no candidate's doing): the scoring thread takes a result when it can, perhaps while
  * reading the next candidate's larger batches, which is no cost of this batch's. Each
- * candidate's first batches (the pipeline filling with them) are not measured.
+ * candidate's first batches (the pipeline filling with them) are not measured, nor is a batch
+ * whose reading stalled (a row group's decompression: the rows' cost, whatever the size).
  * Candidates go from small to large, and tuning stops early once a candidate is clearly
- * slower than the best. The rows scored while tuning are the run's own rows: nothing is
- * scored twice, and the output does not depend on the batch size.
+ * slower than the best. When the workers are mostly idle (the reader bounds the pipeline, as
+ * with a logistic regression), one larger candidate is tried past the usual share of the rows:
+ * there, larger batches cut the per-batch costs and cost the inference nothing. The rows scored
+ * while tuning are the run's own rows: nothing is scored twice, and the output does not depend
+ * on the batch size.
  *
  * @example
- *   const sizer = BatchSizer.auto(1_000_000, 4);
+ *   const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 4096);
  *   const size = sizer.next();           // for each batch the reader builds
- *   sizer.returned(rows, performance.now()); // for each batch back from the workers, in order
+ *   sizer.waited(batch.longestWaitMs);   // once the reader has filled it
+ *   sizer.returned(rows, doneAt, inferMs); // for each batch back from the workers, in order
  *   sizer.report();                      // { mode: 'auto', chosen, candidates: [...] }
  */
 
@@ -38,7 +43,16 @@ const MIN_BATCHES = 4;
 const MIN_WINDOWS = 2;
 /** Tuning runs only where every measured candidate's rows fit in this share of the run. */
 const MAX_TUNING_SHARE = 1 / 4;
-/** A candidate slower than this share of the best rate ends the tuning. */
+/**
+ * The next larger candidate is tried too when its rows fit in this share and the workers were
+ * busy under READER_BOUND of the time the batches took (docs/performance.md, "Batch sizes for a
+ * pipeline the reader bounds").
+ */
+const EXTENDED_SHARE = 1 / 3;
+const READER_BOUND = 0.5;
+/** A reader's wait for one chunk longer than this (ms) is a stall: its batch is not measured. */
+export const STALL_MS = 5;
+/** A candidate slower than this share of the best rate is clearly slower: it ends the tuning. */
 const STOP_BELOW = 0.85;
 
 export interface CandidateRate {
@@ -61,13 +75,29 @@ interface Segment {
   left: number;
   /** False for a candidate's lead-in: the pipeline filling with its batches is not measured. */
   measured: boolean;
+  /** The lead-in of a candidate past MAX_TUNING_SHARE: tried only if the reader bounds the pipeline. */
+  extension?: boolean;
+}
+
+/** The sizes of the workers' pipeline: batches in flight at once, and the workers taking them. */
+export interface Pipeline {
+  inFlight: number;
+  workers: number;
+}
+
+/** A batch handed out: its size, and whether it counts in its candidate's measure. */
+interface HandedOut {
+  size: number;
+  measured: boolean;
 }
 
 export class BatchSizer {
-  /** Per candidate, each measured batch's rows and the ms charged to it. */
-  private readonly samples = new Map<number, { rows: number; ms: number }[]>();
-  /** The sizes of the batches handed out and not yet back, in order, and whether each is measured. */
-  private readonly handedOut: { size: number; measured: boolean }[] = [];
+  /** Per candidate, each measured batch's rows, the ms charged to it and its worker's inference ms. */
+  private readonly samples = new Map<number, { rows: number; ms: number; inferMs: number }[]>();
+  /** The batches handed out and not yet back, in order. */
+  private readonly handedOut: HandedOut[] = [];
+  /** The batch `next` handed out last, while tuning; null after. */
+  private last: HandedOut | null = null;
   private lastReturn: number | null = null;
   private stopped = false;
 
@@ -75,8 +105,8 @@ export class BatchSizer {
     readonly mode: 'auto' | 'fixed',
     private readonly fallback: number,
     private readonly segments: Segment[],
-    /** Batches in flight at once: the window a candidate's charges are taken in (`typicalMsPerRow`). */
-    private readonly window = 1,
+    /** Batches in flight (the window a candidate's charges are taken in: `typicalMsPerRow`) and workers. */
+    private readonly pipeline: Pipeline = { inFlight: 1, workers: 1 },
   ) {}
 
   static fixed(size: number): BatchSizer {
@@ -84,21 +114,28 @@ export class BatchSizer {
   }
 
   /**
-   * Tunes over `rows` rows (those the run will read, as far as known), with `inFlight` batches
-   * at the workers at once. With too few rows to measure two candidates, the run keeps
+   * Tunes over `rows` rows (those the run will read, as far as known), with `pipeline.inFlight`
+   * batches at its workers at once. With too few rows to measure two candidates, the run keeps
    * `fallback` and its report lists no candidates.
    */
-  static auto(rows: number, inFlight: number, fallback: number, candidates: readonly number[] = AUTO_CANDIDATES): BatchSizer {
-    return new BatchSizer('auto', fallback, tuningPlan(rows, inFlight, candidates), inFlight);
+  static auto(rows: number, pipeline: Pipeline, fallback: number, candidates: readonly number[] = AUTO_CANDIDATES): BatchSizer {
+    return new BatchSizer('auto', fallback, tuningPlan(rows, pipeline.inFlight, candidates), pipeline);
   }
 
   /** The size of the next batch the reader fills. */
   next(): number {
+    this.last = null;
     while (!this.stopped && this.segments.length > 0) {
       const head = this.segments[0]!;
+      if (head.extension) {
+        head.extension = false;
+        if (!this.readerBound()) this.stopped = true;
+        continue;
+      }
       if (head.left > 0) {
         head.left--;
-        this.handedOut.push({ size: head.size, measured: head.measured });
+        this.last = { size: head.size, measured: head.measured };
+        this.handedOut.push(this.last);
         return head.size;
       }
       this.segments.shift();
@@ -108,14 +145,23 @@ export class BatchSizer {
   }
 
   /**
+   * The batch `next` handed out last has been read, its longest wait for a chunk `ms` long: past
+   * STALL_MS (a row group's pages decompressed) it is left out of its candidate's measure.
+   */
+  waited(ms: number): void {
+    if (this.last && ms > STALL_MS) this.last.measured = false;
+  }
+
+  /**
    * A batch came back from the workers with `rows` rows, done at `at` (ms: when its worker
    * finished it, not when the scoring thread took it, which may be busy reading the next
    * candidate's first batches). Batches are taken in the order they were read, so the oldest
    * one handed out is this one; a batch read after the tuning is not in the list. Two workers
    * may finish out of order: a batch done before the one read ahead of it is charged nothing.
    * A batch with no rows (all rejected, never scored) leaves the clock where it was.
+   * `inferMs`: the time its worker spent in inference.
    */
-  returned(rows: number, at: number): void {
+  returned(rows: number, at: number, inferMs: number): void {
     const since = this.lastReturn;
     const batch = this.handedOut.shift();
     if (rows === 0 && since !== null) return;
@@ -123,15 +169,23 @@ export class BatchSizer {
     this.lastReturn = done;
     if (!batch?.measured || since === null) return;
     const samples = this.samples.get(batch.size) ?? [];
-    samples.push({ rows, ms: done - since });
+    samples.push({ rows, ms: done - since, inferMs });
     this.samples.set(batch.size, samples);
   }
 
-  /** The fastest candidate measured so far, or the fallback before any. */
+  /**
+   * The fastest candidate measured so far, or the fallback before any. Where the reader bounds
+   * the pipeline, the largest candidate not clearly slower than the fastest (STOP_BELOW of its
+   * rate): there a larger batch costs the inference nothing and saves the scoring thread work
+   * per batch, a few percent of the run that a few windows of batches cannot time apart
+   * (docs/performance.md, "Batch sizes for a pipeline the reader bounds").
+   */
   chosen(): number {
-    let best: CandidateRate | null = null;
-    for (const c of this.measured()) if (!best || c.rowsPerSecond > best.rowsPerSecond) best = c;
-    return best?.batchSize ?? this.fallback;
+    const rates = this.measured();
+    if (rates.length === 0) return this.fallback;
+    const best = Math.max(...rates.map((r) => r.rowsPerSecond));
+    if (!this.readerBound()) return rates.find((r) => r.rowsPerSecond === best)!.batchSize;
+    return Math.max(...rates.filter((r) => r.rowsPerSecond >= STOP_BELOW * best).map((r) => r.batchSize));
   }
 
   report(): BatchSizeReport {
@@ -139,7 +193,20 @@ export class BatchSizer {
   }
 
   private measured(): CandidateRate[] {
-    return [...this.samples].map(([batchSize, samples]) => ({ batchSize, rows: samples.reduce((n, s) => n + s.rows, 0), rowsPerSecond: Math.round(1000 / typicalMsPerRow(samples, this.window)) }));
+    return [...this.samples].map(([batchSize, samples]) => ({ batchSize, rows: samples.reduce((n, s) => n + s.rows, 0), rowsPerSecond: Math.round(1000 / typicalMsPerRow(samples, this.pipeline.inFlight)) }));
+  }
+
+  /** The workers were busy under READER_BOUND of the time the batches measured so far took. */
+  private readerBound(): boolean {
+    let busy = 0;
+    let took = 0;
+    for (const samples of this.samples.values()) {
+      for (const s of samples) {
+        busy += s.inferMs;
+        took += s.ms;
+      }
+    }
+    return took > 0 && busy < READER_BOUND * took * this.pipeline.workers;
   }
 
   /** The last candidate measured in full is well below the best: larger ones will not do better. */
@@ -156,21 +223,24 @@ export class BatchSizer {
  * size, not measured (the pipeline filling with batches of that size: the first ones wait for
  * the reader's larger batches while the workers run dry), then at least SEGMENT_ROWS rows,
  * MIN_BATCHES batches and MIN_WINDOWS windows of `inFlight` batches measured; as many
- * candidates as fit in MAX_TUNING_SHARE of the rows.
+ * candidates as fit in MAX_TUNING_SHARE of the rows, and the next one if it fits in
+ * EXTENDED_SHARE, its lead-in marked `extension` (tried only if the reader bounds the pipeline).
  */
 export function tuningPlan(rows: number, inFlight: number, candidates: readonly number[]): Segment[] {
-  const budget = rows * MAX_TUNING_SHARE;
   const lead = Math.max(2, inFlight);
   const segments: Segment[] = [];
   let used = 0;
   for (const size of candidates) {
     const batches = Math.max(MIN_BATCHES, MIN_WINDOWS * inFlight, Math.ceil(SEGMENT_ROWS / size));
-    if (used + (lead + batches) * size > budget) break;
     used += (lead + batches) * size;
-    segments.push({ size, left: lead, measured: false }, { size, left: batches, measured: true });
+    const extension = used > rows * MAX_TUNING_SHARE;
+    if (used > rows * (extension ? EXTENDED_SHARE : MAX_TUNING_SHARE)) break;
+    segments.push({ size, left: lead, measured: false, ...(extension ? { extension } : {}) }, { size, left: batches, measured: true });
+    if (extension) break;
   }
   // One candidate alone (a lead-in and its measured segment) is no choice.
-  return segments.length > 2 ? segments : [];
+  const extensionAt = segments.findIndex((s) => s.extension);
+  return (extensionAt < 0 ? segments.length : extensionAt) > 2 ? segments : [];
 }
 
 /**

@@ -30,6 +30,13 @@ export interface Batch {
   rowNumbers?: BigInt64Array;
   /** Rejected rows in this batch's span, by reason. */
   rejected: Partial<Record<RejectReason, number>>;
+  /**
+   * The longest the reader waited on DuckDB for one chunk of this batch's rows, in ms: a chunk
+   * takes a fraction of a ms, but the one that opens a row group waits for its pages to be
+   * decompressed (docs/performance.md, "The reader's stalls at row-group starts"). The batch
+   * sizer leaves such batches out of its measure: the stall is the rows' cost, not the size's.
+   */
+  longestWaitMs: number;
 }
 
 export interface ReadOptions {
@@ -102,12 +109,15 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   // generator is suspended at `yield` is neither.
   let readMs = 0;
   let prepMs = 0;
+  let longestWait = 0;
   let waitStart = performance.now();
   // A DuckDB failure mid-stream (a corrupt page past the footer) is the input's fault: name the file.
   const chunks = guardStream(source, db.stream(sql, params.values));
   const checks = new ChunkChecks(scannedChecks(feeds), rejectIndex, columns.map((c) => c.col.column));
   for await (const chunk of chunks) {
-    readMs += performance.now() - waitStart;
+    const waited = performance.now() - waitStart;
+    readMs += waited;
+    longestWait = Math.max(longestWait, waited);
     const started = performance.now();
     // NaN and Infinity are looked for as the features are copied (`copyColumn`); a chunk with
     // one is then checked in full, and its rows copied again where the checks allow.
@@ -152,12 +162,12 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
       offset += take;
       fileRow += take;
       if (filling.rowCount === filling.capacity || fileRow === cut) {
-        const batch = filling.finish(fileRow);
+        const batch = filling.finish(fileRow, longestWait);
         builder = null;
         batchStart = fileRow;
         prepMs += performance.now() - started;
         options.onTiming?.(readMs, prepMs);
-        readMs = prepMs = 0;
+        readMs = prepMs = longestWait = 0;
         yield batch;
       } else {
         prepMs += performance.now() - started;
@@ -168,7 +178,7 @@ export async function* readBatches(db: Db, file: DatasetFile, feeds: readonly Fe
   readMs += performance.now() - waitStart;
   options.onTiming?.(readMs, prepMs);
   const last = builder as BatchBuilder | null;
-  if (last && (last.rowCount > 0 || last.hasRejects)) yield last.finish(fileRow);
+  if (last && (last.rowCount > 0 || last.hasRejects)) yield last.finish(fileRow, longestWait);
 }
 
 /**
@@ -247,7 +257,7 @@ class BatchBuilder {
     return true;
   }
 
-  finish(rowEnd: number): Batch {
+  finish(rowEnd: number, longestWaitMs: number): Batch {
     const feeds: Record<string, TensorData> = {};
     this.feeds.forEach((feed, f) => {
       const width = feed.columns.length;
@@ -264,6 +274,7 @@ class BatchBuilder {
       feeds,
       ...(this.rowNumbers ? { rowNumbers: this.rowNumbers.slice(0, this.rowCount) } : {}),
       rejected: this.rejected,
+      longestWaitMs,
     };
   }
 }

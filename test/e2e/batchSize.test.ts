@@ -1,7 +1,8 @@
 /**
  * `batch_size: auto` (the default) through the real CLI: a run large enough to measure tries
  * the candidate sizes on its first rows and says in its summary which it kept and the rows/s
- * of each; its output is the same, row for row and bit for bit, as a run with a fixed size; a
+ * of each (a logistic regression, whose workers are mostly idle, one more, and the largest not
+ * clearly slower); its output is the same, row for row and bit for bit, as a run with a fixed size; a
  * small run keeps 2048; a fixed `batch_size` wins; a bad value is a spec error.
  */
 import { writeFile } from 'node:fs/promises';
@@ -14,8 +15,11 @@ import { AUTO_CANDIDATES } from '../../src/infer/batchSizer.js';
 import { DEFAULT_BATCH_SIZE } from '../../src/spec/jobSpec.js';
 
 const tmp = useTempDirs('batchinfer-e2e-batchsize-');
-/** Enough rows for the two smallest candidates, each with its lead-in (infer/batchSizer.ts tuningPlan: 344,064 with two workers). */
-const ROWS = 350_000;
+/**
+ * Enough rows for the two smallest candidates, each with its lead-in, in a quarter of the rows,
+ * and a third (16384) in a third of them (infer/batchSizer.ts tuningPlan: 847,872 with two workers).
+ */
+const ROWS = 850_000;
 const FEATURES = Array.from({ length: 30 }, (_, i) => `f${i}`).join(',');
 
 let input: Promise<string> | undefined;
@@ -41,15 +45,21 @@ describe('batch_size: auto', () => {
     const auto = await score(join(dir, 'auto.parquet'));
     expect(auto.batchSizing.mode).toBe('auto');
     const tried = auto.batchSizing.candidates.map((c: { batchSize: number }) => c.batchSize);
-    expect(tried.length).toBeGreaterThanOrEqual(2);
+    // A logistic regression leaves its workers mostly idle (the reader bounds the run): past
+    // 1024 and 4096, the run tries 16384 too, unless a burst of load on the machine made 4096
+    // look clearly slower than 1024 (under 0.85 of its rate), which ends any tuning.
+    const [small, next] = auto.batchSizing.candidates;
+    expect(tried).toEqual(next.rowsPerSecond >= 0.85 * small.rowsPerSecond ? [1024, 4096, 16384] : [1024, 4096]);
     expect(AUTO_CANDIDATES).toEqual(expect.arrayContaining(tried));
     for (const c of auto.batchSizing.candidates) {
       expect(c.rows).toBeGreaterThan(0);
       expect(c.rowsPerSecond).toBeGreaterThan(0);
     }
-    const best = auto.batchSizing.candidates.reduce((a: any, b: any) => (b.rowsPerSecond > a.rowsPerSecond ? b : a));
-    expect(auto.batchSize).toBe(best.batchSize);
-    expect(auto.batchSizing.chosen).toBe(best.batchSize);
+    // Its workers mostly idle, the run keeps the largest candidate within 0.85 of the fastest's rate.
+    const best = Math.max(...auto.batchSizing.candidates.map((c: any) => c.rowsPerSecond));
+    const kept = Math.max(...auto.batchSizing.candidates.filter((c: any) => c.rowsPerSecond >= 0.85 * best).map((c: any) => c.batchSize));
+    expect(auto.batchSize).toBe(kept);
+    expect(auto.batchSizing.chosen).toBe(kept);
 
     const fixed = await score(join(dir, 'fixed.parquet'), ['--batch-size', '1000']);
     expect(fixed.batchSizing).toEqual({ mode: 'fixed', chosen: 1000, candidates: [] });

@@ -1,29 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { AUTO_CANDIDATES, BatchSizer, tuningPlan, typicalMsPerRow } from '../../src/infer/batchSizer.js';
+import { AUTO_CANDIDATES, BatchSizer, STALL_MS, tuningPlan, typicalMsPerRow } from '../../src/infer/batchSizer.js';
 
 /**
  * Drives a sizer as a run does, with `inFlight` batches out at once and a clock where a batch
- * of `size` rows takes `msPerRow(size) * size` ms to come back after the one before it.
+ * of `size` rows takes `msPerRow(size) * size` ms to come back after the one before it, its
+ * worker busy `busy` of that time (1: one worker never idle). `stalls(i)`: batch i's longest
+ * wait for a chunk (ms), its time added to the batch's.
  */
-function drive(sizer: BatchSizer, batches: number, inFlight: number, msPerRow: (size: number) => number): number[] {
+function drive(sizer: BatchSizer, batches: number, inFlight: number, msPerRow: (size: number) => number, busy = 1, stalls: (i: number) => number = () => 0): number[] {
   const sizes: number[] = [];
-  const out: number[] = [];
+  const out: { size: number; stall: number }[] = [];
   let clock = 0;
-  sizer.returned(0, clock); // the first return is never measured: this one stands for the pipeline filling
+  sizer.returned(0, clock, 0); // the first return is never measured: this one stands for the pipeline filling
+  const back = ({ size, stall }: { size: number; stall: number }): void => {
+    const ms = msPerRow(size) * size;
+    clock += ms + stall;
+    sizer.returned(size, clock, busy * ms);
+  };
   for (let i = 0; i < batches; i++) {
     const size = sizer.next();
+    sizer.waited(stalls(i));
     sizes.push(size);
-    out.push(size);
-    if (out.length >= inFlight) {
-      const done = out.shift()!;
-      clock += msPerRow(done) * done;
-      sizer.returned(done, clock);
-    }
+    out.push({ size, stall: stalls(i) });
+    if (out.length >= inFlight) back(out.shift()!);
   }
-  for (const done of out) {
-    clock += msPerRow(done) * done;
-    sizer.returned(done, clock);
-  }
+  out.forEach(back);
   return sizes;
 }
 
@@ -35,14 +36,14 @@ describe('BatchSizer', () => {
   });
 
   it('auto on too few rows to measure two candidates keeps the fallback', () => {
-    const sizer = BatchSizer.auto(100_000, 4, 2048);
+    const sizer = BatchSizer.auto(100_000, { inFlight: 4, workers: 2 }, 2048);
     expect(new Set(drive(sizer, 20, 4, () => 0.001))).toEqual(new Set([2048]));
     expect(sizer.report()).toEqual({ mode: 'auto', chosen: 2048, candidates: [] });
   });
 
   it('auto tries each candidate in turn, each after a lead-in of its own, then keeps the fastest', () => {
     // 4096 rows per batch is the sweet spot of this made-up model: 1 us a row, others 2 us.
-    const sizer = BatchSizer.auto(10_000_000, 4, 2048);
+    const sizer = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
     const sizes = drive(sizer, 200, 4, (size) => (size === 4096 ? 0.001 : 0.002));
     // Each candidate: a lead-in of 4 batches (as many as are in flight), then at least 32k rows
     // and two windows of 4 batches. 16384 is clearly slower than 4096: judged once its batches
@@ -64,7 +65,7 @@ describe('BatchSizer', () => {
   it('stops trying larger candidates once one measured in full is clearly slower than the best', () => {
     // Small batches are best; every doubling costs more. With one batch in flight, each
     // candidate is measured in full before the next segment starts.
-    const sizer = BatchSizer.auto(10_000_000, 1, 2048);
+    const sizer = BatchSizer.auto(10_000_000, { inFlight: 1, workers: 1 }, 2048);
     const sizes = drive(sizer, 120, 1, (size) => 0.001 * Math.log2(size / 512));
     expect(sizes).not.toContain(65536);
     expect(sizer.report().chosen).toBe(1024);
@@ -72,24 +73,89 @@ describe('BatchSizer', () => {
 
   it('charges each batch from the end of the one before it: two workers finishing in pairs, the second a little ahead of the first, give the pace of the pairs', () => {
     // Candidates 1024 and 4096 on a 1M-row run, 2 in flight: each a lead-in of 2 batches, then 32 and 8 measured.
-    const sizer = BatchSizer.auto(1_000_000, 2, 2048, [1024, 4096]);
+    const sizer = BatchSizer.auto(1_000_000, { inFlight: 2, workers: 1 }, 2048, [1024, 4096]);
     const sizes = Array.from({ length: 44 }, () => sizer.next());
     expect(sizes).toEqual([...new Array(34).fill(1024), ...new Array(10).fill(4096)]);
     let clock = 0;
-    sizer.returned(1024, clock);
-    sizer.returned(1024, (clock += 1)); // the lead-in
+    sizer.returned(1024, clock, 0);
+    sizer.returned(1024, (clock += 1), 0); // the lead-in
     // 1024-row batches done in pairs, the second of each pair 0.25 ms before the first (two workers).
     for (let i = 0; i < 16; i++) {
-      sizer.returned(1024, (clock += 2));
-      sizer.returned(1024, clock - 0.25);
+      sizer.returned(1024, (clock += 2), 2);
+      sizer.returned(1024, clock - 0.25, 2);
     }
     // 4096-row batches every 4 ms, after a lead-in that took longer.
-    for (const ms of [9, 9, 4, 4, 4, 4, 4, 4, 4, 4]) sizer.returned(4096, (clock += ms));
+    for (const ms of [9, 9, 4, 4, 4, 4, 4, 4, 4, 4]) sizer.returned(4096, (clock += ms), ms);
     // 1024: charged 2, 0, 2, 0, ... ms (the middle half's mean: 1 ms a batch); 4096: 4 ms a batch.
     expect(sizer.report().candidates).toEqual([
       { batchSize: 1024, rows: 32 * 1024, rowsPerSecond: Math.round(1000 / (1 / 1024)) },
       { batchSize: 4096, rows: 8 * 4096, rowsPerSecond: Math.round(1000 / (4 / 4096)) },
     ]);
+  });
+});
+
+describe('BatchSizer: pipelines the reader bounds, and stalls', () => {
+  // A logistic regression's pace: the larger the batch, the less each row costs.
+  const cheaperLarger = (size: number): number => ({ 1024: 0.002, 4096: 0.001, 16384: 0.0008 })[size] ?? 0.0007;
+
+  it('workers mostly idle: one candidate more is tried, past a quarter of the rows (up to a third)', () => {
+    // 1M rows, 4 in flight, 2 workers busy 5% of the time: 1024 and 4096 fit in a quarter of
+    // the rows, 16384 in a third (282,624 rows in all).
+    const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048);
+    const sizes = drive(sizer, 100, 4, cheaperLarger, 0.1);
+    expect(sizes.slice(0, 60)).toEqual([...new Array(36).fill(1024), ...new Array(12).fill(4096), ...new Array(12).fill(16384)]);
+    expect(new Set(sizes.slice(60))).toEqual(new Set([16384]));
+    expect(sizer.report().candidates.map((c) => [c.batchSize, c.rowsPerSecond])).toEqual([[1024, 500_000], [4096, 1_000_000], [16384, 1_250_000]]);
+  });
+
+  it('workers busy (three quarters of the time): no candidate past a quarter of the rows', () => {
+    const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048);
+    const sizes = drive(sizer, 100, 4, cheaperLarger, 1.5);
+    expect(sizes).not.toContain(16384);
+    expect(new Set(sizes.slice(48))).toEqual(new Set([4096]));
+    expect(sizer.report().candidates.map((c) => c.batchSize)).toEqual([1024, 4096]);
+  });
+
+  it('workers mostly idle: the largest candidate not clearly slower than the fastest (0.85 of its rate) is kept', () => {
+    // 16384 measured at 0.91 of 4096's rate: kept where the reader bounds the run; at 0.83, not.
+    const tied = (size: number): number => ({ 1024: 0.002, 4096: 0.001, 16384: 0.0011 })[size]!;
+    const idle = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048);
+    drive(idle, 100, 4, tied, 0.1);
+    expect(idle.report().chosen).toBe(16384);
+    const slower = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048);
+    drive(slower, 100, 4, (size) => (size === 16384 ? 0.0012 : tied(size)), 0.1);
+    expect(slower.report().chosen).toBe(4096);
+    // Workers busy (10M rows: every candidate is measured): the fastest.
+    const busy = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
+    drive(busy, 100, 4, (size) => (size === 65536 ? 0.0011 : tied(size)), 1.5);
+    expect(busy.report().candidates.map((c) => c.batchSize)).toEqual(AUTO_CANDIDATES);
+    expect(busy.report().chosen).toBe(4096);
+  });
+
+  it('a batch whose reader waited over STALL_MS for a chunk is left out of its candidate\'s measure', () => {
+    // 4096 is 30% faster a row than 1024, but its batch 42 (its third measured) waited 30 ms for
+    // a row group's pages: counted, that would make 4096 the slower. Batch 44's wait of exactly
+    // STALL_MS counts. 1024's 36 batches (0-35) and 4096's lead-in (36-39) come first.
+    const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048, [1024, 4096]);
+    drive(sizer, 60, 4, (size) => (size === 4096 ? 0.0007 : 0.001), 1, (i) => (i === 42 ? 30 : i === 44 ? STALL_MS : 0));
+    const batchMs = 4096 * 0.0007;
+    expect(sizer.report()).toEqual({
+      mode: 'auto',
+      chosen: 4096,
+      candidates: [
+        { batchSize: 1024, rows: 32 * 1024, rowsPerSecond: 1_000_000 },
+        // Seven batches in two windows: all their rows over all their time, the 5 ms wait included.
+        { batchSize: 4096, rows: 7 * 4096, rowsPerSecond: Math.round(1000 / ((7 * batchMs + STALL_MS) / (7 * 4096))) },
+      ],
+    });
+  });
+
+  it('after the tuning, a stall marks no batch: the last one tuned is measured whatever comes after', () => {
+    const sizer = BatchSizer.auto(1_000_000, { inFlight: 1, workers: 1 }, 2048, [1024, 4096]);
+    const sizes = drive(sizer, 60, 1, (size) => (size === 4096 ? 0.0009 : 0.001), 1, (i) => (i >= 46 ? 30 : 0));
+    // With one in flight: lead-ins of 2, then 32 and 8 batches measured (batches 0-45).
+    expect(sizes.slice(46)).toEqual(new Array(14).fill(4096));
+    expect(sizer.report().candidates.map((c) => c.rows)).toEqual([32 * 1024, 8 * 4096]);
   });
 });
 
@@ -126,10 +192,19 @@ describe('tuningPlan', () => {
     expect(tuningPlan(344_064, 4, AUTO_CANDIDATES).map((s) => [s.size, s.left, s.measured])).toEqual([[1024, 4, false], [1024, 32, true], [4096, 4, false], [4096, 8, true]]);
     expect(tuningPlan(10_000_000, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual(AUTO_CANDIDATES);
     // Two windows of 4 batches each: 16384 needs (4 + 8) x 16384 rows more (282,624 in all), so
-    // the bench's 1M rows measure 1024 and 4096; 10M rows all four.
-    expect(tuningPlan(1_000_000, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual([1024, 4096]);
-    expect(tuningPlan(1_130_496, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual([1024, 4096, 16384]);
-    expect(tuningPlan(1_130_495, 4, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => s.size)).toEqual([1024, 4096]);
+    // the bench's 1M rows measure 1024 and 4096, and 16384 past a quarter of the rows; 10M rows all four.
+    const extensions = (rows: number): [number, boolean][] => tuningPlan(rows, 4, AUTO_CANDIDATES).filter((s) => !s.measured).map((s) => [s.size, s.extension === true]);
+    expect(extensions(1_000_000)).toEqual([[1024, false], [4096, false], [16384, true]]);
+    expect(extensions(1_130_496)).toEqual([[1024, false], [4096, false], [16384, false]]);
+    expect(extensions(1_130_495)).toEqual([[1024, false], [4096, false], [16384, true]]);
+    // The extension fits in a third of the rows: 3 x 282,624.
+    expect(extensions(847_872)).toEqual([[1024, false], [4096, false], [16384, true]]);
+    expect(extensions(847_871)).toEqual([[1024, false], [4096, false]]);
+    // 65536 after 16384: (4 + 8) x 65536 more, 1,069,056 in all, in a third from 3,207,168 rows.
+    expect(extensions(3_207_168)).toEqual([[1024, false], [4096, false], [16384, false], [65536, true]]);
+    expect(extensions(3_207_167)).toEqual([[1024, false], [4096, false], [16384, false]]);
+    // One candidate in a quarter is no choice, even with a second in a third.
+    expect(tuningPlan(258_047, 4, AUTO_CANDIDATES)).toEqual([]);
     // One batch in flight: two windows are two batches, fewer than MIN_BATCHES.
     expect(tuningPlan(10_000_000, 1, AUTO_CANDIDATES).filter((s) => s.measured).map((s) => [s.size, s.left])).toEqual([[1024, 32], [4096, 8], [16384, 4], [65536, 4]]);
   });

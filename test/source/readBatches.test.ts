@@ -122,20 +122,29 @@ describe('readBatches: batch boundaries', () => {
     expect(await readAll(empty, [feed], { batchSize: 8 })).toEqual([]);
   });
 
-  it('reports time spent reading and preprocessing', async () => {
+  it('reports time spent reading and preprocessing, and each batch its longest wait for a chunk', async () => {
     let calls = 0;
     let total = 0;
-    await readAll(PARQUET, [X_FEED], {
+    const reads: number[] = [];
+    const batches = await readAll(PARQUET, [X_FEED], {
       batchSize: 500,
       onTiming(readMs, preprocessMs) {
         calls++;
         expect(readMs).toBeGreaterThanOrEqual(0);
         expect(preprocessMs).toBeGreaterThanOrEqual(0);
         total += readMs + preprocessMs;
+        reads.push(readMs);
       },
     });
     expect(calls).toBeGreaterThanOrEqual(6);
     expect(Number.isFinite(total)).toBe(true);
+    // A batch's timing is reported just before it is yielded: its longest wait is one of the waits summed there.
+    batches.forEach((batch, i) => {
+      expect(batch.longestWaitMs).toBeGreaterThanOrEqual(0);
+      expect(batch.longestWaitMs).toBeLessThanOrEqual(reads[i]!);
+    });
+    // The first batch waited for the query to start: the longest wait is that one.
+    expect(batches[0]!.longestWaitMs).toBeGreaterThan(0);
   });
 });
 
