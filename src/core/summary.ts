@@ -5,6 +5,7 @@
 import type { BatchSizeReport } from '../infer/batchSizer.js';
 import { batchinferVersion } from '../version.js';
 import { redactMessage } from '../util/redact.js';
+import { quantile } from '../util/quantile.js';
 import type { LabelCheckReport } from '../postprocess/labelCheck.js';
 import { classNames, type ClassificationPlan } from '../postprocess/outputPlan.js';
 import type { Window } from '../schedule/window.js';
@@ -96,14 +97,6 @@ export interface SkippedRun {
  */
 export function versions(onnxruntime: string, duckdb: string): RunSummary['versions'] {
   return { batchinfer: batchinferVersion(), onnxruntime, duckdb, node: process.version };
-}
-
-/** The q-quantile (0..1) of a list of numbers, nearest-rank. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank]!;
 }
 
 export function peakRssMb(): number {

@@ -28,6 +28,7 @@
  *   sizer.returned(rows, doneAt, inferMs); // for each batch back from the workers, in order
  *   sizer.report();                      // { mode: 'auto', chosen, candidates: [...] }
  */
+import { quantile } from '../util/quantile.js';
 
 /** Candidate sizes, small to large. */
 export const AUTO_CANDIDATES: readonly number[] = [1024, 4096, 16384, 65536];
@@ -50,8 +51,13 @@ const MAX_TUNING_SHARE = 1 / 4;
  */
 const EXTENDED_SHARE = 1 / 3;
 const READER_BOUND = 0.5;
-/** A reader's wait for one chunk longer than this (ms) is a stall: its batch is not measured. */
+/**
+ * A reader's wait for one chunk longer than STALL_MS, and than STALL_RATIO times the median of
+ * the tuning's batches' longest waits so far, is a stall: its batch is not measured. (On storage
+ * where every chunk waits a few ms, the waits are the pace, not stalls.)
+ */
 export const STALL_MS = 5;
+const STALL_RATIO = 4;
 /** A candidate slower than this share of the best rate is clearly slower: it ends the tuning. */
 const STOP_BELOW = 0.85;
 
@@ -98,6 +104,8 @@ export class BatchSizer {
   private readonly handedOut: HandedOut[] = [];
   /** The batch `next` handed out last, while tuning; null after. */
   private last: HandedOut | null = null;
+  /** The longest wait for a chunk of each batch read while tuning (`waited`). */
+  private readonly waits: number[] = [];
   private lastReturn: number | null = null;
   private stopped = false;
 
@@ -145,11 +153,13 @@ export class BatchSizer {
   }
 
   /**
-   * The batch `next` handed out last has been read, its longest wait for a chunk `ms` long: past
-   * STALL_MS (a row group's pages decompressed) it is left out of its candidate's measure.
+   * The batch `next` handed out last has been read, its longest wait for a chunk `ms` long: a
+   * stall (a row group's pages decompressed: STALL_MS) leaves it out of its candidate's measure.
    */
   waited(ms: number): void {
-    if (this.last && ms > STALL_MS) this.last.measured = false;
+    if (!this.last) return;
+    if (ms > Math.max(STALL_MS, STALL_RATIO * quantile(this.waits, 0.5))) this.last.measured = false;
+    this.waits.push(ms);
   }
 
   /**

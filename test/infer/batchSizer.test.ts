@@ -150,6 +150,17 @@ describe('BatchSizer: pipelines the reader bounds, and stalls', () => {
     });
   });
 
+  it('storage where every chunk waits longer than STALL_MS: the waits are the pace, and only one four times their median is a stall', () => {
+    // Every batch's longest wait 8 ms, batch 42's 40 ms (over 4 x 8): only batch 42 is left out.
+    const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048, [1024, 4096]);
+    drive(sizer, 60, 4, (size) => (size === 4096 ? 0.0007 : 0.001), 1, (i) => (i === 42 ? 40 : 8));
+    // Each batch is charged its wait as well: 1024 rows 1.024 + 8 ms, 4096 rows 2.8672 + 8 ms.
+    expect(sizer.report().candidates).toEqual([
+      { batchSize: 1024, rows: 32 * 1024, rowsPerSecond: Math.round(1000 / ((1.024 + 8) / 1024)) },
+      { batchSize: 4096, rows: 7 * 4096, rowsPerSecond: Math.round(1000 / ((4096 * 0.0007 + 8) / 4096)) },
+    ]);
+  });
+
   it('after the tuning, a stall marks no batch: the last one tuned is measured whatever comes after', () => {
     const sizer = BatchSizer.auto(1_000_000, { inFlight: 1, workers: 1 }, 2048, [1024, 4096]);
     const sizes = drive(sizer, 60, 1, (size) => (size === 4096 ? 0.0009 : 0.001), 1, (i) => (i >= 46 ? 30 : 0));
