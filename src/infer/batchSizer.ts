@@ -108,6 +108,8 @@ export class BatchSizer {
   private readonly waits: number[] = [];
   private lastReturn: number | null = null;
   private stopped = false;
+  /** The size kept, once the tuning is over and its last measured batch back: it cannot change after. */
+  private settled: number | null = null;
 
   private constructor(
     readonly mode: 'auto' | 'fixed',
@@ -149,7 +151,14 @@ export class BatchSizer {
       this.segments.shift();
       if (this.clearlySlower()) this.stopped = true;
     }
-    return this.chosen();
+    return this.settled ?? this.settle();
+  }
+
+  /** The size to use after the tuning, kept for the rest of the run once no measured batch is out. */
+  private settle(): number {
+    const size = this.chosen();
+    if (!this.handedOut.some((b) => b.measured)) this.settled = size;
+    return size;
   }
 
   /**
