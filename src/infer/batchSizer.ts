@@ -14,10 +14,11 @@
  * reading the next candidate's larger batches, which is no cost of this batch's. Each
  * candidate's first batches (the pipeline filling with them) are not measured, nor is a batch
  * whose reading stalled (a row group's decompression: the rows' cost, whatever the size).
- * Candidates go from small to large, and tuning stops early once a candidate is clearly
- * slower than the best. When the workers are mostly idle (the reader bounds the pipeline, as
- * with a logistic regression), one larger candidate is tried past the usual share of the rows:
- * there, larger batches cut the per-batch costs and cost the inference nothing. The rows scored
+ * Candidates go from small to large. When the workers are mostly idle (the reader bounds the
+ * pipeline, as with a logistic regression), larger batches cut the per-batch costs and cost
+ * the inference nothing: the tuning goes on unless a candidate is clearly slower, and one
+ * candidate more is tried past the usual share of the rows. When the workers are busy, a
+ * larger batch costs them memory: it goes on only while each candidate is clearly faster. The rows scored
  * while tuning are the run's own rows: nothing is scored twice, and the output does not depend
  * on the batch size.
  *
@@ -58,7 +59,7 @@ const READER_BOUND = 0.5;
  */
 export const STALL_MS = 5;
 const STALL_RATIO = 4;
-/** A candidate slower than this share of the best rate is clearly slower: it ends the tuning. */
+/** A candidate slower than this share of another's rate is clearly slower (infer/batchSizer.ts `worthTrying`). */
 const STOP_BELOW = 0.85;
 
 export interface CandidateRate {
@@ -83,6 +84,8 @@ interface Segment {
   measured: boolean;
   /** The lead-in of a candidate past MAX_TUNING_SHARE: tried only if the reader bounds the pipeline. */
   extension?: boolean;
+  /** A lead-in whose first batch was handed out: its candidate was judged worth trying. */
+  begun?: boolean;
 }
 
 /** The sizes of the workers' pipeline: batches in flight at once, and the workers taking them. */
@@ -132,26 +135,38 @@ export class BatchSizer {
     return new BatchSizer('auto', fallback, tuningPlan(rows, pipeline.inFlight, candidates), pipeline);
   }
 
-  /** The size of the next batch the reader fills. */
+  /**
+   * The size of the next batch the reader fills. Before a candidate's first batch, the one
+   * before it is judged on all its measured batches: until they are back, batches of the best
+   * size so far keep the workers busy, not measured (`worthTrying` ends the tuning before a
+   * batch of a larger candidate is handed out: the MLP's 65,536-row batches took 850 MB).
+   */
   next(): number {
     this.last = null;
     while (!this.stopped && this.segments.length > 0) {
       const head = this.segments[0]!;
-      if (head.extension) {
-        head.extension = false;
-        if (!this.readerBound()) this.stopped = true;
+      if (head.left === 0) {
+        this.segments.shift();
         continue;
       }
-      if (head.left > 0) {
-        head.left--;
-        this.last = { size: head.size, measured: head.measured };
-        this.handedOut.push(this.last);
-        return head.size;
+      if (!head.measured && !head.begun) {
+        if (this.handedOut.some((b) => b.measured)) return this.handOut(this.chosen(), false);
+        if (!this.worthTrying(head)) {
+          this.stopped = true;
+          break;
+        }
+        head.begun = true;
       }
-      this.segments.shift();
-      if (this.clearlySlower()) this.stopped = true;
+      head.left--;
+      return this.handOut(head.size, head.measured);
     }
     return this.settled ?? this.settle();
+  }
+
+  private handOut(size: number, measured: boolean): number {
+    this.last = { size, measured };
+    this.handedOut.push(this.last);
+    return size;
   }
 
   /** The size to use after the tuning, kept for the rest of the run once no measured batch is out. */
@@ -228,12 +243,21 @@ export class BatchSizer {
     return took > 0 && busy < READER_BOUND * took * this.pipeline.workers;
   }
 
-  /** The last candidate measured in full is well below the best: larger ones will not do better. */
-  private clearlySlower(): boolean {
-    const rates = this.measured().filter((r) => !this.handedOut.some((b) => b.measured && b.size === r.batchSize));
-    if (rates.length < 2) return false;
-    const best = Math.max(...rates.map((r) => r.rowsPerSecond));
-    return rates.at(-1)!.rowsPerSecond < STOP_BELOW * best;
+  /**
+   * Whether the candidate whose lead-in is `head` is worth trying, judged on every measured batch
+   * of the smaller ones. Where the reader bounds the pipeline, unless the last one tried is
+   * clearly slower (under STOP_BELOW of the best rate). Where the workers do, only while the last
+   * one was clearly faster than every smaller one (by 1 / STOP_BELOW): a larger batch costs the
+   * workers memory for its activations (the MLP's 65,536-row batches took 850 MB), for a gain
+   * of a few percent at best once the rates level off.
+   */
+  private worthTrying(head: Segment): boolean {
+    const rates = this.measured().map((r) => r.rowsPerSecond);
+    if (rates.length < 2) return true;
+    const last = rates.at(-1)!;
+    const before = Math.max(...rates.slice(0, -1));
+    if (this.readerBound()) return last >= STOP_BELOW * before;
+    return !head.extension && STOP_BELOW * last >= before;
   }
 }
 

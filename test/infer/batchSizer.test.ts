@@ -46,9 +46,10 @@ describe('BatchSizer', () => {
     const sizer = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
     const sizes = drive(sizer, 200, 4, (size) => (size === 4096 ? 0.001 : 0.002));
     // Each candidate: a lead-in of 4 batches (as many as are in flight), then at least 32k rows
-    // and two windows of 4 batches. 16384 is clearly slower than 4096: judged once its batches
-    // are back (at the end of 65536's lead-in), it ends the tuning before 65536 is measured.
-    const plan = [[1024, 4 + 32], [4096, 4 + 8], [16384, 4 + 8], [65536, 4]] as const;
+    // and two windows of 4 batches; then, until its last 3 measured batches are back, 3 batches
+    // of the best size so far. 16384 is clearly slower than 4096: judged on all its batches, it
+    // ends the tuning before a batch of 65536 is handed out.
+    const plan = [[1024, 4 + 32], [1024, 3], [4096, 4 + 8], [4096, 3], [16384, 4 + 8], [4096, 3]] as const;
     let at = 0;
     for (const [size, n] of plan) {
       expect(sizes.slice(at, at + n), `${size}`).toEqual(new Array(n).fill(size));
@@ -68,14 +69,20 @@ describe('BatchSizer', () => {
     const sizer = BatchSizer.auto(10_000_000, { inFlight: 1, workers: 1 }, 2048);
     const sizes = drive(sizer, 120, 1, (size) => 0.001 * Math.log2(size / 512));
     expect(sizes).not.toContain(65536);
+    // Nothing is out when a candidate ends (one in flight): no batch waits for a judgement, and
+    // 4096, three times slower a row, is judged before a batch of 16384 is handed out.
+    expect(sizes).toEqual([...new Array(34).fill(1024), ...new Array(10).fill(4096), ...new Array(120 - 44).fill(1024)]);
     expect(sizer.report().chosen).toBe(1024);
   });
 
   it('charges each batch from the end of the one before it: two workers finishing in pairs, the second a little ahead of the first, give the pace of the pairs', () => {
     // Candidates 1024 and 4096 on a 1M-row run, 2 in flight: each a lead-in of 2 batches, then 32 and 8 measured.
     const sizer = BatchSizer.auto(1_000_000, { inFlight: 2, workers: 1 }, 2048, [1024, 4096]);
-    const sizes = Array.from({ length: 44 }, () => sizer.next());
-    expect(sizes).toEqual([...new Array(34).fill(1024), ...new Array(10).fill(4096)]);
+    const next = (n: number): number[] => Array.from({ length: n }, () => sizer.next());
+    expect(next(34)).toEqual(new Array(34).fill(1024));
+    // 1024's measured batches are out: 4096 is not begun before they are back (a batch of the
+    // fallback size meanwhile: no candidate has a rate yet).
+    expect(next(1)).toEqual([2048]);
     let clock = 0;
     sizer.returned(1024, clock, 0);
     sizer.returned(1024, (clock += 1), 0); // the lead-in
@@ -84,6 +91,8 @@ describe('BatchSizer', () => {
       sizer.returned(1024, (clock += 2), 2);
       sizer.returned(1024, clock - 0.25, 2);
     }
+    sizer.returned(2048, (clock += 2), 2); // the batch that waited, not measured
+    expect(next(10)).toEqual(new Array(10).fill(4096));
     // 4096-row batches every 4 ms, after a lead-in that took longer.
     for (const ms of [9, 9, 4, 4, 4, 4, 4, 4, 4, 4]) sizer.returned(4096, (clock += ms), ms);
     // 1024: charged 2, 0, 2, 0, ... ms (the middle half's mean: 1 ms a batch); 4096: 4 ms a batch.
@@ -103,8 +112,9 @@ describe('BatchSizer: pipelines the reader bounds, and stalls', () => {
     // the rows, 16384 in a third (282,624 rows in all).
     const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048);
     const sizes = drive(sizer, 100, 4, cheaperLarger, 0.1);
-    expect(sizes.slice(0, 60)).toEqual([...new Array(36).fill(1024), ...new Array(12).fill(4096), ...new Array(12).fill(16384)]);
-    expect(new Set(sizes.slice(60))).toEqual(new Set([16384]));
+    // Between candidates, 3 batches of the best size so far while the last ones come back.
+    expect(sizes.slice(0, 66)).toEqual([...new Array(39).fill(1024), ...new Array(15).fill(4096), ...new Array(12).fill(16384)]);
+    expect(new Set(sizes.slice(66))).toEqual(new Set([16384]));
     expect(sizer.report().candidates.map((c) => [c.batchSize, c.rowsPerSecond])).toEqual([[1024, 500_000], [4096, 1_000_000], [16384, 1_250_000]]);
   });
 
@@ -125,19 +135,35 @@ describe('BatchSizer: pipelines the reader bounds, and stalls', () => {
     const slower = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048);
     drive(slower, 100, 4, (size) => (size === 16384 ? 0.0012 : tied(size)), 0.1);
     expect(slower.report().chosen).toBe(4096);
-    // Workers busy (10M rows: every candidate is measured): the fastest.
+    // Workers busy (10M rows, where every candidate fits): 16384, not clearly faster than 4096,
+    // ends the tuning; the fastest is kept.
     const busy = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
-    drive(busy, 100, 4, (size) => (size === 65536 ? 0.0011 : tied(size)), 1.5);
-    expect(busy.report().candidates.map((c) => c.batchSize)).toEqual(AUTO_CANDIDATES);
+    const sizes = drive(busy, 100, 4, tied, 1.5);
+    expect(sizes).not.toContain(65536);
+    expect(busy.report().candidates.map((c) => c.batchSize)).toEqual([1024, 4096, 16384]);
     expect(busy.report().chosen).toBe(4096);
   });
 
+  it('workers busy: a larger candidate is tried only while the last one was clearly faster (1 / 0.85) than every smaller one', () => {
+    // 4096 5% faster a row than 1024: not worth the memory of 16384-row batches.
+    const sizer = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
+    const sizes = drive(sizer, 100, 4, (size) => (size === 4096 ? 0.00095 : 0.001), 1.5);
+    expect(sizes).not.toContain(16384);
+    expect(sizer.report().chosen).toBe(4096);
+    // The same rates with the workers mostly idle: 16384 and 65536 are tried (neither clearly slower).
+    const idle = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
+    const idleSizes = drive(idle, 150, 4, (size) => (size === 4096 ? 0.00095 : 0.001), 0.1);
+    expect(idle.report().candidates.map((c) => c.batchSize)).toEqual(AUTO_CANDIDATES);
+    expect(idleSizes).toContain(65536);
+  });
+
   it('a batch whose reader waited over STALL_MS for a chunk is left out of its candidate\'s measure', () => {
-    // 4096 is 30% faster a row than 1024, but its batch 42 (its third measured) waited 30 ms for
-    // a row group's pages: counted, that would make 4096 the slower. Batch 44's wait of exactly
-    // STALL_MS counts. 1024's 36 batches (0-35) and 4096's lead-in (36-39) come first.
+    // 4096 is 30% faster a row than 1024, but its batch 45 (its third measured) waited 30 ms for
+    // a row group's pages: counted, that would make 4096 the slower. Batch 47's wait of exactly
+    // STALL_MS counts. 1024's 36 batches (0-35), 3 more while they come back, and 4096's lead-in
+    // (39-42) come first.
     const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048, [1024, 4096]);
-    drive(sizer, 60, 4, (size) => (size === 4096 ? 0.0007 : 0.001), 1, (i) => (i === 42 ? 30 : i === 44 ? STALL_MS : 0));
+    drive(sizer, 60, 4, (size) => (size === 4096 ? 0.0007 : 0.001), 1, (i) => (i === 45 ? 30 : i === 47 ? STALL_MS : 0));
     const batchMs = 4096 * 0.0007;
     expect(sizer.report()).toEqual({
       mode: 'auto',
@@ -151,9 +177,9 @@ describe('BatchSizer: pipelines the reader bounds, and stalls', () => {
   });
 
   it('storage where every chunk waits longer than STALL_MS: the waits are the pace, and only one four times their median is a stall', () => {
-    // Every batch's longest wait 8 ms, batch 42's 40 ms (over 4 x 8): only batch 42 is left out.
+    // Every batch's longest wait 8 ms, batch 45's 40 ms (over 4 x 8): only batch 45 is left out.
     const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048, [1024, 4096]);
-    drive(sizer, 60, 4, (size) => (size === 4096 ? 0.0007 : 0.001), 1, (i) => (i === 42 ? 40 : 8));
+    drive(sizer, 60, 4, (size) => (size === 4096 ? 0.0007 : 0.001), 1, (i) => (i === 45 ? 40 : 8));
     // Each batch is charged its wait as well: 1024 rows 1.024 + 8 ms, 4096 rows 2.8672 + 8 ms.
     expect(sizer.report().candidates).toEqual([
       { batchSize: 1024, rows: 32 * 1024, rowsPerSecond: Math.round(1000 / ((1.024 + 8) / 1024)) },
