@@ -18,9 +18,9 @@
  * pipeline, as with a logistic regression), larger batches cut the per-batch costs and cost
  * the inference nothing: the tuning goes on unless a candidate is clearly slower, and one
  * candidate more is tried past the usual share of the rows. When the workers are busy, a
- * larger batch costs them memory: it goes on only while each candidate is clearly faster. The rows scored
- * while tuning are the run's own rows: nothing is scored twice, and the output does not depend
- * on the batch size.
+ * larger batch costs them memory: the tuning goes on only while each candidate is clearly
+ * faster. The rows scored while tuning are the run's own rows: nothing is scored twice, and
+ * the output does not depend on the batch size.
  *
  * @example
  *   const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 4096);
@@ -59,7 +59,7 @@ const READER_BOUND = 0.5;
  */
 export const STALL_MS = 5;
 const STALL_RATIO = 4;
-/** A candidate slower than this share of another's rate is clearly slower (infer/batchSizer.ts `worthTrying`). */
+/** A candidate slower than this share of another's rate is clearly slower (`worthTrying`, `chosen`). */
 const STOP_BELOW = 0.85;
 
 export interface CandidateRate {
@@ -252,12 +252,13 @@ export class BatchSizer {
    * of a few percent at best once the rates level off.
    */
   private worthTrying(head: Segment): boolean {
+    const readerBound = this.readerBound();
+    if (head.extension && !readerBound) return false;
     const rates = this.measured().map((r) => r.rowsPerSecond);
     if (rates.length < 2) return true;
     const last = rates.at(-1)!;
     const before = Math.max(...rates.slice(0, -1));
-    if (this.readerBound()) return last >= STOP_BELOW * before;
-    return !head.extension && STOP_BELOW * last >= before;
+    return readerBound ? last >= STOP_BELOW * before : STOP_BELOW * last >= before;
   }
 }
 

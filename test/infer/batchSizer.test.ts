@@ -157,6 +157,16 @@ describe('BatchSizer: pipelines the reader bounds, and stalls', () => {
     expect(idleSizes).toContain(65536);
   });
 
+  it('workers busy: the candidate past a quarter of the rows is not tried, even when the one before it could not be timed', () => {
+    // 1M rows: 16384 is the extension. Every batch of 4096 (39-50, after 1024's 36 and 3 more)
+    // stalled, so only 1024 has a rate.
+    const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 2048);
+    const sizes = drive(sizer, 80, 4, cheaperLarger, 1.5, (i) => (i >= 39 && i < 51 ? 30 : 0));
+    expect(sizes.slice(39, 51)).toEqual(new Array(12).fill(4096));
+    expect(sizes).not.toContain(16384);
+    expect(sizer.report().candidates.map((c) => c.batchSize)).toEqual([1024]);
+  });
+
   it('a batch whose reader waited over STALL_MS for a chunk is left out of its candidate\'s measure', () => {
     // 4096 is 30% faster a row than 1024, but its batch 45 (its third measured) waited 30 ms for
     // a row group's pages: counted, that would make 4096 the slower. Batch 47's wait of exactly
