@@ -1,8 +1,11 @@
 #!/bin/bash
 # A/B of builds: the bench's e2e run (1M rows, 30 features, batch_size auto) with each build's
-# dist/, alternating, printing each run's wall and user+sys CPU, then each build's runs.
-#   bash bench/ab.sh MODEL REPS CHECKOUT[:FLAGS]... (MODEL: mlp30 | logreg30; CHECKOUT: a built
-#   worktree; FLAGS: that variant's own flags, e.g. ".:--profile" against ".")
+# dist/, alternating, printing each variant's runs (wall and user+sys CPU, seconds) and medians.
+#   bash bench/ab.sh MODEL REPS VARIANT...
+#   MODEL: mlp30 | logreg30
+#   VARIANT: [ENV=VALUE[,ENV=VALUE]@]CHECKOUT[:FLAGS]: a built worktree (or a copy of dist/ with
+#     package.json and node_modules beside it), environment variables for that variant only, and
+#     flags of its own, e.g. ". .:--profile" or "SWITCH=1@/tmp/patched:--batch-size 16384"
 #   DATA=bench/.cache/bench-1000000.parquet (default), EXTRA="--workers 1 --threads 1" (more flags)
 set -eu
 model=$1; reps=$2; shift 2
@@ -13,11 +16,20 @@ times=$(mktemp); out=$(mktemp -d)
 for _ in $(seq "$reps"); do
   for variant in "$@"; do
     d=${variant%%:*}; flags=""; [ "$d" != "$variant" ] && flags=${variant#*:}
+    envs=(); case "$d" in *@*) IFS=, read -r -a envs <<< "${d%%@*}"; d=${d#*@};; esac
     label=$(echo "$variant" | tr ' ' '_')
-    /usr/bin/time -a -o "$times" -f "$label %e %U %S" node "$d/dist/batchinfer.js" run --model "$root/fixtures/models/$model.onnx" \
+    env "${envs[@]}" /usr/bin/time -a -o "$times" -f "$label %e %U %S" node "$d/dist/batchinfer.js" run --model "$root/fixtures/models/$model.onnx" \
       --input "$data" --output "$out/o.parquet" --features "$features" --passthrough id --labels legit,fraud --json --quiet $flags ${EXTRA:-} >/dev/null
     rm -rf "$out"/o.parquet*
   done
 done
-awk '{ w[$1] = w[$1] " " $2; c[$1] = c[$1] " " ($3 + $4) } END { for (k in w) print k, "wall:" w[k], " cpu:" c[k] }' "$times"
+awk '
+  function median(list,   n, v, i, j, t) {
+    n = split(substr(list, 2), v, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  { w[$1] = w[$1] " " $2; c[$1] = c[$1] " " ($3 + $4) }
+  END { for (k in w) printf "%s\n  wall:%s\n  cpu: %s\n  median wall %.3f s, cpu %.3f s\n", k, w[k], c[k], median(w[k]), median(c[k]) }
+' "$times"
 rm -rf "$times" "$out"
