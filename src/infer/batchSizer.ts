@@ -277,8 +277,8 @@ export function tuningPlan(rows: number, inFlight: number, candidates: readonly 
   for (const size of candidates) {
     const batches = Math.max(MIN_BATCHES, MIN_WINDOWS * inFlight, Math.ceil(SEGMENT_ROWS / size));
     used += (lead + batches) * size;
+    if (used > rows * EXTENDED_SHARE) break;
     const extension = used > rows * MAX_TUNING_SHARE;
-    if (used > rows * (extension ? EXTENDED_SHARE : MAX_TUNING_SHARE)) break;
     segments.push({ size, left: lead, measured: false, ...(extension ? { extension } : {}) }, { size, left: batches, measured: true });
     if (extension) break;
   }

@@ -2,9 +2,9 @@
  * A chunk's feature columns (FLOAT, or DOUBLE narrowed) copied into a float32 row-major tensor
  * by the reader's kernels (wasm/readerKernels.ts `interleave32`, `interleave64`): the columns
  * are copied into linear memory one after the other, interleaved there four at a time, and the
- * rows copied out in one piece. The
- * strided copy in JavaScript it replaces cost the scoring thread 40-70 ms per 1M rows of 30
- * columns (docs/performance.md, "The row-major copy in WebAssembly").
+ * rows copied out in one piece. The strided copy in JavaScript it replaces cost the scoring
+ * thread 40-70 ms per 1M rows of 30 columns (docs/performance.md, "The row-major copy in
+ * WebAssembly").
  *
  * @example
  *   const checks = copyRowMajor([f0, f1, f2, f3], 0, 2048, tensor, 4096 * 4);
