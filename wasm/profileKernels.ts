@@ -125,8 +125,11 @@ const GROUP_BYTES: usize = 7 * 16;
  * per column, the sum of its values and of their squares, both shifted by its first value (so
  * the squares do not cancel for values far from 0), its minimum and maximum, as four float64
  * at out + 32 c. Four columns a vector, in tiles of rows; each column's sums add its values in
- * row order, as a scalar loop would. NaN or an infinity makes a column's sums non-finite (the
- * caller then counts that column again).
+ * row order, as a scalar loop would. The minimum and maximum compare as `v < min` and
+ * `v > max` do (wasm's pmin and pmax, one instruction each where min and max, which propagate
+ * NaN, take several and made the scan twice as slow): the first of -0 and +0 stays, as in
+ * batchProfile.ts `scanColumn`. NaN or an infinity makes a column's sums non-finite (the
+ * caller then counts that column again, minimum and maximum too).
  *
  * A tensor may come in pieces of rows, in order: `start` with the first (its first row is the
  * shift), and the figures at `out` are the running ones after each piece. `scratch` holds the
@@ -192,10 +195,10 @@ function scanPair(acc: usize, at: usize, rows: i32, stride: usize): void {
     const v = v128.load(at);
     const w = v128.load(at + second);
     at += stride;
-    lo = f32x4.min(lo, v);
-    hi = f32x4.max(hi, v);
-    lo2 = f32x4.min(lo2, w);
-    hi2 = f32x4.max(hi2, w);
+    lo = f32x4.pmin(lo, v);
+    hi = f32x4.pmax(hi, v);
+    lo2 = f32x4.pmin(lo2, w);
+    hi2 = f32x4.pmax(hi2, w);
     const dLo = f64x2.sub(f64x2.promote_low_f32x4(v), shiftLo);
     const dHi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)), shiftHi);
     const eLo = f64x2.sub(f64x2.promote_low_f32x4(w), shiftLo2);
@@ -237,8 +240,8 @@ function scanGroup(acc: usize, at: usize, rows: i32, stride: usize): void {
   for (let i = 0; i < rows; i++) {
     const v = v128.load(at);
     at += stride;
-    lo = f32x4.min(lo, v);
-    hi = f32x4.max(hi, v);
+    lo = f32x4.pmin(lo, v);
+    hi = f32x4.pmax(hi, v);
     const dLo = f64x2.sub(f64x2.promote_low_f32x4(v), shiftLo);
     const dHi = f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)), shiftHi);
     sumLo = f64x2.add(sumLo, dLo);
@@ -286,8 +289,8 @@ function scanOne(at: usize, rows: i32, stride: usize, out: usize, shift: f64): v
     const d = v - shift;
     sum += d;
     squares += d * d;
-    lo = min(lo, v);
-    hi = max(hi, v);
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
   }
   store<f64>(out, sum);
   store<f64>(out, squares, 8);

@@ -82,6 +82,7 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
   // Per feed, on first use: its values as numbers, the kernel's scan of all its columns and,
   // for a float32 tensor, its numeric columns' sampled values gathered by the kernel in the same pass.
   const seen = new Map<string, FeedPass>();
+  let live: string | null = null;
   let end = 0;
   columns.forEach((column, c) => {
     const data = feeds[column.feed]!.data;
@@ -91,7 +92,13 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
       return;
     }
     let feed = seen.get(column.feed);
-    if (!feed) seen.set(column.feed, (feed = feedPass(columns, column.feed, data, rows, column.width, sample)));
+    if (!feed) {
+      // The kernels' next pass takes the linear memory the last one's sampled values are in.
+      const earlier = live === null ? undefined : seen.get(live);
+      if (earlier?.gathered) earlier.gathered = { ...earlier.gathered, values: earlier.gathered.values.slice() };
+      seen.set(column.feed, (feed = feedPass(columns, column.feed, data, rows, column.width, sample)));
+      live = column.feed;
+    }
     const numeric = feed.numbers;
     addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column, feed.gathered?.scan ?? null);
     const { a, b } = column.affine ?? IDENTITY;
@@ -109,6 +116,7 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
 /** A feed's tensor as the profile takes it: its values as numbers, and (a float32 tensor) the kernels' figures and its numeric columns' sampled values. */
 interface FeedPass {
   numbers: ArrayLike<number>;
+  /** Its sampled values a view of linear memory until the kernels' next pass (kernels.ts). */
   gathered: Float32FeedProfile | null;
   /** Column index (in `columns`) to its place j in `gathered`. */
   index: Map<number, number>;

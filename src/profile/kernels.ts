@@ -97,7 +97,12 @@ export interface SampledColumn {
 export interface Float32FeedProfile {
   /** `scanFloat32Columns` of the tensor. */
   scan: Float64Array;
-  /** Column j's finite sampled values (a t + b, in sample order) from j * capacity: the first exactEnds[j] from the sample's exact rows, ends[j] in all. */
+  /**
+   * Column j's finite sampled values (a t + b, in sample order) from j * capacity: the first
+   * exactEnds[j] from the sample's exact rows, ends[j] in all. A view of this thread's linear
+   * memory, valid until its next kernel call: the callers copy each column's values to where
+   * they keep them, and a copy here first cost as much again (docs/performance.md).
+   */
   values: Float64Array;
   capacity: number;
   exactEnds: Int32Array;
@@ -180,7 +185,7 @@ function gatherPass(k: Exports, at: GatherLayout, tensor: number, rows: number, 
   }
   return {
     scan: new Float64Array(memory, at.out, 4 * width).slice(),
-    values: new Float64Array(memory, at.regions, count * capacity).slice(),
+    values: new Float64Array(memory, at.regions, count * capacity),
     capacity,
     exactEnds: exactEnds ?? new Int32Array(count),
     ends: new Int32Array(memory, at.cursors, count).slice(),

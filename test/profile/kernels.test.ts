@@ -94,6 +94,22 @@ describe('scanFloat32Columns', () => {
     expect(Array.from(scanFloat32Columns(big, 0, 7))).toEqual(new Array(28).fill(0));
   });
 
+  it('the minimum and maximum keep the first of -0 and +0, as `v < min` and `v > max` do, in vectors and in a column left over', () => {
+    // Width 5: columns 0-3 go through a vector, column 4 through the scalar loop.
+    const rows = [
+      [0, -0, 0, -0, 0],
+      [-0, 0, -0, 0, -0],
+    ];
+    for (const order of [rows, [...rows].reverse()]) {
+      const data = Float32Array.from(order.flat());
+      const figures = scanFloat32Columns(data, 2, 5);
+      for (let c = 0; c < 5; c++) {
+        expect(Object.is(figures[4 * c + 2], order[0]![c]), `min of column ${c}`).toBe(true);
+        expect(Object.is(figures[4 * c + 3], order[0]![c]), `max of column ${c}`).toBe(true);
+      }
+    }
+  });
+
   it('a column with NaN or an infinity has non-finite sums; its neighbours in the same vector are exact', () => {
     const rows = 600;
     const width = 6;
