@@ -150,7 +150,7 @@ export class BatchSizer {
         continue;
       }
       if (!head.measured && !head.begun) {
-        if (this.handedOut.some((b) => b.measured)) return this.handOut(this.chosen(), false);
+        if (this.measuring) return this.handOut(this.chosen(), false);
         if (!this.worthTrying(head)) {
           this.stopped = true;
           break;
@@ -163,6 +163,11 @@ export class BatchSizer {
     return this.settled ?? this.settle();
   }
 
+  /** A measured batch is still out: its candidate's rate may still change. */
+  private get measuring(): boolean {
+    return this.handedOut.some((b) => b.measured);
+  }
+
   private handOut(size: number, measured: boolean): number {
     this.last = { size, measured };
     this.handedOut.push(this.last);
@@ -172,7 +177,7 @@ export class BatchSizer {
   /** The size to use after the tuning, kept for the rest of the run once no measured batch is out. */
   private settle(): number {
     const size = this.chosen();
-    if (!this.handedOut.some((b) => b.measured)) this.settled = size;
+    if (!this.measuring) this.settled = size;
     return size;
   }
 
