@@ -265,8 +265,8 @@ class Scoring {
   private async drainOne(sink: PartSink, head: InFlight): Promise<void> {
     sink.extendSpan(head.rowEnd, head.rejected);
     if (head.result) {
-      const { outputs, ms, padded, returned, doneAt, profile = head.profile } = await head.result;
-      this.sizer?.returned(head.rows, doneAt, ms);
+      const { outputs, ms, padded, returned, doneAt, grew, profile = head.profile } = await head.result;
+      this.sizer?.returned(head.rows, doneAt, ms, grew);
       this.buffers.put(returned);
       this.latencies.push(ms);
       this.paddedRows += padded;

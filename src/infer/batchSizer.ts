@@ -22,12 +22,20 @@
  * faster. The rows scored while tuning are the run's own rows: nothing is scored twice, and
  * the output does not depend on the batch size.
  *
+ * Memory: a larger batch needs more memory for the model's activations (onnxruntime's arena
+ * grows to the largest batch and keeps it). The workers say how much the process grew on their
+ * first batch of each size; from that the sizer projects the next candidate's (in proportion to
+ * its rows) and does not try one projected past MEMORY_BUDGET, nor keep one measured past it. A
+ * model whose activations take that much spends enough time on each row that the per-batch
+ * costs larger batches save do not matter (the bench's MLP: ~26 MB at 4096 rows; 16,384 rows
+ * no faster for ~105 MB more; 65,536 slower, for ~850 MB in all).
+ *
  * @example
  *   const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 4096);
  *   const size = sizer.next();           // for each batch the reader builds
  *   sizer.waited(batch.longestWaitMs);   // once the reader has filled it
- *   sizer.returned(rows, doneAt, inferMs); // for each batch back from the workers, in order
- *   sizer.report();                      // { mode: 'auto', chosen, candidates: [...] }
+ *   sizer.returned(rows, doneAt, inferMs, grew); // for each batch back from the workers, in order
+ *   sizer.report();                      // { mode: 'auto', chosen, candidates: [...], notTried? }
  */
 import { quantile } from '../util/quantile.js';
 
@@ -61,11 +69,16 @@ export const STALL_MS = 5;
 const STALL_RATIO = 4;
 /** A candidate slower than this share of another's rate is clearly slower (`worthTrying`, `chosen`). */
 const STOP_BELOW = 0.85;
+/** The most the model's memory at a size (`memoryAt`) may be for `auto` to try it or keep it. */
+export const MEMORY_BUDGET = 64 * 2 ** 20;
+const MB = 2 ** 20;
 
 export interface CandidateRate {
   batchSize: number;
   rows: number;
   rowsPerSecond: number;
+  /** The model's memory at this size as the workers measured it (MB, `memoryAt`), when they did. */
+  memoryMb?: number;
 }
 
 export interface BatchSizeReport {
@@ -74,6 +87,8 @@ export interface BatchSizeReport {
   chosen: number;
   /** Each candidate measured, in the order tried (empty when fixed or too few rows to tune). */
   candidates: CandidateRate[];
+  /** The next candidate, when the tuning stopped because its memory was projected past the budget. */
+  notTried?: { batchSize: number; projectedMb: number; budgetMb: number };
 }
 
 interface Segment {
@@ -113,6 +128,9 @@ export class BatchSizer {
   private stopped = false;
   /** The size kept, once the tuning is over and its last measured batch back: it cannot change after. */
   private settled: number | null = null;
+  /** Per size handed out while tuning, what the workers saw the process grow on their first batch of it, and when. */
+  private readonly grown = new Map<number, Growth[]>();
+  private notTried: BatchSizeReport['notTried'];
 
   private constructor(
     readonly mode: 'auto' | 'fixed',
@@ -198,11 +216,13 @@ export class BatchSizer {
    * one handed out is this one; a batch read after the tuning is not in the list. Two workers
    * may finish out of order: a batch done before the one read ahead of it is charged nothing.
    * A batch with no rows (all rejected, never scored) leaves the clock where it was.
-   * `inferMs`: the time its worker spent in inference.
+   * `inferMs`: the time its worker spent in inference; `grew`, on its worker's first batch of
+   * this many rows, the bytes the process grew while the model ran it.
    */
-  returned(rows: number, at: number, inferMs: number): void {
+  returned(rows: number, at: number, inferMs: number, grew?: number): void {
     const since = this.lastReturn;
     const batch = this.handedOut.shift();
+    if (batch && grew !== undefined) this.grown.set(batch.size, [...(this.grown.get(batch.size) ?? []), { from: at - inferMs, to: at, bytes: grew }]);
     if (rows === 0 && since !== null) return;
     const done = Math.max(at, since ?? at);
     this.lastReturn = done;
@@ -220,7 +240,8 @@ export class BatchSizer {
    * (docs/performance.md, "Batch sizes for a pipeline the reader bounds").
    */
   chosen(): number {
-    const rates = this.measured();
+    // The first candidate stays a choice whatever its memory: the run needs a size.
+    const rates = this.measured().filter((r, i) => i === 0 || this.memoryAt(r.batchSize) <= MEMORY_BUDGET);
     if (rates.length === 0) return this.fallback;
     const best = Math.max(...rates.map((r) => r.rowsPerSecond));
     if (!this.readerBound()) return rates.find((r) => r.rowsPerSecond === best)!.batchSize;
@@ -228,11 +249,25 @@ export class BatchSizer {
   }
 
   report(): BatchSizeReport {
-    return { mode: this.mode, chosen: this.chosen(), candidates: this.measured() };
+    const candidates = this.measured().map((c) => (this.grown.has(c.batchSize) ? { ...c, memoryMb: Math.round((10 * this.memoryAt(c.batchSize)) / MB) / 10 } : c));
+    return { mode: this.mode, chosen: this.chosen(), candidates, ...(this.notTried ? { notTried: this.notTried } : {}) };
   }
 
   private measured(): CandidateRate[] {
     return [...this.samples].map(([batchSize, samples]) => ({ batchSize, rows: samples.reduce((n, s) => n + s.rows, 0), rowsPerSecond: Math.round(1000 / typicalMsPerRow(samples, this.pipeline.inFlight)) }));
+  }
+
+  /** The model's memory at `size`: what the process grew on the first batches of every size up to it (the arena keeps what each size took). */
+  private memoryAt(size: number): number {
+    let bytes = 0;
+    for (const [s, growths] of this.grown) if (s <= size) bytes += concurrentGrowth(growths);
+    return bytes;
+  }
+
+  /** `size`'s memory, projected from the largest size run so far in proportion to the rows. */
+  private projectedMemory(size: number): number {
+    const largest = Math.max(0, ...this.grown.keys());
+    return largest === 0 || size <= largest ? this.memoryAt(size) : (this.memoryAt(largest) * size) / largest;
   }
 
   /** The workers were busy under READER_BOUND of the time the batches measured so far took. */
@@ -254,9 +289,15 @@ export class BatchSizer {
    * clearly slower (under STOP_BELOW of the best rate). Where the workers do, only while the last
    * one was clearly faster than every smaller one (by 1 / STOP_BELOW): a larger batch costs the
    * workers memory for its activations (the MLP's 65,536-row batches took 850 MB), for a gain
-   * of a few percent at best once the rates level off.
+   * of a few percent at best once the rates level off. Either way, not when its memory is
+   * projected past MEMORY_BUDGET.
    */
   private worthTrying(head: Segment): boolean {
+    const projected = this.projectedMemory(head.size);
+    if (projected > MEMORY_BUDGET) {
+      this.notTried = { batchSize: head.size, projectedMb: Math.round(projected / MB), budgetMb: MEMORY_BUDGET / MB };
+      return false;
+    }
     const readerBound = this.readerBound();
     if (head.extension && !readerBound) return false;
     const rates = this.measured().map((r) => r.rowsPerSecond);
@@ -265,6 +306,35 @@ export class BatchSizer {
     const before = Math.max(...rates.slice(0, -1));
     return readerBound ? last >= STOP_BELOW * before : STOP_BELOW * last >= before;
   }
+}
+
+/** What a worker saw the process grow (`bytes`) while it ran its first batch of a size, from `from` to `to` (ms). */
+export interface Growth {
+  from: number;
+  to: number;
+  bytes: number;
+}
+
+/**
+ * What the workers' first batches of one size took together. The process's memory is shared: a
+ * worker whose run overlapped another's saw both arenas grow (onnxruntime takes a run's memory
+ * as it starts, so the earlier of two overlapping runs sees the later one's too). Runs that
+ * overlap count once, by the most one of them saw; runs apart add up.
+ */
+export function concurrentGrowth(growths: readonly Growth[]): number {
+  const byStart = [...growths].sort((a, b) => a.from - b.from);
+  let total = 0;
+  let end = -Infinity;
+  let most = 0;
+  for (const g of byStart) {
+    if (g.from > end) {
+      total += most;
+      most = 0;
+    }
+    most = Math.max(most, g.bytes);
+    end = Math.max(end, g.to);
+  }
+  return total + most;
 }
 
 /**

@@ -32,6 +32,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; inputs: RuntimeValueInfo[]; outputs: RuntimeValueInfo[]; version: string; provider: Provider; fallback?: string }
-  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number; returned: ArrayBuffer[]; profile?: BatchProfile; doneAt: number }
+  /** `grew`: on the worker's first batch of its row count, the bytes the process's RSS grew while it ran (worker.ts). */
+  | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number; returned: ArrayBuffer[]; profile?: BatchProfile; doneAt: number; grew?: number }
   | { type: 'sketched'; id: number; sketches: SketchJson[] }
   | { type: 'error'; id: number | null; error: SerializedError };

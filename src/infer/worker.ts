@@ -48,6 +48,21 @@ try {
   process.exit(0);
 }
 
+/**
+ * The row counts of the batches this session has run. onnxruntime's arena grows on the first
+ * batch of a larger size and keeps what it took, so the process's resident memory measured
+ * around that one run says what the model's activations take at that size: the batch sizer
+ * weighs it before trying larger batches (the MLP's 65,536-row batches took ~340 MB, a logistic
+ * regression's under 1 MB). Other threads allocate meanwhile too; at the sizes that matter the
+ * arena's growth is far larger than theirs.
+ */
+const rowCountsRun = new Set<number>();
+
+/** The batch's rows: the first dimension of its first feed. */
+function batchRows(feeds: Record<string, TensorData>): number {
+  return Object.values(feeds)[0]?.dims[0] ?? 0;
+}
+
 /** The columns batch profiles take (`profile-columns`); null: the run keeps no profile. */
 let profileColumns: TensorColumn[] | null = null;
 
@@ -69,11 +84,15 @@ port.on('message', async (message: ToWorker) => {
     }
     return;
   }
+  const rows = batchRows(message.feeds);
+  const rssBefore = rowCountsRun.has(rows) ? null : process.memoryUsage.rss();
   const started = performance.now();
   try {
     const run = (feeds: Record<string, TensorData>) => session.run(feeds, init.outputNames);
     const { outputs: raw, padded } = init.fixedBatch ? await runInGroups(run, message.feeds, init.fixedBatch) : { outputs: await run(message.feeds), padded: 0 };
     const ms = performance.now() - started;
+    const grew = rssBefore === null ? undefined : Math.max(0, process.memoryUsage.rss() - rssBefore);
+    rowCountsRun.add(rows);
     const outputs: Record<string, TensorData> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [name, tensor] of Object.entries(raw)) {
@@ -87,7 +106,7 @@ port.on('message', async (message: ToWorker) => {
     // When the batch was done, on the clock every thread shares (ms since the epoch, sub-ms): the
     // batch sizer charges batches by it, not by when the scoring thread got round to them.
     const doneAt = performance.timeOrigin + performance.now();
-    post({ type: 'result', id: message.id, outputs, ms, padded, returned, doneAt, ...(profile ? { profile } : {}) }, [...transfer, ...returned, ...(profile ? profileBuffers(profile) : [])]);
+    post({ type: 'result', id: message.id, outputs, ms, padded, returned, doneAt, ...(profile ? { profile } : {}), ...(grew === undefined ? {} : { grew }) }, [...transfer, ...returned, ...(profile ? profileBuffers(profile) : [])]);
   } catch (err) {
     post({ type: 'error', id: message.id, error: serialize(err) });
   }

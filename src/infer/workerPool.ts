@@ -43,6 +43,11 @@ export interface BatchResult {
   profile?: BatchProfile;
   /** When its worker was done with it, on this thread's `performance.now()` clock. */
   doneAt: number;
+  /**
+   * Its worker's first batch of this many rows: the bytes the process's resident memory grew
+   * while the model ran it (onnxruntime's arena growing for the batch's activations; batchSizer.ts).
+   */
+  grew?: number;
 }
 
 type Answer = Extract<FromWorker, { type: 'result' | 'sketched' }>;
@@ -109,8 +114,8 @@ export class WorkerPool {
     }
     const answer = await this.send(this.leastBusy(), (id) => ({ type: 'run', id, feeds, ...(profile ? { profile } : {}) }), transfer);
     if (answer.type !== 'result') throw new BatchinferError('INTERNAL', `an inference worker answered a batch with ${answer.type}`);
-    const { outputs, ms, padded, returned } = answer;
-    return { outputs, ms, padded, returned, doneAt: answer.doneAt - performance.timeOrigin, ...(answer.profile ? { profile: answer.profile } : {}) };
+    const { outputs, ms, padded, returned, grew } = answer;
+    return { outputs, ms, padded, returned, doneAt: answer.doneAt - performance.timeOrigin, ...(answer.profile ? { profile: answer.profile } : {}), ...(grew === undefined ? {} : { grew }) };
   }
 
   /** Some worker has no batch in flight. */

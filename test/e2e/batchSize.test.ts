@@ -3,15 +3,16 @@
  * the candidate sizes on its first rows and says in its summary which it kept and the rows/s
  * of each (a logistic regression, whose workers are mostly idle, one more, and the largest not
  * clearly slower); its output is the same, row for row and bit for bit, as a run with a fixed size; a
- * small run keeps 2048; a fixed `batch_size` wins; a bad value is a spec error.
+ * model whose activations grow with the batch stops before a size whose memory would pass the
+ * budget, and says so; a small run keeps 2048; a fixed `batch_size` wins; a bad value is a spec error.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { data, expectCliError, expectOk, model, runCli } from '../helpers/cli.js';
 import { withDuckDb } from '../helpers/parquet.js';
 import { useTempDirs } from '../helpers/tempDir.js';
-import { AUTO_CANDIDATES } from '../../src/infer/batchSizer.js';
+import { AUTO_CANDIDATES, MEMORY_BUDGET } from '../../src/infer/batchSizer.js';
 import { DEFAULT_BATCH_SIZE } from '../../src/spec/jobSpec.js';
 
 const tmp = useTempDirs('batchinfer-e2e-batchsize-');
@@ -54,7 +55,11 @@ describe('batch_size: auto', () => {
     for (const c of auto.batchSizing.candidates) {
       expect(c.rows).toBeGreaterThan(0);
       expect(c.rowsPerSecond).toBeGreaterThan(0);
+      // A logistic regression's activations are a few numbers a row: its memory never stops the tuning.
+      expect(c.memoryMb).toBeGreaterThanOrEqual(0);
+      expect(c.memoryMb).toBeLessThan(MEMORY_BUDGET / 2 ** 20 / 4);
     }
+    expect(auto.batchSizing.notTried).toBeUndefined();
     // Its workers mostly idle, the run keeps the largest candidate within 0.85 of the fastest's rate.
     const best = Math.max(...auto.batchSizing.candidates.map((c: any) => c.rowsPerSecond));
     const kept = Math.max(...auto.batchSizing.candidates.filter((c: any) => c.rowsPerSecond >= 0.85 * best).map((c: any) => c.batchSize));
@@ -68,6 +73,25 @@ describe('batch_size: auto', () => {
       query(`SELECT count(*) AS n, count(*) FILTER (WHERE a.id <> b.id OR a.prob_fraud <> b.prob_fraud OR a.prediction <> b.prediction) AS differ FROM read_parquet($1) a POSITIONAL JOIN read_parquet($2) b`, [join(dir, 'auto.parquet'), join(dir, 'fixed.parquet')]),
     );
     expect(diff).toEqual({ n: BigInt(ROWS), differ: 0n });
+  });
+
+  it("a model whose activations grow with the batch (30-256-256-2) stops before the size whose memory is projected past the budget, and says so", async () => {
+    const output = join(await tmp.make(), 'mlp.parquet');
+    const r = await runCli(['run', '--model', model('mlp30'), '--input', await bigInput(), '--output', output, '--features', FEATURES, '--passthrough', 'id', '--labels', 'legit,fraud']);
+    expectOk(r);
+    const auto = JSON.parse(await readFile(`${output}.summary.json`, 'utf8'));
+    const [small, next] = auto.batchSizing.candidates;
+    expect([small.batchSize, next.batchSize]).toEqual([1024, 4096]);
+    // Two 256-wide float activations a row on each of the two workers: 4 KiB a row, 16 MiB at
+    // 4096 rows, whatever else the process allocated meanwhile (infer/batchSizer.ts concurrentGrowth).
+    expect(next.memoryMb).toBeGreaterThanOrEqual(16);
+    expect(small.memoryMb).toBeLessThan(next.memoryMb);
+    expect(auto.batchSizing.notTried).toEqual({ batchSize: 16384, projectedMb: expect.any(Number), budgetMb: MEMORY_BUDGET / 2 ** 20 });
+    expect(auto.batchSizing.notTried.projectedMb).toBeGreaterThan(MEMORY_BUDGET / 2 ** 20);
+    expect(auto.batchSizing.candidates).toHaveLength(2);
+    // For people, on stderr: each size's rate and memory, and why the tuning stopped.
+    const { projectedMb } = auto.batchSizing.notTried;
+    expect(r.stderr).toContain(`measured: 1024 at ${small.rowsPerSecond.toLocaleString('en-US')} rows/s (${small.memoryMb} MB), 4096 at ${next.rowsPerSecond.toLocaleString('en-US')} rows/s (${next.memoryMb} MB); 16384 not tried: ~${projectedMb} MB of model memory projected, over 64 MB`);
   });
 
   it('a run too small to measure two candidates keeps the default size and lists none', async () => {

@@ -1,21 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { AUTO_CANDIDATES, BatchSizer, STALL_MS, tuningPlan, typicalMsPerRow } from '../../src/infer/batchSizer.js';
+import { AUTO_CANDIDATES, BatchSizer, concurrentGrowth, MEMORY_BUDGET, STALL_MS, tuningPlan, typicalMsPerRow } from '../../src/infer/batchSizer.js';
 
 /**
  * Drives a sizer as a run does, with `inFlight` batches out at once and a clock where a batch
  * of `size` rows takes `msPerRow(size) * size` ms to come back after the one before it, its
  * worker busy `busy` of that time (1: one worker never idle). `stalls(i)`: batch i's longest
- * wait for a chunk (ms), its time added to the batch's.
+ * wait for a chunk (ms), its time added to the batch's. `grew(size)`: the bytes the first batch
+ * back of each size says the process grew (a worker's first batch of that size), if any.
  */
-function drive(sizer: BatchSizer, batches: number, inFlight: number, msPerRow: (size: number) => number, busy = 1, stalls: (i: number) => number = () => 0): number[] {
+function drive(sizer: BatchSizer, batches: number, inFlight: number, msPerRow: (size: number) => number, busy = 1, stalls: (i: number) => number = () => 0, grew?: (size: number) => number): number[] {
   const sizes: number[] = [];
   const out: { size: number; stall: number }[] = [];
   let clock = 0;
   sizer.returned(0, clock, 0); // the first return is never measured: this one stands for the pipeline filling
+  const seen = new Set<number>();
   const back = ({ size, stall }: { size: number; stall: number }): void => {
     const ms = msPerRow(size) * size;
     clock += ms + stall;
-    sizer.returned(size, clock, busy * ms);
+    sizer.returned(size, clock, busy * ms, grew && !seen.has(size) ? grew(size) : undefined);
+    seen.add(size);
   };
   for (let i = 0; i < batches; i++) {
     const size = sizer.next();
@@ -203,6 +206,70 @@ describe('BatchSizer: pipelines the reader bounds, and stalls', () => {
     // With one in flight: lead-ins of 2, then 32 and 8 batches measured (batches 0-45).
     expect(sizes.slice(46)).toEqual(new Array(14).fill(4096));
     expect(sizer.report().candidates.map((c) => c.rows)).toEqual([32 * 1024, 8 * 4096]);
+  });
+});
+
+describe('BatchSizer: the model\'s memory', () => {
+  const MB = 2 ** 20;
+  // Larger batches clearly faster, with the workers busy (an MLP that would keep growing them).
+  const faster = (size: number): number => ({ 1024: 0.004, 4096: 0.002, 16384: 0.001 })[size] ?? 0.0005;
+
+  it('does not try a candidate whose memory, projected from the sizes run in proportion to the rows, passes the budget', () => {
+    // The bench's MLP: 7 MB at 1024 rows, 21 MB more at 4096: 28 MB, so 16384 rows ~112 MB.
+    const sizer = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
+    const sizes = drive(sizer, 150, 4, faster, 1.5, undefined, (size) => ({ 1024: 7, 4096: 21 })[size]! * MB);
+    expect(sizes).not.toContain(16384);
+    expect(sizer.report()).toEqual({
+      mode: 'auto',
+      chosen: 4096,
+      candidates: [
+        { batchSize: 1024, rows: 32 * 1024, rowsPerSecond: 250_000, memoryMb: 7 },
+        { batchSize: 4096, rows: 8 * 4096, rowsPerSecond: 500_000, memoryMb: 28 },
+      ],
+      notTried: { batchSize: 16384, projectedMb: 112, budgetMb: MEMORY_BUDGET / MB },
+    });
+    // The same model without the figures (an older worker, a fixed batch dimension): tried.
+    const unmeasured = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
+    expect(drive(unmeasured, 150, 4, faster, 1.5)).toContain(16384);
+    expect(unmeasured.report().notTried).toBeUndefined();
+  });
+
+  it('a model whose memory stays small goes on to the largest candidate; the boundary is the budget itself', () => {
+    const small = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
+    drive(small, 200, 4, faster, 0.1, undefined, () => 0.5 * MB);
+    expect(small.report().candidates.map((c) => c.batchSize)).toEqual(AUTO_CANDIDATES);
+    expect(small.report().chosen).toBe(65536);
+    expect(small.report().notTried).toBeUndefined();
+    // 16 MB at 4096 rows projects exactly the budget at 16384: tried, and kept at 64 MB.
+    const edge = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
+    drive(edge, 200, 4, faster, 0.1, undefined, (size) => ({ 1024: 4, 4096: 12, 16384: 48 })[size]! * MB);
+    expect(edge.report().candidates.map((c) => [c.batchSize, c.memoryMb])).toEqual([[1024, 4], [4096, 16], [16384, 64]]);
+    expect(edge.report().chosen).toBe(16384);
+    expect(edge.report().notTried).toEqual({ batchSize: 65536, projectedMb: 256, budgetMb: 64 });
+  });
+
+  it('a candidate tried and measured past the budget is not kept, however fast; the first one is kept whatever its memory', () => {
+    // 10 MB at 1024 projects 40 MB at 4096 (tried), which then took 70 MB more.
+    const sizer = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
+    const sizes = drive(sizer, 150, 4, faster, 1.5, undefined, (size) => ({ 1024: 10, 4096: 70 })[size]! * MB);
+    expect(sizer.report().chosen).toBe(1024);
+    expect(new Set(sizes.slice(60))).toEqual(new Set([1024]));
+    expect(sizer.report().notTried).toEqual({ batchSize: 16384, projectedMb: 320, budgetMb: 64 });
+    // Past the budget at the first candidate: nothing larger is tried, and the first is kept.
+    const huge = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);
+    expect(new Set(drive(huge, 100, 4, faster, 1.5, undefined, () => 100 * MB))).toEqual(new Set([1024]));
+    expect(huge.report()).toMatchObject({ chosen: 1024, notTried: { batchSize: 4096, projectedMb: 400 } });
+  });
+});
+
+describe('concurrentGrowth', () => {
+  it('runs apart add up; overlapping runs count once, by the most one of them saw (each saw the others grow)', () => {
+    expect(concurrentGrowth([])).toBe(0);
+    expect(concurrentGrowth([{ from: 0, to: 10, bytes: 8 }, { from: 12, to: 20, bytes: 8 }])).toBe(16);
+    // Two workers' first batches 5 ms apart: the earlier saw its arena and the later one's grow.
+    expect(concurrentGrowth([{ from: 5, to: 13, bytes: 9 }, { from: 0, to: 10, bytes: 17 }])).toBe(17);
+    // A chain of overlaps is one group; a run after it is another.
+    expect(concurrentGrowth([{ from: 0, to: 10, bytes: 3 }, { from: 9, to: 15, bytes: 5 }, { from: 14, to: 20, bytes: 4 }, { from: 30, to: 31, bytes: 2 }])).toBe(7);
   });
 });
 

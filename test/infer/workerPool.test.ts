@@ -209,3 +209,24 @@ describe('WorkerPool lifecycle', () => {
     await expect(own.run(feed(0, 1))).rejects.toThrow(/closed/);
   });
 });
+
+describe('WorkerPool: the memory a batch size takes', () => {
+  it("says how much the process grew on a worker's first batch of a row count (onnxruntime's arena for its activations), and not on the next one of that count", async () => {
+    // mlp30 is 30-256-256-2: at 16,384 rows its two hidden activations are 16 MiB each, both
+    // live while the second layer runs.
+    const wide = await WorkerPool.start({ model: await readFile(join(FIXTURES_DIR, 'models', 'mlp30.onnx')), workers: 1, intraOpThreads: 1, outputNames: ['probabilities'] });
+    const batch = (rows: number) => ({ x: { type: 'float32' as const, dims: [rows, 30], data: new Float32Array(rows * 30).fill(0.5) } });
+    try {
+      const first = await wide.run(batch(16_384));
+      const again = await wide.run(batch(16_384));
+      const smaller = await wide.run(batch(1000));
+      expect(first.grew).toBeGreaterThanOrEqual(16_384 * 256 * 4);
+      expect(again.grew).toBeUndefined();
+      // A new count is measured too; the arena already holds enough for it.
+      expect(smaller.grew).toBeGreaterThanOrEqual(0);
+      expect(smaller.grew).toBeLessThan(first.grew!);
+    } finally {
+      await wide.close();
+    }
+  });
+});
