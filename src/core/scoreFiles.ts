@@ -14,7 +14,7 @@ import type { StageSeconds } from './stageSeconds.js';
 import type { ExecutionPlan, PlannedFile } from './executionPlan.js';
 import { readBatches } from '../source/readBatches.js';
 import { BatchSizer, type BatchSizeReport } from '../infer/batchSizer.js';
-import { BufferPool } from '../source/bufferPool.js';
+import { BufferPool, feedRowBytes } from '../source/bufferPool.js';
 import { countRows, overclaimingRowGroups, type DatasetFile } from '../source/dataset.js';
 import { filteredRows, stageSource } from './stageSource.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
@@ -258,7 +258,8 @@ class Scoring {
   /** The run's batch sizes: fixed, or measured over the first of the `rows` rows left. */
   private newSizer(rows: number): BatchSizer {
     const { plan } = this;
-    return plan.batchSizing === 'auto' ? BatchSizer.auto(rows, { inFlight: plan.maxInFlight, workers: plan.threads.workers }, plan.batchSize) : BatchSizer.fixed(plan.batchSize);
+    const pipeline = { inFlight: plan.maxInFlight, workers: plan.threads.workers, rowBytes: feedRowBytes(this.job.feeds) };
+    return plan.batchSizing === 'auto' ? BatchSizer.auto(rows, pipeline, plan.batchSize) : BatchSizer.fixed(plan.batchSize);
   }
 
   /** A batch back from the workers, in submission order: its predictions go to the sink. */

@@ -22,13 +22,15 @@
  * faster. The rows scored while tuning are the run's own rows: nothing is scored twice, and
  * the output does not depend on the batch size.
  *
- * Memory: a larger batch needs more memory for the model's activations (onnxruntime's arena
- * grows to the largest batch and keeps it). The workers say how much the process grew on their
- * first batch of each size; from that the sizer projects the next candidate's (in proportion to
- * its rows) and does not try one projected past MEMORY_BUDGET, nor keep one measured past it. A
- * model whose activations take that much spends enough time on each row that the per-batch
- * costs larger batches save do not matter (the bench's MLP: ~26 MB at 4096 rows; 16,384 rows
- * no faster for ~105 MB more; 65,536 slower, for ~850 MB in all).
+ * Memory: a larger batch needs more memory, for the model's activations (onnxruntime's arena
+ * grows to the largest batch and keeps it) and for its feeds (each batch in flight holds its
+ * rows). The workers say how much the process grew on their first batch of each size; from that
+ * the sizer projects the next candidate's (in proportion to its rows), adds its feeds, and does
+ * not try a size projected past MEMORY_BUDGET, nor keep one measured past it. A model whose
+ * activations take that much spends enough time on each row that the per-batch costs larger
+ * batches save do not matter (the bench's MLP: ~26 MB at 4096 rows; 16,384 rows no faster for
+ * ~105 MB more; 65,536 slower, for ~850 MB in all); rows that wide (1000 float features are 4 KB
+ * a row, 1.3 GB in five batches of 65,536) cost more to hold than a larger batch saves.
  *
  * @example
  *   const sizer = BatchSizer.auto(1_000_000, { inFlight: 4, workers: 2 }, 4096);
@@ -69,7 +71,7 @@ export const STALL_MS = 5;
 const STALL_RATIO = 4;
 /** A candidate slower than this share of another's rate is clearly slower (`worthTrying`, `chosen`). */
 const STOP_BELOW = 0.85;
-/** The most the model's memory at a size (`memoryAt`) may be for `auto` to try it or keep it. */
+/** The most a size's memory (`memoryOf`: the model's and the feeds') may be for `auto` to try it or keep it. */
 export const MEMORY_BUDGET = 64 * 2 ** 20;
 const MB = 2 ** 20;
 
@@ -77,7 +79,7 @@ export interface CandidateRate {
   batchSize: number;
   rows: number;
   rowsPerSecond: number;
-  /** The model's memory at this size as the workers measured it (MB, `memoryAt`), when they did. */
+  /** This size's memory (MB, `memoryOf`): the model's as the workers measured it, and its feeds'. */
   memoryMb?: number;
 }
 
@@ -107,6 +109,11 @@ interface Segment {
 export interface Pipeline {
   inFlight: number;
   workers: number;
+  /**
+   * Bytes of a row's typed feeds (source/bufferPool.ts `feedRowBytes`): the batches in flight and
+   * the one the reader fills hold them, so they count in a size's memory (`memoryOf`).
+   */
+  rowBytes?: number;
 }
 
 /** A batch handed out: its size, and whether it counts in its candidate's measure. */
@@ -241,7 +248,7 @@ export class BatchSizer {
    */
   chosen(): number {
     // The first candidate stays a choice whatever its memory: the run needs a size.
-    const rates = this.measured().filter((r, i) => i === 0 || this.memoryAt(r.batchSize) <= MEMORY_BUDGET);
+    const rates = this.measured().filter((r, i) => i === 0 || this.memoryOf(r.batchSize) <= MEMORY_BUDGET);
     if (rates.length === 0) return this.fallback;
     const best = Math.max(...rates.map((r) => r.rowsPerSecond));
     if (!this.readerBound()) return rates.find((r) => r.rowsPerSecond === best)!.batchSize;
@@ -249,7 +256,8 @@ export class BatchSizer {
   }
 
   report(): BatchSizeReport {
-    const candidates = this.measured().map((c) => (this.grown.has(c.batchSize) ? { ...c, memoryMb: Math.round((10 * this.memoryAt(c.batchSize)) / MB) / 10 } : c));
+    const known = (size: number): boolean => this.grown.has(size) || (this.pipeline.rowBytes ?? 0) > 0;
+    const candidates = this.measured().map((c) => (known(c.batchSize) ? { ...c, memoryMb: Math.round((10 * this.memoryOf(c.batchSize)) / MB) / 10 } : c));
     return { mode: this.mode, chosen: this.chosen(), candidates, ...(this.notTried ? { notTried: this.notTried } : {}) };
   }
 
@@ -257,17 +265,28 @@ export class BatchSizer {
     return [...this.samples].map(([batchSize, samples]) => ({ batchSize, rows: samples.reduce((n, s) => n + s.rows, 0), rowsPerSecond: Math.round(1000 / typicalMsPerRow(samples, this.pipeline.inFlight)) }));
   }
 
+  /** A size's memory: the model's (`modelMemory`) and its feeds'. */
+  private memoryOf(size: number): number {
+    return this.modelMemory(size) + this.feedMemory(size);
+  }
+
   /** The model's memory at `size`: what the process grew on the first batches of every size up to it (the arena keeps what each size took). */
-  private memoryAt(size: number): number {
+  private modelMemory(size: number): number {
     let bytes = 0;
     for (const [s, growths] of this.grown) if (s <= size) bytes += concurrentGrowth(growths);
     return bytes;
   }
 
-  /** `size`'s memory, projected from the largest size run so far in proportion to the rows. */
+  /** The feeds of batches of `size` rows: those in flight and the one the reader fills. */
+  private feedMemory(size: number): number {
+    return size * (this.pipeline.rowBytes ?? 0) * (this.pipeline.inFlight + 1);
+  }
+
+  /** `size`'s memory: the model's projected from the largest size run so far, in proportion to the rows, and its feeds'. */
   private projectedMemory(size: number): number {
     const largest = Math.max(0, ...this.grown.keys());
-    return largest === 0 || size <= largest ? this.memoryAt(size) : (this.memoryAt(largest) * size) / largest;
+    const model = largest === 0 || size <= largest ? this.modelMemory(size) : (this.modelMemory(largest) * size) / largest;
+    return model + this.feedMemory(size);
   }
 
   /** The workers were busy under READER_BOUND of the time the batches measured so far took. */

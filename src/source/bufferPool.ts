@@ -41,6 +41,11 @@ export function allocateFeed(dtype: FeedDtype, length: number, pool?: BufferPool
 
 const BYTES: Record<Exclude<FeedDtype, 'string'>, number> = { float32: 4, float64: 8, int64: 8, int32: 4, bool: 1 };
 
+/** Bytes a row takes in the typed feeds (string feeds, arrays of references, are not counted). */
+export function feedRowBytes(feeds: readonly { dtype: FeedDtype; columns: readonly unknown[] }[]): number {
+  return feeds.reduce((n, f) => n + (f.dtype === 'string' ? 0 : f.columns.length * BYTES[f.dtype]), 0);
+}
+
 function viewOf(dtype: Exclude<FeedDtype, 'string'>, buffer: ArrayBuffer): FeedBuffer {
   switch (dtype) {
     case 'float32':

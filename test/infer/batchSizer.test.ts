@@ -248,6 +248,20 @@ describe('BatchSizer: the model\'s memory', () => {
     expect(edge.report().notTried).toEqual({ batchSize: 65536, projectedMb: 256, budgetMb: 64 });
   });
 
+  it("counts the feeds of the batches in flight and the one being filled: rows wide enough stop the tuning however small the model's memory", () => {
+    // 1000 float32 features: 4000 bytes a row, five batches of 1024 rows held at once (4 in
+    // flight, 1 filling): 20 MB, so 4096 rows would hold 80 MB with the model's 2 MB.
+    const wide = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2, rowBytes: 4000 }, 2048);
+    const sizes = drive(wide, 100, 4, faster, 0.1, undefined, () => 0.5 * MB);
+    expect(sizes).not.toContain(4096);
+    expect(wide.report().candidates).toEqual([{ batchSize: 1024, rows: 32 * 1024, rowsPerSecond: 250_000, memoryMb: 20 }]);
+    expect(wide.report().notTried).toEqual({ batchSize: 4096, projectedMb: 80, budgetMb: 64 });
+    // The bench's 30 float32 features (120 bytes a row): 65536 rows hold 37.5 MB of feeds, and are tried.
+    const narrow = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2, rowBytes: 120 }, 2048);
+    drive(narrow, 200, 4, faster, 0.1, undefined, () => 0.5 * MB);
+    expect(narrow.report().candidates.map((c) => [c.batchSize, c.memoryMb])).toEqual([[1024, 1.1], [4096, 3.3], [16384, 10.9], [65536, 39.5]]);
+  });
+
   it('a candidate tried and measured past the budget is not kept, however fast; the first one is kept whatever its memory', () => {
     // 10 MB at 1024 projects 40 MB at 4096 (tried), which then took 70 MB more.
     const sizer = BatchSizer.auto(10_000_000, { inFlight: 4, workers: 2 }, 2048);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allocateFeed, BufferPool } from '../../src/source/bufferPool.js';
+import { allocateFeed, BufferPool, feedRowBytes } from '../../src/source/bufferPool.js';
+import type { FeedDtype } from '../../src/preprocess/featurePlan.js';
 
 describe('BufferPool', () => {
   it('a returned buffer of the right size is filled again, zeroed; another size allocates', () => {
@@ -26,5 +27,14 @@ describe('BufferPool', () => {
     const taken = [];
     for (let i = 0; i < 20; i++) taken.push(pool.take(16));
     expect(taken.filter((b) => b !== undefined)).toHaveLength(16);
+  });
+});
+
+describe('feedRowBytes', () => {
+  it("a row's bytes in the typed feeds: columns times the dtype's width; string feeds count nothing", () => {
+    const feed = (dtype: FeedDtype, columns: number) => ({ dtype, columns: new Array(columns).fill({}) });
+    expect(feedRowBytes([])).toBe(0);
+    expect(feedRowBytes([feed('float32', 30)])).toBe(120);
+    expect(feedRowBytes([feed('float32', 3), feed('int64', 1), feed('float64', 2), feed('int32', 1), feed('bool', 5), feed('string', 4)])).toBe(12 + 8 + 16 + 4 + 5);
   });
 });
