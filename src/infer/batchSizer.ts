@@ -327,7 +327,11 @@ export class BatchSizer {
   }
 }
 
-/** What a worker saw the process grow (`bytes`) while it ran its first batch of a size, from `from` to `to` (ms). */
+/**
+ * What a worker saw the process grow (`bytes`) while it ran its first batch of a size, from `from`
+ * to `to` (ms: the batch's `doneAt` less its inference time, so a profile the worker made after
+ * the run moves both ends a few ms later).
+ */
 export interface Growth {
   from: number;
   to: number;
