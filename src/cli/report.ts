@@ -46,11 +46,11 @@ export function formatSummary(s: RunSummary): string {
   return lines.join('\n');
 }
 
-/** `batch size 4096, measured: 1024 at 800,000 rows/s (7 MB), ...; 16384 not tried: ~115 MB of model memory projected, over 64 MB`. */
+/** `batch size 4096, measured: 1024 at 800,000 rows/s (7 MB), ...; 16384 not tried: ~115 MB projected for the model and its feeds, over 64 MB`. */
 function batchSizingLine(s: RunSummary): string {
   const { candidates, notTried } = s.batchSizing;
   const measured = candidates.map((c) => `${c.batchSize} at ${c.rowsPerSecond.toLocaleString('en-US')} rows/s${c.memoryMb === undefined ? '' : ` (${c.memoryMb} MB)`}`).join(', ');
-  const skipped = notTried ? `; ${notTried.batchSize} not tried: ~${notTried.projectedMb} MB of model memory projected, over ${notTried.budgetMb} MB` : '';
+  const skipped = notTried ? `; ${notTried.batchSize} not tried: ~${notTried.projectedMb} MB projected for the model and its feeds, over ${notTried.budgetMb} MB` : '';
   return `  batch size ${s.batchSize}, measured: ${measured}${skipped}`;
 }
 

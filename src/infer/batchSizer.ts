@@ -285,8 +285,8 @@ export class BatchSizer {
   /** `size`'s memory: the model's projected from the largest size run so far, in proportion to the rows, and its feeds'. */
   private projectedMemory(size: number): number {
     const largest = Math.max(0, ...this.grown.keys());
-    const model = largest === 0 || size <= largest ? this.modelMemory(size) : (this.modelMemory(largest) * size) / largest;
-    return model + this.feedMemory(size);
+    if (largest === 0 || size <= largest) return this.memoryOf(size);
+    return (this.modelMemory(largest) * size) / largest + this.feedMemory(size);
   }
 
   /** The workers were busy under READER_BOUND of the time the batches measured so far took. */

@@ -93,7 +93,7 @@ describe('batch_size: auto', () => {
     expect(auto.batchSizing.candidates).toHaveLength(2);
     // For people, on stderr: each size's rate and memory, and why the tuning stopped.
     const { projectedMb } = auto.batchSizing.notTried;
-    expect(r.stderr).toContain(`measured: 1024 at ${small.rowsPerSecond.toLocaleString('en-US')} rows/s (${small.memoryMb} MB), 4096 at ${next.rowsPerSecond.toLocaleString('en-US')} rows/s (${next.memoryMb} MB); 16384 not tried: ~${projectedMb} MB of model memory projected, over 64 MB`);
+    expect(r.stderr).toContain(`measured: 1024 at ${small.rowsPerSecond.toLocaleString('en-US')} rows/s (${small.memoryMb} MB), 4096 at ${next.rowsPerSecond.toLocaleString('en-US')} rows/s (${next.memoryMb} MB); 16384 not tried: ~${projectedMb} MB projected for the model and its feeds, over 64 MB`);
   });
 
   it('a run too small to measure two candidates keeps the default size and lists none', async () => {
