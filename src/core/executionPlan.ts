@@ -15,12 +15,14 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../db/duckdb.js';
+import type { InFlightRule } from '../infer/inFlight.js';
 import { derivesInSql } from '../postprocess/outputPlan.js';
 import { rejectsPathFor } from '../sink/commitRejects.js';
 import { lockPathFor, outputTarget, stagingPathFor, summaryPath } from '../sink/outputPaths.js';
 import { usesLanes } from '../sink/partWriter.js';
 import type { OutputFormat } from '../sink/outputFormat.js';
 import type { Window } from '../schedule/window.js';
+import { feedRowBytes } from '../source/bufferPool.js';
 import { countRows, type DatasetFormat } from '../source/dataset.js';
 import type { JobSpec } from '../spec/jobSpec.js';
 import type { OutputMode, PreparedJob } from './prepare.js';
@@ -57,8 +59,12 @@ export interface ExecutionPlan {
    * encrypted (encrypted parts are joined by re-encoding, not byte for byte).
    */
   writeBehind: boolean;
-  /** Batches at the workers at once: a slow model holds the reader back. */
-  maxInFlight: number;
+  /**
+   * Batches at the workers at once (infer/inFlight.ts): two per worker while `auto` measures
+   * candidates, then `batchesInFlight` of the size kept (at least 16,384 rows per worker). A
+   * slow model holds the reader back.
+   */
+  inFlight: InFlightRule;
   output: OutputLayout;
 }
 
@@ -148,7 +154,7 @@ export async function planExecution(db: Db, job: PreparedJob, options: PlanOptio
     checkpointRows: spec.checkpointRows,
     partRows,
     writeBehind,
-    maxInFlight: workers * 2,
+    inFlight: { workers, rowBytes: feedRowBytes(job.feeds) },
     output: {
       path: spec.output,
       mode: job.outputMode,

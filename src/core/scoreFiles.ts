@@ -1,7 +1,7 @@
 /**
  * The scoring loop: each input file streams through DuckDB into batches, batches go to the
- * worker pool (at most the plan's `maxInFlight` at once, so a slow model holds the reader
- * back), and results come back in submission order into the part sink, which writes durable
+ * worker pool (at most as many at once as the plan's `inFlight` allows, so a slow model holds
+ * the reader back), and results come back in submission order into the part sink, which writes durable
  * part files of `checkpointRows` rows. Every finished part is journaled, so an interrupted run
  * resumes after its last part.
  */
@@ -14,7 +14,8 @@ import type { StageSeconds } from './stageSeconds.js';
 import type { ExecutionPlan, PlannedFile } from './executionPlan.js';
 import { readBatches } from '../source/readBatches.js';
 import { BatchSizer, type BatchSizeReport } from '../infer/batchSizer.js';
-import { BufferPool, feedRowBytes } from '../source/bufferPool.js';
+import { batchesInFlight, MIN_PER_WORKER } from '../infer/inFlight.js';
+import { BufferPool } from '../source/bufferPool.js';
 import { countRows, overclaimingRowGroups, type DatasetFile } from '../source/dataset.js';
 import { filteredRows, stageSource } from './stageSource.js';
 import { Postprocessor } from '../postprocess/postprocessor.js';
@@ -67,6 +68,8 @@ export interface ScoreResult {
   labelCheck: LabelCheckReport | null;
   /** The batch size the run used, and how `auto` chose it. */
   batchSizing: BatchSizeReport;
+  /** The most batches at the workers at once. */
+  batchesInFlight: number;
   /** The profiles of the parts this run journaled, merged as they were (runProfile.ts); absent when it keeps none. */
   profile?: RunningProfile;
 }
@@ -133,6 +136,8 @@ class Scoring {
   private readonly fileRows: (number | null)[];
   /** Made at the first file scored, from the rows known to be left (infer/batchSizer.ts). */
   private sizer: BatchSizer | null = null;
+  /** The most batches at the workers at once so far. */
+  private mostInFlight = 0;
 
   constructor(
     private readonly db: Db,
@@ -164,7 +169,7 @@ class Scoring {
     // The copies that follow (the commit) have all of DuckDB's threads.
     await db.setThreads(plan.threads.duckdb.writing);
     const { totals, post } = this;
-    return { parts: sink.parts, rowsIn: this.rowsIn, rowsOut: sink.rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows: this.resumedRows, rowsFiltered: filteredRows(this.journal, job.spec.where), latencies: this.latencies, paddedRows: this.paddedRows, seconds: this.seconds, scores: post.scores, labelCheck: post.labels, batchSizing: (this.sizer ?? this.newSizer(0)).report() };
+    return { parts: sink.parts, rowsIn: this.rowsIn, rowsOut: sink.rowsOut, rejected: totals.counts(), rejectedTotal: totals.total, resumedRows: this.resumedRows, rowsFiltered: filteredRows(this.journal, job.spec.where), latencies: this.latencies, paddedRows: this.paddedRows, seconds: this.seconds, scores: post.scores, labelCheck: post.labels, batchSizing: (this.sizer ?? this.newSizer(0)).report(), batchesInFlight: this.mostInFlight };
   }
 
   /** Takes the parts an earlier run finished of file `index`; true when it finished the file. */
@@ -234,7 +239,8 @@ class Scoring {
         // running) must not count as an unhandled rejection, which ends the process.
         result?.catch(() => undefined);
         queue.push({ rows: batch.rowCount, rowEnd: batch.rowEnd, rejected: batch.rejected, rowNumbers: batch.rowNumbers, result, ...(here ? { profile: here } : {}) });
-        while (queue.length >= this.plan.maxInFlight) await this.drainOne(sink, queue.shift()!);
+        this.mostInFlight = Math.max(this.mostInFlight, queue.length);
+        while (queue.length >= this.inFlight(sizer)) await this.drainOne(sink, queue.shift()!);
       }
       while (queue.length > 0) await this.drainOne(sink, queue.shift()!);
     } finally {
@@ -255,10 +261,20 @@ class Scoring {
     return this.plan.inputs.find((f) => f.index === index)?.rows.start ?? 0;
   }
 
+  /**
+   * Batches at the workers at once: two per worker while `auto` measures candidates (what its
+   * measures assume: infer/batchSizer.ts), then as many as the size kept calls for.
+   */
+  private inFlight(sizer: BatchSizer): number {
+    const rule = this.plan.inFlight;
+    return sizer.kept === null ? rule.workers * MIN_PER_WORKER : batchesInFlight(rule, sizer.kept);
+  }
+
   /** The run's batch sizes: fixed, or measured over the first of the `rows` rows left. */
   private newSizer(rows: number): BatchSizer {
     const { plan } = this;
-    const pipeline = { inFlight: plan.maxInFlight, workers: plan.threads.workers, rowBytes: feedRowBytes(this.job.feeds) };
+    const rule = plan.inFlight;
+    const pipeline = { inFlight: rule.workers * MIN_PER_WORKER, workers: rule.workers, rowBytes: rule.rowBytes, inFlightAfter: (size: number) => batchesInFlight(rule, size) };
     return plan.batchSizing === 'auto' ? BatchSizer.auto(rows, pipeline, plan.batchSize) : BatchSizer.fixed(plan.batchSize);
   }
 

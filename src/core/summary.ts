@@ -50,6 +50,8 @@ export interface RunSummary {
   batchSize: number;
   /** `auto`: the candidate sizes measured on the first rows (rows and rows/s each; none when the run was too small to measure); `fixed`: the job's size. */
   batchSizing: BatchSizeReport;
+  /** The most batches at the workers at once: two each while `auto` measures, then enough for 16,384 rows each (infer/inFlight.ts). */
+  batchesInFlight: number;
   workers: number;
   threadsPerWorker: number;
   /** The device the job asked for (`cpu`, `cuda:N`, `auto`), and the execution provider each worker's session ran on. */
@@ -157,6 +159,7 @@ export function buildSummary(f: SummaryFacts): RunSummary {
     batches: result.latencies.length,
     batchSize: result.batchSizing.chosen,
     batchSizing: result.batchSizing,
+    batchesInFlight: result.batchesInFlight,
     workers: f.workers,
     threadsPerWorker: f.threads,
     device: { requested: spec.device, providers: f.providers },

@@ -107,7 +107,10 @@ interface Segment {
 
 /** The sizes of the workers' pipeline: batches in flight at once, and the workers taking them. */
 export interface Pipeline {
+  /** Batches in flight while candidates are measured. */
   inFlight: number;
+  /** Batches of `size` rows in flight once the size is kept (infer/inFlight.ts); absent: `inFlight`. */
+  inFlightAfter?: (size: number) => number;
   workers: number;
   /**
    * Bytes of a row's typed feeds (source/bufferPool.ts `feedRowBytes`): the batches in flight and
@@ -199,6 +202,11 @@ export class BatchSizer {
     return size;
   }
 
+  /** The size the run keeps to its end, once the tuning is over (a fixed size from the first batch); null before. */
+  get kept(): number | null {
+    return this.settled;
+  }
+
   /** The size to use after the tuning, kept for the rest of the run once no measured batch is out. */
   private settle(): number {
     const size = this.chosen();
@@ -277,9 +285,10 @@ export class BatchSizer {
     return bytes;
   }
 
-  /** The feeds of batches of `size` rows: those in flight and the one the reader fills. */
+  /** The feeds of batches of `size` rows: those in flight (the most of while measuring and once kept) and the one the reader fills. */
   private feedMemory(size: number): number {
-    return size * (this.pipeline.rowBytes ?? 0) * (this.pipeline.inFlight + 1);
+    const inFlight = Math.max(this.pipeline.inFlight, this.pipeline.inFlightAfter?.(size) ?? 0);
+    return size * (this.pipeline.rowBytes ?? 0) * (inFlight + 1);
   }
 
   /** `size`'s memory: the model's projected from the largest size run so far, in proportion to the rows, and its feeds'. */

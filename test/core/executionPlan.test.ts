@@ -84,7 +84,8 @@ describe('planExecution', () => {
   it('thread budgets: workers x intra-op threads fill the cores, DuckDB reads on what they leave', async () => {
     const plan = await planOf({ workers: 1, threads: 2, batch_size: 128, checkpoint_rows: 512 }, null, 4);
     expect(plan.threads).toEqual({ cores: 4, workers: 1, intraOpThreads: 2, duckdb: { reading: 2, writing: 2 } });
-    expect(plan).toMatchObject({ batchSize: 128, checkpointRows: 512, maxInFlight: 2, derivesInSql: expect.any(Boolean) });
+    // In flight: the rule for one worker, with the 4 features as the model takes them (float32: 16 bytes a row).
+    expect(plan).toMatchObject({ batchSize: 128, checkpointRows: 512, inFlight: { workers: 1, rowBytes: 16 }, derivesInSql: expect.any(Boolean) });
   });
 });
 

@@ -44,10 +44,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The job's plan, its parts staged in `staging`, at most two batches at the workers. */
+/** The job's plan, its parts staged in `staging`. */
 async function planIn(staging: string): Promise<ExecutionPlan> {
   const plan = await planExecution(db, job, { window: null });
-  return { ...plan, maxInFlight: 2, output: { ...plan.output, staging } };
+  return { ...plan, output: { ...plan.output, staging } };
 }
 
 async function freshJournal(name: string): Promise<{ staging: string; journal: Journal }> {
@@ -62,6 +62,21 @@ describe('scoreFiles: every row of a file is accounted for', () => {
     const result = await scoreFiles(db, pool, job, await planIn(staging), journal);
     expect(result.rowsIn).toBe(3000);
     expect(journal.done(0)).toEqual({ type: 'file-done', file: 0, rows: 3000 });
+  });
+
+  it('keeps as many batches at the workers as the in-flight rule allows for the size: 16,384 rows a worker, or two batches when the feeds are wide', async () => {
+    // 3000 rows in batches of 256: 12 batches. 16,384 rows are 64 such batches for the one
+    // worker: every batch of the file at once.
+    const whole = await freshJournal('deep');
+    const deep = await scoreFiles(db, pool, job, await planIn(whole.staging), whole.journal);
+    expect(deep.latencies.length).toBe(Math.ceil(3000 / 256));
+    expect(deep.batchesInFlight).toBe(12);
+    // Rows of 1 MiB each: two batches already hold more than 4 MiB, so two at a time.
+    const wide = await freshJournal('wide');
+    const plan = await planIn(wide.staging);
+    const shallow = await scoreFiles(db, pool, job, { ...plan, inFlight: { workers: 1, rowBytes: 2 ** 20 } }, wide.journal);
+    expect(shallow.batchesInFlight).toBe(2);
+    expect([deep.rowsIn, shallow.rowsIn]).toEqual([3000, 3000]);
   });
 
   it('a reader stream that ends early (as a statement on its connection makes it) fails the run instead of committing fewer rows', async () => {

@@ -71,6 +71,11 @@ describe('batch_size: auto', () => {
     const fixed = await score(join(dir, 'fixed.parquet'), ['--batch-size', '1000']);
     expect(fixed.batchSizing).toEqual({ mode: 'fixed', chosen: 1000, candidates: [] });
     expect(fixed.batchSize).toBe(1000);
+    // Once the size is kept, each worker holds at least 16,384 rows of batches (two batches at
+    // least; 120-byte rows stay far under 4 MiB): 17 batches of 1000 rows a worker.
+    const inFlight = (workers: number, size: number): number => workers * Math.max(2, Math.ceil(16384 / size));
+    expect(fixed.batchesInFlight).toBe(inFlight(fixed.workers, 1000));
+    expect(auto.batchesInFlight).toBe(inFlight(auto.workers, auto.batchSize));
     const [diff] = await withDuckDb((query) =>
       query(`SELECT count(*) AS n, count(*) FILTER (WHERE a.id <> b.id OR a.prob_fraud <> b.prob_fraud OR a.prediction <> b.prediction) AS differ FROM read_parquet($1) a POSITIONAL JOIN read_parquet($2) b`, [join(dir, 'auto.parquet'), join(dir, 'fixed.parquet')]),
     );
@@ -91,6 +96,8 @@ describe('batch_size: auto', () => {
     expect(auto.batchSizing.notTried).toEqual({ batchSize: 16384, projectedMb: expect.any(Number), budgetMb: MEMORY_BUDGET / 2 ** 20 });
     expect(auto.batchSizing.notTried.projectedMb).toBeGreaterThan(MEMORY_BUDGET / 2 ** 20);
     expect(auto.batchSizing.candidates).toHaveLength(2);
+    // The size kept (1024 or 4096) then runs with 16,384 rows of batches at each worker.
+    expect(auto.batchesInFlight).toBe(auto.workers * (16384 / auto.batchSize));
     // For people, on stderr: each size's rate and memory, and why the tuning stopped.
     const { projectedMb } = auto.batchSizing.notTried;
     expect(r.stderr).toContain(`measured: 1024 at ${small.rowsPerSecond.toLocaleString('en-US')} rows/s (${small.memoryMb} MB), 4096 at ${next.rowsPerSecond.toLocaleString('en-US')} rows/s (${next.memoryMb} MB); 16384 not tried: ~${projectedMb} MB projected for the model and its feeds, over 64 MB`);
