@@ -274,7 +274,7 @@ class Scoring {
   private newSizer(rows: number): BatchSizer {
     const { plan } = this;
     const rule = plan.inFlight;
-    const pipeline = { inFlight: rule.workers * MIN_PER_WORKER, workers: rule.workers, rowBytes: rule.rowBytes, inFlightAfter: (size: number) => batchesInFlight(rule, size) };
+    const pipeline = { inFlight: rule.workers * MIN_PER_WORKER, workers: rule.workers, rowBytes: rule.rowBytes };
     return plan.batchSizing === 'auto' ? BatchSizer.auto(rows, pipeline, plan.batchSize) : BatchSizer.fixed(plan.batchSize);
   }
 

@@ -107,10 +107,12 @@ interface Segment {
 
 /** The sizes of the workers' pipeline: batches in flight at once, and the workers taking them. */
 export interface Pipeline {
-  /** Batches in flight while candidates are measured. */
+  /**
+   * Batches in flight while candidates are measured: a size's feeds count these. Once a size is
+   * kept a run may keep more (infer/inFlight.ts), but those hold at most 16,384 rows or 4 MiB
+   * a worker past two batches, whatever the size: a cost no size choice changes.
+   */
   inFlight: number;
-  /** Batches of `size` rows in flight once the size is kept (infer/inFlight.ts); absent: `inFlight`. */
-  inFlightAfter?: (size: number) => number;
   workers: number;
   /**
    * Bytes of a row's typed feeds (source/bufferPool.ts `feedRowBytes`): the batches in flight and
@@ -285,10 +287,9 @@ export class BatchSizer {
     return bytes;
   }
 
-  /** The feeds of batches of `size` rows: those in flight (the most of while measuring and once kept) and the one the reader fills. */
+  /** The feeds of batches of `size` rows: those in flight and the one the reader fills. */
   private feedMemory(size: number): number {
-    const inFlight = Math.max(this.pipeline.inFlight, this.pipeline.inFlightAfter?.(size) ?? 0);
-    return size * (this.pipeline.rowBytes ?? 0) * (inFlight + 1);
+    return size * (this.pipeline.rowBytes ?? 0) * (this.pipeline.inFlight + 1);
   }
 
   /** `size`'s memory: the model's projected from the largest size run so far, in proportion to the rows, and its feeds'. */

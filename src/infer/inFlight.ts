@@ -4,7 +4,9 @@
  * decoded, a part cut, a collection): with only two small batches each (the MLP's 1024 rows are
  * ~2 ms of work) the workers ran dry in those pauses and a core idled. So each worker holds at
  * least IN_FLIGHT_ROWS rows of batches, and never fewer than two batches, within
- * IN_FLIGHT_BYTES of feeds (wide rows keep two batches). Measured: docs/performance.md,
+ * IN_FLIGHT_BYTES of feeds (wide rows keep two batches). Past two batches a worker, that is at
+ * most IN_FLIGHT_BYTES a worker whatever the batch size, so `batch_size: auto` weighs each size's
+ * memory at two batches a worker (infer/batchSizer.ts). Measured: docs/performance.md,
  * "Batches in flight by rows".
  *
  * @example

@@ -262,25 +262,6 @@ describe('BatchSizer: the model\'s memory', () => {
     expect(narrow.report().candidates.map((c) => [c.batchSize, c.memoryMb])).toEqual([[1024, 1.1], [4096, 3.3], [16384, 10.9], [65536, 39.5]]);
   });
 
-  it('counts the feeds of the batches in flight once the size is kept, where there are more of them than while measuring', () => {
-    // After the tuning, 16,384 rows a worker in flight (infer/inFlight.ts): 16 batches of 1024
-    // each, 4 of 4096, 2 of the larger sizes. The feeds of a size are then its batches in flight
-    // and the one being filled, at 120 bytes a row, plus the model's 0.5 MB per size run.
-    const after = (size: number): number => 2 * Math.max(2, Math.ceil(16384 / size));
-    const sizer = BatchSizer.auto(10_000_000, { inFlight: 4, inFlightAfter: after, workers: 2, rowBytes: 120 }, 2048);
-    drive(sizer, 200, 4, faster, 0.1, undefined, () => 0.5 * MB);
-    const mb = (size: number, runs: number): number => Math.round((10 * (runs * 0.5 * MB + size * 120 * (Math.max(4, after(size)) + 1))) / MB) / 10;
-    expect(sizer.report().candidates.map((c) => [c.batchSize, c.memoryMb])).toEqual([
-      [1024, mb(1024, 1)],
-      [4096, mb(4096, 2)],
-      [16384, mb(16384, 3)],
-      [65536, mb(65536, 4)],
-    ]);
-    // 1024 rows: 33 batches of feeds (3.9 MB), not 5 (0.6 MB).
-    expect(mb(1024, 1)).toBe(4.4);
-    expect(sizer.kept).toBe(sizer.report().chosen);
-  });
-
   it('kept: null while candidates are measured, the size once the last measured batch is back; a fixed size from its first batch', () => {
     const fixed = BatchSizer.fixed(4096);
     expect(fixed.kept).toBeNull();
