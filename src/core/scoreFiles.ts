@@ -1,9 +1,9 @@
 /**
  * The scoring loop: each input file streams through DuckDB into batches, batches go to the
  * worker pool (at most as many at once as the plan's `inFlight` allows, so a slow model holds
- * the reader back), and results come back in submission order into the part sink, which writes durable
- * part files of `checkpointRows` rows. Every finished part is journaled, so an interrupted run
- * resumes after its last part.
+ * the reader back), and results come back in submission order into the part sink, which
+ * writes durable part files of `checkpointRows` rows. Every finished part is journaled, so an
+ * interrupted run resumes after its last part.
  */
 import { BatchinferError } from '../errors.js';
 import type { Db } from '../db/duckdb.js';
