@@ -14,7 +14,7 @@ import type { StageSeconds } from './stageSeconds.js';
 import type { ExecutionPlan, PlannedFile } from './executionPlan.js';
 import { readBatches } from '../source/readBatches.js';
 import { BatchSizer, type BatchSizeReport } from '../infer/batchSizer.js';
-import { batchesInFlight, MIN_PER_WORKER } from '../infer/inFlight.js';
+import { batchesInFlight } from '../infer/inFlight.js';
 import { BufferPool } from '../source/bufferPool.js';
 import { countRows, overclaimingRowGroups, type DatasetFile } from '../source/dataset.js';
 import { filteredRows, stageSource } from './stageSource.js';
@@ -240,7 +240,7 @@ class Scoring {
         result?.catch(() => undefined);
         queue.push({ rows: batch.rowCount, rowEnd: batch.rowEnd, rejected: batch.rejected, rowNumbers: batch.rowNumbers, result, ...(here ? { profile: here } : {}) });
         this.mostInFlight = Math.max(this.mostInFlight, queue.length);
-        while (queue.length >= this.inFlight(sizer)) await this.drainOne(sink, queue.shift()!);
+        while (queue.length >= batchesInFlight(this.plan.inFlight, sizer.kept)) await this.drainOne(sink, queue.shift()!);
       }
       while (queue.length > 0) await this.drainOne(sink, queue.shift()!);
     } finally {
@@ -261,20 +261,11 @@ class Scoring {
     return this.plan.inputs.find((f) => f.index === index)?.rows.start ?? 0;
   }
 
-  /**
-   * Batches at the workers at once: two per worker while `auto` measures candidates (what its
-   * measures assume: infer/batchSizer.ts), then as many as the size kept calls for.
-   */
-  private inFlight(sizer: BatchSizer): number {
-    const rule = this.plan.inFlight;
-    return sizer.kept === null ? rule.workers * MIN_PER_WORKER : batchesInFlight(rule, sizer.kept);
-  }
-
   /** The run's batch sizes: fixed, or measured over the first of the `rows` rows left. */
   private newSizer(rows: number): BatchSizer {
     const { plan } = this;
     const rule = plan.inFlight;
-    const pipeline = { inFlight: rule.workers * MIN_PER_WORKER, workers: rule.workers, rowBytes: rule.rowBytes };
+    const pipeline = { inFlight: batchesInFlight(rule, null), workers: rule.workers, rowBytes: rule.rowBytes };
     return plan.batchSizing === 'auto' ? BatchSizer.auto(rows, pipeline, plan.batchSize) : BatchSizer.fixed(plan.batchSize);
   }
 

@@ -28,9 +28,14 @@ export interface InFlightRule {
   rowBytes: number;
 }
 
-/** Batches of `size` rows at the workers at once. */
-export function batchesInFlight(rule: InFlightRule, size: number): number {
-  const rows = Math.max(1, size);
+/**
+ * Batches at the workers at once, for batches of the `kept` size; `kept` null while
+ * `batch_size: auto` measures candidates: MIN_PER_WORKER a worker, which its measures assume
+ * (infer/batchSizer.ts).
+ */
+export function batchesInFlight(rule: InFlightRule, kept: number | null): number {
+  if (kept === null) return rule.workers * MIN_PER_WORKER;
+  const rows = Math.max(1, kept);
   const byRows = Math.ceil(IN_FLIGHT_ROWS / rows);
   const byBytes = rule.rowBytes > 0 ? Math.floor(IN_FLIGHT_BYTES / (rows * rule.rowBytes)) : byRows;
   return rule.workers * Math.max(MIN_PER_WORKER, Math.min(byRows, byBytes));

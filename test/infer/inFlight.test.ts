@@ -13,6 +13,9 @@ describe('batchesInFlight', () => {
     expect(batchesInFlight({ workers: 1, rowBytes: 120 }, 100)).toBe(164);
     // String feeds only: no typed bytes, the rows alone decide.
     expect(batchesInFlight({ workers: 3, rowBytes: 0 }, 2048)).toBe(3 * 8);
+    // No size kept yet (`auto` measuring candidates): two a worker, whatever the rows.
+    expect(batchesInFlight(bench, null)).toBe(2 * 2);
+    expect(batchesInFlight({ workers: 3, rowBytes: 4000 }, null)).toBe(3 * 2);
   });
 
   it('keeps a worker within 4 MiB of feeds past its two batches', () => {
