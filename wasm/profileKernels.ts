@@ -19,7 +19,7 @@ const BUCKET_BYTES: usize = <usize>BUCKETS << 2;
  * arrays of n * 8 bytes.
  */
 export function sortFloat64(values: usize, n: i32, scratch: usize): void {
-  if (float32Exact(values, n)) sort32(values, n, scratch);
+  if (float32Exact(values, n)) sort32<f64>(values, n, scratch);
   else sort64(values, n, scratch);
 }
 
@@ -31,11 +31,21 @@ function float32Exact(values: usize, n: i32): bool {
   return true;
 }
 
-function sort32(values: usize, n: i32, scratch: usize): void {
+/**
+ * Sorts n float32 values at `values` in place, as `sortFloat64` sorts (no NaN): their 32-bit
+ * keys, three passes. `scratch` holds 3 * 2048 counts and two key arrays of n * 4 bytes.
+ */
+export function sortFloat32(values: usize, n: i32, scratch: usize): void {
+  sort32<f32>(values, n, scratch);
+}
+
+/** The 32-bit radix sort of n float32 values (T f32) or of float64 values that are all float32's (T f64). */
+function sort32<T>(values: usize, n: i32, scratch: usize): void {
+  const size = <usize>sizeof<T>();
   const counts = clearCounts(scratch, 3);
   const keys = counts + 3 * BUCKET_BYTES;
   for (let i: usize = 0; i < <usize>n; i++) {
-    const x = reinterpret<u32>(<f32>load<f64>(values + (i << 3)));
+    const x = reinterpret<u32>(<f32>load<T>(values + i * size));
     const key = x & 0x80000000 ? ~x : x | 0x80000000;
     store<u32>(keys + (i << 2), key);
     countDigits<u32>(counts, key, 3);
@@ -43,7 +53,7 @@ function sort32(values: usize, n: i32, scratch: usize): void {
   const sorted = radixPasses<u32>(keys, keys + (<usize>n << 2), counts, n, 3);
   for (let i: usize = 0; i < <usize>n; i++) {
     const key = load<u32>(sorted + (i << 2));
-    store<f64>(values + (i << 3), <f64>reinterpret<f32>(key & 0x80000000 ? key & 0x7fffffff : ~key));
+    store<T>(values + i * size, <T>reinterpret<f32>(key & 0x80000000 ? key & 0x7fffffff : ~key));
   }
 }
 
@@ -422,9 +432,21 @@ export function sampleRows(first: u32, rows: i32, exactRows: i32, seed: u32, mas
  * from index `k`, while below `stop` and inside the piece, each of `count` columns (tensor
  * positions as i32 at `positions`) takes the row's value when finite, as a t + b (float64 pairs
  * at `affine`), into its region of `capacity` float64 from `regions` at its cursor (i32 at
- * `cursors`). Returns the next index of `picked`.
+ * `cursors`). Returns the next index of `picked`. `gatherRows32` writes float32 regions: for
+ * columns whose a t + b is t itself, so nothing is rounded.
  */
 export function gatherRows(data: usize, pieceStart: i32, rows: i32, width: i32, picked: usize, k: i32, stop: i32, positions: usize, count: i32, affine: usize, cursors: usize, regions: usize, capacity: i32): i32 {
+  return gatherInto<f64>(data, pieceStart, rows, width, picked, k, stop, positions, count, affine, cursors, regions, capacity);
+}
+
+export function gatherRows32(data: usize, pieceStart: i32, rows: i32, width: i32, picked: usize, k: i32, stop: i32, positions: usize, count: i32, affine: usize, cursors: usize, regions: usize, capacity: i32): i32 {
+  return gatherInto<f32>(data, pieceStart, rows, width, picked, k, stop, positions, count, affine, cursors, regions, capacity);
+}
+
+// @ts-ignore: decorator
+@inline
+function gatherInto<T>(data: usize, pieceStart: i32, rows: i32, width: i32, picked: usize, k: i32, stop: i32, positions: usize, count: i32, affine: usize, cursors: usize, regions: usize, capacity: i32): i32 {
+  const size = <usize>sizeof<T>();
   const end = pieceStart + rows;
   for (; k < stop; k++) {
     const row = load<i32>(picked + (<usize>k << 2));
@@ -436,7 +458,7 @@ export function gatherRows(data: usize, pieceStart: i32, rows: i32, width: i32, 
       const next = load<i32>(cursor);
       const pair = affine + (<usize>j << 4);
       // Written always, counted when finite: a NaN or an infinity is overwritten by the next value.
-      store<f64>(regions + ((<usize>j * <usize>capacity + <usize>next) << 3), load<f64>(pair) * v + load<f64>(pair, 8));
+      store<T>(regions + (<usize>j * <usize>capacity + <usize>next) * size, <T>(load<f64>(pair) * v + load<f64>(pair, 8)));
       store<i32>(cursor, next + <i32>(v - v == 0));
     }
   }

@@ -11,7 +11,7 @@
  */
 import { CategoryTally, type CategoryCounts } from './categoryTally.js';
 import type { ColumnKind } from './columnProfile.js';
-import { profileFloat32Feed, scanFloat32Columns, type Float32FeedProfile, type SampledColumn } from './kernels.js';
+import { profileFloat32Feed, scanFloat32Columns, type Float32FeedProfile, type SampleArray, type SampledColumn } from './kernels.js';
 import { sampleBatch, type BatchSample } from './rowSample.js';
 
 export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array | Uint16Array | string[];
@@ -63,8 +63,9 @@ export interface BatchProfile {
   /**
    * The sampled values, column after column: column c's weight-1 values end at ends[2c], its
    * weight-2^SAMPLE_LEVEL ones follow them and end at ends[2c + 1] (finite values only).
+   * Float32 when every numeric column is a float32 tensor's value as it is (`narrowSample`).
    */
-  values: Float64Array;
+  values: SampleArray;
   ends: Int32Array;
   /** Per column its category counts, values in the order met (categorical and integer columns); else null. */
   categories: (CategoryCounts | null)[];
@@ -76,7 +77,8 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
   const sample = sampleBatch(batch.file, batch.rowStart, rows, batch.rowNumbers);
   const stats = new Float64Array(columns.length * STATS);
   const numericColumns = columns.filter((c) => c.kind !== 'categorical').length;
-  const values = new Float64Array(numericColumns * sample.rows.length);
+  const narrow = narrowSample(columns, feeds);
+  const values = narrow ? new Float32Array(numericColumns * sample.rows.length) : new Float64Array(numericColumns * sample.rows.length);
   const ends = new Int32Array(columns.length * 2);
   const categories: (CategoryCounts | null)[] = [];
   // Per feed, on first use: its values as numbers, the kernel's scan of all its columns and,
@@ -96,7 +98,7 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
       // The kernels' next pass takes the linear memory the last one's sampled values are in.
       const earlier = live === null ? undefined : seen.get(live);
       if (earlier?.gathered) earlier.gathered = { ...earlier.gathered, values: earlier.gathered.values.slice() };
-      seen.set(column.feed, (feed = feedPass(columns, column.feed, data, rows, column.width, sample)));
+      seen.set(column.feed, (feed = feedPass(columns, column.feed, data, rows, column.width, sample, narrow)));
       live = column.feed;
     }
     const numeric = feed.numbers;
@@ -122,8 +124,16 @@ interface FeedPass {
   index: Map<number, number>;
 }
 
+/**
+ * True when every numeric column's values are a float32 tensor's as they are (no affine map):
+ * its sampled values are then float32, with nothing rounded.
+ */
+function narrowSample(columns: readonly TensorColumn[], feeds: Record<string, { data: TensorArray }>): boolean {
+  return columns.every((c) => c.kind === 'categorical' || (feeds[c.feed]!.data instanceof Float32Array && (!c.affine || (c.affine.a === 1 && c.affine.b === 0))));
+}
+
 /** The kernels' one pass over feed `feed` (a float32 tensor with rows), else its numbers for the passes here. */
-function feedPass(columns: readonly TensorColumn[], feed: string, data: TensorArray, rows: number, width: number, sample: BatchSample): FeedPass {
+function feedPass(columns: readonly TensorColumn[], feed: string, data: TensorArray, rows: number, width: number, sample: BatchSample, narrow: boolean): FeedPass {
   if (!(data instanceof Float32Array) || rows === 0) return { numbers: asNumbers(data), gathered: null, index: new Map() };
   const index = new Map<number, number>();
   const sampled: SampledColumn[] = [];
@@ -133,7 +143,7 @@ function feedPass(columns: readonly TensorColumn[], feed: string, data: TensorAr
     const { a, b } = column.affine ?? IDENTITY;
     sampled.push({ position: column.position, a, b });
   });
-  return { numbers: data, gathered: profileFloat32Feed(data, rows, width, sample, sampled), index };
+  return { numbers: data, gathered: profileFloat32Feed(data, rows, width, sample, sampled, narrow), index };
 }
 
 /**
@@ -141,7 +151,7 @@ function feedPass(columns: readonly TensorColumn[], feed: string, data: TensorAr
  * first) as column c of `into`, from `at`: its values copied there, its ends set (the layout of
  * `BatchProfile.values`). Returns the end of its values.
  */
-export function placeRegion(gathered: Float32FeedProfile, j: number, into: { values: Float64Array; ends: Int32Array }, c: number, at: number): number {
+export function placeRegion(gathered: Float32FeedProfile, j: number, into: { values: SampleArray; ends: Int32Array }, c: number, at: number): number {
   const from = j * gathered.capacity;
   into.values.set(gathered.values.subarray(from, from + gathered.ends[j]!), at);
   into.ends[2 * c] = at + gathered.exactEnds[j]!;
@@ -171,7 +181,7 @@ export function addNumbers(stats: Float64Array, at: number, data: ArrayLike<numb
 }
 
 /** Writes a data[offset + rows[k] stride] + b for k in [from, to) into out from `at`, finite values only; returns the end. */
-export function gather(out: Float64Array, at: number, data: ArrayLike<number>, rows: Int32Array, from: number, to: number, offset: number, stride: number, a: number, b: number): number {
+export function gather(out: SampleArray, at: number, data: ArrayLike<number>, rows: Int32Array, from: number, to: number, offset: number, stride: number, a: number, b: number): number {
   let n = at;
   for (let k = from; k < to; k++) {
     const v = data[offset + rows[k]! * stride]!;

@@ -16,11 +16,19 @@ import { BASE, WasmKernels, type WasmMemory } from '../util/wasmKernels.js';
 interface Exports {
   memory: WasmMemory;
   sortFloat64(values: number, n: number, scratch: number): void;
+  sortFloat32(values: number, n: number, scratch: number): void;
   scanColumns(data: number, rows: number, width: number, out: number, scratch: number, start: boolean): void;
   twoClasses(p0: number, p1: number, rows: number, out: number, counts: number, threshold: number, positive: number, below: number, lo: number, hi: number): void;
   sampleRows(first: number, rows: number, exactRows: number, seed: number, mask: number, out: number): number;
   gatherRows(data: number, pieceStart: number, rows: number, width: number, picked: number, k: number, stop: number, positions: number, count: number, affine: number, cursors: number, regions: number, capacity: number): number;
+  gatherRows32(data: number, pieceStart: number, rows: number, width: number, picked: number, k: number, stop: number, positions: number, count: number, affine: number, cursors: number, regions: number, capacity: number): number;
 }
+
+/**
+ * Sampled values: float32 where every value is a float32 tensor's as it is (no affine map),
+ * half the bytes to gather, post, join and sort; else float64.
+ */
+export type SampleArray = Float32Array | Float64Array;
 
 /** The sort's digit counts: six passes of 2048 32-bit counters. */
 const COUNT_BYTES = 6 * 2048 * 4;
@@ -51,18 +59,27 @@ export function sortFloat64(values: Float64Array): Float64Array {
  * The values of `runs` one after the other, sorted as `sortFloat64` sorts: joined straight into
  * this thread's linear memory and sorted there, not copied out. A view of linear memory, valid
  * until this thread's next kernel call (read it at once); a few values, an array of their own.
+ * Float32 when every run is (three passes of 32-bit keys, no float64 read or written), else
+ * float64.
  */
-export function sortedRuns(runs: readonly Float64Array[]): Float64Array {
+export function sortedRuns(runs: readonly SampleArray[]): SampleArray {
   let n = 0;
   for (const run of runs) n += run.length;
-  if (n < RADIX_MIN) return joinRuns(new Float64Array(n), runs).sort();
+  const narrow = runs.every((run) => run instanceof Float32Array);
+  if (n < RADIX_MIN) return joinRuns(narrow ? new Float32Array(n) : new Float64Array(n), runs).sort();
+  if (narrow) {
+    const k = withMemory(COUNT_BYTES + 12 * n);
+    const values = joinRuns(new Float32Array(k.memory.buffer, BASE, n), runs);
+    k.sortFloat32(BASE, n, BASE + 4 * n);
+    return values;
+  }
   const k = withMemory(COUNT_BYTES + 24 * n);
   const values = joinRuns(new Float64Array(k.memory.buffer, BASE, n), runs);
   k.sortFloat64(BASE, n, BASE + 8 * n);
   return values;
 }
 
-function joinRuns(into: Float64Array, runs: readonly Float64Array[]): Float64Array {
+function joinRuns<T extends SampleArray>(into: T, runs: readonly SampleArray[]): T {
   let at = 0;
   for (const run of runs) {
     into.set(run, at);
@@ -101,9 +118,10 @@ export interface Float32FeedProfile {
    * Column j's finite sampled values (a t + b, in sample order) from j * capacity: the first
    * exactEnds[j] from the sample's exact rows, ends[j] in all. A view of this thread's linear
    * memory, valid until its next kernel call: the callers copy each column's values to where
-   * they keep them, and a copy here first cost as much again (docs/performance.md).
+   * they keep them, and a copy here first cost as much again (docs/performance.md). Float32
+   * when the pass was asked for narrow values.
    */
-  values: Float64Array;
+  values: SampleArray;
   capacity: number;
   exactEnds: Int32Array;
   ends: Int32Array;
@@ -115,14 +133,15 @@ const NO_SAMPLE: RowSample = { rows: new Int32Array(0), exact: 0 };
  * One pass of the kernels over a float32 tensor: its columns' figures (`scanFloat32Columns`)
  * and the sampled rows' finite values of `columns`, gathered as each piece of rows is in linear
  * memory. The rows go through linear memory SCAN_BYTES at a time: a wide tensor's batch is not
- * copied whole.
+ * copied whole. `narrow`: the values gathered as float32 (every column's a t + b is t).
  */
-export function profileFloat32Feed(data: Float32Array, rows: number, width: number, sample: RowSample, columns: readonly SampledColumn[]): Float32FeedProfile {
-  const layout = gatherLayout(BASE, width, sample.rows.length, columns.length);
+export function profileFloat32Feed(data: Float32Array, rows: number, width: number, sample: RowSample, columns: readonly SampledColumn[], narrow = false): Float32FeedProfile {
+  const layout = gatherLayout(BASE, width, sample.rows.length, columns.length, narrow);
   const piece = Math.max(1, Math.min(rows, Math.floor(SCAN_BYTES / (4 * width))));
   const k = withMemory(layout.end - BASE + 4 * piece * width);
   const tensor = layout.end;
-  return gatherPass(k, layout, tensor, rows, width, sample, columns, (from, n) => new Float32Array(k.memory.buffer, tensor, n * width).set(data.subarray(from * width, (from + n) * width)), piece);
+  const fill = (from: number, n: number): void => new Float32Array(k.memory.buffer, tensor, n * width).set(data.subarray(from * width, (from + n) * width));
+  return gatherPass(k, layout, tensor, rows, width, sample, columns, fill, piece);
 }
 
 /** Where a scan's figures and a sample's gathering live in linear memory, from `start`; `end`: the first byte past them. */
@@ -134,10 +153,12 @@ interface GatherLayout {
   affine: number;
   cursors: number;
   regions: number;
+  /** The regions hold float32 values. */
+  narrow: boolean;
   end: number;
 }
 
-function gatherLayout(start: number, width: number, capacity: number, count: number): GatherLayout {
+function gatherLayout(start: number, width: number, capacity: number, count: number, narrow: boolean): GatherLayout {
   const out = align16(start);
   const scratch = out + align16(32 * width);
   const picked = scratch + align16(GROUP_BYTES * Math.ceil(width / 4) + 8 * 4);
@@ -145,7 +166,7 @@ function gatherLayout(start: number, width: number, capacity: number, count: num
   const affine = positions + align16(4 * count);
   const cursors = affine + 16 * count;
   const regions = cursors + align16(4 * count);
-  return { out, scratch, picked, positions, affine, cursors, regions, end: regions + 8 * count * capacity };
+  return { out, scratch, picked, positions, affine, cursors, regions, narrow, end: align16(regions + (narrow ? 4 : 8) * count * capacity) };
 }
 
 /**
@@ -156,7 +177,7 @@ function gatherLayout(start: number, width: number, capacity: number, count: num
 function gatherPass(k: Exports, at: GatherLayout, tensor: number, rows: number, width: number, sample: RowSample, columns: readonly SampledColumn[], fill?: (from: number, n: number) => void, piece = rows): Float32FeedProfile {
   const count = columns.length;
   const capacity = sample.rows.length;
-  if (rows === 0) return { scan: new Float64Array(4 * width), values: new Float64Array(0), capacity, exactEnds: new Int32Array(count), ends: new Int32Array(count) };
+  if (rows === 0) return { scan: new Float64Array(4 * width), values: at.narrow ? new Float32Array(0) : new Float64Array(0), capacity, exactEnds: new Int32Array(count), ends: new Int32Array(count) };
   const memory = k.memory.buffer;
   new Int32Array(memory, at.picked, capacity).set(sample.rows);
   const positions = new Int32Array(memory, at.positions, count);
@@ -170,7 +191,7 @@ function gatherPass(k: Exports, at: GatherLayout, tensor: number, rows: number, 
   let next = 0;
   let exactEnds: Int32Array | null = sample.exact === 0 ? new Int32Array(count) : null;
   const gather = (from: number, n: number, stop: number): void => {
-    next = k.gatherRows(tensor, from, n, width, at.picked, next, stop, at.positions, count, at.affine, at.cursors, at.regions, capacity);
+    next = (at.narrow ? k.gatherRows32 : k.gatherRows)(tensor, from, n, width, at.picked, next, stop, at.positions, count, at.affine, at.cursors, at.regions, capacity);
   };
   for (let from = 0; from < rows; from += piece) {
     const n = Math.min(piece, rows - from);
@@ -185,7 +206,7 @@ function gatherPass(k: Exports, at: GatherLayout, tensor: number, rows: number, 
   }
   return {
     scan: new Float64Array(memory, at.out, 4 * width).slice(),
-    values: new Float64Array(memory, at.regions, count * capacity),
+    values: at.narrow ? new Float32Array(memory, at.regions, count * capacity) : new Float64Array(memory, at.regions, count * capacity),
     capacity,
     exactEnds: exactEnds ?? new Int32Array(count),
     ends: new Int32Array(memory, at.cursors, count).slice(),
@@ -247,7 +268,8 @@ export function twoClassColumns(p0: Float32Array | null, p1: Float32Array, rows:
   const input = counts + 16;
   const second = input + align16(4 * padded);
   const columns = second + align16(4 * padded);
-  const gathering = gatherLayout(columns + 16 * padded, 4, sample.rows.length, PREDICTED.length);
+  // The columns are float32 values as they are: gathered narrow.
+  const gathering = gatherLayout(columns + 16 * padded, 4, sample.rows.length, PREDICTED.length, true);
   const k = withMemory(gathering.end - BASE);
   const load = (at: number, values: Float32Array): void => {
     const into = new Float32Array(k.memory.buffer, at, padded);

@@ -85,7 +85,7 @@ export class QuantileSketch {
    * compactions would leave); the values past the last whole block one item per binary digit
    * of their count, at that digit's level, so the items weigh what the values do.
    */
-  static ofSorted(sorted: Float64Array, level: number, k = DEFAULT_K): QuantileSketch {
+  static ofSorted(sorted: Float32Array | Float64Array, level: number, k = DEFAULT_K): QuantileSketch {
     const sketch = new QuantileSketch(k);
     const n = sorted.length;
     if (n === 0) return sketch;
@@ -290,7 +290,7 @@ export class QuantileSketch {
 // the interpreter at the code after it.
 
 /** out[b] = the middle of block b of `size` sorted items: the lower middle in even blocks, the upper in odd ones (the item itself for blocks of 1). */
-function pickMiddles(sorted: Float64Array, size: number, out: Float64Array): void {
+function pickMiddles(sorted: Float32Array | Float64Array, size: number, out: Float64Array): void {
   const lower = Math.max(0, size / 2 - 1);
   const upper = size / 2 === lower + 1 ? size / 2 : lower;
   for (let b = 0; b < out.length; b++) out[b] = sorted[b * size + (b % 2 === 0 ? lower : upper)]!;

@@ -6,7 +6,7 @@
  * one process sample the same rows, and the profiles of parts merge into the profile of the
  * whole. Why a sample, and its accuracy and cost: docs/drift.md.
  */
-import { sampleRowsOf, sortedRuns, type RowSample } from './kernels.js';
+import { sampleRowsOf, sortedRuns, type RowSample, type SampleArray } from './kernels.js';
 import { QuantileSketch, type SketchJson } from './quantileSketch.js';
 
 /** Rows of each file the sketches take whole. */
@@ -84,7 +84,7 @@ function sampleRowByRow(file: number, rowStart: number, rows: number, rowNumbers
  * values end at ends[2c], its weight-2^SAMPLE_LEVEL ones follow them and end at ends[2c + 1].
  */
 export interface SampledValues {
-  values: Float64Array;
+  values: SampleArray;
   ends: Int32Array;
 }
 
@@ -114,10 +114,10 @@ export function sketchPart(part: PartSample): SketchJson[] {
 }
 
 /** Column c's values in each batch at weight 1 (`weighted` false) or 2^SAMPLE_LEVEL: views, not copies. */
-function runsOf(batches: readonly SampledValues[], c: number, weighted: boolean): Float64Array[] {
+function runsOf(batches: readonly SampledValues[], c: number, weighted: boolean): SampleArray[] {
   const first = weighted ? 2 * c : 2 * c - 1;
   const last = first + 1;
-  const runs: Float64Array[] = [];
+  const runs: SampleArray[] = [];
   for (const { values, ends } of batches) runs.push(values.subarray(first >= 0 ? ends[first]! : 0, ends[last]!));
   return runs;
 }

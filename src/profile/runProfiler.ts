@@ -106,7 +106,8 @@ function twoClassPredicted(rows: number, sample: BatchSample, p: Extract<BatchPr
 
 /** A kernel's gathered columns (one region each) as a batch's sampled values: column after column, its exact values then the rest. */
 function joinRegions(gathered: Float32FeedProfile): SampledValues {
-  const joined: SampledValues = { values: new Float64Array(gathered.ends.reduce((n, e) => n + e, 0)), ends: new Int32Array(2 * gathered.ends.length) };
+  const size = gathered.ends.reduce((n, e) => n + e, 0);
+  const joined: SampledValues = { values: gathered.values instanceof Float32Array ? new Float32Array(size) : new Float64Array(size), ends: new Int32Array(2 * gathered.ends.length) };
   let at = 0;
   for (let j = 0; j < gathered.ends.length; j++) at = placeRegion(gathered, j, joined, j, at);
   return joined;

@@ -47,8 +47,20 @@ describe('sortedRuns', () => {
         expect(Array.from(sortedRuns(runs))).toEqual(Array.from(want));
         // The runs are read, not sorted in place.
         expect(runs).toEqual(copies);
+        if (!float32) continue;
+        // The same values as float32 runs: sorted as float32, the same order.
+        const narrow = sortedRuns(runs.map((r) => Float32Array.from(r)));
+        expect(narrow).toBeInstanceOf(Float32Array);
+        expect(Array.from(narrow)).toEqual(Array.from(want));
       }
     }
+    // Signed zeros and infinities as float32, past the size V8's sort takes: -0 before +0.
+    const special = Float32Array.from({ length: 5000 }, (_, i) => [0, -0, Infinity, -Infinity, -1.5, 2 ** -140][i % 6]!);
+    const sorted = Array.from(sortedRuns([special.subarray(0, 2500), special.subarray(2500)]));
+    expect(sorted).toEqual(Array.from(Float64Array.from(special).sort()));
+    expect(Object.is(sorted[1666], -0) && Object.is(sorted[2500], 0)).toBe(true);
+    // A float32 run among float64 ones: all sorted as float64.
+    expect(sortedRuns([Float32Array.of(3, 1), Float64Array.of(0.1, 2)])).toEqual(Float64Array.of(0.1, 1, 2, 3));
   });
 });
 

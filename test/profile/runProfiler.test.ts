@@ -209,5 +209,26 @@ describe('profileBatch of a float32 tensor (one pass of the kernels: figures and
       if (rows > 1000) expect(kernel.values.length).toBeGreaterThan(1000);
     }
   });
+
+  it('keeps the sampled values as float32 when every numeric column is a float32 tensor value as it is, and their sketches are the float64 ones', () => {
+    const u = uniform(23);
+    const rows = 60_000;
+    const width = 4;
+    const x = Float32Array.from({ length: rows * width }, (_, i) => (i % 389 === 0 ? NaN : (u() - 0.5) * 10 ** (i % width)));
+    const z = Float32Array.from({ length: rows * 2 }, () => u());
+    const identity = [numeric('a', 0, width), numeric('b', 1, width, { affine: { a: 1, b: 0 } }), numeric('holes', 3, width, { nanIsNull: true }), { ...numeric('z1', 1, 2), feed: 'z' }, { ...numeric('city', 2, width), kind: 'categorical' as const, vocab: ['x'] }];
+    const batch = { rows, file: 0, rowStart: 0 };
+    const narrow = profileBatch(identity, { x: { data: x }, z: { data: z } }, batch);
+    const wide = profileBatch(identity, { x: { data: Float64Array.from(x) }, z: { data: Float64Array.from(z) } }, batch);
+    expect(narrow.values).toBeInstanceOf(Float32Array);
+    expect(wide.values).toBeInstanceOf(Float64Array);
+    expect({ ...narrow, values: Array.from(narrow.values) }).toEqual({ ...wide, values: Array.from(wide.values) });
+    const sample = (values: Float32Array | Float64Array): PartSample => ({ groups: [[{ values, ends: narrow.ends }]], columns: Int32Array.of(0, 0, 0, 1, 0, 2, 0, 3) });
+    expect(sketchPart(sample(narrow.values))).toEqual(sketchPart(sample(Float64Array.from(narrow.values))));
+    // An affine map other than the identity, or a tensor that is not float32, keeps them float64.
+    const scaled = [numeric('a', 0, width, { affine: { a: 2, b: 0 } }), numeric('b', 1, width)];
+    expect(profileBatch(scaled, { x: { data: x } }, batch).values).toBeInstanceOf(Float64Array);
+    expect(profileBatch([numeric('a', 0, width), { ...numeric('z1', 1, 2), feed: 'z' }], { x: { data: x }, z: { data: Float64Array.from(z) } }, batch).values).toBeInstanceOf(Float64Array);
+  });
 });
 
