@@ -11,7 +11,7 @@
  */
 import { CategoryTally, type CategoryCounts } from './categoryTally.js';
 import type { ColumnKind } from './columnProfile.js';
-import { profileFloat32Feed, scanFloat32Columns, type Float32FeedProfile, type SampleArray, type SampledColumn } from './kernels.js';
+import { profileFloat32Feed, sampleArrayType, scanFloat32Columns, type Float32FeedProfile, type SampleArray, type SampledColumn } from './kernels.js';
 import { sampleBatch, type BatchSample } from './rowSample.js';
 
 export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array | Uint16Array | string[];
@@ -78,7 +78,7 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
   const stats = new Float64Array(columns.length * STATS);
   const numericColumns = columns.filter((c) => c.kind !== 'categorical').length;
   const narrow = narrowSample(columns, feeds);
-  const values = narrow ? new Float32Array(numericColumns * sample.rows.length) : new Float64Array(numericColumns * sample.rows.length);
+  const values = new (sampleArrayType(narrow))(numericColumns * sample.rows.length);
   const ends = new Int32Array(columns.length * 2);
   const categories: (CategoryCounts | null)[] = [];
   // Per feed, on first use: its values as numbers, the kernel's scan of all its columns and,

@@ -30,6 +30,11 @@ interface Exports {
  */
 export type SampleArray = Float32Array | Float64Array;
 
+/** The array type of sampled values: Float32Array when `narrow`, else Float64Array. */
+export function sampleArrayType(narrow: boolean): typeof Float32Array | typeof Float64Array {
+  return narrow ? Float32Array : Float64Array;
+}
+
 /** The sort's digit counts: six passes of 2048 32-bit counters. */
 const COUNT_BYTES = 6 * 2048 * 4;
 /** The scan's running figures per four columns (wasm/profileKernels.ts GROUP_BYTES). */
@@ -66,7 +71,7 @@ export function sortedRuns(runs: readonly SampleArray[]): SampleArray {
   let n = 0;
   for (const run of runs) n += run.length;
   const narrow = runs.every((run) => run instanceof Float32Array);
-  if (n < RADIX_MIN) return joinRuns(narrow ? new Float32Array(n) : new Float64Array(n), runs).sort();
+  if (n < RADIX_MIN) return joinRuns(new (sampleArrayType(narrow))(n), runs).sort();
   if (narrow) {
     const k = withMemory(COUNT_BYTES + 12 * n);
     const values = joinRuns(new Float32Array(k.memory.buffer, BASE, n), runs);
@@ -177,7 +182,7 @@ function gatherLayout(start: number, width: number, capacity: number, count: num
 function gatherPass(k: Exports, at: GatherLayout, tensor: number, rows: number, width: number, sample: RowSample, columns: readonly SampledColumn[], fill?: (from: number, n: number) => void, piece = rows): Float32FeedProfile {
   const count = columns.length;
   const capacity = sample.rows.length;
-  if (rows === 0) return { scan: new Float64Array(4 * width), values: at.narrow ? new Float32Array(0) : new Float64Array(0), capacity, exactEnds: new Int32Array(count), ends: new Int32Array(count) };
+  if (rows === 0) return { scan: new Float64Array(4 * width), values: new (sampleArrayType(at.narrow))(0), capacity, exactEnds: new Int32Array(count), ends: new Int32Array(count) };
   const memory = k.memory.buffer;
   new Int32Array(memory, at.picked, capacity).set(sample.rows);
   const positions = new Int32Array(memory, at.positions, count);
@@ -206,7 +211,7 @@ function gatherPass(k: Exports, at: GatherLayout, tensor: number, rows: number, 
   }
   return {
     scan: new Float64Array(memory, at.out, 4 * width).slice(),
-    values: at.narrow ? new Float32Array(memory, at.regions, count * capacity) : new Float64Array(memory, at.regions, count * capacity),
+    values: new (sampleArrayType(at.narrow))(memory, at.regions, count * capacity),
     capacity,
     exactEnds: exactEnds ?? new Int32Array(count),
     ends: new Int32Array(memory, at.cursors, count).slice(),

@@ -25,7 +25,7 @@ import { mergeMoments } from './moments.js';
 import { PROFILE_VERSION, type Profile } from './profile.js';
 import type { SketchJson } from './quantileSketch.js';
 import { sketchPart, type BatchSample, type PartSample, type SampledValues } from './rowSample.js';
-import { twoClassColumns, type Float32FeedProfile, type TwoClassRule } from './kernels.js';
+import { sampleArrayType, twoClassColumns, type Float32FeedProfile, type TwoClassRule } from './kernels.js';
 
 export type { TensorArray, TensorColumn } from './batchProfile.js';
 
@@ -106,8 +106,8 @@ function twoClassPredicted(rows: number, sample: BatchSample, p: Extract<BatchPr
 
 /** A kernel's gathered columns (one region each) as a batch's sampled values: column after column, its exact values then the rest. */
 function joinRegions(gathered: Float32FeedProfile): SampledValues {
-  const size = gathered.ends.reduce((n, e) => n + e, 0);
-  const joined: SampledValues = { values: gathered.values instanceof Float32Array ? new Float32Array(size) : new Float64Array(size), ends: new Int32Array(2 * gathered.ends.length) };
+  const values = new (sampleArrayType(gathered.values instanceof Float32Array))(gathered.ends.reduce((n, e) => n + e, 0));
+  const joined: SampledValues = { values, ends: new Int32Array(2 * gathered.ends.length) };
   let at = 0;
   for (let j = 0; j < gathered.ends.length; j++) at = placeRegion(gathered, j, joined, j, at);
   return joined;
