@@ -34,5 +34,6 @@ export type FromWorker =
   | { type: 'ready'; inputs: RuntimeValueInfo[]; outputs: RuntimeValueInfo[]; version: string; provider: Provider; fallback?: string }
   /** `grew`: on the worker's first batch of its row count, the bytes the process's RSS grew while it ran (worker.ts). */
   | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number; returned: ArrayBuffer[]; profile?: BatchProfile; doneAt: number; grew?: number }
-  | { type: 'sketched'; id: number; sketches: SketchJson[] }
+  /** `levels[i]`: sketch i's levels as arrays (transferred: quantileSketch.ts `attachLevels`), null when it was built otherwise. */
+  | { type: 'sketched'; id: number; sketches: SketchJson[]; levels: (Float64Array[] | null)[] }
   | { type: 'error'; id: number | null; error: SerializedError };

@@ -11,6 +11,7 @@ import { runInGroups } from './fixedBatch.js';
 import type { FromWorker, ToWorker, WorkerInit, SerializedError } from './protocol.js';
 import { profileBatch, type BatchProfile, type TensorColumn } from '../profile/batchProfile.js';
 import { sketchPart } from '../profile/rowSample.js';
+import { takeLevels } from '../profile/quantileSketch.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
@@ -78,7 +79,10 @@ port.on('message', async (message: ToWorker) => {
   }
   if (message.type === 'sketch') {
     try {
-      post({ type: 'sketched', id: message.id, sketches: sketchPart(message.sample) });
+      const sketches = sketchPart(message.sample);
+      // Their levels as arrays too: the scoring thread merges them without decoding the text.
+      const levels = sketches.map((sketch) => takeLevels(sketch) ?? null);
+      post({ type: 'sketched', id: message.id, sketches, levels }, levels.flatMap((arrays) => (arrays ?? []).map((a) => a.buffer as ArrayBuffer)));
     } catch (err) {
       post({ type: 'error', id: message.id, error: serialize(err) });
     }

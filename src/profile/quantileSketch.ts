@@ -187,12 +187,10 @@ export class QuantileSketch {
   static fromJSON(json: SketchJson): QuantileSketch {
     const sketch = new QuantileSketch(json.k);
     while (sketch.levels.length < json.levels.length) sketch.grow();
+    const attached = takeLevels(json);
     json.levels.forEach((text, h) => {
-      const bytes = Buffer.from(text, 'base64');
-      const items = new Float64Array(bytes.byteLength / 8);
-      new Uint8Array(items.buffer).set(bytes);
       // Sorted as written; sorted again only if not (a hand-edited file must not break the levels' order).
-      const sorted = isSorted(items) ? items : items.sort();
+      const sorted = attached?.[h] ?? sortedItems(text);
       // A level above the intake keeps the decoded array itself (nothing else holds it).
       if (h === 0) sketch.append(h, sorted);
       else sketch.adopt(h, sorted);
@@ -213,8 +211,7 @@ export class QuantileSketch {
     this.levels.push(new Float64Array(0));
     this.sizes.push(0);
     this.parity.push(0);
-    const height = this.levels.length;
-    this.capacities = Array.from({ length: height }, (_, h) => Math.max(MIN_CAPACITY, Math.ceil(this.k * SHRINK ** (height - h - 1))));
+    this.capacities = capacitiesOf(this.k, this.levels.length);
     this.maxRetained = this.capacities.reduce((a, b) => a + b, 0);
     this.reserve(0, this.capacities[0]!);
   }
@@ -283,6 +280,123 @@ export class QuantileSketch {
     this.retained += size % 2;
     this.append(h + 1, up);
   }
+}
+
+/** A level's items from their text (base64 of little-endian float64), sorted. */
+function sortedItems(text: string): Float64Array {
+  const bytes = Buffer.from(text, 'base64');
+  const items = new Float64Array(bytes.byteLength / 8);
+  new Uint8Array(items.buffer).set(bytes);
+  return isSorted(items) ? items : items.sort();
+}
+
+/**
+ * Sketch JSON whose levels this thread also holds as arrays (`attachLevels`): `fromJSON` takes
+ * them once instead of decoding the text. A run's part sketches come back from the worker that
+ * built them with their levels beside them, and the run's profile merges them at once.
+ */
+const attachedLevels = new WeakMap<SketchJson, Float64Array[]>();
+
+/** `levels[h]` holds exactly the sorted items `json.levels[h]` encodes; `fromJSON` of `json` takes them (and may write to them). */
+export function attachLevels(json: SketchJson, levels: Float64Array[]): void {
+  attachedLevels.set(json, levels);
+}
+
+/** The arrays attached to `json`, taken off it; undefined when it has none. */
+export function takeLevels(json: SketchJson): Float64Array[] | undefined {
+  const levels = attachedLevels.get(json);
+  attachedLevels.delete(json);
+  return levels;
+}
+
+/** The capacity of each level of a sketch `height` levels high: k at the top, 2/3 of the one above below it, at least MIN_CAPACITY. */
+function capacitiesOf(k: number, height: number): number[] {
+  return Array.from({ length: height }, (_, h) => Math.max(MIN_CAPACITY, Math.ceil(k * SHRINK ** (height - h - 1))));
+}
+
+/** n sorted values of `level` for `sketchJsonOfSorted`. */
+export interface SortedPiece {
+  n: number;
+  level: number;
+}
+
+/**
+ * Where `ofSorted` puts a piece's values: the middles of its blocks of `block` at level `top`,
+ * and one value at each of `singles` (level and index into the sorted values).
+ */
+interface Placement {
+  top: number;
+  block: number;
+  whole: number;
+  singles: { level: number; index: number }[];
+  /** The levels of its sketch, and the items it keeps. */
+  height: number;
+  retained: number;
+}
+
+/** `ofSorted`'s placement of n sorted values of `level` (its arithmetic alone). */
+function placementOf({ n, level }: SortedPiece, k: number): Placement {
+  if (n === 0) return { top: level, block: 1, whole: 0, singles: [], height: 1, retained: 0 };
+  let d = 0;
+  while (Math.floor(n / 2 ** d) > k) d++;
+  const block = 2 ** d;
+  const whole = Math.floor(n / block);
+  const singles: Placement['singles'] = [];
+  let at = whole * block;
+  for (let j = d - 1; j >= 0; j--) {
+    if (((n - whole * block) & (2 ** j)) === 0) continue;
+    singles.push({ level: level + j, index: at + Math.max(0, 2 ** (j - 1) - 1) });
+    at += 2 ** j;
+  }
+  return { top: level + d, block, whole, singles, height: level + d + 1, retained: whole + singles.length };
+}
+
+/** The placements' items go straight to their levels: no two pieces share a level, and no sketch on the way (each piece's, their merge) would compact. */
+function placedAtOnce(placements: readonly Placement[], height: number, k: number): boolean {
+  const used = new Set<number>();
+  let retained = 0;
+  for (const p of placements) {
+    if (p.retained >= maxRetainedOf(k, p.height)) return false;
+    retained += p.retained;
+    for (const level of p.whole > 0 ? [p.top, ...p.singles.map((s) => s.level)] : []) {
+      if (used.has(level)) return false;
+      used.add(level);
+    }
+  }
+  return retained < maxRetainedOf(k, height);
+}
+
+function maxRetainedOf(k: number, height: number): number {
+  return capacitiesOf(k, height).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The JSON of the sketch `ofSorted` makes of each piece, merged in order: written straight from
+ * the pieces' picked values where their levels do not meet and nothing would be compacted (a
+ * part's sample: its exact values below SAMPLE_LEVEL, its weighted ones from it), with no
+ * sketch built; else built and merged. `sorted(i)` gives piece i's n values sorted, read before
+ * the next call (a view of linear memory).
+ */
+export function sketchJsonOfSorted(pieces: readonly SortedPiece[], sorted: (i: number) => Float32Array | Float64Array, k = DEFAULT_K): SketchJson {
+  const placements = pieces.map((piece) => placementOf(piece, k));
+  const height = Math.max(1, ...placements.map((p) => p.height));
+  if (!placedAtOnce(placements, height, k)) {
+    const sketch = new QuantileSketch(k);
+    pieces.forEach((piece, i) => sketch.merge(QuantileSketch.ofSorted(sorted(i), piece.level, k)));
+    return sketch.toJSON();
+  }
+  const levels: Float64Array[] = Array.from({ length: height }, () => new Float64Array(0));
+  placements.forEach((p, i) => {
+    if (p.whole === 0) return;
+    const values = sorted(i);
+    levels[p.top] = new Float64Array(p.whole);
+    pickMiddles(values, p.block, levels[p.top]!);
+    for (const single of p.singles) levels[single.level] = Float64Array.of(values[single.index]!);
+  });
+  const n = pieces.reduce((sum, piece) => sum + piece.n * 2 ** piece.level, 0);
+  const json = { k, n, levels: levels.map((items) => Buffer.from(items.buffer, items.byteOffset, items.byteLength).toString('base64')), parity: levels.map(() => 0) };
+  attachLevels(json, levels);
+  return json;
 }
 
 // The loops below are functions of their own: optimized on their first long call, where

@@ -7,7 +7,7 @@
  * whole. Why a sample, and its accuracy and cost: docs/drift.md.
  */
 import { sampleRowsOf, sortedRuns, type RowSample, type SampleArray } from './kernels.js';
-import { QuantileSketch, type SketchJson } from './quantileSketch.js';
+import { sketchJsonOfSorted, type SketchJson } from './quantileSketch.js';
 
 /** Rows of each file the sketches take whole. */
 export const EXACT_ROWS = 16_384;
@@ -105,10 +105,11 @@ export function sketchPart(part: PartSample): SketchJson[] {
   for (let j = 0; j < part.columns.length; j += 2) {
     const batches = part.groups[part.columns[j]!]!;
     const c = part.columns[j + 1]!;
-    const sketch = QuantileSketch.ofSorted(sortedRuns(runsOf(batches, c, false)), 0);
+    const exact = runsOf(batches, c, false);
     const weighted = runsOf(batches, c, true);
-    if (weighted.some((run) => run.length > 0)) sketch.merge(QuantileSketch.ofSorted(sortedRuns(weighted), SAMPLE_LEVEL));
-    sketches.push(sketch.toJSON());
+    const pieces = [{ runs: exact, level: 0 }, ...(weighted.some((run) => run.length > 0) ? [{ runs: weighted, level: SAMPLE_LEVEL }] : [])];
+    const counts = pieces.map(({ runs, level }) => ({ n: runs.reduce((n, run) => n + run.length, 0), level }));
+    sketches.push(sketchJsonOfSorted(counts, (i) => sortedRuns(pieces[i]!.runs)));
   }
   return sketches;
 }

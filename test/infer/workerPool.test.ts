@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
 import { WorkerPool } from '../../src/infer/workerPool.js';
 import { COUNT, MAX, MEAN, MIN, profileBatch, STATS, type TensorColumn } from '../../src/profile/batchProfile.js';
-import { QuantileSketch } from '../../src/profile/quantileSketch.js';
+import { QuantileSketch, takeLevels } from '../../src/profile/quantileSketch.js';
 import { SAMPLE_LEVEL, type SampledValues } from '../../src/profile/rowSample.js';
 import { uniform } from '../helpers/seeded.js';
 import { buildFeatureFeeds, FIXTURES_DIR, loadReference, readFixtureRows, type BuiltFeed } from '../helpers/reference.js';
@@ -149,6 +149,8 @@ describe('WorkerPool profiling a run', () => {
     const sample = { groups: [inputs.map((b) => b.values), predicted.map((b) => b.values)], columns: Int32Array.of(0, 0, 0, 1, 1, 0) };
     const sketches = await pool.sketch(sample);
     expect(sketches).toEqual(want);
+    // Each comes with its levels as arrays (transferred), the items its text encodes.
+    for (const sketch of sketches) expect(takeLevels(sketch)!.map((items) => Buffer.from(items.buffer).toString('base64'))).toEqual(sketch.levels);
     expect(sketches[0]!.n).toBe(3005 + 70_802 * 2 ** SAMPLE_LEVEL);
     // Transferred, not copied: the batches' buffers are gone from this thread.
     expect(sample.groups.flat().map((b) => b.values.byteLength)).toEqual([0, 0, 0, 0, 0]);

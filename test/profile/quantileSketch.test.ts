@@ -4,7 +4,7 @@
  * sketch takes more values without losing rank accuracy.
  */
 import { describe, expect, it } from 'vitest';
-import { QuantileSketch } from '../../src/profile/quantileSketch.js';
+import { attachLevels, QuantileSketch, sketchJsonOfSorted, takeLevels } from '../../src/profile/quantileSketch.js';
 import { normals } from '../helpers/seeded.js';
 import { countAtMost } from '../helpers/exactDrift.js';
 
@@ -102,5 +102,72 @@ describe('QuantileSketch.ofSorted', () => {
     const s = QuantileSketch.ofSorted(new Float64Array(0), 4);
     expect(s.n).toBe(0);
     expect(s.toJSON().levels).toHaveLength(1);
+  });
+});
+
+describe('sketchJsonOfSorted', () => {
+  /** What it stands for: `ofSorted` of each piece, merged into the first in order, as JSON. */
+  const built = (pieces: { values: Float64Array; level: number }[]) => {
+    const sketch = QuantileSketch.ofSorted(pieces[0]!.values, pieces[0]!.level);
+    for (const p of pieces.slice(1)) sketch.merge(QuantileSketch.ofSorted(p.values, p.level));
+    return sketch.toJSON();
+  };
+
+  it.each([
+    // A part's sample: exact values at level 0, sampled ones at level 4 (rowSample.ts).
+    { counts: [16_384, 15_627], levels: [0, 4] },
+    { counts: [0, 61_266], levels: [0, 4] },
+    { counts: [5000, 3], levels: [0, 4] },
+    { counts: [2047], levels: [0] },
+    { counts: [0], levels: [0] },
+    { counts: [1, 1], levels: [0, 4] },
+    { counts: [9, 100_001], levels: [0, 4] },
+    // Written straight where nothing compacts; built where a piece fills its sketch (2048 items
+    // in one level), where two pieces share a level, or where together they would compact.
+    { counts: [2048], levels: [0] },
+    { counts: [3000, 3000], levels: [0, 0] },
+    { counts: [2048 * 8, 2048 * 8, 2048 * 8], levels: [1, 5, 9] },
+  ])('$counts values at levels $levels: the JSON of building and merging their sketches', ({ counts, levels }) => {
+    // With a -0 and a +0 among the values: they keep their order through the picks.
+    const withZeros = (values: Float64Array): Float64Array => (values.length > 2 ? values.fill(0, 0, 1).fill(-0, 1, 2) : values);
+    const pieces = counts.map((n, i) => ({ values: sorted(withZeros(normals(40 + n + i, n))), level: levels[i]! }));
+    let reads = 0;
+    const json = sketchJsonOfSorted(
+      pieces.map((p) => ({ n: p.values.length, level: p.level })),
+      (i) => {
+        reads++;
+        return pieces[i]!.values;
+      },
+    );
+    expect(json).toEqual(built(pieces));
+    // Written straight, its levels come as arrays too, the ones its text encodes.
+    const attached = takeLevels(json);
+    if (attached) expect(attached.map((items) => Buffer.from(items.buffer).toString('base64'))).toEqual(json.levels);
+    expect(attached === undefined).toBe(['2048', '3000,3000', '16384,16384,16384'].includes(String(counts)));
+    // Each piece with values is read once at most (a view of linear memory is read before the next).
+    expect(reads).toBeLessThanOrEqual(counts.filter((n) => n > 0).length);
+  });
+});
+
+describe('attached levels', () => {
+  it('fromJSON takes the arrays attached to the JSON instead of its text, once: the same sketch either way', () => {
+    const json = sketchOf(normals(51, 30_000)).toJSON();
+    const decoded = (text: string) => Float64Array.from(new Float64Array(new Uint8Array(Buffer.from(text, 'base64')).buffer));
+    const arrays = json.levels.map(decoded);
+    attachLevels(json, arrays);
+    const other = sketchOf(normals(52, 20_000, 1));
+    const viaArrays = QuantileSketch.fromJSON(json);
+    viaArrays.merge(other);
+    // Taken: the next fromJSON reads the text.
+    expect(takeLevels(json)).toBeUndefined();
+    const viaText = QuantileSketch.fromJSON(json);
+    viaText.merge(other);
+    expect(viaArrays.toJSON()).toEqual(viaText.toJSON());
+    // The arrays were what it took: a level above the intake is the attached array itself.
+    const marked = json.levels.map(decoded);
+    const top = marked.length - 1;
+    marked[top]![0] = -1e300;
+    attachLevels(json, marked);
+    expect(QuantileSketch.fromJSON(json).quantile(0)).toBe(-1e300);
   });
 });
