@@ -39,22 +39,105 @@ export function sortFloat32(values: usize, n: i32, scratch: usize): void {
   sort32<f32>(values, n, scratch);
 }
 
-/** The 32-bit radix sort of n float32 values (T f32) or of float64 values that are all float32's (T f64). */
+/**
+ * The 32-bit radix sort of n float32 values (T f32) or of float64 values that are all float32's
+ * (T f64). The keys are made from the values as the first pass reads them and turned back into
+ * values as the last one writes them: no pass of its own for either.
+ */
 function sort32<T>(values: usize, n: i32, scratch: usize): void {
   const size = <usize>sizeof<T>();
   const counts = clearCounts(scratch, 3);
   const keys = counts + 3 * BUCKET_BYTES;
-  for (let i: usize = 0; i < <usize>n; i++) {
-    const x = reinterpret<u32>(<f32>load<T>(values + i * size));
-    const key = x & 0x80000000 ? ~x : x | 0x80000000;
-    store<u32>(keys + (i << 2), key);
-    countDigits<u32>(counts, key, 3);
+  const spare = keys + (<usize>n << 2);
+  for (let i: usize = 0; i < <usize>n; i++) countDigits<u32>(counts, key32<T>(values + i * size), 3);
+  // The passes that move anything: a pass whose digit is the same in every key is skipped.
+  const first = key32<T>(values);
+  let left = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    if (load<u32>(counts + <usize>pass * BUCKET_BYTES + (<usize>digit(first, pass) << 2)) != <u32>n) left |= 1 << pass;
   }
-  const sorted = radixPasses<u32>(keys, keys + (<usize>n << 2), counts, n, 3);
-  for (let i: usize = 0; i < <usize>n; i++) {
-    const key = load<u32>(sorted + (i << 2));
-    store<T>(values + i * size, <T>reinterpret<f32>(key & 0x80000000 ? key & 0x7fffffff : ~key));
+  if (left == 0) return;
+  let from = keys;
+  let to = spare;
+  let read = true;
+  for (let pass = 0; pass < 3; pass++) {
+    if (!(left & (1 << pass))) continue;
+    const base = counts + <usize>pass * BUCKET_BYTES;
+    prefixSums(base);
+    const last = left >> (pass + 1) == 0;
+    if (read && last) {
+      // The one pass that moves anything: from the values to keys, then back.
+      scatterFromValues<T>(values, size, to, base, n, pass);
+      unkeys<T>(to, values, size, n);
+      return;
+    }
+    if (read) scatterFromValues<T>(values, size, to, base, n, pass);
+    else if (last) scatterToValues<T>(from, values, size, base, n, pass);
+    else scatterKeys(from, to, base, n, pass);
+    read = false;
+    const t = from;
+    from = to;
+    to = t;
   }
+}
+
+/** The order-preserving unsigned key of the float32 value at `at` (T f32, or a float64 holding a float32). */
+// @ts-ignore: decorator
+@inline
+function key32<T>(at: usize): u32 {
+  const x = reinterpret<u32>(<f32>load<T>(at));
+  return x & 0x80000000 ? ~x : x | 0x80000000;
+}
+
+/** The value of a key (`key32` undone). */
+// @ts-ignore: decorator
+@inline
+function unkey32(key: u32): f32 {
+  return reinterpret<f32>(key & 0x80000000 ? key & 0x7fffffff : ~key);
+}
+
+// @ts-ignore: decorator
+@inline
+function digit(key: u32, pass: i32): u32 {
+  return (key >>> (<u32>pass * 11)) & 0x7ff;
+}
+
+/** A counting-sort pass of the values' keys into `to`. */
+function scatterFromValues<T>(values: usize, size: usize, to: usize, base: usize, n: i32, pass: i32): void {
+  for (let i: usize = 0; i < <usize>n; i++) {
+    const key = key32<T>(values + i * size);
+    const slot = base + (<usize>digit(key, pass) << 2);
+    const at = load<u32>(slot);
+    store<u32>(slot, at + 1);
+    store<u32>(to + (<usize>at << 2), key);
+  }
+}
+
+/** A counting-sort pass of keys into keys. */
+function scatterKeys(from: usize, to: usize, base: usize, n: i32, pass: i32): void {
+  for (let i: usize = 0; i < <usize>n; i++) {
+    const key = load<u32>(from + (i << 2));
+    const slot = base + (<usize>digit(key, pass) << 2);
+    const at = load<u32>(slot);
+    store<u32>(slot, at + 1);
+    store<u32>(to + (<usize>at << 2), key);
+  }
+}
+
+/** The last counting-sort pass: keys into the values they stand for. */
+function scatterToValues<T>(from: usize, values: usize, size: usize, base: usize, n: i32, pass: i32): void {
+  for (let i: usize = 0; i < <usize>n; i++) {
+    const key = load<u32>(from + (i << 2));
+    const slot = base + (<usize>digit(key, pass) << 2);
+    const at = load<u32>(slot);
+    store<u32>(slot, at + 1);
+    store<T>(values + <usize>at * size, <T>unkey32(key));
+  }
+}
+
+/** Sorted keys back into values. */
+function unkeys<T>(keys: usize, values: usize, size: usize, n: i32): void {
+  for (let i: usize = 0; i < <usize>n; i++) store<T>(values + i * size, <T>unkey32(load<u32>(keys + (i << 2))));
 }
 
 function sort64(values: usize, n: i32, scratch: usize): void {
@@ -433,7 +516,7 @@ export function sampleRows(first: u32, rows: i32, exactRows: i32, seed: u32, mas
  * positions as i32 at `positions`) takes the row's value when finite, as a t + b (float64 pairs
  * at `affine`), into its region of `capacity` float64 from `regions` at its cursor (i32 at
  * `cursors`). Returns the next index of `picked`. `gatherRows32` writes float32 regions: for
- * columns whose a t + b is t itself, so nothing is rounded.
+ * columns whose a t + b is t itself (it reads no `affine`), so nothing is rounded.
  */
 export function gatherRows(data: usize, pieceStart: i32, rows: i32, width: i32, picked: usize, k: i32, stop: i32, positions: usize, count: i32, affine: usize, cursors: usize, regions: usize, capacity: i32): i32 {
   return gatherInto<f64>(data, pieceStart, rows, width, picked, k, stop, positions, count, affine, cursors, regions, capacity);
@@ -453,12 +536,14 @@ function gatherInto<T>(data: usize, pieceStart: i32, rows: i32, width: i32, pick
     if (row >= end) break;
     const at = data + (<usize>(row - pieceStart) * <usize>width << 2);
     for (let j = 0; j < count; j++) {
-      const v = <f64>load<f32>(at + (<usize>load<i32>(positions + (<usize>j << 2)) << 2));
+      const v = load<f32>(at + (<usize>load<i32>(positions + (<usize>j << 2)) << 2));
       const cursor = cursors + (<usize>j << 2);
       const next = load<i32>(cursor);
-      const pair = affine + (<usize>j << 4);
+      const to = regions + (<usize>j * <usize>capacity + <usize>next) * size;
       // Written always, counted when finite: a NaN or an infinity is overwritten by the next value.
-      store<T>(regions + (<usize>j * <usize>capacity + <usize>next) * size, <T>(load<f64>(pair) * v + load<f64>(pair, 8)));
+      // Float32 regions are t itself (1 t + 0 computed as float32: -0 turns +0, as in float64).
+      if (size == 4) store<f32>(to, v + 0);
+      else store<f64>(to, load<f64>(affine + (<usize>j << 4)) * <f64>v + load<f64>(affine + (<usize>j << 4), 8));
       store<i32>(cursor, next + <i32>(v - v == 0));
     }
   }

@@ -11,7 +11,7 @@
  */
 import { CategoryTally, type CategoryCounts } from './categoryTally.js';
 import type { ColumnKind } from './columnProfile.js';
-import { profileFloat32Feed, sampleArrayType, scanFloat32Columns, type Float32FeedProfile, type SampleArray, type SampledColumn } from './kernels.js';
+import { joinedRegions, profileFloat32Feed, sampleArrayType, scanFloat32Columns, type Float32FeedProfile, type SampleArray, type SampledColumn } from './kernels.js';
 import { sampleBatch, type BatchSample } from './rowSample.js';
 
 export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array | Uint16Array | string[];
@@ -78,7 +78,10 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
   const stats = new Float64Array(columns.length * STATS);
   const numericColumns = columns.filter((c) => c.kind !== 'categorical').length;
   const narrow = narrowSample(columns, feeds);
-  const values = new (sampleArrayType(narrow))(numericColumns * sample.rows.length);
+  // Every numeric column in one float32 tensor (the usual case): the kernel's regions are joined
+  // where they are and copied out at once; else each column's values are placed here.
+  const joined = oneKernelFeed(columns, feeds, rows);
+  const values = joined ? EMPTY : new (sampleArrayType(narrow))(numericColumns * sample.rows.length);
   const ends = new Int32Array(columns.length * 2);
   const categories: (CategoryCounts | null)[] = [];
   // Per feed, on first use: its values as numbers, the kernel's scan of all its columns and,
@@ -104,7 +107,11 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
     const numeric = feed.numbers;
     addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column, feed.gathered?.scan ?? null);
     const { a, b } = column.affine ?? IDENTITY;
-    if (feed.gathered) {
+    if (feed.gathered && joined) {
+      const j = feed.index.get(c)!;
+      ends[2 * c] = end + feed.gathered.exactEnds[j]!;
+      end = ends[2 * c + 1] = end + feed.gathered.ends[j]!;
+    } else if (feed.gathered) {
       end = placeRegion(feed.gathered, feed.index.get(c)!, { values, ends }, c, end);
     } else {
       end = ends[2 * c] = gather(values, end, numeric, sample.rows, 0, sample.exact, column.position, column.width, a, b);
@@ -112,7 +119,17 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
     }
     categories.push(column.countValues ? countValues(numeric, rows, column.position, column.width, a, b) : null);
   });
-  return { rows, sample, stats, values: values.subarray(0, end), ends, categories };
+  const gathered = joined ? seen.get(joined)?.gathered : null;
+  return { rows, sample, stats, values: gathered ? joinedRegions(gathered) : values.subarray(0, end), ends, categories };
+}
+
+const EMPTY = new Float64Array(0);
+
+/** The feed holding every numeric column when it is a float32 tensor with rows (the kernels gather its values); else null. */
+function oneKernelFeed(columns: readonly TensorColumn[], feeds: Record<string, { data: TensorArray }>, rows: number): string | null {
+  const names = new Set(columns.flatMap((c) => (c.kind === 'categorical' ? [] : [c.feed])));
+  const [name] = names;
+  return names.size === 1 && rows > 0 && feeds[name!]!.data instanceof Float32Array ? name! : null;
 }
 
 /** A feed's tensor as the profile takes it: its values as numbers, and (a float32 tensor) the kernels' figures and its numeric columns' sampled values. */

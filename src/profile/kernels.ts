@@ -135,6 +135,21 @@ export interface Float32FeedProfile {
 const NO_SAMPLE: RowSample = { rows: new Int32Array(0), exact: 0 };
 
 /**
+ * The gathered columns' values one after the other (column j's ends[j] values, its exact ones
+ * first), in an array of their own: moved together in linear memory, then copied out at once,
+ * not a copy per column. The regions are left joined (`gathered.values` holds them no longer).
+ */
+export function joinedRegions(gathered: Float32FeedProfile): SampleArray {
+  const { values, capacity, ends } = gathered;
+  let at = 0;
+  for (let j = 0; j < ends.length; j++) {
+    values.copyWithin(at, j * capacity, j * capacity + ends[j]!);
+    at += ends[j]!;
+  }
+  return values.slice(0, at);
+}
+
+/**
  * One pass of the kernels over a float32 tensor: its columns' figures (`scanFloat32Columns`)
  * and the sampled rows' finite values of `columns`, gathered as each piece of rows is in linear
  * memory. The rows go through linear memory SCAN_BYTES at a time: a wide tensor's batch is not

@@ -18,14 +18,14 @@
  *   profiler.addPredictions(rows, predictions);
  *   const partProfile = profiler.takePart(rowsOfThePart);
  */
-import { addNumbers, COUNT, gather, kernelScan, INF, M2, MAX, MEAN, MIN, NAN, NULLS, placeRegion, profileBatch, STATS, type BatchProfile, type TensorArray, type TensorColumn } from './batchProfile.js';
+import { addNumbers, COUNT, gather, kernelScan, INF, M2, MAX, MEAN, MIN, NAN, NULLS, profileBatch, STATS, type BatchProfile, type TensorArray, type TensorColumn } from './batchProfile.js';
 import { CategoryTally, type CategoryCounts } from './categoryTally.js';
 import type { ColumnKind, ColumnProfile } from './columnProfile.js';
 import { mergeMoments } from './moments.js';
 import { PROFILE_VERSION, type Profile } from './profile.js';
 import type { SketchJson } from './quantileSketch.js';
 import { sketchPart, type BatchSample, type PartSample, type SampledValues } from './rowSample.js';
-import { sampleArrayType, twoClassColumns, type Float32FeedProfile, type TwoClassRule } from './kernels.js';
+import { joinedRegions, twoClassColumns, type Float32FeedProfile, type TwoClassRule } from './kernels.js';
 
 export type { TensorArray, TensorColumn } from './batchProfile.js';
 
@@ -106,11 +106,13 @@ function twoClassPredicted(rows: number, sample: BatchSample, p: Extract<BatchPr
 
 /** A kernel's gathered columns (one region each) as a batch's sampled values: column after column, its exact values then the rest. */
 function joinRegions(gathered: Float32FeedProfile): SampledValues {
-  const values = new (sampleArrayType(gathered.values instanceof Float32Array))(gathered.ends.reduce((n, e) => n + e, 0));
-  const joined: SampledValues = { values, ends: new Int32Array(2 * gathered.ends.length) };
+  const ends = new Int32Array(2 * gathered.ends.length);
   let at = 0;
-  for (let j = 0; j < gathered.ends.length; j++) at = placeRegion(gathered, j, joined, j, at);
-  return joined;
+  for (let j = 0; j < gathered.ends.length; j++) {
+    ends[2 * j] = at + gathered.exactEnds[j]!;
+    at = ends[2 * j + 1] = at + gathered.ends[j]!;
+  }
+  return { values: joinedRegions(gathered), ends };
 }
 
 /** A batch added and not yet taken into a part: its exact figures; its sampled values are in the columns' buffers. */

@@ -59,6 +59,24 @@ describe('sortedRuns', () => {
     const sorted = Array.from(sortedRuns([special.subarray(0, 2500), special.subarray(2500)]));
     expect(sorted).toEqual(Array.from(Float64Array.from(special).sort()));
     expect(Object.is(sorted[1666], -0) && Object.is(sorted[2500], 0)).toBe(true);
+    // Keys whose 11-bit digits are the same in some passes: those passes are skipped, the others
+    // still read the values and write them back (one pass alone, the first or last of two, none).
+    const bits = (make: (r: number) => number) => new Float32Array(Uint32Array.from({ length: 6000 }, (_, i) => make(Math.floor(u() * 2 ** 31) + i)).buffer);
+    const layouts = {
+      'pass 1 of 3': bits((r) => 0x3f800000 | (r & 0x7ff)),
+      'pass 2 of 3': bits((r) => 0x3f800000 | ((r & 0x7ff) << 11)),
+      'pass 3 of 3': bits((r) => ((r % 200) + 20) << 23),
+      'passes 1 and 3': bits((r) => (((r % 200) + 20) << 23) | ((r >> 9) & 0x7ff)),
+      // Negative keys are the bits inverted: every digit differs from the positive ones'.
+      'signs': bits((r) => ((r & 1) << 31) | ((((r >> 1) % 200) + 20) << 23)),
+      'passes 1 and 2': bits((r) => 0x3f800000 | (r & 0x3fffff)),
+      'none': bits(() => 0x40490fdb),
+    };
+    for (const [layout, values] of Object.entries(layouts)) {
+      const want = Array.from(Float32Array.from(values).sort());
+      expect(Array.from(sortedRuns([values.subarray(0, 3000), values.subarray(3000)])), layout).toEqual(want);
+      expect(Array.from(sortFloat64(Float64Array.from(values))), layout).toEqual(want);
+    }
     // A float32 run among float64 ones: all sorted as float64.
     expect(sortedRuns([Float32Array.of(3, 1), Float64Array.of(0.1, 2)])).toEqual(Float64Array.of(0.1, 1, 2, 3));
   });

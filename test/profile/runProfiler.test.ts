@@ -207,6 +207,14 @@ describe('profileBatch of a float32 tensor (one pass of the kernels: figures and
       const plain = profileBatch(columns, { x: { data: Float64Array.from(x) }, z: { data: Float64Array.from(z) } }, { rows, file: 1, rowStart });
       expect(kernel, `rows ${rowStart}+${rows}`).toEqual(plain);
       if (rows > 1000) expect(kernel.values.length).toBeGreaterThan(1000);
+      // Every numeric column in the one float32 tensor: the kernel's regions joined in place, the
+      // same values and ends; with identity columns only, as float32.
+      const asPlain = (p: ReturnType<typeof profileBatch>) => ({ ...p, values: Array.from(p.values) });
+      for (const only of [columns.filter((c) => c.feed === 'x'), columns.filter((c) => c.feed === 'x' && !c.affine)]) {
+        const one = profileBatch(only, { x: { data: x } }, { rows, file: 1, rowStart });
+        expect(asPlain(one), `rows ${rowStart}+${rows}, ${only.length} columns`).toEqual(asPlain(profileBatch(only, { x: { data: Float64Array.from(x) } }, { rows, file: 1, rowStart })));
+        expect(one.values).toBeInstanceOf(only.some((c) => c.affine) ? Float64Array : Float32Array);
+      }
     }
   });
 
@@ -214,7 +222,8 @@ describe('profileBatch of a float32 tensor (one pass of the kernels: figures and
     const u = uniform(23);
     const rows = 60_000;
     const width = 4;
-    const x = Float32Array.from({ length: rows * width }, (_, i) => (i % 389 === 0 ? NaN : (u() - 0.5) * 10 ** (i % width)));
+    // With -0 among them: the kernel gathers it as +0, as a t + b does in the float64 pass.
+    const x = Float32Array.from({ length: rows * width }, (_, i) => (i % 389 === 0 ? NaN : i % 251 === 0 ? -0 : (u() - 0.5) * 10 ** (i % width)));
     const z = Float32Array.from({ length: rows * 2 }, () => u());
     const identity = [numeric('a', 0, width), numeric('b', 1, width, { affine: { a: 1, b: 0 } }), numeric('holes', 3, width, { nanIsNull: true }), { ...numeric('z1', 1, 2), feed: 'z' }, { ...numeric('city', 2, width), kind: 'categorical' as const, vocab: ['x'] }];
     const batch = { rows, file: 0, rowStart: 0 };
