@@ -108,9 +108,7 @@ export function profileBatch(columns: readonly TensorColumn[], feeds: Record<str
     addNumbers(stats, c * STATS, numeric, rows, column.position, column.width, column, feed.gathered?.scan ?? null);
     const { a, b } = column.affine ?? IDENTITY;
     if (feed.gathered && joined) {
-      const j = feed.index.get(c)!;
-      ends[2 * c] = end + feed.gathered.exactEnds[j]!;
-      end = ends[2 * c + 1] = end + feed.gathered.ends[j]!;
+      end = placeEnds(feed.gathered, feed.index.get(c)!, ends, c, end);
     } else if (feed.gathered) {
       end = placeRegion(feed.gathered, feed.index.get(c)!, { values, ends }, c, end);
     } else {
@@ -168,11 +166,16 @@ function feedPass(columns: readonly TensorColumn[], feed: string, data: TensorAr
  * first) as column c of `into`, from `at`: its values copied there, its ends set (the layout of
  * `BatchProfile.values`). Returns the end of its values.
  */
-export function placeRegion(gathered: Float32FeedProfile, j: number, into: { values: SampleArray; ends: Int32Array }, c: number, at: number): number {
+function placeRegion(gathered: Float32FeedProfile, j: number, into: { values: SampleArray; ends: Int32Array }, c: number, at: number): number {
   const from = j * gathered.capacity;
   into.values.set(gathered.values.subarray(from, from + gathered.ends[j]!), at);
-  into.ends[2 * c] = at + gathered.exactEnds[j]!;
-  return (into.ends[2 * c + 1] = at + gathered.ends[j]!);
+  return placeEnds(gathered, j, into.ends, c, at);
+}
+
+/** `placeRegion`'s ends alone: column j of `gathered` as column c of values placed from `at` (copied there, or joined in place: kernels.ts `joinedRegions`). Returns the end of its values. */
+export function placeEnds(gathered: Float32FeedProfile, j: number, ends: Int32Array, c: number, at: number): number {
+  ends[2 * c] = at + gathered.exactEnds[j]!;
+  return (ends[2 * c + 1] = at + gathered.ends[j]!);
 }
 
 /** The kernel's figures of every column of a float32 tensor (kernels.ts scanFloat32Columns), for `addNumbers`; null for other tensors, which it passes over itself. */

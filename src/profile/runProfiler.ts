@@ -18,7 +18,7 @@
  *   profiler.addPredictions(rows, predictions);
  *   const partProfile = profiler.takePart(rowsOfThePart);
  */
-import { addNumbers, COUNT, gather, kernelScan, INF, M2, MAX, MEAN, MIN, NAN, NULLS, profileBatch, STATS, type BatchProfile, type TensorArray, type TensorColumn } from './batchProfile.js';
+import { addNumbers, COUNT, gather, kernelScan, INF, M2, MAX, MEAN, MIN, NAN, NULLS, placeEnds, profileBatch, STATS, type BatchProfile, type TensorArray, type TensorColumn } from './batchProfile.js';
 import { CategoryTally, type CategoryCounts } from './categoryTally.js';
 import type { ColumnKind, ColumnProfile } from './columnProfile.js';
 import { mergeMoments } from './moments.js';
@@ -108,10 +108,7 @@ function twoClassPredicted(rows: number, sample: BatchSample, p: Extract<BatchPr
 function joinRegions(gathered: Float32FeedProfile): SampledValues {
   const ends = new Int32Array(2 * gathered.ends.length);
   let at = 0;
-  for (let j = 0; j < gathered.ends.length; j++) {
-    ends[2 * j] = at + gathered.exactEnds[j]!;
-    at = ends[2 * j + 1] = at + gathered.ends[j]!;
-  }
+  for (let j = 0; j < gathered.ends.length; j++) at = placeEnds(gathered, j, ends, j, at);
   return { values: joinedRegions(gathered), ends };
 }
 
