@@ -3,7 +3,7 @@ import type { TensorData, RuntimeValueInfo } from './ort.js';
 import type { ErrorCode } from '../errors.js';
 import type { Device, Provider } from './device.js';
 import type { BatchProfile, BatchRows, TensorColumn } from '../profile/batchProfile.js';
-import type { SketchJson } from '../profile/quantileSketch.js';
+import type { PostedSketch } from '../profile/quantileSketch.js';
 import type { PartSample } from '../profile/rowSample.js';
 
 export interface WorkerInit {
@@ -34,6 +34,6 @@ export type FromWorker =
   | { type: 'ready'; inputs: RuntimeValueInfo[]; outputs: RuntimeValueInfo[]; version: string; provider: Provider; fallback?: string }
   /** `grew`: on the worker's first batch of its row count, the bytes the process's RSS grew while it ran (worker.ts). */
   | { type: 'result'; id: number; outputs: Record<string, TensorData>; ms: number; padded: number; returned: ArrayBuffer[]; profile?: BatchProfile; doneAt: number; grew?: number }
-  /** `levels[i]`: sketch i's levels as arrays (transferred: quantileSketch.ts `attachLevels`), null when it was built otherwise. */
-  | { type: 'sketched'; id: number; sketches: SketchJson[]; levels: (Float64Array[] | null)[] }
+  /** The part's sketches, their level text and arrays transferred (quantileSketch.ts `postedSketch`). */
+  | { type: 'sketched'; id: number; sketches: PostedSketch[] }
   | { type: 'error'; id: number | null; error: SerializedError };

@@ -11,7 +11,7 @@ import { runInGroups } from './fixedBatch.js';
 import type { FromWorker, ToWorker, WorkerInit, SerializedError } from './protocol.js';
 import { profileBatch, type BatchProfile, type TensorColumn } from '../profile/batchProfile.js';
 import { sketchPart } from '../profile/rowSample.js';
-import { takeLevels } from '../profile/quantileSketch.js';
+import { postedSketch } from '../profile/quantileSketch.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
@@ -79,10 +79,10 @@ port.on('message', async (message: ToWorker) => {
   }
   if (message.type === 'sketch') {
     try {
-      const sketches = sketchPart(message.sample);
-      // Their levels as arrays too: the scoring thread merges them without decoding the text.
-      const levels = sketches.map((sketch) => takeLevels(sketch) ?? null);
-      post({ type: 'sketched', id: message.id, sketches, levels }, levels.flatMap((arrays) => (arrays ?? []).map((a) => a.buffer as ArrayBuffer)));
+      // Their level text as bytes and their levels as arrays, transferred: the scoring thread
+      // writes the text as it is and merges the arrays, decoding and copying neither.
+      const posted = sketchPart(message.sample).map(postedSketch);
+      post({ type: 'sketched', id: message.id, sketches: posted.map((p) => p.posted) }, posted.flatMap((p) => p.transfer));
     } catch (err) {
       post({ type: 'error', id: message.id, error: serialize(err) });
     }

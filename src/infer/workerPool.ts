@@ -17,7 +17,7 @@ import type { TensorData, RuntimeValueInfo } from './ort.js';
 import type { FromWorker, SerializedError, ToWorker, WorkerInit } from './protocol.js';
 import type { Device, Provider } from './device.js';
 import type { BatchProfile, BatchRows, TensorColumn } from '../profile/batchProfile.js';
-import { attachLevels, type SketchJson } from '../profile/quantileSketch.js';
+import { receivedSketch, type SketchJson } from '../profile/quantileSketch.js';
 import { sampleBuffers, type PartSample } from '../profile/rowSample.js';
 
 export interface PoolOptions {
@@ -138,11 +138,7 @@ export class WorkerPool {
     if (sample.columns.length === 0) return [];
     const answer = await this.send(this.leastBusy(), (id) => ({ type: 'sketch', id, sample }), sampleBuffers(sample));
     if (answer.type !== 'sketched') throw new BatchinferError('INTERNAL', `an inference worker answered a sketch with ${answer.type}`);
-    answer.sketches.forEach((sketch, i) => {
-      const levels = answer.levels[i];
-      if (levels) attachLevels(sketch, levels);
-    });
-    return answer.sketches;
+    return answer.sketches.map(receivedSketch);
   }
 
   /** The worker with the fewest messages in flight (the first of equals). */

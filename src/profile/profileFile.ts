@@ -9,7 +9,7 @@ import { BatchinferError } from '../errors.js';
 import { writeFileAtomic } from '../sink/atomicFile.js';
 import type { ColumnProfile } from './columnProfile.js';
 import { PROFILE_VERSION, type Profile } from './profile.js';
-import { isBase64, profileJson, sketchesOf } from './profileJson.js';
+import { isBase64, profileBytes, sketchesOf } from './profileJson.js';
 import { profileDataset } from './profileDataset.js';
 
 export function isProfilePath(path: string): boolean {
@@ -24,7 +24,7 @@ export async function profileOf(path: string, openDb: () => Promise<Db>, columns
 
 /** Writes a profile as one JSON document, atomically, with `fileMode` (default: the umask's). */
 export async function writeProfile(path: string, profile: Profile, fileMode?: number): Promise<void> {
-  await writeFileAtomic(path, profileJson(profile) + '\n', fileMode);
+  await writeFileAtomic(path, profileBytes(profile), fileMode);
 }
 
 /** Reads and checks a profile file: a JSON object of a known profile_version with the fields drift reads. */
@@ -58,7 +58,7 @@ function checkProfile(path: string, doc: unknown): Profile {
   const p = doc as Partial<Profile>;
   if (typeof p.rows !== 'number' || !Array.isArray(p.columns) || !p.columns.every(isColumn)) throw notAProfile(path, 'a profile_version but not the fields of a profile');
   const profile: Profile = { profile_version: PROFILE_VERSION, source: typeof p.source === 'string' ? p.source : path, rows: p.rows, columns: p.columns, prediction: p.prediction ?? null };
-  // profileJson writes the levels as they are: a level that is not base64 would break the JSON written.
+  // profileBytes writes the levels as they are: a level that is not base64 would break the JSON written.
   if (!sketchesOf(profile).every((s) => Array.isArray(s.levels) && s.levels.every((l) => typeof l === 'string' && isBase64(l)))) throw notAProfile(path, 'a sketch level that is not base64');
   return profile;
 }

@@ -1,36 +1,62 @@
 /**
- * A profile as compact JSON text, and the check that keeps that text valid.
+ * A profile as its file's bytes: compact JSON, and the check that keeps that text valid.
  *
- * A run writes a profile text per part file and one for the run: two megabytes of base64 sketch
+ * A run writes a profile file per part and one for the run: two megabytes of base64 sketch
  * levels each for 30 columns. JSON.stringify looks at every character of a string for one to
- * escape, 3-4 ms per profile here, on the scoring thread (docs/performance.md, "A profile's
- * JSON"); base64 has no such character, so the levels are left out of the stringify and put
- * back as they are. That holds for every profile in memory: QuantileSketch encodes its own
+ * escape (3-4 ms a profile on the scoring thread: docs/performance.md, "A profile's JSON"), and
+ * a part's levels come from an inference worker as bytes (quantileSketch.ts `LevelText`). So the
+ * levels are left out of the stringify and their bytes copied in as they are. Base64 has no
+ * character to escape; that holds for every profile in memory: QuantileSketch encodes its own
  * levels, and a profile read from a file is checked (`isBase64`, profileFile.ts).
  *
  * @example
- *   await writeFile(path, profileJson(profile) + '\n');
+ *   await writeFile(path, profileBytes(profile));
  */
 import { randomUUID } from 'node:crypto';
 import type { Profile } from './profile.js';
-import type { SketchJson } from './quantileSketch.js';
+import { levelTextOf, type LevelText, type SketchJson } from './quantileSketch.js';
 
-/** The profile as JSON.stringify(profile) would write it. */
-export function profileJson(profile: Profile): string {
-  const sketches = new Set(sketchesOf(profile));
-  const levels: string[] = [];
+/** The profile's file: JSON.stringify(profile)'s text and a newline, in UTF-8. */
+export function profileBytes(profile: Profile): Buffer {
   // A marker no profile holds (a UUID per call); if one did, the count below tells, and the text is made the slow way.
   const marker = `sketch-level-${randomUUID()}`;
-  const text = JSON.stringify(profile, function (this: unknown, key: string, value: unknown) {
-    if (key !== 'levels' || !sketches.has(this as SketchJson)) return value;
-    levels.push(...(value as string[]));
-    return (value as string[]).map(() => marker);
+  const texts: LevelText[] = [];
+  const columns = profile.columns.map((column) => {
+    const sketch = column.numeric?.sketch;
+    if (!sketch) return column;
+    const text = levelTextOf(sketch);
+    texts.push(text);
+    return { ...column, numeric: { ...column.numeric!, sketch: marked(sketch, marker, text.ends.length) } };
   });
-  const pieces = text.split(`"${marker}"`);
-  if (pieces.length !== levels.length + 1) return JSON.stringify(profile);
-  const out: string[] = [pieces[0]!];
-  for (let i = 0; i < levels.length; i++) out.push('"', levels[i]!, '"', pieces[i + 1]!);
-  return out.join('');
+  const pieces = JSON.stringify({ ...profile, columns }).split(`"${marker}"`);
+  const levels = texts.reduce((n, t) => n + t.ends.length, 0);
+  if (pieces.length !== levels + 1) return Buffer.from(JSON.stringify(profile) + '\n');
+  let size = 1 + levels * 2;
+  for (const piece of pieces) size += Buffer.byteLength(piece);
+  for (const t of texts) size += t.bytes.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(pieces[0]!, 0);
+  let next = 1;
+  for (const { bytes, ends } of texts) {
+    for (let h = 0; h < ends.length; h++) {
+      const level = bytes.subarray(h === 0 ? 0 : ends[h - 1], ends[h]);
+      out[at++] = QUOTE;
+      out.set(level, at);
+      at += level.length;
+      out[at++] = QUOTE;
+      at += out.write(pieces[next++]!, at);
+    }
+  }
+  out[at] = NEWLINE;
+  return out;
+}
+
+const QUOTE = 0x22;
+const NEWLINE = 0x0a;
+
+/** The sketch with each level's text a marker, its fields in their order, its levels not read (they may be made only when read: quantileSketch.ts `sketchJsonOfText`). */
+function marked(sketch: SketchJson, marker: string, levels: number): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(sketch).map((key) => [key, key === 'levels' ? Array.from({ length: levels }, () => marker) : sketch[key as keyof SketchJson]]));
 }
 
 /** The numeric columns' sketches: the only place a profile holds sketch levels. */

@@ -179,18 +179,18 @@ export class QuantileSketch {
       // Levels above the intake are sorted already.
       const kept = Float64Array.from(items.subarray(0, this.sizes[h]!));
       if (h === 0) kept.sort();
-      return Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength).toString('base64');
+      return kept;
     });
-    return { k: this.k, n: this.n, levels, parity: [...this.parity] };
+    return sketchJsonOfText(this.k, this.n, [...this.parity], encodeLevels(levels));
   }
 
   static fromJSON(json: SketchJson): QuantileSketch {
     const sketch = new QuantileSketch(json.k);
-    while (sketch.levels.length < json.levels.length) sketch.grow();
-    const attached = takeLevels(json);
-    json.levels.forEach((text, h) => {
-      // Sorted as written; sorted again only if not (a hand-edited file must not break the levels' order).
-      const sorted = attached?.[h] ?? sortedItems(text);
+    // Sorted as written; sorted again only if not (a hand-edited file must not break the levels' order).
+    // The attached arrays when there are (the text is then not even read: it may be made only when read).
+    const levels = takeLevels(json) ?? json.levels.map(sortedItems);
+    while (sketch.levels.length < levels.length) sketch.grow();
+    levels.forEach((sorted, h) => {
       // A level above the intake keeps the decoded array itself (nothing else holds it).
       if (h === 0) sketch.append(h, sorted);
       else sketch.adopt(h, sorted);
@@ -309,6 +309,109 @@ export function takeLevels(json: SketchJson): Float64Array[] | undefined {
   return levels;
 }
 
+/**
+ * A sketch's levels as a profile file writes them, in bytes: the base64 of each level's items
+ * one after another, level h ending at ends[h]. Made once, where the levels are (an inference
+ * worker for a part's sketches); the file's writer copies the bytes as they are (profileJson.ts
+ * `profileBytes`), and a worker transfers them: a sketch's two megabytes of level text are
+ * then never strings on the scoring thread, copied between threads, promoted and traced by its
+ * collector (docs/performance.md, "A sketch's levels as bytes").
+ */
+export interface LevelText {
+  bytes: Uint8Array;
+  ends: Int32Array;
+}
+
+const levelTexts = new WeakMap<SketchJson, LevelText>();
+
+/** The level text of `levels` (each a level's sorted items). */
+export function encodeLevels(levels: readonly Float64Array[]): LevelText {
+  const ends = new Int32Array(levels.length);
+  let size = 0;
+  levels.forEach((items, h) => (ends[h] = size += 4 * Math.ceil(items.byteLength / 3)));
+  // An ArrayBuffer of its own (not Buffer's shared pool): it may be transferred.
+  const bytes = new Uint8Array(size);
+  const out = Buffer.from(bytes.buffer, 0, size);
+  levels.forEach((items, h) => out.write(Buffer.from(items.buffer, items.byteOffset, items.byteLength).toString('base64'), h === 0 ? 0 : ends[h - 1]!, 'latin1'));
+  return { bytes, ends };
+}
+
+/**
+ * Sketch JSON whose levels are `text`'s: the level strings are made when `levels` is first read
+ * (JSON.stringify of the whole profile, a sketch decoded without its arrays), and until then
+ * `levelText` gives the bytes themselves. Once the strings are out (and may be changed) they are
+ * the levels, and the bytes are dropped.
+ */
+export function sketchJsonOfText(k: number, n: number, parity: number[], text: LevelText): SketchJson {
+  const json = { k, n } as SketchJson;
+  let levels: string[] | null = null;
+  // Defined in SketchJson's order (k, n, levels, parity): JSON.stringify writes them so.
+  Object.defineProperty(json, 'levels', {
+    enumerable: true,
+    get: () => {
+      levelTexts.delete(json);
+      return (levels ??= splitText(text));
+    },
+    set: (value: string[]) => {
+      levelTexts.delete(json);
+      levels = value;
+    },
+  });
+  json.parity = parity;
+  levelTexts.set(json, text);
+  return json;
+}
+
+function splitText({ bytes, ends }: LevelText): string[] {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from(ends, (end, h) => buffer.toString('latin1', h === 0 ? 0 : ends[h - 1]!, end));
+}
+
+/** The bytes of `json`'s levels when it was made from them (`sketchJsonOfText`); undefined for a sketch read from a file. */
+export function levelText(json: SketchJson): LevelText | undefined {
+  return levelTexts.get(json);
+}
+
+/** The level text of any sketch JSON: its own bytes, or its level strings' (base64: one byte a character). */
+export function levelTextOf(json: SketchJson): LevelText {
+  const own = levelTexts.get(json);
+  if (own) return own;
+  const ends = new Int32Array(json.levels.length);
+  let size = 0;
+  json.levels.forEach((text, h) => (ends[h] = size += text.length));
+  const bytes = new Uint8Array(size);
+  const out = Buffer.from(bytes.buffer, 0, size);
+  json.levels.forEach((text, h) => out.write(text, h === 0 ? 0 : ends[h - 1]!, 'latin1'));
+  return { bytes, ends };
+}
+
+/**
+ * A sketch as a worker posts it: its level text and its levels' arrays (`attachLevels`), all
+ * transferred, none copied (`postedSketch` on the worker, `receivedSketch` where it arrives).
+ */
+export interface PostedSketch {
+  k: number;
+  n: number;
+  parity: number[];
+  text: LevelText;
+  levels: Float64Array[] | null;
+}
+
+/** `json` to post, and the buffers to transfer with it (its level text and attached arrays, taken). */
+export function postedSketch(json: SketchJson): { posted: PostedSketch; transfer: ArrayBuffer[] } {
+  const text = levelTextOf(json);
+  const levels = takeLevels(json) ?? null;
+  const transfer = [text.bytes.buffer, text.ends.buffer, ...(levels ?? []).map((items) => items.buffer)] as ArrayBuffer[];
+  return { posted: { k: json.k, n: json.n, parity: json.parity, text, levels }, transfer };
+}
+
+/** A posted sketch as sketch JSON, its levels' arrays attached. */
+export function receivedSketch(posted: PostedSketch): SketchJson {
+  const json = sketchJsonOfText(posted.k, posted.n, posted.parity, posted.text);
+  if (posted.levels) attachLevels(json, posted.levels);
+  return json;
+}
+
 /** The capacity of each level of a sketch `height` levels high: k at the top, 2/3 of the one above below it, at least MIN_CAPACITY. */
 function capacitiesOf(k: number, height: number): number[] {
   return Array.from({ length: height }, (_, h) => Math.max(MIN_CAPACITY, Math.ceil(k * SHRINK ** (height - h - 1))));
@@ -394,7 +497,7 @@ export function sketchJsonOfSorted(pieces: readonly SortedPiece[], sorted: (i: n
     for (const single of p.singles) levels[single.level] = Float64Array.of(values[single.index]!);
   });
   const n = pieces.reduce((sum, piece) => sum + piece.n * 2 ** piece.level, 0);
-  const json = { k, n, levels: levels.map((items) => Buffer.from(items.buffer, items.byteOffset, items.byteLength).toString('base64')), parity: levels.map(() => 0) };
+  const json = sketchJsonOfText(k, n, levels.map(() => 0), encodeLevels(levels));
   attachLevels(json, levels);
   return json;
 }

@@ -95,7 +95,7 @@ async function replaceDirectory(staged: string, target: string): Promise<void> {
 }
 
 /** Writes a small file atomically (temp name, fsync, rename), created with `fileMode` (default: the umask's). */
-export async function writeFileAtomic(path: string, data: string, fileMode?: number): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, fileMode?: number): Promise<void> {
   await (await prepareFileAtomic(path, data, fileMode)).place();
 }
 
@@ -109,7 +109,7 @@ export interface PreparedFile {
  * `writeFileAtomic` in two steps: the data written and synced under a temporary name now,
  * renamed onto `path` by `place()` later (the slow part done while something else is awaited).
  */
-export async function prepareFileAtomic(path: string, data: string, fileMode?: number): Promise<PreparedFile> {
+export async function prepareFileAtomic(path: string, data: string | Uint8Array, fileMode?: number): Promise<PreparedFile> {
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const fail = async (err: unknown): Promise<never> => {
     await rm(temp, { force: true });

@@ -24,7 +24,7 @@ import type { LabelCounts } from '../postprocess/labelCheck.js';
 import type { Params } from '../util/sql.js';
 import { failpoint } from '../util/failpoint.js';
 import type { Profile } from '../profile/profile.js';
-import { profileJson } from '../profile/profileJson.js';
+import { profileBytes } from '../profile/profileJson.js';
 import { prepareFileAtomic, type PreparedFile } from './atomicFile.js';
 import type { Journal } from './journal.js';
 import type { Part } from './part.js';
@@ -340,7 +340,7 @@ export class PartSink {
   private takeProfile(file: SinkFile, seq: number, rows: number): Promise<StagedPartProfile | null> {
     const name = `profile-${file.index}-${seq}.json`;
     const staged = Promise.resolve(this.options.profile?.(rows) ?? null).then(async (profile) =>
-      profile ? { name, profile, file: await prepareFileAtomic(join(this.options.staging, name), profileJson(profile) + '\n') } : null,
+      profile ? { name, profile, file: await prepareFileAtomic(join(this.options.staging, name), profileBytes(profile)) } : null,
     );
     staged.catch(() => undefined);
     return staged;

@@ -1,6 +1,7 @@
 /**
- * A profile's JSON text: the same text as JSON.stringify whatever the profile holds (names and
- * categories that look like the levels, or hold quotes and the marker's prefix), and the base64
+ * A profile's file: the same text as JSON.stringify whatever the profile holds (names and
+ * categories that look like the levels, or hold quotes, the marker's prefix or characters of
+ * several UTF-8 bytes; sketches whose levels are bytes or strings), and the base64
  * check that lets the levels go in unescaped, with a file whose level is not base64 refused.
  */
 import { writeFile } from 'node:fs/promises';
@@ -9,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { BatchinferError } from '../../src/errors.js';
 import { Profiler, type Profile } from '../../src/profile/profile.js';
 import { readProfile, writeProfile } from '../../src/profile/profileFile.js';
-import { isBase64, profileJson } from '../../src/profile/profileJson.js';
+import { isBase64, profileBytes } from '../../src/profile/profileJson.js';
+import { levelText, type SketchJson } from '../../src/profile/quantileSketch.js';
 import { normals } from '../helpers/seeded.js';
 import { useTempDirs } from '../helpers/tempDir.js';
 
@@ -21,8 +23,16 @@ function sampleProfile(): Profile {
   p.addRows(50_000);
   p.addColumn('x', normals(1, 50_000));
   p.addColumn('levels', new Float32Array(normals(2, 50_000)));
-  p.column('parity', 'VARCHAR').addValues(['levels', 'parity', '"sketch-level-"', 'levels'], 4);
+  p.column('parity', 'VARCHAR').addValues(['levels', 'parity', '"sketch-level-"', 'prix €', 'levels'], 5);
+  p.addColumn('prix €, 日本', normals(3, 1000));
   return p.profile();
+}
+
+/** The file's text, its newline checked and taken off. */
+function profileJson(profile: Profile): string {
+  const text = profileBytes(profile).toString('utf8');
+  expect(text.endsWith('\n')).toBe(true);
+  return text.slice(0, -1);
 }
 
 describe('profileJson', () => {
@@ -32,6 +42,19 @@ describe('profileJson', () => {
     expect(levels.filter((l) => l.length > 1000).length).toBeGreaterThan(1);
     expect(profileJson(profile)).toBe(JSON.stringify(profile));
     expect(JSON.parse(profileJson(profile))).toEqual(profile);
+  });
+
+  it('writes the same text whether a sketch holds its levels as bytes (made here) or as strings (read from a file), one or the other or both', () => {
+    const bytes = sampleProfile();
+    const expected = JSON.stringify(sampleProfile());
+    const strings = JSON.parse(expected) as Profile;
+    const mixed = sampleProfile();
+    (mixed.columns[0]!.numeric as { sketch: SketchJson }).sketch = strings.columns[0]!.numeric!.sketch;
+    for (const profile of [bytes, strings, mixed]) expect(profileJson(profile)).toBe(expected);
+    // Written from bytes, the levels were not made into strings (reading them drops the bytes).
+    const fresh = sampleProfile();
+    expect(profileJson(fresh)).toBe(expected);
+    expect(fresh.columns.filter((c) => c.numeric).every((c) => levelText(c.numeric!.sketch) !== undefined)).toBe(true);
   });
 
   it('a profile with no numeric column, or with empty levels, is written as it is', () => {

@@ -4,7 +4,8 @@
  * sketch takes more values without losing rank accuracy.
  */
 import { describe, expect, it } from 'vitest';
-import { attachLevels, QuantileSketch, sketchJsonOfSorted, takeLevels } from '../../src/profile/quantileSketch.js';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { attachLevels, encodeLevels, levelText, levelTextOf, postedSketch, QuantileSketch, receivedSketch, sketchJsonOfSorted, sketchJsonOfText, takeLevels, type SketchJson } from '../../src/profile/quantileSketch.js';
 import { normals } from '../helpers/seeded.js';
 import { countAtMost } from '../helpers/exactDrift.js';
 
@@ -169,5 +170,77 @@ describe('attached levels', () => {
     marked[top]![0] = -1e300;
     attachLevels(json, marked);
     expect(QuantileSketch.fromJSON(json).quantile(0)).toBe(-1e300);
+  });
+});
+
+describe('level text', () => {
+  /** The JSON toJSON wrote before its levels were bytes: each level's sorted items as base64 strings. */
+  const plain = (sketch: QuantileSketch): SketchJson => JSON.parse(JSON.stringify(sketch.toJSON())) as SketchJson;
+  const base64 = (items: Float64Array) => Buffer.from(items.buffer, items.byteOffset, items.byteLength).toString('base64');
+
+  it('encodes each level as the base64 of its float64 items, one after another, and reads back as those strings', () => {
+    // Lengths 0 to 4 items: every padding of base64 (8n bytes: 0, 8, 16, 24, 32).
+    const levels = [0, 1, 2, 3, 4, 2047].map((n) => sorted(normals(60 + n, n)));
+    const text = encodeLevels(levels);
+    expect(Array.from(text.ends)).toEqual(levels.map((_, h) => levels.slice(0, h + 1).reduce((s, l) => s + base64(l).length, 0)));
+    expect(Buffer.from(text.bytes).toString('latin1')).toBe(levels.map(base64).join(''));
+    const json = sketchJsonOfText(8, 99, [0, 1, 0, 1, 0, 1], text);
+    expect(json.levels).toEqual(levels.map(base64));
+    expect(JSON.stringify(json)).toBe(JSON.stringify({ k: 8, n: 99, levels: levels.map(base64), parity: [0, 1, 0, 1, 0, 1] }));
+  });
+
+  it("toJSON's sketch: the same JSON as the strings were; once its strings are read, or set, they are its levels", () => {
+    const sketch = sketchOf(normals(61, 50_000));
+    const json = sketch.toJSON();
+    const text = levelText(json)!;
+    expect(Buffer.from(text.bytes).toString('latin1')).toBe(plain(sketch).levels.join(''));
+    expect(json).toEqual(plain(sketch));
+    expect(JSON.stringify(json)).toBe(JSON.stringify(plain(sketch)));
+    // Its strings read, they are its levels (a caller may change them): the bytes are dropped.
+    expect(levelText(json)).toBeUndefined();
+    json.levels[0] = 'AAAAAAAAAAA=';
+    expect(Buffer.from(levelTextOf(json).bytes).toString('latin1')).toBe(json.levels.join(''));
+    const other = sketch.toJSON();
+    other.levels = ['AAAAAAAAAAA='];
+    expect(levelText(other)).toBeUndefined();
+    expect(Buffer.from(levelTextOf(other).bytes).toString('latin1')).toBe('AAAAAAAAAAA=');
+    expect(JSON.parse(JSON.stringify(other)).levels).toEqual(['AAAAAAAAAAA=']);
+  });
+
+  it('a sketch read from a file has its text made from its strings', () => {
+    const json = plain(sketchOf(normals(62, 20_000)));
+    expect(levelText(json)).toBeUndefined();
+    const text = levelTextOf(json);
+    expect(Array.from(text.ends, (end, h) => Buffer.from(text.bytes).toString('latin1', h === 0 ? 0 : text.ends[h - 1], end))).toEqual(json.levels);
+  });
+
+  it('fromJSON with attached arrays does not read the level text (it may be made only when read)', () => {
+    const sketch = sketchOf(normals(63, 30_000));
+    const json = sketch.toJSON();
+    const arrays = plain(sketch).levels.map((t) => new Float64Array(new Uint8Array(Buffer.from(t, 'base64')).buffer));
+    const guarded = { k: json.k, n: json.n, parity: json.parity } as SketchJson;
+    Object.defineProperty(guarded, 'levels', { enumerable: true, get: () => expect.unreachable('levels read') });
+    attachLevels(guarded, arrays);
+    expect(QuantileSketch.fromJSON(guarded).toJSON()).toEqual(json);
+  });
+
+  it('posted between threads: transferred, not copied, and received as the same JSON with its arrays attached', () => {
+    const pieces = [{ n: 16_384, level: 0 }, { n: 15_000, level: 4 }];
+    const values = pieces.map((p, i) => sorted(normals(64 + i, p.n)));
+    const json = sketchJsonOfSorted(pieces, (i) => values[i]!);
+    const expected = JSON.parse(JSON.stringify(json)) as SketchJson;
+    const { posted, transfer } = postedSketch(json);
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(posted, transfer);
+    // Transferred: the sender's buffers are detached.
+    expect(transfer.every((b) => b.byteLength === 0)).toBe(true);
+    expect(takeLevels(json)).toBeUndefined();
+    const received = receivedSketch(receiveMessageOnPort(port2)!.message as typeof posted);
+    port1.close();
+    expect(received).toEqual(expected);
+    expect(takeLevels(received)!.map(base64)).toEqual(expected.levels);
+    // A sketch built the long way (no arrays attached) goes as its text alone.
+    const built = postedSketch(sketchOf(normals(66, 5000)).toJSON());
+    expect(built.posted.levels).toBeNull();
   });
 });
