@@ -313,8 +313,8 @@ export function takeLevels(json: SketchJson): Float64Array[] | undefined {
  * A sketch's levels as a profile file writes them, in bytes: the base64 of each level's items
  * one after another, level h ending at ends[h]. Made once, where the levels are (an inference
  * worker for a part's sketches); the file's writer copies the bytes as they are (profileJson.ts
- * `profileBytes`), and a worker transfers them: a sketch's two megabytes of level text are
- * then never strings on the scoring thread, copied between threads, promoted and traced by its
+ * `profileBytes`), and a worker transfers them: a part's megabyte or two of level text is then
+ * never strings on the scoring thread, copied between threads, promoted and traced by its
  * collector (docs/performance.md, "A sketch's levels as bytes").
  */
 export interface LevelText {
