@@ -326,13 +326,18 @@ const levelTexts = new WeakMap<SketchJson, LevelText>();
 
 /** The level text of `levels` (each a level's sorted items). */
 export function encodeLevels(levels: readonly Float64Array[]): LevelText {
-  const ends = new Int32Array(levels.length);
+  return joinedText(levels.map((items) => Buffer.from(items.buffer, items.byteOffset, items.byteLength).toString('base64')));
+}
+
+/** Base64 texts one after another, as bytes (one a character). */
+function joinedText(texts: readonly string[]): LevelText {
+  const ends = new Int32Array(texts.length);
   let size = 0;
-  levels.forEach((items, h) => (ends[h] = size += 4 * Math.ceil(items.byteLength / 3)));
+  texts.forEach((text, h) => (ends[h] = size += text.length));
   // An ArrayBuffer of its own (not Buffer's shared pool): it may be transferred.
   const bytes = new Uint8Array(size);
   const out = Buffer.from(bytes.buffer, 0, size);
-  levels.forEach((items, h) => out.write(Buffer.from(items.buffer, items.byteOffset, items.byteLength).toString('base64'), h === 0 ? 0 : ends[h - 1]!, 'latin1'));
+  texts.forEach((text, h) => out.write(text, h === 0 ? 0 : ends[h - 1]!, 'latin1'));
   return { bytes, ends };
 }
 
@@ -374,15 +379,7 @@ export function levelText(json: SketchJson): LevelText | undefined {
 
 /** The level text of any sketch JSON: its own bytes, or its level strings' (base64: one byte a character). */
 export function levelTextOf(json: SketchJson): LevelText {
-  const own = levelTexts.get(json);
-  if (own) return own;
-  const ends = new Int32Array(json.levels.length);
-  let size = 0;
-  json.levels.forEach((text, h) => (ends[h] = size += text.length));
-  const bytes = new Uint8Array(size);
-  const out = Buffer.from(bytes.buffer, 0, size);
-  json.levels.forEach((text, h) => out.write(text, h === 0 ? 0 : ends[h - 1]!, 'latin1'));
-  return { bytes, ends };
+  return levelTexts.get(json) ?? joinedText(json.levels);
 }
 
 /**
