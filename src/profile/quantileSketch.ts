@@ -175,12 +175,9 @@ export class QuantileSketch {
   }
 
   toJSON(): SketchJson {
-    const levels = this.levels.map((items, h) => {
-      // Levels above the intake are sorted already.
-      const kept = Float64Array.from(items.subarray(0, this.sizes[h]!));
-      if (h === 0) kept.sort();
-      return kept;
-    });
+    // Levels above the intake are sorted already and encoded where they are; the intake is
+    // sorted in a copy (the sketch keeps taking values into it unsorted).
+    const levels = this.levels.map((items, h) => (h === 0 ? Float64Array.from(items.subarray(0, this.sizes[0]!)).sort() : items.subarray(0, this.sizes[h]!)));
     return sketchJsonOfText(this.k, this.n, [...this.parity], encodeLevels(levels));
   }
 
